@@ -1,0 +1,235 @@
+/* libx86irq: an x86 interrupt-architecture emulator.
+ *
+ * Public API. Everything is reached through an opaque machine handle; there is no global
+ * mutable state, so any number of machines may live in one process (one thread per machine).
+ * Every call that can fail returns an x86irq_status; x86irq_last_error() then gives a readable
+ * message. The library never prints, never exits and never aborts.
+ */
+#ifndef X86IRQ_X86IRQ_H
+#define X86IRQ_X86IRQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(X86IRQ_BUILDING) && defined(__GNUC__)
+#define X86IRQ_API __attribute__((visibility("default")))
+#else
+#define X86IRQ_API
+#endif
+
+#define X86IRQ_VERSION_MAJOR 0
+#define X86IRQ_VERSION_MINOR 1
+#define X86IRQ_VERSION_PATCH 0
+
+/** The library's version string, "MAJOR.MINOR.PATCH". */
+X86IRQ_API const char *x86irq_version(void);
+
+/** Status of every fallible call. X86IRQ_OK is zero. */
+typedef enum x86irq_status {
+    X86IRQ_OK = 0,
+    X86IRQ_ERR_INVALID_ARGUMENT, /**< a NULL handle, an out-of-range value, a bad option */
+    X86IRQ_ERR_NO_MEMORY,        /**< host allocation failed */
+    X86IRQ_ERR_IO,               /**< a file could not be opened or read */
+    X86IRQ_ERR_BAD_IMAGE,        /**< not a loadable guest: foreign, truncated or malformed ELF */
+    X86IRQ_ERR_RANGE,            /**< an address range outside guest RAM or overlapping a device */
+    X86IRQ_ERR_CONFLICT,         /**< a device range overlaps one already registered */
+    X86IRQ_ERR_STATE,            /**< the call is not allowed in the machine's present state */
+} x86irq_status;
+
+/** A short, static description of a status code ("invalid argument", ...). */
+X86IRQ_API const char *x86irq_status_string(x86irq_status status);
+
+/** Machine configuration. Initialise with x86irq_config_init(), then change what you need. */
+typedef struct x86irq_config {
+    /** Guest RAM in bytes, from physical address 0. Default 128 MiB. Minimum 1 MiB, maximum
+     *  3 GiB (RAM must end below the MMIO hole at 0xC0000000). */
+    uint64_t ram_size;
+    /** The modelled core clock in Hz, used to convert device time (PIT, serial, timestamps)
+     *  to cycles. Default 1 000 000 000 (1 GHz: one cycle is one nanosecond). */
+    uint64_t cpu_hz;
+    /** Non-zero: the UART and the debug-exit device are not created (the embedder supplies
+     *  its own devices at those ports). Default 0. */
+    int no_default_devices;
+} x86irq_config;
+
+/** Fill *config with the documented defaults. */
+X86IRQ_API void x86irq_config_init(x86irq_config *config);
+
+/** An emulated machine: one core, its memory, buses and devices. Opaque. */
+typedef struct x86irq_machine x86irq_machine;
+
+/** Create a machine. *out is set only on success. config may be NULL for the defaults. */
+X86IRQ_API x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine **out);
+
+/** Destroy a machine and everything it owns. NULL is a no-op. */
+X86IRQ_API void x86irq_machine_destroy(x86irq_machine *machine);
+
+/** The message of the machine's last error ("" if none). Valid until the next call on it. */
+X86IRQ_API const char *x86irq_last_error(const x86irq_machine *machine);
+
+/* ------------------------------------------------------------------ loading */
+
+/** Load an ELF32 guest from a file. A Multiboot v1 kernel (header in the first 8 KiB) is
+ *  entered as `qemu-system-i386 -kernel` enters it; another ELF32 executable is entered at its
+ *  entry point in the same flat 32-bit protected mode, without the Multiboot registers.
+ *  cmdline (may be NULL) becomes the Multiboot command line. On error nothing is loaded: guest
+ *  memory and registers are as before the call. */
+X86IRQ_API x86irq_status x86irq_load_elf(x86irq_machine *machine, const char *path,
+                                         const char *cmdline);
+
+/** As x86irq_load_elf(), from an image in host memory; name is used in messages. */
+X86IRQ_API x86irq_status x86irq_load_elf_memory(x86irq_machine *machine, const void *image,
+                                                size_t size, const char *name,
+                                                const char *cmdline);
+
+/** Describe the guest address addr as "symbol+0xoff" (or "symbol") from the loaded ELF's
+ *  symbol table. Returns 0 and writes "" when no symbol covers addr. Always NUL-terminates
+ *  when size > 0; returns the number of characters written. */
+X86IRQ_API size_t x86irq_symbolize(const x86irq_machine *machine, uint32_t addr, char *buffer,
+                                   size_t size);
+
+/** The address of the named symbol in *addr; X86IRQ_ERR_INVALID_ARGUMENT if unknown. */
+X86IRQ_API x86irq_status x86irq_symbol_address(const x86irq_machine *machine, const char *name,
+                                               uint32_t *addr);
+
+/* ------------------------------------------------------------------ running */
+
+/** Why x86irq_run() returned. */
+typedef enum x86irq_stop_reason {
+    X86IRQ_STOP_NONE = 0,     /**< not run yet */
+    X86IRQ_STOP_BUDGET,       /**< the cycle budget given to x86irq_run() was used */
+    X86IRQ_STOP_DEBUG_EXIT,   /**< the guest wrote its status to the debug-exit port (0xF4) */
+    X86IRQ_STOP_SHUTDOWN,     /**< triple fault: the core shut down */
+    X86IRQ_STOP_HALTED,       /**< HLT with interrupts that can never arrive: no event pending */
+    X86IRQ_STOP_REQUESTED,    /**< x86irq_request_stop() was called (e.g. from a callback) */
+} x86irq_stop_reason;
+
+/** A short name of a stop reason ("debug-exit", ...). */
+X86IRQ_API const char *x86irq_stop_reason_string(x86irq_stop_reason reason);
+
+/** Run for at most max_cycles cycles (UINT64_MAX: no limit). The reason is stored in *reason
+ *  (may be NULL). After DEBUG_EXIT, SHUTDOWN or HALTED the machine stays stopped: further
+ *  calls return X86IRQ_ERR_STATE. */
+X86IRQ_API x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
+                                    x86irq_stop_reason *reason);
+
+/** Ask a running machine to return from x86irq_run() at the next instruction boundary. Safe
+ *  to call from any callback the machine makes. */
+X86IRQ_API void x86irq_request_stop(x86irq_machine *machine);
+
+/** The reason of the last stop. */
+X86IRQ_API x86irq_stop_reason x86irq_stop_reason_of(const x86irq_machine *machine);
+
+/** The value the guest wrote to the debug-exit port (valid after X86IRQ_STOP_DEBUG_EXIT). */
+X86IRQ_API uint32_t x86irq_exit_value(const x86irq_machine *machine);
+
+/** Cycles elapsed since the machine was created (RDTSC reads this). */
+X86IRQ_API uint64_t x86irq_cycles(const x86irq_machine *machine);
+
+/** Instructions retired since the machine was created. */
+X86IRQ_API uint64_t x86irq_instructions(const x86irq_machine *machine);
+
+/* ------------------------------------------------------------------ registers and memory */
+
+/** Registers readable and writable through x86irq_get_register()/x86irq_set_register(). */
+typedef enum x86irq_register {
+    X86IRQ_REG_EAX, X86IRQ_REG_ECX, X86IRQ_REG_EDX, X86IRQ_REG_EBX,
+    X86IRQ_REG_ESP, X86IRQ_REG_EBP, X86IRQ_REG_ESI, X86IRQ_REG_EDI,
+    X86IRQ_REG_EIP, X86IRQ_REG_EFLAGS,
+    /* Segment selectors. Writing one in protected mode loads a flat descriptor cache
+     * (base 0, limit 4 GiB) for the embedder's convenience; the guest's own loads are checked. */
+    X86IRQ_REG_ES, X86IRQ_REG_CS, X86IRQ_REG_SS, X86IRQ_REG_DS, X86IRQ_REG_FS, X86IRQ_REG_GS,
+    X86IRQ_REG_CR0, X86IRQ_REG_CR2, X86IRQ_REG_CR3, X86IRQ_REG_CR4,
+    X86IRQ_REG_DR0, X86IRQ_REG_DR1, X86IRQ_REG_DR2, X86IRQ_REG_DR3,
+    X86IRQ_REG_DR6, X86IRQ_REG_DR7,
+    X86IRQ_REG_COUNT
+} x86irq_register;
+
+/** The name of a register ("eax", "cr0", ...). */
+X86IRQ_API const char *x86irq_register_name(x86irq_register reg);
+
+X86IRQ_API x86irq_status x86irq_get_register(const x86irq_machine *machine, x86irq_register reg,
+                                             uint32_t *value);
+X86IRQ_API x86irq_status x86irq_set_register(x86irq_machine *machine, x86irq_register reg,
+                                             uint32_t value);
+
+/** Copy guest physical memory. Only RAM is accessed (no device side effects); a range
+ *  reaching outside RAM fails with X86IRQ_ERR_RANGE and copies nothing. */
+X86IRQ_API x86irq_status x86irq_read_physical(const x86irq_machine *machine, uint64_t address,
+                                              void *buffer, size_t size);
+/** Writes keep the decoded-instruction cache coherent (code written here is re-decoded). */
+X86IRQ_API x86irq_status x86irq_write_physical(x86irq_machine *machine, uint64_t address,
+                                               const void *buffer, size_t size);
+
+/* ------------------------------------------------------------------ devices of the embedder */
+
+/** Read callback of an embedder's device: offset is from the start of the registered range,
+ *  size is 1, 2, 4 or 8 bytes. Return the value (only the low size*8 bits are used). */
+typedef uint64_t (*x86irq_device_read_fn)(void *opaque, uint64_t offset, unsigned size);
+/** Write callback of an embedder's device. */
+typedef void (*x86irq_device_write_fn)(void *opaque, uint64_t offset, unsigned size,
+                                       uint64_t value);
+
+/** Register a device on count I/O ports from base. Either callback may be NULL (reads then
+ *  give all ones, writes are dropped). Overlapping an existing range: X86IRQ_ERR_CONFLICT. */
+X86IRQ_API x86irq_status x86irq_add_port_device(x86irq_machine *machine, uint16_t base,
+                                                uint32_t count, x86irq_device_read_fn read,
+                                                x86irq_device_write_fn write, void *opaque);
+
+/** Register a device on a physical MMIO range. It must not overlap RAM or another device. */
+X86IRQ_API x86irq_status x86irq_add_mmio_device(x86irq_machine *machine, uint64_t base,
+                                                uint64_t size, x86irq_device_read_fn read,
+                                                x86irq_device_write_fn write, void *opaque);
+
+/** Called with every byte the guest transmits on COM1. Default: bytes are dropped. */
+typedef void (*x86irq_serial_fn)(void *opaque, uint8_t byte);
+X86IRQ_API void x86irq_set_serial_output(x86irq_machine *machine, x86irq_serial_fn fn,
+                                         void *opaque);
+
+/* ------------------------------------------------------------------ time */
+
+/** A timed callback on the machine's cycle clock. */
+typedef void (*x86irq_event_fn)(x86irq_machine *machine, void *opaque);
+
+/** Run fn at absolute cycle `cycle` (at the first instruction boundary at or after it; a cycle
+ *  in the past runs at the next boundary). Events at the same cycle run in the order they were
+ *  scheduled. *id (may be NULL) receives a handle for x86irq_cancel_event(). */
+X86IRQ_API x86irq_status x86irq_schedule_event(x86irq_machine *machine, uint64_t cycle,
+                                               x86irq_event_fn fn, void *opaque, uint64_t *id);
+
+/** Cancel a scheduled event. An id that already ran or was cancelled: X86IRQ_ERR_STATE. */
+X86IRQ_API x86irq_status x86irq_cancel_event(x86irq_machine *machine, uint64_t id);
+
+/* ------------------------------------------------------------------ tracing */
+
+/** What an instruction hook sees: the instruction about to execute. */
+typedef struct x86irq_instruction_info {
+    uint64_t cycle;          /**< the cycle count before it executes */
+    uint32_t eip;            /**< its offset in CS */
+    uint32_t linear;         /**< its linear address */
+    uint16_t cs;             /**< CS selector */
+    uint8_t length;          /**< its length in bytes */
+    uint8_t mode_bits;       /**< 16, 32 or 64: the default operand size it was decoded with */
+    uint8_t bytes[15];       /**< its bytes */
+} x86irq_instruction_info;
+
+/** Called before every instruction while set (slow: the fast path is off). NULL unsets. */
+typedef void (*x86irq_instruction_fn)(void *opaque, const x86irq_instruction_info *info);
+X86IRQ_API void x86irq_set_instruction_hook(x86irq_machine *machine, x86irq_instruction_fn fn,
+                                            void *opaque);
+
+/** Disassemble one instruction (Capstone, Intel syntax) into buffer, e.g. "mov eax, 1".
+ *  Returns the number of characters written; writes "(bad)" for bytes that do not decode. */
+X86IRQ_API size_t x86irq_disassemble(x86irq_machine *machine, const uint8_t *bytes,
+                                     size_t length, uint32_t address, unsigned mode_bits,
+                                     char *buffer, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,412 @@
+/* The core: architectural state and the services instruction handlers use.
+ *
+ * Ownership inside src/cpu:
+ *   decode.c, opcodes.def      decoder (pure)
+ *   exec_*.c, flags.c          instruction handlers and EFLAGS (lazy arithmetic flags)
+ *   mmu.c                      segment checks, linear -> physical, software TLB, memory access
+ *   segment.c, control.c       segment register loads, control registers, mode changes
+ *   run.c, predecode.c         the run loop, the decoded-block cache, self-modifying code
+ * Faults are raised with x86_raise(), which unwinds to the run loop (longjmp): handlers read and
+ * check everything that can fault before they commit any architectural state, so a fault
+ * leaves the machine as it was before the instruction (SDM Vol. 3 6.5, precise faults).
+ */
+#ifndef X86IRQ_CPU_CPU_H
+#define X86IRQ_CPU_CPU_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "insn.h"
+
+struct x86irq_machine;
+
+#if defined(__GNUC__)
+#define X86_LIKELY(x) __builtin_expect(!!(x), 1)
+#define X86_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define X86_NORETURN __attribute__((noreturn))
+#define X86_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define X86_LIKELY(x) (x)
+#define X86_UNLIKELY(x) (x)
+#define X86_NORETURN _Noreturn
+#define X86_ALWAYS_INLINE inline
+#endif
+
+enum x86_gpr { X86_EAX = 0, X86_ECX, X86_EDX, X86_EBX, X86_ESP, X86_EBP, X86_ESI, X86_EDI };
+
+/* EFLAGS bits (SDM Vol. 1 3.4.3) */
+#define X86_FLAG_CF   0x00000001u
+#define X86_FLAG_FIXED1 0x00000002u /* bit 1 always reads 1 */
+#define X86_FLAG_PF   0x00000004u
+#define X86_FLAG_AF   0x00000010u
+#define X86_FLAG_ZF   0x00000040u
+#define X86_FLAG_SF   0x00000080u
+#define X86_FLAG_TF   0x00000100u
+#define X86_FLAG_IF   0x00000200u
+#define X86_FLAG_DF   0x00000400u
+#define X86_FLAG_OF   0x00000800u
+#define X86_FLAG_IOPL 0x00003000u
+#define X86_FLAG_NT   0x00004000u
+#define X86_FLAG_RF   0x00010000u
+#define X86_FLAG_VM   0x00020000u
+#define X86_FLAG_AC   0x00040000u
+#define X86_FLAG_VIF  0x00080000u
+#define X86_FLAG_VIP  0x00100000u
+#define X86_FLAG_ID   0x00200000u
+#define X86_FLAGS_ARITH (X86_FLAG_CF | X86_FLAG_PF | X86_FLAG_AF | X86_FLAG_ZF | X86_FLAG_SF | X86_FLAG_OF)
+
+/* CR0 / CR4 bits */
+#define X86_CR0_PE 0x00000001u
+#define X86_CR0_MP 0x00000002u
+#define X86_CR0_EM 0x00000004u
+#define X86_CR0_TS 0x00000008u
+#define X86_CR0_ET 0x00000010u
+#define X86_CR0_NE 0x00000020u
+#define X86_CR0_WP 0x00010000u
+#define X86_CR0_AM 0x00040000u
+#define X86_CR0_NW 0x20000000u
+#define X86_CR0_CD 0x40000000u
+#define X86_CR0_PG 0x80000000u
+#define X86_CR4_VME 0x0001u
+#define X86_CR4_PVI 0x0002u
+#define X86_CR4_TSD 0x0004u
+#define X86_CR4_DE  0x0008u
+#define X86_CR4_PSE 0x0010u
+#define X86_CR4_PAE 0x0020u
+#define X86_CR4_PGE 0x0080u
+#define X86_CR4_OSFXSR 0x0200u
+
+/* Exception vectors (SDM Vol. 3 6.3.1) */
+enum x86_vector {
+    X86_VEC_DE = 0, X86_VEC_DB = 1, X86_VEC_NMI = 2, X86_VEC_BP = 3, X86_VEC_OF = 4,
+    X86_VEC_BR = 5, X86_VEC_UD = 6, X86_VEC_NM = 7, X86_VEC_DF = 8, X86_VEC_TS = 10,
+    X86_VEC_NP = 11, X86_VEC_SS = 12, X86_VEC_GP = 13, X86_VEC_PF = 14, X86_VEC_MF = 16,
+    X86_VEC_AC = 17, X86_VEC_MC = 18, X86_VEC_XM = 19,
+};
+
+/* A segment register with its hidden descriptor cache (SDM Vol. 3 3.4.3). */
+struct x86_segment {
+    uint32_t base;
+    uint32_t limit;       /* effective byte limit (granularity applied) */
+    uint16_t selector;
+    uint16_t attributes;  /* descriptor bits 40-47 in 0-7 (type, S, DPL, P) and 52-55 in 8-11
+                             (AVL, L, D/B, G) */
+    /* Fast-path checks, derived from the above by x86_segment_refresh(): an access of size s
+     * at offset o takes the fast path when o <= read_limit - (s-1) (or write_limit); anything
+     * else (expand-down, not readable/writable, unusable, wrap) goes to the checked slow path. */
+    uint32_t read_limit;
+    uint32_t write_limit;
+    uint8_t fast_read;
+    uint8_t fast_write;
+};
+
+/* descriptor attribute bits as kept in x86_segment.attributes */
+#define X86_SEG_ATTR_TYPE   0x000Fu
+#define X86_SEG_ATTR_S      0x0010u   /* code/data (1) vs system (0) */
+#define X86_SEG_ATTR_DPL    0x0060u
+#define X86_SEG_ATTR_P      0x0080u
+#define X86_SEG_ATTR_AVL    0x0100u
+#define X86_SEG_ATTR_L      0x0200u
+#define X86_SEG_ATTR_DB     0x0400u
+#define X86_SEG_ATTR_G      0x0800u
+#define X86_SEG_ATTR_UNUSABLE 0x8000u /* a null selector was loaded (protected mode) */
+
+/* Software TLB: linear page -> host pointer. Tags are page-aligned linear addresses; an
+ * invalid entry holds X86_TLB_INVALID (never page-aligned, so it never matches). A page that
+ * holds decoded code keeps its read tag but not its write tag, so stores to it take the slow
+ * path, which invalidates only the decoded instructions the store touches. */
+#define X86_TLB_BITS 8
+#define X86_TLB_ENTRIES (1u << X86_TLB_BITS)
+#define X86_TLB_INVALID 1u
+struct x86_tlb_entry {
+    uint32_t read_tag;
+    uint32_t write_tag;
+    uintptr_t host_minus_linear; /* host address = this + linear */
+    uint32_t physical_page;
+};
+
+/* The lazy arithmetic flags: the last flag-setting operation's inputs and result; the six
+ * arithmetic flags are computed from them only when read (flags.c owns the encoding). */
+struct x86_lazy_flags {
+    uint32_t result;
+    uint32_t src1;
+    uint32_t src2;
+    uint32_t aux;     /* operation-specific (carry-in, shift count, ...) */
+    uint8_t op;       /* flags.c's operation code; 0 = flags are in cpu->eflags as they are */
+    uint8_t size;     /* operand size in bytes */
+};
+
+/* A pending fault, kept while the run loop delivers it */
+struct x86_fault {
+    uint8_t vector;
+    uint8_t has_error_code;
+    uint32_t error_code;
+};
+
+struct x86_cost_profile;
+struct x86_block;
+
+struct x86_cpu {
+    /* hot state first */
+    uint32_t gpr[8];
+    uint32_t eip;           /* the executing instruction's EIP until it completes */
+    uint32_t next_eip;      /* EIP of the next instruction; branches write here */
+    uint32_t eflags;        /* all of EFLAGS except the arithmetic flags while lazy.op != 0 */
+    struct x86_lazy_flags lazy;
+    uint64_t cycles;        /* the cycle counter (RDTSC) */
+    uint64_t cycle_limit;   /* leave the fast path when cycles reach this */
+    uint64_t instructions;  /* retired instructions */
+    volatile uint32_t exit_request; /* non-zero: leave the fast path at the next boundary */
+
+    struct x86_segment seg[X86_SEG_COUNT];
+    struct x86_segment ldtr;
+    struct x86_segment tr;
+    struct { uint32_t base; uint32_t limit; } gdtr, idtr;
+    uint32_t cr0, cr2, cr3, cr4;
+    uint32_t dr[8];
+    uint64_t efer;
+    uint64_t tsc_offset;    /* IA32_TIME_STAMP_COUNTER writes: TSC = cycles + offset */
+    uint8_t cpl;
+    uint8_t mode;           /* enum x86_mode of the code segment (decode default) */
+    uint8_t halted;
+    uint8_t interrupt_shadow; /* STI / MOV SS / POP SS: no interrupt before the next boundary */
+
+    struct x86_tlb_entry tlb[X86_TLB_ENTRIES];
+
+    /* fault unwinding */
+    jmp_buf fault_jump;
+    struct x86_fault fault;
+
+    const uint16_t *cost;   /* cycles per enum x86_cost_class (the machine's profile) */
+    struct x86irq_machine *machine;
+};
+
+/* ---------------------------------------------------------------- registers */
+
+/* Byte registers without REX: 0-3 = AL CL DL BL, 4-7 = AH CH DH BH. */
+static X86_ALWAYS_INLINE uint32_t x86_reg_get(const struct x86_cpu *cpu, unsigned reg,
+                                              unsigned size)
+{
+    switch (size) {
+    case 1:
+        return reg < 4 ? (cpu->gpr[reg] & 0xFF) : ((cpu->gpr[reg - 4] >> 8) & 0xFF);
+    case 2:
+        return cpu->gpr[reg] & 0xFFFF;
+    default:
+        return cpu->gpr[reg];
+    }
+}
+
+static X86_ALWAYS_INLINE void x86_reg_set(struct x86_cpu *cpu, unsigned reg, unsigned size,
+                                          uint32_t value)
+{
+    switch (size) {
+    case 1:
+        if (reg < 4)
+            cpu->gpr[reg] = (cpu->gpr[reg] & ~0xFFu) | (value & 0xFF);
+        else
+            cpu->gpr[reg - 4] = (cpu->gpr[reg - 4] & ~0xFF00u) | ((value & 0xFF) << 8);
+        break;
+    case 2:
+        cpu->gpr[reg] = (cpu->gpr[reg] & ~0xFFFFu) | (value & 0xFFFF);
+        break;
+    default:
+        cpu->gpr[reg] = value;
+        break;
+    }
+}
+
+/* Effective address (offset within insn->seg) of a ModRM memory operand. */
+static X86_ALWAYS_INLINE uint32_t x86_effective_address(const struct x86_cpu *cpu,
+                                                        const struct x86_insn *insn)
+{
+    uint32_t ea = (uint32_t)insn->disp;
+    if (insn->base != X86_REG_NONE)
+        ea += cpu->gpr[insn->base];
+    if (insn->index != X86_REG_NONE)
+        ea += cpu->gpr[insn->index] << insn->scale;
+    if (insn->addrsize == 2)
+        ea &= 0xFFFF;
+    return ea;
+}
+
+/* ---------------------------------------------------------------- faults */
+
+/* Raise an exception detected while executing the current instruction: unwinds to the run
+ * loop, which delivers it with the saved EIP of the instruction (faults) or the next
+ * instruction (traps, see x86_raise_trap). error_code is used only for vectors that push one. */
+X86_NORETURN void x86_raise(struct x86_cpu *cpu, uint8_t vector, uint32_t error_code);
+static inline X86_NORETURN void x86_raise_gp0(struct x86_cpu *cpu) { x86_raise(cpu, X86_VEC_GP, 0); }
+static inline X86_NORETURN void x86_raise_ud(struct x86_cpu *cpu) { x86_raise(cpu, X86_VEC_UD, 0); }
+
+/* A software interrupt (int n, int3, into, int1): delivered as a trap, return address
+ * next_eip. kind: enum x86_event_source (src/idt). Does not return. */
+X86_NORETURN void x86_software_interrupt(struct x86_cpu *cpu, uint8_t vector, int kind);
+
+/* IRET with the instruction's operand size (src/idt). Writes next_eip. */
+void x86_iret(struct x86_cpu *cpu, unsigned opsize);
+
+/* ---------------------------------------------------------------- memory (mmu.c) */
+
+enum x86_access { X86_ACCESS_READ = 0, X86_ACCESS_WRITE = 1, X86_ACCESS_EXECUTE = 2 };
+
+/* Slow paths: full segment checks, page walk, MMIO, code-write tracking. */
+uint32_t x86_linear_slow(struct x86_cpu *cpu, unsigned seg, uint32_t offset, unsigned size,
+                         enum x86_access access);
+uint64_t x86_read_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size);
+void x86_write_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_t value);
+void x86_tlb_flush(struct x86_cpu *cpu);
+
+/* segment:offset -> linear address, with the segment's limit and type checks */
+static X86_ALWAYS_INLINE uint32_t x86_linear(struct x86_cpu *cpu, unsigned seg, uint32_t offset,
+                                             unsigned size, enum x86_access access)
+{
+    const struct x86_segment *s = &cpu->seg[seg];
+    if (access == X86_ACCESS_WRITE) {
+        if (X86_LIKELY(s->fast_write && offset <= s->write_limit - (size - 1) &&
+                       s->write_limit >= size - 1))
+            return s->base + offset;
+    } else {
+        if (X86_LIKELY(s->fast_read && offset <= s->read_limit - (size - 1) &&
+                       s->read_limit >= size - 1))
+            return s->base + offset;
+    }
+    return x86_linear_slow(cpu, seg, offset, size, access);
+}
+
+static X86_ALWAYS_INLINE uint64_t x86_read_linear(struct x86_cpu *cpu, uint32_t linear,
+                                                  unsigned size)
+{
+    const struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
+    if (X86_LIKELY(e->read_tag == (linear & ~0xFFFu) && (linear & 0xFFF) <= 0x1000 - size)) {
+        const uint8_t *p = (const uint8_t *)(e->host_minus_linear + linear);
+        switch (size) {
+        case 1: return *p;
+        case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+        case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+        default: { uint64_t v; memcpy(&v, p, 8); return v; }
+        }
+    }
+    return x86_read_slow(cpu, linear, size);
+}
+
+static X86_ALWAYS_INLINE void x86_write_linear(struct x86_cpu *cpu, uint32_t linear,
+                                               unsigned size, uint64_t value)
+{
+    const struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
+    if (X86_LIKELY(e->write_tag == (linear & ~0xFFFu) && (linear & 0xFFF) <= 0x1000 - size)) {
+        uint8_t *p = (uint8_t *)(e->host_minus_linear + linear);
+        switch (size) {
+        case 1: *p = (uint8_t)value; return;
+        case 2: { uint16_t v = (uint16_t)value; memcpy(p, &v, 2); return; }
+        case 4: { uint32_t v = (uint32_t)value; memcpy(p, &v, 4); return; }
+        default: memcpy(p, &value, 8); return;
+        }
+    }
+    x86_write_slow(cpu, linear, size, value);
+}
+
+/* The accessors handlers use: segment register + offset, size 1, 2, 4 or 8 bytes. */
+static X86_ALWAYS_INLINE uint32_t x86_read(struct x86_cpu *cpu, unsigned seg, uint32_t offset,
+                                           unsigned size)
+{
+    return (uint32_t)x86_read_linear(cpu, x86_linear(cpu, seg, offset, size, X86_ACCESS_READ), size);
+}
+static X86_ALWAYS_INLINE uint64_t x86_read64(struct x86_cpu *cpu, unsigned seg, uint32_t offset)
+{
+    return x86_read_linear(cpu, x86_linear(cpu, seg, offset, 8, X86_ACCESS_READ), 8);
+}
+static X86_ALWAYS_INLINE void x86_write(struct x86_cpu *cpu, unsigned seg, uint32_t offset,
+                                        unsigned size, uint64_t value)
+{
+    x86_write_linear(cpu, x86_linear(cpu, seg, offset, size, X86_ACCESS_WRITE), size, value);
+}
+/* Check that a write would succeed (segment and page), without writing: for instructions that
+ * must not commit anything before a later store is known to succeed. */
+void x86_check_write(struct x86_cpu *cpu, unsigned seg, uint32_t offset, unsigned size);
+
+/* Stack: (E)SP-relative with SS.B deciding 16- or 32-bit stack pointer arithmetic. */
+static X86_ALWAYS_INLINE bool x86_stack32(const struct x86_cpu *cpu)
+{
+    return (cpu->seg[X86_SEG_SS].attributes & X86_SEG_ATTR_DB) != 0;
+}
+/* Push size bytes: the store happens before ESP is committed, so a fault leaves ESP intact. */
+static X86_ALWAYS_INLINE void x86_push(struct x86_cpu *cpu, unsigned size, uint32_t value)
+{
+    if (x86_stack32(cpu)) {
+        uint32_t sp = cpu->gpr[X86_ESP] - size;
+        x86_write(cpu, X86_SEG_SS, sp, size, value);
+        cpu->gpr[X86_ESP] = sp;
+    } else {
+        uint16_t sp = (uint16_t)(cpu->gpr[X86_ESP] - size);
+        x86_write(cpu, X86_SEG_SS, sp, size, value);
+        cpu->gpr[X86_ESP] = (cpu->gpr[X86_ESP] & 0xFFFF0000u) | sp;
+    }
+}
+/* Read the value `depth` bytes above the stack top, without popping. */
+static X86_ALWAYS_INLINE uint32_t x86_stack_peek(struct x86_cpu *cpu, uint32_t depth, unsigned size)
+{
+    if (x86_stack32(cpu))
+        return x86_read(cpu, X86_SEG_SS, cpu->gpr[X86_ESP] + depth, size);
+    return x86_read(cpu, X86_SEG_SS, (uint16_t)(cpu->gpr[X86_ESP] + depth), size);
+}
+static X86_ALWAYS_INLINE void x86_stack_adjust(struct x86_cpu *cpu, int32_t delta)
+{
+    if (x86_stack32(cpu))
+        cpu->gpr[X86_ESP] += (uint32_t)delta;
+    else
+        cpu->gpr[X86_ESP] = (cpu->gpr[X86_ESP] & 0xFFFF0000u) | (uint16_t)(cpu->gpr[X86_ESP] + (uint32_t)delta);
+}
+static X86_ALWAYS_INLINE uint32_t x86_pop(struct x86_cpu *cpu, unsigned size)
+{
+    uint32_t v = x86_stack_peek(cpu, 0, size);
+    x86_stack_adjust(cpu, (int32_t)size);
+    return v;
+}
+
+/* ---------------------------------------------------------------- I/O ports */
+
+/* in/out with the I/O privilege checks (IOPL, TSS bitmap) */
+uint32_t x86_port_in(struct x86_cpu *cpu, uint16_t port, unsigned size);
+void x86_port_out(struct x86_cpu *cpu, uint16_t port, unsigned size, uint32_t value);
+
+/* ---------------------------------------------------------------- EFLAGS (flags.c) */
+
+/* The whole EFLAGS register, arithmetic flags computed. */
+uint32_t x86_get_eflags(struct x86_cpu *cpu);
+/* Set the bits of mask from value (all of EFLAGS when mask is ~0); bit 1 stays set and the
+ * reserved bits clear. Privilege rules (IOPL, IF) are the caller's: this only stores. */
+void x86_set_eflags(struct x86_cpu *cpu, uint32_t value, uint32_t mask);
+/* Condition code 0-15 (O NO B AE E NE BE A S NS P NP L GE LE G) is true? */
+bool x86_condition(struct x86_cpu *cpu, unsigned cond);
+
+/* ---------------------------------------------------------------- system (segment.c, control.c) */
+
+/* Load a segment register as mov/pop/lds do (real mode: base = selector << 4; protected mode:
+ * descriptor load with the SDM's checks, raising #GP/#SS/#NP with the selector). */
+void x86_load_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector);
+/* Far transfer: load CS:EIP for jmp far / call far / ret far (same privilege or through the
+ * protection checks), sets next_eip. */
+void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, int kind);
+enum x86_far_kind { X86_FAR_JMP, X86_FAR_CALL, X86_FAR_RET };
+/* Recompute derived fast-path fields of a segment register after its cache changed. */
+void x86_segment_refresh(struct x86_cpu *cpu, unsigned seg);
+/* mov to CRn with the reserved-bit checks (#GP(0)), mode changes, TLB flushes */
+void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value);
+uint32_t x86_read_control_register(struct x86_cpu *cpu, unsigned n);
+/* rdmsr / wrmsr: false if the MSR is unknown or the value reserved (caller raises #GP(0)) */
+bool x86_read_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t *value);
+bool x86_write_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t value);
+/* hlt: the core sleeps until an event is deliverable */
+void x86_halt(struct x86_cpu *cpu);
+/* Ask the run loop to re-examine state after this instruction (mode, IF, block end) */
+static inline void x86_request_exit(struct x86_cpu *cpu) { cpu->exit_request = 1; }
+
+/* Reset to the power-on state (SDM Vol. 3 9.1.1). */
+void x86_cpu_reset(struct x86_cpu *cpu);
+/* The decoding mode of the present code segment */
+static inline enum x86_mode x86_code_mode(const struct x86_cpu *cpu) { return (enum x86_mode)cpu->mode; }
+
+#endif
