@@ -138,11 +138,14 @@ struct x86_lazy_flags {
     uint8_t size;     /* operand size in bytes */
 };
 
-/* A pending fault, kept while the run loop delivers it */
+/* An event raised inside an instruction (x86_raise, x86_software_interrupt), carried to the
+ * run loop, which delivers it. */
 struct x86_fault {
     uint8_t vector;
     uint8_t has_error_code;
+    uint8_t source;         /* enum x86_event_source (src/idt/idt.h) */
     uint32_t error_code;
+    uint32_t return_eip;    /* the faulting instruction (faults) or the next one (traps) */
 };
 
 struct x86_cost_profile;
@@ -172,6 +175,11 @@ struct x86_cpu {
     uint8_t mode;           /* enum x86_mode of the code segment (decode default) */
     uint8_t halted;
     uint8_t interrupt_shadow; /* STI / MOV SS / POP SS: no interrupt before the next boundary */
+    uint8_t event_ext;      /* delivering an external event: error codes get EXT (bit 0) */
+    uint8_t delivering;     /* an event is being delivered (double-fault detection) */
+    uint8_t delivering_vector;
+    uint8_t delivering_benign; /* the event being delivered counts as benign (int n, INTR) */
+    uint8_t shutdown;       /* triple fault: the core stopped */
 
     struct x86_tlb_entry tlb[X86_TLB_ENTRIES];
 
@@ -387,9 +395,13 @@ bool x86_condition(struct x86_cpu *cpu, unsigned cond);
 /* Load a segment register as mov/pop/lds do (real mode: base = selector << 4; protected mode:
  * descriptor load with the SDM's checks, raising #GP/#SS/#NP with the selector). */
 void x86_load_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector);
-/* Far transfer: load CS:EIP for jmp far / call far / ret far (same privilege or through the
- * protection checks), sets next_eip. */
-void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, int kind);
+/* Far transfer to selector:offset for jmp far / call far / ret far: checks the target (SDM
+ * Vol. 3 5.8), then for X86_FAR_CALL pushes the return CS:EIP (next_eip) with opsize (2 or 4)
+ * bytes each, then loads CS and sets next_eip. For X86_FAR_RET the caller has only PEEKED the
+ * return address: it pops (and applies ret's imm16) after this returns, so a fault here leaves
+ * ESP untouched. */
+void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, int kind,
+                      unsigned opsize);
 enum x86_far_kind { X86_FAR_JMP, X86_FAR_CALL, X86_FAR_RET };
 /* Recompute derived fast-path fields of a segment register after its cache changed. */
 void x86_segment_refresh(struct x86_cpu *cpu, unsigned seg);
@@ -406,6 +418,8 @@ static inline void x86_request_exit(struct x86_cpu *cpu) { cpu->exit_request = 1
 
 /* Reset to the power-on state (SDM Vol. 3 9.1.1). */
 void x86_cpu_reset(struct x86_cpu *cpu);
+/* The Multiboot entry state: flat 32-bit protected mode, paging off, IF = 0, CPL 0. */
+void x86_cpu_enter_flat32(struct x86_cpu *cpu);
 /* The decoding mode of the present code segment */
 static inline enum x86_mode x86_code_mode(const struct x86_cpu *cpu) { return (enum x86_mode)cpu->mode; }
 

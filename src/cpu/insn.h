@@ -102,6 +102,7 @@ struct x86_insn {
     uint8_t operand[3];   /* enum x86_operand_kind, destination first */
     uint8_t cost_class;   /* enum x86_cost_class (cycle model) */
     uint8_t imm_size;     /* bytes of the first immediate as encoded (0 if none) */
+    uint16_t cycles;      /* modelled cost, filled at predecode from the cost profile */
 };
 
 /* Result of x86_decode() */
@@ -134,6 +135,9 @@ enum x86_cost_class {
     X86_COST_SYSTEM,       /* lgdt, mov cr, cpuid, wrmsr... */
     X86_COST_SEGMENT,      /* far jmp/call/ret, segment loads */
     X86_COST_X87,
+    X86_COST_DELIVERY,     /* delivering an exception or interrupt (not in the opcode table) */
+    X86_COST_PRIVILEGE,    /* extra for a privilege change on delivery or return */
+    X86_COST_IRET,         /* iret (replaces the instruction's class cost) */
     X86_COST_CLASS_COUNT
 };
 

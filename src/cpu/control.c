@@ -1,0 +1,208 @@
+/* Control registers, MSRs, I/O-port access rights, HLT and the reset state. */
+#include "cpu/cpu.h"
+
+#include "cpu/mmu.h"
+#include "cpu/segment.h"
+#include "machine/machine.h"
+
+/* CR0 bits software can change; ET is hardwired to 1 (SDM Vol. 3 2.5). */
+#define CR0_WRITABLE (X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | X86_CR0_NE | \
+                      X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | X86_CR0_CD | X86_CR0_PG)
+/* CR4 bits we implement; setting any other raises #GP(0) as a reserved bit would, and CPUID
+ * advertises exactly these (PSE, PGE, DE, TSD). */
+#define CR4_SUPPORTED (X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | X86_CR4_PGE)
+
+static void refresh_all_segments(struct x86_cpu *cpu)
+{
+    for (unsigned s = 0; s < X86_SEG_COUNT; s++)
+        x86_segment_refresh(cpu, s);
+}
+
+void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value)
+{
+    switch (n) {
+    case 0: {
+        /* SDM Vol. 2 MOV CR: #GP(0) for PG without PE, and NW without CD */
+        if ((value & X86_CR0_PG) && !(value & X86_CR0_PE))
+            x86_raise_gp0(cpu);
+        if ((value & X86_CR0_NW) && !(value & X86_CR0_CD))
+            x86_raise_gp0(cpu);
+        uint32_t old = cpu->cr0;
+        cpu->cr0 = (value & CR0_WRITABLE) | X86_CR0_ET;
+        uint32_t changed = old ^ cpu->cr0;
+        if (changed & (X86_CR0_PG | X86_CR0_WP | X86_CR0_PE))
+            x86_tlb_flush(cpu);
+        if (changed & X86_CR0_PE) {
+            refresh_all_segments(cpu);
+            if (!(cpu->cr0 & X86_CR0_PE))
+                x86_set_cpl(cpu, 0);
+        }
+        x86_request_exit(cpu);
+        break;
+    }
+    case 2:
+        cpu->cr2 = value;
+        break;
+    case 3:
+        cpu->cr3 = value;
+        x86_tlb_flush(cpu);
+        x86_request_exit(cpu);
+        break;
+    case 4:
+        if (value & ~CR4_SUPPORTED)
+            x86_raise_gp0(cpu);
+        if ((value ^ cpu->cr4) & (X86_CR4_PSE | X86_CR4_PGE))
+            x86_tlb_flush(cpu);
+        cpu->cr4 = value;
+        x86_request_exit(cpu);
+        break;
+    default:
+        x86_raise_ud(cpu); /* CR1, CR5-CR7 do not exist */
+    }
+}
+
+uint32_t x86_read_control_register(struct x86_cpu *cpu, unsigned n)
+{
+    switch (n) {
+    case 0: return cpu->cr0;
+    case 2: return cpu->cr2;
+    case 3: return cpu->cr3;
+    case 4: return cpu->cr4;
+    default: x86_raise_ud(cpu);
+    }
+}
+
+/* MSRs we implement. CPUID advertises MSR and TSC; other MSRs raise #GP(0). */
+#define MSR_IA32_TIME_STAMP_COUNTER 0x10u
+
+bool x86_read_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t *value)
+{
+    switch (msr) {
+    case MSR_IA32_TIME_STAMP_COUNTER:
+        *value = cpu->cycles + cpu->tsc_offset;
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool x86_write_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t value)
+{
+    switch (msr) {
+    case MSR_IA32_TIME_STAMP_COUNTER:
+        cpu->tsc_offset = value - cpu->cycles;
+        return true;
+    default:
+        return false;
+    }
+}
+
+void x86_halt(struct x86_cpu *cpu)
+{
+    cpu->halted = 1;
+    x86_request_exit(cpu);
+}
+
+/* SDM Vol. 1 19.5: in protected mode with CPL > IOPL (and always in VM86), the TSS I/O
+ * permission bitmap decides. */
+static void check_io_permission(struct x86_cpu *cpu, uint16_t port, unsigned size)
+{
+    bool vm86 = cpu->eflags & X86_FLAG_VM;
+    unsigned iopl = (cpu->eflags & X86_FLAG_IOPL) >> 12;
+    if (!(cpu->cr0 & X86_CR0_PE) || (!vm86 && cpu->cpl <= iopl))
+        return;
+    /* the I/O map base is at TSS offset 0x66; the TSS must be a 32-bit TSS reaching it */
+    const struct x86_segment *tr = &cpu->tr;
+    uint8_t type = tr->attributes & 0xF;
+    if ((tr->attributes & X86_SEG_ATTR_UNUSABLE) || (type != 0x9 && type != 0xB) || tr->limit < 0x67)
+        x86_raise_gp0(cpu);
+    uint32_t map = (uint32_t)x86_read_system(cpu, tr->base + 0x66, 2);
+    uint32_t byte = map + port / 8;
+    if (byte + 1 > tr->limit)
+        x86_raise_gp0(cpu);
+    uint32_t bits = (uint32_t)x86_read_system(cpu, tr->base + byte, 2);
+    uint32_t mask = ((1u << size) - 1) << (port % 8);
+    if (bits & mask)
+        x86_raise_gp0(cpu);
+}
+
+uint32_t x86_port_in(struct x86_cpu *cpu, uint16_t port, unsigned size)
+{
+    check_io_permission(cpu, port, size);
+    cpu->cycles += cpu->cost[X86_COST_IO];
+    return x86_bus_port_read(&cpu->machine->bus, port, size);
+}
+
+void x86_port_out(struct x86_cpu *cpu, uint16_t port, unsigned size, uint32_t value)
+{
+    check_io_permission(cpu, port, size);
+    cpu->cycles += cpu->cost[X86_COST_IO];
+    x86_bus_port_write(&cpu->machine->bus, port, size, value);
+}
+
+static void set_flat_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector, bool code)
+{
+    struct x86_segment *s = &cpu->seg[seg];
+    s->selector = selector;
+    s->base = 0;
+    s->limit = 0xFFFFFFFFu;
+    /* present, DPL 0, accessed; code: execute/read; data: read/write; 32-bit, 4 KiB units */
+    s->attributes = (uint16_t)((code ? 0x9B : 0x93) | X86_SEG_ATTR_DB | X86_SEG_ATTR_G);
+    x86_segment_refresh(cpu, seg);
+}
+
+void x86_cpu_reset(struct x86_cpu *cpu)
+{
+    /* SDM Vol. 3 9.1.1, Table 9-1: the power-up state */
+    struct x86irq_machine *machine = cpu->machine;
+    const uint16_t *cost = cpu->cost;
+    memset(cpu, 0, offsetof(struct x86_cpu, fault_jump));
+    cpu->machine = machine;
+    cpu->cost = cost;
+    cpu->eflags = X86_FLAG_FIXED1;
+    cpu->cr0 = X86_CR0_CD | X86_CR0_NW | X86_CR0_ET;
+    cpu->gpr[X86_EDX] = 0x00000600; /* family 6 */
+    cpu->eip = 0xFFF0;
+    for (unsigned s = 0; s < X86_SEG_COUNT; s++) {
+        cpu->seg[s].selector = 0;
+        cpu->seg[s].base = 0;
+        cpu->seg[s].limit = 0xFFFF;
+        cpu->seg[s].attributes = 0x93;
+    }
+    cpu->seg[X86_SEG_CS].selector = 0xF000;
+    cpu->seg[X86_SEG_CS].base = 0xFFFF0000u;
+    cpu->seg[X86_SEG_CS].attributes = 0x9B;
+    refresh_all_segments(cpu);
+    cpu->gdtr.limit = cpu->idtr.limit = 0xFFFF;
+    cpu->ldtr.limit = 0xFFFF;
+    cpu->ldtr.attributes = 0x82;
+    cpu->tr.limit = 0xFFFF;
+    cpu->tr.attributes = 0x8B;
+    cpu->dr[6] = 0xFFFF0FF0u;
+    cpu->dr[7] = 0x00000400u;
+    cpu->mode = X86_MODE_16;
+    x86_tlb_flush(cpu);
+}
+
+void x86_cpu_enter_flat32(struct x86_cpu *cpu)
+{
+    /* The state `qemu-system-i386 -kernel` enters a Multiboot kernel in: protected mode,
+     * paging off, flat 4 GiB segments (QEMU's multiboot option ROM uses CS 0x10, data 0x18),
+     * IF clear. The GDTR is left empty: the Multiboot spec says the OS must load its own. */
+    cpu->cr0 = X86_CR0_PE | X86_CR0_ET;
+    cpu->eflags = X86_FLAG_FIXED1;
+    cpu->lazy.op = 0;
+    set_flat_segment(cpu, X86_SEG_CS, 0x10, true);
+    for (unsigned s = 0; s < X86_SEG_COUNT; s++)
+        if (s != X86_SEG_CS)
+            set_flat_segment(cpu, s, 0x18, false);
+    cpu->gdtr.base = 0;
+    cpu->gdtr.limit = 0;
+    cpu->idtr.base = 0;
+    cpu->idtr.limit = 0x3FF;
+    cpu->ldtr.attributes = X86_SEG_ATTR_UNUSABLE;
+    cpu->cpl = 0;
+    cpu->mode = X86_MODE_32;
+    cpu->halted = 0;
+    x86_tlb_flush(cpu);
+}

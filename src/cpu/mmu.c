@@ -1,0 +1,320 @@
+/* Memory management: segment checks, linear -> physical translation (32-bit paging with 4 KiB
+ * and 4 MiB pages), the software TLB of host pointers, physical access to RAM and MMIO, and
+ * the coherence of decoded code with stores.
+ *
+ * The inline fast paths live in cpu.h; everything here is the slow path, taken on a TLB miss,
+ * a page-crossing access, MMIO, a store to a page that holds decoded code, or an access that
+ * needs the full segment checks.
+ */
+#include "cpu/mmu.h"
+
+#include "machine/machine.h"
+
+/* ------------------------------------------------------------------ segments */
+
+static X86_NORETURN void segment_fault(struct x86_cpu *cpu, unsigned seg)
+{
+    /* SDM Vol. 3 6.15: limit and type violations give #SS(0) for stack references, else #GP(0) */
+    x86_raise(cpu, seg == X86_SEG_SS ? X86_VEC_SS : X86_VEC_GP, 0);
+}
+
+uint32_t x86_linear_slow(struct x86_cpu *cpu, unsigned seg, uint32_t offset, unsigned size,
+                         enum x86_access access)
+{
+    const struct x86_segment *s = &cpu->seg[seg];
+    uint16_t attr = s->attributes;
+    bool protected_mode = (cpu->cr0 & X86_CR0_PE) && !(cpu->eflags & X86_FLAG_VM);
+
+    if (protected_mode) {
+        if (attr & X86_SEG_ATTR_UNUSABLE)
+            segment_fault(cpu, seg);
+        bool code = (attr & 0x8) != 0;
+        if (access == X86_ACCESS_WRITE && (code || !(attr & 0x2)))
+            segment_fault(cpu, seg);        /* code, or read-only data */
+        if (access == X86_ACCESS_READ && code && !(attr & 0x2))
+            segment_fault(cpu, seg);        /* execute-only code */
+    }
+    uint64_t last = (uint64_t)offset + size - 1;
+    bool expand_down = protected_mode && !(attr & 0x8) && (attr & 0x4);
+    if (expand_down) {
+        /* SDM Vol. 3 5.3: valid offsets are limit+1 .. 0xFFFF or 0xFFFFFFFF (B flag) */
+        uint64_t upper = (attr & X86_SEG_ATTR_DB) ? 0xFFFFFFFFull : 0xFFFFull;
+        if (offset <= s->limit || last > upper)
+            segment_fault(cpu, seg);
+    } else if (last > s->limit) {
+        segment_fault(cpu, seg);
+    }
+    return s->base + offset;
+}
+
+void x86_segment_refresh(struct x86_cpu *cpu, unsigned seg)
+{
+    struct x86_segment *s = &cpu->seg[seg];
+    uint16_t attr = s->attributes;
+    bool protected_mode = (cpu->cr0 & X86_CR0_PE) && !(cpu->eflags & X86_FLAG_VM);
+    bool usable = !(attr & X86_SEG_ATTR_UNUSABLE) || !protected_mode;
+    bool code = (attr & 0x8) != 0;
+    bool expand_down = protected_mode && !code && (attr & 0x4);
+    s->read_limit = s->limit;
+    s->write_limit = s->limit;
+    s->fast_read = usable && !expand_down && (!protected_mode || !code || (attr & 0x2));
+    s->fast_write = usable && !expand_down && (!protected_mode || (!code && (attr & 0x2)));
+}
+
+/* ------------------------------------------------------------------ TLB */
+
+void x86_tlb_flush(struct x86_cpu *cpu)
+{
+    for (unsigned i = 0; i < X86_TLB_ENTRIES; i++) {
+        cpu->tlb[i].read_tag = X86_TLB_INVALID;
+        cpu->tlb[i].write_tag = X86_TLB_INVALID;
+    }
+}
+
+void x86_tlb_flush_page(struct x86_cpu *cpu, uint32_t linear)
+{
+    struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
+    if (e->read_tag == (linear & ~0xFFFu) || e->write_tag == (linear & ~0xFFFu)) {
+        e->read_tag = X86_TLB_INVALID;
+        e->write_tag = X86_TLB_INVALID;
+    }
+}
+
+void x86_tlb_protect_code(struct x86_cpu *cpu, uint32_t physical_page)
+{
+    for (unsigned i = 0; i < X86_TLB_ENTRIES; i++)
+        if (cpu->tlb[i].physical_page == physical_page)
+            cpu->tlb[i].write_tag = X86_TLB_INVALID;
+}
+
+/* ------------------------------------------------------------------ paging */
+
+static uint32_t read_phys32(struct x86_cpu *cpu, uint32_t phys)
+{
+    return (uint32_t)x86_phys_read(cpu, phys, 4);
+}
+
+static void write_phys32(struct x86_cpu *cpu, uint32_t phys, uint32_t value)
+{
+    x86_phys_write(cpu, phys, 4, value);
+}
+
+#define PTE_P 0x001u
+#define PTE_RW 0x002u
+#define PTE_US 0x004u
+#define PTE_A 0x020u
+#define PTE_D 0x040u
+#define PDE_PS 0x080u
+
+#define PF_P 0x01u
+#define PF_W 0x02u
+#define PF_U 0x04u
+#define PF_RSVD 0x08u
+
+static X86_NORETURN void page_fault(struct x86_cpu *cpu, uint32_t linear, uint32_t error)
+{
+    cpu->cr2 = linear;  /* SDM Vol. 3 4.7: CR2 holds the linear address that faulted */
+    x86_raise(cpu, X86_VEC_PF, error);
+}
+
+bool x86_translate(struct x86_cpu *cpu, uint32_t linear, enum x86_access access, bool user,
+                   uint32_t *phys, bool *writable)
+{
+    if (!(cpu->cr0 & X86_CR0_PG)) {
+        *phys = linear;
+        *writable = true;
+        return true;
+    }
+    bool write = access == X86_ACCESS_WRITE;
+    uint32_t error = (write ? PF_W : 0) | (user ? PF_U : 0);
+    uint32_t pde_address = (cpu->cr3 & 0xFFFFF000u) + ((linear >> 22) << 2);
+    uint32_t pde = read_phys32(cpu, pde_address);
+    if (!(pde & PTE_P))
+        page_fault(cpu, linear, error);
+
+    uint32_t entry, entry_address, frame;
+    uint32_t rw, us;
+    if ((pde & PDE_PS) && (cpu->cr4 & X86_CR4_PSE)) {
+        /* 4 MiB page. Without PSE-36, bits 21:13 are reserved (SDM Vol. 3 4.3, Table 4-5) */
+        if (pde & 0x003FE000u)
+            page_fault(cpu, linear, error | PF_P | PF_RSVD);
+        entry = pde;
+        entry_address = pde_address;
+        frame = (pde & 0xFFC00000u) | (linear & 0x003FF000u);
+        rw = pde & PTE_RW;
+        us = pde & PTE_US;
+    } else {
+        entry_address = (pde & 0xFFFFF000u) + (((linear >> 12) & 0x3FF) << 2);
+        entry = read_phys32(cpu, entry_address);
+        if (!(entry & PTE_P))
+            page_fault(cpu, linear, error);
+        frame = entry & 0xFFFFF000u;
+        rw = pde & entry & PTE_RW;
+        us = pde & entry & PTE_US;
+        if (!(pde & PTE_A))
+            write_phys32(cpu, pde_address, pde | PTE_A);
+    }
+    /* SDM Vol. 3 4.6: user accesses need U/S in every level; writes need R/W for user, and for
+     * supervisor when CR0.WP is set */
+    if (user && !us)
+        page_fault(cpu, linear, error | PF_P);
+    bool may_write = rw || (!user && !(cpu->cr0 & X86_CR0_WP));
+    if (write && !may_write)
+        page_fault(cpu, linear, error | PF_P);
+
+    uint32_t updated = entry | PTE_A | (write ? PTE_D : 0);
+    if (updated != entry)
+        write_phys32(cpu, entry_address, updated);
+    *phys = frame | (linear & 0xFFF);
+    /* the store path may be cached only once the dirty bit is set */
+    *writable = may_write && (updated & PTE_D);
+    return true;
+}
+
+static bool user_access(const struct x86_cpu *cpu)
+{
+    return cpu->cpl == 3;
+}
+
+/* ------------------------------------------------------------------ physical access */
+
+uint64_t x86_phys_read(struct x86_cpu *cpu, uint64_t phys, unsigned size)
+{
+    struct x86_bus *bus = &cpu->machine->bus;
+    if (phys + size <= bus->ram_size) {
+        uint64_t v = 0;
+        memcpy(&v, bus->ram + phys, size);
+        return v;
+    }
+    if (phys < bus->ram_size) {  /* straddles the end of RAM */
+        uint64_t v = 0;
+        for (unsigned i = 0; i < size; i++)
+            v |= x86_phys_read(cpu, phys + i, 1) << (8 * i);
+        return v;
+    }
+    return x86_bus_mmio_read(bus, phys, size);
+}
+
+void x86_phys_write(struct x86_cpu *cpu, uint64_t phys, unsigned size, uint64_t value)
+{
+    x86irq_machine *m = cpu->machine;
+    struct x86_bus *bus = &m->bus;
+    if (phys + size <= bus->ram_size) {
+        if (x86_code_page_has_code(&m->code, (uint32_t)(phys >> 12)) ||
+            x86_code_page_has_code(&m->code, (uint32_t)((phys + size - 1) >> 12))) {
+            if (x86_code_cache_write(&m->code, phys, size))
+                x86_request_exit(cpu); /* the executing block may be gone */
+        }
+        memcpy(bus->ram + phys, &value, size);
+        return;
+    }
+    if (phys < bus->ram_size) {
+        for (unsigned i = 0; i < size; i++)
+            x86_phys_write(cpu, phys + i, 1, value >> (8 * i));
+        return;
+    }
+    x86_bus_mmio_write(bus, phys, size, value);
+}
+
+static void tlb_fill(struct x86_cpu *cpu, uint32_t linear, uint32_t phys, bool writable)
+{
+    x86irq_machine *m = cpu->machine;
+    uint32_t page = phys >> 12;
+    if ((uint64_t)(phys & ~0xFFFu) + X86_PAGE_SIZE > m->bus.ram_size)
+        return; /* MMIO and open bus are never cached */
+    struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
+    e->read_tag = linear & ~0xFFFu;
+    e->write_tag = (writable && !x86_code_page_has_code(&m->code, page)) ? (linear & ~0xFFFu)
+                                                                           : X86_TLB_INVALID;
+    e->physical_page = page;
+    e->host_minus_linear = (uintptr_t)(m->bus.ram + (phys & ~0xFFFu)) - (linear & ~0xFFFu);
+}
+
+uint64_t x86_read_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size)
+{
+    if ((linear & 0xFFF) + size > X86_PAGE_SIZE) {
+        /* crosses a page: translate both pages first, so a fault on the second reads nothing */
+        uint32_t first = X86_PAGE_SIZE - (linear & 0xFFF);
+        uint32_t phys0, phys1;
+        bool w;
+        x86_translate(cpu, linear, X86_ACCESS_READ, user_access(cpu), &phys0, &w);
+        x86_translate(cpu, linear + first, X86_ACCESS_READ, user_access(cpu), &phys1, &w);
+        uint64_t v = 0;
+        for (unsigned i = 0; i < size; i++) {
+            uint64_t p = i < first ? (uint64_t)phys0 + i : (uint64_t)phys1 + (i - first);
+            v |= x86_phys_read(cpu, p, 1) << (8 * i);
+        }
+        return v;
+    }
+    uint32_t phys;
+    bool writable;
+    x86_translate(cpu, linear, X86_ACCESS_READ, user_access(cpu), &phys, &writable);
+    tlb_fill(cpu, linear, phys, writable);
+    return x86_phys_read(cpu, phys, size);
+}
+
+void x86_write_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_t value)
+{
+    if ((linear & 0xFFF) + size > X86_PAGE_SIZE) {
+        uint32_t first = X86_PAGE_SIZE - (linear & 0xFFF);
+        uint32_t phys0, phys1;
+        bool w;
+        x86_translate(cpu, linear, X86_ACCESS_WRITE, user_access(cpu), &phys0, &w);
+        x86_translate(cpu, linear + first, X86_ACCESS_WRITE, user_access(cpu), &phys1, &w);
+        for (unsigned i = 0; i < size; i++) {
+            uint64_t p = i < first ? (uint64_t)phys0 + i : (uint64_t)phys1 + (i - first);
+            x86_phys_write(cpu, p, 1, value >> (8 * i));
+        }
+        return;
+    }
+    uint32_t phys;
+    bool writable;
+    x86_translate(cpu, linear, X86_ACCESS_WRITE, user_access(cpu), &phys, &writable);
+    tlb_fill(cpu, linear, phys, writable);
+    x86_phys_write(cpu, phys, size, value);
+}
+
+void x86_check_write(struct x86_cpu *cpu, unsigned seg, uint32_t offset, unsigned size)
+{
+    uint32_t linear = x86_linear(cpu, seg, offset, size, X86_ACCESS_WRITE);
+    const struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
+    uint32_t last = linear + size - 1;
+    uint32_t phys;
+    bool w;
+    if (!(e->write_tag == (linear & ~0xFFFu) && (linear & 0xFFF) <= X86_PAGE_SIZE - size))
+        x86_translate(cpu, linear, X86_ACCESS_WRITE, user_access(cpu), &phys, &w);
+    if ((last & ~0xFFFu) != (linear & ~0xFFFu))
+        x86_translate(cpu, last, X86_ACCESS_WRITE, user_access(cpu), &phys, &w);
+}
+
+/* ------------------------------------------------------------------ system-table access */
+
+uint64_t x86_read_system(struct x86_cpu *cpu, uint32_t linear, unsigned size)
+{
+    /* descriptor tables and the TSS are read with supervisor rights at any CPL
+     * (SDM Vol. 3 4.6, implicit supervisor-mode accesses) */
+    uint32_t phys = 0;
+    bool w;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++) {
+        if (i == 0 || ((linear + i) & 0xFFF) == 0)
+            x86_translate(cpu, linear + i, X86_ACCESS_READ, false, &phys, &w);
+        else
+            phys++;
+        v |= x86_phys_read(cpu, phys, 1) << (8 * i);
+    }
+    return v;
+}
+
+void x86_write_system(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_t value)
+{
+    uint32_t phys = 0;
+    bool w;
+    for (unsigned i = 0; i < size; i++) {
+        if (i == 0 || ((linear + i) & 0xFFF) == 0)
+            x86_translate(cpu, linear + i, X86_ACCESS_WRITE, false, &phys, &w);
+        else
+            phys++;
+        x86_phys_write(cpu, phys, 1, value >> (8 * i));
+    }
+}

@@ -1,0 +1,22 @@
+/* Memory management services beyond the inline fast paths of cpu.h (mmu.c). */
+#ifndef X86IRQ_CPU_MMU_H
+#define X86IRQ_CPU_MMU_H
+
+#include "cpu/cpu.h"
+
+/* Linear -> physical for an access; raises #PF (with CR2) when the access is not allowed.
+ * user: the access is made with user rights (CPL 3, not an implicit supervisor access).
+ * *writable says whether stores to the page may be cached in the TLB. */
+bool x86_translate(struct x86_cpu *cpu, uint32_t linear, enum x86_access access, bool user,
+                   uint32_t *phys, bool *writable);
+/* Physical access: RAM (keeping decoded code coherent), MMIO, or open bus. */
+uint64_t x86_phys_read(struct x86_cpu *cpu, uint64_t phys, unsigned size);
+void x86_phys_write(struct x86_cpu *cpu, uint64_t phys, unsigned size, uint64_t value);
+/* Implicit supervisor accesses to descriptor tables, the TSS and the IDT, by linear address. */
+uint64_t x86_read_system(struct x86_cpu *cpu, uint32_t linear, unsigned size);
+void x86_write_system(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_t value);
+void x86_tlb_flush_page(struct x86_cpu *cpu, uint32_t linear);
+/* Stores to this physical page must take the slow path from now on (it holds code). */
+void x86_tlb_protect_code(struct x86_cpu *cpu, uint32_t physical_page);
+
+#endif

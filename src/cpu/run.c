@@ -1,0 +1,331 @@
+/* The run loop: fetch decoded blocks, execute them through their handlers, unwind faults to
+ * their delivery, apply the double-fault rules.
+ *
+ * Hot path: "next cached instruction -> insn->exec(cpu, insn)", leaving it only when the cycle
+ * limit (the next event or the end of the budget) is reached, when something asked for an
+ * exit (mode change, IF change, a store into the executing block, a device stop), or when an
+ * exception unwinds to the setjmp in x86_cpu_execute().
+ */
+#include "cpu/run.h"
+
+#include <stdlib.h>
+
+#include "cpu/mmu.h"
+#include "cpu/segment.h"
+#include "idt/idt.h"
+#include "machine/machine.h"
+
+/* ------------------------------------------------------------------ raising */
+
+void x86_raise(struct x86_cpu *cpu, uint8_t vector, uint32_t error_code)
+{
+    bool has_error = vector < 32 && x86_exception_table[vector].has_error_code;
+    if (has_error && cpu->event_ext && vector >= X86_VEC_TS && vector <= X86_VEC_GP)
+        error_code |= 1; /* EXT: raised while delivering an external event (SDM Vol. 3 6.13) */
+    cpu->fault.vector = vector;
+    cpu->fault.has_error_code = has_error;
+    cpu->fault.error_code = has_error ? error_code : 0;
+    cpu->fault.source = X86_EVENT_EXCEPTION;
+    cpu->fault.return_eip = cpu->eip;
+    longjmp(cpu->fault_jump, 1);
+}
+
+void x86_software_interrupt(struct x86_cpu *cpu, uint8_t vector, int kind)
+{
+    cpu->fault.vector = vector;
+    cpu->fault.has_error_code = 0;
+    cpu->fault.error_code = 0;
+    cpu->fault.source = (uint8_t)kind;
+    cpu->fault.return_eip = cpu->next_eip; /* int n, int3, into, int1 are traps */
+    longjmp(cpu->fault_jump, 1);
+}
+
+/* ------------------------------------------------------------------ delivery with the
+ * double-fault rules (SDM Vol. 3 6.15, interrupt 8, Table 6-5) */
+
+static bool contributory(uint8_t vector)
+{
+    return vector < 32 && x86_exception_table[vector].double_fault_class == X86_DF_CONTRIBUTORY;
+}
+
+void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
+{
+    struct x86_fault f = *event;
+    if (cpu->delivering) {
+        /* a fault while delivering an earlier event */
+        uint8_t first = cpu->delivering_vector;
+        bool first_benign = cpu->delivering_benign;
+        cpu->delivering = 0;
+        cpu->event_ext = 0;
+        if (!first_benign && first == X86_VEC_DF) {
+            cpu->shutdown = 1; /* triple fault: the processor enters shutdown */
+            x86_request_exit(cpu);
+            x86_machine_stop(cpu->machine, X86IRQ_STOP_SHUTDOWN);
+            return;
+        }
+        bool first_pf = !first_benign && first == X86_VEC_PF;
+        bool first_contributory = !first_benign && contributory(first);
+        if ((first_contributory && contributory(f.vector)) ||
+            (first_pf && (contributory(f.vector) || f.vector == X86_VEC_PF))) {
+            f.vector = X86_VEC_DF;
+            f.has_error_code = 1;
+            f.error_code = 0;
+            f.source = X86_EVENT_EXCEPTION;
+            /* #DF is an abort: the saved CS:EIP is undefined; we save the faulting EIP */
+        }
+        /* otherwise the two are handled serially: the second one is delivered */
+    }
+    cpu->delivering = 1;
+    cpu->delivering_vector = f.vector;
+    cpu->delivering_benign = f.source != X86_EVENT_EXCEPTION;
+    x86_deliver_event(cpu, f.vector, (enum x86_event_source)f.source, f.has_error_code,
+                      f.error_code, f.return_eip);
+    cpu->delivering = 0;
+}
+
+/* ------------------------------------------------------------------ fetch and decode */
+
+static uint16_t insn_cycles(const struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    uint32_t c = cpu->cost[insn->cost_class];
+    for (unsigned i = 0; i < 3; i++) {
+        uint8_t k = insn->operand[i];
+        if ((k == X86_OPK_RM && insn->mod != 3) || k == X86_OPK_MEM || k == X86_OPK_MOFFS) {
+            c += cpu->cost[X86_COST_MEMORY];
+            break;
+        }
+    }
+    return (uint16_t)(c > 0xFFFF ? 0xFFFF : c);
+}
+
+static bool ends_block(const struct x86_insn *insn)
+{
+    switch (insn->mnemonic) {
+    case X86_MN_JMP: case X86_MN_JMP_FAR: case X86_MN_CALL: case X86_MN_CALL_FAR:
+    case X86_MN_RET: case X86_MN_RET_FAR: case X86_MN_IRET: case X86_MN_INT: case X86_MN_INT3:
+    case X86_MN_INT1: case X86_MN_HLT: case X86_MN_UD0: case X86_MN_UD1: case X86_MN_UD2:
+    case X86_MN_INVALID: case X86_MN_UNIMPLEMENTED:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Bytes from CS:EIP to the CS limit (at most 15 are ever needed). */
+static uint32_t bytes_to_limit(const struct x86_cpu *cpu)
+{
+    const struct x86_segment *cs = &cpu->seg[X86_SEG_CS];
+    if (cpu->eip > cs->limit)
+        return 0;
+    uint64_t n = (uint64_t)cs->limit - cpu->eip + 1;
+    return n > 0x10000 ? 0x10000 : (uint32_t)n;
+}
+
+static X86_NORETURN void decode_fault(struct x86_cpu *cpu, enum x86_decode_status status)
+{
+    if (status == X86_DECODE_INVALID)
+        x86_raise_ud(cpu);
+    x86_raise_gp0(cpu); /* longer than 15 bytes, or beyond the CS limit */
+}
+
+/* Decode the instruction at CS:EIP byte by byte through the MMU: for instructions that cross
+ * a page or the CS limit, and for code outside RAM. Faults as the fetch would. */
+void x86_cpu_decode_uncached(struct x86_cpu *cpu, struct x86_insn *insn)
+{
+    uint8_t bytes[15];
+    uint32_t limit_bytes = bytes_to_limit(cpu);
+    uint32_t linear = cpu->seg[X86_SEG_CS].base + cpu->eip;
+    bool user = cpu->cpl == 3;
+    size_t have = 0;
+    enum x86_decode_status status = X86_DECODE_TRUNCATED;
+    uint32_t phys = 0;
+    while (status == X86_DECODE_TRUNCATED) {
+        if (have == 15 || have == limit_bytes) {
+            decode_fault(cpu, have == 15 ? X86_DECODE_TOO_LONG : X86_DECODE_TRUNCATED);
+        }
+        /* fetch the rest of this page (or up to 15 bytes) */
+        uint32_t at = linear + (uint32_t)have;
+        bool w;
+        x86_translate(cpu, at, X86_ACCESS_EXECUTE, user, &phys, &w);
+        size_t page_left = X86_PAGE_SIZE - (at & 0xFFF);
+        size_t want = 15 - have;
+        if (want > limit_bytes - have)
+            want = limit_bytes - have;
+        if (want > page_left)
+            want = page_left;
+        for (size_t i = 0; i < want; i++)
+            bytes[have + i] = (uint8_t)x86_phys_read(cpu, phys + i, 1);
+        have += want;
+        status = x86_decode(bytes, have, (enum x86_mode)cpu->mode, insn);
+    }
+    if (status != X86_DECODE_OK)
+        decode_fault(cpu, status);
+    insn->exec = x86_exec_lookup(insn);
+    insn->cycles = insn_cycles(cpu, insn);
+}
+
+/* Translate CS:EIP for execution. */
+static uint32_t fetch_physical(struct x86_cpu *cpu)
+{
+    if (cpu->eip > cpu->seg[X86_SEG_CS].limit)
+        x86_raise_gp0(cpu);
+    uint32_t linear = cpu->seg[X86_SEG_CS].base + cpu->eip;
+    const struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
+    if (X86_LIKELY(e->read_tag == (linear & ~0xFFFu)))
+        return (e->physical_page << 12) | (linear & 0xFFF);
+    uint32_t phys;
+    bool w;
+    x86_translate(cpu, linear, X86_ACCESS_EXECUTE, cpu->cpl == 3, &phys, &w);
+    return phys;
+}
+
+/* Decode a new block at phys. NULL when the first instruction must be decoded uncached
+ * (it crosses the page or the CS limit). Raises #UD/#GP for an undecodable first instruction. */
+static struct x86_block *decode_block(x86irq_machine *m, uint32_t phys)
+{
+    struct x86_cpu *cpu = &m->cpu;
+    uint32_t page_left = X86_PAGE_SIZE - (phys & 0xFFF);
+    uint32_t limit_left = bytes_to_limit(cpu);
+    uint32_t avail = page_left < limit_left ? page_left : limit_left;
+    const uint8_t *bytes = m->bus.ram + phys;
+    struct x86_insn insns[X86_BLOCK_MAX_INSNS];
+    unsigned count = 0;
+    uint32_t offset = 0;
+    while (count < X86_BLOCK_MAX_INSNS && offset < avail) {
+        struct x86_insn *insn = &insns[count];
+        enum x86_decode_status status = x86_decode(bytes + offset, avail - offset,
+                                                   (enum x86_mode)cpu->mode, insn);
+        if (status != X86_DECODE_OK) {
+            if (count > 0)
+                break;  /* the block ends before it; it faults when reached */
+            if (status == X86_DECODE_TRUNCATED)
+                return NULL;
+            decode_fault(cpu, status);
+        }
+        insn->exec = x86_exec_lookup(insn);
+        insn->cycles = insn_cycles(cpu, insn);
+        offset += insn->length;
+        count++;
+        if (ends_block(insn))
+            break;
+    }
+    if (count == 0)
+        return NULL;
+    struct x86_block *block = malloc(sizeof(*block) + count * sizeof(struct x86_insn));
+    if (!block)
+        return NULL; /* executed uncached instead */
+    block->next_in_page = NULL;
+    block->phys = phys;
+    block->byte_count = (uint16_t)offset;
+    block->insn_count = (uint16_t)count;
+    block->mode = cpu->mode;
+    block->valid = 1;
+    memcpy(block->insns, insns, count * sizeof(struct x86_insn));
+    if (!x86_code_cache_insert(&m->code, block)) {
+        free(block);
+        return NULL;
+    }
+    x86_tlb_protect_code(cpu, phys >> 12);
+    return block;
+}
+
+/* ------------------------------------------------------------------ execution */
+
+static void report_instruction(x86irq_machine *m, const struct x86_insn *insn)
+{
+    struct x86_cpu *cpu = &m->cpu;
+    x86irq_instruction_info info;
+    memset(&info, 0, sizeof(info));
+    info.cycle = cpu->cycles;
+    info.eip = cpu->eip;
+    info.linear = cpu->seg[X86_SEG_CS].base + cpu->eip;
+    info.cs = cpu->seg[X86_SEG_CS].selector;
+    info.length = insn->length;
+    info.mode_bits = cpu->mode == X86_MODE_16 ? 16 : cpu->mode == X86_MODE_32 ? 32 : 64;
+    for (unsigned i = 0; i < insn->length && i < sizeof(info.bytes); i++) {
+        uint32_t phys;
+        bool w;
+        /* the bytes were fetched a moment ago: this cannot fault; read them again for the hook */
+        x86_translate(cpu, info.linear + i, X86_ACCESS_EXECUTE, cpu->cpl == 3, &phys, &w);
+        info.bytes[i] = (uint8_t)x86_phys_read(cpu, phys, 1);
+    }
+    m->instruction_hook(m->instruction_hook_opaque, &info);
+}
+
+static X86_ALWAYS_INLINE void execute_one(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    uint32_t sequential = cpu->eip + insn->length;
+    if (insn->mode == X86_MODE_16)
+        sequential &= 0xFFFF;
+    cpu->next_eip = sequential;
+    insn->exec(cpu, insn);
+    cpu->eip = cpu->next_eip;
+    cpu->cycles += insn->cycles;
+    cpu->instructions++;
+}
+
+static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
+{
+    struct x86_cpu *cpu = &m->cpu;
+    while (cpu->cycles < cpu->cycle_limit && !cpu->exit_request) {
+        uint32_t phys = fetch_physical(cpu);
+        struct x86_block *block = NULL;
+        if ((uint64_t)phys < m->bus.ram_size) {
+            block = x86_code_cache_find(&m->code, phys, cpu->mode);
+            if (!block)
+                block = decode_block(m, phys);
+        }
+        if (!block) {
+            struct x86_insn insn;
+            x86_cpu_decode_uncached(cpu, &insn);
+            if (traced)
+                report_instruction(m, &insn);
+            execute_one(cpu, &insn);
+            continue;
+        }
+        const struct x86_insn *insn = block->insns;
+        const struct x86_insn *end = insn + block->insn_count;
+        for (;;) {
+            uint32_t sequential = cpu->eip + insn->length;
+            if (traced)
+                report_instruction(m, insn);
+            execute_one(cpu, insn);
+            if (cpu->eip != (insn->mode == X86_MODE_16 ? (sequential & 0xFFFF) : sequential))
+                break;
+            if (++insn == end || cpu->cycles >= cpu->cycle_limit || cpu->exit_request)
+                break;
+        }
+    }
+}
+
+static void execute_fast(x86irq_machine *m) { execute_loop(m, false); }
+static void execute_traced(x86irq_machine *m) { execute_loop(m, true); }
+
+void x86_cpu_execute(x86irq_machine *m)
+{
+    struct x86_cpu *cpu = &m->cpu;
+    if (setjmp(cpu->fault_jump) != 0) {
+        /* an exception unwound here: state is as before the faulting instruction (faults) or
+         * after it (traps); deliver it. A fault during delivery unwinds here again. */
+        struct x86_fault f = cpu->fault;
+        x86_cpu_deliver(cpu, &f);
+        return;
+    }
+    if (m->instruction_hook)
+        execute_traced(m);
+    else
+        execute_fast(m);
+}
+
+bool x86_cpu_step(struct x86_cpu *cpu, struct x86_fault *raised)
+{
+    if (setjmp(cpu->fault_jump) != 0) {
+        if (raised)
+            *raised = cpu->fault;
+        return false;
+    }
+    struct x86_insn insn;
+    x86_cpu_decode_uncached(cpu, &insn);
+    execute_one(cpu, &insn);
+    return true;
+}

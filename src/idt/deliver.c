@@ -1,0 +1,347 @@
+/* Delivery of exceptions and interrupts, and IRET.
+ *
+ * Real mode: the IVT (SDM Vol. 3 20.1.4). Protected mode: interrupt and trap gates, 16- and
+ * 32-bit, with a stack switch through the TSS on a privilege change (SDM Vol. 3 6.12). Every
+ * check happens before anything is pushed, and the frame is written before CS, EIP, SS, ESP
+ * and EFLAGS change, so a fault during delivery leaves the interrupted state intact for the
+ * double-fault logic of the run loop.
+ */
+#include "idt/idt.h"
+
+#include "cpu/mmu.h"
+#include "cpu/segment.h"
+#include "machine/machine.h"
+
+/* ------------------------------------------------------------------ stack writes */
+
+/* A stack being built for a frame: its segment cache and the stack pointer, not committed. */
+struct frame_stack {
+    struct x86_segment ss;
+    uint32_t sp;
+    bool user;          /* accesses with user rights (the handler runs at CPL 3) */
+    uint32_t fault_code; /* #SS error code if it does not fit */
+};
+
+static uint32_t frame_push_address(struct x86_cpu *cpu, struct frame_stack *st, unsigned size)
+{
+    bool s32 = st->ss.attributes & X86_SEG_ATTR_DB;
+    uint32_t sp = s32 ? st->sp - size : (uint16_t)(st->sp - size);
+    bool protected_mode = x86_protected_mode(cpu);
+    bool expand_down = protected_mode && !(st->ss.attributes & 0x8) && (st->ss.attributes & 0x4);
+    uint64_t last = (uint64_t)sp + size - 1;
+    bool bad = expand_down ? (sp <= st->ss.limit || last > (s32 ? 0xFFFFFFFFull : 0xFFFFull))
+                           : last > st->ss.limit;
+    if (bad)
+        x86_raise(cpu, X86_VEC_SS, st->fault_code);
+    st->sp = s32 ? sp : ((st->sp & 0xFFFF0000u) | sp);
+    return st->ss.base + sp;
+}
+
+static void probe_write(struct x86_cpu *cpu, uint32_t linear, unsigned size, bool user)
+{
+    uint32_t phys;
+    bool w;
+    x86_translate(cpu, linear, X86_ACCESS_WRITE, user, &phys, &w);
+    if (((linear + size - 1) & ~0xFFFu) != (linear & ~0xFFFu))
+        x86_translate(cpu, linear + size - 1, X86_ACCESS_WRITE, user, &phys, &w);
+}
+
+static void write_virtual(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint32_t value,
+                          bool user)
+{
+    for (unsigned i = 0; i < size; i++) {
+        uint32_t phys;
+        bool w;
+        x86_translate(cpu, linear + i, X86_ACCESS_WRITE, user, &phys, &w);
+        x86_phys_write(cpu, phys, 1, (value >> (8 * i)) & 0xFF);
+    }
+}
+
+/* Push the values (first pushed first) on st: all addresses checked before any is written. */
+static void push_frame(struct x86_cpu *cpu, struct frame_stack *st, const uint32_t *values,
+                       unsigned count, unsigned size)
+{
+    uint32_t linear[6];
+    for (unsigned i = 0; i < count; i++) {
+        linear[i] = frame_push_address(cpu, st, size);
+        probe_write(cpu, linear[i], size, st->user);
+    }
+    for (unsigned i = 0; i < count; i++)
+        write_virtual(cpu, linear[i], size, values[i], st->user);
+}
+
+/* ------------------------------------------------------------------ real mode */
+
+static void deliver_real_mode(struct x86_cpu *cpu, uint8_t vector, uint32_t return_eip)
+{
+    uint32_t entry = vector * 4u;
+    if (entry + 3 > cpu->idtr.limit)
+        x86_raise(cpu, X86_VEC_GP, 0);
+    uint32_t vector_address = (uint32_t)x86_read_system(cpu, cpu->idtr.base + entry, 4);
+    struct frame_stack st = { .ss = cpu->seg[X86_SEG_SS], .sp = cpu->gpr[X86_ESP], .user = false,
+                              .fault_code = 0 };
+    uint32_t frame[3] = { x86_get_eflags(cpu) & 0xFFFF, cpu->seg[X86_SEG_CS].selector,
+                          return_eip & 0xFFFF };
+    push_frame(cpu, &st, frame, 3, 2);
+    cpu->gpr[X86_ESP] = st.sp;
+    x86_set_eflags(cpu, 0, X86_FLAG_IF | X86_FLAG_TF | X86_FLAG_AC | X86_FLAG_RF);
+    x86_load_segment(cpu, X86_SEG_CS, (uint16_t)(vector_address >> 16));
+    cpu->eip = vector_address & 0xFFFF;
+}
+
+/* ------------------------------------------------------------------ protected mode */
+
+static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
+                                   enum x86_event_source source, bool has_error_code,
+                                   uint32_t error_code, uint32_t return_eip)
+{
+    bool software = source == X86_EVENT_SOFTWARE || source == X86_EVENT_INT3 ||
+                    source == X86_EVENT_INTO;
+    uint32_t ext = software ? 0 : 1;
+    uint32_t idt_error = vector * 8u + 2 + ext; /* IDT bit set (SDM Vol. 3 6.13) */
+    uint32_t entry = vector * 8u;
+    if (entry + 7 > cpu->idtr.limit)
+        x86_raise(cpu, X86_VEC_GP, idt_error);
+    uint64_t gate = x86_read_system(cpu, cpu->idtr.base + entry, 8);
+    uint8_t access = (uint8_t)(gate >> 40);
+    uint8_t type = access & 0x1F;           /* includes S, which must be 0 */
+    uint8_t gate_dpl = (access >> 5) & 3;
+    bool gate32;
+    bool interrupt_gate;
+    switch (type) {
+    case 0x06: gate32 = false; interrupt_gate = true; break;
+    case 0x07: gate32 = false; interrupt_gate = false; break;
+    case 0x0E: gate32 = true; interrupt_gate = true; break;
+    case 0x0F: gate32 = true; interrupt_gate = false; break;
+    case 0x05: /* task gate: needs task switching (docs/isa.md, pending) */
+    default:
+        x86_raise(cpu, X86_VEC_GP, idt_error);
+    }
+    /* SDM Vol. 3 6.12.1.1: the DPL check applies to int n, int3 and into only */
+    if (software && gate_dpl < cpu->cpl)
+        x86_raise(cpu, X86_VEC_GP, idt_error);
+    if (!(access & 0x80))
+        x86_raise(cpu, X86_VEC_NP, idt_error);
+
+    uint16_t selector = (uint16_t)(gate >> 16);
+    uint32_t offset = (uint32_t)(gate & 0xFFFF);
+    if (gate32)
+        offset |= (uint32_t)(gate >> 32) & 0xFFFF0000u;
+    if ((selector & 0xFFFC) == 0)
+        x86_raise(cpu, X86_VEC_GP, ext);
+    uint32_t descriptor_address;
+    uint64_t d = x86_read_descriptor(cpu, selector, &descriptor_address);
+    uint8_t cs_access = (uint8_t)(d >> 40);
+    uint8_t dpl = (cs_access >> 5) & 3;
+    if ((cs_access & 0x18) != 0x18 || dpl > cpu->cpl)
+        x86_raise(cpu, X86_VEC_GP, (selector & 0xFFFCu) + ext);
+    if (!(cs_access & 0x80))
+        x86_raise(cpu, X86_VEC_NP, (selector & 0xFFFCu) + ext);
+    bool conforming = cs_access & 0x04;
+    uint8_t new_cpl = conforming ? cpu->cpl : dpl;
+    struct x86_segment new_cs;
+    x86_descriptor_to_cache(d | (1ull << 40), (uint16_t)((selector & 0xFFFC) | new_cpl), &new_cs);
+    if (offset > new_cs.limit)
+        x86_raise(cpu, X86_VEC_GP, ext);
+    if (cpu->eflags & X86_FLAG_VM)  /* virtual-8086 mode delivery: pending (docs/isa.md) */
+        x86_raise(cpu, X86_VEC_GP, (selector & 0xFFFCu) + ext);
+
+    unsigned size = gate32 ? 4 : 2;
+    uint32_t eflags = x86_get_eflags(cpu);
+    uint32_t values[6];
+    unsigned count = 0;
+    struct frame_stack st;
+    bool privilege_change = new_cpl < cpu->cpl;
+    uint16_t new_ss_selector = 0;
+    if (privilege_change) {
+        /* SDM Vol. 3 6.12.1: the new stack comes from the TSS for the handler's privilege */
+        const struct x86_segment *tr = &cpu->tr;
+        uint8_t tss_type = tr->attributes & 0xF;
+        bool tss32 = tss_type == 0x9 || tss_type == 0xB;
+        uint32_t slot = tss32 ? 4 + new_cpl * 8u : 2 + new_cpl * 4u;
+        uint32_t slot_size = tss32 ? 8 : 4;
+        if ((tr->attributes & X86_SEG_ATTR_UNUSABLE) || slot + slot_size - 1 > tr->limit)
+            x86_raise(cpu, X86_VEC_TS, (tr->selector & 0xFFFCu) + ext);
+        uint32_t new_sp;
+        if (tss32) {
+            new_sp = (uint32_t)x86_read_system(cpu, tr->base + slot, 4);
+            new_ss_selector = (uint16_t)x86_read_system(cpu, tr->base + slot + 4, 2);
+        } else {
+            new_sp = (uint32_t)x86_read_system(cpu, tr->base + slot, 2);
+            new_ss_selector = (uint16_t)x86_read_system(cpu, tr->base + slot + 2, 2);
+        }
+        if ((new_ss_selector & 0xFFFC) == 0)
+            x86_raise(cpu, X86_VEC_TS, ext);
+        uint32_t ss_address;
+        uint64_t ssd = x86_read_descriptor(cpu, new_ss_selector, &ss_address);
+        uint8_t ss_access = (uint8_t)(ssd >> 40);
+        if ((new_ss_selector & 3) != new_cpl || ((ss_access >> 5) & 3) != new_cpl ||
+            (ss_access & 0x1A) != 0x12)
+            x86_raise(cpu, X86_VEC_TS, (new_ss_selector & 0xFFFCu) + ext);
+        if (!(ss_access & 0x80))
+            x86_raise(cpu, X86_VEC_SS, (new_ss_selector & 0xFFFCu) + ext);
+        x86_descriptor_to_cache(ssd | (1ull << 40), new_ss_selector, &st.ss);
+        st.sp = new_sp;
+        st.fault_code = (new_ss_selector & 0xFFFCu) + ext;
+        values[count++] = cpu->seg[X86_SEG_SS].selector;
+        values[count++] = cpu->gpr[X86_ESP];
+    } else {
+        st.ss = cpu->seg[X86_SEG_SS];
+        st.sp = cpu->gpr[X86_ESP];
+        st.fault_code = ext;
+    }
+    st.user = new_cpl == 3;
+    values[count++] = eflags;
+    values[count++] = cpu->seg[X86_SEG_CS].selector;
+    values[count++] = return_eip;
+    if (has_error_code)
+        values[count++] = error_code;
+    push_frame(cpu, &st, values, count, size);
+
+    /* committed from here on: nothing below can fault */
+    if (privilege_change) {
+        cpu->cycles += cpu->cost[X86_COST_PRIVILEGE];
+        cpu->seg[X86_SEG_SS] = st.ss;
+        x86_segment_refresh(cpu, X86_SEG_SS);
+    }
+    if (st.ss.attributes & X86_SEG_ATTR_DB)
+        cpu->gpr[X86_ESP] = st.sp;
+    else
+        cpu->gpr[X86_ESP] = (cpu->gpr[X86_ESP] & 0xFFFF0000u) | (st.sp & 0xFFFF);
+    cpu->seg[X86_SEG_CS] = new_cs;
+    x86_segment_refresh(cpu, X86_SEG_CS);
+    x86_set_cpl(cpu, new_cpl);
+    cpu->mode = (new_cs.attributes & X86_SEG_ATTR_DB) ? X86_MODE_32 : X86_MODE_16;
+    uint32_t clear = X86_FLAG_TF | X86_FLAG_NT | X86_FLAG_RF | X86_FLAG_VM;
+    if (interrupt_gate)
+        clear |= X86_FLAG_IF;
+    x86_set_eflags(cpu, 0, clear);
+    cpu->eip = gate32 ? offset : (offset & 0xFFFF);
+}
+
+void x86_deliver_event(struct x86_cpu *cpu, uint8_t vector, enum x86_event_source source,
+                       bool has_error_code, uint32_t error_code, uint32_t return_eip)
+{
+    cpu->event_ext = source == X86_EVENT_EXCEPTION || source == X86_EVENT_HARDWARE;
+    cpu->cycles += cpu->cost[X86_COST_DELIVERY];
+    if (x86_protected_mode(cpu))
+        deliver_protected_mode(cpu, vector, source, has_error_code, error_code, return_eip);
+    else
+        deliver_real_mode(cpu, vector, return_eip);
+    cpu->event_ext = 0;
+    cpu->halted = 0;
+    x86_request_exit(cpu);
+}
+
+/* ------------------------------------------------------------------ IRET */
+
+static void null_outer_data_segments(struct x86_cpu *cpu)
+{
+    /* SDM Vol. 2 IRET: data segment registers the new (outer) CPL may not use become null */
+    static const unsigned segs[] = { X86_SEG_ES, X86_SEG_DS, X86_SEG_FS, X86_SEG_GS };
+    for (unsigned i = 0; i < 4; i++) {
+        struct x86_segment *s = &cpu->seg[segs[i]];
+        uint16_t a = s->attributes;
+        bool data_or_nonconforming = !(a & 0x8) || !(a & 0x4);
+        if (!(a & X86_SEG_ATTR_UNUSABLE) && data_or_nonconforming &&
+            ((a & X86_SEG_ATTR_DPL) >> 5) < cpu->cpl) {
+            s->selector = 0;
+            s->attributes = X86_SEG_ATTR_UNUSABLE;
+            x86_segment_refresh(cpu, segs[i]);
+        }
+    }
+}
+
+void x86_iret(struct x86_cpu *cpu, unsigned opsize)
+{
+    cpu->cycles += cpu->cost[X86_COST_IRET];
+    x86_request_exit(cpu);
+    uint32_t eip = x86_stack_peek(cpu, 0, opsize);
+    uint16_t cs = (uint16_t)x86_stack_peek(cpu, opsize, opsize);
+    uint32_t flags = x86_stack_peek(cpu, 2 * opsize, opsize);
+    uint32_t arith = X86_FLAGS_ARITH | X86_FLAG_TF | X86_FLAG_DF | X86_FLAG_NT;
+
+    if (!x86_protected_mode(cpu)) {
+        if (cpu->eflags & X86_FLAG_VM) /* virtual-8086 IRET: pending (docs/isa.md) */
+            x86_raise_gp0(cpu);
+        /* real mode: everything but VM, VIP, VIF (SDM Vol. 2 IRET, real-address mode) */
+        uint32_t mask = opsize == 4 ? (0x3FFFFFu & ~(X86_FLAG_VM | X86_FLAG_VIP | X86_FLAG_VIF))
+                                    : 0xFFFFu;
+        mask &= ~(uint32_t)0x8028; /* reserved bits 3, 5, 15 */
+        x86_far_transfer(cpu, cs, eip, X86_FAR_JMP, opsize);
+        x86_stack_adjust(cpu, (int32_t)(3 * opsize));
+        x86_set_eflags(cpu, flags, mask);
+        return;
+    }
+    if (cpu->eflags & X86_FLAG_NT) /* return from a nested task: pending (docs/isa.md) */
+        x86_raise_gp0(cpu);
+    if (opsize == 4 && (flags & X86_FLAG_VM) && cpu->cpl == 0) /* to VM86: pending */
+        x86_raise_gp0(cpu);
+
+    uint8_t rpl = cs & 3;
+    if ((cs & 0xFFFC) == 0)
+        x86_raise_gp0(cpu);
+    if (rpl < cpu->cpl)
+        x86_raise(cpu, X86_VEC_GP, cs & 0xFFFCu);
+    uint32_t address;
+    uint64_t d = x86_read_descriptor(cpu, cs, &address);
+    uint8_t access = (uint8_t)(d >> 40);
+    uint8_t dpl = (access >> 5) & 3;
+    if ((access & 0x18) != 0x18)
+        x86_raise(cpu, X86_VEC_GP, cs & 0xFFFCu);
+    if ((access & 0x04) ? dpl > rpl : dpl != rpl)
+        x86_raise(cpu, X86_VEC_GP, cs & 0xFFFCu);
+    if (!(access & 0x80))
+        x86_raise(cpu, X86_VEC_NP, cs & 0xFFFCu);
+    struct x86_segment new_cs;
+    x86_descriptor_to_cache(d | (1ull << 40), cs, &new_cs);
+    if (opsize == 2)
+        eip &= 0xFFFF;
+    if (eip > new_cs.limit)
+        x86_raise_gp0(cpu);
+
+    uint8_t old_cpl = cpu->cpl;
+    uint32_t mask = arith | X86_FLAG_RF | X86_FLAG_AC | X86_FLAG_ID;
+    unsigned iopl = (cpu->eflags & X86_FLAG_IOPL) >> 12;
+    if (old_cpl <= iopl)
+        mask |= X86_FLAG_IF;
+    if (old_cpl == 0)
+        mask |= X86_FLAG_IOPL | X86_FLAG_VIF | X86_FLAG_VIP;
+    if (opsize == 2)
+        mask &= 0xFFFF;
+
+    if (rpl == old_cpl) {
+        cpu->seg[X86_SEG_CS] = new_cs;
+        x86_segment_refresh(cpu, X86_SEG_CS);
+        x86_stack_adjust(cpu, (int32_t)(3 * opsize));
+    } else {
+        /* return to an outer level: SS:ESP come from the frame (SDM Vol. 2 IRET) */
+        uint32_t esp = x86_stack_peek(cpu, 3 * opsize, opsize);
+        uint16_t ss = (uint16_t)x86_stack_peek(cpu, 4 * opsize, opsize);
+        if ((ss & 0xFFFC) == 0)
+            x86_raise_gp0(cpu);
+        uint32_t ss_address;
+        uint64_t ssd = x86_read_descriptor(cpu, ss, &ss_address);
+        uint8_t ss_access = (uint8_t)(ssd >> 40);
+        if ((ss & 3) != rpl || ((ss_access >> 5) & 3) != rpl || (ss_access & 0x1A) != 0x12)
+            x86_raise(cpu, X86_VEC_GP, ss & 0xFFFCu);
+        if (!(ss_access & 0x80))
+            x86_raise(cpu, X86_VEC_SS, ss & 0xFFFCu);
+        struct x86_segment new_ss;
+        x86_descriptor_to_cache(ssd | (1ull << 40), ss, &new_ss);
+        cpu->seg[X86_SEG_CS] = new_cs;
+        x86_segment_refresh(cpu, X86_SEG_CS);
+        cpu->seg[X86_SEG_SS] = new_ss;
+        x86_segment_refresh(cpu, X86_SEG_SS);
+        if (new_ss.attributes & X86_SEG_ATTR_DB)
+            cpu->gpr[X86_ESP] = esp;
+        else
+            cpu->gpr[X86_ESP] = (cpu->gpr[X86_ESP] & 0xFFFF0000u) | (esp & 0xFFFF);
+        x86_set_cpl(cpu, rpl);
+        null_outer_data_segments(cpu);
+        cpu->cycles += cpu->cost[X86_COST_PRIVILEGE];
+    }
+    cpu->mode = (new_cs.attributes & X86_SEG_ATTR_DB) ? X86_MODE_32 : X86_MODE_16;
+    x86_set_eflags(cpu, flags, mask);
+    cpu->next_eip = eip;
+}

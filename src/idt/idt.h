@@ -1,0 +1,44 @@
+/* Event delivery through the IVT (real mode) or the IDT (protected mode), IRET, and the
+ * exception table (SDM Vol. 3 6.3, 6.12-6.15).
+ */
+#ifndef X86IRQ_IDT_IDT_H
+#define X86IRQ_IDT_IDT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+
+/* Where an event comes from: decides the gate DPL check, the EXT bit and the saved EIP. */
+enum x86_event_source {
+    X86_EVENT_EXCEPTION = 0,  /* detected by the processor */
+    X86_EVENT_HARDWARE,       /* INTR / NMI pin */
+    X86_EVENT_SOFTWARE,       /* int n */
+    X86_EVENT_INT3,           /* int3 (CC): gate DPL checked */
+    X86_EVENT_INTO,           /* into: gate DPL checked */
+    X86_EVENT_INT1,           /* int1 / icebp (F1): no DPL check (SDM Vol. 3 6.12.1.1) */
+};
+
+enum x86_exception_class { X86_CLASS_FAULT, X86_CLASS_TRAP, X86_CLASS_ABORT, X86_CLASS_INTERRUPT,
+                           X86_CLASS_RESERVED };
+/* Double-fault classes, SDM Vol. 3 6.15 Table 6-4/6-5 */
+enum x86_double_fault_class { X86_DF_BENIGN, X86_DF_CONTRIBUTORY, X86_DF_PAGE_FAULT };
+
+struct x86_exception_info {
+    const char *mnemonic;     /* "#DE" */
+    const char *name;         /* "divide error" */
+    uint8_t class_;           /* enum x86_exception_class */
+    uint8_t has_error_code;
+    uint8_t double_fault_class;
+};
+
+/* Vectors 0-31. */
+extern const struct x86_exception_info x86_exception_table[32];
+
+/* Deliver event `vector` with return address return_eip: pushes the frame, loads CS:EIP from
+ * the gate, sets cpu->eip (not next_eip: it is called between instructions). Faults found
+ * during delivery are raised with x86_raise (the run loop applies the double-fault rules). */
+void x86_deliver_event(struct x86_cpu *cpu, uint8_t vector, enum x86_event_source source,
+                       bool has_error_code, uint32_t error_code, uint32_t return_eip);
+
+#endif

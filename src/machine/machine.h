@@ -1,0 +1,77 @@
+/* The machine: one core, its memory and buses, the event queue, devices, and the glue the
+ * public API (include/x86irq/x86irq.h) is made of. Internal to the library.
+ */
+#ifndef X86IRQ_MACHINE_MACHINE_H
+#define X86IRQ_MACHINE_MACHINE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "x86irq/x86irq.h"
+#include "cpu/cpu.h"
+#include "cpu/predecode.h"
+#include "machine/bus.h"
+#include "machine/events.h"
+#include "loader/loader.h"
+#include "devices/uart16550.h"
+#include "devices/debug_exit.h"
+#include "devices/fw_cfg.h"
+
+struct x86_disassembler;
+
+/* An event the embedder scheduled through x86irq_schedule_event() */
+struct x86_external_event {
+    x86irq_event_fn fn;   /* NULL: the slot is free */
+    void *opaque;
+    uint64_t id;
+};
+
+struct x86irq_machine {
+    struct x86_cpu cpu;               /* first: the hot state */
+    struct x86_code_cache code;
+    struct x86_bus bus;
+    struct x86_event_queue events;
+    x86irq_config config;
+    uint16_t cost[X86_COST_CLASS_COUNT]; /* the cycle-cost profile in use */
+
+    struct x86_symbol_table symbols;
+    bool loaded;
+
+    struct x86_uart uart;
+    struct x86_debug_exit debug_exit;
+    struct x86_fw_cfg fw_cfg;
+
+    x86irq_serial_fn serial_fn;
+    void *serial_opaque;
+    struct x86_external_event *external_events;
+    size_t external_event_count;
+    x86irq_instruction_fn instruction_hook;
+    void *instruction_hook_opaque;
+
+    x86irq_stop_reason stop_reason;   /* of the last stop */
+    x86irq_stop_reason pending_stop;  /* a stop decided inside the run (debug exit...) */
+    bool finished;                    /* debug exit / shutdown / halted: no more runs */
+    uint32_t exit_value;
+
+    struct x86_disassembler *disassembler; /* Capstone handles, created on first use */
+
+    char error[512];
+};
+
+/* The machine's core (for the library's modules and unit tests). */
+static inline struct x86_cpu *x86_machine_cpu(x86irq_machine *machine) { return &machine->cpu; }
+static inline x86irq_machine *x86_cpu_machine(struct x86_cpu *cpu) { return cpu->machine; }
+
+/* Record an error message (printf-style) and return status. */
+x86irq_status x86_machine_error(x86irq_machine *machine, x86irq_status status,
+                                const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* End the run at the next instruction boundary with this reason (debug exit, shutdown...). */
+void x86_machine_stop(x86irq_machine *machine, x86irq_stop_reason reason);
+
+/* The default cost profile (docs/cycle-model.md). */
+extern const uint16_t x86_default_cost_profile[X86_COST_CLASS_COUNT];
+
+#endif
