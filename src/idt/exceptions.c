@@ -1,6 +1,7 @@
 /* The exception table: one row per vector 0-31 (SDM Vol. 3 6.3.1 Table 6-1; double-fault
  * classes from 6.15 Table 6-4). The core, the tracer and the CLI read this one table. */
 #include "idt/idt.h"
+#include "x86irq/exceptions.h"
 
 #define ROW(mn, nm, cls, err, df) { mn, nm, X86_CLASS_##cls, err, X86_DF_##df }
 const struct x86_exception_info x86_exception_table[32] = {
@@ -37,3 +38,22 @@ const struct x86_exception_info x86_exception_table[32] = {
     ROW("#SX", "security", FAULT, 1, BENIGN),
     ROW("#31", "reserved", RESERVED, 0, BENIGN),
 };
+
+x86irq_status x86irq_exception_describe(unsigned vector, x86irq_exception_info *info)
+{
+    if (vector >= 32 || !info)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    const struct x86_exception_info *e = &x86_exception_table[vector];
+    info->mnemonic = e->mnemonic;
+    info->name = e->name;
+    info->exception_class = (x86irq_exception_class)e->class_;
+    info->has_error_code = e->has_error_code;
+    info->double_fault_class = (x86irq_double_fault_class)e->double_fault_class;
+    return X86IRQ_OK;
+}
+
+_Static_assert((int)X86IRQ_CLASS_RESERVED == (int)X86_CLASS_RESERVED &&
+                   (int)X86IRQ_CLASS_TRAP == (int)X86_CLASS_TRAP,
+               "public and internal exception classes must agree");
+_Static_assert((int)X86IRQ_DF_PAGE_FAULT == (int)X86_DF_PAGE_FAULT,
+               "public and internal double-fault classes must agree");

@@ -1,0 +1,267 @@
+/* Unit tests of src/cpu/mmu.c: segment checks, 32-bit paging (4 KiB and 4 MiB pages, every
+ * #PF error-code bit, accessed/dirty bits, CR0.WP), the TLB, MMIO and open bus. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cpu/mmu.h"
+#include "cpu/segment.h"
+#include "machine/machine.h"
+
+struct fixture {
+    x86irq_machine *m;
+    struct x86_cpu *cpu;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    x86irq_config c;
+    x86irq_config_init(&c);
+    c.ram_size = 16u << 20;
+    assert_int_equal(x86irq_machine_create(&c, &f->m), X86IRQ_OK);
+    f->cpu = x86_machine_cpu(f->m);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    x86irq_machine_destroy(f->m);
+    free(f);
+    return 0;
+}
+
+/* Run fn(cpu, arg) with a fault catcher: returns -1 when it completed, else the vector. */
+struct attempt { int vector; uint32_t error_code; };
+typedef void (*access_fn)(struct x86_cpu *cpu, void *arg);
+static struct attempt try_access(struct x86_cpu *cpu, access_fn fn, void *arg)
+{
+    struct attempt a = { -1, 0 };
+    if (setjmp(cpu->fault_jump) == 0) {
+        fn(cpu, arg);
+    } else {
+        a.vector = cpu->fault.vector;
+        a.error_code = cpu->fault.error_code;
+    }
+    return a;
+}
+
+static void put32(x86irq_machine *m, uint32_t addr, uint32_t v)
+{
+    assert_int_equal(x86irq_write_physical(m, addr, &v, 4), X86IRQ_OK);
+}
+static uint32_t get32(x86irq_machine *m, uint32_t addr)
+{
+    uint32_t v;
+    assert_int_equal(x86irq_read_physical(m, addr, &v, 4), X86IRQ_OK);
+    return v;
+}
+
+struct rw { uint32_t offset; unsigned size; uint32_t value; unsigned seg; };
+static void do_read(struct x86_cpu *cpu, void *arg)
+{
+    struct rw *r = arg;
+    r->value = x86_read(cpu, r->seg, r->offset, r->size);
+}
+static void do_write(struct x86_cpu *cpu, void *arg)
+{
+    struct rw *r = arg;
+    x86_write(cpu, r->seg, r->offset, r->size, r->value);
+}
+
+static void test_flat_access_and_open_bus(void **state)
+{
+    struct fixture *f = *state;
+    struct rw w = { 0x1000, 4, 0xDEADBEEF, X86_SEG_DS };
+    assert_int_equal(try_access(f->cpu, do_write, &w).vector, -1);
+    assert_int_equal(get32(f->m, 0x1000), 0xDEADBEEF);
+    struct rw r = { 0x1000, 2, 0, X86_SEG_DS };
+    assert_int_equal(try_access(f->cpu, do_read, &r).vector, -1);
+    assert_int_equal(r.value, 0xBEEF);
+    /* a page-crossing access */
+    struct rw w2 = { 0x1FFE, 4, 0x11223344, X86_SEG_DS };
+    assert_int_equal(try_access(f->cpu, do_write, &w2).vector, -1);
+    assert_int_equal(get32(f->m, 0x1FFE), 0x11223344);
+    /* beyond RAM and no device: all ones, writes go nowhere */
+    struct rw r2 = { 0x40000000, 4, 0, X86_SEG_DS };
+    assert_int_equal(try_access(f->cpu, do_read, &r2).vector, -1);
+    assert_int_equal(r2.value, 0xFFFFFFFF);
+    struct rw w3 = { 0x40000000, 4, 0, X86_SEG_DS };
+    assert_int_equal(try_access(f->cpu, do_write, &w3).vector, -1);
+}
+
+static void test_segment_limits(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    /* a small data segment: limit 0xFFF */
+    cpu->seg[X86_SEG_ES].limit = 0xFFF;
+    x86_segment_refresh(cpu, X86_SEG_ES);
+    struct rw ok = { 0xFFC, 4, 0, X86_SEG_ES };
+    assert_int_equal(try_access(cpu, do_read, &ok).vector, -1);
+    struct rw over = { 0xFFD, 4, 0, X86_SEG_ES };
+    struct attempt a = try_access(cpu, do_read, &over);
+    assert_int_equal(a.vector, X86_VEC_GP);
+    assert_int_equal(a.error_code, 0);
+    /* the same on SS is #SS(0) */
+    cpu->seg[X86_SEG_SS].limit = 0xFFF;
+    x86_segment_refresh(cpu, X86_SEG_SS);
+    struct rw over_ss = { 0x1000, 1, 0, X86_SEG_SS };
+    assert_int_equal(try_access(cpu, do_read, &over_ss).vector, X86_VEC_SS);
+    /* expand-down: offsets above the limit are valid, at or below fault */
+    cpu->seg[X86_SEG_FS].attributes = 0x97 | X86_SEG_ATTR_DB; /* data, expand-down, writable */
+    cpu->seg[X86_SEG_FS].limit = 0xFFF;
+    x86_segment_refresh(cpu, X86_SEG_FS);
+    struct rw low = { 0x800, 4, 0, X86_SEG_FS };
+    assert_int_equal(try_access(cpu, do_read, &low).vector, X86_VEC_GP);
+    struct rw high = { 0x1000, 4, 0, X86_SEG_FS };
+    assert_int_equal(try_access(cpu, do_read, &high).vector, -1);
+    /* read-only data: writes fault */
+    cpu->seg[X86_SEG_GS].attributes = 0x91 | X86_SEG_ATTR_DB | X86_SEG_ATTR_G;
+    x86_segment_refresh(cpu, X86_SEG_GS);
+    struct rw ro = { 0x100, 4, 1, X86_SEG_GS };
+    assert_int_equal(try_access(cpu, do_write, &ro).vector, X86_VEC_GP);
+    /* a null (unusable) segment faults on any access */
+    cpu->seg[X86_SEG_GS].attributes = X86_SEG_ATTR_UNUSABLE;
+    x86_segment_refresh(cpu, X86_SEG_GS);
+    struct rw null_read = { 0, 1, 0, X86_SEG_GS };
+    assert_int_equal(try_access(cpu, do_read, &null_read).vector, X86_VEC_GP);
+}
+
+/* Page tables: directory at 0x10000, one table at 0x11000 mapping 0x400000-0x7FFFFF. */
+#define PD 0x10000u
+#define PT 0x11000u
+static void setup_paging(struct fixture *f, uint32_t pde_flags, uint32_t pte_flags)
+{
+    struct x86_cpu *cpu = f->cpu;
+    for (uint32_t i = 0; i < 1024; i++) {
+        put32(f->m, PD + i * 4, 0);
+        put32(f->m, PT + i * 4, 0);
+    }
+    put32(f->m, PD + 0 * 4, 0x00000083u | pde_flags);  /* 4 MiB identity page for 0-4 MiB */
+    put32(f->m, PD + 1 * 4, PT | pde_flags);            /* table for 4-8 MiB */
+    put32(f->m, PT + 5 * 4, 0x00200000u | pte_flags);   /* 0x405000 -> 0x200000 */
+    cpu->cr4 |= X86_CR4_PSE;
+    cpu->cr3 = PD;
+    cpu->cr0 |= X86_CR0_PG;
+    x86_tlb_flush(cpu);
+}
+
+static void test_page_walk_4k_and_4m(void **state)
+{
+    struct fixture *f = *state;
+    setup_paging(f, 0x7, 0x7);
+    put32(f->m, 0x200010, 0xCAFEF00D);
+    struct rw r = { 0x405010, 4, 0, X86_SEG_DS };
+    assert_int_equal(try_access(f->cpu, do_read, &r).vector, -1);
+    assert_int_equal(r.value, 0xCAFEF00D);
+    /* accessed set on PDE and PTE, dirty not yet */
+    assert_true(get32(f->m, PD + 4) & 0x20);
+    assert_true(get32(f->m, PT + 5 * 4) & 0x20);
+    assert_false(get32(f->m, PT + 5 * 4) & 0x40);
+    struct rw w = { 0x405014, 4, 0x12345678, X86_SEG_DS };
+    assert_int_equal(try_access(f->cpu, do_write, &w).vector, -1);
+    assert_true(get32(f->m, PT + 5 * 4) & 0x40);
+    assert_int_equal(get32(f->m, 0x200014), 0x12345678);
+    /* the 4 MiB page maps 0-4 MiB one to one */
+    struct rw big = { 0x200010, 4, 0, X86_SEG_DS };
+    assert_int_equal(try_access(f->cpu, do_read, &big).vector, -1);
+    assert_int_equal(big.value, 0xCAFEF00D);
+}
+
+static void test_page_fault_error_codes(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    setup_paging(f, 0x7, 0x5); /* user, read-only page */
+    /* not present: P=0; a write sets W */
+    struct rw np = { 0x406000, 4, 0, X86_SEG_DS };
+    struct attempt a = try_access(cpu, do_write, &np);
+    assert_int_equal(a.vector, X86_VEC_PF);
+    assert_int_equal(a.error_code, 0x2);
+    assert_int_equal(cpu->cr2, 0x406000);
+    /* supervisor write to a read-only page with CR0.WP=0 succeeds, with WP=1 faults P|W */
+    struct rw w = { 0x405000, 4, 7, X86_SEG_DS };
+    assert_int_equal(try_access(cpu, do_write, &w).vector, -1);
+    cpu->cr0 |= X86_CR0_WP;
+    x86_tlb_flush(cpu);
+    a = try_access(cpu, do_write, &w);
+    assert_int_equal(a.vector, X86_VEC_PF);
+    assert_int_equal(a.error_code, 0x3);
+    /* user read of a user page works; user write faults P|W|U */
+    cpu->cpl = 3;
+    x86_tlb_flush(cpu);
+    struct rw ur = { 0x405000, 4, 0, X86_SEG_DS };
+    assert_int_equal(try_access(cpu, do_read, &ur).vector, -1);
+    a = try_access(cpu, do_write, &w);
+    assert_int_equal(a.vector, X86_VEC_PF);
+    assert_int_equal(a.error_code, 0x7);
+    /* user access to a supervisor page: P|U */
+    put32(f->m, PT + 5 * 4, 0x00200000u | 0x3);
+    x86_tlb_flush(cpu);
+    a = try_access(cpu, do_read, &ur);
+    assert_int_equal(a.vector, X86_VEC_PF);
+    assert_int_equal(a.error_code, 0x5);
+    cpu->cpl = 0;
+    /* reserved bits in a 4 MiB PDE: RSVD|P */
+    put32(f->m, PD, 0x00000083u | 0x2000u);
+    x86_tlb_flush(cpu);
+    struct rw rs = { 0x1000, 4, 0, X86_SEG_DS };
+    a = try_access(cpu, do_read, &rs);
+    assert_int_equal(a.vector, X86_VEC_PF);
+    assert_int_equal(a.error_code, 0x9);
+}
+
+static void test_tlb_caches_until_flushed(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    setup_paging(f, 0x7, 0x7);
+    put32(f->m, 0x200000, 1);
+    put32(f->m, 0x300000, 2);
+    struct rw r = { 0x405000, 4, 0, X86_SEG_DS };
+    assert_int_equal(try_access(cpu, do_read, &r).vector, -1);
+    assert_int_equal(r.value, 1);
+    /* remap without invalidating: the TLB still has the old translation (as hardware may) */
+    put32(f->m, PT + 5 * 4, 0x00300000u | 0x67);
+    assert_int_equal(try_access(cpu, do_read, &r).vector, -1);
+    assert_int_equal(r.value, 1);
+    x86_tlb_flush_page(cpu, 0x405000);
+    assert_int_equal(try_access(cpu, do_read, &r).vector, -1);
+    assert_int_equal(r.value, 2);
+}
+
+static void test_control_register_checks(void **state)
+{
+    struct fixture *f = *state;
+    /* PG without PE and NW without CD are refused (#GP(0)) */
+    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR0, 0x80000000u),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR0, 0x20000001u),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    /* CR4.PAE is not implemented: a reserved bit for us */
+    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR4, X86_CR4_PAE),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR4, X86_CR4_PSE), X86IRQ_OK);
+    uint32_t cr0;
+    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR0, 0x1), X86IRQ_OK);
+    assert_int_equal(x86irq_get_register(f->m, X86IRQ_REG_CR0, &cr0), X86IRQ_OK);
+    assert_int_equal(cr0, 0x11); /* ET reads as 1 */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_flat_access_and_open_bus, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_segment_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_page_walk_4k_and_4m, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_page_fault_error_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tlb_caches_until_flushed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_control_register_checks, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
