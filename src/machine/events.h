@@ -1,6 +1,6 @@
 /* The machine's cycle-ordered event queue: devices schedule callbacks at absolute cycles.
  * Events due at the same cycle run in the order they were scheduled (a sequence number breaks
- * ties), so runs are deterministic. A binary heap; cancel is O(log n) through a position index.
+ * ties), so runs are deterministic. A binary heap; cancel is lazy (events.c says how).
  */
 #ifndef X86IRQ_MACHINE_EVENTS_H
 #define X86IRQ_MACHINE_EVENTS_H
@@ -23,6 +23,8 @@ struct x86_event_queue {
     struct x86_event *heap;
     size_t count, capacity;
     uint64_t next_sequence;
+    uint64_t *cancelled;  /* ids cancelled but still in the heap, sorted */
+    size_t cancelled_count, cancelled_capacity;
     void *context;      /* passed to every callback (the machine) */
 };
 
@@ -35,10 +37,7 @@ uint64_t x86_events_schedule(struct x86_event_queue *queue, uint64_t cycle, x86_
 /* Cancel by id: false if no such event is pending. */
 bool x86_events_cancel(struct x86_event_queue *queue, uint64_t id);
 /* The cycle of the earliest pending event, or UINT64_MAX when none. */
-static inline uint64_t x86_events_next_cycle(const struct x86_event_queue *queue)
-{
-    return queue->count ? queue->heap[0].cycle : UINT64_MAX;
-}
+uint64_t x86_events_next_cycle(struct x86_event_queue *queue);
 /* Run every event due at or before now, in order (callbacks may schedule or cancel events;
  * new ones due by now also run). Returns the number run. */
 size_t x86_events_run_due(struct x86_event_queue *queue, uint64_t now);
