@@ -1,0 +1,601 @@
+/* The table-driven decoder: prefixes, opcode maps (opcodes_primary.def, opcodes_0f.def,
+ * groups.def), ModRM/SIB/displacement, immediates, in 16-, 32- and 64-bit modes
+ * (SDM Vol. 2 chapter 2 and Appendix A). Pure: no machine state.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "cpu/insn.h"
+#include "cpu/opcodes.h"
+
+/* ------------------------------------------------------------------ mnemonics */
+
+static const char *const mnemonic_names[X86_MN_COUNT] = {
+#define X(name, text) [X86_MN_##name] = text,
+#include "mnemonics.def"
+#undef X
+};
+
+const char *x86_mnemonic_name(unsigned mnemonic)
+{
+    return mnemonic < X86_MN_COUNT ? mnemonic_names[mnemonic] : "?";
+}
+
+/* ------------------------------------------------------------------ the tables */
+
+enum opcode_group {
+#define GROUP(name) GRP_##name,
+#define ROW(...)
+#define END
+#define GROUP_R(name)
+#define RROW(...)
+#define END_R
+#include "groups.def"
+#undef GROUP
+#undef ROW
+#undef END
+#undef GROUP_R
+#undef RROW
+#undef END_R
+    GROUP_COUNT
+};
+
+#define ROW_OF(mn, a, b, c, fl, cost) { X86_MN_##mn, { a, b, c }, (fl), X86_COST_##cost, 0 }
+
+static const struct opcode_row group_rows[GROUP_COUNT][8] = {
+#define GROUP(name) [GRP_##name] = {
+#define ROW(mn, a, b, c, fl, cost) ROW_OF(mn, a, b, c, fl, cost),
+#define END },
+#define GROUP_R(name)
+#define RROW(...)
+#define END_R
+#include "groups.def"
+#undef GROUP
+#undef ROW
+#undef END
+#undef GROUP_R
+#undef RROW
+#undef END_R
+};
+
+static const struct opcode_row group_register_rows[GROUP_COUNT][64] = {
+#define GROUP(name)
+#define ROW(...)
+#define END
+#define GROUP_R(name) [GRP_##name] = {
+#define RROW(i, mn, a, fl, cost) [i] = ROW_OF(mn, a, ____, ____, fl, cost),
+#define END_R },
+#include "groups.def"
+#undef GROUP
+#undef ROW
+#undef END
+#undef GROUP_R
+#undef RROW
+#undef END_R
+};
+
+#define OP(code, mn, a, b, c, fl, cost) [code] = ROW_OF(mn, a, b, c, fl, cost),
+#define GRP(code, g, fl) [code] = { X86_MN_INVALID, { 0, 0, 0 }, (fl) | F_GROUP | F_MODRM, \
+                                    X86_COST_SIMPLE, GRP_##g },
+#define EIGHT0F(base, MN, a, b, fl, cost) \
+    OP(base + 0, MN, a, b, ____, fl, cost) OP(base + 1, MN, a, b, ____, fl, cost) \
+    OP(base + 2, MN, a, b, ____, fl, cost) OP(base + 3, MN, a, b, ____, fl, cost) \
+    OP(base + 4, MN, a, b, ____, fl, cost) OP(base + 5, MN, a, b, ____, fl, cost) \
+    OP(base + 6, MN, a, b, ____, fl, cost) OP(base + 7, MN, a, b, ____, fl, cost)
+static const struct opcode_row primary_map[256] = {
+#include "opcodes_primary.def"
+};
+static const struct opcode_row map_0f[256] = {
+#include "opcodes_0f.def"
+};
+#undef OP
+#undef GRP
+#undef EIGHT0F
+
+/* 0F 38 and 0F 3A: which opcodes exist (SSSE3, SSE4, AES, SHA, MOVBE, CRC32...). We execute
+ * none of them; the bitmaps give the right length and validity. 0F38 rows have a ModRM; 0F3A
+ * rows have a ModRM and an imm8. */
+#define BIT(n) (1ull << ((n) & 63))
+static const uint64_t map_0f38_valid[4] = {
+    /* 00-0B 10 14 15 17 1C-1E 20-25 28-2B 30-35 37-3F */
+    0x0FFull | 0xF00ull | BIT(0x10) | BIT(0x14) | BIT(0x15) | BIT(0x17) | BIT(0x1C) | BIT(0x1D) |
+        BIT(0x1E) | (0x3Full << 0x20) | (0xFull << 0x28) | (0x3Full << 0x30) | (0x1FFull << 0x37),
+    /* 40 41 */
+    BIT(0x40) | BIT(0x41),
+    /* 80 81 82 (invept, invvpid, invpcid) */
+    BIT(0x80) | BIT(0x81) | BIT(0x82),
+    /* C8-CD (sha) DB-DF (aes) F0 F1 (movbe, crc32) F6 (adcx/adox) */
+    (0x3Full << (0xC8 - 0xC0)) | (0x1Full << (0xDB - 0xC0)) | BIT(0xF0) | BIT(0xF1) | BIT(0xF6),
+};
+static const uint64_t map_0f3a_valid[4] = {
+    /* 08-0F 14-17 20-22 */
+    (0xFFull << 0x08) | (0xFull << 0x14) | (0x7ull << 0x20),
+    /* 40-42 44 60-63 */
+    (0x7ull << 0) | BIT(0x44) | (0xFull << 0x20),
+    0,
+    /* CC DF */
+    BIT(0xCC) | BIT(0xDF),
+};
+
+/* x87 escapes D8-DF (SDM Vol. 2 Tables A-7 to A-22): which ModRM.mod == 3 bytes C0-FF and
+ * which memory forms /0-/7 are instructions. The register-form aliases real processors accept
+ * (D9 D8-DF fstp1, DD C8-CF fxch4, DE D0-D7 fcomp5, DF C8-DF fxch7/fstp8/fstp9) count as valid. */
+static const uint64_t x87_register_forms[8] = {
+    0xFFFFFFFFFFFFFFFFull, 0xFFFF7F33FF01FFFFull, 0x00000200FFFFFFFFull, 0x00FFFF1FFFFFFFFFull,
+    0xFFFFFFFFFFFFFFFFull, 0x0000FFFFFFFFFFFFull, 0xFFFFFFFF02FFFFFFull, 0x00FFFF01FFFFFFFFull,
+};
+static const uint8_t x87_memory_forms[8] = { 0xFF, 0xFD, 0xFF, 0xAF, 0xFF, 0xDF, 0xFF, 0xFF };
+
+/* ------------------------------------------------------------------ decoding */
+
+struct cursor {
+    const uint8_t *bytes;
+    size_t available;
+    size_t at;
+    bool truncated;
+};
+
+static uint8_t next_byte(struct cursor *c)
+{
+    if (c->at >= c->available) {
+        c->truncated = true;
+        c->at++;
+        return 0;
+    }
+    return c->bytes[c->at++];
+}
+
+static uint64_t next_le(struct cursor *c, unsigned size)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint64_t)next_byte(c) << (8 * i);
+    return v;
+}
+
+static int64_t sign_extend(uint64_t v, unsigned size)
+{
+    unsigned shift = 64 - 8 * size;
+    return (int64_t)(v << shift) >> shift;
+}
+
+/* ModRM addressing (SDM Vol. 2 Tables 2-1 to 2-3): fills base/index/scale/disp/seg. */
+static void decode_memory_operand(struct cursor *c, struct x86_insn *insn, unsigned rex)
+{
+    unsigned mod = insn->mod, rm = insn->rm & 7;
+    insn->base = X86_REG_NONE;
+    insn->index = X86_REG_NONE;
+    insn->scale = 0;
+    insn->disp = 0;
+    uint8_t default_seg = X86_SEG_DS;
+    if (insn->addrsize == 2) {
+        /* 16-bit forms: BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP (disp16 when mod 0), BX */
+        static const uint8_t base16[8] = { 3, 3, 5, 5, 6, 7, 5, 3 };
+        static const uint8_t index16[8] = { 6, 7, 6, 7, X86_REG_NONE, X86_REG_NONE,
+                                            X86_REG_NONE, X86_REG_NONE };
+        if (mod == 0 && rm == 6) {
+            insn->disp = (int32_t)(uint16_t)next_le(c, 2);
+        } else {
+            insn->base = base16[rm];
+            insn->index = index16[rm];
+            if (rm == 2 || rm == 3 || rm == 6)
+                default_seg = X86_SEG_SS;
+            if (mod == 1)
+                insn->disp = (int32_t)sign_extend(next_byte(c), 1);
+            else if (mod == 2)
+                insn->disp = (int32_t)(uint16_t)next_le(c, 2);
+        }
+    } else {
+        unsigned base_reg;
+        if (rm == 4) {
+            uint8_t sib = next_byte(c);
+            unsigned index = ((sib >> 3) & 7) | ((rex & 2) << 2);
+            base_reg = (sib & 7) | ((rex & 1) << 3);
+            insn->scale = sib >> 6;
+            if (index != 4)
+                insn->index = (uint8_t)index;
+            if ((sib & 7) == 5 && mod == 0) {
+                insn->disp = (int32_t)next_le(c, 4);
+            } else {
+                insn->base = (uint8_t)base_reg;
+            }
+        } else if (rm == 5 && mod == 0) {
+            insn->disp = (int32_t)next_le(c, 4);
+            if (insn->mode == X86_MODE_64)
+                insn->rip_relative = 1;
+        } else {
+            insn->base = (uint8_t)(rm | ((rex & 1) << 3));
+        }
+        if (insn->base == 4 || insn->base == 5)
+            default_seg = X86_SEG_SS; /* ESP/EBP-based (not R12/R13) */
+        if (mod == 1)
+            insn->disp = (int32_t)sign_extend(next_byte(c), 1);
+        else if (mod == 2)
+            insn->disp = (int32_t)next_le(c, 4);
+    }
+    if (!(insn->prefixes & X86_PFX_SEG))
+        insn->seg = default_seg;
+}
+
+static unsigned operand_size_of(uint8_t spec, unsigned opsize)
+{
+    switch (SPEC_SIZE(spec)) {
+    case Z_B: return 1;
+    case Z_W: return 2;
+    case Z_D: return 4;
+    case Z_Z: return opsize == 2 ? 2 : 4;
+    case Z_V: return opsize;
+    default: return 0;
+    }
+}
+
+static bool needs_modrm(const struct opcode_row *row)
+{
+    if (row->flags & (F_MODRM | F_X87))
+        return true;
+    for (unsigned i = 0; i < 3; i++) {
+        switch (SPEC_KIND(row->operand[i])) {
+        case K_E: case K_M: case K_R: case K_G: case K_S: case K_C: case K_D:
+            return true;
+        default:
+            break;
+        }
+    }
+    return false;
+}
+
+static bool valid_in_map(const uint64_t *bits, uint8_t opcode)
+{
+    return (bits[opcode >> 6] >> (opcode & 63)) & 1;
+}
+
+enum x86_decode_status x86_decode(const uint8_t *bytes, size_t available, enum x86_mode mode,
+                                  struct x86_insn *out)
+{
+    struct x86_insn insn;
+    memset(&insn, 0, sizeof(insn));
+    insn.mode = (uint8_t)mode;
+    insn.seg = X86_SEG_DS;
+    insn.base = insn.index = X86_REG_NONE;
+    struct cursor c = { bytes, available, 0, false };
+    unsigned rex = 0;
+    enum x86_decode_status status = X86_DECODE_OK;
+
+    /* prefixes: any order, any number, until the 15-byte limit */
+    uint8_t b;
+    for (;;) {
+        if (c.at == 15)
+            goto too_long; /* prefixes alone reach the 15-byte limit */
+        b = next_byte(&c);
+        if (c.truncated)
+            goto truncated;
+        switch (b) {
+        case 0xF0: insn.prefixes |= X86_PFX_LOCK; continue;
+        /* F2 and F3: the last one wins (SDM Vol. 2 2.1.1, group 1) */
+        case 0xF2: insn.prefixes = (insn.prefixes & ~X86_PFX_REP) | X86_PFX_REPNE; continue;
+        case 0xF3: insn.prefixes = (insn.prefixes & ~X86_PFX_REPNE) | X86_PFX_REP; continue;
+        case 0x66: insn.prefixes |= X86_PFX_OPSIZE; rex = 0; continue;
+        case 0x67: insn.prefixes |= X86_PFX_ADDRSIZE; rex = 0; continue;
+        case 0x26: case 0x2E: case 0x36: case 0x3E: case 0x64: case 0x65: {
+            /* in 64-bit mode ES/CS/SS/DS overrides are ignored (SDM Vol. 1 3.3.7.1) */
+            static const uint8_t seg_of[] = { [0x26 & 0x3F] = X86_SEG_ES, [0x2E & 0x3F] = X86_SEG_CS,
+                                              [0x36 & 0x3F] = X86_SEG_SS, [0x3E & 0x3F] = X86_SEG_DS,
+                                              [0x64 & 0x3F] = X86_SEG_FS, [0x65 & 0x3F] = X86_SEG_GS };
+            if (mode != X86_MODE_64 || b == 0x64 || b == 0x65) {
+                insn.seg = seg_of[b & 0x3F];
+                insn.prefixes |= X86_PFX_SEG;
+            }
+            rex = 0;
+            continue;
+        }
+        default:
+            break;
+        }
+        if (mode == X86_MODE_64 && (b & 0xF0) == 0x40) {
+            rex = b; /* only effective if it is the last prefix */
+            continue;
+        }
+        break;
+    }
+    if (rex) {
+        insn.prefixes |= X86_PFX_REX;
+        if (rex & 8)
+            insn.prefixes |= X86_PFX_REX_W;
+    }
+
+    /* operand and address size (SDM Vol. 1 3.6, Vol. 2 2.2.1.2) */
+    unsigned opsize, addrsize;
+    bool p66 = insn.prefixes & X86_PFX_OPSIZE, p67 = insn.prefixes & X86_PFX_ADDRSIZE;
+    if (mode == X86_MODE_16) {
+        opsize = p66 ? 4 : 2;
+        addrsize = p67 ? 4 : 2;
+    } else if (mode == X86_MODE_32) {
+        opsize = p66 ? 2 : 4;
+        addrsize = p67 ? 2 : 4;
+    } else {
+        opsize = p66 ? 2 : 4;
+        addrsize = p67 ? 4 : 8;
+    }
+
+    /* opcode */
+    const struct opcode_row *row;
+    struct opcode_row synthetic;
+    uint8_t opcode = b;
+    insn.map = X86_MAP_PRIMARY;
+    if (b == 0x0F) {
+        opcode = next_byte(&c);
+        if (c.truncated)
+            goto truncated;
+        if (opcode == 0x38 || opcode == 0x3A) {
+            insn.map = opcode == 0x38 ? X86_MAP_0F38 : X86_MAP_0F3A;
+            uint8_t op3 = next_byte(&c);
+            if (c.truncated)
+                goto truncated;
+            bool ok = valid_in_map(insn.map == X86_MAP_0F38 ? map_0f38_valid : map_0f3a_valid, op3);
+            memset(&synthetic, 0, sizeof(synthetic));
+            synthetic.mnemonic = ok ? X86_MN_UNIMPLEMENTED : X86_MN_INVALID;
+            synthetic.flags = F_MODRM | (insn.map == X86_MAP_0F3A ? F_IMM8 : 0);
+            synthetic.cost = X86_COST_SIMPLE;
+            row = &synthetic;
+            opcode = op3;
+        } else {
+            insn.map = X86_MAP_0F;
+            row = &map_0f[opcode];
+        }
+    } else {
+        row = &primary_map[opcode];
+    }
+    insn.opcode = opcode;
+
+    /* opcodes whose meaning depends on the mode or on a prefix */
+    if (insn.map == X86_MAP_PRIMARY) {
+        if (mode == X86_MODE_64 && opcode == 0x63) {
+            static const struct opcode_row movsxd = ROW_OF(MOVSXD, Gv, Ed, ____, 0, SIMPLE);
+            row = &movsxd;
+        } else if ((opcode == 0xC4 || opcode == 0xC5 || opcode == 0x62) &&
+                   (mode == X86_MODE_64 || (c.at < available && (bytes[c.at] & 0xC0) == 0xC0))) {
+            /* VEX (C4/C5) and EVEX (62) prefixes: AVX is not implemented (docs/isa.md) */
+            insn.length = (uint8_t)c.at;
+            status = X86_DECODE_INVALID;
+            goto done_invalid;
+        } else if (opcode == 0x90 && (insn.prefixes & X86_PFX_REP)) {
+            static const struct opcode_row pause = ROW_OF(PAUSE, ____, ____, ____, 0, SIMPLE);
+            row = &pause;
+        } else if (opcode == 0x90 && (rex & 1)) {
+            static const struct opcode_row xchg_r8 = ROW_OF(XCHG, Zv, eAX, ____, 0, SIMPLE);
+            row = &xchg_r8;
+        }
+    } else if (insn.map == X86_MAP_0F && opcode == 0xB8 && !(insn.prefixes & X86_PFX_REP)) {
+        insn.length = (uint8_t)c.at;
+        status = X86_DECODE_INVALID; /* jmpe (IA-64 only) */
+        goto done_invalid;
+    }
+
+    /* ModRM, group selection */
+    if (needs_modrm(row) || (row->flags & F_GROUP)) {
+        uint8_t modrm = next_byte(&c);
+        if (c.truncated)
+            goto truncated;
+        insn.has_modrm = 1;
+        insn.mod = modrm >> 6;
+        insn.reg = (uint8_t)(((modrm >> 3) & 7) | ((rex & 4) << 1));
+        insn.rm = (uint8_t)((modrm & 7) | ((rex & 1) << 3));
+        if (insn.map == X86_MAP_PRIMARY && (opcode == 0xC6 || opcode == 0xC7) && modrm == 0xF8) {
+            /* xabort imm8 / xbegin rel (RTM): not implemented, decoded for their length */
+            static const struct opcode_row xabort = ROW_OF(UNIMPLEMENTED, Ib, ____, ____, 0, SYSTEM);
+            static const struct opcode_row xbegin = ROW_OF(UNIMPLEMENTED, Jz, ____, ____, 0, SYSTEM);
+            row = opcode == 0xC6 ? &xabort : &xbegin;
+        } else if (row->flags & F_GROUP) {
+            unsigned g = row->group;
+            uint16_t map_flags = row->flags;
+            if ((map_flags & F_REG3) && insn.mod == 3)
+                row = &group_register_rows[g][((modrm >> 3) & 7) * 8 + (modrm & 7)];
+            else
+                row = &group_rows[g][(modrm >> 3) & 7];
+            if (map_flags & F_I64)
+                synthetic = *row, synthetic.flags |= F_I64, row = &synthetic;
+        }
+    }
+    if (row->mnemonic == X86_MN_INVALID || (row->flags & F_INVALID))
+        goto invalid_after_modrm;
+    if (row->flags & F_X87) {
+        unsigned escape = opcode - 0xD8;
+        bool valid = insn.mod == 3
+                         ? (x87_register_forms[escape] >> ((insn.reg & 7) * 8 + (insn.rm & 7))) & 1
+                         : (x87_memory_forms[escape] >> (insn.reg & 7)) & 1;
+        if (!valid)
+            goto invalid_after_modrm;
+    }
+    if (mode == X86_MODE_64 && (row->flags & F_I64))
+        goto invalid_after_modrm;
+    if (mode != X86_MODE_64 && (row->flags & F_O64))
+        goto invalid_after_modrm;
+    if (mode == X86_MODE_64) {
+        if (rex & 8)
+            opsize = 8;
+        else if (row->flags & F_F64)
+            opsize = 8;
+        else if ((row->flags & F_D64) && !p66)
+            opsize = 8;
+    }
+    insn.opsize = (uint8_t)opsize;
+    insn.addrsize = (uint8_t)addrsize;
+    insn.mnemonic = row->mnemonic;
+    insn.cost_class = row->cost;
+    if (row->flags & F_COND)
+        insn.cond = opcode & 0xF;
+
+    /* memory operand */
+    bool memory_form = insn.has_modrm && insn.mod != 3;
+    bool register_only_rm = false;
+    for (unsigned i = 0; i < 3; i++)
+        if (SPEC_KIND(row->operand[i]) == K_R)
+            register_only_rm = true;
+    if (register_only_rm) {
+        insn.mod = 3; /* mov to/from CRn/DRn: the mod bits are ignored (SDM Vol. 2 MOV CR) */
+        memory_form = false;
+    }
+    if (memory_form)
+        decode_memory_operand(&c, &insn, rex);
+    else if (!(insn.prefixes & X86_PFX_SEG))
+        insn.seg = X86_SEG_DS;
+    if (c.truncated)
+        goto truncated;
+    for (unsigned i = 0; i < 3; i++) {
+        unsigned k = SPEC_KIND(row->operand[i]);
+        if (k == K_M && !memory_form)
+            goto invalid_after_modrm;
+    }
+    if ((row->flags & F_MEMONLY) && !memory_form)
+        goto invalid_after_modrm;
+    if (row->mnemonic == X86_MN_LEA && !memory_form)
+        goto invalid_after_modrm;
+
+    /* operands and immediates, in encoding order */
+    unsigned opsize_v = opsize;
+    bool byte_op = false, sized = false;
+    for (unsigned i = 0; i < 3; i++) {
+        uint8_t spec = row->operand[i];
+        unsigned k = SPEC_KIND(spec);
+        unsigned size = operand_size_of(spec, opsize_v);
+        uint8_t kind = X86_OPK_NONE;
+        switch (k) {
+        case K_NONE: break;
+        case K_E: kind = X86_OPK_RM; break;
+        case K_R: kind = X86_OPK_RM; break;
+        case K_M: kind = X86_OPK_MEM; break;
+        case K_G: kind = X86_OPK_REG; break;
+        case K_S:
+            kind = X86_OPK_SREG;
+            if ((insn.reg & 7) > 5)
+                goto invalid_after_modrm;
+            insn.reg &= 7;
+            break;
+        case K_C: kind = X86_OPK_CREG; break;
+        case K_D: kind = X86_OPK_DREG; break;
+        case K_I:
+            kind = X86_OPK_IMM;
+            if (SPEC_SIZE(spec) == Z_V && opsize_v == 8 && insn.map == X86_MAP_PRIMARY &&
+                (opcode & 0xF8) == 0xB8) {
+                insn.imm = next_le(&c, 8); /* mov r64, imm64 */
+                insn.imm_size = 8;
+            } else {
+                unsigned n = SPEC_SIZE(spec) == Z_V ? (opsize_v == 2 ? 2 : 4) : size;
+                insn.imm = next_le(&c, n);
+                insn.imm_size = (uint8_t)n;
+                if (n == 4 && opsize_v == 8)
+                    insn.imm = (uint64_t)sign_extend(insn.imm, 4);
+            }
+            break;
+        case K_IS:
+            kind = X86_OPK_IMM;
+            insn.imm = (uint64_t)sign_extend(next_byte(&c), 1);
+            insn.imm_size = 1;
+            break;
+        case K_I2:
+            kind = X86_OPK_IMM2;
+            insn.imm2 = next_byte(&c);
+            break;
+        case K_J: {
+            kind = X86_OPK_REL;
+            unsigned n = SPEC_SIZE(spec) == Z_B ? 1 : (opsize_v == 2 ? 2 : 4);
+            insn.imm = (uint64_t)sign_extend(next_le(&c, n), n);
+            insn.imm_size = (uint8_t)n;
+            break;
+        }
+        case K_A: {
+            kind = X86_OPK_FARPTR;
+            unsigned n = opsize_v == 2 ? 2 : 4;
+            insn.imm = next_le(&c, n);
+            insn.imm2 = (uint16_t)next_le(&c, 2);
+            insn.imm_size = (uint8_t)n;
+            break;
+        }
+        case K_O: {
+            kind = X86_OPK_MOFFS;
+            uint64_t offset = next_le(&c, addrsize);
+            insn.disp = (int32_t)(uint32_t)offset;
+            insn.imm = offset;
+            break;
+        }
+        case K_ACC: kind = X86_OPK_ACC; break;
+        case K_CL: kind = X86_OPK_CL; break;
+        case K_ONE: kind = X86_OPK_ONE; break;
+        case K_DX: kind = X86_OPK_DX; break;
+        case K_X: kind = X86_OPK_STR_SRC; break;
+        case K_Y: kind = X86_OPK_STR_DST; break;
+        case K_Z:
+            kind = X86_OPK_REG;
+            insn.reg = (uint8_t)((opcode & 7) | ((rex & 1) << 3));
+            break;
+        case K_ST0: kind = X86_OPK_ST0; break;
+        case K_STI: kind = X86_OPK_STI; break;
+        }
+        insn.operand[i] = kind;
+        if (k == K_NONE || k == K_I || k == K_IS || k == K_I2 || k == K_J || k == K_ONE ||
+            k == K_CL || k == K_DX)
+            continue;
+        /* the operand size is the first sized operand's: byte forms are 1 */
+        if (!sized) {
+            unsigned z = SPEC_SIZE(spec);
+            if (z == Z_B) {
+                byte_op = true;
+                sized = true;
+            } else if (z == Z_V || z == Z_Z) {
+                sized = true;
+            } else if (z == Z_W) {
+                insn.opsize = 2;
+                sized = true;
+            } else if (z == Z_D && k != K_R) {
+                insn.opsize = 4;
+                sized = true;
+            }
+        }
+    }
+    if (byte_op)
+        insn.opsize = 1;
+    if (row->flags & F_IMM8) {
+        insn.imm = next_byte(&c);
+        insn.imm_size = 1;
+    }
+    /* operand-less push/pop of segment registers: the register is in the opcode */
+    if ((insn.mnemonic == X86_MN_PUSH || insn.mnemonic == X86_MN_POP) &&
+        insn.operand[0] == X86_OPK_NONE) {
+        insn.operand[0] = X86_OPK_SREG;
+        insn.reg = insn.map == X86_MAP_0F ? (opcode == 0xA0 || opcode == 0xA1 ? X86_SEG_FS : X86_SEG_GS)
+                                          : (uint8_t)((opcode >> 3) & 3);
+    }
+    if (c.truncated)
+        goto truncated;
+    if (c.at > 15)
+        goto too_long;
+
+    /* LOCK: only with a lockable instruction and a memory destination (SDM Vol. 2 LOCK) */
+    if ((insn.prefixes & X86_PFX_LOCK) && (!(row->flags & F_LOCK) || !memory_form))
+        goto invalid_after_modrm;
+
+    insn.length = (uint8_t)c.at;
+    *out = insn;
+    return X86_DECODE_OK;
+
+invalid_after_modrm:
+    insn.length = (uint8_t)(c.at > 15 ? 15 : c.at);
+    status = X86_DECODE_INVALID;
+done_invalid:
+    if (c.at > 15)
+        goto too_long;
+    insn.mnemonic = X86_MN_INVALID;
+    *out = insn;
+    return status;
+truncated:
+    if (c.at > 15)
+        goto too_long;
+    insn.length = (uint8_t)(available > 15 ? 15 : available);
+    *out = insn;
+    return X86_DECODE_TRUNCATED;
+too_long:
+    insn.length = 15;
+    insn.mnemonic = X86_MN_INVALID;
+    *out = insn;
+    return X86_DECODE_TOO_LONG;
+}
