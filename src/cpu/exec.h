@@ -1,0 +1,182 @@
+/* Interpreter internals shared by exec_*.c and flags.c: operand access, lazy-flag recording. */
+#ifndef X86IRQ_CPU_EXEC_H
+#define X86IRQ_CPU_EXEC_H
+
+#include "cpu/cpu.h"
+
+enum x86_lazy_op {
+    LAZY_NONE = 0, LAZY_ADD, LAZY_ADC, LAZY_SUB, LAZY_SBB, LAZY_LOGIC, LAZY_INC, LAZY_DEC,
+};
+
+static X86_ALWAYS_INLINE uint32_t x86_size_mask(unsigned size)
+{
+    return size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+}
+static X86_ALWAYS_INLINE uint32_t x86_sign_bit(unsigned size) { return 1u << (8 * size - 1); }
+static X86_ALWAYS_INLINE int32_t x86_sign_extend(uint32_t v, unsigned size)
+{
+    return size == 1 ? (int32_t)(int8_t)v : size == 2 ? (int32_t)(int16_t)v : (int32_t)v;
+}
+
+bool x86_parity(uint32_t value);
+void x86_flags_materialize(struct x86_cpu *cpu);
+
+static X86_ALWAYS_INLINE void x86_set_lazy(struct x86_cpu *cpu, uint8_t op, unsigned size,
+                                           uint32_t src1, uint32_t src2, uint32_t result)
+{
+    cpu->lazy.op = op;
+    cpu->lazy.size = (uint8_t)size;
+    cpu->lazy.src1 = src1;
+    cpu->lazy.src2 = src2;
+    cpu->lazy.result = result;
+}
+
+/* Store computed arithmetic flags directly (for shifts, multiply, BCD...). */
+static X86_ALWAYS_INLINE void x86_set_arith_flags(struct x86_cpu *cpu, uint32_t flags)
+{
+    x86_flags_materialize(cpu);
+    cpu->eflags = (cpu->eflags & ~X86_FLAGS_ARITH) | (flags & X86_FLAGS_ARITH);
+}
+
+/* ZF, SF and PF of a result */
+static X86_ALWAYS_INLINE uint32_t x86_szp_flags(uint32_t result, unsigned size)
+{
+    uint32_t r = result & x86_size_mask(size);
+    uint32_t f = 0;
+    if (r == 0)
+        f |= X86_FLAG_ZF;
+    if (r & x86_sign_bit(size))
+        f |= X86_FLAG_SF;
+    if (x86_parity(r))
+        f |= X86_FLAG_PF;
+    return f;
+}
+
+static X86_ALWAYS_INLINE bool x86_cf(struct x86_cpu *cpu)
+{
+    return x86_get_eflags(cpu) & X86_FLAG_CF;
+}
+
+/* ---------------------------------------------------------------- operand locations */
+
+/* Where an operand lives: a general register, or memory seg:offset (resolved once, so
+ * read-modify-write instructions compute the address once). */
+struct x86_location {
+    bool memory;
+    uint8_t reg;
+    uint8_t seg;
+    uint32_t offset;
+};
+
+static X86_ALWAYS_INLINE uint32_t x86_moffs(const struct x86_insn *insn)
+{
+    return insn->addrsize == 2 ? ((uint32_t)insn->disp & 0xFFFF) : (uint32_t)insn->disp;
+}
+
+/* The r/m operand's location (register when mod == 3) */
+static X86_ALWAYS_INLINE struct x86_location x86_rm_location(const struct x86_cpu *cpu,
+                                                            const struct x86_insn *insn)
+{
+    struct x86_location l;
+    if (insn->mod == 3) {
+        l.memory = false;
+        l.reg = insn->rm;
+        l.seg = 0;
+        l.offset = 0;
+    } else {
+        l.memory = true;
+        l.reg = 0;
+        l.seg = insn->seg;
+        l.offset = x86_effective_address(cpu, insn);
+    }
+    return l;
+}
+
+static X86_ALWAYS_INLINE uint32_t x86_location_read(struct x86_cpu *cpu,
+                                                    const struct x86_location *l, unsigned size)
+{
+    return l->memory ? x86_read(cpu, l->seg, l->offset, size) : x86_reg_get(cpu, l->reg, size);
+}
+
+static X86_ALWAYS_INLINE void x86_location_write(struct x86_cpu *cpu,
+                                                 const struct x86_location *l, unsigned size,
+                                                 uint32_t value)
+{
+    if (l->memory)
+        x86_write(cpu, l->seg, l->offset, size, value);
+    else
+        x86_reg_set(cpu, l->reg, size, value);
+}
+
+/* Location of operand i (REG, RM, MEM, ACC, MOFFS); other kinds are not locations. */
+static X86_ALWAYS_INLINE struct x86_location x86_operand_location(const struct x86_cpu *cpu,
+                                                                 const struct x86_insn *insn,
+                                                                 unsigned i)
+{
+    struct x86_location l = { false, 0, 0, 0 };
+    switch (insn->operand[i]) {
+    case X86_OPK_REG:
+        l.reg = insn->reg;
+        break;
+    case X86_OPK_ACC:
+        l.reg = X86_EAX;
+        break;
+    case X86_OPK_MOFFS:
+        l.memory = true;
+        l.seg = insn->seg;
+        l.offset = x86_moffs(insn);
+        break;
+    default:
+        return x86_rm_location(cpu, insn);
+    }
+    return l;
+}
+
+/* Value of a source operand i of the given size */
+static X86_ALWAYS_INLINE uint32_t x86_operand_read(struct x86_cpu *cpu, const struct x86_insn *insn,
+                                                   unsigned i, unsigned size)
+{
+    switch (insn->operand[i]) {
+    case X86_OPK_IMM:
+        return (uint32_t)insn->imm & x86_size_mask(size);
+    case X86_OPK_ONE:
+        return 1;
+    case X86_OPK_CL:
+        return cpu->gpr[X86_ECX] & 0xFF;
+    case X86_OPK_DX:
+        return cpu->gpr[X86_EDX] & 0xFFFF;
+    case X86_OPK_SREG:
+        return cpu->seg[insn->reg].selector;
+    default: {
+        struct x86_location l = x86_operand_location(cpu, insn, i);
+        return x86_location_read(cpu, &l, size);
+    }
+    }
+}
+
+/* The privilege checks many system instructions share */
+static X86_ALWAYS_INLINE bool x86_protected(const struct x86_cpu *cpu)
+{
+    return (cpu->cr0 & X86_CR0_PE) && !(cpu->eflags & X86_FLAG_VM);
+}
+static X86_ALWAYS_INLINE void x86_require_cpl0(struct x86_cpu *cpu)
+{
+    if ((cpu->cr0 & X86_CR0_PE) && (cpu->cpl != 0 || (cpu->eflags & X86_FLAG_VM)))
+        x86_raise_gp0(cpu);
+}
+static X86_ALWAYS_INLINE unsigned x86_iopl(const struct x86_cpu *cpu)
+{
+    return (cpu->eflags & X86_FLAG_IOPL) >> 12;
+}
+
+/* Branch to target (masked to 16 bits with a 16-bit operand size) */
+static X86_ALWAYS_INLINE void x86_branch(struct x86_cpu *cpu, const struct x86_insn *insn,
+                                         uint32_t target)
+{
+    cpu->next_eip = insn->opsize == 2 ? (target & 0xFFFF) : target;
+}
+
+/* Handlers of each family, for the dispatch table (exec_table.c) */
+#define X86_HANDLER(name) void name(struct x86_cpu *cpu, const struct x86_insn *insn)
+
+#endif

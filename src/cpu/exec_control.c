@@ -1,0 +1,297 @@
+/* Control flow: jmp, call, ret (near and far), jcc, jcxz, loop, software interrupts, iret,
+ * bound; and the string instructions with their repeat prefixes. */
+#include "cpu/exec.h"
+#include "cpu/exec_handlers.h"
+#include "idt/idt.h"
+
+/* A near branch: the target must lie within CS (SDM Vol. 2 JMP: #GP(0) beyond the limit),
+ * checked before anything else is committed. */
+static X86_ALWAYS_INLINE void near_branch(struct x86_cpu *cpu, const struct x86_insn *insn,
+                                          uint32_t target)
+{
+    if (insn->opsize == 2)
+        target &= 0xFFFF;
+    if (X86_UNLIKELY(target > cpu->seg[X86_SEG_CS].limit))
+        x86_raise_gp0(cpu);
+    cpu->next_eip = target;
+}
+
+X86_HANDLER(x86_exec_jmp)
+{
+    uint32_t target = insn->operand[0] == X86_OPK_REL ? cpu->next_eip + (uint32_t)insn->imm
+                                                      : x86_operand_read(cpu, insn, 0, insn->opsize);
+    near_branch(cpu, insn, target);
+}
+
+X86_HANDLER(x86_exec_jmp_rel32)
+{
+    uint32_t target = cpu->next_eip + (uint32_t)insn->imm;
+    if (X86_UNLIKELY(target > cpu->seg[X86_SEG_CS].limit))
+        x86_raise_gp0(cpu);
+    cpu->next_eip = target;
+}
+
+X86_HANDLER(x86_exec_call)
+{
+    unsigned size = insn->opsize;
+    uint32_t target = insn->operand[0] == X86_OPK_REL ? cpu->next_eip + (uint32_t)insn->imm
+                                                      : x86_operand_read(cpu, insn, 0, size);
+    if (size == 2)
+        target &= 0xFFFF;
+    if (X86_UNLIKELY(target > cpu->seg[X86_SEG_CS].limit))
+        x86_raise_gp0(cpu);
+    x86_push(cpu, size, cpu->next_eip);
+    cpu->next_eip = target;
+}
+
+X86_HANDLER(x86_exec_ret)
+{
+    unsigned size = insn->opsize;
+    uint32_t target = x86_stack_peek(cpu, 0, size);
+    near_branch(cpu, insn, target);
+    uint32_t release = insn->operand[0] == X86_OPK_IMM ? (uint32_t)insn->imm & 0xFFFF : 0;
+    x86_stack_adjust(cpu, (int32_t)(size + release));
+}
+
+X86_HANDLER(x86_exec_jcc)
+{
+    if (x86_condition(cpu, insn->cond))
+        near_branch(cpu, insn, cpu->next_eip + (uint32_t)insn->imm);
+}
+
+static uint32_t count_register(const struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    return insn->addrsize == 2 ? (cpu->gpr[X86_ECX] & 0xFFFF) : cpu->gpr[X86_ECX];
+}
+
+X86_HANDLER(x86_exec_jcxz)
+{
+    if (count_register(cpu, insn) == 0)
+        near_branch(cpu, insn, cpu->next_eip + (uint32_t)insn->imm);
+}
+
+static X86_ALWAYS_INLINE void loop(struct x86_cpu *cpu, const struct x86_insn *insn, int zf_rule)
+{
+    uint32_t count = count_register(cpu, insn) - 1;
+    bool taken = (insn->addrsize == 2 ? (count & 0xFFFF) : count) != 0;
+    if (zf_rule) {
+        bool zf = x86_get_eflags(cpu) & X86_FLAG_ZF;
+        taken = taken && (zf_rule > 0 ? zf : !zf);
+    }
+    uint32_t target = (cpu->next_eip + (uint32_t)insn->imm) & (insn->opsize == 2 ? 0xFFFF : ~0u);
+    if (taken && target > cpu->seg[X86_SEG_CS].limit)
+        x86_raise_gp0(cpu);
+    x86_reg_set(cpu, X86_ECX, insn->addrsize == 2 ? 2 : 4, count); /* no flags change */
+    if (taken)
+        cpu->next_eip = target;
+}
+
+X86_HANDLER(x86_exec_loop) { loop(cpu, insn, 0); }
+X86_HANDLER(x86_exec_loope) { loop(cpu, insn, 1); }
+X86_HANDLER(x86_exec_loopne) { loop(cpu, insn, -1); }
+
+/* ------------------------------------------------------------------ far transfers */
+
+static void far_pointer_operand(struct x86_cpu *cpu, const struct x86_insn *insn,
+                                uint16_t *selector, uint32_t *offset)
+{
+    unsigned size = insn->opsize;
+    if (insn->operand[0] == X86_OPK_FARPTR) {
+        *offset = (uint32_t)insn->imm;
+        *selector = insn->imm2;
+        return;
+    }
+    uint32_t ea = x86_effective_address(cpu, insn);
+    *offset = x86_read(cpu, insn->seg, ea, size);
+    *selector = (uint16_t)x86_read(cpu, insn->seg, insn->addrsize == 2 ? ((ea + size) & 0xFFFF)
+                                                                      : ea + size, 2);
+}
+
+X86_HANDLER(x86_exec_jmp_far)
+{
+    uint16_t selector;
+    uint32_t offset;
+    far_pointer_operand(cpu, insn, &selector, &offset);
+    x86_far_transfer(cpu, selector, offset, X86_FAR_JMP, insn->opsize);
+}
+
+X86_HANDLER(x86_exec_call_far)
+{
+    uint16_t selector;
+    uint32_t offset;
+    far_pointer_operand(cpu, insn, &selector, &offset);
+    x86_far_transfer(cpu, selector, offset, X86_FAR_CALL, insn->opsize);
+}
+
+X86_HANDLER(x86_exec_ret_far)
+{
+    unsigned size = insn->opsize;
+    uint32_t offset = x86_stack_peek(cpu, 0, size);
+    uint16_t selector = (uint16_t)x86_stack_peek(cpu, size, size);
+    x86_far_transfer(cpu, selector, offset, X86_FAR_RET, size);
+    uint32_t release = insn->operand[0] == X86_OPK_IMM ? (uint32_t)insn->imm & 0xFFFF : 0;
+    x86_stack_adjust(cpu, (int32_t)(2 * size + release));
+}
+
+/* ------------------------------------------------------------------ interrupts */
+
+X86_HANDLER(x86_exec_int3)
+{
+    (void)insn;
+    x86_software_interrupt(cpu, X86_VEC_BP, X86_EVENT_INT3);
+}
+
+X86_HANDLER(x86_exec_int)
+{
+    /* virtual-8086 mode without VME: int n needs IOPL 3 (SDM Vol. 3 20.3.3) */
+    if ((cpu->eflags & X86_FLAG_VM) && x86_iopl(cpu) < 3)
+        x86_raise_gp0(cpu);
+    x86_software_interrupt(cpu, (uint8_t)insn->imm, X86_EVENT_SOFTWARE);
+}
+
+X86_HANDLER(x86_exec_into)
+{
+    (void)insn;
+    if (x86_get_eflags(cpu) & X86_FLAG_OF)
+        x86_software_interrupt(cpu, X86_VEC_OF, X86_EVENT_INTO);
+}
+
+X86_HANDLER(x86_exec_int1)
+{
+    (void)insn;
+    x86_software_interrupt(cpu, X86_VEC_DB, X86_EVENT_INT1);
+}
+
+X86_HANDLER(x86_exec_iret)
+{
+    if ((cpu->eflags & X86_FLAG_VM) && x86_iopl(cpu) < 3)
+        x86_raise_gp0(cpu);
+    x86_iret(cpu, insn->opsize);
+}
+
+X86_HANDLER(x86_exec_bound)
+{
+    unsigned size = insn->opsize;
+    uint32_t ea = x86_effective_address(cpu, insn);
+    int32_t index = x86_sign_extend(x86_reg_get(cpu, insn->reg, size), size);
+    int32_t lower = x86_sign_extend(x86_read(cpu, insn->seg, ea, size), size);
+    uint32_t upper_at = insn->addrsize == 2 ? ((ea + size) & 0xFFFF) : ea + size;
+    int32_t upper = x86_sign_extend(x86_read(cpu, insn->seg, upper_at, size), size);
+    if (index < lower || index > upper)
+        x86_raise(cpu, X86_VEC_BR, 0);
+}
+
+/* ------------------------------------------------------------------ strings */
+
+enum string_op { STR_MOVS, STR_STOS, STR_LODS, STR_CMPS, STR_SCAS, STR_INS, STR_OUTS };
+
+static X86_ALWAYS_INLINE uint32_t index_register(const struct x86_cpu *cpu, unsigned reg,
+                                                 unsigned addrsize)
+{
+    return addrsize == 2 ? (cpu->gpr[reg] & 0xFFFF) : cpu->gpr[reg];
+}
+
+static X86_ALWAYS_INLINE void advance(struct x86_cpu *cpu, unsigned reg, unsigned addrsize,
+                                      int32_t delta)
+{
+    if (addrsize == 2)
+        x86_reg_set(cpu, reg, 2, cpu->gpr[reg] + (uint32_t)delta);
+    else
+        cpu->gpr[reg] += (uint32_t)delta;
+}
+
+/* One iteration; every register it changes is committed before the next can fault. */
+static X86_ALWAYS_INLINE void string_step(struct x86_cpu *cpu, const struct x86_insn *insn,
+                                          enum string_op op, unsigned size, int32_t delta)
+{
+    unsigned as = insn->addrsize;
+    uint32_t si = index_register(cpu, X86_ESI, as), di = index_register(cpu, X86_EDI, as);
+    switch (op) {
+    case STR_MOVS: {
+        uint32_t v = x86_read(cpu, insn->seg, si, size);
+        x86_write(cpu, X86_SEG_ES, di, size, v);
+        advance(cpu, X86_ESI, as, delta);
+        advance(cpu, X86_EDI, as, delta);
+        break;
+    }
+    case STR_STOS:
+        x86_write(cpu, X86_SEG_ES, di, size, x86_reg_get(cpu, X86_EAX, size));
+        advance(cpu, X86_EDI, as, delta);
+        break;
+    case STR_LODS:
+        x86_reg_set(cpu, X86_EAX, size, x86_read(cpu, insn->seg, si, size));
+        advance(cpu, X86_ESI, as, delta);
+        break;
+    case STR_CMPS: {
+        uint32_t a = x86_read(cpu, insn->seg, si, size);
+        uint32_t b = x86_read(cpu, X86_SEG_ES, di, size);
+        advance(cpu, X86_ESI, as, delta);
+        advance(cpu, X86_EDI, as, delta);
+        x86_set_lazy(cpu, LAZY_SUB, size, a, b, (a - b) & x86_size_mask(size));
+        break;
+    }
+    case STR_SCAS: {
+        uint32_t a = x86_reg_get(cpu, X86_EAX, size);
+        uint32_t b = x86_read(cpu, X86_SEG_ES, di, size);
+        advance(cpu, X86_EDI, as, delta);
+        x86_set_lazy(cpu, LAZY_SUB, size, a, b, (a - b) & x86_size_mask(size));
+        break;
+    }
+    case STR_INS: {
+        uint16_t port = (uint16_t)cpu->gpr[X86_EDX];
+        x86_check_write(cpu, X86_SEG_ES, di, size); /* before the port read's side effects */
+        uint32_t v = x86_port_in(cpu, port, size);
+        x86_write(cpu, X86_SEG_ES, di, size, v);
+        advance(cpu, X86_EDI, as, delta);
+        break;
+    }
+    default: { /* OUTS */
+        uint32_t v = x86_read(cpu, insn->seg, si, size);
+        x86_port_out(cpu, (uint16_t)cpu->gpr[X86_EDX], size, v);
+        advance(cpu, X86_ESI, as, delta);
+        break;
+    }
+    }
+}
+
+static X86_ALWAYS_INLINE void string_op(struct x86_cpu *cpu, const struct x86_insn *insn,
+                                        enum string_op op)
+{
+    unsigned size = insn->opsize;
+    int32_t delta = (cpu->eflags & X86_FLAG_DF) ? -(int32_t)size : (int32_t)size;
+    uint16_t rep = insn->prefixes & (X86_PFX_REP | X86_PFX_REPNE);
+    if (!rep) {
+        string_step(cpu, insn, op, size, delta);
+        cpu->cycles += cpu->cost[X86_COST_STRING];
+        return;
+    }
+    bool conditional = op == STR_CMPS || op == STR_SCAS;
+    unsigned as = insn->addrsize;
+    for (;;) {
+        if (index_register(cpu, X86_ECX, as) == 0)
+            return;
+        string_step(cpu, insn, op, size, delta);
+        advance(cpu, X86_ECX, as, -1);
+        cpu->cycles += cpu->cost[X86_COST_STRING];
+        if (conditional) {
+            bool zf = x86_condition(cpu, 4);
+            if ((insn->prefixes & X86_PFX_REP) ? !zf : zf)
+                return; /* repe stops on a difference, repne on a match */
+        }
+        if (index_register(cpu, X86_ECX, as) == 0)
+            return;
+        if (cpu->cycles >= cpu->cycle_limit || cpu->exit_request) {
+            /* interruptible: resume this instruction at the next boundary (SDM Vol. 1 7.3.9.2) */
+            cpu->next_eip = cpu->eip;
+            return;
+        }
+    }
+}
+
+X86_HANDLER(x86_exec_movs) { string_op(cpu, insn, STR_MOVS); }
+X86_HANDLER(x86_exec_stos) { string_op(cpu, insn, STR_STOS); }
+X86_HANDLER(x86_exec_lods) { string_op(cpu, insn, STR_LODS); }
+X86_HANDLER(x86_exec_cmps) { string_op(cpu, insn, STR_CMPS); }
+X86_HANDLER(x86_exec_scas) { string_op(cpu, insn, STR_SCAS); }
+X86_HANDLER(x86_exec_ins) { string_op(cpu, insn, STR_INS); }
+X86_HANDLER(x86_exec_outs) { string_op(cpu, insn, STR_OUTS); }

@@ -1,0 +1,438 @@
+/* System instructions: in/out, cli/sti, hlt, cpuid, rdtsc, rdmsr/wrmsr, descriptor-table
+ * registers, LDTR/TR, lar/lsl/verr/verw/arpl, lmsw/smsw, control and debug registers, clts,
+ * invlpg, cache control, and the #UD family. */
+#include "cpu/exec.h"
+#include "cpu/exec_handlers.h"
+#include "cpu/mmu.h"
+#include "cpu/segment.h"
+
+/* ------------------------------------------------------------------ I/O */
+
+X86_HANDLER(x86_exec_in)
+{
+    unsigned size = insn->opsize;
+    uint16_t port = insn->operand[1] == X86_OPK_DX ? (uint16_t)cpu->gpr[X86_EDX]
+                                                   : (uint16_t)(insn->imm & 0xFF);
+    x86_reg_set(cpu, X86_EAX, size, x86_port_in(cpu, port, size));
+}
+
+X86_HANDLER(x86_exec_out)
+{
+    unsigned size = insn->opsize;
+    uint16_t port = insn->operand[0] == X86_OPK_DX ? (uint16_t)cpu->gpr[X86_EDX]
+                                                   : (uint16_t)(insn->imm & 0xFF);
+    x86_port_out(cpu, port, size, x86_reg_get(cpu, X86_EAX, size));
+}
+
+/* ------------------------------------------------------------------ interrupt flag, halt */
+
+/* cli/sti: protected mode needs CPL <= IOPL, virtual-8086 mode IOPL 3 (no VME/PVI) */
+static void check_interrupt_flag_privilege(struct x86_cpu *cpu)
+{
+    if (cpu->eflags & X86_FLAG_VM) {
+        if (x86_iopl(cpu) < 3)
+            x86_raise_gp0(cpu);
+    } else if ((cpu->cr0 & X86_CR0_PE) && cpu->cpl > x86_iopl(cpu)) {
+        x86_raise_gp0(cpu);
+    }
+}
+
+X86_HANDLER(x86_exec_cli)
+{
+    (void)insn;
+    check_interrupt_flag_privilege(cpu);
+    cpu->eflags &= ~X86_FLAG_IF;
+}
+
+X86_HANDLER(x86_exec_sti)
+{
+    (void)insn;
+    check_interrupt_flag_privilege(cpu);
+    if (!(cpu->eflags & X86_FLAG_IF)) {
+        /* interrupts stay blocked until after the next instruction (SDM Vol. 2 STI) */
+        cpu->eflags |= X86_FLAG_IF;
+        cpu->interrupt_shadow = 1;
+        x86_request_exit(cpu);
+    }
+}
+
+X86_HANDLER(x86_exec_hlt)
+{
+    (void)insn;
+    x86_require_cpl0(cpu);
+    x86_halt(cpu);
+}
+
+X86_HANDLER(x86_exec_nop) { (void)cpu; (void)insn; }
+
+X86_HANDLER(x86_exec_ud)
+{
+    (void)insn;
+    x86_raise_ud(cpu);
+}
+
+/* ------------------------------------------------------------------ identification, time */
+
+/* CPUID feature bits, leaf 1 EDX: exactly what is implemented (docs/isa.md) */
+#define CPUID_1_EDX ((1u << 2) /* DE */ | (1u << 3) /* PSE */ | (1u << 4) /* TSC */ | \
+                     (1u << 5) /* MSR */ | (1u << 8) /* CX8 */ | (1u << 13) /* PGE */ | \
+                     (1u << 15) /* CMOV */)
+#define CPUID_MAX_BASIC 0x0Au
+#define CPUID_MAX_EXTENDED 0x80000004u
+
+static uint32_t text4(const char *s)
+{
+    return (uint32_t)(uint8_t)s[0] | ((uint32_t)(uint8_t)s[1] << 8) |
+           ((uint32_t)(uint8_t)s[2] << 16) | ((uint32_t)(uint8_t)s[3] << 24);
+}
+
+X86_HANDLER(x86_exec_cpuid)
+{
+    (void)insn;
+    static const char brand[48] = "libx86irq virtual processor";
+    uint32_t leaf = cpu->gpr[X86_EAX];
+    uint32_t a = 0, b = 0, c = 0, d = 0;
+    /* Intel: a leaf above the maximum returns the highest basic leaf's data */
+    if ((leaf < 0x80000000u && leaf > CPUID_MAX_BASIC) || leaf > CPUID_MAX_EXTENDED)
+        leaf = CPUID_MAX_BASIC;
+    switch (leaf) {
+    case 0:
+        a = CPUID_MAX_BASIC;
+        b = text4("Genu");
+        d = text4("ineI");
+        c = text4("ntel");
+        break;
+    case 1:
+        a = 0x000006F1u;                /* family 6, model 15, stepping 1 */
+        b = (1u << 16) | (8u << 8);     /* one logical processor, 64-byte clflush line */
+        d = CPUID_1_EDX;
+        break;
+    case 0x80000000u:
+        a = CPUID_MAX_EXTENDED;
+        break;
+    case 0x80000002u: case 0x80000003u: case 0x80000004u: {
+        const char *p = brand + (leaf - 0x80000002u) * 16;
+        a = text4(p);
+        b = text4(p + 4);
+        c = text4(p + 8);
+        d = text4(p + 12);
+        break;
+    }
+    default:
+        break; /* leaves 2-0xA (0xA: no performance monitoring) and 0x80000001: all zero */
+    }
+    cpu->gpr[X86_EAX] = a;
+    cpu->gpr[X86_EBX] = b;
+    cpu->gpr[X86_ECX] = c;
+    cpu->gpr[X86_EDX] = d;
+}
+
+X86_HANDLER(x86_exec_rdtsc)
+{
+    (void)insn;
+    if ((cpu->cr4 & X86_CR4_TSD) && cpu->cpl > 0 && x86_protected(cpu))
+        x86_raise_gp0(cpu);
+    uint64_t tsc = cpu->cycles + cpu->tsc_offset;
+    cpu->gpr[X86_EAX] = (uint32_t)tsc;
+    cpu->gpr[X86_EDX] = (uint32_t)(tsc >> 32);
+}
+
+X86_HANDLER(x86_exec_rdmsr)
+{
+    (void)insn;
+    x86_require_cpl0(cpu);
+    uint64_t v;
+    if (!x86_read_msr(cpu, cpu->gpr[X86_ECX], &v))
+        x86_raise_gp0(cpu);
+    cpu->gpr[X86_EAX] = (uint32_t)v;
+    cpu->gpr[X86_EDX] = (uint32_t)(v >> 32);
+}
+
+X86_HANDLER(x86_exec_wrmsr)
+{
+    (void)insn;
+    x86_require_cpl0(cpu);
+    uint64_t v = ((uint64_t)cpu->gpr[X86_EDX] << 32) | cpu->gpr[X86_EAX];
+    if (!x86_write_msr(cpu, cpu->gpr[X86_ECX], v))
+        x86_raise_gp0(cpu);
+}
+
+X86_HANDLER(x86_exec_rdpmc)
+{
+    (void)insn;
+    x86_raise_gp0(cpu); /* CPUID leaf 0xA reports no counters: every index is invalid */
+}
+
+/* ------------------------------------------------------------------ descriptor tables */
+
+X86_HANDLER(x86_exec_lgdt_lidt)
+{
+    x86_require_cpl0(cpu);
+    uint32_t ea = x86_effective_address(cpu, insn);
+    uint32_t limit = x86_read(cpu, insn->seg, ea, 2);
+    uint32_t base = x86_read(cpu, insn->seg, insn->addrsize == 2 ? ((ea + 2) & 0xFFFF) : ea + 2, 4);
+    if (insn->opsize == 2)
+        base &= 0x00FFFFFFu; /* a 16-bit operand size loads 24 bits of base */
+    if (insn->mnemonic == X86_MN_LGDT) {
+        cpu->gdtr.base = base;
+        cpu->gdtr.limit = limit;
+    } else {
+        cpu->idtr.base = base;
+        cpu->idtr.limit = limit;
+    }
+}
+
+X86_HANDLER(x86_exec_sgdt_sidt)
+{
+    uint32_t ea = x86_effective_address(cpu, insn);
+    uint32_t limit = insn->mnemonic == X86_MN_SGDT ? cpu->gdtr.limit : cpu->idtr.limit;
+    uint32_t base = insn->mnemonic == X86_MN_SGDT ? cpu->gdtr.base : cpu->idtr.base;
+    if (insn->opsize == 2)
+        base &= 0x00FFFFFFu;
+    uint32_t base_at = insn->addrsize == 2 ? ((ea + 2) & 0xFFFF) : ea + 2;
+    x86_check_write(cpu, insn->seg, base_at, 4);
+    x86_write(cpu, insn->seg, ea, 2, limit);
+    x86_write(cpu, insn->seg, base_at, 4, base);
+}
+
+/* sldt / str / smsw: a register destination gets the value zero-extended to the operand
+ * size, a memory destination 16 bits */
+static void store_selector(struct x86_cpu *cpu, const struct x86_insn *insn, uint32_t value)
+{
+    struct x86_location d = x86_rm_location(cpu, insn);
+    x86_location_write(cpu, &d, d.memory ? 2 : insn->opsize, value);
+}
+
+X86_HANDLER(x86_exec_sldt)
+{
+    if (!x86_protected(cpu))
+        x86_raise_ud(cpu);
+    store_selector(cpu, insn, cpu->ldtr.selector);
+}
+
+X86_HANDLER(x86_exec_str)
+{
+    if (!x86_protected(cpu))
+        x86_raise_ud(cpu);
+    store_selector(cpu, insn, cpu->tr.selector);
+}
+
+X86_HANDLER(x86_exec_lldt)
+{
+    if (!x86_protected(cpu))
+        x86_raise_ud(cpu);
+    x86_require_cpl0(cpu);
+    uint16_t selector = (uint16_t)x86_operand_read(cpu, insn, 0, 2);
+    if ((selector & 0xFFFC) == 0) {
+        cpu->ldtr.selector = selector;
+        cpu->ldtr.attributes = X86_SEG_ATTR_UNUSABLE;
+        return;
+    }
+    if (selector & 4) /* the LDT descriptor must be in the GDT (SDM Vol. 2 LLDT) */
+        x86_raise(cpu, X86_VEC_GP, selector & 0xFFFCu);
+    uint32_t address;
+    uint64_t d = x86_read_descriptor(cpu, selector, &address);
+    uint8_t access = (uint8_t)(d >> 40);
+    if ((access & 0x1F) != 0x02)
+        x86_raise(cpu, X86_VEC_GP, selector & 0xFFFCu);
+    if (!(access & 0x80))
+        x86_raise(cpu, X86_VEC_NP, selector & 0xFFFCu);
+    x86_descriptor_to_cache(d, selector, &cpu->ldtr);
+}
+
+X86_HANDLER(x86_exec_ltr)
+{
+    if (!x86_protected(cpu))
+        x86_raise_ud(cpu);
+    x86_require_cpl0(cpu);
+    uint16_t selector = (uint16_t)x86_operand_read(cpu, insn, 0, 2);
+    if ((selector & 0xFFFC) == 0)
+        x86_raise_gp0(cpu);
+    if (selector & 4)
+        x86_raise(cpu, X86_VEC_GP, selector & 0xFFFCu);
+    uint32_t address;
+    uint64_t d = x86_read_descriptor(cpu, selector, &address);
+    uint8_t access = (uint8_t)(d >> 40);
+    uint8_t type = access & 0x1F;
+    if (type != 0x01 && type != 0x09) /* an available 16- or 32-bit TSS */
+        x86_raise(cpu, X86_VEC_GP, selector & 0xFFFCu);
+    if (!(access & 0x80))
+        x86_raise(cpu, X86_VEC_NP, selector & 0xFFFCu);
+    x86_write_system(cpu, address + 5, 1, access | 0x02); /* mark it busy */
+    x86_descriptor_to_cache(d | (2ull << 40), selector, &cpu->tr);
+}
+
+/* lar / lsl / verr / verw: the checks that decide ZF (SDM Vol. 2 LAR) */
+static bool descriptor_visible(struct x86_cpu *cpu, uint16_t selector, uint64_t *descriptor)
+{
+    if ((selector & 0xFFFC) == 0)
+        return false;
+    uint32_t base = (selector & 4) ? cpu->ldtr.base : cpu->gdtr.base;
+    uint32_t limit = (selector & 4) ? cpu->ldtr.limit : cpu->gdtr.limit;
+    if ((selector & 4) && (cpu->ldtr.attributes & X86_SEG_ATTR_UNUSABLE))
+        return false;
+    if ((uint32_t)(selector & 0xFFF8) + 7 > limit)
+        return false;
+    *descriptor = x86_read_system(cpu, base + (selector & 0xFFF8), 8);
+    uint8_t access = (uint8_t)(*descriptor >> 40);
+    uint8_t dpl = (access >> 5) & 3;
+    bool conforming_code = (access & 0x18) == 0x18 && (access & 0x04);
+    if (!conforming_code && (dpl < cpu->cpl || dpl < (selector & 3)))
+        return false;
+    return true;
+}
+
+static void set_zf(struct x86_cpu *cpu, bool zf)
+{
+    uint32_t f = x86_get_eflags(cpu) & X86_FLAGS_ARITH;
+    x86_set_arith_flags(cpu, zf ? f | X86_FLAG_ZF : f & ~X86_FLAG_ZF);
+}
+
+X86_HANDLER(x86_exec_lar_lsl)
+{
+    if (!x86_protected(cpu))
+        x86_raise_ud(cpu);
+    uint16_t selector = (uint16_t)x86_operand_read(cpu, insn, 1, 2);
+    uint64_t d = 0;
+    bool ok = descriptor_visible(cpu, selector, &d);
+    uint8_t access = (uint8_t)(d >> 40);
+    if (ok && !(access & 0x10)) {
+        /* system descriptors: LAR accepts TSS, LDT, call and task gates; LSL only TSS and LDT */
+        uint8_t type = access & 0xF;
+        static const uint16_t lar_types = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) |
+                                          (1 << 9) | (1 << 11) | (1 << 12);
+        static const uint16_t lsl_types = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 9) | (1 << 11);
+        ok = ((insn->mnemonic == X86_MN_LAR ? lar_types : lsl_types) >> type) & 1;
+    }
+    if (ok) {
+        uint32_t value;
+        if (insn->mnemonic == X86_MN_LAR) {
+            value = (uint32_t)(d >> 32) & 0x00F0FF00u;
+        } else {
+            struct x86_segment s;
+            x86_descriptor_to_cache(d, selector, &s);
+            value = s.limit;
+        }
+        x86_reg_set(cpu, insn->reg, insn->opsize, value);
+    }
+    set_zf(cpu, ok);
+}
+
+X86_HANDLER(x86_exec_verr_verw)
+{
+    if (!x86_protected(cpu))
+        x86_raise_ud(cpu);
+    uint16_t selector = (uint16_t)x86_operand_read(cpu, insn, 0, 2);
+    uint64_t d = 0;
+    bool ok = descriptor_visible(cpu, selector, &d);
+    uint8_t access = (uint8_t)(d >> 40);
+    if (ok) {
+        bool code = (access & 0x18) == 0x18, data = (access & 0x18) == 0x10;
+        if (insn->mnemonic == X86_MN_VERR)
+            ok = data || (code && (access & 0x02));
+        else
+            ok = data && (access & 0x02);
+    }
+    set_zf(cpu, ok);
+}
+
+X86_HANDLER(x86_exec_arpl)
+{
+    if (!x86_protected(cpu))
+        x86_raise_ud(cpu);
+    struct x86_location d = x86_rm_location(cpu, insn);
+    uint32_t dest = x86_location_read(cpu, &d, 2);
+    uint32_t src = x86_reg_get(cpu, insn->reg, 2);
+    bool adjust = (dest & 3) < (src & 3);
+    if (adjust)
+        x86_location_write(cpu, &d, 2, (dest & ~3u) | (src & 3));
+    set_zf(cpu, adjust);
+}
+
+X86_HANDLER(x86_exec_smsw)
+{
+    store_selector(cpu, insn, cpu->cr0 & (insn->opsize == 4 ? 0xFFFFFFFFu : 0xFFFFu));
+}
+
+X86_HANDLER(x86_exec_lmsw)
+{
+    x86_require_cpl0(cpu);
+    uint32_t v = x86_operand_read(cpu, insn, 0, 2);
+    /* PE, MP, EM, TS; lmsw cannot clear PE (SDM Vol. 2 LMSW) */
+    uint32_t cr0 = (cpu->cr0 & ~0xEu) | (v & 0xF) | (cpu->cr0 & X86_CR0_PE);
+    x86_write_control_register(cpu, 0, cr0);
+}
+
+/* ------------------------------------------------------------------ control and debug registers */
+
+X86_HANDLER(x86_exec_mov_cr)
+{
+    x86_require_cpl0(cpu);
+    if (insn->operand[0] == X86_OPK_CREG)
+        x86_write_control_register(cpu, insn->reg, cpu->gpr[insn->rm & 7]);
+    else
+        cpu->gpr[insn->rm & 7] = x86_read_control_register(cpu, insn->reg);
+}
+
+X86_HANDLER(x86_exec_mov_dr)
+{
+    x86_require_cpl0(cpu);
+    unsigned n = insn->reg;
+    if (n == 4 || n == 5) {
+        /* DR4/DR5 alias DR6/DR7 unless CR4.DE is set, when they are #UD (SDM Vol. 3 18.2.2) */
+        if (cpu->cr4 & X86_CR4_DE)
+            x86_raise_ud(cpu);
+        n += 2;
+    }
+    if (n > 7)
+        x86_raise_ud(cpu);
+    if (insn->operand[0] == X86_OPK_DREG) {
+        uint32_t v = cpu->gpr[insn->rm & 7];
+        if (n == 6)
+            v = (v & 0x0000E00Fu) | 0xFFFF0FF0u; /* reserved bits read as 1 / 0 */
+        else if (n == 7)
+            v = (v & 0xFFFF2BFFu) | 0x00000400u;
+        cpu->dr[n] = v;
+    } else {
+        cpu->gpr[insn->rm & 7] = cpu->dr[n];
+    }
+}
+
+X86_HANDLER(x86_exec_clts)
+{
+    (void)insn;
+    x86_require_cpl0(cpu);
+    cpu->cr0 &= ~X86_CR0_TS;
+}
+
+X86_HANDLER(x86_exec_invlpg)
+{
+    x86_require_cpl0(cpu);
+    uint32_t linear = cpu->seg[insn->seg].base + x86_effective_address(cpu, insn);
+    x86_tlb_flush_page(cpu, linear);
+}
+
+X86_HANDLER(x86_exec_cache_control)
+{
+    (void)insn;
+    x86_require_cpl0(cpu); /* wbinvd / invd: no caches to write back */
+}
+
+/* ------------------------------------------------------------------ x87 */
+
+X86_HANDLER(x86_exec_x87)
+{
+    (void)insn;
+    /* No x87 unit yet (CPUID.1:EDX.FPU = 0). CR0.EM or CR0.TS give #NM as the SDM says
+     * (Vol. 3 2.5, Table 2-2); otherwise the instruction is #UD (docs/isa.md). */
+    if (cpu->cr0 & (X86_CR0_EM | X86_CR0_TS))
+        x86_raise(cpu, X86_VEC_NM, 0);
+    x86_raise_ud(cpu);
+}
+
+X86_HANDLER(x86_exec_fwait)
+{
+    (void)insn;
+    if ((cpu->cr0 & (X86_CR0_MP | X86_CR0_TS)) == (X86_CR0_MP | X86_CR0_TS))
+        x86_raise(cpu, X86_VEC_NM, 0);
+}
