@@ -1,0 +1,296 @@
+/* x86irq-run: run a guest ELF on a libx86irq machine from the command line.
+ * Options and exit statuses: docs/cli.md and --help. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <x86irq/x86irq.h>
+
+/* Exit statuses of the runner itself (the guest's debug-exit value is used otherwise). */
+enum {
+    EXIT_USAGE = 64,        /* bad option or value (EX_USAGE) */
+    EXIT_LOAD = 65,         /* the guest could not be loaded */
+    EXIT_SHUTDOWN = 125,    /* triple fault */
+    EXIT_MAX_CYCLES = 124,  /* --max-cycles reached (as timeout(1)) */
+    EXIT_HALTED = 123,      /* HLT with nothing that could wake the core */
+    EXIT_INTERNAL = 70,     /* the library reported an error while running (EX_SOFTWARE) */
+};
+
+struct options {
+    uint64_t mem;
+    uint64_t max_cycles;
+    uint64_t cpu_hz;
+    const char *trace_path; /* NULL: no trace; "-": stderr */
+    bool trace;
+    bool stats;
+    bool quiet;
+    bool qemu_exit_codes;
+    const char *guest;
+    char *cmdline;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: x86irq-run [options] GUEST.elf [-- guest command line...]\n"
+            "\n"
+            "Runs a 32-bit ELF guest (Multiboot v1 kernels as qemu-system-i386 -kernel runs them)\n"
+            "on an emulated x86 PC. Guest output on COM1 goes to stdout.\n"
+            "\n"
+            "options:\n"
+            "  --mem=SIZE          guest RAM, bytes or with a K, M or G suffix (default 128M)\n"
+            "  --max-cycles=N      stop after N cycles (default: no limit)\n"
+            "  --cpu-hz=HZ         modelled clock for time conversions (default 1000000000)\n"
+            "  --trace[=FILE]      one line per instruction: cycle, EIP, symbol, disassembly\n"
+            "                      (default FILE: stderr)\n"
+            "  --stats             a run report on stderr after the run\n"
+            "  --quiet             do not print the guest's serial output\n"
+            "  --qemu-exit-codes   exit with (v << 1) | 1 for a debug-exit value v, as QEMU does\n"
+            "  --help              this text\n"
+            "  --version           the library's version\n"
+            "\n"
+            "exit status: the guest's debug-exit value (port 0xF4), or\n"
+            "  %d usage error, %d load error, %d halted forever, %d --max-cycles reached,\n"
+            "  %d triple-fault shutdown, %d internal error\n",
+            EXIT_USAGE, EXIT_LOAD, EXIT_HALTED, EXIT_MAX_CYCLES, EXIT_SHUTDOWN, EXIT_INTERNAL);
+}
+
+static bool parse_number(const char *s, uint64_t *out, bool size_suffix)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s)
+        return false;
+    uint64_t multiplier = 1;
+    if (size_suffix && *end) {
+        switch (*end) {
+        case 'k': case 'K': multiplier = 1ull << 10; break;
+        case 'm': case 'M': multiplier = 1ull << 20; break;
+        case 'g': case 'G': multiplier = 1ull << 30; break;
+        default: return false;
+        }
+        end++;
+        if (*end == 'B' || *end == 'b')
+            end++;
+    }
+    if (*end)
+        return false;
+    if (v > UINT64_MAX / multiplier)
+        return false;
+    *out = v * multiplier;
+    return true;
+}
+
+static int bad(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "x86irq-run: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(try --help)\n");
+    return EXIT_USAGE;
+}
+
+/* returns -1 when parsing succeeded, else the exit status */
+static int parse(int argc, char **argv, struct options *o)
+{
+    o->mem = 128ull << 20;
+    o->max_cycles = UINT64_MAX;
+    o->cpu_hz = 1000000000ull;
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = strchr(a, '=');
+        size_t name_len = v ? (size_t)(v - a) : strlen(a);
+        if (v)
+            v++;
+#define IS(name) (name_len == strlen(name) && strncmp(a, name, name_len) == 0)
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        } else if (a[0] != '-' || a[1] == '\0') {
+            if (o->guest)
+                return bad("more than one guest given: '%s' (guest arguments go after --)", a);
+            o->guest = a;
+        } else if (IS("--help") && !v) {
+            usage(stdout);
+            return 0;
+        } else if (IS("--version") && !v) {
+            printf("x86irq-run (libx86irq) %s\n", x86irq_version());
+            return 0;
+        } else if (IS("--mem")) {
+            if (!parse_number(v, &o->mem, true) || o->mem == 0)
+                return bad("--mem needs a size such as 64M or 1G, not '%s'", v ? v : "");
+        } else if (IS("--max-cycles")) {
+            if (!parse_number(v, &o->max_cycles, false) || o->max_cycles == 0)
+                return bad("--max-cycles needs a positive number, not '%s'", v ? v : "");
+        } else if (IS("--cpu-hz")) {
+            if (!parse_number(v, &o->cpu_hz, false) || o->cpu_hz == 0)
+                return bad("--cpu-hz needs a positive number, not '%s'", v ? v : "");
+        } else if (IS("--trace")) {
+            o->trace = true;
+            o->trace_path = v && *v ? v : "-";
+        } else if (IS("--stats") && !v) {
+            o->stats = true;
+        } else if (IS("--quiet") && !v) {
+            o->quiet = true;
+        } else if (IS("--qemu-exit-codes") && !v) {
+            o->qemu_exit_codes = true;
+        } else {
+            return bad("unknown option '%s'", a);
+        }
+#undef IS
+    }
+    if (!o->guest) {
+        if (i < argc)
+            o->guest = argv[i++];
+        else
+            return bad("no guest ELF file given%s", "");
+    }
+    /* the rest is the guest's command line */
+    size_t len = 1;
+    for (int j = i; j < argc; j++)
+        len += strlen(argv[j]) + 1;
+    o->cmdline = calloc(1, len);
+    if (!o->cmdline) {
+        fprintf(stderr, "x86irq-run: out of memory\n");
+        return EXIT_INTERNAL;
+    }
+    for (int j = i; j < argc; j++) {
+        if (j > i)
+            strcat(o->cmdline, " ");
+        strcat(o->cmdline, argv[j]);
+    }
+    return -1;
+}
+
+static void serial_to_stdout(void *opaque, uint8_t byte)
+{
+    (void)opaque;
+    fputc(byte, stdout);
+    fflush(stdout);
+}
+
+struct tracer {
+    x86irq_machine *machine;
+    FILE *out;
+};
+
+static void trace_instruction(void *opaque, const x86irq_instruction_info *info)
+{
+    struct tracer *t = opaque;
+    char symbol[128], text[160];
+    x86irq_symbolize(t->machine, info->linear, symbol, sizeof(symbol));
+    x86irq_disassemble(t->machine, info->bytes, info->length, info->eip, info->mode_bits, text,
+                       sizeof(text));
+    fprintf(t->out, "%12" PRIu64 "  %04x:%08x  %-28s  %s\n", info->cycle, info->cs, info->eip,
+            symbol[0] ? symbol : "?", text);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    memset(&o, 0, sizeof(o));
+    int status = parse(argc, argv, &o);
+    if (status >= 0) {
+        free(o.cmdline);
+        return status;
+    }
+    x86irq_config config;
+    x86irq_config_init(&config);
+    config.ram_size = o.mem;
+    config.cpu_hz = o.cpu_hz;
+    x86irq_machine *m = NULL;
+    x86irq_status s = x86irq_machine_create(&config, &m);
+    if (s != X86IRQ_OK) {
+        fprintf(stderr, "x86irq-run: cannot create the machine: %s (RAM must be 1 MiB to 3 GiB)\n",
+                x86irq_status_string(s));
+        free(o.cmdline);
+        return s == X86IRQ_ERR_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_INTERNAL;
+    }
+    s = x86irq_load_elf(m, o.guest, o.cmdline);
+    free(o.cmdline);
+    if (s != X86IRQ_OK) {
+        fprintf(stderr, "x86irq-run: %s\n", x86irq_last_error(m));
+        x86irq_machine_destroy(m);
+        return EXIT_LOAD;
+    }
+    if (!o.quiet)
+        x86irq_set_serial_output(m, serial_to_stdout, NULL);
+    struct tracer tracer = { m, NULL };
+    if (o.trace) {
+        tracer.out = strcmp(o.trace_path, "-") == 0 ? stderr : fopen(o.trace_path, "w");
+        if (!tracer.out) {
+            fprintf(stderr, "x86irq-run: %s: %s\n", o.trace_path, strerror(errno));
+            x86irq_machine_destroy(m);
+            return EXIT_USAGE;
+        }
+        x86irq_set_instruction_hook(m, trace_instruction, &tracer);
+    }
+
+    double start = now();
+    x86irq_stop_reason reason = X86IRQ_STOP_NONE;
+    s = x86irq_run(m, o.max_cycles, &reason);
+    double seconds = now() - start;
+    if (tracer.out && tracer.out != stderr)
+        fclose(tracer.out);
+    fflush(stdout);
+
+    if (s != X86IRQ_OK) {
+        fprintf(stderr, "x86irq-run: %s\n", x86irq_last_error(m));
+        status = EXIT_INTERNAL;
+    } else {
+        switch (reason) {
+        case X86IRQ_STOP_DEBUG_EXIT: {
+            uint32_t v = x86irq_exit_value(m);
+            status = o.qemu_exit_codes ? (int)(((v << 1) | 1) & 0xFF) : (int)(v & 0xFF);
+            break;
+        }
+        case X86IRQ_STOP_SHUTDOWN:
+            fprintf(stderr, "x86irq-run: triple fault: the processor shut down\n");
+            status = EXIT_SHUTDOWN;
+            break;
+        case X86IRQ_STOP_HALTED:
+            fprintf(stderr, "x86irq-run: the guest halted with nothing that could wake it\n");
+            status = EXIT_HALTED;
+            break;
+        case X86IRQ_STOP_BUDGET:
+            fprintf(stderr, "x86irq-run: --max-cycles reached\n");
+            status = EXIT_MAX_CYCLES;
+            break;
+        default:
+            status = EXIT_INTERNAL;
+            break;
+        }
+    }
+    if (o.stats) {
+        uint64_t insns = x86irq_instructions(m), cycles = x86irq_cycles(m);
+        uint32_t eip = 0;
+        x86irq_get_register(m, X86IRQ_REG_EIP, &eip);
+        fprintf(stderr, "--- x86irq-run report ---\n");
+        fprintf(stderr, "stop reason     %s", x86irq_stop_reason_string(reason));
+        if (reason == X86IRQ_STOP_DEBUG_EXIT)
+            fprintf(stderr, " (value %u)", x86irq_exit_value(m));
+        fprintf(stderr, "\n");
+        fprintf(stderr, "instructions    %" PRIu64 "\n", insns);
+        fprintf(stderr, "cycles          %" PRIu64 " (%.6f s at %" PRIu64 " Hz)\n", cycles,
+                (double)cycles / (double)o.cpu_hz, o.cpu_hz);
+        fprintf(stderr, "host time       %.3f s\n", seconds);
+        fprintf(stderr, "guest MIPS      %.1f\n", seconds > 0 ? (double)insns / seconds / 1e6 : 0.0);
+        fprintf(stderr, "final EIP       0x%08x\n", eip);
+    }
+    x86irq_machine_destroy(m);
+    return status;
+}
