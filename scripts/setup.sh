@@ -1,0 +1,51 @@
+#!/bin/sh
+# Quick start, command 1: install what is missing (Debian 12), configure and build, then run
+# the default bundled guest and print its report.
+#   ./scripts/setup.sh             everything
+#   ./scripts/setup.sh --no-run    install and build only (CI)
+#   ./scripts/setup.sh --deps-only install the packages only
+set -eu
+cd "$(dirname "$0")/.."
+
+# The build needs a C compiler with 32-bit support for the guests (gcc-multilib), Meson, Ninja,
+# pkg-config (Meson's dependency() uses it; a fresh Debian has none) and three libraries.
+PACKAGES="gcc gcc-multilib libc6-dev-i386 meson ninja-build pkg-config libcapstone-dev libelf-dev libcmocka-dev"
+
+run=1
+deps_only=0
+for arg in "$@"; do
+    case $arg in
+    --no-run) run=0 ;;
+    --deps-only) deps_only=1 ;;
+    *) echo "setup.sh: unknown option $arg (use --no-run or --deps-only)" >&2; exit 64 ;;
+    esac
+done
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+if [ -n "$missing" ]; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then
+        SUDO=sudo
+    fi
+    echo "setup.sh: installing$missing"
+    $SUDO apt-get update -q
+    # shellcheck disable=SC2086
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+fi
+[ "$deps_only" -eq 1 ] && exit 0
+
+if [ ! -f build/build.ninja ]; then
+    meson setup build
+fi
+meson compile -C build
+
+if [ "$run" -eq 1 ]; then
+    echo
+    echo "== running the bundled guest examples/guests/hello on libx86irq =="
+    build/tools/x86irq-run --stats build/examples/guests/hello.elf -- hello from the quick start
+fi
