@@ -187,15 +187,15 @@ void x86_cpu_reset(struct x86_cpu *cpu)
 void x86_cpu_enter_flat32(struct x86_cpu *cpu)
 {
     /* The state `qemu-system-i386 -kernel` enters a Multiboot kernel in: protected mode,
-     * paging off, flat 4 GiB segments (QEMU's multiboot option ROM uses CS 0x10, data 0x18),
-     * IF clear. The GDTR is left empty: the Multiboot spec says the OS must load its own. */
+     * paging off, flat 4 GiB segments (QEMU 7.2's multiboot option ROM: CS 0x08, data 0x10),
+     * IF clear. The machine points GDTR at a matching GDT when it loads a guest. */
     cpu->cr0 = X86_CR0_PE | X86_CR0_ET;
     cpu->eflags = X86_FLAG_FIXED1;
     cpu->lazy.op = 0;
-    set_flat_segment(cpu, X86_SEG_CS, 0x10, true);
+    set_flat_segment(cpu, X86_SEG_CS, 0x08, true);
     for (unsigned s = 0; s < X86_SEG_COUNT; s++)
         if (s != X86_SEG_CS)
-            set_flat_segment(cpu, s, 0x18, false);
+            set_flat_segment(cpu, s, 0x10, false);
     cpu->gdtr.base = 0;
     cpu->gdtr.limit = 0;
     cpu->idtr.base = 0;

@@ -343,7 +343,7 @@ static void write_info(struct x86_bus *bus, const struct info_layout *l, const c
     /* the same flags QEMU's multiboot loader sets (hw/i386/multiboot.c) */
     put32(info + 0, MBI_FLAG_MEMORY | MBI_FLAG_BOOT_DEVICE | MBI_FLAG_CMDLINE | MBI_FLAG_MODULES |
                         MBI_FLAG_MMAP | MBI_FLAG_BOOT_LOADER);
-    put32(info + 4, 640);                                          /* mem_lower, KiB */
+    put32(info + 4, 639);  /* mem_lower, KiB: RAM below the EBDA at 0x9FC00, as SeaBIOS reports */
     put32(info + 8, (uint32_t)((bus->ram_size >> 10) - 1024));     /* mem_upper, KiB above 1 MiB */
     put32(info + 12, 0x8000FFFFu);                                 /* boot_device: none */
     put32(info + 16, l->cmdline);

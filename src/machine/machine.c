@@ -197,6 +197,17 @@ x86irq_status x86irq_load_elf_memory(x86irq_machine *machine, const void *image,
 
     struct x86_cpu *cpu = &machine->cpu;
     x86_cpu_enter_flat32(cpu);
+    /* QEMU's Multiboot option ROM leaves GDTR on its own GDT with flat code at 0x08 and flat
+     * data at 0x10; guests written for QEMU may load those selectors without an lgdt of their
+     * own. We keep such a GDT in the EBDA area, which the memory map reports reserved. */
+    static const uint8_t boot_gdt[24] = {
+        0, 0, 0, 0, 0, 0, 0, 0,
+        0xFF, 0xFF, 0, 0, 0, 0x9B, 0xCF, 0,  /* 0x08: code, base 0, 4 GiB, 32-bit, accessed */
+        0xFF, 0xFF, 0, 0, 0, 0x93, 0xCF, 0,  /* 0x10: data, base 0, 4 GiB, 32-bit, accessed */
+    };
+    memcpy(machine->bus.ram + X86_BOOT_GDT_ADDRESS, boot_gdt, sizeof(boot_gdt));
+    cpu->gdtr.base = X86_BOOT_GDT_ADDRESS;
+    cpu->gdtr.limit = sizeof(boot_gdt) - 1;
     memset(cpu->gpr, 0, sizeof(cpu->gpr));
     cpu->eip = boot.entry;
     if (boot.multiboot) {

@@ -20,6 +20,9 @@
 
 struct x86_disassembler;
 
+/* Where the boot GDT lives (in the EBDA area the Multiboot memory map reports reserved) */
+#define X86_BOOT_GDT_ADDRESS 0x9FC00u
+
 /* An event the embedder scheduled through x86irq_schedule_event() */
 struct x86_external_event {
     x86irq_event_fn fn;   /* NULL: the slot is free */
