@@ -140,7 +140,17 @@ bool x86_condition(struct x86_cpu *cpu, unsigned cond)
         case 15: return sa > sb;                /* G */
         default: break;
         }
-    } else if (cpu->lazy.op == LAZY_LOGIC) {
+    } else if (cpu->lazy.op >= LAZY_ADD && cond >= 4 && cond <= 9 && cond != 6 && cond != 7) {
+        /* E, NE, S, NS after any recorded operation: ZF and SF come from the result alone */
+        uint32_t r = cpu->lazy.result & x86_size_mask(cpu->lazy.size);
+        switch (cond) {
+        case 4: return r == 0;
+        case 5: return r != 0;
+        case 8: return (r & x86_sign_bit(cpu->lazy.size)) != 0;
+        default: return (r & x86_sign_bit(cpu->lazy.size)) == 0;
+        }
+    }
+    if (cpu->lazy.op == LAZY_LOGIC) {
         uint32_t r = cpu->lazy.result & x86_size_mask(cpu->lazy.size);
         bool sf = r & x86_sign_bit(cpu->lazy.size);
         switch (cond) {

@@ -59,12 +59,16 @@ void x86_segment_refresh(struct x86_cpu *cpu, unsigned seg)
     s->write_limit = s->limit;
     s->fast_read = usable && !expand_down && (!protected_mode || !code || (attr & 0x2));
     s->fast_write = usable && !expand_down && (!protected_mode || (!code && (attr & 0x2)));
+    if (seg == X86_SEG_CS && cpu->machine)
+        cpu->machine->code.generation++; /* the jump cache assumed the old CS */
 }
 
 /* ------------------------------------------------------------------ TLB */
 
 void x86_tlb_flush(struct x86_cpu *cpu)
 {
+    if (cpu->machine)
+        cpu->machine->code.generation++; /* cached EIP -> block translations too */
     for (unsigned i = 0; i < X86_TLB_ENTRIES; i++) {
         cpu->tlb[i].read_tag = X86_TLB_INVALID;
         cpu->tlb[i].write_tag = X86_TLB_INVALID;
@@ -74,6 +78,7 @@ void x86_tlb_flush(struct x86_cpu *cpu)
 void x86_tlb_flush_page(struct x86_cpu *cpu, uint32_t linear)
 {
     struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
+    cpu->machine->code.generation++;
     if (e->read_tag == (linear & ~0xFFFu) || e->write_tag == (linear & ~0xFFFu)) {
         e->read_tag = X86_TLB_INVALID;
         e->write_tag = X86_TLB_INVALID;

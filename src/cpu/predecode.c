@@ -8,6 +8,7 @@ bool x86_code_cache_init(struct x86_code_cache *cache, uint64_t ram_size)
 {
     memset(cache, 0, sizeof(*cache));
     cache->page_count = (uint32_t)((ram_size + X86_PAGE_SIZE - 1) / X86_PAGE_SIZE);
+    cache->generation = 1;
     cache->pages = calloc(cache->page_count, sizeof(*cache->pages));
     return cache->pages != NULL;
 }
@@ -33,6 +34,7 @@ static void retire_page(struct x86_code_cache *cache, uint32_t page_number)
     if (!page)
         return;
     struct x86_block *b = page->blocks;
+    cache->generation++;
     while (b) {
         struct x86_block *next = b->next_in_page;
         b->valid = 0;
@@ -107,6 +109,7 @@ bool x86_code_cache_insert(struct x86_code_cache *cache, struct x86_block *block
         old->valid = 0;
         old->next_in_page = cache->retired;
         cache->retired = old;
+        cache->generation++;
     }
     block->next_in_page = page->blocks;
     page->blocks = block;
@@ -144,6 +147,7 @@ bool x86_code_cache_write(struct x86_code_cache *cache, uint64_t phys, uint64_t 
                     b->valid = 0;
                     b->next_in_page = cache->retired;
                     cache->retired = b;
+                    cache->generation++;
                     page->block_count--;
                     cache->blocks_invalidated++;
                     invalidated = true;

@@ -41,6 +41,19 @@ struct x86_code_cache {
     struct x86_block *retired;      /* invalidated, freed at the next safe point */
     uint64_t blocks_decoded;        /* statistics */
     uint64_t blocks_invalidated;
+    /* Bumped whenever a block is retired or a translation may have changed: entries of the
+     * run loop's jump cache (EIP -> block) from an older generation are ignored. */
+    uint64_t generation;  /* starts at 1: a zeroed jump-cache entry never matches */
+};
+
+/* The run loop's jump cache: the block last found for an EIP, so a taken branch finds its
+ * target without a page translation and a cache lookup (x86_cpu_execute). */
+#define X86_JUMP_CACHE_SIZE 4096u
+struct x86_jump_entry {
+    uint32_t eip;
+    uint32_t cs_base;
+    uint64_t generation;
+    struct x86_block *block;
 };
 
 bool x86_code_cache_init(struct x86_code_cache *cache, uint64_t ram_size);

@@ -268,12 +268,27 @@ static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
 {
     struct x86_cpu *cpu = &m->cpu;
     while (cpu->cycles < cpu->cycle_limit && !cpu->exit_request) {
-        uint32_t phys = fetch_physical(cpu);
+        uint32_t eip = cpu->eip;
+        uint32_t cs_base = cpu->seg[X86_SEG_CS].base;
+        struct x86_jump_entry *jump = &m->jump_cache[(eip ^ (eip >> 12)) & (X86_JUMP_CACHE_SIZE - 1)];
         struct x86_block *block = NULL;
-        if ((uint64_t)phys < m->bus.ram_size) {
-            block = x86_code_cache_find(&m->code, phys, cpu->mode);
-            if (!block)
-                block = decode_block(m, phys);
+        if (X86_LIKELY(jump->eip == eip && jump->cs_base == cs_base &&
+                       jump->generation == m->code.generation && jump->block->mode == cpu->mode)) {
+            block = jump->block;
+        } else {
+            uint32_t phys = fetch_physical(cpu);
+            if ((uint64_t)phys < m->bus.ram_size) {
+                block = x86_code_cache_find(&m->code, phys, cpu->mode);
+                if (!block)
+                    block = decode_block(m, phys);
+                if (block && bytes_to_limit(cpu) >= block->byte_count) {
+                    /* only blocks wholly inside CS are remembered: the limit is not rechecked */
+                    jump->eip = eip;
+                    jump->cs_base = cs_base;
+                    jump->generation = m->code.generation;
+                    jump->block = block;
+                }
+            }
         }
         if (!block) {
             struct x86_insn insn;
