@@ -407,6 +407,10 @@ x86irq_status x86_load_elf(struct x86_bus *bus, const void *image, size_t size, 
         return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name, "empty file");
     if (size < 4 || memcmp(image, ELFMAG, SELFMAG) != 0)
         return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name, "not an ELF file (bad magic)");
+    const uint8_t *bytes = image;
+    if (size < EI_NIDENT || (bytes[EI_CLASS] == ELFCLASS32 && size < sizeof(Elf32_Ehdr)))
+        return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
+                    "truncated ELF header (%zu bytes)", size);
     if (elf_version(EV_CURRENT) == EV_NONE)
         return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name, "libelf is unusable");
     /* libelf may translate in place: give it a private copy */
@@ -417,8 +421,8 @@ x86irq_status x86_load_elf(struct x86_bus *bus, const void *image, size_t size, 
     Elf *elf = elf_memory((char *)copy, size);
     if (!elf) {
         free(copy);
-        return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name, "unreadable ELF (%s)",
-                    elf_errmsg(-1));
+        return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
+                    "unreadable ELF, truncated or corrupt (%s)", elf_errmsg(-1));
     }
     struct load_plan plan;
     memset(&plan, 0, sizeof(plan));
