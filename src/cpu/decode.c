@@ -270,10 +270,11 @@ enum x86_decode_status x86_decode(const uint8_t *bytes, size_t available, enum x
         if (c.truncated)
             goto truncated;
         switch (b) {
-        case 0xF0: insn.prefixes |= X86_PFX_LOCK; continue;
+        /* a REX prefix counts only right before the opcode: any legacy prefix cancels it */
+        case 0xF0: insn.prefixes |= X86_PFX_LOCK; rex = 0; continue;
         /* F2 and F3: the last one wins (SDM Vol. 2 2.1.1, group 1) */
-        case 0xF2: insn.prefixes = (insn.prefixes & ~X86_PFX_REP) | X86_PFX_REPNE; continue;
-        case 0xF3: insn.prefixes = (insn.prefixes & ~X86_PFX_REPNE) | X86_PFX_REP; continue;
+        case 0xF2: insn.prefixes = (insn.prefixes & ~X86_PFX_REP) | X86_PFX_REPNE; rex = 0; continue;
+        case 0xF3: insn.prefixes = (insn.prefixes & ~X86_PFX_REPNE) | X86_PFX_REP; rex = 0; continue;
         case 0x66: insn.prefixes |= X86_PFX_OPSIZE; rex = 0; continue;
         case 0x67: insn.prefixes |= X86_PFX_ADDRSIZE; rex = 0; continue;
         case 0x26: case 0x2E: case 0x36: case 0x3E: case 0x64: case 0x65: {
@@ -467,9 +468,8 @@ enum x86_decode_status x86_decode(const uint8_t *bytes, size_t available, enum x
         case K_G: kind = X86_OPK_REG; break;
         case K_S:
             kind = X86_OPK_SREG;
-            if ((insn.reg & 7) > 5)
+            if (insn.reg > 5) /* ES..GS only; with REX.R the field names none either */
                 goto invalid_after_modrm;
-            insn.reg &= 7;
             break;
         case K_C: kind = X86_OPK_CREG; break;
         case K_D: kind = X86_OPK_DREG; break;
