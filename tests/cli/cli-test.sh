@@ -1,0 +1,32 @@
+#!/bin/sh
+# Tests of x86irq-run's options and exit statuses (TAP). Arguments: RUNNER HELLO_ELF STOPS_ELF
+run=$1 hello=$2 stops=$3
+n=0 failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "1..14"
+check() { # description, expected status, actual status
+    n=$((n + 1))
+    if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (status $3, expected $2)"; failed=1; fi
+}
+check_grep() { # description, pattern, file
+    n=$((n + 1))
+    if grep -q -- "$2" "$3"; then echo "ok $n - $1"; else echo "not ok $n - $1"; sed 's/^/# /' "$3" | head -5; failed=1; fi
+}
+
+"$run" --help >"$tmp/out" 2>&1; check "--help exits 0" 0 $?
+check_grep "--help describes the statuses" "exit status" "$tmp/out"
+"$run" --version >"$tmp/out" 2>&1; check "--version exits 0" 0 $?
+"$run" --frobnicate "$hello" >"$tmp/out" 2>&1; check "an unknown option is a usage error" 64 $?
+"$run" --mem=lots "$hello" >"$tmp/out" 2>&1; check "a bad --mem is a usage error" 64 $?
+"$run" --max-cycles=-5 "$hello" >"$tmp/out" 2>&1; check "a negative --max-cycles is a usage error" 64 $?
+"$run" "$tmp/missing.elf" >"$tmp/out" 2>&1; check "a missing file is a load error" 65 $?
+check_grep "the message names the file" "missing.elf" "$tmp/out"
+"$run" "$0" >"$tmp/out" 2>&1; check "a shell script is not an ELF" 65 $?
+"$run" --max-cycles=1000 "$stops" -- spin >"$tmp/out" 2>&1; check "--max-cycles reached" 124 $?
+"$run" "$stops" -- halt >"$tmp/out" 2>&1; check "halted forever" 123 $?
+"$run" "$stops" -- triple >"$tmp/out" 2>&1; check "triple fault" 125 $?
+"$run" --qemu-exit-codes "$stops" -- exit 21 >"$tmp/out" 2>&1; check "--qemu-exit-codes maps v to (v<<1)|1" 43 $?
+"$run" --quiet --trace="$tmp/trace" "$hello" >"$tmp/out" 2>&1
+check_grep "--trace shows symbols and disassembly" "kmain.*push" "$tmp/trace"
+exit $failed
