@@ -502,8 +502,10 @@ static void ascii_adjust(struct x86_cpu *cpu, bool subtract)
     uint32_t f = x86_get_eflags(cpu);
     uint32_t ax = cpu->gpr[X86_EAX] & 0xFFFF;
     bool adjust = (ax & 0xF) > 9 || (f & X86_FLAG_AF);
+    /* SDM Vol. 2 AAA: AX <- AX + 106H; AAS: AX <- AX - 6, then AH <- AH - 1 (the borrow of the
+     * first step reaches AH too) */
     if (adjust)
-        ax = subtract ? ((ax - 6) & 0xFF) | ((((ax >> 8) - 1) & 0xFF) << 8) : (ax + 0x106) & 0xFFFF;
+        ax = subtract ? ((ax - 6) - 0x100) & 0xFFFF : (ax + 0x106) & 0xFFFF;
     ax = (ax & 0xFF0F);
     x86_reg_set(cpu, X86_EAX, 2, ax);
     /* OF, SF, ZF, PF undefined: from AL, OF 0 */

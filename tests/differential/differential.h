@@ -1,0 +1,34 @@
+/* Shared between the native runner (32-bit, runs sequences on the host CPU) and the comparer
+ * (links libx86irq): the record formats of the differential test. */
+#ifndef DIFFERENTIAL_H
+#define DIFFERENTIAL_H
+
+#include <stdint.h>
+
+#define DIFF_CODE_MAX 64
+#define DIFF_BUFFER_ADDRESS 0x00300000u /* string operations work here, in both worlds */
+#define DIFF_BUFFER_SIZE 256u
+
+/* registers in popad order: EDI ESI EBP (ESP) EBX EDX ECX EAX */
+struct diff_case {
+    uint8_t code[DIFF_CODE_MAX];
+    uint32_t code_length;
+    uint32_t instructions;
+    uint32_t regs[8];
+    uint32_t eflags;
+};
+
+struct diff_result {
+    uint32_t regs[8];
+    uint32_t eflags;
+    uint8_t buffer[DIFF_BUFFER_SIZE];
+};
+
+/* the buffer's contents before each case */
+static inline void diff_fill_buffer(uint8_t *buffer, uint32_t seed)
+{
+    for (uint32_t i = 0; i < DIFF_BUFFER_SIZE; i++)
+        buffer[i] = (uint8_t)(i * 7 + seed * 13 + (i >> 3));
+}
+
+#endif
