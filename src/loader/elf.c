@@ -119,18 +119,19 @@ static x86irq_status plan_elf(Elf *elf, const uint8_t *image, size_t size,
     if (elf_getphdrnum(elf, &phnum) != 0)
         return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name, "bad program headers (%s)",
                     elf_errmsg(-1));
-    Elf32_Phdr *ph = phnum ? elf32_getphdr(elf) : NULL;
-    if (phnum && !ph)
-        return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
-                    "truncated program headers (%s)", elf_errmsg(-1));
     plan->entry = eh->e_entry;
     for (size_t i = 0; i < phnum; i++) {
-        if (ph[i].p_type != PT_LOAD)
+        /* gelf_getphdr copies: program headers may sit at any (unaligned) file offset */
+        GElf_Phdr ph;
+        if (!gelf_getphdr(elf, (int)i, &ph))
+            return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
+                        "truncated program headers (%s)", elf_errmsg(-1));
+        if (ph.p_type != PT_LOAD)
             continue;
         if (plan->count == MAX_SEGMENTS)
             return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
                         "more than %d loadable segments", MAX_SEGMENTS);
-        struct segment s = { ph[i].p_offset, ph[i].p_filesz, ph[i].p_paddr, ph[i].p_memsz };
+        struct segment s = { ph.p_offset, ph.p_filesz, ph.p_paddr, ph.p_memsz };
         if (s.file_size > s.memory_size)
             return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
                         "segment %zu: file size 0x%llx exceeds memory size 0x%llx", i,
