@@ -313,8 +313,10 @@ static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
     }
 }
 
-static void execute_fast(x86irq_machine *m) { execute_loop(m, false); }
-static void execute_traced(x86irq_machine *m) { execute_loop(m, true); }
+/* Kept out of x86_cpu_execute(): a function that calls setjmp keeps its locals in memory, the
+ * hot loop must keep them in registers. */
+__attribute__((noinline)) static void execute_fast(x86irq_machine *m) { execute_loop(m, false); }
+__attribute__((noinline)) static void execute_traced(x86irq_machine *m) { execute_loop(m, true); }
 
 void x86_cpu_execute(x86irq_machine *m)
 {
