@@ -106,6 +106,7 @@ typedef enum x86irq_stop_reason {
     X86IRQ_STOP_SHUTDOWN,     /**< triple fault: the core shut down */
     X86IRQ_STOP_HALTED,       /**< HLT with interrupts that can never arrive: no event pending */
     X86IRQ_STOP_REQUESTED,    /**< x86irq_request_stop() was called (e.g. from a callback) */
+    X86IRQ_STOP_BREAKPOINT,   /**< the next instruction is at a breakpoint (not yet executed) */
 } x86irq_stop_reason;
 
 /** A short name of a stop reason ("debug-exit", ...). */
@@ -120,6 +121,13 @@ X86IRQ_API x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles
 /** Ask a running machine to return from x86irq_run() at the next instruction boundary. Safe
  *  to call from any callback the machine makes. */
 X86IRQ_API void x86irq_request_stop(x86irq_machine *machine);
+
+/** Stop before executing the instruction at linear address `address` (any mode). Running
+ *  again executes it and stops there the next time it is reached. At most 64 breakpoints;
+ *  while any is set the machine runs the per-instruction (slower) loop. */
+X86IRQ_API x86irq_status x86irq_add_breakpoint(x86irq_machine *machine, uint32_t address);
+/** Remove a breakpoint; X86IRQ_ERR_INVALID_ARGUMENT if none is set there. */
+X86IRQ_API x86irq_status x86irq_remove_breakpoint(x86irq_machine *machine, uint32_t address);
 
 /** The reason of the last stop. */
 X86IRQ_API x86irq_stop_reason x86irq_stop_reason_of(const x86irq_machine *machine);

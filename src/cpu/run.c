@@ -231,9 +231,24 @@ static struct x86_block *decode_block(x86irq_machine *m, uint32_t phys)
 
 /* ------------------------------------------------------------------ execution */
 
-static void report_instruction(x86irq_machine *m, const struct x86_insn *insn)
+/* The slow loop's check before each instruction: breakpoints, then the instruction hook.
+ * Returns false when the run must stop before the instruction. */
+static bool before_instruction(x86irq_machine *m, const struct x86_insn *insn)
 {
     struct x86_cpu *cpu = &m->cpu;
+    if (m->breakpoint_count) {
+        uint32_t linear = cpu->seg[X86_SEG_CS].base + cpu->eip;
+        bool resuming = m->resuming_at_breakpoint;
+        m->resuming_at_breakpoint = false;
+        for (unsigned i = 0; i < m->breakpoint_count && !resuming; i++)
+            if (m->breakpoints[i] == linear) {
+                m->resuming_at_breakpoint = true;
+                x86_machine_stop(m, X86IRQ_STOP_BREAKPOINT);
+                return false;
+            }
+    }
+    if (!m->instruction_hook)
+        return true;
     x86irq_instruction_info info;
     memset(&info, 0, sizeof(info));
     info.cycle = cpu->cycles;
@@ -250,6 +265,7 @@ static void report_instruction(x86irq_machine *m, const struct x86_insn *insn)
         info.bytes[i] = (uint8_t)x86_phys_read(cpu, phys, 1);
     }
     m->instruction_hook(m->instruction_hook_opaque, &info);
+    return true;
 }
 
 static X86_ALWAYS_INLINE void execute_one(struct x86_cpu *cpu, const struct x86_insn *insn)
@@ -293,8 +309,8 @@ static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
         if (!block) {
             struct x86_insn insn;
             x86_cpu_decode_uncached(cpu, &insn);
-            if (traced)
-                report_instruction(m, &insn);
+            if (traced && !before_instruction(m, &insn))
+                return;
             execute_one(cpu, &insn);
             continue;
         }
@@ -302,8 +318,8 @@ static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
         const struct x86_insn *end = insn + block->insn_count;
         for (;;) {
             uint32_t sequential = cpu->eip + insn->length;
-            if (traced)
-                report_instruction(m, insn);
+            if (traced && !before_instruction(m, insn))
+                return;
             execute_one(cpu, insn);
             if (cpu->eip != (insn->mode == X86_MODE_16 ? (sequential & 0xFFFF) : sequential))
                 break;
@@ -328,7 +344,7 @@ void x86_cpu_execute(x86irq_machine *m)
         x86_cpu_deliver(cpu, &f);
         return;
     }
-    if (m->instruction_hook)
+    if (m->instruction_hook || m->breakpoint_count)
         execute_traced(m);
     else
         execute_fast(m);

@@ -56,6 +56,7 @@ const char *x86irq_stop_reason_string(x86irq_stop_reason reason)
         [X86IRQ_STOP_SHUTDOWN] = "shutdown",
         [X86IRQ_STOP_HALTED] = "halted",
         [X86IRQ_STOP_REQUESTED] = "requested",
+        [X86IRQ_STOP_BREAKPOINT] = "breakpoint",
     };
     if ((unsigned)reason < sizeof(names) / sizeof(names[0]) && names[reason])
         return names[reason];
@@ -535,6 +536,34 @@ void x86irq_set_serial_output(x86irq_machine *machine, x86irq_serial_fn fn, void
         return;
     machine->serial_fn = fn;
     machine->serial_opaque = opaque;
+}
+
+x86irq_status x86irq_add_breakpoint(x86irq_machine *machine, uint32_t address)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    for (unsigned i = 0; i < machine->breakpoint_count; i++)
+        if (machine->breakpoints[i] == address)
+            return X86IRQ_OK;
+    if (machine->breakpoint_count == X86_MAX_BREAKPOINTS)
+        return x86_machine_error(machine, X86IRQ_ERR_NO_MEMORY, "more than %d breakpoints",
+                                 X86_MAX_BREAKPOINTS);
+    machine->breakpoints[machine->breakpoint_count++] = address;
+    x86_request_exit(&machine->cpu);
+    return X86IRQ_OK;
+}
+
+x86irq_status x86irq_remove_breakpoint(x86irq_machine *machine, uint32_t address)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    for (unsigned i = 0; i < machine->breakpoint_count; i++)
+        if (machine->breakpoints[i] == address) {
+            machine->breakpoints[i] = machine->breakpoints[--machine->breakpoint_count];
+            return X86IRQ_OK;
+        }
+    return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                             "no breakpoint at 0x%08x", address);
 }
 
 void x86irq_set_instruction_hook(x86irq_machine *machine, x86irq_instruction_fn fn, void *opaque)

@@ -20,6 +20,8 @@
 
 struct x86_disassembler;
 
+#define X86_MAX_BREAKPOINTS 64
+
 /* Where the boot GDT lives (in the EBDA area the Multiboot memory map reports reserved) */
 #define X86_BOOT_GDT_ADDRESS 0x9FC00u
 
@@ -50,6 +52,9 @@ struct x86irq_machine {
     void *serial_opaque;
     struct x86_external_event *external_events;
     size_t external_event_count;
+    uint32_t breakpoints[X86_MAX_BREAKPOINTS];
+    unsigned breakpoint_count;
+    bool resuming_at_breakpoint;      /* the first instruction of this run is not checked */
     x86irq_instruction_fn instruction_hook;
     void *instruction_hook_opaque;
 

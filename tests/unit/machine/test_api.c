@@ -221,6 +221,30 @@ static void test_events_and_requested_stop(void **state)
     x86irq_machine_destroy(m);
 }
 
+static void test_breakpoints(void **state)
+{
+    (void)state;
+    x86irq_machine *m = make();
+    /* inc eax; inc eax; inc eax; out 0xf4, al */
+    const uint8_t code[] = { 0x40, 0x40, 0x40, 0xE6, 0xF4 };
+    put_code(m, 0x10000, code, sizeof(code));
+    assert_int_equal(x86irq_add_breakpoint(m, 0x10002), X86IRQ_OK);
+    assert_int_equal(x86irq_remove_breakpoint(m, 0x12345), X86IRQ_ERR_INVALID_ARGUMENT);
+    x86irq_stop_reason reason;
+    assert_int_equal(x86irq_run(m, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_BREAKPOINT);
+    uint32_t eip, eax;
+    x86irq_get_register(m, X86IRQ_REG_EIP, &eip);
+    x86irq_get_register(m, X86IRQ_REG_EAX, &eax);
+    assert_int_equal(eip, 0x10002);   /* stopped before the third inc */
+    assert_int_equal(eax, 2);
+    assert_int_equal(x86irq_run(m, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT); /* resumes through it */
+    assert_int_equal(x86irq_exit_value(m), 3);
+    assert_int_equal(x86irq_remove_breakpoint(m, 0x10002), X86IRQ_OK);
+    x86irq_machine_destroy(m);
+}
+
 static void test_machines_are_independent(void **state)
 {
     (void)state;
@@ -248,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_budget_halt_and_triple_fault),
         cmocka_unit_test(test_embedder_devices),
         cmocka_unit_test(test_events_and_requested_stop),
+        cmocka_unit_test(test_breakpoints),
         cmocka_unit_test(test_machines_are_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
