@@ -92,30 +92,72 @@ static const struct opcode_row map_0f[256] = {
 #undef GRP
 #undef EIGHT0F
 
-/* 0F 38 and 0F 3A: which opcodes exist (SSSE3, SSE4, AES, SHA, MOVBE, CRC32...). We execute
- * none of them; the bitmaps give the right length and validity. 0F38 rows have a ModRM; 0F3A
- * rows have a ModRM and an imm8. */
-#define BIT(n) (1ull << ((n) & 63))
-static const uint64_t map_0f38_valid[4] = {
-    /* 00-0B 10 14 15 17 1C-1E 20-25 28-2B 30-35 37-3F */
-    0x0FFull | 0xF00ull | BIT(0x10) | BIT(0x14) | BIT(0x15) | BIT(0x17) | BIT(0x1C) | BIT(0x1D) |
-        BIT(0x1E) | (0x3Full << 0x20) | (0xFull << 0x28) | (0x3Full << 0x30) | (0x1FFull << 0x37),
-    /* 40 41 */
-    BIT(0x40) | BIT(0x41),
-    /* 80 81 82 (invept, invvpid, invpcid) */
-    BIT(0x80) | BIT(0x81) | BIT(0x82),
-    /* C8-CD (sha) DB-DF (aes) F0 F1 (movbe, crc32) F6 (adcx/adox) */
-    (0x3Full << (0xC8 - 0xC0)) | (0x1Full << (0xDB - 0xC0)) | BIT(0xF0) | BIT(0xF1) | BIT(0xF6),
+/* SSE-space encodings: which mandatory prefix (none, 66, F3, F2) makes an instruction, and
+ * whether its ModRM may name memory, a register, or both (SDM Vol. 2 Tables A-3 to A-5). Two
+ * bits per prefix: bit 2p = valid with a memory operand, bit 2p+1 = valid with a register.
+ * We execute none of these (CPUID reports no SSE: #UD); the table gives the decoder their
+ * lengths and validity. A zero entry: not an SSE-space opcode (the opcode table decides). */
+#define P_N 0x03u  /* no prefix */
+#define P_NM 0x01u
+#define P_NR 0x02u
+#define P_O 0x0Cu  /* 66 */
+#define P_OM 0x04u
+#define P_OR 0x08u
+#define P_S 0x30u  /* F3 */
+#define P_SR 0x20u
+#define P_D 0xC0u  /* F2 */
+#define P_DM 0x40u
+#define P_DR 0x80u
+#define P_ALL (P_N | P_O | P_S | P_D)
+#define P_RANGE(first, last, v) [first ... last] = (v)
+static const uint8_t sse_0f[256] = {
+    [0x10] = P_ALL, [0x11] = P_ALL, [0x12] = P_N | P_OM | P_S | P_D, [0x13] = P_NM | P_OM,
+    [0x14] = P_N | P_O, [0x15] = P_N | P_O, [0x16] = P_N | P_OM | P_S, [0x17] = P_NM | P_OM,
+    [0x28] = P_N | P_O, [0x29] = P_N | P_O, [0x2A] = P_ALL, [0x2B] = P_NM | P_OM,
+    [0x2C] = P_ALL, [0x2D] = P_ALL, [0x2E] = P_N | P_O, [0x2F] = P_N | P_O,
+    [0x50] = P_NR | P_OR, [0x51] = P_ALL, [0x52] = P_N | P_S, [0x53] = P_N | P_S,
+    P_RANGE(0x54, 0x57, P_N | P_O), P_RANGE(0x58, 0x5A, P_ALL), [0x5B] = P_N | P_O | P_S,
+    P_RANGE(0x5C, 0x5F, P_ALL), P_RANGE(0x60, 0x6B, P_N | P_O), [0x6C] = P_O, [0x6D] = P_O,
+    [0x6E] = P_N | P_O, [0x6F] = P_N | P_O | P_S, [0x70] = P_ALL,
+    P_RANGE(0x71, 0x73, P_NR | P_OR), P_RANGE(0x74, 0x76, P_N | P_O),
+    [0x78] = P_N, [0x79] = P_N, /* vmread/vmwrite */
+    [0x7C] = P_O | P_D, [0x7D] = P_O | P_D, [0x7E] = P_N | P_O | P_S, [0x7F] = P_N | P_O | P_S,
+    [0xC2] = P_ALL, [0xC3] = P_NM, [0xC4] = P_N | P_O, [0xC5] = P_NR | P_OR, [0xC6] = P_N | P_O,
+    [0xD0] = P_O | P_D, P_RANGE(0xD1, 0xD5, P_N | P_O), [0xD6] = P_O | P_SR | P_DR,
+    [0xD7] = P_NR | P_OR, P_RANGE(0xD8, 0xDF, P_N | P_O), P_RANGE(0xE0, 0xE5, P_N | P_O),
+    [0xE6] = P_O | P_S | P_D, [0xE7] = P_NM | P_OM, P_RANGE(0xE8, 0xEF, P_N | P_O),
+    [0xF0] = P_DM, P_RANGE(0xF1, 0xF6, P_N | P_O), [0xF7] = P_NR | P_OR,
+    P_RANGE(0xF8, 0xFE, P_N | P_O),
 };
-static const uint64_t map_0f3a_valid[4] = {
-    /* 08-0F 14-17 20-22 */
-    (0xFFull << 0x08) | (0xFull << 0x14) | (0x7ull << 0x20),
-    /* 40-42 44 60-63 */
-    (0x7ull << 0) | BIT(0x44) | (0xFull << 0x20),
-    0,
-    /* CC DF */
-    BIT(0xCC) | BIT(0xDF),
+/* 0F 38 xx (ModRM) and 0F 3A xx (ModRM, imm8): zero means no such instruction */
+static const uint8_t sse_0f38[256] = {
+    P_RANGE(0x00, 0x0B, P_N | P_O), [0x10] = P_O, [0x14] = P_O, [0x15] = P_O, [0x17] = P_O,
+    P_RANGE(0x1C, 0x1E, P_N | P_O), P_RANGE(0x20, 0x25, P_O), [0x28] = P_O, [0x29] = P_O,
+    [0x2A] = P_OM, [0x2B] = P_O, P_RANGE(0x30, 0x35, P_O), P_RANGE(0x37, 0x41, P_O),
+    P_RANGE(0x80, 0x82, P_OM), P_RANGE(0xC8, 0xCD, P_N), P_RANGE(0xDB, 0xDF, P_O),
+    [0xF0] = P_NM | P_OM | P_D, [0xF1] = P_NM | P_OM | P_D, [0xF6] = P_O | P_S,
 };
+static const uint8_t sse_0f3a[256] = {
+    P_RANGE(0x08, 0x0E, P_O), [0x0F] = P_N | P_O, P_RANGE(0x14, 0x17, P_O),
+    P_RANGE(0x20, 0x22, P_O), P_RANGE(0x40, 0x42, P_O), [0x44] = P_O, P_RANGE(0x60, 0x63, P_O),
+    [0xCC] = P_N, [0xDF] = P_O,
+};
+
+/* Is an SSE-space encoding valid with these prefixes and this ModRM? The mandatory prefix is
+ * the last F2/F3 if the opcode has a form for it, else 66, else none (SDM Vol. 2 2.1.2): an F2
+ * or F3 the opcode does not use is ignored, as processors (and Capstone) do. */
+static bool sse_form_valid(uint8_t mask, uint16_t prefixes, unsigned mod)
+{
+    unsigned p = (prefixes & X86_PFX_OPSIZE) ? 1 : 0;
+    /* a 66 the opcode has no form for is ignored too (66 0F 78/79 are AMD's SSE4a extrq and
+     * insertq; on GenuineIntel they are vmread/vmwrite) */
+    if (p == 1 && !((mask >> 2) & 3))
+        p = 0;
+    unsigned rep = (prefixes & X86_PFX_REP) ? 2 : (prefixes & X86_PFX_REPNE) ? 3 : 0;
+    if (rep && ((mask >> (2 * rep)) & 3))
+        p = rep;
+    return (mask >> (2 * p + (mod == 3 ? 1 : 0))) & 1;
+}
 
 /* x87 escapes D8-DF (SDM Vol. 2 Tables A-7 to A-22): which ModRM.mod == 3 bytes C0-FF and
  * which memory forms /0-/7 are instructions. The register-form aliases real processors accept
@@ -244,11 +286,6 @@ static bool needs_modrm(const struct opcode_row *row)
     return false;
 }
 
-static bool valid_in_map(const uint64_t *bits, uint8_t opcode)
-{
-    return (bits[opcode >> 6] >> (opcode & 63)) & 1;
-}
-
 enum x86_decode_status x86_decode(const uint8_t *bytes, size_t available, enum x86_mode mode,
                                   struct x86_insn *out)
 {
@@ -332,7 +369,7 @@ enum x86_decode_status x86_decode(const uint8_t *bytes, size_t available, enum x
             uint8_t op3 = next_byte(&c);
             if (c.truncated)
                 goto truncated;
-            bool ok = valid_in_map(insn.map == X86_MAP_0F38 ? map_0f38_valid : map_0f3a_valid, op3);
+            bool ok = (insn.map == X86_MAP_0F38 ? sse_0f38 : sse_0f3a)[op3] != 0;
             memset(&synthetic, 0, sizeof(synthetic));
             synthetic.mnemonic = ok ? X86_MN_UNIMPLEMENTED : X86_MN_INVALID;
             synthetic.flags = F_MODRM | (insn.map == X86_MAP_0F3A ? F_IMM8 : 0);
@@ -399,6 +436,22 @@ enum x86_decode_status x86_decode(const uint8_t *bytes, size_t available, enum x
     }
     if (row->mnemonic == X86_MN_INVALID || (row->flags & F_INVALID))
         goto invalid_after_modrm;
+    if (insn.has_modrm && insn.map != X86_MAP_PRIMARY) {
+        uint8_t mask = insn.map == X86_MAP_0F ? sse_0f[opcode]
+                     : insn.map == X86_MAP_0F38 ? sse_0f38[opcode] : sse_0f3a[opcode];
+        if (mask && !sse_form_valid(mask, insn.prefixes, insn.mod))
+            goto invalid_after_modrm;
+        if (insn.map == X86_MAP_0F && opcode >= 0x71 && opcode <= 0x73) {
+            /* groups 12-14: shifts by imm8; /2 /4 /6 (0F 71, 72), /2 /6 and 66-only /3 /7
+             * (0F 73) */
+            unsigned r = insn.reg & 7;
+            bool ok = opcode == 0x73 ? (r == 2 || r == 6 || ((r == 3 || r == 7) &&
+                                                             (insn.prefixes & X86_PFX_OPSIZE)))
+                                     : (r == 2 || r == 4 || r == 6);
+            if (!ok)
+                goto invalid_after_modrm;
+        }
+    }
     if (row->flags & F_X87) {
         unsigned escape = opcode - 0xD8;
         bool valid = insn.mod == 3

@@ -144,7 +144,30 @@ static bool vex_evex_xop(const struct view *v)
     return ((v->opcode == 0xC4 || v->opcode == 0xC5 || v->opcode == 0x62) && vex_form) ||
            (v->opcode == 0x8F && (v->modrm & 0x38) != 0);
 }
-static bool sse(const struct view *v) { return sse_space(v); }
+static bool hint_nop_space(const struct view *v)
+{
+    return v->map == 1 && (v->opcode == 0x0D || (v->opcode >= 0x18 && v->opcode <= 0x1F)) &&
+           v->ours > 0;
+}
+static bool fences_any_rm(const struct view *v)
+{
+    return v->map == 1 && v->opcode == 0xAE && (v->modrm & 0xC0) == 0xC0 &&
+           ((v->modrm >> 3) & 7) >= 5 && v->ours > 0;
+}
+static bool capstone_16_bit_66(const struct view *v)
+{
+    return v->mode == X86_MODE_16 && (v->p66 || v->rep) && sse_space(v);
+}
+static bool capstone_prefix_placement(const struct view *v)
+{
+    /* SSE space with a 66/F2/F3 that is not the last prefix before the escape, or with more
+     * than one of them */
+    if (!sse_space(v) || (!v->p66 && !v->rep))
+        return false;
+    uint8_t last = v->bytes[v->prefix_bytes - 1];
+    return (v->p66 && v->rep) || (last != 0x66 && last != 0xF2 && last != 0xF3);
+}
+static bool sse(const struct view *v) { return sse_space(v) && !(v->ours > 0 && v->theirs > 0); }
 static bool ud0_ud1(const struct view *v)
 {
     return v->map == 1 && (v->opcode == 0xB9 || v->opcode == 0xFF) && v->ours > v->theirs;
@@ -171,7 +194,10 @@ static bool branch_opsize_64(const struct view *v)
 static bool too_long(const struct view *v) { return v->ours < 0 && v->prefix_bytes >= 14; }
 static bool amd_only(const struct view *v)
 {
-    /* 0F 01 D8-DF (SVM), 0F 01 FA-FC (monitorx, mwaitx, clzero) */
+    /* 0F 01 D8-DF (SVM), 0F 01 FA-FC (monitorx, mwaitx, clzero); 66/F2 0F 78/79 (SSE4a extrq,
+     * insertq: vmread/vmwrite on Intel) */
+    if (v->map == 1 && (v->opcode == 0x78 || v->opcode == 0x79) && (v->p66 || v->rep))
+        return true;
     return v->map == 1 && v->opcode == 0x01 && v->ours < 0 &&
            ((v->modrm >= 0xD8 && v->modrm <= 0xDF) || (v->modrm >= 0xFA && v->modrm <= 0xFC));
 }
@@ -200,10 +226,23 @@ static struct rule rules[] = {
       "VEX (C4/C5), EVEX (62) and AMD XOP (8F) encodings: AVX is not implemented and CPUID says "
       "so, so they are #UD here (as C4/C5/62 with mod=3 are on a processor without AVX)",
       vex_evex_xop, 0 },
-    { "sse-space",
-      "SSE/MMX/SSE4/AES opcode space: not executed (CPUID reports no SSE, every such encoding is "
-      "#UD here whatever its length); our table gives ModRM and imm8 lengths but not yet every "
-      "mandatory-prefix and register-only rule (docs/decoder.md)", sse, 0 },
+    { "hint-nop-space",
+      "SDM Vol. 2 Table A-3: 0F 0D and 0F 18-1F are (reserved) NOPs in every ModRM form; "
+      "Capstone 4 rejects many of them", hint_nop_space, 0 },
+    { "fences-any-rm",
+      "0F AE /5, /6, /7 with mod=3 are lfence/mfence/sfence for any rm on Intel processors; "
+      "Capstone 4 knows only rm=0", fences_any_rm, 0 },
+    { "capstone-16-bit-mandatory-prefix",
+      "Capstone 4 in 16-bit mode does not treat 66/F2/F3 as SSE mandatory prefixes (SDM Vol. 2 "
+      "2.1.2 makes them mandatory prefixes in every mode)", capstone_16_bit_66, 0 },
+    { "capstone-mandatory-prefix-position",
+      "Capstone 4 takes the SSE mandatory prefix from the byte right before the opcode and "
+      "fails when a segment prefix follows it or when 66 and F2/F3 are mixed; the SDM (Vol. 2 "
+      "2.1.1-2.1.2) groups prefixes by kind, not position", capstone_prefix_placement, 0 },
+    { "sse-reserved-forms",
+      "SSE-space forms the SDM leaves reserved (66 0F 12/16 with a register operand, 0F AE "
+      "/0-/3 register forms without F3...): Capstone 4 decodes some as another instruction, we "
+      "make them #UD; none is executed here (CPUID reports no SSE)", sse, 0 },
     { "ud0-ud1-modrm",
       "SDM Vol. 2 UD: UD0 (0F FF) and UD1 (0F B9) take a ModRM; Capstone 4 decodes them as two "
       "bytes", ud0_ud1, 0 },
@@ -217,8 +256,8 @@ static struct rule rules[] = {
       "(rel32, 64-bit target); Capstone follows AMD (rel16)", branch_opsize_64, 0 },
     { "15-byte-limit", "SDM Vol. 2 2.3.11: more than 15 bytes is #GP; Capstone has no limit",
       too_long, 0 },
-    { "amd-only", "SVM (0F 01 D8-DF), monitorx, mwaitx, clzero exist only on AMD: #UD on "
-      "GenuineIntel", amd_only, 0 },
+    { "amd-only", "SVM (0F 01 D8-DF), monitorx, mwaitx, clzero, SSE4a extrq/insertq exist only "
+      "on AMD: #UD (or vmread/vmwrite) on GenuineIntel", amd_only, 0 },
     { "via-only", "0F A6/A7 are VIA PadLock instructions: #UD on GenuineIntel", via_only, 0 },
     { "newer-than-capstone-4", "rdpkru/wrpkru (0F 01 EE/EF, PKU) postdate Capstone 4",
       newer_than_capstone, 0 },
