@@ -52,9 +52,31 @@ static X86_ALWAYS_INLINE uint32_t x86_szp_flags(uint32_t result, unsigned size)
     return f;
 }
 
+/* CF alone, without materialising the other flags (inc/dec keep it, adc/sbb read it) */
 static X86_ALWAYS_INLINE bool x86_cf(struct x86_cpu *cpu)
 {
-    return x86_get_eflags(cpu) & X86_FLAG_CF;
+    const struct x86_lazy_flags *l = &cpu->lazy;
+    uint32_t mask = x86_size_mask(l->size);
+    uint32_t a = l->src1 & mask, b = l->src2 & mask, r = l->result & mask;
+    switch (l->op) {
+    case LAZY_ADD: return r < a;
+    case LAZY_ADC: return l->aux ? r <= a : r < a;
+    case LAZY_SUB: return a < b;
+    case LAZY_SBB: return (uint64_t)a < (uint64_t)b + l->aux;
+    case LAZY_LOGIC: return false;
+    case LAZY_INC: case LAZY_DEC: return l->aux & X86_FLAG_CF;
+    default: return cpu->eflags & X86_FLAG_CF;
+    }
+}
+
+/* Conditions for jcc/setcc/cmovcc: the commonest cases inline, the rest in flags.c */
+static X86_ALWAYS_INLINE bool x86_condition_fast(struct x86_cpu *cpu, unsigned cond)
+{
+    if ((cond == 4 || cond == 5) && cpu->lazy.op >= LAZY_ADD) {
+        bool zero = (cpu->lazy.result & x86_size_mask(cpu->lazy.size)) == 0;
+        return cond == 4 ? zero : !zero;
+    }
+    return x86_condition(cpu, cond);
 }
 
 /* ---------------------------------------------------------------- operand locations */

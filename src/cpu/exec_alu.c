@@ -91,7 +91,7 @@ X86_HANDLER(x86_exec_inc)
     struct x86_location d = x86_operand_location(cpu, insn, 0);
     uint32_t a = x86_location_read(cpu, &d, size);
     uint32_t r = (a + 1) & x86_size_mask(size);
-    uint32_t cf = x86_get_eflags(cpu) & X86_FLAG_CF;
+    uint32_t cf = x86_cf(cpu) ? X86_FLAG_CF : 0;
     x86_location_write(cpu, &d, size, r);
     x86_set_lazy(cpu, LAZY_INC, size, a, 1, r);
     cpu->lazy.aux = cf;
@@ -103,7 +103,7 @@ X86_HANDLER(x86_exec_dec)
     struct x86_location d = x86_operand_location(cpu, insn, 0);
     uint32_t a = x86_location_read(cpu, &d, size);
     uint32_t r = (a - 1) & x86_size_mask(size);
-    uint32_t cf = x86_get_eflags(cpu) & X86_FLAG_CF;
+    uint32_t cf = x86_cf(cpu) ? X86_FLAG_CF : 0;
     x86_location_write(cpu, &d, size, r);
     x86_set_lazy(cpu, LAZY_DEC, size, a, 1, r);
     cpu->lazy.aux = cf;
@@ -563,14 +563,14 @@ X86_HANDLER(x86_exec_cwd)
 X86_HANDLER(x86_exec_setcc)
 {
     struct x86_location d = x86_rm_location(cpu, insn);
-    x86_location_write(cpu, &d, 1, x86_condition(cpu, insn->cond) ? 1 : 0);
+    x86_location_write(cpu, &d, 1, x86_condition_fast(cpu, insn->cond) ? 1 : 0);
 }
 
 X86_HANDLER(x86_exec_cmovcc)
 {
     unsigned size = insn->opsize;
     uint32_t v = x86_operand_read(cpu, insn, 1, size); /* read (and fault) even when false */
-    if (x86_condition(cpu, insn->cond))
+    if (x86_condition_fast(cpu, insn->cond))
         x86_reg_set(cpu, insn->reg, size, v);
 }
 

@@ -55,7 +55,7 @@ X86_HANDLER(x86_exec_ret)
 
 X86_HANDLER(x86_exec_jcc)
 {
-    if (x86_condition(cpu, insn->cond))
+    if (x86_condition_fast(cpu, insn->cond))
         near_branch(cpu, insn, cpu->next_eip + (uint32_t)insn->imm);
 }
 

@@ -108,3 +108,63 @@ x86_exec_fn x86_exec_lookup(const struct x86_insn *insn)
     x86_exec_fn fn = handlers[insn->mnemonic];
     return fn ? fn : x86_exec_ud;
 }
+
+/* The inline forms the run loop may use instead of insn->exec (same semantics as the
+ * handlers x86_exec_lookup picks; run.c implements them). */
+uint8_t x86_exec_fast_op(const struct x86_insn *insn)
+{
+    if (insn->mode == X86_MODE_64)
+        return X86_FAST_NONE;
+    x86_exec_fn fn = x86_exec_lookup(insn);
+    static const struct { x86_exec_fn fn; uint8_t op; } forms[] = {
+        { x86_exec_mov_rr32, X86_FAST_MOV_RR32 }, { x86_exec_mov_ri32, X86_FAST_MOV_RI32 },
+        { x86_exec_mov_load32, X86_FAST_MOV_LOAD32 }, { x86_exec_mov_store32, X86_FAST_MOV_STORE32 },
+        { x86_exec_add_rr32, X86_FAST_ADD_RR32 }, { x86_exec_add_ri32, X86_FAST_ADD_RI32 },
+        { x86_exec_sub_rr32, X86_FAST_SUB_RR32 }, { x86_exec_sub_ri32, X86_FAST_SUB_RI32 },
+        { x86_exec_cmp_rr32, X86_FAST_CMP_RR32 }, { x86_exec_cmp_ri32, X86_FAST_CMP_RI32 },
+        { x86_exec_and_rr32, X86_FAST_AND_RR32 }, { x86_exec_and_ri32, X86_FAST_AND_RI32 },
+        { x86_exec_or_rr32, X86_FAST_OR_RR32 }, { x86_exec_or_ri32, X86_FAST_OR_RI32 },
+        { x86_exec_xor_rr32, X86_FAST_XOR_RR32 }, { x86_exec_xor_ri32, X86_FAST_XOR_RI32 },
+        { x86_exec_test_rr32, X86_FAST_TEST_RR32 }, { x86_exec_test_ri32, X86_FAST_TEST_RI32 },
+        { x86_exec_push_r32, X86_FAST_PUSH_R32 }, { x86_exec_pop_r32, X86_FAST_POP_R32 },
+    };
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+        if (forms[i].fn == fn)
+            return forms[i].op;
+    bool plain32 = insn->opsize == 4 && insn->addrsize == 4 && !(insn->prefixes & X86_PFX_LOCK);
+    bool memory0 = insn->operand[0] == X86_OPK_RM && insn->mod != 3;
+    bool memory1 = insn->operand[1] == X86_OPK_RM && insn->mod != 3;
+    bool mr = plain32 && memory0 && insn->operand[1] == X86_OPK_REG;
+    bool rm = plain32 && memory1 && insn->operand[0] == X86_OPK_REG;
+    bool register0 = insn->operand[0] == X86_OPK_REG || (insn->operand[0] == X86_OPK_RM && insn->mod == 3);
+    static const struct { uint16_t mnemonic; uint8_t mr, rm; } alu_memory_forms[] = {
+        { X86_MN_ADD, X86_FAST_ADD_MR32, X86_FAST_ADD_RM32 },
+        { X86_MN_SUB, X86_FAST_SUB_MR32, X86_FAST_SUB_RM32 },
+        { X86_MN_AND, X86_FAST_AND_MR32, X86_FAST_AND_RM32 },
+        { X86_MN_OR, X86_FAST_OR_MR32, X86_FAST_OR_RM32 },
+        { X86_MN_XOR, X86_FAST_XOR_MR32, X86_FAST_XOR_RM32 },
+        { X86_MN_CMP, X86_FAST_CMP_MR32, X86_FAST_CMP_RM32 },
+        { X86_MN_TEST, X86_FAST_TEST_MR32, X86_FAST_NONE },
+    };
+    for (size_t i = 0; i < sizeof(alu_memory_forms) / sizeof(alu_memory_forms[0]); i++)
+        if (alu_memory_forms[i].mnemonic == insn->mnemonic && (mr || rm))
+            return mr ? alu_memory_forms[i].mr : alu_memory_forms[i].rm;
+    switch (insn->mnemonic) {
+    case X86_MN_INC:
+        return insn->opsize == 4 && register0 ? X86_FAST_INC_R32 : X86_FAST_NONE;
+    case X86_MN_DEC:
+        return insn->opsize == 4 && register0 ? X86_FAST_DEC_R32 : X86_FAST_NONE;
+    case X86_MN_JCC:
+        return insn->opsize == 4 ? X86_FAST_JCC : X86_FAST_NONE;
+    case X86_MN_JMP:
+        return insn->opsize == 4 && insn->operand[0] == X86_OPK_REL ? X86_FAST_JMP_REL : X86_FAST_NONE;
+    case X86_MN_CALL:
+        return insn->opsize == 4 && insn->operand[0] == X86_OPK_REL ? X86_FAST_CALL_REL32 : X86_FAST_NONE;
+    case X86_MN_RET:
+        return insn->opsize == 4 && insn->operand[0] == X86_OPK_NONE ? X86_FAST_RET : X86_FAST_NONE;
+    case X86_MN_LEA:
+        return insn->opsize == 4 && insn->addrsize == 4 ? X86_FAST_LEA32 : X86_FAST_NONE;
+    default:
+        return X86_FAST_NONE;
+    }
+}

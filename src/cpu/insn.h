@@ -103,7 +103,29 @@ struct x86_insn {
     uint8_t cost_class;   /* enum x86_cost_class (cycle model) */
     uint8_t imm_size;     /* bytes of the first immediate as encoded (0 if none) */
     uint16_t cycles;      /* modelled cost, filled at predecode from the cost profile */
+    uint8_t fast;         /* enum x86_fast_op: an inline form of the run loop, or 0 */
 };
+
+/* Forms the run loop executes inline (threaded dispatch, src/cpu/run.c); anything else goes
+ * through insn->exec. Chosen at predecode by x86_exec_fast_op(). */
+enum x86_fast_op {
+    X86_FAST_NONE = 0,
+    X86_FAST_MOV_RR32, X86_FAST_MOV_RI32, X86_FAST_MOV_LOAD32, X86_FAST_MOV_STORE32,
+    X86_FAST_ADD_RR32, X86_FAST_ADD_RI32, X86_FAST_SUB_RR32, X86_FAST_SUB_RI32,
+    X86_FAST_CMP_RR32, X86_FAST_CMP_RI32, X86_FAST_AND_RR32, X86_FAST_AND_RI32,
+    X86_FAST_OR_RR32, X86_FAST_OR_RI32, X86_FAST_XOR_RR32, X86_FAST_XOR_RI32,
+    X86_FAST_TEST_RR32, X86_FAST_TEST_RI32,
+    X86_FAST_PUSH_R32, X86_FAST_POP_R32, X86_FAST_JCC, X86_FAST_JMP_REL, X86_FAST_CALL_REL32,
+    X86_FAST_RET, X86_FAST_LEA32, X86_FAST_INC_R32, X86_FAST_DEC_R32,
+    /* memory destination, register source (read-modify-write; cmp and test only read) */
+    X86_FAST_ADD_MR32, X86_FAST_SUB_MR32, X86_FAST_AND_MR32, X86_FAST_OR_MR32,
+    X86_FAST_XOR_MR32, X86_FAST_CMP_MR32, X86_FAST_TEST_MR32,
+    /* register destination, memory source */
+    X86_FAST_ADD_RM32, X86_FAST_SUB_RM32, X86_FAST_AND_RM32, X86_FAST_OR_RM32,
+    X86_FAST_XOR_RM32, X86_FAST_CMP_RM32,
+    X86_FAST_COUNT
+};
+uint8_t x86_exec_fast_op(const struct x86_insn *insn);
 
 /* Result of x86_decode() */
 enum x86_decode_status {

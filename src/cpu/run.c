@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 
+#include "cpu/exec.h"
 #include "cpu/mmu.h"
 #include "cpu/segment.h"
 #include "idt/idt.h"
@@ -203,6 +204,7 @@ static struct x86_block *decode_block(x86irq_machine *m, uint32_t phys)
             decode_fault(cpu, status);
         }
         insn->exec = x86_exec_lookup(insn);
+        insn->fast = x86_exec_fast_op(insn);
         insn->cycles = insn_cycles(cpu, insn);
         offset += insn->length;
         count++;
@@ -280,32 +282,46 @@ static X86_ALWAYS_INLINE void execute_one(struct x86_cpu *cpu, const struct x86_
     cpu->instructions++;
 }
 
+/* The block at CS:EIP: from the jump cache, the decoded-block cache, or freshly decoded; NULL
+ * when the instruction there must be decoded uncached. */
+static X86_ALWAYS_INLINE struct x86_block *find_block(x86irq_machine *m)
+{
+    struct x86_cpu *cpu = &m->cpu;
+    uint32_t eip = cpu->eip;
+    uint32_t cs_base = cpu->seg[X86_SEG_CS].base;
+    struct x86_jump_entry *jump = &m->jump_cache[(eip ^ (eip >> 12)) & (X86_JUMP_CACHE_SIZE - 1)];
+    if (X86_LIKELY(jump->eip == eip && jump->cs_base == cs_base &&
+                   jump->generation == m->code.generation && jump->block->mode == cpu->mode))
+        return jump->block;
+    uint32_t phys = fetch_physical(cpu);
+    if ((uint64_t)phys >= m->bus.ram_size)
+        return NULL;
+    struct x86_block *block = x86_code_cache_find(&m->code, phys, cpu->mode);
+    if (!block)
+        block = decode_block(m, phys);
+    if (block && bytes_to_limit(cpu) >= block->byte_count) {
+        /* only blocks wholly inside CS are remembered: the limit is not rechecked */
+        jump->eip = eip;
+        jump->cs_base = cs_base;
+        jump->generation = m->code.generation;
+        jump->block = block;
+    }
+    return block;
+}
+
+/* A near branch target must lie within CS (#GP(0) on the branch itself). */
+static X86_ALWAYS_INLINE void branch_to(struct x86_cpu *cpu, uint32_t target)
+{
+    if (X86_UNLIKELY(target > cpu->seg[X86_SEG_CS].limit))
+        x86_raise_gp0(cpu);
+    cpu->next_eip = target;
+}
+
 static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
 {
     struct x86_cpu *cpu = &m->cpu;
     while (cpu->cycles < cpu->cycle_limit && !cpu->exit_request) {
-        uint32_t eip = cpu->eip;
-        uint32_t cs_base = cpu->seg[X86_SEG_CS].base;
-        struct x86_jump_entry *jump = &m->jump_cache[(eip ^ (eip >> 12)) & (X86_JUMP_CACHE_SIZE - 1)];
-        struct x86_block *block = NULL;
-        if (X86_LIKELY(jump->eip == eip && jump->cs_base == cs_base &&
-                       jump->generation == m->code.generation && jump->block->mode == cpu->mode)) {
-            block = jump->block;
-        } else {
-            uint32_t phys = fetch_physical(cpu);
-            if ((uint64_t)phys < m->bus.ram_size) {
-                block = x86_code_cache_find(&m->code, phys, cpu->mode);
-                if (!block)
-                    block = decode_block(m, phys);
-                if (block && bytes_to_limit(cpu) >= block->byte_count) {
-                    /* only blocks wholly inside CS are remembered: the limit is not rechecked */
-                    jump->eip = eip;
-                    jump->cs_base = cs_base;
-                    jump->generation = m->code.generation;
-                    jump->block = block;
-                }
-            }
-        }
+        struct x86_block *block = find_block(m);
         if (!block) {
             struct x86_insn insn;
             x86_cpu_decode_uncached(cpu, &insn);
@@ -329,9 +345,209 @@ static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
     }
 }
 
-/* Kept out of x86_cpu_execute(): a function that calls setjmp keeps its locals in memory, the
- * hot loop must keep them in registers. */
-__attribute__((noinline)) static void execute_fast(x86irq_machine *m) { execute_loop(m, false); }
+/* The fast loop: threaded dispatch with computed goto. The hottest 32-bit forms (moves, ALU
+ * register/immediate forms, push/pop, jcc/jmp/call/ret, lea) run inline; everything else
+ * through insn->exec. Each form ends in its own copy of the dispatch (NEXT), so the indirect
+ * jumps are predicted per form; crossjumping would merge those copies again. Kept out of
+ * x86_cpu_execute(): a function that calls setjmp keeps its locals in memory. */
+__attribute__((noinline, optimize("no-crossjumping"))) static void execute_fast(x86irq_machine *m)
+{
+    struct x86_cpu *cpu = &m->cpu;
+    static const void *const forms[X86_FAST_COUNT] = {
+        [X86_FAST_NONE] = &&call_handler,
+        [X86_FAST_MOV_RR32] = &&mov_rr32, [X86_FAST_MOV_RI32] = &&mov_ri32,
+        [X86_FAST_MOV_LOAD32] = &&mov_load32, [X86_FAST_MOV_STORE32] = &&mov_store32,
+        [X86_FAST_ADD_RR32] = &&add_rr32, [X86_FAST_ADD_RI32] = &&add_ri32,
+        [X86_FAST_SUB_RR32] = &&sub_rr32, [X86_FAST_SUB_RI32] = &&sub_ri32,
+        [X86_FAST_CMP_RR32] = &&cmp_rr32, [X86_FAST_CMP_RI32] = &&cmp_ri32,
+        [X86_FAST_AND_RR32] = &&and_rr32, [X86_FAST_AND_RI32] = &&and_ri32,
+        [X86_FAST_OR_RR32] = &&or_rr32, [X86_FAST_OR_RI32] = &&or_ri32,
+        [X86_FAST_XOR_RR32] = &&xor_rr32, [X86_FAST_XOR_RI32] = &&xor_ri32,
+        [X86_FAST_TEST_RR32] = &&test_rr32, [X86_FAST_TEST_RI32] = &&test_ri32,
+        [X86_FAST_PUSH_R32] = &&push_r32, [X86_FAST_POP_R32] = &&pop_r32,
+        [X86_FAST_JCC] = &&jcc, [X86_FAST_JMP_REL] = &&jmp_rel, [X86_FAST_CALL_REL32] = &&call_rel32,
+        [X86_FAST_RET] = &&ret, [X86_FAST_LEA32] = &&lea32,
+        [X86_FAST_INC_R32] = &&inc_r32, [X86_FAST_DEC_R32] = &&dec_r32,
+        [X86_FAST_ADD_MR32] = &&add_mr32, [X86_FAST_SUB_MR32] = &&sub_mr32,
+        [X86_FAST_AND_MR32] = &&and_mr32, [X86_FAST_OR_MR32] = &&or_mr32,
+        [X86_FAST_XOR_MR32] = &&xor_mr32, [X86_FAST_CMP_MR32] = &&cmp_mr32,
+        [X86_FAST_TEST_MR32] = &&test_mr32,
+        [X86_FAST_ADD_RM32] = &&add_rm32, [X86_FAST_SUB_RM32] = &&sub_rm32,
+        [X86_FAST_AND_RM32] = &&and_rm32, [X86_FAST_OR_RM32] = &&or_rm32,
+        [X86_FAST_XOR_RM32] = &&xor_rm32, [X86_FAST_CMP_RM32] = &&cmp_rm32,
+    };
+    const struct x86_insn *insn, *end;
+    uint32_t sequential;
+
+#define SEQUENTIAL() \
+    do { \
+        sequential = cpu->eip + insn->length; \
+        if (insn->mode == X86_MODE_16) \
+            sequential &= 0xFFFF; \
+        cpu->next_eip = sequential; \
+    } while (0)
+    /* retire the instruction; continue in the block while execution is sequential */
+#define NEXT() \
+    do { \
+        cpu->eip = cpu->next_eip; \
+        cpu->cycles += insn->cycles; \
+        cpu->instructions++; \
+        if (cpu->eip != sequential || ++insn == end || cpu->cycles >= cpu->cycle_limit || \
+            cpu->exit_request) \
+            goto next_block; \
+        SEQUENTIAL(); \
+        goto *forms[insn->fast]; \
+    } while (0)
+    /* the destination register of a two-operand form: reg, rm or EAX */
+#define DST() (insn->operand[0] == X86_OPK_REG ? insn->reg : insn->operand[0] == X86_OPK_ACC ? X86_EAX : insn->rm)
+#define SRC() (insn->operand[1] == X86_OPK_REG ? insn->reg : insn->rm)
+#define ALU(name, expr, lazy_op, writes) \
+    name##_rr32: { \
+        unsigned d = DST(); \
+        uint32_t a = cpu->gpr[d], b = cpu->gpr[SRC()], r = (expr); \
+        if (writes) \
+            cpu->gpr[d] = r; \
+        cpu->lazy.op = lazy_op; cpu->lazy.size = 4; \
+        cpu->lazy.src1 = a; cpu->lazy.src2 = b; cpu->lazy.result = r; \
+        NEXT(); \
+    } \
+    name##_ri32: { \
+        unsigned d = DST(); \
+        uint32_t a = cpu->gpr[d], b = (uint32_t)insn->imm, r = (expr); \
+        if (writes) \
+            cpu->gpr[d] = r; \
+        cpu->lazy.op = lazy_op; cpu->lazy.size = 4; \
+        cpu->lazy.src1 = a; cpu->lazy.src2 = b; cpu->lazy.result = r; \
+        NEXT(); \
+    }
+    /* memory forms: read (may fault), compute, write back (may fault), then the flags */
+#define ALU_MR(name, expr, lazy_op, writes) \
+    name##_mr32: { \
+        uint32_t ea = x86_effective_address(cpu, insn); \
+        uint32_t a = x86_read(cpu, insn->seg, ea, 4), b = cpu->gpr[insn->reg], r = (expr); \
+        if (writes) \
+            x86_write(cpu, insn->seg, ea, 4, r); \
+        cpu->lazy.op = lazy_op; cpu->lazy.size = 4; \
+        cpu->lazy.src1 = a; cpu->lazy.src2 = b; cpu->lazy.result = r; \
+        NEXT(); \
+    }
+#define ALU_RM(name, expr, lazy_op, writes) \
+    name##_rm32: { \
+        uint32_t a = cpu->gpr[insn->reg]; \
+        uint32_t b = x86_read(cpu, insn->seg, x86_effective_address(cpu, insn), 4), r = (expr); \
+        if (writes) \
+            cpu->gpr[insn->reg] = r; \
+        cpu->lazy.op = lazy_op; cpu->lazy.size = 4; \
+        cpu->lazy.src1 = a; cpu->lazy.src2 = b; cpu->lazy.result = r; \
+        NEXT(); \
+    }
+
+next_block:
+    while (cpu->cycles < cpu->cycle_limit && !cpu->exit_request) {
+        struct x86_block *block = find_block(m);
+        if (!block) {
+            struct x86_insn single;
+            x86_cpu_decode_uncached(cpu, &single);
+            execute_one(cpu, &single);
+            continue;
+        }
+        insn = block->insns;
+        end = insn + block->insn_count;
+        SEQUENTIAL();
+        goto *forms[insn->fast];
+    }
+    return;
+
+call_handler:
+    insn->exec(cpu, insn);
+    NEXT();
+mov_rr32:
+    cpu->gpr[DST()] = cpu->gpr[SRC()];
+    NEXT();
+mov_ri32:
+    cpu->gpr[DST()] = (uint32_t)insn->imm;
+    NEXT();
+mov_load32:
+    cpu->gpr[insn->reg] = x86_read(cpu, insn->seg, x86_effective_address(cpu, insn), 4);
+    NEXT();
+mov_store32:
+    x86_write(cpu, insn->seg, x86_effective_address(cpu, insn), 4, cpu->gpr[insn->reg]);
+    NEXT();
+ALU(add, a + b, LAZY_ADD, 1)
+ALU(sub, a - b, LAZY_SUB, 1)
+ALU(cmp, a - b, LAZY_SUB, 0)
+ALU(and, a & b, LAZY_LOGIC, 1)
+ALU(or, a | b, LAZY_LOGIC, 1)
+ALU(xor, a ^ b, LAZY_LOGIC, 1)
+ALU(test, a & b, LAZY_LOGIC, 0)
+push_r32:
+    x86_push(cpu, 4, cpu->gpr[insn->reg]);
+    NEXT();
+pop_r32: {
+    uint32_t v = x86_stack_peek(cpu, 0, 4);
+    x86_stack_adjust(cpu, 4);
+    cpu->gpr[insn->reg] = v;
+    NEXT();
+}
+jcc:
+    if (x86_condition_fast(cpu, insn->cond))
+        branch_to(cpu, cpu->next_eip + (uint32_t)insn->imm);
+    NEXT();
+jmp_rel:
+    branch_to(cpu, cpu->next_eip + (uint32_t)insn->imm);
+    NEXT();
+call_rel32: {
+    uint32_t target = cpu->next_eip + (uint32_t)insn->imm;
+    if (X86_UNLIKELY(target > cpu->seg[X86_SEG_CS].limit))
+        x86_raise_gp0(cpu);
+    x86_push(cpu, 4, cpu->next_eip);
+    cpu->next_eip = target;
+    NEXT();
+}
+ret: {
+    uint32_t target = x86_stack_peek(cpu, 0, 4);
+    branch_to(cpu, target);
+    x86_stack_adjust(cpu, 4);
+    NEXT();
+}
+lea32:
+    cpu->gpr[insn->reg] = x86_effective_address(cpu, insn);
+    NEXT();
+inc_r32:
+dec_r32: {
+    /* inc and dec keep CF: record it with the operation */
+    unsigned d = insn->operand[0] == X86_OPK_REG ? insn->reg : insn->rm;
+    uint32_t cf = x86_cf(cpu) ? X86_FLAG_CF : 0;
+    uint32_t a = cpu->gpr[d];
+    bool inc = insn->fast == X86_FAST_INC_R32;
+    uint32_t r = inc ? a + 1 : a - 1;
+    cpu->gpr[d] = r;
+    cpu->lazy.op = inc ? LAZY_INC : LAZY_DEC; cpu->lazy.size = 4;
+    cpu->lazy.src1 = a; cpu->lazy.src2 = 1; cpu->lazy.result = r; cpu->lazy.aux = cf;
+    NEXT();
+}
+ALU_MR(add, a + b, LAZY_ADD, 1)
+ALU_MR(sub, a - b, LAZY_SUB, 1)
+ALU_MR(and, a & b, LAZY_LOGIC, 1)
+ALU_MR(or, a | b, LAZY_LOGIC, 1)
+ALU_MR(xor, a ^ b, LAZY_LOGIC, 1)
+ALU_MR(cmp, a - b, LAZY_SUB, 0)
+ALU_MR(test, a & b, LAZY_LOGIC, 0)
+ALU_RM(add, a + b, LAZY_ADD, 1)
+ALU_RM(sub, a - b, LAZY_SUB, 1)
+ALU_RM(and, a & b, LAZY_LOGIC, 1)
+ALU_RM(or, a | b, LAZY_LOGIC, 1)
+ALU_RM(xor, a ^ b, LAZY_LOGIC, 1)
+ALU_RM(cmp, a - b, LAZY_SUB, 0)
+#undef SEQUENTIAL
+#undef NEXT
+#undef DST
+#undef SRC
+#undef ALU
+#undef ALU_MR
+#undef ALU_RM
+}
+
 __attribute__((noinline)) static void execute_traced(x86irq_machine *m) { execute_loop(m, true); }
 
 void x86_cpu_execute(x86irq_machine *m)
