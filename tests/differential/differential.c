@@ -84,6 +84,19 @@ static void t_alu_rr(struct emitter *e, uint32_t *w, uint32_t *u)
     *w = ALL;
     *u = (op == 0x08 || op == 0x20 || op == 0x30) ? AF : 0;
 }
+static void t_alu_mem(struct emitter *e, uint32_t *w, uint32_t *u)
+{
+    /* mov esi, buffer + offset; then op [esi], r32 or op r32, [esi] (32-bit memory forms) */
+    static const uint8_t ops[8] = { 0x01, 0x03, 0x29, 0x2B, 0x21, 0x09, 0x31, 0x39 };
+    uint8_t op = ops[pick(8)];
+    b(e, 0xBE);
+    imm32(e, DIFF_BUFFER_ADDRESS + pick(DIFF_BUFFER_SIZE - 4));
+    b(e, op);
+    b(e, (uint8_t)((reg32() << 3) | 6));
+    e->strings = true; /* the buffer is compared */
+    *w = ALL;
+    *u = (op == 0x21 || op == 0x09 || op == 0x31) ? AF : 0;
+}
 static void t_alu_imm(struct emitter *e, uint32_t *w, uint32_t *u)
 {
     uint8_t ext = (uint8_t)pick(8);
@@ -297,6 +310,7 @@ static void t_string(struct emitter *e, uint32_t *w, uint32_t *u)
 
 static const struct template templates[] = {
     { "alu", CF, t_alu_rr },       { "alu-imm", CF, t_alu_imm },  /* may be adc/sbb */
+    { "alu-memory", 0, t_alu_mem },
     { "adc-sbb", CF, t_alu_rr },   { "inc-dec", 0, t_inc_dec },
     { "neg-not", 0, t_neg_not },   { "mul", 0, t_mul },
     { "div", 0, t_div },           { "shift", CF, t_shift },
