@@ -413,8 +413,13 @@ bool x86_read_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t *value);
 bool x86_write_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t value);
 /* hlt: the core sleeps until an event is deliverable */
 void x86_halt(struct x86_cpu *cpu);
-/* Ask the run loop to re-examine state after this instruction (mode, IF, block end) */
-static inline void x86_request_exit(struct x86_cpu *cpu) { cpu->exit_request = 1; }
+/* Ask the run loop to re-examine state after this instruction (mode, IF, block end). The
+ * cycle limit drops to 0 as well, so the hot loop needs only its one cycle comparison. */
+static inline void x86_request_exit(struct x86_cpu *cpu)
+{
+    cpu->exit_request = 1;
+    cpu->cycle_limit = 0;
+}
 
 /* Reset to the power-on state (SDM Vol. 3 9.1.1). */
 void x86_cpu_reset(struct x86_cpu *cpu);

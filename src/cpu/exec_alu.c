@@ -266,7 +266,9 @@ static X86_ALWAYS_INLINE void shift(struct x86_cpu *cpu, const struct x86_insn *
         x86_location_write(cpu, &d, size, a); /* a write still happens (and may fault) */
         return;
     }
-    uint32_t old = x86_get_eflags(cpu);
+    /* rotates change only CF and OF, so they need the other flags; shifts set all six */
+    bool rotate = op <= SH_RCR;
+    uint32_t old = rotate ? x86_get_eflags(cpu) : 0;
     uint32_t cf = old & X86_FLAG_CF;
     uint32_t flags = old & X86_FLAGS_ARITH;
     uint32_t r;
@@ -332,7 +334,12 @@ static X86_ALWAYS_INLINE void shift(struct x86_cpu *cpu, const struct x86_insn *
     }
     }
     x86_location_write(cpu, &d, size, r);
-    x86_set_arith_flags(cpu, flags);
+    if (rotate) {
+        x86_set_arith_flags(cpu, flags);
+    } else {
+        cpu->lazy.op = LAZY_NONE; /* all six flags are new: nothing to materialise */
+        cpu->eflags = (cpu->eflags & ~X86_FLAGS_ARITH) | flags;
+    }
 }
 
 X86_HANDLER(x86_exec_rol) { shift(cpu, insn, SH_ROL); }

@@ -149,6 +149,21 @@ uint8_t x86_exec_fast_op(const struct x86_insn *insn)
     for (size_t i = 0; i < sizeof(alu_memory_forms) / sizeof(alu_memory_forms[0]); i++)
         if (alu_memory_forms[i].mnemonic == insn->mnemonic && (mr || rm))
             return mr ? alu_memory_forms[i].mr : alu_memory_forms[i].rm;
+    bool register_imm = register0 && (insn->operand[1] == X86_OPK_IMM || insn->operand[1] == X86_OPK_ONE);
+    if (insn->opsize == 4 && register_imm) {
+        if (insn->mnemonic == X86_MN_SHL)
+            return X86_FAST_SHL_RI32;
+        if (insn->mnemonic == X86_MN_SHR)
+            return X86_FAST_SHR_RI32;
+        if (insn->mnemonic == X86_MN_SAR)
+            return X86_FAST_SAR_RI32;
+    }
+    if (insn->opsize == 1 && register_imm && insn->operand[1] == X86_OPK_IMM) {
+        if (insn->mnemonic == X86_MN_TEST)
+            return X86_FAST_TEST_RI8;
+        if (insn->mnemonic == X86_MN_CMP)
+            return X86_FAST_CMP_RI8;
+    }
     switch (insn->mnemonic) {
     case X86_MN_INC:
         return insn->opsize == 4 && register0 ? X86_FAST_INC_R32 : X86_FAST_NONE;

@@ -123,6 +123,8 @@ enum x86_fast_op {
     /* register destination, memory source */
     X86_FAST_ADD_RM32, X86_FAST_SUB_RM32, X86_FAST_AND_RM32, X86_FAST_OR_RM32,
     X86_FAST_XOR_RM32, X86_FAST_CMP_RM32,
+    /* shl / shr / sar of a 32-bit register by an immediate; test / cmp of a byte register */
+    X86_FAST_SHL_RI32, X86_FAST_SHR_RI32, X86_FAST_SAR_RI32, X86_FAST_TEST_RI8, X86_FAST_CMP_RI8,
     X86_FAST_COUNT
 };
 uint8_t x86_exec_fast_op(const struct x86_insn *insn);

@@ -375,6 +375,9 @@ __attribute__((noinline, optimize("no-crossjumping"))) static void execute_fast(
         [X86_FAST_ADD_RM32] = &&add_rm32, [X86_FAST_SUB_RM32] = &&sub_rm32,
         [X86_FAST_AND_RM32] = &&and_rm32, [X86_FAST_OR_RM32] = &&or_rm32,
         [X86_FAST_XOR_RM32] = &&xor_rm32, [X86_FAST_CMP_RM32] = &&cmp_rm32,
+        [X86_FAST_SHL_RI32] = &&shift_ri32, [X86_FAST_SHR_RI32] = &&shift_ri32,
+        [X86_FAST_SAR_RI32] = &&shift_ri32, [X86_FAST_TEST_RI8] = &&test_ri8,
+        [X86_FAST_CMP_RI8] = &&cmp_ri8,
     };
     const struct x86_insn *insn, *end;
     uint32_t sequential;
@@ -392,9 +395,8 @@ __attribute__((noinline, optimize("no-crossjumping"))) static void execute_fast(
         cpu->eip = cpu->next_eip; \
         cpu->cycles += insn->cycles; \
         cpu->instructions++; \
-        if (cpu->eip != sequential || ++insn == end || cpu->cycles >= cpu->cycle_limit || \
-            cpu->exit_request) \
-            goto next_block; \
+        if (cpu->eip != sequential || ++insn == end || cpu->cycles >= cpu->cycle_limit) \
+            goto next_block; /* an exit request has set cycle_limit to 0 */ \
         SEQUENTIAL(); \
         goto *forms[insn->fast]; \
     } while (0)
@@ -524,6 +526,42 @@ dec_r32: {
     cpu->gpr[d] = r;
     cpu->lazy.op = inc ? LAZY_INC : LAZY_DEC; cpu->lazy.size = 4;
     cpu->lazy.src1 = a; cpu->lazy.src2 = 1; cpu->lazy.result = r; cpu->lazy.aux = cf;
+    NEXT();
+}
+shift_ri32: {
+    /* SDM Vol. 2 SAL/SAR/SHL/SHR: count masked to 5 bits; 0 changes nothing; all six flags
+     * are set (AF 0, OF as for a count of 1: docs/isa.md) */
+    unsigned d = insn->operand[0] == X86_OPK_REG ? insn->reg : insn->rm;
+    unsigned count = (insn->operand[1] == X86_OPK_ONE ? 1 : (unsigned)insn->imm) & 31;
+    if (count) {
+        uint32_t a = cpu->gpr[d], r, cf, of = 0;
+        if (insn->fast == X86_FAST_SHL_RI32) {
+            r = a << count;
+            cf = (a >> (32 - count)) & 1;
+            of = (r >> 31) ^ cf;
+        } else if (insn->fast == X86_FAST_SHR_RI32) {
+            r = a >> count;
+            cf = (a >> (count - 1)) & 1;
+            of = count == 1 ? a >> 31 : 0;
+        } else {
+            r = (uint32_t)((int32_t)a >> count);
+            cf = (uint32_t)((int32_t)a >> (count - 1)) & 1;
+        }
+        cpu->gpr[d] = r;
+        cpu->lazy.op = LAZY_NONE;
+        cpu->eflags = (cpu->eflags & ~X86_FLAGS_ARITH) | x86_szp_flags(r, 4) |
+                      (cf ? X86_FLAG_CF : 0) | (of ? X86_FLAG_OF : 0);
+    }
+    NEXT();
+}
+test_ri8:
+cmp_ri8: {
+    uint32_t a = x86_reg_get(cpu, insn->operand[0] == X86_OPK_REG ? insn->reg
+                                 : insn->operand[0] == X86_OPK_ACC ? X86_EAX : insn->rm, 1);
+    uint32_t b = (uint32_t)insn->imm & 0xFF;
+    bool test = insn->fast == X86_FAST_TEST_RI8;
+    cpu->lazy.op = test ? LAZY_LOGIC : LAZY_SUB; cpu->lazy.size = 1;
+    cpu->lazy.src1 = a; cpu->lazy.src2 = b; cpu->lazy.result = (test ? a & b : a - b) & 0xFF;
     NEXT();
 }
 ALU_MR(add, a + b, LAZY_ADD, 1)
