@@ -18,8 +18,18 @@
 #define X86_BLOCK_MAX_INSNS 48
 #define X86_PAGE_SIZE 4096u
 
+/* A block's memory of where execution went after it (block chaining): checked before the
+ * jump cache; valid while the cache generation is unchanged. */
+struct x86_block_link {
+    uint32_t eip;
+    uint32_t cs_base;
+    uint64_t generation;
+    struct x86_block *block;
+};
+
 struct x86_block {
     struct x86_block *next_in_page;  /* the page's list, or the retired list */
+    struct x86_block_link links[2];  /* the last two successors, most recent first */
     uint32_t phys;                   /* physical address of the first byte */
     uint16_t byte_count;             /* bytes covered */
     uint16_t insn_count;

@@ -217,6 +217,7 @@ static struct x86_block *decode_block(x86irq_machine *m, uint32_t phys)
     if (!block)
         return NULL; /* executed uncached instead */
     block->next_in_page = NULL;
+    memset(block->links, 0, sizeof(block->links));
     block->phys = phys;
     block->byte_count = (uint16_t)offset;
     block->insn_count = (uint16_t)count;
@@ -381,6 +382,8 @@ __attribute__((noinline, optimize("no-crossjumping"))) static void execute_fast(
     };
     const struct x86_insn *insn, *end;
     uint32_t sequential;
+    struct x86_block *previous = NULL;  /* the block just executed, for chaining */
+    uint64_t previous_generation = 0;
 
 #define SEQUENTIAL() \
     do { \
@@ -446,13 +449,38 @@ __attribute__((noinline, optimize("no-crossjumping"))) static void execute_fast(
 
 next_block:
     while (cpu->cycles < cpu->cycle_limit && !cpu->exit_request) {
-        struct x86_block *block = find_block(m);
+        struct x86_block *block = NULL;
+        uint32_t eip = cpu->eip, cs_base = cpu->seg[X86_SEG_CS].base;
+        if (previous) {
+            /* chaining: where did the previous block go last time? */
+            struct x86_block_link *l = previous->links;
+            if (l[0].eip == eip && l[0].generation == m->code.generation &&
+                l[0].cs_base == cs_base && l[0].block->mode == cpu->mode) {
+                block = l[0].block;
+            } else if (l[1].eip == eip && l[1].generation == m->code.generation &&
+                       l[1].cs_base == cs_base && l[1].block->mode == cpu->mode) {
+                block = l[1].block;
+            } else {
+                block = find_block(m);
+                if (block && m->code.generation == previous_generation) {
+                    l[1] = l[0];
+                    l[0] = (struct x86_block_link){ eip, cs_base, m->code.generation, block };
+                }
+            }
+        } else {
+            block = find_block(m);
+        }
         if (!block) {
             struct x86_insn single;
+            previous = NULL;
             x86_cpu_decode_uncached(cpu, &single);
             execute_one(cpu, &single);
             continue;
         }
+        /* the previous block may be retired only when the generation changes: link from this
+         * one only while the generation it was found in holds */
+        previous = block;
+        previous_generation = m->code.generation;
         insn = block->insns;
         end = insn + block->insn_count;
         SEQUENTIAL();
