@@ -183,6 +183,11 @@ struct x86_cpu {
 
     struct x86_tlb_entry tlb[X86_TLB_ENTRIES];
 
+    /* the fast loop's block in progress: instructions retired in it are counted when it is
+     * left, or from here when an exception unwinds out of it */
+    const struct x86_block *current_block;
+    uint32_t current_block_eip;
+
     /* fault unwinding */
     jmp_buf fault_jump;
     struct x86_fault fault;

@@ -384,22 +384,22 @@ __attribute__((noinline, optimize("no-crossjumping"))) static void execute_fast(
     uint32_t sequential;
     struct x86_block *previous = NULL;  /* the block just executed, for chaining */
     uint64_t previous_generation = 0;
+    uint32_t eip_mask = 0xFFFFFFFFu;    /* 16-bit code wraps IP at 64 KiB */
 
 #define SEQUENTIAL() \
     do { \
-        sequential = cpu->eip + insn->length; \
-        if (insn->mode == X86_MODE_16) \
-            sequential &= 0xFFFF; \
+        sequential = (cpu->eip + insn->length) & eip_mask; \
         cpu->next_eip = sequential; \
     } while (0)
-    /* retire the instruction; continue in the block while execution is sequential */
+    /* retire the instruction; continue in the block while execution is sequential (the
+     * retired count is added when the block is left) */
 #define NEXT() \
     do { \
         cpu->eip = cpu->next_eip; \
         cpu->cycles += insn->cycles; \
-        cpu->instructions++; \
-        if (cpu->eip != sequential || ++insn == end || cpu->cycles >= cpu->cycle_limit) \
-            goto next_block; /* an exit request has set cycle_limit to 0 */ \
+        ++insn; \
+        if (cpu->eip != sequential || insn == end || cpu->cycles >= cpu->cycle_limit) \
+            goto leave_block; /* an exit request has set cycle_limit to 0 */ \
         SEQUENTIAL(); \
         goto *forms[insn->fast]; \
     } while (0)
@@ -483,10 +483,18 @@ next_block:
         previous_generation = m->code.generation;
         insn = block->insns;
         end = insn + block->insn_count;
+        eip_mask = block->mode == X86_MODE_16 ? 0xFFFFu : 0xFFFFFFFFu;
+        cpu->current_block = block;
+        cpu->current_block_eip = eip;
         SEQUENTIAL();
         goto *forms[insn->fast];
     }
     return;
+
+leave_block:
+    cpu->instructions += (uint64_t)(insn - cpu->current_block->insns);
+    cpu->current_block = NULL;
+    goto next_block;
 
 call_handler:
     insn->exec(cpu, insn);
@@ -622,6 +630,17 @@ void x86_cpu_execute(x86irq_machine *m)
     if (setjmp(cpu->fault_jump) != 0) {
         /* an exception unwound here: state is as before the faulting instruction (faults) or
          * after it (traps); deliver it. A fault during delivery unwinds here again. */
+        if (cpu->current_block) {
+            /* the fast loop counts a block's instructions when it leaves it: count those
+             * before the one that raised the exception */
+            const struct x86_block *b = cpu->current_block;
+            uint32_t at = cpu->current_block_eip;
+            for (unsigned i = 0; i < b->insn_count && at != cpu->eip; i++) {
+                at += b->insns[i].length;
+                cpu->instructions++;
+            }
+            cpu->current_block = NULL;
+        }
         struct x86_fault f = cpu->fault;
         x86_cpu_deliver(cpu, &f);
         return;

@@ -4,7 +4,7 @@ run=$1 hello=$2 stops=$3
 n=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..14"
+echo "1..16"
 check() { # description, expected status, actual status
     n=$((n + 1))
     if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (status $3, expected $2)"; failed=1; fi
@@ -29,4 +29,13 @@ check_grep "the message names the file" "missing.elf" "$tmp/out"
 "$run" --qemu-exit-codes "$stops" -- exit 21 >"$tmp/out" 2>&1; check "--qemu-exit-codes maps v to (v<<1)|1" 43 $?
 "$run" --quiet --trace="$tmp/trace" "$hello" >"$tmp/out" 2>&1
 check_grep "--trace shows symbols and disassembly" "kmain.*push" "$tmp/trace"
+# the fast loop and the traced loop count the same instructions and cycles, and two runs are
+# identical (determinism)
+"$run" --quiet --stats "$hello" 2>&1 >/dev/null | grep -E "^(instructions|cycles)" >"$tmp/fast"
+"$run" --quiet --stats --trace=/dev/null "$hello" 2>&1 >/dev/null | grep -E "^(instructions|cycles)" >"$tmp/traced"
+n=$((n + 1))
+if cmp -s "$tmp/fast" "$tmp/traced" && [ -s "$tmp/fast" ]; then echo "ok $n - fast and traced runs count alike"; else echo "not ok $n - fast and traced runs differ"; failed=1; fi
+"$run" --quiet --stats "$hello" 2>&1 >/dev/null | grep -E "^(instructions|cycles)" >"$tmp/again"
+n=$((n + 1))
+if cmp -s "$tmp/fast" "$tmp/again"; then echo "ok $n - two runs are identical"; else echo "not ok $n - two runs differ"; failed=1; fi
 exit $failed
