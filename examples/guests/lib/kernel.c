@@ -1,0 +1,157 @@
+/* The guests' tiny kernel (see kernel.h). */
+#include "kernel.h"
+
+struct descriptor { uint16_t limit_low, base_low; uint8_t base_mid, access, flags_limit, base_high; } __attribute__((packed));
+struct gate { uint16_t offset_low, selector; uint8_t zero, type; uint16_t offset_high; } __attribute__((packed));
+struct table_register { uint16_t limit; uint32_t base; } __attribute__((packed));
+struct tss {
+    uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+    uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi, es, cs, ss, ds, fs, gs, ldt;
+    uint16_t trap, iomap_base;
+} __attribute__((packed));
+
+static struct descriptor gdt[6];
+static struct gate idt[256];
+static struct tss tss;
+static trap_handler handlers[256];
+static uint8_t kernel_stack[16384] __attribute__((aligned(16)));
+static uint8_t user_stack[16384] __attribute__((aligned(16)));
+static uint32_t saved_kernel_esp;
+
+/* Entry stubs, one per vector, 12 bytes each: push a 0 error code where the CPU pushes none
+ * (two NOPs where it does), push the vector, join trap_common, which saves the registers,
+ * loads kernel data segments and calls trap_dispatch(frame). */
+extern const uint8_t trap_stubs[];
+__asm__(
+    ".text\n"
+    "trap_common:\n"
+    "  pusha\n"
+    "  mov $0x10, %ax\n"
+    "  mov %ax, %ds\n"
+    "  mov %ax, %es\n"
+    "  push %esp\n"
+    "  call trap_dispatch\n"
+    "  add $4, %esp\n"
+    "  popa\n"
+    "  add $8, %esp\n"
+    "  iret\n"
+    "  .align 16\n"
+    "  .globl trap_stubs\n"
+    "trap_stubs:\n"
+    "  .set vec, 0\n"
+    "  .rept 256\n"
+    "  .if vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21\n"
+    "  nop\n  nop\n"
+    "  .else\n"
+    "  .byte 0x6A, 0x00\n"
+    "  .endif\n"
+    "  .byte 0x68\n  .long vec\n"
+    "  .byte 0xE9\n  .long trap_common - . - 4\n"
+    "  .set vec, vec + 1\n"
+    "  .endr\n");
+static uint32_t trap_stub_address(unsigned vector) { return (uint32_t)trap_stubs + 12 * vector; }
+
+void trap_dispatch(struct trap_frame *frame);
+void trap_dispatch(struct trap_frame *frame)
+{
+    trap_handler h = handlers[frame->vector & 0xFF];
+    if (h) {
+        h(frame);
+        return;
+    }
+    printf("unexpected %s (vector %u, error code 0x%x) at %04x:%08x\n",
+           exception_name(frame->vector), frame->vector, frame->error_code, frame->cs, frame->eip);
+    exit(100 + (int)frame->vector);
+}
+
+static const char *const names[32] = {
+    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+    "#BR BOUND range exceeded", "#UD invalid opcode", "#NM device not available",
+    "#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
+    "#NP segment not present", "#SS stack-segment fault", "#GP general protection",
+    "#PF page fault", "reserved", "#MF x87 error", "#AC alignment check", "#MC machine check",
+    "#XM SIMD error", "#VE virtualization", "#CP control protection",
+};
+
+const char *exception_name(unsigned vector)
+{
+    if (vector < 32)
+        return names[vector] ? names[vector] : "reserved";
+    return "interrupt";
+}
+
+static void set_descriptor(int i, uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
+{
+    gdt[i] = (struct descriptor){ (uint16_t)limit, (uint16_t)base, (uint8_t)(base >> 16), access,
+                                  (uint8_t)((flags << 4) | ((limit >> 16) & 0xF)), (uint8_t)(base >> 24) };
+}
+
+void trap_set_handler(unsigned vector, trap_handler handler, uint8_t gate_type, uint8_t dpl)
+{
+    handlers[vector] = handler;
+    uint32_t a = trap_stub_address(vector);
+    idt[vector] = (struct gate){ (uint16_t)a, KERNEL_CS, 0, (uint8_t)(gate_type | (dpl << 5)),
+                                 (uint16_t)(a >> 16) };
+}
+
+static void user_return_handler(struct trap_frame *frame)
+{
+    (void)frame;
+    /* back to run_in_user_mode's caller: restore its kernel stack and return there */
+    __asm__ volatile("mov %0, %%esp\n"
+                     "popa\n"
+                     "ret\n" : : "r"(saved_kernel_esp));
+    __builtin_unreachable();
+}
+
+void kernel_init(void)
+{
+    set_descriptor(0, 0, 0, 0, 0);
+    set_descriptor(1, 0, 0xFFFFF, 0x9A, 0xC);   /* 0x08 ring-0 code */
+    set_descriptor(2, 0, 0xFFFFF, 0x92, 0xC);   /* 0x10 ring-0 data */
+    set_descriptor(3, 0, 0xFFFFF, 0xFA, 0xC);   /* 0x18 ring-3 code */
+    set_descriptor(4, 0, 0xFFFFF, 0xF2, 0xC);   /* 0x20 ring-3 data */
+    set_descriptor(5, (uint32_t)&tss, sizeof(tss) - 1, 0x89, 0x0); /* 0x28 32-bit TSS */
+    struct table_register gdtr = { sizeof(gdt) - 1, (uint32_t)gdt };
+    __asm__ volatile("lgdt %0\n"
+                     "ljmp $0x08, $1f\n"
+                     "1: mov $0x10, %%ax\n"
+                     "mov %%ax, %%ds\n mov %%ax, %%es\n mov %%ax, %%ss\n"
+                     "mov %%ax, %%fs\n mov %%ax, %%gs\n" : : "m"(gdtr) : "eax", "memory");
+    tss.ss0 = KERNEL_DS;
+    tss.esp0 = (uint32_t)(kernel_stack + sizeof(kernel_stack));
+    tss.iomap_base = sizeof(tss); /* no I/O bitmap: ring 3 has no port access */
+    __asm__ volatile("ltr %w0" : : "r"(TSS_SELECTOR));
+    for (unsigned v = 0; v < 256; v++)
+        trap_set_handler(v, NULL, 0x8E, 0);
+    trap_set_handler(0x7F, user_return_handler, 0x8E, 3);
+    struct table_register idtr = { sizeof(idt) - 1, (uint32_t)idt };
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+void run_in_user_mode(void (*fn)(uint32_t), uint32_t arg)
+{
+    uint32_t *stack = (uint32_t *)(user_stack + sizeof(user_stack));
+    *--stack = arg;
+    *--stack = 0; /* fn must not return: it calls user_return() */
+    /* save the kernel context, then IRET to ring 3 with a frame: EIP CS EFLAGS ESP SS */
+    __asm__ volatile("pusha\n"
+                     "mov %%esp, %0\n"
+                     "mov $0x23, %%ax\n"
+                     "mov %%ax, %%ds\n mov %%ax, %%es\n"
+                     "push $0x23\n"
+                     "push %2\n"
+                     "push $0x202\n"
+                     "push $0x1B\n"
+                     "push %1\n"
+                     "iret\n"
+                     : "=m"(saved_kernel_esp) : "r"(fn), "r"(stack) : "eax", "memory");
+    /* user_return_handler resumes here (after popa, ret) */
+    __asm__ volatile("mov $0x10, %%ax\n mov %%ax, %%ds\n mov %%ax, %%es" : : : "eax");
+}
+
+void user_return(void)
+{
+    __asm__ volatile("int $0x7F");
+    __builtin_unreachable();
+}

@@ -1,0 +1,41 @@
+/* A tiny protected-mode kernel for the bundled guests: a GDT with ring-0 and ring-3 flat
+ * segments and a TSS, an IDT whose 256 gates all lead to one C dispatcher with a trap frame,
+ * and helpers to enter ring 3. Enough to show faults, traps, int n, privilege changes and
+ * demand paging on libx86irq. */
+#ifndef KERNEL_H
+#define KERNEL_H
+
+#include "guest.h"
+
+#define KERNEL_CS 0x08
+#define KERNEL_DS 0x10
+#define USER_CS (0x18 | 3)
+#define USER_DS (0x20 | 3)
+#define TSS_SELECTOR 0x28
+
+/* What the entry stubs and the CPU leave on the stack, lowest address first */
+struct trap_frame {
+    uint32_t edi, esi, ebp, esp_at_pusha, ebx, edx, ecx, eax; /* pusha */
+    uint32_t vector, error_code;   /* the stub pushes the vector (and 0 for no error code) */
+    uint32_t eip, cs, eflags;      /* pushed by the CPU */
+    uint32_t user_esp, user_ss;    /* pushed by the CPU only on a privilege change */
+};
+
+typedef void (*trap_handler)(struct trap_frame *frame);
+
+/* Build and load the GDT, the TSS (ring-0 stack), the IDT; all vectors go to the default
+ * handler until trap_set_handler. */
+void kernel_init(void);
+/* Install a C handler for a vector; gate: 0x8E interrupt gate, 0x8F trap gate; dpl 0 or 3. */
+void trap_set_handler(unsigned vector, trap_handler handler, uint8_t gate_type, uint8_t dpl);
+/* Call fn(arg) in ring 3 on its own stack; returns when it calls user_return() (int 0x7F). */
+void run_in_user_mode(void (*fn)(uint32_t), uint32_t arg);
+void user_return(void) __attribute__((noreturn));
+
+/* the exception's name from its vector */
+const char *exception_name(unsigned vector);
+
+static inline uint32_t read_cr2(void) { uint32_t v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
+static inline uint32_t read_esp(void) { uint32_t v; __asm__ volatile("mov %%esp, %0" : "=r"(v)); return v; }
+
+#endif
