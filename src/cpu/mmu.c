@@ -59,8 +59,12 @@ void x86_segment_refresh(struct x86_cpu *cpu, unsigned seg)
     s->write_limit = s->limit;
     s->fast_read = usable && !expand_down && (!protected_mode || !code || (attr & 0x2));
     s->fast_write = usable && !expand_down && (!protected_mode || (!code && (attr & 0x2)));
-    if (seg == X86_SEG_CS && cpu->machine)
-        cpu->machine->code.generation++; /* the jump cache assumed the old CS */
+    /* jump-cache entries and block links record the CS base; they assume the CS limit they
+     * were made under, so a different limit makes them stale */
+    if (seg == X86_SEG_CS && cpu->machine && cpu->machine->code.cs_limit != s->limit) {
+        cpu->machine->code.cs_limit = s->limit;
+        cpu->machine->code.generation++;
+    }
 }
 
 /* ------------------------------------------------------------------ TLB */
@@ -296,10 +300,14 @@ void x86_check_write(struct x86_cpu *cpu, unsigned seg, uint32_t offset, unsigne
 
 uint64_t x86_read_system(struct x86_cpu *cpu, uint32_t linear, unsigned size)
 {
-    /* descriptor tables and the TSS are read with supervisor rights at any CPL
-     * (SDM Vol. 3 4.6, implicit supervisor-mode accesses) */
-    uint32_t phys = 0;
+    /* descriptor tables and the TSS are read with supervisor rights at any CPL (SDM Vol. 3
+     * 4.6, implicit supervisor-mode accesses); one translation per page touched */
+    uint32_t phys;
     bool w;
+    if ((linear & 0xFFF) + size <= X86_PAGE_SIZE) {
+        x86_translate(cpu, linear, X86_ACCESS_READ, false, &phys, &w);
+        return x86_phys_read(cpu, phys, size);
+    }
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++) {
         if (i == 0 || ((linear + i) & 0xFFF) == 0)
@@ -313,8 +321,13 @@ uint64_t x86_read_system(struct x86_cpu *cpu, uint32_t linear, unsigned size)
 
 void x86_write_system(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_t value)
 {
-    uint32_t phys = 0;
+    uint32_t phys;
     bool w;
+    if ((linear & 0xFFF) + size <= X86_PAGE_SIZE) {
+        x86_translate(cpu, linear, X86_ACCESS_WRITE, false, &phys, &w);
+        x86_phys_write(cpu, phys, size, value);
+        return;
+    }
     for (unsigned i = 0; i < size; i++) {
         if (i == 0 || ((linear + i) & 0xFFF) == 0)
             x86_translate(cpu, linear + i, X86_ACCESS_WRITE, false, &phys, &w);

@@ -54,6 +54,7 @@ struct x86_code_cache {
     /* Bumped whenever a block is retired or a translation may have changed: entries of the
      * run loop's jump cache (EIP -> block) from an older generation are ignored. */
     uint64_t generation;  /* starts at 1: a zeroed jump-cache entry never matches */
+    uint32_t cs_limit;    /* the CS limit the present generation's entries assume */
 };
 
 /* The run loop's jump cache: the block last found for an EIP, so a taken branch finds its
@@ -64,6 +65,7 @@ struct x86_jump_entry {
     uint32_t cs_base;
     uint64_t generation;
     struct x86_block *block;
+    uint64_t unused;      /* 32 bytes: an entry never straddles a cache line */
 };
 
 bool x86_code_cache_init(struct x86_code_cache *cache, uint64_t ram_size);

@@ -643,7 +643,7 @@ void x86_cpu_execute(x86irq_machine *m)
         }
         struct x86_fault f = cpu->fault;
         x86_cpu_deliver(cpu, &f);
-        return;
+        /* and go on executing, from the handler (a fault in there unwinds here again) */
     }
     if (m->instruction_hook || m->breakpoint_count)
         execute_traced(m);

@@ -49,9 +49,14 @@ static void probe_write(struct x86_cpu *cpu, uint32_t linear, unsigned size, boo
 static void write_virtual(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint32_t value,
                           bool user)
 {
+    uint32_t phys;
+    bool w;
+    if ((linear & 0xFFF) + size <= X86_PAGE_SIZE) {
+        x86_translate(cpu, linear, X86_ACCESS_WRITE, user, &phys, &w);
+        x86_phys_write(cpu, phys, size, value);
+        return;
+    }
     for (unsigned i = 0; i < size; i++) {
-        uint32_t phys;
-        bool w;
         x86_translate(cpu, linear + i, X86_ACCESS_WRITE, user, &phys, &w);
         x86_phys_write(cpu, phys, 1, (value >> (8 * i)) & 0xFF);
     }
@@ -230,7 +235,8 @@ void x86_deliver_event(struct x86_cpu *cpu, uint8_t vector, enum x86_event_sourc
         deliver_real_mode(cpu, vector, return_eip);
     cpu->event_ext = 0;
     cpu->halted = 0;
-    x86_request_exit(cpu);
+    /* no exit request: the run loop finds the handler's block under the new CS and mode, and
+     * IF can only have been cleared */
 }
 
 /* ------------------------------------------------------------------ IRET */
@@ -254,8 +260,9 @@ static void null_outer_data_segments(struct x86_cpu *cpu)
 
 void x86_iret(struct x86_cpu *cpu, unsigned opsize)
 {
+    /* a change of IF or TF requests an exit through x86_set_eflags; CS and the mode are
+     * picked up by the next block lookup */
     cpu->cycles += cpu->cost[X86_COST_IRET];
-    x86_request_exit(cpu);
     uint32_t eip = x86_stack_peek(cpu, 0, opsize);
     uint16_t cs = (uint16_t)x86_stack_peek(cpu, opsize, opsize);
     uint32_t flags = x86_stack_peek(cpu, 2 * opsize, opsize);

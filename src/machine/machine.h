@@ -35,7 +35,7 @@ struct x86_external_event {
 struct x86irq_machine {
     struct x86_cpu cpu;               /* first: the hot state */
     struct x86_code_cache code;
-    struct x86_jump_entry jump_cache[X86_JUMP_CACHE_SIZE];
+    struct x86_jump_entry jump_cache[X86_JUMP_CACHE_SIZE] __attribute__((aligned(64)));
     struct x86_bus bus;
     struct x86_event_queue events;
     x86irq_config config;
