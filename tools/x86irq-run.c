@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <x86irq/exceptions.h>
 #include <x86irq/x86irq.h>
 
 /* Exit statuses of the runner itself (the guest's debug-exit value is used otherwise). */
@@ -192,6 +193,35 @@ static void trace_instruction(void *opaque, const x86irq_instruction_info *info)
             symbol[0] ? symbol : "?", text);
 }
 
+/* The events that ended in a triple fault, oldest first, as the SDM's class table saw them */
+static void print_shutdown_chain(x86irq_machine *m)
+{
+    x86irq_event_record chain[8];
+    size_t n = x86irq_shutdown_events(m, chain, 8);
+    static const char *const origins[] = { "exception", "hardware interrupt",
+                                           "software interrupt", "double fault" };
+    for (size_t i = 0; i < n && i < 8; i++) {
+        const x86irq_event_record *r = &chain[i];
+        x86irq_exception_info info;
+        char name[48];
+        if (x86irq_exception_describe(r->vector, &info) == X86IRQ_OK)
+            snprintf(name, sizeof(name), "%s (%s)", info.mnemonic, info.name);
+        else
+            snprintf(name, sizeof(name), "vector %u", r->vector);
+        char symbol[96];
+        x86irq_symbolize(m, r->eip, symbol, sizeof(symbol));
+        fprintf(stderr, "  %zu. cycle %" PRIu64 ": %s, %s at %04x:%08x%s%s%s", i + 1, r->cycle,
+                name, origins[r->origin < 4 ? r->origin : 0], r->cs, r->eip,
+                symbol[0] ? " <" : "", symbol, symbol[0] ? ">" : "");
+        if (r->has_error_code)
+            fprintf(stderr, ", error code 0x%x", r->error_code);
+        fprintf(stderr, "%s\n", i + 1 < n ? (chain[i + 1].origin == X86IRQ_ORIGIN_DOUBLE_FAULT
+                                                   ? ", then"
+                                                   : ", and while delivering it:")
+                                          : ": no handler could be reached");
+    }
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -260,6 +290,7 @@ int main(int argc, char **argv)
         }
         case X86IRQ_STOP_SHUTDOWN:
             fprintf(stderr, "x86irq-run: triple fault: the processor shut down\n");
+            print_shutdown_chain(m);
             status = EXIT_SHUTDOWN;
             break;
         case X86IRQ_STOP_HALTED:

@@ -132,6 +132,32 @@ X86IRQ_API x86irq_status x86irq_remove_breakpoint(x86irq_machine *machine, uint3
 /** The reason of the last stop. */
 X86IRQ_API x86irq_stop_reason x86irq_stop_reason_of(const x86irq_machine *machine);
 
+/** Where an event came from. */
+typedef enum x86irq_event_origin {
+    X86IRQ_ORIGIN_EXCEPTION = 0, /**< detected by the processor (fault, trap, abort) */
+    X86IRQ_ORIGIN_HARDWARE,      /**< an interrupt from the INTR or NMI pin */
+    X86IRQ_ORIGIN_SOFTWARE,      /**< int n, int3, into, int1 */
+    X86IRQ_ORIGIN_DOUBLE_FAULT,  /**< a #DF the processor made of two faults (SDM Vol. 3 6.15) */
+} x86irq_event_origin;
+
+/** One event of a delivery: its vector, where it was raised and what it pushes. */
+typedef struct x86irq_event_record {
+    uint64_t cycle;          /**< when it was raised */
+    uint32_t eip;            /**< the EIP it saves (the faulting or the next instruction) */
+    uint32_t error_code;     /**< valid when has_error_code */
+    uint16_t cs;             /**< CS selector when it was raised */
+    uint8_t vector;
+    uint8_t has_error_code;
+    uint8_t origin;          /**< x86irq_event_origin */
+} x86irq_event_record;
+
+/** After a SHUTDOWN stop: the chain of events that ended in the triple fault, oldest first
+ *  (the first event, each fault raised while delivering it, the #DF made of them, the fault
+ *  while delivering the #DF). Copies at most max records; returns how many the chain has
+ *  (0 when the machine did not shut down). */
+X86IRQ_API size_t x86irq_shutdown_events(const x86irq_machine *machine,
+                                         x86irq_event_record *records, size_t max);
+
 /** The value the guest wrote to the debug-exit port (valid after X86IRQ_STOP_DEBUG_EXIT). */
 X86IRQ_API uint32_t x86irq_exit_value(const x86irq_machine *machine);
 

@@ -148,6 +148,8 @@ struct x86_fault {
     uint32_t return_eip;    /* the faulting instruction (faults) or the next one (traps) */
 };
 
+#define X86_EVENT_CHAIN_MAX 8
+
 struct x86_cost_profile;
 struct x86_block;
 
@@ -180,6 +182,15 @@ struct x86_cpu {
     uint8_t delivering_vector;
     uint8_t delivering_benign; /* the event being delivered counts as benign (int n, INTR) */
     uint8_t shutdown;       /* triple fault: the core stopped */
+    /* the events of the delivery in progress (the first, those raised while delivering it,
+     * a generated #DF), oldest first: what a triple fault reports */
+    uint8_t event_chain_length;
+    struct x86_chain_entry {
+        uint64_t cycle;
+        struct x86_fault event;
+        uint16_t cs;
+        uint8_t generated; /* a #DF the processor made of two faults */
+    } event_chain[X86_EVENT_CHAIN_MAX];
 
     struct x86_tlb_entry tlb[X86_TLB_ENTRIES];
 

@@ -162,6 +162,7 @@ enum x86_cost_class {
     X86_COST_DELIVERY,     /* delivering an exception or interrupt (not in the opcode table) */
     X86_COST_PRIVILEGE,    /* extra for a privilege change on delivery or return */
     X86_COST_IRET,         /* iret (replaces the instruction's class cost) */
+    X86_COST_TASK_SWITCH,  /* a task switch (task gate, far jmp/call to a TSS, IRET with NT) */
     X86_COST_CLASS_COUNT
 };
 

@@ -49,9 +49,23 @@ static bool contributory(uint8_t vector)
     return vector < 32 && x86_exception_table[vector].double_fault_class == X86_DF_CONTRIBUTORY;
 }
 
+static void chain_append(struct x86_cpu *cpu, const struct x86_fault *f, bool generated)
+{
+    if (cpu->event_chain_length >= X86_EVENT_CHAIN_MAX)
+        return;
+    struct x86_chain_entry *e = &cpu->event_chain[cpu->event_chain_length++];
+    e->cycle = cpu->cycles;
+    e->event = *f;
+    e->cs = cpu->seg[X86_SEG_CS].selector;
+    e->generated = generated;
+}
+
 void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
 {
     struct x86_fault f = *event;
+    if (!cpu->delivering)
+        cpu->event_chain_length = 0;
+    chain_append(cpu, &f, false);
     if (cpu->delivering) {
         /* a fault while delivering an earlier event */
         uint8_t first = cpu->delivering_vector;
@@ -73,6 +87,7 @@ void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
             f.error_code = 0;
             f.source = X86_EVENT_EXCEPTION;
             /* #DF is an abort: the saved CS:EIP is undefined; we save the faulting EIP */
+            chain_append(cpu, &f, true);
         }
         /* otherwise the two are handled serially: the second one is delivered */
     }

@@ -4,6 +4,7 @@
 #include "cpu/segment.h"
 
 #include "cpu/mmu.h"
+#include "idt/idt.h"
 #include "machine/machine.h"
 
 bool x86_protected_mode(const struct x86_cpu *cpu)
@@ -159,7 +160,13 @@ void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, i
     uint8_t dpl = (access >> 5) & 3;
     uint8_t rpl = selector & 3;
     if (!(access & 0x10)) {
-        /* call gates, task gates and TSS targets: protected-mode issue (docs/isa.md) */
+        /* task gates and TSS descriptors switch tasks; call gates: pending (docs/isa.md) */
+        uint8_t type = access & 0x0F;
+        bool task = type == 0x05 || type == 0x01 || type == 0x09 || type == 0x03 || type == 0x0B;
+        if (task && kind != X86_FAR_RET) {
+            x86_task_far_transfer(cpu, selector, d, kind);
+            return;
+        }
         x86_raise(cpu, X86_VEC_GP, selector_error(selector));
     }
     if (!(access & 0x08))

@@ -118,7 +118,7 @@ static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
     case 0x07: gate32 = false; interrupt_gate = false; break;
     case 0x0E: gate32 = true; interrupt_gate = true; break;
     case 0x0F: gate32 = true; interrupt_gate = false; break;
-    case 0x05: /* task gate: needs task switching (docs/isa.md, pending) */
+    case 0x05: gate32 = false; interrupt_gate = false; break; /* task gate */
     default:
         x86_raise(cpu, X86_VEC_GP, idt_error);
     }
@@ -127,6 +127,12 @@ static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
         x86_raise(cpu, X86_VEC_GP, idt_error);
     if (!(access & 0x80))
         x86_raise(cpu, X86_VEC_NP, idt_error);
+    if (type == 0x05) {
+        /* SDM Vol. 3 6.12.2: the handler is a task; the error code goes on its stack */
+        x86_task_switch(cpu, (uint16_t)(gate >> 16), X86_TASK_SWITCH_INTERRUPT, return_eip,
+                        has_error_code, error_code);
+        return;
+    }
 
     uint16_t selector = (uint16_t)(gate >> 16);
     uint32_t offset = (uint32_t)(gate & 0xFFFF);
@@ -280,8 +286,10 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
         x86_set_eflags(cpu, flags, mask);
         return;
     }
-    if (cpu->eflags & X86_FLAG_NT) /* return from a nested task: pending (docs/isa.md) */
-        x86_raise_gp0(cpu);
+    if (cpu->eflags & X86_FLAG_NT) {
+        x86_task_return(cpu); /* return from a nested task through the back-link */
+        return;
+    }
     if (opsize == 4 && (flags & X86_FLAG_VM) && cpu->cpl == 0) /* to VM86: pending */
         x86_raise_gp0(cpu);
 

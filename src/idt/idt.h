@@ -41,4 +41,22 @@ extern const struct x86_exception_info x86_exception_table[32];
 void x86_deliver_event(struct x86_cpu *cpu, uint8_t vector, enum x86_event_source source,
                        bool has_error_code, uint32_t error_code, uint32_t return_eip);
 
+/* Why a task switch happens: decides busy bits, NT and the back-link (SDM Vol. 3 7.3). */
+enum x86_task_switch_reason {
+    X86_TASK_SWITCH_JMP,
+    X86_TASK_SWITCH_CALL,
+    X86_TASK_SWITCH_IRET,
+    X86_TASK_SWITCH_INTERRUPT,   /* through a task gate in the IDT */
+};
+
+/* Switch to the task whose TSS descriptor `selector` names (task.c). The caller has done the
+ * privilege checks of its own path (gate DPL...). return_eip is saved in the old TSS. An
+ * exception's error code is pushed on the new task's stack. Sets cpu->eip and next_eip. */
+void x86_task_switch(struct x86_cpu *cpu, uint16_t selector, enum x86_task_switch_reason reason,
+                     uint32_t return_eip, bool has_error_code, uint32_t error_code);
+/* IRET with EFLAGS.NT set: return to the task named by the current TSS's back-link. */
+void x86_task_return(struct x86_cpu *cpu);
+/* far JMP / CALL (kind: enum x86_far_kind) to a TSS descriptor or a task gate */
+void x86_task_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint64_t descriptor, int kind);
+
 #endif

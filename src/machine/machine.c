@@ -9,6 +9,7 @@
 #include "cpu/mmu.h"
 #include "cpu/run.h"
 #include "cpu/segment.h"
+#include "idt/idt.h"
 #include "trace/disasm.h"
 
 /* The default cycle-cost profile (docs/cycle-model.md explains the numbers). */
@@ -26,6 +27,7 @@ const uint16_t x86_default_cost_profile[X86_COST_CLASS_COUNT] = {
     [X86_COST_DELIVERY] = 60,
     [X86_COST_PRIVILEGE] = 40,
     [X86_COST_IRET] = 40,
+    [X86_COST_TASK_SWITCH] = 250,
 };
 
 const char *x86irq_version(void) { return "0.1.0"; }
@@ -355,6 +357,34 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
 x86irq_stop_reason x86irq_stop_reason_of(const x86irq_machine *machine)
 {
     return machine ? machine->stop_reason : X86IRQ_STOP_NONE;
+}
+
+size_t x86irq_shutdown_events(const x86irq_machine *machine, x86irq_event_record *records,
+                              size_t max)
+{
+    if (!machine || !machine->cpu.shutdown)
+        return 0;
+    const struct x86_cpu *cpu = &machine->cpu;
+    size_t count = cpu->event_chain_length;
+    for (size_t i = 0; i < count && i < max && records; i++) {
+        const struct x86_chain_entry *e = &cpu->event_chain[i];
+        x86irq_event_record *r = &records[i];
+        memset(r, 0, sizeof(*r));
+        r->cycle = e->cycle;
+        r->eip = e->event.return_eip;
+        r->error_code = e->event.error_code;
+        r->cs = e->cs;
+        r->vector = e->event.vector;
+        r->has_error_code = e->event.has_error_code;
+        switch (e->event.source) {
+        case X86_EVENT_EXCEPTION: r->origin = X86IRQ_ORIGIN_EXCEPTION; break;
+        case X86_EVENT_HARDWARE: r->origin = X86IRQ_ORIGIN_HARDWARE; break;
+        default: r->origin = X86IRQ_ORIGIN_SOFTWARE; break;
+        }
+        if (e->generated)
+            r->origin = X86IRQ_ORIGIN_DOUBLE_FAULT;
+    }
+    return count;
 }
 
 uint32_t x86irq_exit_value(const x86irq_machine *machine)

@@ -4,15 +4,11 @@
 struct descriptor { uint16_t limit_low, base_low; uint8_t base_mid, access, flags_limit, base_high; } __attribute__((packed));
 struct gate { uint16_t offset_low, selector; uint8_t zero, type; uint16_t offset_high; } __attribute__((packed));
 struct table_register { uint16_t limit; uint32_t base; } __attribute__((packed));
-struct tss {
-    uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
-    uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi, es, cs, ss, ds, fs, gs, ldt;
-    uint16_t trap, iomap_base;
-} __attribute__((packed));
 
-static struct descriptor gdt[6];
+static struct descriptor gdt[7];
 static struct gate idt[256];
 static struct tss tss;
+static struct tss handler_tss;  /* the task a task gate switches to */
 static trap_handler handlers[256];
 static uint8_t kernel_stack[16384] __attribute__((aligned(16)));
 static uint8_t user_stack[16384] __attribute__((aligned(16)));
@@ -94,6 +90,21 @@ void trap_set_handler(unsigned vector, trap_handler handler, uint8_t gate_type, 
                                  (uint16_t)(a >> 16) };
 }
 
+void trap_set_task(unsigned vector, void (*entry)(void), void *stack_top)
+{
+    uint32_t cr3;
+    __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+    handler_tss = (struct tss){ .cr3 = cr3, .eip = (uint32_t)entry, .eflags = 0x2,
+                                .esp = (uint32_t)stack_top, .es = KERNEL_DS, .cs = KERNEL_CS,
+                                .ss = KERNEL_DS, .ds = KERNEL_DS, .fs = KERNEL_DS,
+                                .gs = KERNEL_DS, .iomap_base = sizeof(struct tss) };
+    /* a task gate (type 5) names the TSS; its offset fields are unused */
+    idt[vector] = (struct gate){ 0, HANDLER_TSS_SELECTOR, 0, 0x85, 0 };
+}
+
+struct tss *kernel_task(void) { return &tss; }
+struct tss *handler_task(void) { return &handler_tss; }
+
 static void user_return_handler(struct trap_frame *frame)
 {
     (void)frame;
@@ -112,6 +123,7 @@ void kernel_init(void)
     set_descriptor(3, 0, 0xFFFFF, 0xFA, 0xC);   /* 0x18 ring-3 code */
     set_descriptor(4, 0, 0xFFFFF, 0xF2, 0xC);   /* 0x20 ring-3 data */
     set_descriptor(5, (uint32_t)&tss, sizeof(tss) - 1, 0x89, 0x0); /* 0x28 32-bit TSS */
+    set_descriptor(6, (uint32_t)&handler_tss, sizeof(handler_tss) - 1, 0x89, 0x0); /* 0x30 */
     struct table_register gdtr = { sizeof(gdt) - 1, (uint32_t)gdt };
     __asm__ volatile("lgdt %0\n"
                      "ljmp $0x08, $1f\n"

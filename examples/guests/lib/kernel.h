@@ -12,6 +12,14 @@
 #define USER_CS (0x18 | 3)
 #define USER_DS (0x20 | 3)
 #define TSS_SELECTOR 0x28
+#define HANDLER_TSS_SELECTOR 0x30  /* the task behind trap_set_task's task gate */
+
+/* A 32-bit task-state segment (SDM Vol. 3 7.2.1) */
+struct tss {
+    uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+    uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi, es, cs, ss, ds, fs, gs, ldt;
+    uint16_t trap, iomap_base;
+} __attribute__((packed));
 
 /* What the entry stubs and the CPU leave on the stack, lowest address first */
 struct trap_frame {
@@ -28,6 +36,12 @@ typedef void (*trap_handler)(struct trap_frame *frame);
 void kernel_init(void);
 /* Install a C handler for a vector; gate: 0x8E interrupt gate, 0x8F trap gate; dpl 0 or 3. */
 void trap_set_handler(unsigned vector, trap_handler handler, uint8_t gate_type, uint8_t dpl);
+/* Make vector a task gate: the event switches to a separate task that starts at entry on its
+ * own stack, with the current CR3 (call after paging is set up). One such task. */
+void trap_set_task(unsigned vector, void (*entry)(void), void *stack_top);
+/* The kernel's task (TR = TSS_SELECTOR) and the task behind the task gate */
+struct tss *kernel_task(void);
+struct tss *handler_task(void);
 /* Call fn(arg) in ring 3 on its own stack; returns when it calls user_return() (int 0x7F). */
 void run_in_user_mode(void (*fn)(uint32_t), uint32_t arg);
 void user_return(void) __attribute__((noreturn));
