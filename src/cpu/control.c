@@ -30,8 +30,10 @@ void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value)
         uint32_t old = cpu->cr0;
         cpu->cr0 = (value & CR0_WRITABLE) | X86_CR0_ET;
         uint32_t changed = old ^ cpu->cr0;
-        if (changed & (X86_CR0_PG | X86_CR0_WP | X86_CR0_PE))
+        if (changed & (X86_CR0_PG | X86_CR0_WP | X86_CR0_PE)) {
             x86_tlb_flush(cpu);
+            x86_tables_changed(cpu);
+        }
         if (changed & X86_CR0_PE) {
             refresh_all_segments(cpu);
             if (!(cpu->cr0 & X86_CR0_PE))
@@ -46,13 +48,16 @@ void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value)
     case 3:
         cpu->cr3 = value;
         x86_tlb_flush(cpu);
+        x86_tables_changed(cpu);
         x86_request_exit(cpu);
         break;
     case 4:
         if (value & ~CR4_SUPPORTED)
             x86_raise_gp0(cpu);
-        if ((value ^ cpu->cr4) & (X86_CR4_PSE | X86_CR4_PGE))
+        if ((value ^ cpu->cr4) & (X86_CR4_PSE | X86_CR4_PGE)) {
             x86_tlb_flush(cpu);
+            x86_tables_changed(cpu);
+        }
         cpu->cr4 = value;
         x86_request_exit(cpu);
         break;
@@ -182,6 +187,7 @@ void x86_cpu_reset(struct x86_cpu *cpu)
     cpu->dr[7] = 0x00000400u;
     cpu->mode = X86_MODE_16;
     x86_tlb_flush(cpu);
+    x86_tables_changed(cpu);
 }
 
 void x86_cpu_enter_flat32(struct x86_cpu *cpu)
@@ -205,4 +211,5 @@ void x86_cpu_enter_flat32(struct x86_cpu *cpu)
     cpu->mode = X86_MODE_32;
     cpu->halted = 0;
     x86_tlb_flush(cpu);
+    x86_tables_changed(cpu);
 }

@@ -78,6 +78,9 @@ enum x86_gpr { X86_EAX = 0, X86_ECX, X86_EDX, X86_EBX, X86_ESP, X86_EBP, X86_ESI
 #define X86_CR4_PGE 0x0080u
 #define X86_CR4_OSFXSR 0x0200u
 
+/* DR6 status bits (SDM Vol. 3 17.2.3) */
+#define X86_DR6_BS 0x00004000u  /* single step */
+
 /* Exception vectors (SDM Vol. 3 6.3.1) */
 enum x86_vector {
     X86_VEC_DE = 0, X86_VEC_DB = 1, X86_VEC_NMI = 2, X86_VEC_BP = 3, X86_VEC_OF = 4,
@@ -149,6 +152,7 @@ struct x86_fault {
 };
 
 #define X86_EVENT_CHAIN_MAX 8
+#define X86_TABLE_WATCH_MAX 16
 
 struct x86_cost_profile;
 struct x86_block;
@@ -177,6 +181,7 @@ struct x86_cpu {
     uint8_t mode;           /* enum x86_mode of the code segment (decode default) */
     uint8_t halted;
     uint8_t interrupt_shadow; /* STI / MOV SS / POP SS: no interrupt before the next boundary */
+    uint8_t debug_shadow;   /* MOV SS / POP SS: debug traps wait one instruction (SDM Vol. 3 6.8.3) */
     uint8_t event_ext;      /* delivering an external event: error codes get EXT (bit 0) */
     uint8_t delivering;     /* an event is being delivered (double-fault detection) */
     uint8_t delivering_vector;
@@ -193,6 +198,13 @@ struct x86_cpu {
     } event_chain[X86_EVENT_CHAIN_MAX];
 
     struct x86_tlb_entry tlb[X86_TLB_ENTRIES];
+
+    /* Decoded descriptor-table state (the IDT gate cache of src/idt) is valid while its epoch
+     * equals table_epoch. The epoch moves on LGDT/LIDT/LLDT, a change of paging, a task switch,
+     * and a store into a watched physical range: the bytes the decoded state was read from. */
+    uint32_t table_epoch;
+    uint32_t table_watch_count;
+    struct { uint32_t start, end; } table_watch[X86_TABLE_WATCH_MAX]; /* physical [start, end) */
 
     /* the fast loop's block in progress: instructions retired in it are counted when it is
      * left, or from here when an exception unwinds out of it */

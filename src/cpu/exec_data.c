@@ -15,6 +15,7 @@ X86_HANDLER(x86_exec_mov)
         x86_load_segment(cpu, insn->reg, selector);
         if (insn->reg == X86_SEG_SS) {
             cpu->interrupt_shadow = 1;
+            cpu->debug_shadow = 1; /* a single-step trap waits for the next instruction too */
             x86_request_exit(cpu);
         }
         return;
@@ -117,6 +118,7 @@ X86_HANDLER(x86_exec_pop)
         x86_stack_adjust(cpu, (int32_t)size);
         if (insn->reg == X86_SEG_SS) {
             cpu->interrupt_shadow = 1;
+            cpu->debug_shadow = 1; /* a single-step trap waits for the next instruction too */
             x86_request_exit(cpu);
         }
         return;

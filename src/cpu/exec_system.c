@@ -173,6 +173,7 @@ X86_HANDLER(x86_exec_lgdt_lidt)
     uint32_t base = x86_read(cpu, insn->seg, insn->addrsize == 2 ? ((ea + 2) & 0xFFFF) : ea + 2, 4);
     if (insn->opsize == 2)
         base &= 0x00FFFFFFu; /* a 16-bit operand size loads 24 bits of base */
+    x86_tables_changed(cpu);
     if (insn->mnemonic == X86_MN_LGDT) {
         cpu->gdtr.base = base;
         cpu->gdtr.limit = limit;
@@ -223,6 +224,7 @@ X86_HANDLER(x86_exec_lldt)
         x86_raise_ud(cpu);
     x86_require_cpl0(cpu);
     uint16_t selector = (uint16_t)x86_operand_read(cpu, insn, 0, 2);
+    x86_tables_changed(cpu); /* gates may name code segments in the LDT */
     if ((selector & 0xFFFC) == 0) {
         cpu->ldtr.selector = selector;
         cpu->ldtr.attributes = X86_SEG_ATTR_UNUSABLE;

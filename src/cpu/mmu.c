@@ -81,12 +81,58 @@ void x86_tlb_flush(struct x86_cpu *cpu)
 
 void x86_tlb_flush_page(struct x86_cpu *cpu, uint32_t linear)
 {
+    x86_tables_changed(cpu); /* the tables may be mapped through this page */
     struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
     cpu->machine->code.generation++;
     if (e->read_tag == (linear & ~0xFFFu) || e->write_tag == (linear & ~0xFFFu)) {
         e->read_tag = X86_TLB_INVALID;
         e->write_tag = X86_TLB_INVALID;
     }
+}
+
+/* ------------------------------------------------------------------ watched table bytes */
+
+void x86_tables_changed(struct x86_cpu *cpu)
+{
+    if (++cpu->table_epoch == 0) {
+        /* after 2^32 changes: forget every entry rather than let an old one match */
+        if (cpu->machine)
+            memset(&cpu->machine->gate_cache, 0, sizeof(cpu->machine->gate_cache));
+        cpu->table_epoch = 1;
+    }
+    cpu->table_watch_count = 0; /* pages stay write-protected in the TLB until refilled */
+}
+
+static bool table_watched(const struct x86_cpu *cpu, uint64_t phys, unsigned size)
+{
+    for (uint32_t i = 0; i < cpu->table_watch_count; i++)
+        if (phys < cpu->table_watch[i].end && phys + size > cpu->table_watch[i].start)
+            return true;
+    return false;
+}
+
+static bool page_watched(const struct x86_cpu *cpu, uint32_t page)
+{
+    return cpu->table_watch_count && table_watched(cpu, (uint64_t)page << 12, X86_PAGE_SIZE);
+}
+
+bool x86_table_watch(struct x86_cpu *cpu, uint32_t linear, unsigned size)
+{
+    if ((linear & 0xFFF) + size > X86_PAGE_SIZE || cpu->table_watch_count == X86_TABLE_WATCH_MAX)
+        return false;
+    uint32_t phys;
+    bool writable;
+    /* the caller has just read these bytes with the same rights: this cannot fault */
+    x86_translate(cpu, linear, X86_ACCESS_READ, false, &phys, &writable);
+    if ((uint64_t)phys + size > cpu->machine->bus.ram_size)
+        return false; /* tables in MMIO are not cached: a device may change them */
+    if (!table_watched(cpu, phys, size)) {
+        cpu->table_watch[cpu->table_watch_count].start = phys;
+        cpu->table_watch[cpu->table_watch_count].end = phys + size;
+        cpu->table_watch_count++;
+    }
+    x86_tlb_protect_code(cpu, phys >> 12); /* stores to the page take the slow path */
+    return true;
 }
 
 void x86_tlb_protect_code(struct x86_cpu *cpu, uint32_t physical_page)
@@ -214,6 +260,8 @@ void x86_phys_write(struct x86_cpu *cpu, uint64_t phys, unsigned size, uint64_t 
             if (x86_code_cache_write(&m->code, phys, size))
                 x86_request_exit(cpu); /* the executing block may be gone */
         }
+        if (X86_UNLIKELY(cpu->table_watch_count) && table_watched(cpu, phys, size))
+            x86_tables_changed(cpu); /* a store into a decoded gate or descriptor */
         memcpy(bus->ram + phys, &value, size);
         return;
     }
@@ -233,8 +281,8 @@ static void tlb_fill(struct x86_cpu *cpu, uint32_t linear, uint32_t phys, bool w
         return; /* MMIO and open bus are never cached */
     struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
     e->read_tag = linear & ~0xFFFu;
-    e->write_tag = (writable && !x86_code_page_has_code(&m->code, page)) ? (linear & ~0xFFFu)
-                                                                           : X86_TLB_INVALID;
+    bool protected_page = x86_code_page_has_code(&m->code, page) || page_watched(cpu, page);
+    e->write_tag = (writable && !protected_page) ? (linear & ~0xFFFu) : X86_TLB_INVALID;
     e->physical_page = page;
     e->host_minus_linear = (uintptr_t)(m->bus.ram + (phys & ~0xFFFu)) - (linear & ~0xFFFu);
 }

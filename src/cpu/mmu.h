@@ -16,6 +16,11 @@ void x86_phys_write(struct x86_cpu *cpu, uint64_t phys, unsigned size, uint64_t 
 uint64_t x86_read_system(struct x86_cpu *cpu, uint32_t linear, unsigned size);
 void x86_write_system(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_t value);
 void x86_tlb_flush_page(struct x86_cpu *cpu, uint32_t linear);
+/* Decoded descriptor-table state is stale from now on (see cpu->table_epoch). */
+void x86_tables_changed(struct x86_cpu *cpu);
+/* Watch the size bytes at linear (a supervisor read, no fault: false when unmapped, split
+ * over two pages, or the watch list is full): a store there calls x86_tables_changed(). */
+bool x86_table_watch(struct x86_cpu *cpu, uint32_t linear, unsigned size);
 /* Stores to this physical page must take the slow path from now on (it holds code). */
 void x86_tlb_protect_code(struct x86_cpu *cpu, uint32_t physical_page);
 

@@ -333,6 +333,21 @@ static X86_ALWAYS_INLINE void branch_to(struct x86_cpu *cpu, uint32_t target)
     cpu->next_eip = target;
 }
 
+/* After an instruction that began with EFLAGS.TF set: the single-step #DB, a trap (SDM Vol. 3
+ * 17.3.1.4), unless MOV SS / POP SS delays it by one instruction. An instruction that faulted
+ * or raised a software interrupt never gets here: its event is delivered instead, and the
+ * handler runs with TF clear. Of the events at an instruction boundary this one comes first
+ * (SDM Vol. 3 6.9, Table 6-2: traps of the previous instruction before NMI and INTR). */
+static void single_step_trap(struct x86_cpu *cpu)
+{
+    if (cpu->debug_shadow) {
+        cpu->debug_shadow = 0;
+        return;
+    }
+    cpu->dr[6] |= X86_DR6_BS;
+    x86_raise(cpu, X86_VEC_DB, 0);
+}
+
 static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
 {
     struct x86_cpu *cpu = &m->cpu;
@@ -343,7 +358,11 @@ static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
             x86_cpu_decode_uncached(cpu, &insn);
             if (traced && !before_instruction(m, &insn))
                 return;
+            bool step = traced && (cpu->eflags & X86_FLAG_TF);
+            cpu->debug_shadow = 0; /* only the instruction that sets it delays the trap */
             execute_one(cpu, &insn);
+            if (step)
+                single_step_trap(cpu);
             continue;
         }
         const struct x86_insn *insn = block->insns;
@@ -352,7 +371,11 @@ static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
             uint32_t sequential = cpu->eip + insn->length;
             if (traced && !before_instruction(m, insn))
                 return;
+            bool step = traced && (cpu->eflags & X86_FLAG_TF);
+            cpu->debug_shadow = 0;
             execute_one(cpu, insn);
+            if (step)
+                single_step_trap(cpu);
             if (cpu->eip != (insn->mode == X86_MODE_16 ? (sequential & 0xFFFF) : sequential))
                 break;
             if (++insn == end || cpu->cycles >= cpu->cycle_limit || cpu->exit_request)
@@ -660,7 +683,9 @@ void x86_cpu_execute(x86irq_machine *m)
         x86_cpu_deliver(cpu, &f);
         /* and go on executing, from the handler (a fault in there unwinds here again) */
     }
-    if (m->instruction_hook || m->breakpoint_count)
+    /* single-stepping (EFLAGS.TF), hooks and breakpoints need the per-instruction loop; a
+     * change of TF requests an exit, so the loop is chosen again */
+    if (m->instruction_hook || m->breakpoint_count || (cpu->eflags & X86_FLAG_TF))
         execute_traced(m);
     else
         execute_fast(m);

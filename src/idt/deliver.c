@@ -96,48 +96,47 @@ static void deliver_real_mode(struct x86_cpu *cpu, uint8_t vector, uint32_t retu
 
 /* ------------------------------------------------------------------ protected mode */
 
-static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
-                                   enum x86_event_source source, bool has_error_code,
-                                   uint32_t error_code, uint32_t return_eip)
+/* The gate for vector, from the dispatch table or decoded now (SDM Vol. 3 6.11, Figure 6-2).
+ * Raises #GP when the vector lies beyond the IDT limit. */
+static const struct x86_gate_entry *gate_lookup(struct x86_cpu *cpu, uint8_t vector,
+                                                uint32_t idt_error, struct x86_gate_entry *scratch)
 {
-    bool software = source == X86_EVENT_SOFTWARE || source == X86_EVENT_INT3 ||
-                    source == X86_EVENT_INTO;
-    uint32_t ext = software ? 0 : 1;
-    uint32_t idt_error = vector * 8u + 2 + ext; /* IDT bit set (SDM Vol. 3 6.13) */
     uint32_t entry = vector * 8u;
     if (entry + 7 > cpu->idtr.limit)
         x86_raise(cpu, X86_VEC_GP, idt_error);
-    uint64_t gate = x86_read_system(cpu, cpu->idtr.base + entry, 8);
+    struct x86_gate_entry *g = &cpu->machine->gate_cache.gates[vector];
+    if (X86_LIKELY(g->epoch == cpu->table_epoch))
+        return g;
+    uint32_t linear = cpu->idtr.base + entry;
+    uint64_t gate = x86_read_system(cpu, linear, 8);
     uint8_t access = (uint8_t)(gate >> 40);
-    uint8_t type = access & 0x1F;           /* includes S, which must be 0 */
-    uint8_t gate_dpl = (access >> 5) & 3;
-    bool gate32;
-    bool interrupt_gate;
-    switch (type) {
-    case 0x06: gate32 = false; interrupt_gate = true; break;
-    case 0x07: gate32 = false; interrupt_gate = false; break;
-    case 0x0E: gate32 = true; interrupt_gate = true; break;
-    case 0x0F: gate32 = true; interrupt_gate = false; break;
-    case 0x05: gate32 = false; interrupt_gate = false; break; /* task gate */
-    default:
-        x86_raise(cpu, X86_VEC_GP, idt_error);
+    uint8_t type = access & 0x1F;
+    bool gate32 = type == 0x0E || type == 0x0F;
+    struct x86_gate_entry decoded = {
+        .epoch = cpu->table_epoch,
+        .type = type,
+        .dpl = (access >> 5) & 3,
+        .present = (access >> 7) & 1,
+        .selector = (uint16_t)(gate >> 16),
+        .offset = (uint32_t)(gate & 0xFFFF) | (gate32 ? (uint32_t)(gate >> 32) & 0xFFFF0000u : 0),
+    };
+    if (!x86_table_watch(cpu, linear, 8)) {
+        *scratch = decoded; /* not cacheable (split over pages, MMIO, watch list full) */
+        scratch->epoch = cpu->table_epoch - 1;
+        return scratch;
     }
-    /* SDM Vol. 3 6.12.1.1: the DPL check applies to int n, int3 and into only */
-    if (software && gate_dpl < cpu->cpl)
-        x86_raise(cpu, X86_VEC_GP, idt_error);
-    if (!(access & 0x80))
-        x86_raise(cpu, X86_VEC_NP, idt_error);
-    if (type == 0x05) {
-        /* SDM Vol. 3 6.12.2: the handler is a task; the error code goes on its stack */
-        x86_task_switch(cpu, (uint16_t)(gate >> 16), X86_TASK_SWITCH_INTERRUPT, return_eip,
-                        has_error_code, error_code);
-        return;
-    }
+    *g = decoded;
+    return g;
+}
 
-    uint16_t selector = (uint16_t)(gate >> 16);
-    uint32_t offset = (uint32_t)(gate & 0xFFFF);
-    if (gate32)
-        offset |= (uint32_t)(gate >> 32) & 0xFFFF0000u;
+/* The handler's code segment named by the gate, checked as SDM Vol. 2 INT n does, and kept in
+ * the entry when it passes (the checks that depend on CPL are the caller's). */
+static const struct x86_segment *gate_target(struct x86_cpu *cpu, struct x86_gate_entry *g,
+                                             uint32_t ext)
+{
+    if (X86_LIKELY(g->target_epoch_ok && g->target_epoch == cpu->table_epoch))
+        return &g->target;
+    uint16_t selector = g->selector;
     if ((selector & 0xFFFC) == 0)
         x86_raise(cpu, X86_VEC_GP, ext);
     uint32_t descriptor_address;
@@ -148,10 +147,83 @@ static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
         x86_raise(cpu, X86_VEC_GP, (selector & 0xFFFCu) + ext);
     if (!(cs_access & 0x80))
         x86_raise(cpu, X86_VEC_NP, (selector & 0xFFFCu) + ext);
-    bool conforming = cs_access & 0x04;
+    x86_descriptor_to_cache(d | (1ull << 40), (uint16_t)(selector & 0xFFFC), &g->target);
+    g->target_epoch = cpu->table_epoch;
+    g->target_epoch_ok = g->epoch == cpu->table_epoch &&
+                         x86_table_watch(cpu, descriptor_address, 8);
+    return &g->target;
+}
+
+/* The SS descriptor of the ring stack for new_cpl: selector from the TSS, checked as SDM Vol. 2
+ * INT n does (#TS, #SS), cached per CPL while the descriptor is unchanged. */
+static void ring_stack_segment(struct x86_cpu *cpu, uint16_t selector, uint8_t new_cpl,
+                               uint32_t ext, struct x86_segment *ss)
+{
+    struct x86_stack_entry *e = &cpu->machine->gate_cache.stacks[new_cpl];
+    if (X86_LIKELY(e->epoch == cpu->table_epoch && e->selector == selector)) {
+        *ss = e->ss;
+        return;
+    }
+    if ((selector & 0xFFFC) == 0)
+        x86_raise(cpu, X86_VEC_TS, ext);
+    uint32_t ss_address;
+    uint64_t ssd = x86_read_descriptor(cpu, selector, &ss_address);
+    uint8_t ss_access = (uint8_t)(ssd >> 40);
+    if ((selector & 3) != new_cpl || ((ss_access >> 5) & 3) != new_cpl ||
+        (ss_access & 0x1A) != 0x12)
+        x86_raise(cpu, X86_VEC_TS, (selector & 0xFFFCu) + ext);
+    if (!(ss_access & 0x80))
+        x86_raise(cpu, X86_VEC_SS, (selector & 0xFFFCu) + ext);
+    x86_descriptor_to_cache(ssd | (1ull << 40), selector, ss);
+    if (x86_table_watch(cpu, ss_address, 8)) {
+        e->epoch = cpu->table_epoch;
+        e->selector = selector;
+        e->ss = *ss;
+    }
+}
+
+static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
+                                   enum x86_event_source source, bool has_error_code,
+                                   uint32_t error_code, uint32_t return_eip)
+{
+    bool software = source == X86_EVENT_SOFTWARE || source == X86_EVENT_INT3 ||
+                    source == X86_EVENT_INTO;
+    uint32_t ext = software ? 0 : 1;
+    uint32_t idt_error = vector * 8u + 2 + ext; /* IDT bit set (SDM Vol. 3 6.13) */
+    struct x86_gate_entry scratch;
+    struct x86_gate_entry *g = (struct x86_gate_entry *)gate_lookup(cpu, vector, idt_error,
+                                                                    &scratch);
+    bool gate32, interrupt_gate;
+    switch (g->type) {
+    case 0x06: gate32 = false; interrupt_gate = true; break;
+    case 0x07: gate32 = false; interrupt_gate = false; break;
+    case 0x0E: gate32 = true; interrupt_gate = true; break;
+    case 0x0F: gate32 = true; interrupt_gate = false; break;
+    case 0x05: gate32 = false; interrupt_gate = false; break; /* task gate */
+    default:
+        x86_raise(cpu, X86_VEC_GP, idt_error);
+    }
+    /* SDM Vol. 3 6.12.1.1: the DPL check applies to int n, int3 and into only */
+    if (software && g->dpl < cpu->cpl)
+        x86_raise(cpu, X86_VEC_GP, idt_error);
+    if (!g->present)
+        x86_raise(cpu, X86_VEC_NP, idt_error);
+    if (g->type == 0x05) {
+        /* SDM Vol. 3 6.12.2: the handler is a task; the error code goes on its stack */
+        x86_task_switch(cpu, g->selector, X86_TASK_SWITCH_INTERRUPT, return_eip,
+                        has_error_code, error_code);
+        return;
+    }
+    uint32_t offset = gate32 ? g->offset : (g->offset & 0xFFFF);
+    uint16_t selector = g->selector;
+    const struct x86_segment *target = gate_target(cpu, g, ext);
+    uint8_t dpl = (target->attributes & X86_SEG_ATTR_DPL) >> 5;
+    if (dpl > cpu->cpl)
+        x86_raise(cpu, X86_VEC_GP, (selector & 0xFFFCu) + ext);
+    bool conforming = target->attributes & 0x04;
     uint8_t new_cpl = conforming ? cpu->cpl : dpl;
-    struct x86_segment new_cs;
-    x86_descriptor_to_cache(d | (1ull << 40), (uint16_t)((selector & 0xFFFC) | new_cpl), &new_cs);
+    struct x86_segment new_cs = *target;
+    new_cs.selector = (uint16_t)((selector & 0xFFFC) | new_cpl);
     if (offset > new_cs.limit)
         x86_raise(cpu, X86_VEC_GP, ext);
     if (cpu->eflags & X86_FLAG_VM)  /* virtual-8086 mode delivery: pending (docs/isa.md) */
@@ -181,17 +253,7 @@ static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
             new_sp = (uint32_t)x86_read_system(cpu, tr->base + slot, 2);
             new_ss_selector = (uint16_t)x86_read_system(cpu, tr->base + slot + 2, 2);
         }
-        if ((new_ss_selector & 0xFFFC) == 0)
-            x86_raise(cpu, X86_VEC_TS, ext);
-        uint32_t ss_address;
-        uint64_t ssd = x86_read_descriptor(cpu, new_ss_selector, &ss_address);
-        uint8_t ss_access = (uint8_t)(ssd >> 40);
-        if ((new_ss_selector & 3) != new_cpl || ((ss_access >> 5) & 3) != new_cpl ||
-            (ss_access & 0x1A) != 0x12)
-            x86_raise(cpu, X86_VEC_TS, (new_ss_selector & 0xFFFCu) + ext);
-        if (!(ss_access & 0x80))
-            x86_raise(cpu, X86_VEC_SS, (new_ss_selector & 0xFFFCu) + ext);
-        x86_descriptor_to_cache(ssd | (1ull << 40), new_ss_selector, &st.ss);
+        ring_stack_segment(cpu, new_ss_selector, new_cpl, ext, &st.ss);
         st.sp = new_sp;
         st.fault_code = (new_ss_selector & 0xFFFCu) + ext;
         values[count++] = cpu->seg[X86_SEG_SS].selector;

@@ -32,6 +32,33 @@ struct x86_exception_info {
     uint8_t double_fault_class;
 };
 
+/* The dispatch table: vector -> decoded gate (and the handler's code segment), valid while
+ * epoch == cpu->table_epoch. Filled on first delivery through a vector; the bytes it was decoded
+ * from are watched (x86_table_watch), so delivery does not parse the gate or the code-segment
+ * descriptor again until LIDT/LGDT/LLDT, a paging change or a store into them. */
+struct x86_gate_entry {
+    uint32_t epoch;
+    uint8_t type;            /* descriptor bits 40-44: S and type (0x05, 0x06, 0x07, 0x0E, 0x0F) */
+    uint8_t dpl;
+    uint8_t present;
+    uint8_t target_epoch_ok; /* target holds the checked code segment for this epoch */
+    uint16_t selector;       /* the code segment (or, for a task gate, the TSS) */
+    uint32_t offset;         /* the handler's EIP (16-bit gates: 16 bits) */
+    uint32_t target_epoch;
+    struct x86_segment target; /* the handler's code segment: code, present, selector not null */
+};
+/* The ring stacks a privilege change loads: SS descriptor cache per new CPL, keyed by the SS
+ * selector the TSS gave (the TSS itself is read every time: kernels rewrite ESP0). */
+struct x86_stack_entry {
+    uint32_t epoch;
+    uint16_t selector;
+    struct x86_segment ss;
+};
+struct x86_gate_cache {
+    struct x86_gate_entry gates[256];
+    struct x86_stack_entry stacks[3];
+};
+
 /* Vectors 0-31. */
 extern const struct x86_exception_info x86_exception_table[32];
 

@@ -256,6 +256,7 @@ void x86_task_switch(struct x86_cpu *cpu, uint16_t selector, enum x86_task_switc
     cpu->cr0 |= X86_CR0_TS;
 
     /* step 12: the new task's registers; from here faults belong to the new task */
+    x86_tables_changed(cpu); /* a new LDT, perhaps a new address space */
     if ((cpu->cr0 & X86_CR0_PG) && new_layout->cr3 != TSS_NONE) {
         cpu->cr3 = next.cr3;
         x86_tlb_flush(cpu);

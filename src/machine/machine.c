@@ -523,6 +523,7 @@ x86irq_status x86irq_write_physical(x86irq_machine *machine, uint64_t address,
                                  (unsigned long long)address);
     if (x86_code_cache_write(&machine->code, address, size))
         x86_request_exit(&machine->cpu);
+    x86_tables_changed(&machine->cpu); /* the embedder may have rewritten the IDT or GDT */
     memcpy(p, buffer, size);
     return X86IRQ_OK;
 }

@@ -17,6 +17,7 @@
 #include "devices/uart16550.h"
 #include "devices/debug_exit.h"
 #include "devices/fw_cfg.h"
+#include "idt/idt.h"
 
 struct x86_disassembler;
 
@@ -47,6 +48,7 @@ struct x86irq_machine {
     struct x86_uart uart;
     struct x86_debug_exit debug_exit;
     struct x86_fw_cfg fw_cfg;
+    struct x86_gate_cache gate_cache;   /* the IDT dispatch table (src/idt/deliver.c) */
 
     x86irq_serial_fn serial_fn;
     void *serial_opaque;
