@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "cpu/mmu.h"
 #include "cpu/run.h"
 #include "cpu/segment.h"
 #include "idt/idt.h"
@@ -254,6 +255,90 @@ static void test_fault_during_double_fault_is_triple_fault(void **state)
     put_gate(f->m, 8, 0x08, 0x7800, 0xE, 0, false);
     deliver(cpu, 13, X86_EVENT_EXCEPTION, true, 0, 0x5000);
     assert_true(cpu->shutdown);
+    /* the chain the embedder gets: #GP, #NP while delivering it, the #DF made of the two, and
+     * #NP while delivering the #DF */
+    x86irq_event_record chain[8];
+    assert_int_equal(x86irq_shutdown_events(f->m, chain, 8), 4);
+    assert_int_equal(chain[0].vector, 13);
+    assert_int_equal(chain[1].vector, 11);
+    assert_int_equal(chain[1].error_code, 13 * 8 + 2 + 1);
+    assert_int_equal(chain[2].vector, 8);
+    assert_int_equal(chain[2].origin, X86IRQ_ORIGIN_DOUBLE_FAULT);
+    assert_int_equal(chain[3].vector, 11);
+    assert_int_equal(chain[3].error_code, 8 * 8 + 2 + 1);
+    assert_int_equal(chain[3].eip, 0x5000);
+}
+
+static void test_gate_cache_follows_stores_to_the_gate(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    put_gate(f->m, 0x30, 0x08, 0x7000, 0xE, 0, true);
+    deliver(cpu, 0x30, X86_EVENT_HARDWARE, false, 0, 0x5000);
+    assert_int_equal(cpu->eip, 0x7000);
+    assert_int_equal(f->m->gate_cache.gates[0x30].epoch, cpu->table_epoch);
+    /* a guest store beside the gate (same page, other bytes) keeps the decoded gate */
+    uint32_t epoch = cpu->table_epoch;
+    x86_write(cpu, X86_SEG_DS, IDT + 0x31 * 8, 4, 0xDEADBEEF);
+    assert_int_equal(cpu->table_epoch, epoch);
+    /* a guest store into the gate's offset is seen by the next delivery */
+    x86_write(cpu, X86_SEG_DS, IDT + 0x30 * 8, 2, 0x7400);
+    assert_int_not_equal(cpu->table_epoch, epoch);
+    cpu->gpr[X86_ESP] = 0x80000;
+    deliver(cpu, 0x30, X86_EVENT_HARDWARE, false, 0, 0x5000);
+    assert_int_equal(cpu->eip, 0x7400);
+    /* LIDT elsewhere: the table is decoded again from the new IDT */
+    epoch = cpu->table_epoch;
+    put_gate(f->m, 0x30 + 0x100, 0x08, 0x7800, 0xE, 0, true); /* IDT + 0x800: a second table */
+    x86_tables_changed(cpu);
+    cpu->idtr.base = IDT + 0x800;
+    deliver(cpu, 0x30, X86_EVENT_HARDWARE, false, 0, 0x5000);
+    assert_int_equal(cpu->eip, 0x7800);
+}
+
+#define TSS2 0x3100u
+
+static void test_task_gate_switches_and_iret_returns(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    put_descriptor(f->m, GDT + 0x30, TSS2, 0x67, 0x89, 0x0);
+    x86_tables_changed(cpu);
+    cpu->gdtr.limit = 0x37;
+    put32(f->m, GDT + 0x28 + 4, get32(f->m, GDT + 0x28 + 4) | 0x200); /* current TSS busy */
+    put32(f->m, TSS2 + 0x20, 0x6000);       /* EIP */
+    put32(f->m, TSS2 + 0x24, 0x2);          /* EFLAGS */
+    put32(f->m, TSS2 + 0x28, 0x1111);       /* EAX */
+    put32(f->m, TSS2 + 0x38, 0x70000);      /* ESP */
+    for (unsigned s = 0; s < 6; s++)
+        put32(f->m, TSS2 + 0x48 + 4 * s, s == 1 ? 0x08 : 0x10);
+    put_gate(f->m, 0x50, 0x30, 0, 0x5, 0, true);
+    cpu->gpr[X86_EAX] = 0x2222;
+    deliver(cpu, 0x50, X86_EVENT_SOFTWARE, false, 0, 0x5002);
+    assert_int_equal(cpu->tr.selector, 0x30);
+    assert_int_equal(cpu->eip, 0x6000);
+    assert_int_equal(cpu->gpr[X86_EAX], 0x1111);
+    assert_int_equal(cpu->gpr[X86_ESP], 0x70000);
+    assert_true(x86_get_eflags(cpu) & X86_FLAG_NT);
+    assert_true(cpu->cr0 & X86_CR0_TS);
+    assert_int_equal(get32(f->m, TSS2) & 0xFFFF, 0x28);                 /* back-link */
+    assert_int_equal((get32(f->m, GDT + 0x30 + 4) >> 8) & 0xF, 0xB);     /* new task busy */
+    assert_int_equal((get32(f->m, GDT + 0x28 + 4) >> 8) & 0xF, 0xB);     /* old one stays busy */
+    assert_int_equal(get32(f->m, TSS + 0x20), 0x5002);                   /* saved EIP */
+    assert_int_equal(get32(f->m, TSS + 0x28), 0x2222);                   /* saved EAX */
+
+    /* IRET with NT: back through the back-link */
+    if (setjmp(cpu->fault_jump) != 0)
+        fail_msg("IRET through the back-link faulted: vector %u", cpu->fault.vector);
+    put32(f->m, TSS + 0x24, 0x2);   /* the old task's EFLAGS as saved */
+    cpu->next_eip = 0x6001;
+    x86_iret(cpu, 4);
+    assert_int_equal(cpu->tr.selector, 0x28);
+    assert_int_equal(cpu->next_eip, 0x5002);
+    assert_int_equal(cpu->gpr[X86_EAX], 0x2222);
+    assert_int_equal((get32(f->m, GDT + 0x30 + 4) >> 8) & 0xF, 0x9);     /* available again */
+    assert_int_equal(get32(f->m, TSS2 + 0x20), 0x6001);                  /* where it left off */
+    assert_false(get32(f->m, TSS2 + 0x24) & X86_FLAG_NT);                /* saved without NT */
 }
 
 static void test_real_mode_ivt(void **state)
@@ -294,6 +379,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fault_during_double_fault_is_triple_fault, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_real_mode_ivt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gate_cache_follows_stores_to_the_gate, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_task_gate_switches_and_iret_returns, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
