@@ -104,7 +104,9 @@ typedef enum x86irq_stop_reason {
     X86IRQ_STOP_BUDGET,       /**< the cycle budget given to x86irq_run() was used */
     X86IRQ_STOP_DEBUG_EXIT,   /**< the guest wrote its status to the debug-exit port (0xF4) */
     X86IRQ_STOP_SHUTDOWN,     /**< triple fault: the core shut down */
-    X86IRQ_STOP_HALTED,       /**< HLT with interrupts that can never arrive: no event pending */
+    X86IRQ_STOP_HALTED,       /**< HLT with no event scheduled and no NMI/INTR deliverable:
+                                   nothing in the machine can wake it (x86irq_raise_nmi or
+                                   x86irq_set_intr can, then run again) */
     X86IRQ_STOP_REQUESTED,    /**< x86irq_request_stop() was called (e.g. from a callback) */
     X86IRQ_STOP_BREAKPOINT,   /**< the next instruction is at a breakpoint (not yet executed) */
 } x86irq_stop_reason;
@@ -113,8 +115,8 @@ typedef enum x86irq_stop_reason {
 X86IRQ_API const char *x86irq_stop_reason_string(x86irq_stop_reason reason);
 
 /** Run for at most max_cycles cycles (UINT64_MAX: no limit). The reason is stored in *reason
- *  (may be NULL). After DEBUG_EXIT, SHUTDOWN or HALTED the machine stays stopped: further
- *  calls return X86IRQ_ERR_STATE. */
+ *  (may be NULL). After DEBUG_EXIT or SHUTDOWN the machine stays stopped: further calls return
+ *  X86IRQ_ERR_STATE. */
 X86IRQ_API x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
                                     x86irq_stop_reason *reason);
 
@@ -223,6 +225,29 @@ X86IRQ_API x86irq_status x86irq_add_mmio_device(x86irq_machine *machine, uint64_
 typedef void (*x86irq_serial_fn)(void *opaque, uint8_t byte);
 X86IRQ_API void x86irq_set_serial_output(x86irq_machine *machine, x86irq_serial_fn fn,
                                          void *opaque);
+
+/* ------------------------------------------------------------------ interrupt pins */
+
+/** The INTA cycle: called when the core takes INTR (at an instruction boundary with IF = 1,
+ *  outside the STI and MOV SS shadows). Return the vector, 0-255; or -1 when there is nothing
+ *  to deliver any more (nothing is delivered; the core goes on). May change the INTR level. */
+typedef int (*x86irq_intr_acknowledge_fn)(void *opaque);
+
+/** The acknowledge callback of an embedder that drives INTR itself. NULL unsets. */
+X86IRQ_API void x86irq_set_intr_acknowledge(x86irq_machine *machine,
+                                            x86irq_intr_acknowledge_fn fn, void *opaque);
+
+/** Set the level of the INTR pin (non-zero: asserted). A level input: it is taken at every
+ *  boundary where IF = 1 while it stays asserted, so the acknowledge callback (required:
+ *  X86IRQ_ERR_STATE without one) or the device should lower it. Wakes a core halted with
+ *  IF = 1. Safe to call from any callback of the machine. */
+X86IRQ_API x86irq_status x86irq_set_intr(x86irq_machine *machine, int level);
+
+/** An edge on the NMI pin. The NMI (vector 2) is taken at the next instruction boundary even
+ *  with IF = 0; while an NMI handler runs (until the next IRET) one more NMI is remembered and
+ *  further ones are lost, as on the processor (SDM Vol. 3 6.7.1). Wakes a halted core. To raise
+ *  one at a given cycle, call this from an event (x86irq_schedule_event). */
+X86IRQ_API x86irq_status x86irq_raise_nmi(x86irq_machine *machine);
 
 /* ------------------------------------------------------------------ time */
 

@@ -78,6 +78,11 @@ enum x86_gpr { X86_EAX = 0, X86_ECX, X86_EDX, X86_EBX, X86_ESP, X86_EBP, X86_ESI
 #define X86_CR4_PGE 0x0080u
 #define X86_CR4_OSFXSR 0x0200u
 
+/* interrupt_shadow: STI blocks INTR for one instruction; MOV SS / POP SS block INTR and NMI
+ * (SDM Vol. 2 STI, MOV; Vol. 3 6.8.3) */
+#define X86_SHADOW_STI 1u
+#define X86_SHADOW_MOV_SS 2u
+
 /* DR6 status bits (SDM Vol. 3 17.2.3) */
 #define X86_DR6_BS 0x00004000u  /* single step */
 
@@ -180,13 +185,19 @@ struct x86_cpu {
     uint8_t cpl;
     uint8_t mode;           /* enum x86_mode of the code segment (decode default) */
     uint8_t halted;
-    uint8_t interrupt_shadow; /* STI / MOV SS / POP SS: no interrupt before the next boundary */
+    uint8_t interrupt_shadow; /* X86_SHADOW_*: events blocked until after the next instruction */
     uint8_t debug_shadow;   /* MOV SS / POP SS: debug traps wait one instruction (SDM Vol. 3 6.8.3) */
     uint8_t event_ext;      /* delivering an external event: error codes get EXT (bit 0) */
     uint8_t delivering;     /* an event is being delivered (double-fault detection) */
     uint8_t delivering_vector;
     uint8_t delivering_benign; /* the event being delivered counts as benign (int n, INTR) */
     uint8_t shutdown;       /* triple fault: the core stopped */
+    /* the pins (SDM Vol. 3 6.3.1, 6.7.1): INTR is a level sampled at instruction boundaries
+     * when IF = 1; NMI is an edge, latched once while an NMI handler runs (blocked until the
+     * next IRET) */
+    uint8_t intr_line;
+    uint8_t nmi_latched;
+    uint8_t nmi_blocked;
     /* the events of the delivery in progress (the first, those raised while delivering it,
      * a generated #DF), oldest first: what a triple fault reports */
     uint8_t event_chain_length;

@@ -14,7 +14,7 @@ X86_HANDLER(x86_exec_mov)
         uint16_t selector = (uint16_t)x86_operand_read(cpu, insn, 1, 2);
         x86_load_segment(cpu, insn->reg, selector);
         if (insn->reg == X86_SEG_SS) {
-            cpu->interrupt_shadow = 1;
+            cpu->interrupt_shadow = X86_SHADOW_MOV_SS;
             cpu->debug_shadow = 1; /* a single-step trap waits for the next instruction too */
             x86_request_exit(cpu);
         }
@@ -117,7 +117,7 @@ X86_HANDLER(x86_exec_pop)
         x86_load_segment(cpu, insn->reg, (uint16_t)v);
         x86_stack_adjust(cpu, (int32_t)size);
         if (insn->reg == X86_SEG_SS) {
-            cpu->interrupt_shadow = 1;
+            cpu->interrupt_shadow = X86_SHADOW_MOV_SS;
             cpu->debug_shadow = 1; /* a single-step trap waits for the next instruction too */
             x86_request_exit(cpu);
         }

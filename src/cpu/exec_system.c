@@ -51,7 +51,7 @@ X86_HANDLER(x86_exec_sti)
     if (!(cpu->eflags & X86_FLAG_IF)) {
         /* interrupts stay blocked until after the next instruction (SDM Vol. 2 STI) */
         cpu->eflags |= X86_FLAG_IF;
-        cpu->interrupt_shadow = 1;
+        cpu->interrupt_shadow = X86_SHADOW_STI;
         x86_request_exit(cpu);
     }
 }

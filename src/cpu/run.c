@@ -662,6 +662,47 @@ ALU_RM(cmp, a - b, LAZY_SUB, 0)
 
 __attribute__((noinline)) static void execute_traced(x86irq_machine *m) { execute_loop(m, true); }
 
+bool x86_cpu_event_deliverable(const struct x86_cpu *cpu)
+{
+    return (cpu->nmi_latched && !cpu->nmi_blocked) ||
+           (cpu->intr_line && (cpu->eflags & X86_FLAG_IF));
+}
+
+/* The external events at an instruction boundary, in the SDM's priority order (Vol. 3 6.9,
+ * Table 6-2). Traps of the previous instruction (single step) come first: they were raised
+ * when it completed and are delivered already. Then NMI, then INTR; each delivery ends at the
+ * boundary before the handler's first instruction, where the next event is considered (an NMI
+ * handler entered through an interrupt gate has IF clear, so INTR waits). Faults of the next
+ * instruction (fetch, decode) come last, when it executes. */
+static void take_external_events(x86irq_machine *m)
+{
+    struct x86_cpu *cpu = &m->cpu;
+    uint8_t shadow = cpu->interrupt_shadow;
+    cpu->interrupt_shadow = 0;
+    bool nmi_allowed = !(shadow & X86_SHADOW_MOV_SS);
+    bool intr_allowed = shadow == 0;
+    if (nmi_allowed && cpu->nmi_latched && !cpu->nmi_blocked) {
+        /* SDM Vol. 3 6.7.1: further NMIs are blocked until the next IRET */
+        cpu->nmi_latched = 0;
+        cpu->nmi_blocked = 1;
+        struct x86_fault nmi = { .vector = X86_VEC_NMI, .source = X86_EVENT_HARDWARE,
+                                 .return_eip = cpu->eip };
+        x86_cpu_deliver(cpu, &nmi);
+    }
+    if (intr_allowed && cpu->intr_line && (cpu->eflags & X86_FLAG_IF)) {
+        /* the INTA cycle: the interrupt controller (or the embedder) names the vector */
+        int vector = m->intr_acknowledge ? m->intr_acknowledge(m->intr_acknowledge_opaque) : -1;
+        if (vector >= 0 && vector <= 255) {
+            struct x86_fault intr = { .vector = (uint8_t)vector, .source = X86_EVENT_HARDWARE,
+                                      .return_eip = cpu->eip };
+            x86_cpu_deliver(cpu, &intr);
+        }
+    }
+    /* an event the shadow held back is taken after exactly one more instruction */
+    if (shadow && x86_cpu_event_deliverable(cpu) && cpu->cycles + 1 < cpu->cycle_limit)
+        cpu->cycle_limit = cpu->cycles + 1;
+}
+
 void x86_cpu_execute(x86irq_machine *m)
 {
     struct x86_cpu *cpu = &m->cpu;
@@ -683,6 +724,12 @@ void x86_cpu_execute(x86irq_machine *m)
         x86_cpu_deliver(cpu, &f);
         /* and go on executing, from the handler (a fault in there unwinds here again) */
     }
+    /* the boundary before the next instruction: external events (a fault while delivering one
+     * unwinds to the setjmp above and comes back here) */
+    if (X86_UNLIKELY(cpu->interrupt_shadow | cpu->nmi_latched | cpu->intr_line))
+        take_external_events(m);
+    if (cpu->halted)
+        return; /* nothing woke the core */
     /* single-stepping (EFLAGS.TF), hooks and breakpoints need the per-instruction loop; a
      * change of TF requests an exit, so the loop is chosen again */
     if (m->instruction_hook || m->breakpoint_count || (cpu->eflags & X86_FLAG_TF))

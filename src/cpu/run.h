@@ -14,6 +14,8 @@ void x86_cpu_execute(x86irq_machine *machine);
 bool x86_cpu_step(struct x86_cpu *cpu, struct x86_fault *raised);
 /* Deliver an event with the double-fault rules (SDM Vol. 3 6.15). */
 void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event);
+/* Would an NMI or INTR be taken at the next boundary (shadows aside)? Wakes HLT. */
+bool x86_cpu_event_deliverable(const struct x86_cpu *cpu);
 /* Decode the instruction at CS:EIP through the MMU, without the block cache. */
 void x86_cpu_decode_uncached(struct x86_cpu *cpu, struct x86_insn *insn);
 

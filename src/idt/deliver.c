@@ -331,6 +331,11 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
     /* a change of IF or TF requests an exit through x86_set_eflags; CS and the mode are
      * picked up by the next block lookup */
     cpu->cycles += cpu->cost[X86_COST_IRET];
+    /* IRET ends NMI blocking (SDM Vol. 3 6.7.1): any IRET, also one that returns from an
+     * exception handler nested in the NMI handler */
+    cpu->nmi_blocked = 0;
+    if (cpu->nmi_latched)
+        x86_request_exit(cpu);
     uint32_t eip = x86_stack_peek(cpu, 0, opsize);
     uint16_t cs = (uint16_t)x86_stack_peek(cpu, opsize, opsize);
     uint32_t flags = x86_stack_peek(cpu, 2 * opsize, opsize);

@@ -300,6 +300,38 @@ x86irq_status x86irq_symbol_address(const x86irq_machine *machine, const char *n
 
 /* ------------------------------------------------------------------ running */
 
+x86irq_status x86irq_set_intr(x86irq_machine *machine, int level)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (level && !machine->intr_acknowledge)
+        return x86_machine_error(machine, X86IRQ_ERR_STATE,
+                                 "INTR asserted without an acknowledge callback to name the "
+                                 "vector (x86irq_set_intr_acknowledge)");
+    machine->cpu.intr_line = level != 0;
+    if (level)
+        x86_request_exit(&machine->cpu); /* sampled at the next instruction boundary */
+    return X86IRQ_OK;
+}
+
+void x86irq_set_intr_acknowledge(x86irq_machine *machine, x86irq_intr_acknowledge_fn fn,
+                                 void *opaque)
+{
+    if (!machine)
+        return;
+    machine->intr_acknowledge = fn;
+    machine->intr_acknowledge_opaque = opaque;
+}
+
+x86irq_status x86irq_raise_nmi(x86irq_machine *machine)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    machine->cpu.nmi_latched = 1; /* an edge: one more is remembered while NMIs are blocked */
+    x86_request_exit(&machine->cpu);
+    return X86IRQ_OK;
+}
+
 void x86irq_request_stop(x86irq_machine *machine)
 {
     if (machine)
@@ -330,7 +362,7 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
             break;
         }
         uint64_t next_event = x86_events_next_cycle(&machine->events);
-        if (cpu->halted) {
+        if (cpu->halted && !x86_cpu_event_deliverable(cpu)) {
             /* HLT: time jumps to the next event; nothing can wake a core with no events */
             if (next_event == UINT64_MAX) {
                 stop = X86IRQ_STOP_HALTED;
@@ -341,13 +373,12 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
         }
         cpu->cycle_limit = next_event < end ? next_event : end;
         cpu->exit_request = 0;
-        cpu->interrupt_shadow = 0; /* interrupts are taken here from issue 6 on */
-        x86_cpu_execute(machine);
+        x86_cpu_execute(machine); /* takes pending NMI / INTR at its first boundary */
         x86_code_cache_collect(&machine->code);
     }
     machine->stop_reason = stop;
-    if (stop == X86IRQ_STOP_DEBUG_EXIT || stop == X86IRQ_STOP_SHUTDOWN ||
-        stop == X86IRQ_STOP_HALTED)
+    /* HALTED is not final: the embedder may raise NMI or INTR and run again */
+    if (stop == X86IRQ_STOP_DEBUG_EXIT || stop == X86IRQ_STOP_SHUTDOWN)
         machine->finished = true;
     if (reason)
         *reason = stop;

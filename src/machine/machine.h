@@ -57,6 +57,8 @@ struct x86irq_machine {
     uint32_t breakpoints[X86_MAX_BREAKPOINTS];
     unsigned breakpoint_count;
     bool resuming_at_breakpoint;      /* the first instruction of this run is not checked */
+    x86irq_intr_acknowledge_fn intr_acknowledge; /* the INTA cycle of an embedder's INTR */
+    void *intr_acknowledge_opaque;
     x86irq_instruction_fn instruction_hook;
     void *instruction_hook_opaque;
 

@@ -1,0 +1,341 @@
+/* Unit tests of the INTR and NMI pins through the public API: the priority of events that meet
+ * at one instruction boundary (single-step trap, then NMI, then INTR; SDM Vol. 3 6.9), NMI
+ * blocking until IRET with one NMI latched, the STI and MOV SS shadows, HLT woken by NMI and
+ * INTR, and the acknowledge callback. The programs are a few hand-assembled bytes in RAM; the
+ * handlers report (vector, saved EIP) on port 0x80. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "x86irq/x86irq.h"
+
+#define GDTR_AT 0x1E00u
+#define GDT_AT 0x1E80u
+#define IDTR_AT 0x1F00u
+#define IDT_AT 0x2000u
+#define HANDLERS_AT 0x3000u
+#define CODE_AT 0x10000u
+#define STACK_TOP 0x90000u
+
+struct board {
+    x86irq_machine *m;
+    uint32_t log[32];
+    unsigned count;
+    int intr_vector;          /* what the acknowledge callback answers */
+    unsigned acknowledged;
+    unsigned nmis_on_trigger; /* port 0x81 raises this many NMIs ... */
+    unsigned nmis_next_trigger; /* ... and this many the time after (then none) */
+    int intr_on_trigger;      /* ... and asserts INTR when set */
+};
+
+static uint64_t no_read(void *opaque, uint64_t offset, unsigned size)
+{
+    (void)opaque;
+    (void)offset;
+    (void)size;
+    return 0;
+}
+
+static void log_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+    struct board *b = opaque;
+    (void)offset;
+    (void)size;
+    if (b->count < 32)
+        b->log[b->count++] = (uint32_t)value;
+}
+
+static void trigger_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+    struct board *b = opaque;
+    (void)offset;
+    (void)size;
+    (void)value;
+    for (unsigned i = 0; i < b->nmis_on_trigger; i++)
+        assert_int_equal(x86irq_raise_nmi(b->m), X86IRQ_OK);
+    b->nmis_on_trigger = b->nmis_next_trigger;
+    b->nmis_next_trigger = 0;
+    if (b->intr_on_trigger)
+        assert_int_equal(x86irq_set_intr(b->m, 1), X86IRQ_OK);
+}
+
+static int acknowledge(void *opaque)
+{
+    struct board *b = opaque;
+    b->acknowledged++;
+    x86irq_set_intr(b->m, 0); /* the controller drops the line once the vector is taken */
+    return b->intr_vector;
+}
+
+static uint32_t handler_address(unsigned vector) { return HANDLERS_AT + 0x20 * vector; }
+
+/* A handler that reports its vector and the saved EIP on port 0x80 and returns. The #DB
+ * handler also clears TF in the saved EFLAGS, so single-stepping ends after one trap. */
+static void put_handler(struct board *b, unsigned vector)
+{
+    uint8_t code[32];
+    size_t n = 0;
+    code[n++] = 0xB8;                                   /* mov eax, vector */
+    memcpy(code + n, &(uint32_t){ vector }, 4);
+    n += 4;
+    code[n++] = 0xE7; code[n++] = 0x80;                 /* out 0x80, eax */
+    code[n++] = 0x8B; code[n++] = 0x04; code[n++] = 0x24; /* mov eax, [esp] */
+    code[n++] = 0xE7; code[n++] = 0x80;                 /* out 0x80, eax */
+    if (vector == 1) {
+        static const uint8_t clear_tf[] = { 0x81, 0x64, 0x24, 0x08, 0xFF, 0xFE, 0xFF, 0xFF };
+        memcpy(code + n, clear_tf, sizeof(clear_tf));   /* and dword [esp+8], ~0x100 */
+        n += sizeof(clear_tf);
+    }
+    code[n++] = 0xCF;                                   /* iret */
+    assert_int_equal(x86irq_write_physical(b->m, handler_address(vector), code, n), X86IRQ_OK);
+    /* a 32-bit interrupt gate to it (CS 0x08: the boot GDT) */
+    uint32_t a = handler_address(vector);
+    uint32_t gate[2] = { (a & 0xFFFF) | (0x08u << 16), (a & 0xFFFF0000u) | 0x8E00u };
+    assert_int_equal(x86irq_write_physical(b->m, IDT_AT + 8 * vector, gate, 8), X86IRQ_OK);
+}
+
+static int setup(void **state)
+{
+    struct board *b = calloc(1, sizeof(*b));
+    x86irq_config c;
+    x86irq_config_init(&c);
+    c.ram_size = 2u << 20;
+    assert_int_equal(x86irq_machine_create(&c, &b->m), X86IRQ_OK);
+    assert_int_equal(x86irq_add_port_device(b->m, 0x80, 1, no_read, log_write, b), X86IRQ_OK);
+    assert_int_equal(x86irq_add_port_device(b->m, 0x81, 1, no_read, trigger_write, b), X86IRQ_OK);
+    x86irq_set_intr_acknowledge(b->m, acknowledge, b);
+    b->intr_vector = 0x40;
+    /* a GDT: 0x08 flat 32-bit code, 0x10 flat data (the selectors the machine starts with) */
+    const uint32_t gdt[6] = { 0, 0, 0x0000FFFF, 0x00CF9B00, 0x0000FFFF, 0x00CF9300 };
+    assert_int_equal(x86irq_write_physical(b->m, GDT_AT, gdt, sizeof(gdt)), X86IRQ_OK);
+    const uint8_t gdtr[6] = { sizeof(gdt) - 1, 0, GDT_AT & 0xFF, (GDT_AT >> 8) & 0xFF, 0, 0 };
+    assert_int_equal(x86irq_write_physical(b->m, GDTR_AT, gdtr, 6), X86IRQ_OK);
+    const uint8_t idtr[6] = { 0xFF, 0x07, IDT_AT & 0xFF, (IDT_AT >> 8) & 0xFF, 0, 0 };
+    assert_int_equal(x86irq_write_physical(b->m, IDTR_AT, idtr, 6), X86IRQ_OK);
+    put_handler(b, 1);
+    put_handler(b, 2);
+    put_handler(b, 0x40);
+    *state = b;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct board *b = *state;
+    x86irq_machine_destroy(b->m);
+    free(b);
+    return 0;
+}
+
+/* The common prologue: lgdt, lidt, a stack. Returns its length. */
+static size_t prologue(uint8_t *code)
+{
+    static const uint8_t p[] = {
+        0x0F, 0x01, 0x15, GDTR_AT & 0xFF, (GDTR_AT >> 8) & 0xFF, 0, 0, /* lgdt [GDTR_AT] */
+        0x0F, 0x01, 0x1D, IDTR_AT & 0xFF, (IDTR_AT >> 8) & 0xFF, 0, 0, /* lidt [IDTR_AT] */
+        0xBC, 0x00, 0x00, 0x09, 0x00,                                  /* mov esp, 0x90000 */
+    };
+    memcpy(code, p, sizeof(p));
+    return sizeof(p);
+}
+
+static const uint8_t debug_exit[] = { 0xE6, 0xF4 }; /* out 0xF4, al: ends the run */
+
+static void run_program(struct board *b, const uint8_t *code, size_t n)
+{
+    assert_int_equal(x86irq_write_physical(b->m, CODE_AT, code, n), X86IRQ_OK);
+    assert_int_equal(x86irq_set_register(b->m, X86IRQ_REG_EIP, CODE_AT), X86IRQ_OK);
+    x86irq_stop_reason reason;
+    assert_int_equal(x86irq_run(b->m, 10000000, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT);
+}
+
+static void test_trap_then_nmi_then_intr(void **state)
+{
+    struct board *b = *state;
+    b->nmis_on_trigger = 1;
+    b->intr_on_trigger = 1;
+    uint8_t code[64];
+    size_t n = prologue(code);
+    static const uint8_t body[] = {
+        0xFB,                                      /* sti */
+        0x9C,                                      /* pushfd */
+        0x81, 0x0C, 0x24, 0x00, 0x01, 0x00, 0x00,  /* or dword [esp], 0x100 */
+        0x9D,                                      /* popfd: TF on */
+        0xE6, 0x81,                                /* out 0x81, al: NMI and INTR now */
+    };
+    memcpy(code + n, body, sizeof(body));
+    n += sizeof(body);
+    uint32_t after_trigger = CODE_AT + (uint32_t)n;
+    memcpy(code + n, debug_exit, sizeof(debug_exit));
+    n += sizeof(debug_exit);
+    run_program(b, code, n);
+    /* The boundary after the out holds three events. The single-step trap of the out is
+     * delivered first; the NMI is then taken before the #DB handler's first instruction (its
+     * frame saves that address), so the NMI handler runs first; INTR waits for IF, which the
+     * #DB interrupt gate cleared, and comes after the #DB handler's IRET. */
+    assert_int_equal(b->count, 6);
+    assert_int_equal(b->log[0], 2);
+    assert_int_equal(b->log[1], handler_address(1));
+    assert_int_equal(b->log[2], 1);
+    assert_int_equal(b->log[3], after_trigger);
+    assert_int_equal(b->log[4], 0x40);
+    assert_int_equal(b->log[5], after_trigger);
+    assert_int_equal(b->acknowledged, 1);
+}
+
+static void test_nmi_blocked_until_iret_one_latched(void **state)
+{
+    struct board *b = *state;
+    /* the NMI handler itself triggers three more NMIs: one is latched, two are lost */
+    static const uint8_t nmi_handler[] = {
+        0xB8, 0x02, 0x00, 0x00, 0x00, 0xE7, 0x80,  /* mov eax, 2; out 0x80, eax */
+        0xE6, 0x81,                                /* out 0x81, al: three NMIs */
+        0xB8, 0x03, 0x00, 0x00, 0x00, 0xE7, 0x80,  /* mov eax, 3; out 0x80, eax: not preempted */
+        0xCF,                                      /* iret */
+    };
+    assert_int_equal(x86irq_write_physical(b->m, handler_address(2), nmi_handler,
+                                           sizeof(nmi_handler)), X86IRQ_OK);
+    b->nmis_on_trigger = 1;    /* the program's trigger: one NMI */
+    b->nmis_next_trigger = 3;  /* the handler's first trigger: three while blocked */
+    uint8_t code[64];
+    size_t n = prologue(code);
+    code[n++] = 0xFA;                              /* cli: NMIs ignore IF */
+    code[n++] = 0xE6; code[n++] = 0x81;            /* out 0x81: the first NMI */
+    memcpy(code + n, debug_exit, sizeof(debug_exit));
+    n += sizeof(debug_exit);
+    run_program(b, code, n);
+    /* the handler runs (2), raises three NMIs while NMIs are blocked, finishes (3) without
+     * being preempted; after its IRET exactly one latched NMI runs it again (2, 3); the other
+     * two were lost */
+    assert_int_equal(b->count, 4);
+    assert_int_equal(b->log[0], 2);
+    assert_int_equal(b->log[1], 3);
+    assert_int_equal(b->log[2], 2);
+    assert_int_equal(b->log[3], 3);
+}
+
+static void test_sti_shadow_delays_intr_one_instruction(void **state)
+{
+    struct board *b = *state;
+    b->intr_on_trigger = 1;
+    uint8_t code[64];
+    size_t n = prologue(code);
+    code[n++] = 0xFA;                              /* cli */
+    code[n++] = 0xE6; code[n++] = 0x81;            /* out 0x81: INTR asserted, IF = 0 */
+    code[n++] = 0x90;                              /* nop: still masked */
+    code[n++] = 0xFB;                              /* sti: the shadow covers the next one */
+    code[n++] = 0x90;                              /* nop: runs before the interrupt */
+    uint32_t after_shadow = CODE_AT + (uint32_t)n;
+    memcpy(code + n, debug_exit, sizeof(debug_exit));
+    n += sizeof(debug_exit);
+    run_program(b, code, n);
+    assert_int_equal(b->count, 2);
+    assert_int_equal(b->log[0], 0x40);
+    assert_int_equal(b->log[1], after_shadow);
+}
+
+/* The instruction hook raises an NMI as the instruction at nmi_at starts: it is pending at
+ * the boundary after that instruction. */
+static uint32_t nmi_at;
+static void raise_nmi_at(void *opaque, const x86irq_instruction_info *info)
+{
+    struct board *b = opaque;
+    if (info->eip == nmi_at)
+        x86irq_raise_nmi(b->m);
+}
+
+static void run_with_nmi_during(struct board *b, const uint8_t *first, size_t first_length,
+                                uint32_t *after_first, uint32_t *after_second)
+{
+    uint8_t code[64];
+    size_t n = prologue(code);
+    code[n++] = 0x8C; code[n++] = 0xD0;            /* mov eax, ss */
+    nmi_at = CODE_AT + (uint32_t)n;
+    memcpy(code + n, first, first_length);         /* the NMI arrives during this one */
+    n += first_length;
+    *after_first = CODE_AT + (uint32_t)n;
+    code[n++] = 0x90;                              /* nop */
+    *after_second = CODE_AT + (uint32_t)n;
+    memcpy(code + n, debug_exit, sizeof(debug_exit));
+    n += sizeof(debug_exit);
+    x86irq_set_instruction_hook(b->m, raise_nmi_at, b);
+    run_program(b, code, n);
+}
+
+static void test_mov_ss_shadow_delays_nmi(void **state)
+{
+    struct board *b = *state;
+    uint32_t after_first, after_second;
+    static const uint8_t nop[] = { 0x90 };
+    run_with_nmi_during(b, nop, sizeof(nop), &after_first, &after_second);
+    assert_int_equal(b->count, 2);
+    assert_int_equal(b->log[1], after_first);      /* taken at the next boundary */
+
+    b->count = 0;
+    x86irq_machine_destroy(b->m);
+    free(b);
+    setup(state);
+    b = *state;
+    static const uint8_t mov_ss[] = { 0x8E, 0xD0 }; /* mov ss, eax */
+    run_with_nmi_during(b, mov_ss, sizeof(mov_ss), &after_first, &after_second);
+    assert_int_equal(b->count, 2);
+    assert_int_equal(b->log[0], 2);
+    assert_int_equal(b->log[1], after_second);     /* mov ss: one instruction later */
+}
+
+static void test_hlt_wakes_on_nmi_from_an_event(void **state)
+{
+    struct board *b = *state;
+    uint8_t code[64];
+    size_t n = prologue(code);
+    code[n++] = 0xFA;                              /* cli */
+    code[n++] = 0xF4;                              /* hlt: only an NMI can wake it */
+    uint32_t after_hlt = CODE_AT + (uint32_t)n;
+    memcpy(code + n, debug_exit, sizeof(debug_exit));
+    n += sizeof(debug_exit);
+    assert_int_equal(x86irq_write_physical(b->m, CODE_AT, code, n), X86IRQ_OK);
+    assert_int_equal(x86irq_set_register(b->m, X86IRQ_REG_EIP, CODE_AT), X86IRQ_OK);
+    x86irq_stop_reason reason;
+    assert_int_equal(x86irq_run(b->m, 1000000, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_HALTED);  /* halted, nothing can wake it yet */
+    assert_int_equal(x86irq_run(b->m, 1000000, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_HALTED);  /* and again: not a final stop */
+    assert_int_equal(b->count, 0);
+    assert_int_equal(x86irq_raise_nmi(b->m), X86IRQ_OK);
+    assert_int_equal(x86irq_run(b->m, 1000000, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT);
+    assert_int_equal(b->count, 2);
+    assert_int_equal(b->log[0], 2);
+    assert_int_equal(b->log[1], after_hlt);       /* the NMI returns after the HLT */
+}
+
+static void test_intr_needs_an_acknowledge_callback(void **state)
+{
+    struct board *b = *state;
+    x86irq_set_intr_acknowledge(b->m, NULL, NULL);
+    assert_int_equal(x86irq_set_intr(b->m, 1), X86IRQ_ERR_STATE);
+    assert_true(strstr(x86irq_last_error(b->m), "acknowledge") != NULL);
+    assert_int_equal(x86irq_set_intr(b->m, 0), X86IRQ_OK);
+    assert_int_equal(x86irq_set_intr(NULL, 1), X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_raise_nmi(NULL), X86IRQ_ERR_INVALID_ARGUMENT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_trap_then_nmi_then_intr, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nmi_blocked_until_iret_one_latched, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sti_shadow_delays_intr_one_instruction, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mov_ss_shadow_delays_nmi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hlt_wakes_on_nmi_from_an_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_intr_needs_an_acknowledge_callback, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
