@@ -8,13 +8,8 @@
 #include <stdint.h>
 
 #include "machine/bus.h"
+#include "machine/irq.h"
 
-/* An interrupt line: the device calls set_level(opaque, line, level). */
-struct x86_irq_wire {
-    void (*set_level)(void *opaque, int line, int level);
-    void *opaque;
-    int line;
-};
 
 #define X86_UART_RX_FIFO 16
 
