@@ -77,7 +77,7 @@ uint32_t x86_read_control_register(struct x86_cpu *cpu, unsigned n)
     }
 }
 
-/* MSRs we implement. CPUID advertises MSR and TSC; other MSRs raise #GP(0). */
+/* MSRs we implement (the TSC here, the APIC's in src/apic); other MSRs raise #GP(0). */
 #define MSR_IA32_TIME_STAMP_COUNTER 0x10u
 
 bool x86_read_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t *value)
@@ -87,7 +87,8 @@ bool x86_read_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t *value)
         *value = cpu->cycles + cpu->tsc_offset;
         return true;
     default:
-        return false;
+        /* IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC registers */
+        return cpu->machine && x86_lapic_read_msr(&cpu->machine->lapic, msr, value);
     }
 }
 
@@ -98,7 +99,7 @@ bool x86_write_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t value)
         cpu->tsc_offset = value - cpu->cycles;
         return true;
     default:
-        return false;
+        return cpu->machine && x86_lapic_write_msr(&cpu->machine->lapic, msr, value);
     }
 }
 

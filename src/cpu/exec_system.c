@@ -75,8 +75,10 @@ X86_HANDLER(x86_exec_ud)
 
 /* CPUID feature bits, leaf 1 EDX: exactly what is implemented (docs/isa.md) */
 #define CPUID_1_EDX ((1u << 2) /* DE */ | (1u << 3) /* PSE */ | (1u << 4) /* TSC */ | \
-                     (1u << 5) /* MSR */ | (1u << 8) /* CX8 */ | (1u << 13) /* PGE */ | \
-                     (1u << 15) /* CMOV */)
+                     (1u << 5) /* MSR */ | (1u << 8) /* CX8 */ | (1u << 9) /* APIC */ | \
+                     (1u << 13) /* PGE */ | (1u << 15) /* CMOV */)
+/* leaf 1 ECX: x2APIC, TSC-deadline timer */
+#define CPUID_1_ECX ((1u << 21) /* x2APIC */ | (1u << 24) /* TSC-DEADLINE */)
 #define CPUID_MAX_BASIC 0x0Au
 #define CPUID_MAX_EXTENDED 0x80000004u
 
@@ -105,7 +107,8 @@ X86_HANDLER(x86_exec_cpuid)
     case 1:
         a = 0x000006F1u;                /* family 6, model 15, stepping 1 */
         b = (1u << 16) | (8u << 8);     /* one logical processor, 64-byte clflush line */
-        d = CPUID_1_EDX;
+        c = CPUID_1_ECX;
+        d = CPUID_1_EDX;  /* EBX[31:24] is the initial APIC ID: 0 */
         break;
     case 0x80000000u:
         a = CPUID_MAX_EXTENDED;

@@ -691,7 +691,7 @@ static void take_external_events(x86irq_machine *m)
     }
     if (intr_allowed && cpu->intr_line && (cpu->eflags & X86_FLAG_IF)) {
         /* the INTA cycle: the interrupt controller (or the embedder) names the vector */
-        int vector = m->intr_acknowledge ? m->intr_acknowledge(m->intr_acknowledge_opaque) : -1;
+        int vector = x86_machine_acknowledge_intr(m);
         if (vector >= 0 && vector <= 255) {
             struct x86_fault intr = { .vector = (uint8_t)vector, .source = X86_EVENT_HARDWARE,
                                       .return_eip = cpu->eip };

@@ -85,6 +85,18 @@ x86irq_status x86_bus_add_mmio(struct x86_bus *bus, uint64_t base, uint64_t size
     return X86IRQ_OK;
 }
 
+x86irq_status x86_bus_remove_mmio(struct x86_bus *bus, void *opaque, const char *name)
+{
+    for (size_t i = 0; i < bus->mmio_count; i++)
+        if (bus->mmio[i].opaque == opaque && strcmp(bus->mmio[i].name, name) == 0) {
+            memmove(&bus->mmio[i], &bus->mmio[i + 1],
+                    (bus->mmio_count - i - 1) * sizeof(*bus->mmio));
+            bus->mmio_count--;
+            return X86IRQ_OK;
+        }
+    return X86IRQ_ERR_INVALID_ARGUMENT;
+}
+
 static uint64_t all_ones(unsigned size)
 {
     return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;

@@ -46,6 +46,8 @@ x86irq_status x86_bus_add_mmio(struct x86_bus *bus, uint64_t base, uint64_t size
                                x86irq_device_read_fn read, x86irq_device_write_fn write,
                                void *opaque, const char *name);
 
+/* Remove the MMIO region registered with this opaque and name (a relocatable device). */
+x86irq_status x86_bus_remove_mmio(struct x86_bus *bus, void *opaque, const char *name);
 /* Port I/O of 1, 2 or 4 bytes; unclaimed ports read all ones. */
 uint32_t x86_bus_port_read(struct x86_bus *bus, uint16_t port, unsigned size);
 void x86_bus_port_write(struct x86_bus *bus, uint16_t port, unsigned size, uint32_t value);

@@ -147,6 +147,22 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
             return X86IRQ_ERR_NO_MEMORY;
         }
     }
+    /* the platform as the firmware leaves it (SeaBIOS under QEMU): the LAPIC in virtual-wire
+     * mode, the IOAPIC's entries masked */
+    x86_lapic_init(&m->lapic, m);
+    if (x86_lapic_attach(&m->lapic) != X86IRQ_OK) {
+        x86irq_machine_destroy(m);
+        return X86IRQ_ERR_NO_MEMORY;
+    }
+    x86_lapic_virtual_wire(&m->lapic);
+    if (!config->no_default_devices) {
+        m->has_chipset = true;
+        x86_ioapic_init(&m->ioapic, &m->lapic);
+        if (x86_ioapic_attach(&m->ioapic, &m->bus) != X86IRQ_OK) {
+            x86irq_machine_destroy(m);
+            return X86IRQ_ERR_NO_MEMORY;
+        }
+    }
     x86_fw_cfg_init(&m->fw_cfg, config->ram_size, 1);
     if (x86_fw_cfg_attach(&m->fw_cfg, &m->bus, 0x510) != X86IRQ_OK) {
         x86irq_machine_destroy(m);
@@ -300,6 +316,62 @@ x86irq_status x86irq_symbol_address(const x86irq_machine *machine, const char *n
 
 /* ------------------------------------------------------------------ running */
 
+/* ------------------------------------------------------------------ interrupt routing */
+
+void x86_machine_update_intr(x86irq_machine *m)
+{
+    bool level = x86_lapic_enabled(&m->lapic) ? x86_lapic_intr(&m->lapic)
+                                              : m->lapic.lint_level[0] != 0;
+    if (level && !m->cpu.intr_line)
+        x86_request_exit(&m->cpu); /* sampled at the next instruction boundary */
+    m->cpu.intr_line = level;
+}
+
+void x86_machine_lint0_changed(x86irq_machine *m)
+{
+    /* LINT0 is the wired OR of the 8259's INT output and the embedder's INTR */
+    int level = m->embedder_intr;
+    x86_lapic_set_lint(&m->lapic, 0, level);
+}
+
+int x86_machine_extint_acknowledge(x86irq_machine *m)
+{
+    if (m->embedder_intr && m->intr_acknowledge)
+        return m->intr_acknowledge(m->intr_acknowledge_opaque);
+    return -1;
+}
+
+int x86_machine_acknowledge_intr(x86irq_machine *m)
+{
+    return x86_lapic_enabled(&m->lapic) ? x86_lapic_acknowledge(&m->lapic)
+                                        : x86_machine_extint_acknowledge(m);
+}
+
+void x86_machine_eoi_broadcast(x86irq_machine *m, uint8_t vector)
+{
+    if (m->has_chipset)
+        x86_ioapic_eoi(&m->ioapic, vector);
+}
+
+void x86_machine_move_lapic(x86irq_machine *m, uint32_t base)
+{
+    (void)base;
+    x86_bus_remove_mmio(&m->bus, &m->lapic, "lapic");
+    if (x86_lapic_attach(&m->lapic) != X86IRQ_OK) {
+        /* the new window overlaps RAM or a device: the LAPIC is reachable through MSRs only,
+         * as when hardware leaves it behind memory */
+    }
+}
+
+void x86_machine_set_gsi(x86irq_machine *m, unsigned gsi, int level)
+{
+    if (!m->has_chipset)
+        return;
+    unsigned pin = gsi == 0 ? 2 : gsi; /* ISA IRQ0 (the PIT) is on IOAPIC pin 2 */
+    if (gsi != 2 && pin < X86_IOAPIC_PINS)
+        x86_ioapic_set_pin(&m->ioapic, pin, level);
+}
+
 x86irq_status x86irq_set_intr(x86irq_machine *machine, int level)
 {
     if (!machine)
@@ -308,9 +380,8 @@ x86irq_status x86irq_set_intr(x86irq_machine *machine, int level)
         return x86_machine_error(machine, X86IRQ_ERR_STATE,
                                  "INTR asserted without an acknowledge callback to name the "
                                  "vector (x86irq_set_intr_acknowledge)");
-    machine->cpu.intr_line = level != 0;
-    if (level)
-        x86_request_exit(&machine->cpu); /* sampled at the next instruction boundary */
+    machine->embedder_intr = level != 0;
+    x86_machine_lint0_changed(machine);
     return X86IRQ_OK;
 }
 

@@ -18,6 +18,8 @@
 #include "devices/debug_exit.h"
 #include "devices/fw_cfg.h"
 #include "idt/idt.h"
+#include "apic/lapic.h"
+#include "apic/ioapic.h"
 
 struct x86_disassembler;
 
@@ -49,6 +51,10 @@ struct x86irq_machine {
     struct x86_debug_exit debug_exit;
     struct x86_fw_cfg fw_cfg;
     struct x86_gate_cache gate_cache;   /* the IDT dispatch table (src/idt/deliver.c) */
+    struct x86_lapic lapic;             /* the core's local APIC (always present) */
+    struct x86_ioapic ioapic;           /* chipset devices (unless no_default_devices) */
+    bool has_chipset;
+    bool embedder_intr;                 /* the INTR level an embedder drives (x86irq_set_intr) */
 
     x86irq_serial_fn serial_fn;
     void *serial_opaque;
@@ -83,6 +89,20 @@ x86irq_status x86_machine_error(x86irq_machine *machine, x86irq_status status,
 
 /* End the run at the next instruction boundary with this reason (debug exit, shutdown...). */
 void x86_machine_stop(x86irq_machine *machine, x86irq_stop_reason reason);
+
+/* Interrupt routing (machine.c): the core's INTR line from the LAPIC (or, with the LAPIC
+ * disabled, from LINT0: the 8259's output and the embedder's INTR); the INTA cycle. */
+void x86_machine_update_intr(x86irq_machine *machine);
+void x86_machine_lint0_changed(x86irq_machine *machine);
+int x86_machine_acknowledge_intr(x86irq_machine *machine);
+int x86_machine_extint_acknowledge(x86irq_machine *machine);
+/* A level-triggered interrupt's EOI, broadcast by the LAPIC to the IOAPIC. */
+void x86_machine_eoi_broadcast(x86irq_machine *machine, uint8_t vector);
+/* IA32_APIC_BASE moved the LAPIC's MMIO window. */
+void x86_machine_move_lapic(x86irq_machine *machine, uint32_t base);
+/* An interrupt line of the platform: GSI 0-15 are the ISA IRQs (8259 inputs; IOAPIC pins with
+ * IRQ0 on pin 2 as the MP/ACPI tables of a PC say), 16-23 IOAPIC pins only. */
+void x86_machine_set_gsi(x86irq_machine *machine, unsigned gsi, int level);
 
 /* The default cost profile (docs/cycle-model.md). */
 extern const uint16_t x86_default_cost_profile[X86_COST_CLASS_COUNT];

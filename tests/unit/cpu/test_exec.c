@@ -310,7 +310,10 @@ static void test_system_instructions(void **state)
     assert_true(((uint64_t)R(f, EDX) << 32 | R(f, EAX)) >= before);
     R(f, EAX) = X86_CR4_PAE;
     assert_int_equal(EXEC(f, 0x0F, 0x22, 0xE0), X86_VEC_GP);  /* mov cr4, eax */
-    R(f, ECX) = 0x1B;                                          /* IA32_APIC_BASE: not yet */
+    R(f, ECX) = 0x1B;                                          /* IA32_APIC_BASE */
+    assert_int_equal(EXEC(f, 0x0F, 0x32), -1);
+    assert_int_equal(R(f, EAX), 0xFEE00900);                   /* base, EN, BSP */
+    R(f, ECX) = 0x12345;                                       /* an unknown MSR */
     assert_int_equal(EXEC(f, 0x0F, 0x32), X86_VEC_GP);
     assert_int_equal(EXEC(f, 0xCC), X86_VEC_BP);               /* int3: reported, a trap */
     assert_int_equal(f->cpu->fault.return_eip, CODE + 1);

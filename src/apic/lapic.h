@@ -1,0 +1,93 @@
+/* The local APIC of the core (SDM Vol. 3 chapter 10): xAPIC registers at MMIO 0xFEE00000
+ * (relocatable through IA32_APIC_BASE) and x2APIC through the MSRs 0x800-0x8FF; IRR, ISR and
+ * TMR as 256-bit sets; TPR, APR, PPR; EOI with the broadcast to the IOAPIC; the LVT; the timer
+ * in one-shot, periodic and TSC-deadline modes, exact in cycles; the ICR with self delivery
+ * (one core: other destinations accept nothing); the ESR.
+ *
+ * The LAPIC decides the core's INTR line: a fixed interrupt in IRR whose priority class is
+ * above PPR, or an ExtINT request on LINT0 (the 8259's output in virtual-wire mode). When it is
+ * disabled in IA32_APIC_BASE, LINT0 is the INTR pin and LINT1 the NMI pin (SDM Vol. 3 10.4.3).
+ */
+#ifndef X86IRQ_APIC_LAPIC_H
+#define X86IRQ_APIC_LAPIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "x86irq/x86irq.h"
+
+struct x86irq_machine;
+
+#define X86_LAPIC_DEFAULT_BASE 0xFEE00000u
+
+/* LVT entries, in register order 0x320-0x370 (SDM Vol. 3 Figure 10-8) */
+enum x86_lapic_lvt { X86_LVT_TIMER, X86_LVT_THERMAL, X86_LVT_PERFORMANCE, X86_LVT_LINT0,
+                     X86_LVT_LINT1, X86_LVT_ERROR, X86_LVT_COUNT };
+
+/* Delivery modes (ICR, LVT, IOAPIC redirection entries share the encoding) */
+enum x86_delivery_mode { X86_DELIVERY_FIXED = 0, X86_DELIVERY_LOWEST = 1, X86_DELIVERY_SMI = 2,
+                         X86_DELIVERY_NMI = 4, X86_DELIVERY_INIT = 5, X86_DELIVERY_STARTUP = 6,
+                         X86_DELIVERY_EXTINT = 7 };
+
+struct x86_lapic {
+    struct x86irq_machine *machine;
+    uint64_t apic_base;       /* IA32_APIC_BASE: base address, EN (bit 11), EXTD (bit 10), BSP */
+    uint32_t id;              /* the APIC ID (xAPIC: bits 31:24 of the register) */
+    uint32_t tpr, ldr, dfr, svr, icr_low, icr_high;
+    uint32_t esr_pending;     /* errors since the last ESR write */
+    uint32_t esr;             /* what ESR reads: latched by the last write */
+    uint32_t lvt[X86_LVT_COUNT];
+    uint32_t irr[8], isr[8], tmr[8];
+    /* timer */
+    uint32_t timer_initial, timer_divide_config;
+    uint64_t timer_start;     /* cycle at which the current count equalled timer_initial */
+    uint64_t timer_event;     /* pending event id, 0 if none */
+    uint64_t tsc_deadline;
+    /* the LINT pins' levels (LINT0: the 8259's output and the embedder's INTR) */
+    uint8_t lint_level[2];
+    uint8_t lint_remote_irr[2]; /* a level-triggered fixed LINT interrupt in service */
+    uint8_t extint_pending;     /* LINT0 in ExtINT mode is asserted */
+};
+
+void x86_lapic_init(struct x86_lapic *lapic, struct x86irq_machine *machine);
+/* Power-on / reset state (SDM Vol. 3 10.4.7.1), at the default base, enabled, software-disabled
+ * (SVR bit 8 clear), every LVT entry masked. */
+void x86_lapic_reset(struct x86_lapic *lapic);
+/* The register state a PC BIOS leaves for the OS (as SeaBIOS under QEMU does): software
+ * enabled, LINT0 ExtINT (virtual wire to the 8259), LINT1 NMI. */
+void x86_lapic_virtual_wire(struct x86_lapic *lapic);
+/* Register the MMIO window (and move it when IA32_APIC_BASE moves it). */
+x86irq_status x86_lapic_attach(struct x86_lapic *lapic);
+
+/* An interrupt message for this LAPIC (from the IOAPIC, an IPI, an LVT entry): vector,
+ * delivery mode, level-triggered or not. Destination matching is the sender's. */
+void x86_lapic_accept(struct x86_lapic *lapic, uint8_t vector, enum x86_delivery_mode mode,
+                      bool level_triggered);
+/* Does a destination (physical or logical, 8-bit xAPIC or 32-bit x2APIC) name this LAPIC? */
+bool x86_lapic_matches(const struct x86_lapic *lapic, uint32_t destination, bool logical);
+/* A LINT pin's level changed. */
+void x86_lapic_set_lint(struct x86_lapic *lapic, unsigned pin, int level);
+
+/* INTR as the LAPIC drives it, and the acknowledge: the vector moved from IRR to ISR, an
+ * ExtINT vector from the 8259 (or the embedder), or the spurious vector (SDM Vol. 3 10.9). */
+bool x86_lapic_intr(const struct x86_lapic *lapic);
+int x86_lapic_acknowledge(struct x86_lapic *lapic);
+/* Globally enabled (IA32_APIC_BASE.EN)? */
+static inline bool x86_lapic_enabled(const struct x86_lapic *lapic)
+{
+    return (lapic->apic_base >> 11) & 1;
+}
+
+/* MSRs: IA32_APIC_BASE (0x1B), IA32_TSC_DEADLINE (0x6E0), x2APIC 0x800-0x8FF. false: not an
+ * APIC MSR or not accessible now (the caller raises #GP(0)). */
+bool x86_lapic_read_msr(struct x86_lapic *lapic, uint32_t msr, uint64_t *value);
+bool x86_lapic_write_msr(struct x86_lapic *lapic, uint32_t msr, uint64_t value);
+
+/* xAPIC MMIO callbacks (offset from the base) */
+uint64_t x86_lapic_mmio_read(void *opaque, uint64_t offset, unsigned size);
+void x86_lapic_mmio_write(void *opaque, uint64_t offset, unsigned size, uint64_t value);
+
+/* The timer's current count at the present cycle */
+uint32_t x86_lapic_timer_current(const struct x86_lapic *lapic);
+
+#endif
