@@ -249,6 +249,14 @@ X86IRQ_API x86irq_status x86irq_set_intr(x86irq_machine *machine, int level);
  *  one at a given cycle, call this from an event (x86irq_schedule_event). */
 X86IRQ_API x86irq_status x86irq_raise_nmi(x86irq_machine *machine);
 
+/** Set the level of a platform interrupt line (non-zero: asserted), as a device would. GSI
+ *  0-15 are the ISA IRQs: inputs of the 8259 pair and of the IOAPIC (IRQ0 on IOAPIC pin 2, as
+ *  a PC's interrupt-source override says); 16-23 are IOAPIC pins only. What the guest sees
+ *  depends on how it programmed the controllers (edge or level, masks, vectors). */
+X86IRQ_API x86irq_status x86irq_set_irq_line(x86irq_machine *machine, unsigned gsi, int level);
+/** An edge: raise the line and lower it again (for edge-triggered inputs). */
+X86IRQ_API x86irq_status x86irq_pulse_irq_line(x86irq_machine *machine, unsigned gsi);
+
 /* ------------------------------------------------------------------ time */
 
 /** A timed callback on the machine's cycle clock. */

@@ -525,7 +525,7 @@ uint64_t x86_lapic_mmio_read(void *opaque, uint64_t offset, unsigned size)
     struct x86_lapic *lapic = opaque;
     unsigned reg = (unsigned)(offset >> 4);
     if (!x86_lapic_enabled(lapic) || x2apic_mode(lapic))
-        return ~0ull; /* the window is closed (10.12.1.2: x2APIC has no MMIO) */
+        return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1; /* closed (10.12.1.2): open bus */
     if ((offset & 0xF) || size != 4 || !(register_access(reg) & R_XAPIC)) {
         /* registers are 32 bits at 16-byte alignment; anything else: illegal register */
         if (!(register_access(reg) & R_XAPIC))

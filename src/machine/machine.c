@@ -109,6 +109,11 @@ static void debug_exit(void *opaque, uint32_t value)
 
 /* ------------------------------------------------------------------ create / destroy */
 
+static void testdev_set_line(void *context, unsigned line, int level)
+{
+    x86_machine_set_gsi(context, line, level);
+}
+
 x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine **out)
 {
     if (!out)
@@ -158,7 +163,9 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
     if (!config->no_default_devices) {
         m->has_chipset = true;
         x86_ioapic_init(&m->ioapic, &m->lapic);
-        if (x86_ioapic_attach(&m->ioapic, &m->bus) != X86IRQ_OK) {
+        x86_testdev_init(&m->testdev, testdev_set_line, m);
+        if (x86_ioapic_attach(&m->ioapic, &m->bus) != X86IRQ_OK ||
+            x86_testdev_attach(&m->testdev, &m->bus) != X86IRQ_OK) {
             x86irq_machine_destroy(m);
             return X86IRQ_ERR_NO_MEMORY;
         }
@@ -365,11 +372,37 @@ void x86_machine_move_lapic(x86irq_machine *m, uint32_t base)
 
 void x86_machine_set_gsi(x86irq_machine *m, unsigned gsi, int level)
 {
-    if (!m->has_chipset)
+    if (!m->has_chipset || gsi >= X86_IOAPIC_PINS)
         return;
+    if (level)
+        m->gsi_level |= 1u << gsi;
+    else
+        m->gsi_level &= ~(1u << gsi);
     unsigned pin = gsi == 0 ? 2 : gsi; /* ISA IRQ0 (the PIT) is on IOAPIC pin 2 */
     if (gsi != 2 && pin < X86_IOAPIC_PINS)
         x86_ioapic_set_pin(&m->ioapic, pin, level);
+}
+
+x86irq_status x86irq_set_irq_line(x86irq_machine *machine, unsigned gsi, int level)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (gsi >= X86_IOAPIC_PINS)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "interrupt line %u does not exist (GSI 0-23)", gsi);
+    if (!machine->has_chipset)
+        return x86_machine_error(machine, X86IRQ_ERR_STATE,
+                                 "the machine has no interrupt controllers (no_default_devices)");
+    x86_machine_set_gsi(machine, gsi, level != 0);
+    return X86IRQ_OK;
+}
+
+x86irq_status x86irq_pulse_irq_line(x86irq_machine *machine, unsigned gsi)
+{
+    x86irq_status s = x86irq_set_irq_line(machine, gsi, 1);
+    if (s == X86IRQ_OK)
+        s = x86irq_set_irq_line(machine, gsi, 0);
+    return s;
 }
 
 x86irq_status x86irq_set_intr(x86irq_machine *machine, int level)

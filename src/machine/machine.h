@@ -17,6 +17,7 @@
 #include "devices/uart16550.h"
 #include "devices/debug_exit.h"
 #include "devices/fw_cfg.h"
+#include "devices/testdev.h"
 #include "idt/idt.h"
 #include "apic/lapic.h"
 #include "apic/ioapic.h"
@@ -53,6 +54,8 @@ struct x86irq_machine {
     struct x86_gate_cache gate_cache;   /* the IDT dispatch table (src/idt/deliver.c) */
     struct x86_lapic lapic;             /* the core's local APIC (always present) */
     struct x86_ioapic ioapic;           /* chipset devices (unless no_default_devices) */
+    struct x86_testdev testdev;
+    uint32_t gsi_level;                 /* the level of each platform interrupt line */
     bool has_chipset;
     bool embedder_intr;                 /* the INTR level an embedder drives (x86irq_set_intr) */
 

@@ -1,0 +1,45 @@
+/* pc-testdev (see testdev.h). */
+#include "devices/testdev.h"
+
+void x86_testdev_init(struct x86_testdev *t, void (*set_line)(void *context, unsigned line, int level),
+                      void *context)
+{
+    t->scratch = 0;
+    t->set_line = set_line;
+    t->context = context;
+}
+
+/* the scratch register: any access size, little-endian bytes of one 32-bit value */
+static uint64_t scratch_read(void *opaque, uint64_t offset, unsigned size)
+{
+    const struct x86_testdev *t = opaque;
+    uint64_t v = t->scratch >> (8 * offset);
+    return size >= 4 ? v : v & ((1u << (8 * size)) - 1);
+}
+
+static void scratch_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+    struct x86_testdev *t = opaque;
+    for (unsigned i = 0; i < size && offset + i < 4; i++) {
+        unsigned shift = 8 * (unsigned)(offset + i);
+        t->scratch = (t->scratch & ~(0xFFu << shift)) | ((uint32_t)((value >> (8 * i)) & 0xFF) << shift);
+    }
+}
+
+static void line_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+    struct x86_testdev *t = opaque;
+    (void)size;
+    if (t->set_line)
+        t->set_line(t->context, (unsigned)offset, (value & 0xFF) != 0);
+}
+
+x86irq_status x86_testdev_attach(struct x86_testdev *t, struct x86_bus *bus)
+{
+    x86irq_status s = x86_bus_add_ports(bus, X86_TESTDEV_SCRATCH_PORT, 4, scratch_read,
+                                        scratch_write, t, "pc-testdev");
+    if (s != X86IRQ_OK)
+        return s;
+    return x86_bus_add_ports(bus, X86_TESTDEV_IRQ_PORT, X86_TESTDEV_IRQ_LINES, NULL, line_write,
+                             t, "pc-testdev-irq");
+}
