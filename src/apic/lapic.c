@@ -309,7 +309,7 @@ static void timer_arm(struct x86_lapic *lapic)
             at = lapic->timer_start + (elapsed / period + 1) * period;
         }
     }
-    lapic->timer_event = x86_events_schedule(&lapic->machine->events, at, timer_fire, lapic);
+    lapic->timer_event = x86_machine_schedule(lapic->machine, at, timer_fire, lapic);
 }
 
 static void timer_fire(void *context, void *opaque)

@@ -323,6 +323,15 @@ x86irq_status x86irq_symbol_address(const x86irq_machine *machine, const char *n
 
 /* ------------------------------------------------------------------ running */
 
+uint64_t x86_machine_schedule(x86irq_machine *m, uint64_t cycle, x86_event_fn fn, void *opaque)
+{
+    uint64_t id = x86_events_schedule(&m->events, cycle, fn, opaque);
+    /* an event due before the running slice ends must cut it short */
+    if (id && cycle < m->cpu.cycle_limit)
+        m->cpu.cycle_limit = cycle;
+    return id;
+}
+
 /* ------------------------------------------------------------------ interrupt routing */
 
 void x86_machine_update_intr(x86irq_machine *m)
@@ -773,14 +782,11 @@ x86irq_status x86irq_schedule_event(x86irq_machine *machine, uint64_t cycle, x86
         machine->external_events = bigger;
         machine->external_event_count = n;
     }
-    uint64_t handle = x86_events_schedule(&machine->events, cycle, run_external_event,
-                                          (void *)(uintptr_t)index);
+    uint64_t handle = x86_machine_schedule(machine, cycle, run_external_event,
+                                           (void *)(uintptr_t)index);
     if (handle == 0)
         return X86IRQ_ERR_NO_MEMORY;
     machine->external_events[index] = (struct x86_external_event){ fn, opaque, handle };
-    /* an event due before the running slice ends must cut it short */
-    if (cycle < machine->cpu.cycle_limit)
-        machine->cpu.cycle_limit = cycle;
     if (id)
         *id = handle;
     return X86IRQ_OK;

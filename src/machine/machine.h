@@ -93,6 +93,11 @@ x86irq_status x86_machine_error(x86irq_machine *machine, x86irq_status status,
 /* End the run at the next instruction boundary with this reason (debug exit, shutdown...). */
 void x86_machine_stop(x86irq_machine *machine, x86irq_stop_reason reason);
 
+/* Schedule a device's event: as x86_events_schedule, and a running slice that would pass the
+ * event's cycle ends there. Devices schedule through this, never on the queue directly. */
+uint64_t x86_machine_schedule(x86irq_machine *machine, uint64_t cycle, x86_event_fn fn,
+                              void *opaque);
+
 /* Interrupt routing (machine.c): the core's INTR line from the LAPIC (or, with the LAPIC
  * disabled, from LINT0: the 8259's output and the embedder's INTR); the INTA cycle. */
 void x86_machine_update_intr(x86irq_machine *machine);

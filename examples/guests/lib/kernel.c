@@ -134,6 +134,10 @@ void kernel_init(void)
     tss.esp0 = (uint32_t)(kernel_stack + sizeof(kernel_stack));
     tss.iomap_base = sizeof(tss); /* no I/O bitmap: ring 3 has no port access */
     __asm__ volatile("ltr %w0" : : "r"(TSS_SELECTOR));
+    /* the firmware leaves the 8259s delivering IRQ0 (its timer tick) as vector 8, on top of
+     * the exceptions: mask them all, as every OS does before it opens IF */
+    outb(0x21, 0xFF);
+    outb(0xA1, 0xFF);
     for (unsigned v = 0; v < 256; v++)
         trap_set_handler(v, NULL, 0x8E, 0);
     trap_set_handler(0x7F, user_return_handler, 0x8E, 3);
