@@ -109,6 +109,27 @@ static void debug_exit(void *opaque, uint32_t value)
 
 /* ------------------------------------------------------------------ create / destroy */
 
+static void pic_output_changed(void *opaque, int line, int level)
+{
+    (void)line;
+    (void)level;
+    x86_machine_lint0_changed(opaque);
+}
+
+/* The 8259s as SeaBIOS leaves them for a kernel QEMU boots: vector bases 0x08 (master) and 0x70
+ * (slave), cascade on IR2, 8086 mode, every input masked but the cascade and IRQ0 (the BIOS
+ * timer tick). A kernel remaps and masks them before it sets IF. */
+static void firmware_program_pic(x86irq_machine *m)
+{
+    static const struct { uint8_t chip, port, value; } sequence[] = {
+        { 0, 0, 0x11 }, { 0, 1, 0x08 }, { 0, 1, 0x04 }, { 0, 1, 0x01 },  /* ICW1-4, master */
+        { 1, 0, 0x11 }, { 1, 1, 0x70 }, { 1, 1, 0x02 }, { 1, 1, 0x01 },  /* ICW1-4, slave */
+        { 0, 1, 0xFA }, { 1, 1, 0xFF },                                  /* OCW1: masks */
+    };
+    for (size_t i = 0; i < sizeof(sequence) / sizeof(sequence[0]); i++)
+        x86_pic_write(&m->pic.chip[sequence[i].chip], sequence[i].port, 1, sequence[i].value);
+}
+
 static void testdev_set_line(void *context, unsigned line, int level)
 {
     x86_machine_set_gsi(context, line, level);
@@ -164,12 +185,17 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
         m->has_chipset = true;
         x86_ioapic_init(&m->ioapic, &m->lapic);
         x86_testdev_init(&m->testdev, testdev_set_line, m);
+        x86_pic_init(&m->pic);
+        m->pic.output = (struct x86_irq_wire){ pic_output_changed, m, 0 };
         if (x86_ioapic_attach(&m->ioapic, &m->bus) != X86IRQ_OK ||
-            x86_testdev_attach(&m->testdev, &m->bus) != X86IRQ_OK) {
+            x86_testdev_attach(&m->testdev, &m->bus) != X86IRQ_OK ||
+            x86_pic_attach(&m->pic, &m->bus) != X86IRQ_OK) {
             x86irq_machine_destroy(m);
             return X86IRQ_ERR_NO_MEMORY;
         }
     }
+    if (m->has_chipset)
+        firmware_program_pic(m);
     x86_fw_cfg_init(&m->fw_cfg, config->ram_size, 1);
     if (x86_fw_cfg_attach(&m->fw_cfg, &m->bus, 0x510) != X86IRQ_OK) {
         x86irq_machine_destroy(m);
@@ -346,12 +372,15 @@ void x86_machine_update_intr(x86irq_machine *m)
 void x86_machine_lint0_changed(x86irq_machine *m)
 {
     /* LINT0 is the wired OR of the 8259's INT output and the embedder's INTR */
-    int level = m->embedder_intr;
+    int level = m->embedder_intr || (m->has_chipset && x86_pic_output(&m->pic));
     x86_lapic_set_lint(&m->lapic, 0, level);
 }
 
 int x86_machine_extint_acknowledge(x86irq_machine *m)
 {
+    /* the INTA cycle on the external bus: the 8259 answers when its INT is up */
+    if (m->has_chipset && x86_pic_output(&m->pic))
+        return x86_pic_acknowledge(&m->pic);
     if (m->embedder_intr && m->intr_acknowledge)
         return m->intr_acknowledge(m->intr_acknowledge_opaque);
     return -1;
@@ -387,6 +416,8 @@ void x86_machine_set_gsi(x86irq_machine *m, unsigned gsi, int level)
         m->gsi_level |= 1u << gsi;
     else
         m->gsi_level &= ~(1u << gsi);
+    if (gsi < 16 && gsi != 2)
+        x86_pic_set_irq(&m->pic, gsi, level); /* IRQ2 is the cascade, not an ISA line */
     unsigned pin = gsi == 0 ? 2 : gsi; /* ISA IRQ0 (the PIT) is on IOAPIC pin 2 */
     if (gsi != 2 && pin < X86_IOAPIC_PINS)
         x86_ioapic_set_pin(&m->ioapic, pin, level);

@@ -18,6 +18,7 @@
 #include "devices/debug_exit.h"
 #include "devices/fw_cfg.h"
 #include "devices/testdev.h"
+#include "devices/pic8259.h"
 #include "idt/idt.h"
 #include "apic/lapic.h"
 #include "apic/ioapic.h"
@@ -55,6 +56,7 @@ struct x86irq_machine {
     struct x86_lapic lapic;             /* the core's local APIC (always present) */
     struct x86_ioapic ioapic;           /* chipset devices (unless no_default_devices) */
     struct x86_testdev testdev;
+    struct x86_pic_pair pic;            /* the 8259A pair, its INT on LINT0 */
     uint32_t gsi_level;                 /* the level of each platform interrupt line */
     bool has_chipset;
     bool embedder_intr;                 /* the INTR level an embedder drives (x86irq_set_intr) */
