@@ -6,6 +6,7 @@
 
 #define LCR_DLAB 0x80
 #define MCR_LOOP 0x10
+#define MCR_OUT2 0x08
 #define LSR_DR 0x01
 #define LSR_OE 0x02
 #define LSR_THRE 0x20
@@ -45,7 +46,10 @@ static uint8_t pending_interrupt(const struct x86_uart *u)
 
 static void update_irq(struct x86_uart *u)
 {
-    int level = pending_interrupt(u) != IIR_NONE;
+    /* on a PC the INTRPT output reaches the IRQ line through MCR.OUT2; in loopback the modem
+     * outputs (OUT2 with them) are forced inactive, so the line stays low (PC16550D 8.6) */
+    bool gate = (u->mcr & MCR_OUT2) && !(u->mcr & MCR_LOOP);
+    int level = gate && pending_interrupt(u) != IIR_NONE;
     if (level != u->irq_level) {
         u->irq_level = level;
         if (u->irq.set_level)

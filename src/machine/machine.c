@@ -130,6 +130,11 @@ static void firmware_program_pic(x86irq_machine *m)
         x86_pic_write(&m->pic.chip[sequence[i].chip], sequence[i].port, 1, sequence[i].value);
 }
 
+static void device_line_changed(void *opaque, int line, int level)
+{
+    x86_machine_set_gsi(opaque, (unsigned)line, level);
+}
+
 static void testdev_set_line(void *context, unsigned line, int level)
 {
     x86_machine_set_gsi(context, line, level);
@@ -187,6 +192,8 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
         x86_testdev_init(&m->testdev, testdev_set_line, m);
         x86_pic_init(&m->pic);
         m->pic.output = (struct x86_irq_wire){ pic_output_changed, m, 0 };
+        /* COM1's interrupt is ISA IRQ4 (MCR.OUT2 gates it onto the bus, as on a PC) */
+        m->uart.irq = (struct x86_irq_wire){ device_line_changed, m, 4 };
         if (x86_ioapic_attach(&m->ioapic, &m->bus) != X86IRQ_OK ||
             x86_testdev_attach(&m->testdev, &m->bus) != X86IRQ_OK ||
             x86_pic_attach(&m->pic, &m->bus) != X86IRQ_OK) {

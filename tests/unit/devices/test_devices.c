@@ -96,6 +96,11 @@ static void test_uart_interrupts(void **state)
     u.irq = (struct x86_irq_wire){ irq, &s, 4 };
     assert_int_equal(RD(2) & 0x0F, 0x01); /* nothing pending */
     WR(1, 0x02);                          /* enable THRE: the empty THR interrupts at once */
+    assert_int_equal(RD(2) & 0x0F, 0x02);
+    assert_int_equal(s.irq_level, 0);     /* ... but MCR.OUT2 keeps it off the IRQ line */
+    WR(4, 0x08);                          /* OUT2 */
+    WR(1, 0x00);
+    WR(1, 0x02);
     assert_int_equal(s.irq_level, 1);
     assert_int_equal(RD(2) & 0x0F, 0x02);
     assert_int_equal(RD(2) & 0x0F, 0x01); /* reading IIR cleared it */
@@ -105,6 +110,10 @@ static void test_uart_interrupts(void **state)
     assert_int_equal(RD(2) & 0x0F, 0x04); /* RDA outranks THRE */
     assert_int_equal(s.irq_level, 1);
     (void)RD(0);
+    assert_int_equal(s.irq_level, 0);
+    x86_uart_receive(&u, 's');
+    assert_int_equal(s.irq_level, 1);
+    WR(4, 0x18);                          /* loopback: the modem outputs, OUT2 too, inactive */
     assert_int_equal(s.irq_level, 0);
 }
 
