@@ -54,23 +54,35 @@ static bool software_enabled(const struct x86_lapic *lapic) { return lapic->svr 
 
 /* ------------------------------------------------------------------ 256-bit sets */
 
-static void set_bit256(uint32_t *set, uint8_t v) { set[v >> 5] |= 1u << (v & 31); }
-static void clear_bit256(uint32_t *set, uint8_t v) { set[v >> 5] &= ~(1u << (v & 31)); }
-static bool test_bit256(const uint32_t *set, uint8_t v) { return (set[v >> 5] >> (v & 31)) & 1; }
-/* the highest vector in the set, or -1 */
-static int highest256(const uint32_t *set)
+static void set_bit256(struct x86_vector_set *set, uint8_t v)
 {
-    for (int i = 7; i >= 0; i--)
-        if (set[i])
-            return i * 32 + 31 - __builtin_clz(set[i]);
-    return -1;
+    set->word[v >> 5] |= 1u << (v & 31);
+    set->summary |= 1u << (v >> 5);
+}
+static void clear_bit256(struct x86_vector_set *set, uint8_t v)
+{
+    set->word[v >> 5] &= ~(1u << (v & 31));
+    if (!set->word[v >> 5])
+        set->summary &= ~(1u << (v >> 5));
+}
+static bool test_bit256(const struct x86_vector_set *set, uint8_t v)
+{
+    return (set->word[v >> 5] >> (v & 31)) & 1;
+}
+/* the highest vector in the set, or -1 */
+static int highest256(const struct x86_vector_set *set)
+{
+    if (!set->summary)
+        return -1;
+    int i = 31 - __builtin_clz(set->summary);
+    return i * 32 + 31 - __builtin_clz(set->word[i]);
 }
 
 /* ------------------------------------------------------------------ priorities (10.8.3.1) */
 
 static uint32_t processor_priority(const struct x86_lapic *lapic)
 {
-    int isrv = highest256(lapic->isr);
+    int isrv = highest256(&lapic->isr);
     uint32_t isr_class = isrv < 0 ? 0 : ((uint32_t)isrv & 0xF0);
     return (lapic->tpr & 0xF0) >= isr_class ? (lapic->tpr & 0xFF) : isr_class;
 }
@@ -78,7 +90,7 @@ static uint32_t processor_priority(const struct x86_lapic *lapic)
 /* The IRR vector the core may take now: its class above the PPR's, or -1 */
 static int deliverable_vector(const struct x86_lapic *lapic)
 {
-    int irrv = highest256(lapic->irr);
+    int irrv = highest256(&lapic->irr);
     if (irrv < 0)
         return -1;
     return ((uint32_t)irrv & 0xF0) > (processor_priority(lapic) & 0xF0) ? irrv : -1;
@@ -121,11 +133,11 @@ void x86_lapic_accept(struct x86_lapic *lapic, uint8_t vector, enum x86_delivery
         }
         if (!software_enabled(lapic))
             return; /* a software-disabled APIC accepts only NMI, INIT, SMI, SIPI (10.4.7.2) */
-        set_bit256(lapic->irr, vector);
+        set_bit256(&lapic->irr, vector);
         if (level_triggered)
-            set_bit256(lapic->tmr, vector);
+            set_bit256(&lapic->tmr, vector);
         else
-            clear_bit256(lapic->tmr, vector);
+            clear_bit256(&lapic->tmr, vector);
         update_intr(lapic);
         break;
     case X86_DELIVERY_NMI:
@@ -150,20 +162,20 @@ int x86_lapic_acknowledge(struct x86_lapic *lapic)
     int v = deliverable_vector(lapic);
     if (v < 0)
         return (int)(lapic->svr & 0xFF); /* spurious: the request went away (10.9) */
-    clear_bit256(lapic->irr, (uint8_t)v);
-    set_bit256(lapic->isr, (uint8_t)v);
+    clear_bit256(&lapic->irr, (uint8_t)v);
+    set_bit256(&lapic->isr, (uint8_t)v);
     update_intr(lapic);
     return v;
 }
 
 static void end_of_interrupt(struct x86_lapic *lapic)
 {
-    int v = highest256(lapic->isr);
+    int v = highest256(&lapic->isr);
     if (v < 0)
         return;
-    clear_bit256(lapic->isr, (uint8_t)v);
-    if (test_bit256(lapic->tmr, (uint8_t)v)) {
-        clear_bit256(lapic->tmr, (uint8_t)v);
+    clear_bit256(&lapic->isr, (uint8_t)v);
+    if (test_bit256(&lapic->tmr, (uint8_t)v)) {
+        clear_bit256(&lapic->tmr, (uint8_t)v);
         /* a level-triggered interrupt: the IOAPIC may deliver again (10.8.5) */
         if (!(lapic->svr & SVR_EOI_BROADCAST_SUPPRESSION))
             x86_machine_eoi_broadcast(lapic->machine, (uint8_t)v);
@@ -413,11 +425,11 @@ static uint32_t register_read(struct x86_lapic *lapic, unsigned reg)
         break;
     }
     if (reg >= REG_ISR0 && reg < REG_ISR0 + 8)
-        return lapic->isr[reg - REG_ISR0];
+        return lapic->isr.word[reg - REG_ISR0];
     if (reg >= REG_TMR0 && reg < REG_TMR0 + 8)
-        return lapic->tmr[reg - REG_TMR0];
+        return lapic->tmr.word[reg - REG_TMR0];
     if (reg >= REG_IRR0 && reg < REG_IRR0 + 8)
-        return lapic->irr[reg - REG_IRR0];
+        return lapic->irr.word[reg - REG_IRR0];
     if (reg >= REG_LVT0 && reg < REG_LVT0 + X86_LVT_COUNT)
         return lapic->lvt[reg - REG_LVT0];
     return 0;
@@ -629,9 +641,9 @@ static void reset_registers(struct x86_lapic *lapic)
     lapic->esr = lapic->esr_pending = 0;
     for (unsigned i = 0; i < X86_LVT_COUNT; i++)
         lapic->lvt[i] = LVT_MASK;
-    memset(lapic->irr, 0, sizeof(lapic->irr));
-    memset(lapic->isr, 0, sizeof(lapic->isr));
-    memset(lapic->tmr, 0, sizeof(lapic->tmr));
+    memset(&lapic->irr, 0, sizeof(lapic->irr));
+    memset(&lapic->isr, 0, sizeof(lapic->isr));
+    memset(&lapic->tmr, 0, sizeof(lapic->tmr));
     lapic->timer_initial = 0;
     lapic->timer_divide_config = 0;
     lapic->timer_start = 0;

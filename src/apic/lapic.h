@@ -29,6 +29,13 @@ enum x86_delivery_mode { X86_DELIVERY_FIXED = 0, X86_DELIVERY_LOWEST = 1, X86_DE
                          X86_DELIVERY_NMI = 4, X86_DELIVERY_INIT = 5, X86_DELIVERY_STARTUP = 6,
                          X86_DELIVERY_EXTINT = 7 };
 
+/* A 256-bit vector set (IRR, ISR, TMR) with a summary of its non-empty words, so the highest
+ * vector is two bit scans */
+struct x86_vector_set {
+    uint32_t word[8];
+    uint32_t summary;
+};
+
 struct x86_lapic {
     struct x86irq_machine *machine;
     uint64_t apic_base;       /* IA32_APIC_BASE: base address, EN (bit 11), EXTD (bit 10), BSP */
@@ -37,7 +44,7 @@ struct x86_lapic {
     uint32_t esr_pending;     /* errors since the last ESR write */
     uint32_t esr;             /* what ESR reads: latched by the last write */
     uint32_t lvt[X86_LVT_COUNT];
-    uint32_t irr[8], isr[8], tmr[8];
+    struct x86_vector_set irr, isr, tmr;
     /* timer */
     uint32_t timer_initial, timer_divide_config;
     uint64_t timer_start;     /* cycle at which the current count equalled timer_initial */

@@ -171,6 +171,7 @@ struct x86_cpu {
     struct x86_lazy_flags lazy;
     uint64_t cycles;        /* the cycle counter (RDTSC) */
     uint64_t cycle_limit;   /* leave the fast path when cycles reach this */
+    uint64_t slice_end;     /* the cycle the machine's slice ends at (next event, budget) */
     uint64_t instructions;  /* retired instructions */
     volatile uint32_t exit_request; /* non-zero: leave the fast path at the next boundary */
 

@@ -724,18 +724,29 @@ void x86_cpu_execute(x86irq_machine *m)
         x86_cpu_deliver(cpu, &f);
         /* and go on executing, from the handler (a fault in there unwinds here again) */
     }
-    /* the boundary before the next instruction: external events (a fault while delivering one
-     * unwinds to the setjmp above and comes back here) */
-    if (X86_UNLIKELY(cpu->interrupt_shadow | cpu->nmi_latched | cpu->intr_line))
-        take_external_events(m);
-    if (cpu->halted)
-        return; /* nothing woke the core */
-    /* single-stepping (EFLAGS.TF), hooks and breakpoints need the per-instruction loop; a
-     * change of TF requests an exit, so the loop is chosen again */
-    if (m->instruction_hook || m->breakpoint_count || (cpu->eflags & X86_FLAG_TF))
-        execute_traced(m);
-    else
-        execute_fast(m);
+    for (;;) {
+        /* the boundary before the next instruction: external events (a fault while delivering
+         * one unwinds to the setjmp above and comes back here) */
+        if (X86_UNLIKELY(cpu->interrupt_shadow | cpu->nmi_latched | cpu->intr_line))
+            take_external_events(m);
+        if (cpu->halted)
+            return; /* nothing woke the core */
+        /* single-stepping (EFLAGS.TF), hooks and breakpoints need the per-instruction loop; a
+         * change of TF requests an exit, so the loop is chosen again */
+        if (m->instruction_hook || m->breakpoint_count || (cpu->eflags & X86_FLAG_TF))
+            execute_traced(m);
+        else
+            execute_fast(m);
+        /* An exit request that only changed the core's state (IF, a pin, the mode, a store
+         * into the executing block) goes on here, without leaving the slice: the machine's
+         * loop is needed for due events, stops and HLT only. */
+        if (cpu->cycles >= cpu->slice_end || cpu->halted || cpu->shutdown ||
+            m->pending_stop != X86IRQ_STOP_NONE)
+            return;
+        cpu->exit_request = 0;
+        cpu->cycle_limit = cpu->slice_end;
+        x86_code_cache_collect(&m->code); /* no block is executing here */
+    }
 }
 
 bool x86_cpu_step(struct x86_cpu *cpu, struct x86_fault *raised)

@@ -360,6 +360,8 @@ uint64_t x86_machine_schedule(x86irq_machine *m, uint64_t cycle, x86_event_fn fn
 {
     uint64_t id = x86_events_schedule(&m->events, cycle, fn, opaque);
     /* an event due before the running slice ends must cut it short */
+    if (id && cycle < m->cpu.slice_end)
+        m->cpu.slice_end = cycle;
     if (id && cycle < m->cpu.cycle_limit)
         m->cpu.cycle_limit = cycle;
     return id;
@@ -522,7 +524,8 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
             cpu->cycles = next_event < end ? next_event : end;
             continue;
         }
-        cpu->cycle_limit = next_event < end ? next_event : end;
+        cpu->slice_end = next_event < end ? next_event : end;
+        cpu->cycle_limit = cpu->slice_end;
         cpu->exit_request = 0;
         x86_cpu_execute(machine); /* takes pending NMI / INTR at its first boundary */
         x86_code_cache_collect(&machine->code);

@@ -90,6 +90,13 @@ void trap_set_handler(unsigned vector, trap_handler handler, uint8_t gate_type, 
                                  (uint16_t)(a >> 16) };
 }
 
+void trap_set_gate(unsigned vector, void (*entry)(void), uint8_t gate_type, uint8_t dpl)
+{
+    uint32_t a = (uint32_t)entry;
+    idt[vector] = (struct gate){ (uint16_t)a, KERNEL_CS, 0, (uint8_t)(gate_type | (dpl << 5)),
+                                 (uint16_t)(a >> 16) };
+}
+
 void trap_set_task(unsigned vector, void (*entry)(void), void *stack_top)
 {
     uint32_t cr3;

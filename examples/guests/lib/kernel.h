@@ -36,6 +36,8 @@ typedef void (*trap_handler)(struct trap_frame *frame);
 void kernel_init(void);
 /* Install a C handler for a vector; gate: 0x8E interrupt gate, 0x8F trap gate; dpl 0 or 3. */
 void trap_set_handler(unsigned vector, trap_handler handler, uint8_t gate_type, uint8_t dpl);
+/* Point vector's gate straight at an assembly entry (no C dispatcher, no trap frame). */
+void trap_set_gate(unsigned vector, void (*entry)(void), uint8_t gate_type, uint8_t dpl);
 /* Make vector a task gate: the event switches to a separate task that starts at entry on its
  * own stack, with the current CR3 (call after paging is set up). One such task. */
 void trap_set_task(unsigned vector, void (*entry)(void), void *stack_top);

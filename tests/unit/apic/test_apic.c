@@ -234,7 +234,7 @@ static void test_x2apic_mode(void **state)
     assert_true(x86_lapic_read_msr(f->lapic, 0x80D, &v));
     assert_int_equal(v, 0x00000001);                          /* cluster 0, bit 0 */
     assert_true(x86_lapic_write_msr(f->lapic, 0x83F, 0x66));  /* SELF IPI */
-    assert_true(f->lapic->irr[0x66 >> 5] & (1u << (0x66 & 31)));
+    assert_true(f->lapic->irr.word[0x66 >> 5] & (1u << (0x66 & 31)));
     assert_false(x86_lapic_write_msr(f->lapic, 0x80B, 1));   /* EOI takes only 0 */
     assert_false(x86_lapic_write_msr(f->lapic, 0x80E, 0));   /* DFR does not exist */
     assert_false(x86_lapic_read_msr(f->lapic, 0x80B, &v));   /* EOI is write-only */
