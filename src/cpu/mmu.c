@@ -233,14 +233,32 @@ static bool user_access(const struct x86_cpu *cpu)
 
 /* ------------------------------------------------------------------ physical access */
 
+/* fixed-size copies (a variable-size memcpy is a library call) */
+static inline uint64_t ram_load(const uint8_t *p, unsigned size)
+{
+    switch (size) {
+    case 1: return *p;
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    default: { uint64_t v = 0; memcpy(&v, p, size < 8 ? size : 8); return v; }
+    }
+}
+
+static inline void ram_store(uint8_t *p, unsigned size, uint64_t value)
+{
+    switch (size) {
+    case 1: *p = (uint8_t)value; break;
+    case 2: { uint16_t v = (uint16_t)value; memcpy(p, &v, 2); break; }
+    case 4: { uint32_t v = (uint32_t)value; memcpy(p, &v, 4); break; }
+    default: memcpy(p, &value, size < 8 ? size : 8); break;
+    }
+}
+
 uint64_t x86_phys_read(struct x86_cpu *cpu, uint64_t phys, unsigned size)
 {
     struct x86_bus *bus = &cpu->machine->bus;
-    if (phys + size <= bus->ram_size) {
-        uint64_t v = 0;
-        memcpy(&v, bus->ram + phys, size);
-        return v;
-    }
+    if (phys + size <= bus->ram_size)
+        return ram_load(bus->ram + phys, size);
     if (phys < bus->ram_size) {  /* straddles the end of RAM */
         uint64_t v = 0;
         for (unsigned i = 0; i < size; i++)
@@ -262,7 +280,7 @@ void x86_phys_write(struct x86_cpu *cpu, uint64_t phys, unsigned size, uint64_t 
         }
         if (X86_UNLIKELY(cpu->table_watch_count) && table_watched(cpu, phys, size))
             x86_tables_changed(cpu); /* a store into a decoded gate or descriptor */
-        memcpy(bus->ram + phys, &value, size);
+        ram_store(bus->ram + phys, size, value);
         return;
     }
     if (phys < bus->ram_size) {

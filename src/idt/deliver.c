@@ -62,17 +62,37 @@ static void write_virtual(struct x86_cpu *cpu, uint32_t linear, unsigned size, u
     }
 }
 
+/* The host address of a stack slot when the TLB holds a store mapping for it, else NULL. The
+ * TLB reflects the current CPL's rights; a frame is pushed at the same or an inner privilege,
+ * whose rights include them, so a hit is always allowed. */
+static uint8_t *tlb_store_pointer(struct x86_cpu *cpu, uint32_t linear, unsigned size)
+{
+    const struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
+    if (e->write_tag == (linear & ~0xFFFu) && (linear & 0xFFF) <= X86_PAGE_SIZE - size)
+        return (uint8_t *)(e->host_minus_linear + linear);
+    return NULL;
+}
+
 /* Push the values (first pushed first) on st: all addresses checked before any is written. */
 static void push_frame(struct x86_cpu *cpu, struct frame_stack *st, const uint32_t *values,
                        unsigned count, unsigned size)
 {
     uint32_t linear[6];
+    uint8_t *host[6];
     for (unsigned i = 0; i < count; i++) {
         linear[i] = frame_push_address(cpu, st, size);
-        probe_write(cpu, linear[i], size, st->user);
+        host[i] = tlb_store_pointer(cpu, linear[i], size);
+        if (!host[i])
+            probe_write(cpu, linear[i], size, st->user);
     }
-    for (unsigned i = 0; i < count; i++)
-        write_virtual(cpu, linear[i], size, values[i], st->user);
+    for (unsigned i = 0; i < count; i++) {
+        if (host[i] && size == 4)
+            memcpy(host[i], &values[i], 4);
+        else if (host[i])
+            memcpy(host[i], &(uint16_t){ (uint16_t)values[i] }, 2);
+        else
+            write_virtual(cpu, linear[i], size, values[i], st->user);
+    }
 }
 
 /* ------------------------------------------------------------------ real mode */

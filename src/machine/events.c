@@ -123,6 +123,8 @@ uint64_t x86_events_schedule(struct x86_event_queue *queue, uint64_t cycle, x86_
     queue->heap[queue->count] = (struct x86_event){ cycle, id, id, fn, opaque };
     sift_up(queue->heap, queue->count);
     queue->count++;
+    if (queue->on_schedule)
+        queue->on_schedule(queue->context, cycle);
     return id;
 }
 

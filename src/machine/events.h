@@ -26,6 +26,9 @@ struct x86_event_queue {
     uint64_t *cancelled;  /* ids cancelled but still in the heap, sorted */
     size_t cancelled_count, cancelled_capacity;
     void *context;      /* passed to every callback (the machine) */
+    /* called after each schedule (may be NULL): the machine cuts a running slice short when an
+     * event is due before its end, whoever scheduled it */
+    void (*on_schedule)(void *context, uint64_t cycle);
 };
 
 void x86_events_init(struct x86_event_queue *queue, void *context);

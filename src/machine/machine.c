@@ -109,6 +109,8 @@ static void debug_exit(void *opaque, uint32_t value)
 
 /* ------------------------------------------------------------------ create / destroy */
 
+static void event_scheduled(void *context, uint64_t cycle);
+
 static void pic_output_changed(void *opaque, int line, int level)
 {
     (void)line;
@@ -161,6 +163,7 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
     m->cpu.machine = m;
     m->cpu.cost = m->cost;
     x86_events_init(&m->events, m);
+    m->events.on_schedule = event_scheduled;
     if (!x86_bus_init(&m->bus, config->ram_size) ||
         !x86_code_cache_init(&m->code, config->ram_size)) {
         x86irq_machine_destroy(m);
@@ -192,17 +195,28 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
         x86_testdev_init(&m->testdev, testdev_set_line, m);
         x86_pic_init(&m->pic);
         m->pic.output = (struct x86_irq_wire){ pic_output_changed, m, 0 };
+        x86_pit_init(&m->pit, &m->events, &m->cpu.cycles, config->cpu_hz);
+        m->pit.irq0 = (struct x86_irq_wire){ device_line_changed, m, 0 };
         /* COM1's interrupt is ISA IRQ4 (MCR.OUT2 gates it onto the bus, as on a PC) */
         m->uart.irq = (struct x86_irq_wire){ device_line_changed, m, 4 };
         if (x86_ioapic_attach(&m->ioapic, &m->bus) != X86IRQ_OK ||
             x86_testdev_attach(&m->testdev, &m->bus) != X86IRQ_OK ||
-            x86_pic_attach(&m->pic, &m->bus) != X86IRQ_OK) {
+            x86_pic_attach(&m->pic, &m->bus) != X86IRQ_OK ||
+            x86_pit_attach(&m->pit, &m->bus) != X86IRQ_OK) {
             x86irq_machine_destroy(m);
             return X86IRQ_ERR_NO_MEMORY;
         }
     }
-    if (m->has_chipset)
+    if (m->has_chipset) {
+        /* SeaBIOS's timer: channel 0 in mode 3 with count 65536, IRQ0 at 18.2 Hz. Programmed
+         * before the 8259s, whose initialisation forgets the edge of OUT going high: as under
+         * QEMU, a kernel finds no IRQ0 pending at entry, and the first tick comes after one
+         * period (about 55 ms) */
+        x86_pit_write(&m->pit, 3, 1, 0x36);
+        x86_pit_write(&m->pit, 0, 1, 0x00);
+        x86_pit_write(&m->pit, 0, 1, 0x00);
         firmware_program_pic(m);
+    }
     x86_fw_cfg_init(&m->fw_cfg, config->ram_size, 1);
     if (x86_fw_cfg_attach(&m->fw_cfg, &m->bus, 0x510) != X86IRQ_OK) {
         x86irq_machine_destroy(m);
@@ -358,13 +372,17 @@ x86irq_status x86irq_symbol_address(const x86irq_machine *machine, const char *n
 
 uint64_t x86_machine_schedule(x86irq_machine *m, uint64_t cycle, x86_event_fn fn, void *opaque)
 {
-    uint64_t id = x86_events_schedule(&m->events, cycle, fn, opaque);
-    /* an event due before the running slice ends must cut it short */
-    if (id && cycle < m->cpu.slice_end)
+    return x86_events_schedule(&m->events, cycle, fn, opaque);
+}
+
+/* an event due before the running slice ends must cut it short */
+static void event_scheduled(void *context, uint64_t cycle)
+{
+    x86irq_machine *m = context;
+    if (cycle < m->cpu.slice_end)
         m->cpu.slice_end = cycle;
-    if (id && cycle < m->cpu.cycle_limit)
+    if (cycle < m->cpu.cycle_limit)
         m->cpu.cycle_limit = cycle;
-    return id;
 }
 
 /* ------------------------------------------------------------------ interrupt routing */
@@ -491,6 +509,14 @@ void x86irq_request_stop(x86irq_machine *machine)
         x86_machine_stop(machine, X86IRQ_STOP_REQUESTED);
 }
 
+static bool embedder_events_pending(const x86irq_machine *m)
+{
+    for (size_t i = 0; i < m->external_event_count; i++)
+        if (m->external_events[i].fn)
+            return true;
+    return false;
+}
+
 x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
                          x86irq_stop_reason *reason)
 {
@@ -516,8 +542,12 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
         }
         uint64_t next_event = x86_events_next_cycle(&machine->events);
         if (cpu->halted && !x86_cpu_event_deliverable(cpu)) {
-            /* HLT: time jumps to the next event; nothing can wake a core with no events */
-            if (next_event == UINT64_MAX) {
+            /* HLT: time jumps to the next event. With IF = 0 only an NMI wakes the core, and
+             * the platform's devices (PIT, LAPIC timer) raise none: only the embedder's own
+             * events may (docs/api.md). */
+            bool can_wake = (cpu->eflags & X86_FLAG_IF) ? next_event != UINT64_MAX
+                                                        : embedder_events_pending(machine);
+            if (!can_wake) {
                 stop = X86IRQ_STOP_HALTED;
                 break;
             }

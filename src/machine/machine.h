@@ -19,6 +19,7 @@
 #include "devices/fw_cfg.h"
 #include "devices/testdev.h"
 #include "devices/pic8259.h"
+#include "devices/pit8254.h"
 #include "idt/idt.h"
 #include "apic/lapic.h"
 #include "apic/ioapic.h"
@@ -57,6 +58,7 @@ struct x86irq_machine {
     struct x86_ioapic ioapic;           /* chipset devices (unless no_default_devices) */
     struct x86_testdev testdev;
     struct x86_pic_pair pic;            /* the 8259A pair, its INT on LINT0 */
+    struct x86_pit pit;                 /* the 8254, channel 0 on ISA IRQ0 */
     uint32_t gsi_level;                 /* the level of each platform interrupt line */
     bool has_chipset;
     bool embedder_intr;                 /* the INTR level an embedder drives (x86irq_set_intr) */
@@ -95,8 +97,8 @@ x86irq_status x86_machine_error(x86irq_machine *machine, x86irq_status status,
 /* End the run at the next instruction boundary with this reason (debug exit, shutdown...). */
 void x86_machine_stop(x86irq_machine *machine, x86irq_stop_reason reason);
 
-/* Schedule a device's event: as x86_events_schedule, and a running slice that would pass the
- * event's cycle ends there. Devices schedule through this, never on the queue directly. */
+/* Schedule a device's event on the machine's queue (a running slice that would pass the
+ * event's cycle ends there: the queue's on_schedule hook). */
 uint64_t x86_machine_schedule(x86irq_machine *machine, uint64_t cycle, x86_event_fn fn,
                               void *opaque);
 

@@ -31,6 +31,9 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
     assert_int_equal(x86irq_machine_create(NULL, &f->m), X86IRQ_OK);
     f->lapic = &f->m->lapic;
+    /* the 8259s' INT (ExtINT on LINT0) would take precedence: mask them, as an OS does */
+    x86_pic_write(&f->m->pic.chip[0], 1, 1, 0xFF);
+    x86_pic_write(&f->m->pic.chip[1], 1, 1, 0xFF);
     *state = f;
     return 0;
 }
@@ -336,6 +339,7 @@ static void test_irq0_is_on_pin_2(void **state)
 {
     struct fixture *f = *state;
     ioapic_write(f, 0x10 + 2 * 2, 0x30);
+    x86_pit_write(&f->m->pit, 3, 1, 0x30);   /* channel 0 to mode 0: the PIT's OUT goes low */
     assert_int_equal(x86irq_pulse_irq_line(f->m, 0), X86IRQ_OK);
     assert_true(in_set(f, IRR, 0x30));
     assert_int_equal(x86irq_set_irq_line(f->m, 24, 1), X86IRQ_ERR_INVALID_ARGUMENT);

@@ -31,6 +31,7 @@ static int setup(void **state)
     f->cpu = x86_machine_cpu(f->m);
     f->cpu->gpr[X86_ESP] = 0x8000;
     f->cpu->cycle_limit = UINT64_MAX;
+    f->cpu->exit_request = 0; /* the platform's start (PIT, 8259) may have asked for one */
     *state = f;
     return 0;
 }

@@ -1,0 +1,75 @@
+/* timer: asynchronous, maskable interrupts from two clocks, counted as jiffies.
+ *   1. The PIT (8254) at 1000 Hz: channel 0's OUT is ISA IRQ0, wired to IOAPIC pin 2; the
+ *      IOAPIC sends vector 0x30 to the local APIC, which interrupts the core.
+ *   2. The local APIC's own timer in periodic mode, vector 0x31: no external wire at all.
+ * The core sleeps in HLT between ticks; each handler runs in interrupt context (IF = 0, no
+ * process of its own), counts a jiffy, notes the time stamp counter and sends the EOI. The
+ * measured interval between ticks is printed in cycles (1 GHz core: 1 cycle = 1 ns). */
+#include "kernel.h"
+
+#define LAPIC_BASE 0xFEE00000u
+#define IOAPIC_BASE 0xFEC00000u
+#define TICKS 10
+
+static void lapic_write(uint32_t reg, uint32_t v) { *(volatile uint32_t *)(LAPIC_BASE + reg) = v; }
+static void ioapic_write(uint32_t reg, uint32_t v)
+{
+    *(volatile uint32_t *)IOAPIC_BASE = reg;
+    *(volatile uint32_t *)(IOAPIC_BASE + 0x10) = v;
+}
+
+static volatile unsigned jiffies;
+static volatile uint64_t stamps[TICKS + 1];
+
+static void on_tick(struct trap_frame *f)
+{
+    (void)f;
+    if (jiffies <= TICKS)
+        stamps[jiffies] = rdtsc();
+    jiffies++;
+    lapic_write(0xB0, 0); /* EOI */
+}
+
+static uint64_t run_ticks(void)
+{
+    jiffies = 0;
+    __asm__ volatile("sti");
+    while (jiffies <= TICKS)
+        __asm__ volatile("hlt");
+    __asm__ volatile("cli");
+    return (stamps[TICKS] - stamps[0]) / TICKS;
+}
+
+int kmain(uint32_t magic, const struct multiboot_info *info)
+{
+    (void)magic;
+    (void)info;
+    kernel_init();
+    trap_set_handler(0x30, on_tick, 0x8E, 0);
+    trap_set_handler(0x31, on_tick, 0x8E, 0);
+    lapic_write(0xF0, 0x1FF);
+
+    printf("timer: PIT channel 0, mode 2, count 1193 (1193182 Hz / 1193 = about 1000 Hz)\n");
+    printf("       IRQ0 -> IOAPIC pin 2 (edge) -> vector 0x30 -> local APIC -> core\n");
+    ioapic_write(0x10 + 2 * 2 + 1, 0);
+    ioapic_write(0x10 + 2 * 2, 0x30);
+    outb(0x43, 0x34);            /* channel 0, LSB then MSB, mode 2, binary */
+    outb(0x40, 1193 & 0xFF);
+    outb(0x40, 1193 >> 8);
+    uint64_t pit_interval = run_ticks();
+    ioapic_write(0x10 + 2 * 2, 0x10030); /* mask it again */
+    printf("timer: %u jiffies; one tick every %u cycles (exactly 1193 * 1e9 / 1193182 = "
+           "999847.6)\n", jiffies - 1, (uint32_t)pit_interval);
+
+    printf("timer: local APIC timer, periodic, divide by 16, initial count 62500 (1 ms)\n");
+    lapic_write(0x3E0, 0x3);     /* divide by 16 */
+    lapic_write(0x320, 0x20031); /* periodic, vector 0x31 */
+    lapic_write(0x380, 62500);
+    uint64_t apic_interval = run_ticks();
+    lapic_write(0x380, 0);
+    printf("timer: %u jiffies; one tick every %u cycles (16 * 62500 = 1000000)\n", jiffies - 1,
+           (uint32_t)apic_interval);
+    int pit_ok = pit_interval >= 999000 && pit_interval <= 1000700;
+    int apic_ok = apic_interval == 1000000;
+    return pit_ok && apic_ok ? 0 : 1;
+}
