@@ -257,6 +257,14 @@ X86IRQ_API x86irq_status x86irq_set_irq_line(x86irq_machine *machine, unsigned g
 /** An edge: raise the line and lower it again (for edge-triggered inputs). */
 X86IRQ_API x86irq_status x86irq_pulse_irq_line(x86irq_machine *machine, unsigned gsi);
 
+/** The INIT signal, taken at the next instruction boundary before any other event (at once
+ *  when called between runs; from a callback during a run, at the boundary after it): the core
+ *  returns to its power-up state (real mode, CS:IP = F000:FFF0), keeping what INIT keeps (the
+ *  cycle counter and TSC, CR0.CD/NW, MSRs; SDM Vol. 3 Table 9-1), and the local APIC is reset
+ *  but for its ID and base. There is no firmware at the reset vector: an embedder sets the
+ *  registers it wants (x86irq_set_register) before it runs again. */
+X86IRQ_API x86irq_status x86irq_raise_init(x86irq_machine *machine);
+
 /* ------------------------------------------------------------------ time */
 
 /** A timed callback on the machine's cycle clock. */

@@ -684,6 +684,12 @@ void x86_lapic_reset(struct x86_lapic *lapic)
     lapic->apic_base = X86_LAPIC_DEFAULT_BASE | APIC_BASE_EN | APIC_BASE_BSP;
 }
 
+void x86_lapic_init_signal(struct x86_lapic *lapic)
+{
+    reset_registers(lapic);
+    update_intr(lapic);
+}
+
 void x86_lapic_virtual_wire(struct x86_lapic *lapic)
 {
     write_svr(lapic, SVR_ENABLE | 0xFF);

@@ -60,6 +60,8 @@ void x86_lapic_init(struct x86_lapic *lapic, struct x86irq_machine *machine);
 /* Power-on / reset state (SDM Vol. 3 10.4.7.1), at the default base, enabled, software-disabled
  * (SVR bit 8 clear), every LVT entry masked. */
 void x86_lapic_reset(struct x86_lapic *lapic);
+/* INIT: the registers as at power-up, keeping the APIC ID and IA32_APIC_BASE (10.4.7.3). */
+void x86_lapic_init_signal(struct x86_lapic *lapic);
 /* The register state a PC BIOS leaves for the OS (as SeaBIOS under QEMU does): software
  * enabled, LINT0 ExtINT (virtual wire to the 8259), LINT1 NMI. */
 void x86_lapic_virtual_wire(struct x86_lapic *lapic);

@@ -191,6 +191,26 @@ void x86_cpu_reset(struct x86_cpu *cpu)
     x86_tables_changed(cpu);
 }
 
+void x86_cpu_init_signal(struct x86_cpu *cpu)
+{
+    /* SDM Vol. 3 9.1.1, Table 9-1: INIT sets the power-up state except CR0.CD/NW, the TSC, the
+     * MSRs (and the x87 state); the clock keeps running */
+    uint64_t cycles = cpu->cycles, instructions = cpu->instructions, tsc_offset = cpu->tsc_offset;
+    uint64_t slice_end = cpu->slice_end, efer = cpu->efer;
+    uint32_t cache_bits = cpu->cr0 & (X86_CR0_CD | X86_CR0_NW);
+    uint32_t epoch = cpu->table_epoch;
+    x86_cpu_reset(cpu);
+    cpu->cycles = cycles;
+    cpu->instructions = instructions;
+    cpu->tsc_offset = tsc_offset;
+    cpu->slice_end = slice_end;
+    cpu->efer = efer;
+    cpu->cr0 = (cpu->cr0 & ~(X86_CR0_CD | X86_CR0_NW)) | cache_bits;
+    cpu->table_epoch = epoch;   /* decoded tables from before must stay stale */
+    x86_tables_changed(cpu);
+    x86_request_exit(cpu);
+}
+
 void x86_cpu_enter_flat32(struct x86_cpu *cpu)
 {
     /* The state `qemu-system-i386 -kernel` enters a Multiboot kernel in: protected mode,

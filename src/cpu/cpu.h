@@ -199,6 +199,7 @@ struct x86_cpu {
     uint8_t intr_line;
     uint8_t nmi_latched;
     uint8_t nmi_blocked;
+    uint8_t init_latched;   /* INIT pending: taken first at the next boundary */
     /* the events of the delivery in progress (the first, those raised while delivering it,
      * a generated #DF), oldest first: what a triple fault reports */
     uint8_t event_chain_length;
@@ -463,6 +464,8 @@ static inline void x86_request_exit(struct x86_cpu *cpu)
 
 /* Reset to the power-on state (SDM Vol. 3 9.1.1). */
 void x86_cpu_reset(struct x86_cpu *cpu);
+/* The INIT signal: the power-up state, keeping what INIT keeps (SDM Vol. 3 Table 9-1). */
+void x86_cpu_init_signal(struct x86_cpu *cpu);
 /* The Multiboot entry state: flat 32-bit protected mode, paging off, IF = 0, CPL 0. */
 void x86_cpu_enter_flat32(struct x86_cpu *cpu);
 /* The decoding mode of the present code segment */

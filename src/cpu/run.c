@@ -677,6 +677,11 @@ bool x86_cpu_event_deliverable(const struct x86_cpu *cpu)
 static void take_external_events(x86irq_machine *m)
 {
     struct x86_cpu *cpu = &m->cpu;
+    if (cpu->init_latched) {
+        /* INIT is an external hardware intervention: above traps, NMI and INTR (Table 6-2) */
+        x86_machine_init_signal(m);
+        return;
+    }
     uint8_t shadow = cpu->interrupt_shadow;
     cpu->interrupt_shadow = 0;
     bool nmi_allowed = !(shadow & X86_SHADOW_MOV_SS);
@@ -727,7 +732,8 @@ void x86_cpu_execute(x86irq_machine *m)
     for (;;) {
         /* the boundary before the next instruction: external events (a fault while delivering
          * one unwinds to the setjmp above and comes back here) */
-        if (X86_UNLIKELY(cpu->interrupt_shadow | cpu->nmi_latched | cpu->intr_line))
+        if (X86_UNLIKELY(cpu->interrupt_shadow | cpu->nmi_latched | cpu->intr_line |
+                         cpu->init_latched))
             take_external_events(m);
         if (cpu->halted)
             return; /* nothing woke the core */

@@ -494,6 +494,29 @@ void x86irq_set_intr_acknowledge(x86irq_machine *machine, x86irq_intr_acknowledg
     machine->intr_acknowledge_opaque = opaque;
 }
 
+void x86_machine_init_signal(x86irq_machine *m)
+{
+    x86_cpu_init_signal(&m->cpu);
+    x86_lapic_init_signal(&m->lapic);
+    x86_machine_lint0_changed(m);
+}
+
+x86irq_status x86irq_raise_init(x86irq_machine *machine)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (!machine->running) {
+        /* between runs the core is at an instruction boundary: INIT takes effect now, so the
+         * embedder can load the state it wants before the next run */
+        x86_machine_init_signal(machine);
+        return X86IRQ_OK;
+    }
+    machine->cpu.init_latched = 1;
+    machine->cpu.halted = 0; /* INIT ends HLT too */
+    x86_request_exit(&machine->cpu);
+    return X86IRQ_OK;
+}
+
 x86irq_status x86irq_raise_nmi(x86irq_machine *machine)
 {
     if (!machine)
@@ -530,6 +553,7 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
     uint64_t end = cpu->cycles + max_cycles < cpu->cycles ? UINT64_MAX : cpu->cycles + max_cycles;
     x86irq_stop_reason stop = X86IRQ_STOP_NONE;
     machine->pending_stop = X86IRQ_STOP_NONE;
+    machine->running = true;
     for (;;) {
         x86_events_run_due(&machine->events, cpu->cycles);
         if (machine->pending_stop != X86IRQ_STOP_NONE) {
@@ -560,6 +584,7 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
         x86_cpu_execute(machine); /* takes pending NMI / INTR at its first boundary */
         x86_code_cache_collect(&machine->code);
     }
+    machine->running = false;
     machine->stop_reason = stop;
     /* HALTED is not final: the embedder may raise NMI or INTR and run again */
     if (stop == X86IRQ_STOP_DEBUG_EXIT || stop == X86IRQ_STOP_SHUTDOWN)

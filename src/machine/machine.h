@@ -77,7 +77,8 @@ struct x86irq_machine {
 
     x86irq_stop_reason stop_reason;   /* of the last stop */
     x86irq_stop_reason pending_stop;  /* a stop decided inside the run (debug exit...) */
-    bool finished;                    /* debug exit / shutdown / halted: no more runs */
+    bool finished;                    /* debug exit / shutdown: no more runs */
+    bool running;                     /* inside x86irq_run (callbacks may be on the stack) */
     uint32_t exit_value;
 
     struct x86_disassembler *disassembler; /* Capstone handles, created on first use */
@@ -108,6 +109,8 @@ void x86_machine_update_intr(x86irq_machine *machine);
 void x86_machine_lint0_changed(x86irq_machine *machine);
 int x86_machine_acknowledge_intr(x86irq_machine *machine);
 int x86_machine_extint_acknowledge(x86irq_machine *machine);
+/* INIT: the core and its LAPIC as after INIT (the LAPIC keeps its ID and base). */
+void x86_machine_init_signal(x86irq_machine *machine);
 /* A level-triggered interrupt's EOI, broadcast by the LAPIC to the IOAPIC. */
 void x86_machine_eoi_broadcast(x86irq_machine *machine, uint8_t vector);
 /* IA32_APIC_BASE moved the LAPIC's MMIO window. */

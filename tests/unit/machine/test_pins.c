@@ -314,6 +314,60 @@ static void test_hlt_wakes_on_nmi_from_an_event(void **state)
     assert_int_equal(b->log[1], after_hlt);       /* the NMI returns after the HLT */
 }
 
+static x86irq_instruction_info first_after_init;
+static void record_first(void *opaque, const x86irq_instruction_info *info)
+{
+    (void)opaque;
+    if (first_after_init.length == 0)
+        first_after_init = *info;
+}
+
+static void init_from_event(x86irq_machine *m, void *opaque)
+{
+    (void)opaque;
+    x86irq_raise_init(m);
+}
+
+static void test_init_signal(void **state)
+{
+    struct board *b = *state;
+    uint8_t code[64];
+    size_t n = prologue(code);
+    code[n++] = 0xFA;                              /* cli */
+    code[n++] = 0xF4;                              /* hlt */
+    assert_int_equal(x86irq_write_physical(b->m, CODE_AT, code, n), X86IRQ_OK);
+    assert_int_equal(x86irq_set_register(b->m, X86IRQ_REG_EIP, CODE_AT), X86IRQ_OK);
+    x86irq_stop_reason reason;
+    assert_int_equal(x86irq_run(b->m, 1000000, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_HALTED);
+    uint64_t cycles = x86irq_cycles(b->m);
+    /* between runs INIT takes effect at once: the reset vector, real mode, the clock kept */
+    assert_int_equal(x86irq_raise_init(b->m), X86IRQ_OK);
+    uint32_t v;
+    x86irq_get_register(b->m, X86IRQ_REG_EIP, &v);
+    assert_int_equal(v, 0xFFF0);
+    x86irq_get_register(b->m, X86IRQ_REG_CS, &v);
+    assert_int_equal(v, 0xF000);
+    x86irq_get_register(b->m, X86IRQ_REG_CR0, &v);
+    assert_int_equal(v & 1, 0);
+    assert_int_equal(x86irq_cycles(b->m), cycles);
+    /* during a run (from an event) at the next boundary: the first instruction the hook sees
+     * is then at the reset vector's #UD handler... so check the state from an event after */
+    assert_int_equal(x86irq_set_register(b->m, X86IRQ_REG_EIP, 0x0000), X86IRQ_OK);
+    x86irq_set_register(b->m, X86IRQ_REG_CS, 0x1000);      /* real mode: base 0x10000 */
+    uint8_t loop[] = { 0xEB, 0xFE };                       /* jmp $ */
+    assert_int_equal(x86irq_write_physical(b->m, 0x10000, loop, 2), X86IRQ_OK);
+    assert_int_equal(x86irq_schedule_event(b->m, x86irq_cycles(b->m) + 50, init_from_event, b,
+                                           NULL), X86IRQ_OK);
+    first_after_init.length = 0;
+    x86irq_set_instruction_hook(b->m, record_first, NULL);
+    assert_int_equal(x86irq_run(b->m, 100, &reason), X86IRQ_OK);
+    assert_int_equal(first_after_init.cs, 0x1000);         /* the loop before INIT */
+    x86irq_get_register(b->m, X86IRQ_REG_CS, &v);
+    assert_int_not_equal(v, 0x1000);                       /* INIT moved it away */
+    assert_int_equal(x86irq_raise_init(NULL), X86IRQ_ERR_INVALID_ARGUMENT);
+}
+
 static void test_intr_needs_an_acknowledge_callback(void **state)
 {
     struct board *b = *state;
@@ -334,6 +388,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mov_ss_shadow_delays_nmi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hlt_wakes_on_nmi_from_an_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_init_signal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intr_needs_an_acknowledge_callback, setup,
                                         teardown),
     };
