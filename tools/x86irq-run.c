@@ -11,6 +11,8 @@
 #include <x86irq/exceptions.h>
 #include <x86irq/x86irq.h>
 
+#include "observe.h"
+
 /* Exit statuses of the runner itself (the guest's debug-exit value is used otherwise). */
 enum {
     EXIT_USAGE = 64,        /* bad option or value (EX_USAGE) */
@@ -18,6 +20,7 @@ enum {
     EXIT_SHUTDOWN = 125,    /* triple fault */
     EXIT_MAX_CYCLES = 124,  /* --max-cycles reached (as timeout(1)) */
     EXIT_HALTED = 123,      /* HLT with nothing that could wake the core */
+    EXIT_NESTING = 122,     /* --check-nesting: a nesting rule fired */
     EXIT_INTERNAL = 70,     /* the library reported an error while running (EX_SOFTWARE) */
 };
 
@@ -27,6 +30,10 @@ struct options {
     uint64_t cpu_hz;
     const char *trace_path; /* NULL: no trace; "-": stderr */
     bool trace;
+    const char *events_path; /* --trace-events: NULL off, "-" stderr */
+    const char *perfetto_path;
+    bool check_nesting;
+    uint32_t rules;
     bool stats;
     bool quiet;
     bool qemu_exit_codes;
@@ -48,7 +55,13 @@ static void usage(FILE *out)
             "  --cpu-hz=HZ         modelled clock for time conversions (default 1000000000)\n"
             "  --trace[=FILE]      one line per instruction: cycle, EIP, symbol, disassembly\n"
             "                      (default FILE: stderr)\n"
-            "  --stats             a run report on stderr after the run\n"
+            "  --trace-events[=FILE]  one line per interrupt event: line, IRR, acceptance,\n"
+            "                      delivery, handler entry, EOI, IRET, exceptions (default stderr)\n"
+            "  --perfetto=FILE     a timeline for ui.perfetto.dev / chrome://tracing (JSON)\n"
+            "  --check-nesting[=RULES]  report nesting-rule violations (exception-in-irq,\n"
+            "                      irq-in-irq, iret-unmatched, hlt-hang; default all) and exit\n"
+            "                      with %d when one fired\n"
+            "  --stats             a run report on stderr after the run, with latency tables\n"
             "  --quiet             do not print the guest's serial output\n"
             "  --qemu-exit-codes   exit with (v << 1) | 1 for a debug-exit value v, as QEMU does\n"
             "  --help              this text\n"
@@ -56,8 +69,9 @@ static void usage(FILE *out)
             "\n"
             "exit status: the guest's debug-exit value (port 0xF4), or\n"
             "  %d usage error, %d load error, %d halted forever, %d --max-cycles reached,\n"
-            "  %d triple-fault shutdown, %d internal error\n",
-            EXIT_USAGE, EXIT_LOAD, EXIT_HALTED, EXIT_MAX_CYCLES, EXIT_SHUTDOWN, EXIT_INTERNAL);
+            "  %d triple-fault shutdown, %d internal error, %d a nesting rule fired\n",
+            EXIT_NESTING, EXIT_USAGE, EXIT_LOAD, EXIT_HALTED, EXIT_MAX_CYCLES, EXIT_SHUTDOWN,
+            EXIT_INTERNAL, EXIT_NESTING);
 }
 
 static bool parse_number(const char *s, uint64_t *out, bool size_suffix)
@@ -136,6 +150,16 @@ static int parse(int argc, char **argv, struct options *o)
         } else if (IS("--trace")) {
             o->trace = true;
             o->trace_path = v && *v ? v : "-";
+        } else if (IS("--trace-events")) {
+            o->events_path = v && *v ? v : "-";
+        } else if (IS("--perfetto")) {
+            if (!v || !*v)
+                return bad("--perfetto needs a file name%s", "");
+            o->perfetto_path = v;
+        } else if (IS("--check-nesting")) {
+            o->check_nesting = true;
+            if (!observer_parse_rules(v, &o->rules))
+                return bad("--check-nesting: unknown rule in '%s'", v);
         } else if (IS("--stats") && !v) {
             o->stats = true;
         } else if (IS("--quiet") && !v) {
@@ -270,6 +294,22 @@ int main(int argc, char **argv)
         x86irq_set_instruction_hook(m, trace_instruction, &tracer);
     }
 
+    struct observe_options observe = { .stats = o.stats, .check_nesting = o.check_nesting,
+                                       .rules = o.rules, .cpu_hz = o.cpu_hz };
+    FILE *events_file = NULL, *perfetto_file = NULL;
+    if (o.events_path)
+        observe.events = events_file = strcmp(o.events_path, "-") == 0 ? stderr
+                                                                        : fopen(o.events_path, "w");
+    if (o.perfetto_path)
+        observe.perfetto = perfetto_file = fopen(o.perfetto_path, "w");
+    if ((o.events_path && !events_file) || (o.perfetto_path && !perfetto_file)) {
+        fprintf(stderr, "x86irq-run: %s: %s\n",
+                o.events_path && !events_file ? o.events_path : o.perfetto_path, strerror(errno));
+        x86irq_machine_destroy(m);
+        return EXIT_USAGE;
+    }
+    struct observer *observer = observer_create(m, &observe);
+
     double start = now();
     x86irq_stop_reason reason = X86IRQ_STOP_NONE;
     s = x86irq_run(m, o.max_cycles, &reason);
@@ -322,6 +362,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "guest MIPS      %.1f\n", seconds > 0 ? (double)insns / seconds / 1e6 : 0.0);
         fprintf(stderr, "final EIP       0x%08x\n", eip);
     }
+    unsigned rules_fired = observer_finish(observer, stderr);
+    if (events_file && events_file != stderr)
+        fclose(events_file);
+    if (perfetto_file)
+        fclose(perfetto_file);
+    if (o.check_nesting && rules_fired)
+        status = EXIT_NESTING;
     x86irq_machine_destroy(m);
     return status;
 }

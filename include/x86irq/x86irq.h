@@ -140,6 +140,7 @@ typedef enum x86irq_event_origin {
     X86IRQ_ORIGIN_HARDWARE,      /**< an interrupt from the INTR or NMI pin */
     X86IRQ_ORIGIN_SOFTWARE,      /**< int n, int3, into, int1 */
     X86IRQ_ORIGIN_DOUBLE_FAULT,  /**< a #DF the processor made of two faults (SDM Vol. 3 6.15) */
+    X86IRQ_ORIGIN_NMI,           /**< the NMI pin (in trace events) */
 } x86irq_event_origin;
 
 /** One event of a delivery: its vector, where it was raised and what it pushes. */
@@ -296,6 +297,72 @@ typedef struct x86irq_instruction_info {
 typedef void (*x86irq_instruction_fn)(void *opaque, const x86irq_instruction_info *info);
 X86IRQ_API void x86irq_set_instruction_hook(x86irq_machine *machine, x86irq_instruction_fn fn,
                                             void *opaque);
+
+/* ------------------------------------------------------------------ interrupt trace events */
+
+/** What happened (one bit each in a subscription mask: X86IRQ_TRACE_BIT(kind)). */
+typedef enum x86irq_trace_kind {
+    X86IRQ_TRACE_LINE = 0,     /**< an interrupt line changed level (line, level) */
+    X86IRQ_TRACE_IRR,          /**< the local APIC latched a vector in IRR (vector, level) */
+    X86IRQ_TRACE_ACCEPT,       /**< the core took an interrupt: INTA (vector from the LAPIC,
+                                    the 8259 or the embedder) or an NMI */
+    X86IRQ_TRACE_EXCEPTION,    /**< the core detected an exception or executed int n (vector,
+                                    error code, origin) */
+    X86IRQ_TRACE_DELIVER,      /**< delivery through the IDT/IVT completed: the handler's
+                                    CS:EIP, the privilege levels before and after */
+    X86IRQ_TRACE_HANDLER,      /**< the first instruction of the handler is about to run */
+    X86IRQ_TRACE_EOI,          /**< an EOI at the local APIC (vector) */
+    X86IRQ_TRACE_IRET,         /**< IRET completed: back at CS:EIP */
+    X86IRQ_TRACE_DOUBLE_FAULT, /**< two faults made a #DF */
+    X86IRQ_TRACE_SHUTDOWN,     /**< a triple fault shut the core down */
+    X86IRQ_TRACE_DEVICE,       /**< a device's timed event (the local APIC timer fired...) */
+    X86IRQ_TRACE_NESTING,      /**< a nesting rule fired (rule, detail) */
+    X86IRQ_TRACE_KIND_COUNT
+} x86irq_trace_kind;
+
+#define X86IRQ_TRACE_BIT(kind) (1u << (kind))
+#define X86IRQ_TRACE_ALL ((1u << X86IRQ_TRACE_KIND_COUNT) - 1)
+
+/** Nesting rules (the seed notes' rules for Linux, SDM for the rest). */
+typedef enum x86irq_nesting_rule {
+    X86IRQ_RULE_EXCEPTION_IN_IRQ = 0, /**< an exception while a hardware interrupt is serviced */
+    X86IRQ_RULE_IRQ_IN_IRQ,           /**< a hardware interrupt nested in another */
+    X86IRQ_RULE_IRET_UNMATCHED,       /**< IRET with nothing in service (not the classic IRET
+                                           to an outer privilege level that enters user mode) */
+    X86IRQ_RULE_HLT_HANG,             /**< HLT with IF = 0 and nothing that can raise an NMI */
+    X86IRQ_RULE_COUNT
+} x86irq_nesting_rule;
+
+/** One trace event. Fields that do not apply to a kind are 0. */
+typedef struct x86irq_trace_event {
+    uint64_t cycle;
+    uint32_t kind;            /**< x86irq_trace_kind */
+    uint32_t vector;          /**< the vector (IRR, ACCEPT, EXCEPTION, DELIVER, EOI...) */
+    uint32_t eip;             /**< the core's EIP (DELIVER, HANDLER: the handler; IRET: the
+                                   return address; EXCEPTION: the saved EIP) */
+    uint16_t cs;
+    uint8_t origin;           /**< x86irq_event_origin of the event being delivered */
+    uint8_t cpl;              /**< CPL after the event */
+    uint8_t from_cpl;         /**< DELIVER: CPL before */
+    uint8_t depth;            /**< events in service after this one (the nesting stack) */
+    uint8_t has_error_code;
+    uint8_t level;            /**< LINE: the new level; IRR: level-triggered */
+    uint32_t line;            /**< LINE: the GSI; ACCEPT: 0 LAPIC, 1 8259, 2 embedder, 3 NMI */
+    uint32_t error_code;
+    uint32_t rule;            /**< NESTING: x86irq_nesting_rule */
+    const char *detail;       /**< NESTING: what happened, DEVICE: which device (static text) */
+} x86irq_trace_event;
+
+typedef void (*x86irq_trace_fn)(void *opaque, const x86irq_trace_event *event);
+
+/** Subscribe to the kinds in mask (X86IRQ_TRACE_BIT...); NULL or mask 0 unsubscribes. With no
+ *  subscriber nothing is formatted or recorded (one test of the mask at each site). */
+X86IRQ_API void x86irq_set_trace_hook(x86irq_machine *machine, uint32_t mask,
+                                      x86irq_trace_fn fn, void *opaque);
+/** Which nesting rules report X86IRQ_TRACE_NESTING events (a mask of 1 << rule; default all). */
+X86IRQ_API void x86irq_set_nesting_rules(x86irq_machine *machine, uint32_t rules);
+/** The deepest nesting of events in service seen so far. */
+X86IRQ_API unsigned x86irq_nesting_max_depth(const x86irq_machine *machine);
 
 /** Disassemble one instruction (Capstone, Intel syntax) into buffer, e.g. "mov eax, 1".
  *  Returns the number of characters written; writes "(bad)" for bytes that do not decode. */

@@ -138,6 +138,11 @@ void x86_lapic_accept(struct x86_lapic *lapic, uint8_t vector, enum x86_delivery
             set_bit256(&lapic->tmr, vector);
         else
             clear_bit256(&lapic->tmr, vector);
+        if (X86_UNLIKELY(lapic->machine->trace.mask)) {
+            x86irq_trace_event e = { .kind = X86IRQ_TRACE_IRR, .vector = vector,
+                                     .level = level_triggered };
+            x86_trace_emit(lapic->machine, &e);
+        }
         update_intr(lapic);
         break;
     case X86_DELIVERY_NMI:
@@ -174,6 +179,10 @@ static void end_of_interrupt(struct x86_lapic *lapic)
     if (v < 0)
         return;
     clear_bit256(&lapic->isr, (uint8_t)v);
+    if (X86_UNLIKELY(lapic->machine->trace.mask)) {
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_EOI, .vector = (uint32_t)v };
+        x86_trace_emit(lapic->machine, &e);
+    }
     if (test_bit256(&lapic->tmr, (uint8_t)v)) {
         clear_bit256(&lapic->tmr, (uint8_t)v);
         /* a level-triggered interrupt: the IOAPIC may deliver again (10.8.5) */
@@ -330,6 +339,11 @@ static void timer_fire(void *context, void *opaque)
     struct x86_lapic *lapic = opaque;
     lapic->timer_event = 0;
     uint32_t lvt = lapic->lvt[X86_LVT_TIMER];
+    if (X86_UNLIKELY(lapic->machine->trace.mask)) {
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_DEVICE, .vector = (uint8_t)lvt,
+                                 .detail = "local APIC timer" };
+        x86_trace_emit(lapic->machine, &e);
+    }
     if (timer_mode(lapic) == TIMER_TSC_DEADLINE)
         lapic->tsc_deadline = 0; /* one expiry per write (10.5.4.1) */
     if (!(lvt & LVT_MASK))

@@ -15,6 +15,7 @@
 #include "cpu/segment.h"
 #include "idt/idt.h"
 #include "machine/machine.h"
+#include "trace/events.h"
 
 /* ------------------------------------------------------------------ raising */
 
@@ -60,12 +61,26 @@ static void chain_append(struct x86_cpu *cpu, const struct x86_fault *f, bool ge
     e->generated = generated;
 }
 
+static uint8_t trace_origin(const struct x86_fault *f)
+{
+    if (f->source == X86_EVENT_HARDWARE)
+        return f->vector == X86_VEC_NMI ? X86IRQ_ORIGIN_NMI : X86IRQ_ORIGIN_HARDWARE;
+    return f->source == X86_EVENT_EXCEPTION ? X86IRQ_ORIGIN_EXCEPTION : X86IRQ_ORIGIN_SOFTWARE;
+}
+
 void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
 {
     struct x86_fault f = *event;
+    x86irq_machine *m = cpu->machine;
     if (!cpu->delivering)
         cpu->event_chain_length = 0;
     chain_append(cpu, &f, false);
+    if (X86_UNLIKELY(m->trace.mask) && f.source != X86_EVENT_HARDWARE) {
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_EXCEPTION, .vector = f.vector,
+                                 .origin = trace_origin(&f), .eip = f.return_eip,
+                                 .has_error_code = f.has_error_code, .error_code = f.error_code };
+        x86_trace_emit(m, &e);
+    }
     if (cpu->delivering) {
         /* a fault while delivering an earlier event */
         uint8_t first = cpu->delivering_vector;
@@ -73,6 +88,10 @@ void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
         cpu->delivering = 0;
         cpu->event_ext = 0;
         if (!first_benign && first == X86_VEC_DF) {
+            if (X86_UNLIKELY(m->trace.mask)) {
+                x86irq_trace_event e = { .kind = X86IRQ_TRACE_SHUTDOWN, .vector = f.vector };
+                x86_trace_emit(m, &e);
+            }
             cpu->shutdown = 1; /* triple fault: the processor enters shutdown */
             x86_request_exit(cpu);
             x86_machine_stop(cpu->machine, X86IRQ_STOP_SHUTDOWN);
@@ -88,15 +107,23 @@ void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
             f.source = X86_EVENT_EXCEPTION;
             /* #DF is an abort: the saved CS:EIP is undefined; we save the faulting EIP */
             chain_append(cpu, &f, true);
+            if (X86_UNLIKELY(m->trace.mask)) {
+                x86irq_trace_event e = { .kind = X86IRQ_TRACE_DOUBLE_FAULT, .vector = first };
+                x86_trace_emit(m, &e);
+            }
         }
         /* otherwise the two are handled serially: the second one is delivered */
     }
     cpu->delivering = 1;
     cpu->delivering_vector = f.vector;
     cpu->delivering_benign = f.source != X86_EVENT_EXCEPTION;
+    uint8_t from_cpl = cpu->cpl;
     x86_deliver_event(cpu, f.vector, (enum x86_event_source)f.source, f.has_error_code,
                       f.error_code, f.return_eip);
     cpu->delivering = 0;
+    if (X86_UNLIKELY(m->trace.mask))
+        x86_trace_delivered(m, f.vector, trace_origin(&f), from_cpl, f.has_error_code,
+                            f.error_code);
 }
 
 /* ------------------------------------------------------------------ fetch and decode */
@@ -692,6 +719,11 @@ static void take_external_events(x86irq_machine *m)
         cpu->nmi_blocked = 1;
         struct x86_fault nmi = { .vector = X86_VEC_NMI, .source = X86_EVENT_HARDWARE,
                                  .return_eip = cpu->eip };
+        if (X86_UNLIKELY(m->trace.mask)) {
+            x86irq_trace_event e = { .kind = X86IRQ_TRACE_ACCEPT, .vector = X86_VEC_NMI,
+                                     .origin = X86IRQ_ORIGIN_NMI, .line = 3 };
+            x86_trace_emit(m, &e);
+        }
         x86_cpu_deliver(cpu, &nmi);
     }
     if (intr_allowed && cpu->intr_line && (cpu->eflags & X86_FLAG_IF)) {
@@ -737,6 +769,11 @@ void x86_cpu_execute(x86irq_machine *m)
             take_external_events(m);
         if (cpu->halted)
             return; /* nothing woke the core */
+        if (X86_UNLIKELY(m->trace.handler_pending)) {
+            m->trace.handler_pending = false;
+            x86irq_trace_event e = { .kind = X86IRQ_TRACE_HANDLER };
+            x86_trace_emit(m, &e);
+        }
         /* single-stepping (EFLAGS.TF), hooks and breakpoints need the per-instruction loop; a
          * change of TF requests an exit, so the loop is chosen again */
         if (m->instruction_hook || m->breakpoint_count || (cpu->eflags & X86_FLAG_TF))

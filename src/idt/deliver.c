@@ -11,6 +11,7 @@
 #include "cpu/mmu.h"
 #include "cpu/segment.h"
 #include "machine/machine.h"
+#include "trace/events.h"
 
 /* ------------------------------------------------------------------ stack writes */
 
@@ -346,6 +347,15 @@ static void null_outer_data_segments(struct x86_cpu *cpu)
     }
 }
 
+/* IRET is traced with the core at the return address (EIP is updated after the handler) */
+static void trace_iret(struct x86_cpu *cpu, uint32_t return_eip, bool outer)
+{
+    uint32_t eip = cpu->eip;
+    cpu->eip = return_eip;
+    x86_trace_iret(cpu->machine, outer);
+    cpu->eip = eip;
+}
+
 void x86_iret(struct x86_cpu *cpu, unsigned opsize)
 {
     /* a change of IF or TF requests an exit through x86_set_eflags; CS and the mode are
@@ -371,10 +381,14 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
         x86_far_transfer(cpu, cs, eip, X86_FAR_JMP, opsize);
         x86_stack_adjust(cpu, (int32_t)(3 * opsize));
         x86_set_eflags(cpu, flags, mask);
+        if (X86_UNLIKELY(cpu->machine->trace.mask))
+            trace_iret(cpu, cpu->next_eip, false);
         return;
     }
     if (cpu->eflags & X86_FLAG_NT) {
         x86_task_return(cpu); /* return from a nested task through the back-link */
+        if (X86_UNLIKELY(cpu->machine->trace.mask))
+            x86_trace_iret(cpu->machine, false);
         return;
     }
     if (opsize == 4 && (flags & X86_FLAG_VM) && cpu->cpl == 0) /* to VM86: pending */
@@ -446,4 +460,6 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
     cpu->mode = (new_cs.attributes & X86_SEG_ATTR_DB) ? X86_MODE_32 : X86_MODE_16;
     x86_set_eflags(cpu, flags, mask);
     cpu->next_eip = eip;
+    if (X86_UNLIKELY(cpu->machine->trace.mask))
+        trace_iret(cpu, eip, rpl != old_cpl);
 }

@@ -164,6 +164,7 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
     m->cpu.cost = m->cost;
     x86_events_init(&m->events, m);
     m->events.on_schedule = event_scheduled;
+    m->trace.rules = (1u << X86IRQ_RULE_COUNT) - 1;
     if (!x86_bus_init(&m->bus, config->ram_size) ||
         !x86_code_cache_init(&m->code, config->ram_size)) {
         x86irq_machine_destroy(m);
@@ -406,8 +407,10 @@ void x86_machine_lint0_changed(x86irq_machine *m)
 int x86_machine_extint_acknowledge(x86irq_machine *m)
 {
     /* the INTA cycle on the external bus: the 8259 answers when its INT is up */
+    m->accept_source = 1;
     if (m->has_chipset && x86_pic_output(&m->pic))
         return x86_pic_acknowledge(&m->pic);
+    m->accept_source = 2;
     if (m->embedder_intr && m->intr_acknowledge)
         return m->intr_acknowledge(m->intr_acknowledge_opaque);
     return -1;
@@ -415,8 +418,15 @@ int x86_machine_extint_acknowledge(x86irq_machine *m)
 
 int x86_machine_acknowledge_intr(x86irq_machine *m)
 {
-    return x86_lapic_enabled(&m->lapic) ? x86_lapic_acknowledge(&m->lapic)
-                                        : x86_machine_extint_acknowledge(m);
+    m->accept_source = 0;
+    int vector = x86_lapic_enabled(&m->lapic) ? x86_lapic_acknowledge(&m->lapic)
+                                              : x86_machine_extint_acknowledge(m);
+    if (vector >= 0 && X86_UNLIKELY(m->trace.mask)) {
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_ACCEPT, .vector = (uint32_t)vector,
+                                 .origin = X86IRQ_ORIGIN_HARDWARE, .line = m->accept_source };
+        x86_trace_emit(m, &e);
+    }
+    return vector;
 }
 
 void x86_machine_eoi_broadcast(x86irq_machine *m, uint8_t vector)
@@ -439,10 +449,15 @@ void x86_machine_set_gsi(x86irq_machine *m, unsigned gsi, int level)
 {
     if (!m->has_chipset || gsi >= X86_IOAPIC_PINS)
         return;
+    bool changed = ((m->gsi_level >> gsi) & 1) != (level != 0);
     if (level)
         m->gsi_level |= 1u << gsi;
     else
         m->gsi_level &= ~(1u << gsi);
+    if (changed && X86_UNLIKELY(m->trace.mask)) {
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_LINE, .line = gsi, .level = level != 0 };
+        x86_trace_emit(m, &e);
+    }
     if (gsi < 16 && gsi != 2)
         x86_pic_set_irq(&m->pic, gsi, level); /* IRQ2 is the cascade, not an ISA line */
     unsigned pin = gsi == 0 ? 2 : gsi; /* ISA IRQ0 (the PIT) is on IOAPIC pin 2 */
@@ -572,6 +587,9 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
             bool can_wake = (cpu->eflags & X86_FLAG_IF) ? next_event != UINT64_MAX
                                                         : embedder_events_pending(machine);
             if (!can_wake) {
+                if (!(cpu->eflags & X86_FLAG_IF) && X86_UNLIKELY(machine->trace.mask))
+                    x86_trace_rule(machine, X86IRQ_RULE_HLT_HANG,
+                                   "HLT with IF = 0 and nothing that can raise an NMI: a hang");
                 stop = X86IRQ_STOP_HALTED;
                 break;
             }

@@ -23,6 +23,7 @@
 #include "idt/idt.h"
 #include "apic/lapic.h"
 #include "apic/ioapic.h"
+#include "trace/events.h"
 
 struct x86_disassembler;
 
@@ -62,6 +63,8 @@ struct x86irq_machine {
     uint32_t gsi_level;                 /* the level of each platform interrupt line */
     bool has_chipset;
     bool embedder_intr;                 /* the INTR level an embedder drives (x86irq_set_intr) */
+    struct x86_trace trace;             /* trace events and the nesting tracker */
+    uint8_t accept_source;              /* the last INTA's answerer: 0 LAPIC, 1 8259, 2 embedder */
 
     x86irq_serial_fn serial_fn;
     void *serial_opaque;

@@ -1,0 +1,108 @@
+/* Trace events and the nesting tracker (see events.h). */
+#include "trace/events.h"
+
+#include "machine/machine.h"
+
+void x86_trace_emit(x86irq_machine *m, x86irq_trace_event *e)
+{
+    struct x86_cpu *cpu = &m->cpu;
+    if (!e->cycle)
+        e->cycle = cpu->cycles;
+    if (!e->cs)
+        e->cs = cpu->seg[X86_SEG_CS].selector;
+    if (!e->eip)
+        e->eip = cpu->eip;
+    e->cpl = cpu->cpl;
+    e->depth = (uint8_t)(m->trace.depth > 255 ? 255 : m->trace.depth);
+    if (m->trace.fn && x86_trace_on(&m->trace, e->kind))
+        m->trace.fn(m->trace.opaque, e);
+}
+
+void x86_trace_rule(x86irq_machine *m, x86irq_nesting_rule rule, const char *detail)
+{
+    if (!((m->trace.rules >> rule) & 1) || !x86_trace_on(&m->trace, X86IRQ_TRACE_NESTING))
+        return;
+    x86irq_trace_event e = { .kind = X86IRQ_TRACE_NESTING, .rule = rule, .detail = detail };
+    if (m->trace.depth) {
+        const struct x86_nesting_entry *top =
+            &m->trace.stack[(m->trace.depth < X86_NESTING_MAX ? m->trace.depth : X86_NESTING_MAX) - 1];
+        e.vector = top->vector;
+        e.origin = top->origin;
+    }
+    x86_trace_emit(m, &e);
+}
+
+static bool hardware_in_service(const struct x86_trace *t)
+{
+    unsigned n = t->depth < X86_NESTING_MAX ? t->depth : X86_NESTING_MAX;
+    for (unsigned i = 0; i < n; i++)
+        if (t->stack[i].origin == X86IRQ_ORIGIN_HARDWARE)
+            return true;
+    return false;
+}
+
+void x86_trace_delivered(x86irq_machine *m, uint8_t vector, uint8_t origin, uint8_t from_cpl,
+                         bool has_error_code, uint32_t error_code)
+{
+    struct x86_trace *t = &m->trace;
+    /* the rules look at what was in service before this event (the seed notes' Linux rules) */
+    if (hardware_in_service(t)) {
+        if (origin == X86IRQ_ORIGIN_HARDWARE)
+            x86_trace_rule(m, X86IRQ_RULE_IRQ_IN_IRQ,
+                           "a hardware interrupt nested inside another one");
+        else if (origin != X86IRQ_ORIGIN_NMI)
+            x86_trace_rule(m, X86IRQ_RULE_EXCEPTION_IN_IRQ,
+                           "an exception raised while a hardware interrupt is serviced");
+    }
+    if (t->depth < X86_NESTING_MAX)
+        t->stack[t->depth] = (struct x86_nesting_entry){ m->cpu.cycles, vector, origin };
+    t->depth++;
+    if (t->depth > t->max_depth)
+        t->max_depth = t->depth;
+    x86irq_trace_event e = { .kind = X86IRQ_TRACE_DELIVER, .vector = vector, .origin = origin,
+                             .from_cpl = from_cpl, .has_error_code = has_error_code,
+                             .error_code = error_code };
+    x86_trace_emit(m, &e);
+    t->handler_pending = true;
+}
+
+void x86_trace_iret(x86irq_machine *m, bool outer)
+{
+    struct x86_trace *t = &m->trace;
+    uint8_t vector = 0, origin = 0;
+    if (t->depth == 0) {
+        /* an IRET to an outer level with nothing in service is how kernels enter user mode */
+        if (!outer)
+            x86_trace_rule(m, X86IRQ_RULE_IRET_UNMATCHED, "IRET with nothing in service");
+    } else {
+        t->depth--;
+        if (t->depth < X86_NESTING_MAX) {
+            vector = t->stack[t->depth].vector;
+            origin = t->stack[t->depth].origin;
+        }
+    }
+    x86irq_trace_event e = { .kind = X86IRQ_TRACE_IRET, .vector = vector, .origin = origin };
+    x86_trace_emit(m, &e);
+}
+
+void x86irq_set_trace_hook(x86irq_machine *machine, uint32_t mask, x86irq_trace_fn fn,
+                           void *opaque)
+{
+    if (!machine)
+        return;
+    machine->trace.fn = fn;
+    machine->trace.opaque = opaque;
+    machine->trace.mask = fn ? (mask & X86IRQ_TRACE_ALL) : 0;
+    machine->trace.depth = 0;
+}
+
+void x86irq_set_nesting_rules(x86irq_machine *machine, uint32_t rules)
+{
+    if (machine)
+        machine->trace.rules = rules;
+}
+
+unsigned x86irq_nesting_max_depth(const x86irq_machine *machine)
+{
+    return machine ? machine->trace.max_depth : 0;
+}

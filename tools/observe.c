@@ -1,0 +1,542 @@
+/* The CLI's observability sinks (see observe.h). Everything is computed from the event stream,
+ * in cycles; nothing reads host time, so two runs print the same bytes. */
+#include "observe.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <x86irq/exceptions.h>
+
+#define MAX_DEPTH 64
+
+enum metric { ASSERT_TO_ACCEPT, ACCEPT_TO_ENTRY, ENTRY_TO_EOI, ENTRY_TO_IRET, METRIC_COUNT };
+static const char *const metric_names[METRIC_COUNT] = {
+    "assert->accept", "accept->entry", "entry->EOI", "entry->IRET",
+};
+enum context { PROCESS, INTERRUPT, EXCEPTION, CONTEXT_COUNT };
+static const char *const context_names[CONTEXT_COUNT] = {
+    "process context", "interrupt context (IRQ, NMI)", "exception context",
+};
+
+struct samples {
+    uint64_t *v;
+    size_t n, capacity;
+};
+
+struct frame {
+    uint8_t vector, origin;
+    bool entered, eoi_done;
+    uint64_t accept_cycle;   /* 0: not an interrupt, or no acceptance seen */
+    uint64_t entry_cycle;
+    uint64_t flow;           /* Perfetto flow id ending at the entry, 0 none */
+};
+
+struct observer {
+    x86irq_machine *machine;
+    struct observe_options o;
+    struct frame stack[MAX_DEPTH];
+    unsigned depth;          /* may exceed MAX_DEPTH: deeper frames are counted only */
+    unsigned max_depth;
+    /* interrupts on their way */
+    uint64_t irr_cycle[256];
+    uint64_t flow_of_vector[256];
+    uint64_t last_line_cycle, last_line_flow;
+    bool line_unconsumed;
+    uint64_t pending_accept_cycle;
+    uint64_t pending_accept_flow;
+    int pending_accept_vector;
+    unsigned pending_irr;
+    /* statistics */
+    uint64_t count[256];
+    struct samples samples[256][METRIC_COUNT];
+    uint64_t context_cycles[CONTEXT_COUNT];
+    uint64_t context_since;
+    /* sinks */
+    bool json_first;
+    uint64_t next_flow;
+    unsigned rules_fired;
+    uint64_t last_cycle;
+};
+
+static void sample(struct observer *ob, unsigned vector, enum metric m, uint64_t value)
+{
+    struct samples *s = &ob->samples[vector & 0xFF][m];
+    if (s->n == s->capacity) {
+        size_t c = s->capacity ? s->capacity * 2 : 64;
+        uint64_t *bigger = realloc(s->v, c * sizeof(*bigger));
+        if (!bigger)
+            return; /* statistics lose a sample rather than the run */
+        s->v = bigger;
+        s->capacity = c;
+    }
+    s->v[s->n++] = value;
+}
+
+static enum context context_of(const struct observer *ob)
+{
+    if (ob->depth == 0)
+        return PROCESS;
+    const struct frame *top = &ob->stack[(ob->depth <= MAX_DEPTH ? ob->depth : MAX_DEPTH) - 1];
+    return top->origin == X86IRQ_ORIGIN_HARDWARE || top->origin == X86IRQ_ORIGIN_NMI
+               ? INTERRUPT : EXCEPTION;
+}
+
+static void account_context(struct observer *ob, uint64_t cycle)
+{
+    if (cycle > ob->context_since)
+        ob->context_cycles[context_of(ob)] += cycle - ob->context_since;
+    ob->context_since = cycle;
+}
+
+/* ------------------------------------------------------------------ names */
+
+static void vector_name(unsigned vector, char *buffer, size_t size)
+{
+    x86irq_exception_info info;
+    if (vector < 32 && x86irq_exception_describe(vector, &info) == X86IRQ_OK)
+        snprintf(buffer, size, "%s", info.mnemonic);
+    else
+        snprintf(buffer, size, "vector 0x%02x", vector);
+}
+
+static const char *const kind_names[X86IRQ_TRACE_KIND_COUNT] = {
+    "line", "irr", "accept", "exception", "deliver", "handler", "eoi", "iret",
+    "double-fault", "shutdown", "device", "nesting",
+};
+static const char *const rule_names[X86IRQ_RULE_COUNT] = {
+    "exception-in-irq", "irq-in-irq", "iret-unmatched", "hlt-hang",
+};
+static const char *const accept_sources[4] = { "local APIC", "8259", "embedder INTR", "NMI pin" };
+
+bool observer_parse_rules(const char *list, uint32_t *rules)
+{
+    *rules = 0;
+    if (!list || !*list) {
+        *rules = (1u << X86IRQ_RULE_COUNT) - 1;
+        return true;
+    }
+    const char *p = list;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        bool known = false;
+        for (unsigned r = 0; r < X86IRQ_RULE_COUNT; r++)
+            if (strlen(rule_names[r]) == n && strncmp(p, rule_names[r], n) == 0) {
+                *rules |= 1u << r;
+                known = true;
+            }
+        if (!known)
+            return false;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------ Perfetto JSON */
+
+/* microseconds with three decimals, from cycles, in integers (deterministic) */
+static void json_time(const struct observer *ob, uint64_t cycle, char *buffer, size_t size)
+{
+    unsigned __int128 ns = (unsigned __int128)cycle * 1000000000u / ob->o.cpu_hz;
+    snprintf(buffer, size, "%" PRIu64 ".%03u", (uint64_t)(ns / 1000), (unsigned)(ns % 1000));
+}
+
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', out);
+        if ((unsigned char)*s >= 0x20)
+            fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+/* one event object; extra: ,"key":value pairs already formatted (may be "") */
+static void json_event(struct observer *ob, const char *phase, const char *name, const char *category,
+                       uint64_t cycle, const char *extra)
+{
+    FILE *out = ob->o.perfetto;
+    char ts[48];
+    json_time(ob, cycle, ts, sizeof(ts));
+    fputs(ob->json_first ? "\n" : ",\n", out);
+    ob->json_first = false;
+    fprintf(out, "{\"ph\":\"%s\",\"pid\":1,\"tid\":1,\"ts\":%s,\"name\":", phase, ts);
+    json_string(out, name);
+    fprintf(out, ",\"cat\":\"%s\"%s}", category, extra);
+}
+
+static void json_counters(struct observer *ob, uint64_t cycle)
+{
+    char extra[64];
+    snprintf(extra, sizeof(extra), ",\"args\":{\"vectors\":%u}", ob->pending_irr);
+    json_event(ob, "C", "pending (IRR)", "apic", cycle, extra);
+    snprintf(extra, sizeof(extra), ",\"args\":{\"depth\":%u}", ob->depth);
+    json_event(ob, "C", "in service", "nesting", cycle, extra);
+}
+
+/* ------------------------------------------------------------------ the event hook */
+
+static void describe(const struct observer *ob, const x86irq_trace_event *e, char *text,
+                     size_t size)
+{
+    char name[32];
+    vector_name(e->vector, name, sizeof(name));
+    switch (e->kind) {
+    case X86IRQ_TRACE_LINE:
+        snprintf(text, size, "line %u %s", e->line, e->level ? "asserted" : "deasserted");
+        break;
+    case X86IRQ_TRACE_IRR:
+        snprintf(text, size, "%s pending in IRR (%s)", name, e->level ? "level" : "edge");
+        break;
+    case X86IRQ_TRACE_ACCEPT:
+        snprintf(text, size, "%s taken from the %s", name, accept_sources[e->line & 3]);
+        break;
+    case X86IRQ_TRACE_EXCEPTION:
+        if (e->has_error_code)
+            snprintf(text, size, "%s raised, error code 0x%x", name, e->error_code);
+        else
+            snprintf(text, size, "%s raised", name);
+        break;
+    case X86IRQ_TRACE_DELIVER:
+        snprintf(text, size, "%s delivered, CPL %u -> %u, depth %u", name, e->from_cpl, e->cpl,
+                 e->depth);
+        break;
+    case X86IRQ_TRACE_HANDLER:
+        snprintf(text, size, "handler runs");
+        break;
+    case X86IRQ_TRACE_EOI:
+        snprintf(text, size, "EOI for %s", name);
+        break;
+    case X86IRQ_TRACE_IRET:
+        snprintf(text, size, "IRET from %s, depth %u", name, e->depth);
+        break;
+    case X86IRQ_TRACE_DOUBLE_FAULT:
+        snprintf(text, size, "double fault: a fault while delivering %s", name);
+        break;
+    case X86IRQ_TRACE_SHUTDOWN:
+        snprintf(text, size, "triple fault: shutdown");
+        break;
+    case X86IRQ_TRACE_DEVICE:
+        snprintf(text, size, "%s fired", e->detail ? e->detail : "device");
+        break;
+    case X86IRQ_TRACE_NESTING:
+        snprintf(text, size, "%s (%s)", e->detail ? e->detail : "", rule_names[e->rule % X86IRQ_RULE_COUNT]);
+        break;
+    default:
+        snprintf(text, size, "?");
+        break;
+    }
+    (void)ob;
+}
+
+static void log_event(struct observer *ob, const x86irq_trace_event *e, const char *text)
+{
+    char symbol[96] = "";
+    x86irq_symbolize(ob->machine, e->eip, symbol, sizeof(symbol));
+    fprintf(ob->o.events, "%12" PRIu64 "  %-12s %04x:%08x  %-28s  %s", e->cycle,
+            kind_names[e->kind % X86IRQ_TRACE_KIND_COUNT], e->cs, e->eip, symbol[0] ? symbol : "-",
+            text);
+    if (e->kind == X86IRQ_TRACE_HANDLER || e->kind == X86IRQ_TRACE_EXCEPTION) {
+        /* the instruction at EIP (flat guests: CS base 0 and EIP a physical address) */
+        uint8_t bytes[15];
+        char disassembly[96];
+        if (x86irq_read_physical(ob->machine, e->eip, bytes, sizeof(bytes)) == X86IRQ_OK &&
+            x86irq_disassemble(ob->machine, bytes, sizeof(bytes), e->eip, 32, disassembly,
+                               sizeof(disassembly)))
+            fprintf(ob->o.events, "  [%s]", disassembly);
+    }
+    fputc('\n', ob->o.events);
+}
+
+static void print_stack(struct observer *ob, FILE *out)
+{
+    fprintf(out, "  in service (innermost last):");
+    if (ob->depth == 0)
+        fprintf(out, " nothing");
+    for (unsigned i = 0; i < ob->depth && i < MAX_DEPTH; i++) {
+        char name[32];
+        vector_name(ob->stack[i].vector, name, sizeof(name));
+        fprintf(out, " %s", name);
+    }
+    fputc('\n', out);
+}
+
+static void on_event(void *opaque, const x86irq_trace_event *e)
+{
+    struct observer *ob = opaque;
+    char text[160];
+    describe(ob, e, text, sizeof(text));
+    ob->last_cycle = e->cycle;
+    if (ob->o.events)
+        log_event(ob, e, text);
+    char name[32], symbol[96] = "", slice[160], extra[96];
+    vector_name(e->vector, name, sizeof(name));
+
+    switch (e->kind) {
+    case X86IRQ_TRACE_LINE:
+    case X86IRQ_TRACE_DEVICE:
+        if (e->kind == X86IRQ_TRACE_DEVICE || e->level) {
+            ob->last_line_cycle = e->cycle;
+            ob->line_unconsumed = true;
+            if (ob->o.perfetto) {
+                ob->last_line_flow = ++ob->next_flow;
+                json_event(ob, "X", text, "irq", e->cycle, ",\"dur\":0.001");
+                snprintf(extra, sizeof(extra), ",\"id\":%" PRIu64, ob->last_line_flow);
+                json_event(ob, "s", "interrupt", "irq", e->cycle, extra);
+            }
+        }
+        break;
+    case X86IRQ_TRACE_IRR: {
+        /* the line (or timer) that set it did so in this same cycle, on the IOAPIC's way */
+        bool from_line = ob->line_unconsumed && ob->last_line_cycle == e->cycle;
+        ob->irr_cycle[e->vector & 0xFF] = e->cycle;
+        ob->flow_of_vector[e->vector & 0xFF] = from_line ? ob->last_line_flow : 0;
+        if (from_line)
+            ob->line_unconsumed = false;
+        ob->pending_irr++;
+        if (ob->o.perfetto)
+            json_counters(ob, e->cycle);
+        break;
+    }
+    case X86IRQ_TRACE_ACCEPT: {
+        unsigned v = e->vector & 0xFF;
+        uint64_t since;
+        uint64_t flow = 0;
+        if (e->line == 0 && ob->irr_cycle[v]) {          /* from the LAPIC's IRR */
+            since = ob->irr_cycle[v];
+            flow = ob->flow_of_vector[v];
+            ob->irr_cycle[v] = 0;
+            if (ob->pending_irr)
+                ob->pending_irr--;
+        } else if (e->line == 1 && ob->line_unconsumed) { /* the 8259: the last line raised */
+            since = ob->last_line_cycle;
+            flow = ob->last_line_flow;
+            ob->line_unconsumed = false;
+        } else {
+            since = e->cycle;
+        }
+        sample(ob, v, ASSERT_TO_ACCEPT, e->cycle - since);
+        ob->pending_accept_cycle = e->cycle;
+        ob->pending_accept_flow = flow;
+        ob->pending_accept_vector = (int)v;
+        if (ob->o.perfetto)
+            json_counters(ob, e->cycle);
+        break;
+    }
+    case X86IRQ_TRACE_DELIVER: {
+        account_context(ob, e->cycle);
+        struct frame f = { .vector = (uint8_t)e->vector, .origin = e->origin };
+        bool interrupt = e->origin == X86IRQ_ORIGIN_HARDWARE || e->origin == X86IRQ_ORIGIN_NMI;
+        if (interrupt && ob->pending_accept_vector == (int)e->vector) {
+            f.accept_cycle = ob->pending_accept_cycle;
+            f.flow = ob->pending_accept_flow;
+        }
+        ob->pending_accept_vector = -1;
+        if (ob->depth < MAX_DEPTH)
+            ob->stack[ob->depth] = f;
+        ob->depth++;
+        if (ob->depth > ob->max_depth)
+            ob->max_depth = ob->depth;
+        ob->count[e->vector & 0xFF]++;
+        break;
+    }
+    case X86IRQ_TRACE_HANDLER:
+        if (ob->depth && ob->depth <= MAX_DEPTH) {
+            struct frame *top = &ob->stack[ob->depth - 1];
+            top->entered = true;
+            top->entry_cycle = e->cycle;
+            if (top->accept_cycle)
+                sample(ob, top->vector, ACCEPT_TO_ENTRY, e->cycle - top->accept_cycle);
+            if (ob->o.perfetto) {
+                vector_name(top->vector, name, sizeof(name));
+                x86irq_symbolize(ob->machine, e->eip, symbol, sizeof(symbol));
+                snprintf(slice, sizeof(slice), "%s %s", name, symbol[0] ? symbol : "");
+                const char *category = top->origin == X86IRQ_ORIGIN_NMI ? "nmi"
+                    : top->origin == X86IRQ_ORIGIN_HARDWARE ? "interrupt" : "exception";
+                json_event(ob, "B", slice, category, e->cycle, "");
+                if (top->flow) {
+                    snprintf(extra, sizeof(extra), ",\"id\":%" PRIu64 ",\"bp\":\"e\"", top->flow);
+                    json_event(ob, "f", "interrupt", "irq", e->cycle, extra);
+                }
+                json_counters(ob, e->cycle);
+            }
+        }
+        break;
+    case X86IRQ_TRACE_EOI:
+        for (unsigned i = ob->depth < MAX_DEPTH ? ob->depth : MAX_DEPTH; i-- > 0;) {
+            struct frame *f = &ob->stack[i];
+            if (f->vector == (uint8_t)e->vector && f->entered && !f->eoi_done) {
+                f->eoi_done = true;
+                sample(ob, f->vector, ENTRY_TO_EOI, e->cycle - f->entry_cycle);
+                break;
+            }
+        }
+        if (ob->o.perfetto)
+            json_event(ob, "i", text, "apic", e->cycle, ",\"s\":\"t\"");
+        break;
+    case X86IRQ_TRACE_IRET:
+        if (ob->depth) {
+            account_context(ob, e->cycle);
+            ob->depth--;
+            if (ob->depth < MAX_DEPTH) {
+                struct frame *f = &ob->stack[ob->depth];
+                if (f->entered) {
+                    sample(ob, f->vector, ENTRY_TO_IRET, e->cycle - f->entry_cycle);
+                    if (ob->o.perfetto)
+                        json_event(ob, "E", "", "", e->cycle, "");
+                }
+            }
+            if (ob->o.perfetto)
+                json_counters(ob, e->cycle);
+        }
+        break;
+    case X86IRQ_TRACE_NESTING:
+        ob->rules_fired++;
+        if (ob->o.check_nesting) {
+            x86irq_symbolize(ob->machine, e->eip, symbol, sizeof(symbol));
+            fprintf(stderr, "x86irq-run: nesting: %s at cycle %" PRIu64 ", %04x:%08x %s\n",
+                    text, e->cycle, e->cs, e->eip, symbol);
+            print_stack(ob, stderr);
+        }
+        if (ob->o.perfetto)
+            json_event(ob, "i", text, "nesting", e->cycle, ",\"s\":\"t\"");
+        break;
+    case X86IRQ_TRACE_DOUBLE_FAULT:
+    case X86IRQ_TRACE_SHUTDOWN:
+    case X86IRQ_TRACE_EXCEPTION:
+        if (ob->o.perfetto && e->kind != X86IRQ_TRACE_EXCEPTION)
+            json_event(ob, "i", text, "event", e->cycle, ",\"s\":\"t\"");
+        break;
+    default:
+        break;
+    }
+}
+
+struct observer *observer_create(x86irq_machine *machine, const struct observe_options *o)
+{
+    if (!o->events && !o->perfetto && !o->stats && !o->check_nesting)
+        return NULL;
+    struct observer *ob = calloc(1, sizeof(*ob));
+    if (!ob) {
+        fprintf(stderr, "x86irq-run: out of memory for the trace\n");
+        return NULL;
+    }
+    ob->machine = machine;
+    ob->o = *o;
+    ob->json_first = true;
+    ob->pending_accept_vector = -1;
+    if (ob->o.perfetto) {
+        fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", ob->o.perfetto);
+        json_event(ob, "M", "process_name", "", 0, ",\"args\":{\"name\":\"libx86irq machine\"}");
+        json_event(ob, "M", "thread_name", "", 0, ",\"args\":{\"name\":\"core 0\"}");
+    }
+    x86irq_set_nesting_rules(machine, o->check_nesting ? o->rules : 0);
+    x86irq_set_trace_hook(machine, X86IRQ_TRACE_ALL, on_event, ob);
+    return ob;
+}
+
+/* ------------------------------------------------------------------ statistics */
+
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static uint64_t percentile(const struct samples *s, unsigned p)
+{
+    size_t i = (s->n * p + 99) / 100;
+    return s->v[i ? i - 1 : 0];
+}
+
+static void print_stats(struct observer *ob, FILE *out)
+{
+    double us_per_cycle = 1e6 / (double)ob->o.cpu_hz;
+    fprintf(out, "--- interrupts and exceptions (cycles; microseconds at %" PRIu64 " Hz) ---\n",
+            ob->o.cpu_hz);
+    fprintf(out, "%-12s %8s  %-15s %10s %10s %10s %10s %10s\n", "vector", "count", "latency",
+            "min", "p50", "p90", "p99", "max");
+    for (unsigned v = 0; v < 256; v++) {
+        if (!ob->count[v])
+            continue;
+        char name[32];
+        vector_name(v, name, sizeof(name));
+        bool first = true;
+        for (unsigned m = 0; m < METRIC_COUNT; m++) {
+            struct samples *s = &ob->samples[v][m];
+            if (!s->n)
+                continue;
+            qsort(s->v, s->n, sizeof(*s->v), compare_u64);
+            fprintf(out, "%-12s %8s  %-15s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
+                         " %10" PRIu64 "\n", first ? name : "", "", metric_names[m], s->v[0],
+                    percentile(s, 50), percentile(s, 90), percentile(s, 99), s->v[s->n - 1]);
+            fprintf(out, "%-12s %8s  %-15s %10.3f %10.3f %10.3f %10.3f %10.3f  us\n", "", "", "",
+                    (double)s->v[0] * us_per_cycle, (double)percentile(s, 50) * us_per_cycle,
+                    (double)percentile(s, 90) * us_per_cycle,
+                    (double)percentile(s, 99) * us_per_cycle,
+                    (double)s->v[s->n - 1] * us_per_cycle);
+            first = false;
+        }
+        if (first)
+            fprintf(out, "%-12s %8" PRIu64 "\n", name, ob->count[v]);
+        else
+            fprintf(out, "%-12s %8" PRIu64 "  delivered\n", "", ob->count[v]);
+        /* a histogram of entry->IRET in powers of two */
+        struct samples *s = &ob->samples[v][ENTRY_TO_IRET];
+        if (s->n > 1) {
+            unsigned buckets[64] = { 0 };
+            unsigned lowest = 63, highest = 0;
+            for (size_t i = 0; i < s->n; i++) {
+                unsigned b = s->v[i] ? 63 - (unsigned)__builtin_clzll(s->v[i]) : 0;
+                buckets[b]++;
+                lowest = b < lowest ? b : lowest;
+                highest = b > highest ? b : highest;
+            }
+            for (unsigned b = lowest; b <= highest; b++) {
+                unsigned bar = (unsigned)((buckets[b] * 40 + s->n - 1) / s->n);
+                fprintf(out, "%-12s   entry->IRET %10" PRIu64 "+ |%-40.*s| %u\n", "",
+                        (uint64_t)1 << b, (int)bar,
+                        "########################################", buckets[b]);
+            }
+        }
+    }
+    uint64_t total = 0;
+    for (unsigned c = 0; c < CONTEXT_COUNT; c++)
+        total += ob->context_cycles[c];
+    fprintf(out, "--- time by context (cycles) ---\n");
+    for (unsigned c = 0; c < CONTEXT_COUNT; c++)
+        fprintf(out, "%-30s %14" PRIu64 "  %5.1f%%\n", context_names[c], ob->context_cycles[c],
+                total ? 100.0 * (double)ob->context_cycles[c] / (double)total : 0.0);
+    fprintf(out, "deepest nesting             %u\n", ob->max_depth);
+}
+
+unsigned observer_finish(struct observer *ob, FILE *out)
+{
+    if (!ob)
+        return 0;
+    uint64_t end = x86irq_cycles(ob->machine);
+    account_context(ob, end);
+    if (ob->o.perfetto) {
+        /* slices of handlers that never returned (an abort, the end of the run) close here */
+        for (unsigned i = ob->depth < MAX_DEPTH ? ob->depth : MAX_DEPTH; i-- > 0;)
+            if (ob->stack[i].entered)
+                json_event(ob, "E", "", "", end, "");
+        fputs("\n]}\n", ob->o.perfetto);
+    }
+    if (ob->o.stats)
+        print_stats(ob, out);
+    if (ob->o.check_nesting)
+        fprintf(stderr, "x86irq-run: nesting check: %u rule%s fired, deepest nesting %u\n",
+                ob->rules_fired, ob->rules_fired == 1 ? "" : "s", ob->max_depth);
+    unsigned fired = ob->rules_fired;
+    x86irq_set_trace_hook(ob->machine, 0, NULL, NULL);
+    for (unsigned v = 0; v < 256; v++)
+        for (unsigned m = 0; m < METRIC_COUNT; m++)
+            free(ob->samples[v][m].v);
+    free(ob);
+    return fired;
+}

@@ -1,0 +1,33 @@
+/* The CLI's observability sinks over the library's trace events: a text event log, a Perfetto
+ * (Chrome trace JSON) timeline, latency statistics and the nesting checker's report. */
+#ifndef X86IRQ_TOOLS_OBSERVE_H
+#define X86IRQ_TOOLS_OBSERVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <x86irq/x86irq.h>
+
+struct observe_options {
+    FILE *events;        /* --trace-events: one line per event (NULL: off) */
+    FILE *perfetto;      /* --perfetto: Chrome trace JSON (NULL: off) */
+    bool stats;          /* latency tables with --stats */
+    bool check_nesting;  /* report the nesting rules */
+    uint32_t rules;      /* which rules (1 << x86irq_nesting_rule) */
+    uint64_t cpu_hz;
+};
+
+struct observer;
+
+/* Subscribe to the machine's trace events as the options ask; NULL when nothing is asked (or
+ * out of memory, which is reported). */
+struct observer *observer_create(x86irq_machine *machine, const struct observe_options *options);
+/* Close the timeline, print the statistics (to out) and the checker's summary; free. Returns the
+ * number of nesting rules that fired. */
+unsigned observer_finish(struct observer *observer, FILE *out);
+
+/* "exception-in-irq,irq-in-irq,..." -> a rule mask; false for an unknown name */
+bool observer_parse_rules(const char *list, uint32_t *rules);
+
+#endif
