@@ -1,0 +1,63 @@
+#!/bin/sh
+# Tests of x86irq-run's observability options (TAP): --trace-events, --perfetto, --stats
+# latency tables, --check-nesting, and determinism. Arguments: RUNNER TIMER_ELF NMI_ELF
+run=$1 timer=$2 nmi=$3
+n=0 failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "1..11"
+check() { # description, expected status, actual status
+    n=$((n + 1))
+    if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (status $3, expected $2)"; failed=1; fi
+}
+check_grep() { # description, pattern, file
+    n=$((n + 1))
+    if grep -q -- "$2" "$3"; then echo "ok $n - $1"; else echo "not ok $n - $1"; sed 's/^/# /' "$3" | head -5; failed=1; fi
+}
+# a Perfetto file parses, its slices begin and end in nesting order, and the deepest nesting
+perfetto_check() { # file, expected depth
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+events = json.load(open(sys.argv[1]))["traceEvents"]
+depth = deepest = 0
+for e in events:
+    if e["ph"] == "B":
+        depth += 1
+        deepest = max(deepest, depth)
+    elif e["ph"] == "E":
+        depth -= 1
+        assert depth >= 0, "an E without a B"
+assert depth == 0, "slices left open"
+assert deepest == int(sys.argv[2]), "deepest nesting %d" % deepest
+flows = [e for e in events if e["ph"] in ("s", "f")]
+assert flows, "no flow arrows"
+PY
+}
+
+"$run" --quiet --check-nesting "$timer" >"$tmp/out" 2>&1; check "a clean guest passes the nesting check" 0 $?
+check_grep "and the checker says so" "0 rules fired" "$tmp/out"
+"$run" --quiet --check-nesting "$timer" -- bug >"$tmp/out" 2>&1; check "the planted bug: exit 122" 122 $?
+check_grep "the checker names the rule and the stack" "exception-in-irq.*" "$tmp/out"
+"$run" --quiet --check-nesting=irq-in-irq "$timer" -- bug >"$tmp/out" 2>&1; check "a rule switched off stays quiet" 0 $?
+"$run" --check-nesting=bogus "$timer" >"$tmp/out" 2>&1; check "an unknown rule is a usage error" 64 $?
+"$run" --quiet --perfetto="$tmp/timer.json" "$timer" >/dev/null 2>&1
+n=$((n + 1)); if perfetto_check "$tmp/timer.json" 1 2>"$tmp/err"; then echo "ok $n - --perfetto: valid JSON, slices nest and close, flows"; else echo "not ok $n - perfetto"; sed 's/^/# /' "$tmp/err"; failed=1; fi
+"$run" --quiet --perfetto="$tmp/nmi.json" "$nmi" >/dev/null 2>&1
+n=$((n + 1)); if perfetto_check "$tmp/nmi.json" 2 2>"$tmp/err"; then echo "ok $n - --perfetto: the NMI slice nests inside the timer's"; else echo "not ok $n - perfetto nmi"; sed 's/^/# /' "$tmp/err"; failed=1; fi
+"$run" --quiet --stats "$timer" >/dev/null 2>"$tmp/stats"
+# accept -> first handler instruction is exactly the modelled delivery cost (60 cycles)
+check_grep "--stats: accept->entry equals the delivery cost" "accept->entry  *60  *60  *60  *60  *60" "$tmp/stats"
+"$run" --quiet --trace-events="$tmp/events" "$timer" >/dev/null 2>&1
+check_grep "--trace-events: handler entries with their instruction" "handler .*\[push" "$tmp/events"
+# determinism: every output of two runs is byte-identical (host time aside)
+for i in 1 2; do
+    "$run" --quiet --stats --trace-events="$tmp/e$i" --perfetto="$tmp/p$i" "$nmi" >/dev/null 2>"$tmp/s$i"
+    grep -v -E "^(host time|guest MIPS)" "$tmp/s$i" >"$tmp/t$i"
+done
+n=$((n + 1))
+if cmp -s "$tmp/e1" "$tmp/e2" && cmp -s "$tmp/p1" "$tmp/p2" && cmp -s "$tmp/t1" "$tmp/t2"; then
+    echo "ok $n - two runs give identical events, timeline and statistics"
+else
+    echo "not ok $n - two runs differ"; failed=1
+fi
+exit $failed
