@@ -29,7 +29,7 @@ struct board {
     unsigned acknowledged;
     unsigned nmis_on_trigger; /* port 0x81 raises this many NMIs ... */
     unsigned nmis_next_trigger; /* ... and this many the time after (then none) */
-    int intr_on_trigger;      /* ... and asserts INTR when set */
+    int intr_on_trigger;      /* ... and asserts INTR this many more times */
 };
 
 static uint64_t no_read(void *opaque, uint64_t offset, unsigned size)
@@ -59,8 +59,10 @@ static void trigger_write(void *opaque, uint64_t offset, unsigned size, uint64_t
         assert_int_equal(x86irq_raise_nmi(b->m), X86IRQ_OK);
     b->nmis_on_trigger = b->nmis_next_trigger;
     b->nmis_next_trigger = 0;
-    if (b->intr_on_trigger)
+    if (b->intr_on_trigger) {
+        b->intr_on_trigger--;
         assert_int_equal(x86irq_set_intr(b->m, 1), X86IRQ_OK);
+    }
 }
 
 static int acknowledge(void *opaque)
@@ -368,6 +370,129 @@ static void test_init_signal(void **state)
     assert_int_equal(x86irq_raise_init(NULL), X86IRQ_ERR_INVALID_ARGUMENT);
 }
 
+/* ------------------------------------------------------------------ trace events, nesting */
+
+struct trace_log {
+    unsigned kinds[64];
+    unsigned count;
+    unsigned rules[8];
+    unsigned rule_count;
+};
+static void record_trace(void *opaque, const x86irq_trace_event *e)
+{
+    struct trace_log *t = opaque;
+    if (t->count < 64)
+        t->kinds[t->count++] = e->kind;
+    if (e->kind == X86IRQ_TRACE_NESTING && t->rule_count < 8)
+        t->rules[t->rule_count++] = e->rule;
+}
+
+/* a vector 0x40 handler: the bytes given, then iret */
+static void put_raw_handler(struct board *b, const uint8_t *body, size_t n)
+{
+    uint8_t code[64];
+    memcpy(code, body, n);
+    code[n] = 0xCF;
+    assert_int_equal(x86irq_write_physical(b->m, handler_address(0x40), code, n + 1), X86IRQ_OK);
+}
+
+static void run_intr_program(struct board *b)
+{
+    uint8_t code[64];
+    size_t n = prologue(code);
+    code[n++] = 0xFB;                              /* sti */
+    code[n++] = 0xE6; code[n++] = 0x81;            /* out 0x81: INTR */
+    code[n++] = 0x90;
+    memcpy(code + n, debug_exit, sizeof(debug_exit));
+    n += sizeof(debug_exit);
+    run_program(b, code, n);
+}
+
+static void test_trace_sequence_and_quiet_rules(void **state)
+{
+    struct board *b = *state;
+    struct trace_log t = { 0 };
+    x86irq_set_trace_hook(b->m, X86IRQ_TRACE_ALL, record_trace, &t);
+    b->intr_on_trigger = 1;
+    run_intr_program(b);
+    /* the embedder's INTR: accept, deliver, the handler's first instruction, IRET */
+    static const unsigned expected[] = { X86IRQ_TRACE_ACCEPT, X86IRQ_TRACE_DELIVER,
+                                         X86IRQ_TRACE_HANDLER, X86IRQ_TRACE_IRET };
+    unsigned at = 0;
+    for (unsigned i = 0; i < t.count && at < 4; i++)
+        if (t.kinds[i] == expected[at])
+            at++;
+    assert_int_equal(at, 4);
+    assert_int_equal(t.rule_count, 0);
+    assert_int_equal(x86irq_nesting_max_depth(b->m), 1);
+}
+
+static void test_rule_irq_in_irq(void **state)
+{
+    struct board *b = *state;
+    struct trace_log t = { 0 };
+    x86irq_set_trace_hook(b->m, X86IRQ_TRACE_ALL, record_trace, &t);
+    b->intr_on_trigger = 2;
+    /* the handler opens IF and raises INTR again: a hardware interrupt inside another */
+    static const uint8_t body[] = { 0xFB, 0xE6, 0x81, 0x90, 0xFA };  /* sti; out; nop; cli */
+    put_raw_handler(b, body, sizeof(body));
+    run_intr_program(b);
+    assert_int_equal(t.rule_count, 1);
+    assert_int_equal(t.rules[0], X86IRQ_RULE_IRQ_IN_IRQ);
+    assert_int_equal(x86irq_nesting_max_depth(b->m), 2);
+}
+
+static void test_rule_exception_in_irq(void **state)
+{
+    struct board *b = *state;
+    struct trace_log t = { 0 };
+    x86irq_set_trace_hook(b->m, X86IRQ_TRACE_ALL, record_trace, &t);
+    b->intr_on_trigger = 1;
+    put_handler(b, 3);
+    static const uint8_t body[] = { 0xCC };                          /* int3 */
+    put_raw_handler(b, body, sizeof(body));
+    run_intr_program(b);
+    assert_int_equal(t.rule_count, 1);
+    assert_int_equal(t.rules[0], X86IRQ_RULE_EXCEPTION_IN_IRQ);
+    /* switched off, it stays quiet */
+    x86irq_machine_destroy(b->m);
+    free(b);
+    setup(state);
+    b = *state;
+    struct trace_log quiet = { 0 };
+    x86irq_set_trace_hook(b->m, X86IRQ_TRACE_ALL, record_trace, &quiet);
+    x86irq_set_nesting_rules(b->m, ~(1u << X86IRQ_RULE_EXCEPTION_IN_IRQ));
+    b->intr_on_trigger = 1;
+    put_handler(b, 3);
+    put_raw_handler(b, body, sizeof(body));
+    run_intr_program(b);
+    assert_int_equal(quiet.rule_count, 0);
+}
+
+static void test_rules_iret_unmatched_and_hlt_hang(void **state)
+{
+    struct board *b = *state;
+    struct trace_log t = { 0 };
+    x86irq_set_trace_hook(b->m, X86IRQ_TRACE_ALL, record_trace, &t);
+    uint8_t code[64];
+    size_t n = prologue(code);
+    /* a frame for the same privilege level, then iret: nothing was in service */
+    static const uint8_t fake[] = { 0x9C, 0x0E, 0xE8, 0x00, 0x00, 0x00, 0x00, /* pushf; push cs; call $+5 */
+                                    0x83, 0x04, 0x24, 0x05,                   /* add dword [esp], 5 */
+                                    0xCF,                                     /* iret */
+                                    0xFA, 0xF4 };                             /* cli; hlt */
+    memcpy(code + n, fake, sizeof(fake));
+    n += sizeof(fake);
+    assert_int_equal(x86irq_write_physical(b->m, CODE_AT, code, n), X86IRQ_OK);
+    assert_int_equal(x86irq_set_register(b->m, X86IRQ_REG_EIP, CODE_AT), X86IRQ_OK);
+    x86irq_stop_reason reason;
+    assert_int_equal(x86irq_run(b->m, 1000000, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_HALTED);
+    assert_int_equal(t.rule_count, 2);
+    assert_int_equal(t.rules[0], X86IRQ_RULE_IRET_UNMATCHED);
+    assert_int_equal(t.rules[1], X86IRQ_RULE_HLT_HANG);
+}
+
 static void test_intr_needs_an_acknowledge_callback(void **state)
 {
     struct board *b = *state;
@@ -389,6 +514,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mov_ss_shadow_delays_nmi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hlt_wakes_on_nmi_from_an_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_init_signal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trace_sequence_and_quiet_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rule_irq_in_irq, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rule_exception_in_irq, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rules_iret_unmatched_and_hlt_hang, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intr_needs_an_acknowledge_callback, setup,
                                         teardown),
     };
