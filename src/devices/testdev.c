@@ -26,12 +26,14 @@ static void scratch_write(void *opaque, uint64_t offset, unsigned size, uint64_t
     }
 }
 
+/* byte ports: a wider write sets consecutive lines, one byte each (QEMU splits it alike), so
+ * one instruction can raise several lines at the same boundary */
 static void line_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
 {
     struct x86_testdev *t = opaque;
-    (void)size;
-    if (t->set_line)
-        t->set_line(t->context, (unsigned)offset, (value & 0xFF) != 0);
+    for (unsigned i = 0; i < size && offset + i < X86_TESTDEV_IRQ_LINES; i++)
+        if (t->set_line)
+            t->set_line(t->context, (unsigned)(offset + i), ((value >> (8 * i)) & 0xFF) != 0);
 }
 
 x86irq_status x86_testdev_attach(struct x86_testdev *t, struct x86_bus *bus)
