@@ -52,6 +52,14 @@ struct observer {
     struct samples samples[256][METRIC_COUNT];
     uint64_t context_cycles[CONTEXT_COUNT];
     uint64_t context_since;
+    /* phases (the guest's markers) */
+    unsigned phase;
+    uint64_t phase_since;
+    bool phases_seen;
+    uint64_t phase_cycles[X86IRQ_PHASE_COUNT];
+    uint64_t phase_entries[X86IRQ_PHASE_COUNT];
+    struct samples phase_latency[X86IRQ_PHASE_COUNT]; /* the last acceptance -> phase entry */
+    uint64_t last_accept_cycle;
     /* sinks */
     bool json_first;
     uint64_t next_flow;
@@ -59,9 +67,8 @@ struct observer {
     uint64_t last_cycle;
 };
 
-static void sample(struct observer *ob, unsigned vector, enum metric m, uint64_t value)
+static void add_sample(struct samples *s, uint64_t value)
 {
-    struct samples *s = &ob->samples[vector & 0xFF][m];
     if (s->n == s->capacity) {
         size_t c = s->capacity ? s->capacity * 2 : 64;
         uint64_t *bigger = realloc(s->v, c * sizeof(*bigger));
@@ -71,6 +78,11 @@ static void sample(struct observer *ob, unsigned vector, enum metric m, uint64_t
         s->capacity = c;
     }
     s->v[s->n++] = value;
+}
+
+static void sample(struct observer *ob, unsigned vector, enum metric m, uint64_t value)
+{
+    add_sample(&ob->samples[vector & 0xFF][m], value);
 }
 
 static enum context context_of(const struct observer *ob)
@@ -102,7 +114,10 @@ static void vector_name(unsigned vector, char *buffer, size_t size)
 
 static const char *const kind_names[X86IRQ_TRACE_KIND_COUNT] = {
     "line", "irr", "accept", "exception", "deliver", "handler", "eoi", "iret",
-    "double-fault", "shutdown", "device", "nesting",
+    "double-fault", "shutdown", "device", "nesting", "phase",
+};
+static const char *const phase_names[X86IRQ_PHASE_COUNT] = {
+    "process", "critical", "immediate", "softirq", "tasklet", "workqueue",
 };
 static const char *const rule_names[X86IRQ_RULE_COUNT] = {
     "exception-in-irq", "irq-in-irq", "iret-unmatched", "hlt-hang",
@@ -155,18 +170,24 @@ static void json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
-/* one event object; extra: ,"key":value pairs already formatted (may be "") */
-static void json_event(struct observer *ob, const char *phase, const char *name, const char *category,
-                       uint64_t cycle, const char *extra)
+/* one event object on track tid; extra: ,"key":value pairs already formatted (may be "") */
+static void json_event_on(struct observer *ob, unsigned tid, const char *phase, const char *name,
+                          const char *category, uint64_t cycle, const char *extra)
 {
     FILE *out = ob->o.perfetto;
     char ts[48];
     json_time(ob, cycle, ts, sizeof(ts));
     fputs(ob->json_first ? "\n" : ",\n", out);
     ob->json_first = false;
-    fprintf(out, "{\"ph\":\"%s\",\"pid\":1,\"tid\":1,\"ts\":%s,\"name\":", phase, ts);
+    fprintf(out, "{\"ph\":\"%s\",\"pid\":1,\"tid\":%u,\"ts\":%s,\"name\":", phase, tid, ts);
     json_string(out, name);
     fprintf(out, ",\"cat\":\"%s\"%s}", category, extra);
+}
+
+static void json_event(struct observer *ob, const char *phase, const char *name, const char *category,
+                       uint64_t cycle, const char *extra)
+{
+    json_event_on(ob, 1, phase, name, category, cycle, extra);
 }
 
 static void json_counters(struct observer *ob, uint64_t cycle)
@@ -225,6 +246,9 @@ static void describe(const struct observer *ob, const x86irq_trace_event *e, cha
         break;
     case X86IRQ_TRACE_NESTING:
         snprintf(text, size, "%s (%s)", e->detail ? e->detail : "", rule_names[e->rule % X86IRQ_RULE_COUNT]);
+        break;
+    case X86IRQ_TRACE_PHASE:
+        snprintf(text, size, "phase: %s", phase_names[e->line % X86IRQ_PHASE_COUNT]);
         break;
     default:
         snprintf(text, size, "?");
@@ -321,6 +345,7 @@ static void on_event(void *opaque, const x86irq_trace_event *e)
         }
         sample(ob, v, ASSERT_TO_ACCEPT, e->cycle - since);
         ob->pending_accept_cycle = e->cycle;
+        ob->last_accept_cycle = e->cycle;
         ob->pending_accept_flow = flow;
         ob->pending_accept_vector = (int)v;
         if (ob->o.perfetto)
@@ -405,6 +430,26 @@ static void on_event(void *opaque, const x86irq_trace_event *e)
         if (ob->o.perfetto)
             json_event(ob, "i", text, "nesting", e->cycle, ",\"s\":\"t\"");
         break;
+    case X86IRQ_TRACE_PHASE: {
+        unsigned next = e->line % X86IRQ_PHASE_COUNT;
+        ob->phases_seen = true;
+        ob->phase_cycles[ob->phase] += e->cycle - ob->phase_since;
+        ob->phase_since = e->cycle;
+        if (next != ob->phase) {
+            ob->phase_entries[next]++;
+            if (next != X86IRQ_PHASE_PROCESS && ob->last_accept_cycle)
+                add_sample(&ob->phase_latency[next], e->cycle - ob->last_accept_cycle);
+            if (ob->o.perfetto) {
+                /* the phases on a track of their own */
+                if (ob->phase != X86IRQ_PHASE_PROCESS)
+                    json_event_on(ob, 2, "E", "", "phase", e->cycle, "");
+                if (next != X86IRQ_PHASE_PROCESS)
+                    json_event_on(ob, 2, "B", phase_names[next], "phase", e->cycle, "");
+            }
+        }
+        ob->phase = next;
+        break;
+    }
     case X86IRQ_TRACE_DOUBLE_FAULT:
     case X86IRQ_TRACE_SHUTDOWN:
     case X86IRQ_TRACE_EXCEPTION:
@@ -433,6 +478,8 @@ struct observer *observer_create(x86irq_machine *machine, const struct observe_o
         fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", ob->o.perfetto);
         json_event(ob, "M", "process_name", "", 0, ",\"args\":{\"name\":\"libx86irq machine\"}");
         json_event(ob, "M", "thread_name", "", 0, ",\"args\":{\"name\":\"core 0\"}");
+        json_event_on(ob, 2, "M", "thread_name", "", 0,
+                      ",\"args\":{\"name\":\"core 0 phases (marker port)\"}");
     }
     x86irq_set_nesting_rules(machine, o->check_nesting ? o->rules : 0);
     x86irq_set_trace_hook(machine, X86IRQ_TRACE_ALL, on_event, ob);
@@ -504,6 +551,27 @@ static void print_stats(struct observer *ob, FILE *out)
             }
         }
     }
+    if (ob->phases_seen) {
+        uint64_t all = 0;
+        for (unsigned p = 0; p < X86IRQ_PHASE_COUNT; p++)
+            all += ob->phase_cycles[p];
+        fprintf(out, "--- phases (marker port 0x%x): cycles, and latency from the last "
+                     "acceptance ---\n", X86IRQ_PHASE_PORT);
+        fprintf(out, "%-12s %8s %14s %7s %10s %10s %10s\n", "phase", "entries", "cycles", "share",
+                "min", "p50", "max");
+        for (unsigned p = 0; p < X86IRQ_PHASE_COUNT; p++) {
+            struct samples *s = &ob->phase_latency[p];
+            fprintf(out, "%-12s %8" PRIu64 " %14" PRIu64 " %6.1f%%", phase_names[p],
+                    ob->phase_entries[p], ob->phase_cycles[p],
+                    all ? 100.0 * (double)ob->phase_cycles[p] / (double)all : 0.0);
+            if (s->n) {
+                qsort(s->v, s->n, sizeof(*s->v), compare_u64);
+                fprintf(out, " %10" PRIu64 " %10" PRIu64 " %10" PRIu64, s->v[0], percentile(s, 50),
+                        s->v[s->n - 1]);
+            }
+            fputc('\n', out);
+        }
+    }
     uint64_t total = 0;
     for (unsigned c = 0; c < CONTEXT_COUNT; c++)
         total += ob->context_cycles[c];
@@ -520,11 +588,15 @@ unsigned observer_finish(struct observer *ob, FILE *out)
         return 0;
     uint64_t end = x86irq_cycles(ob->machine);
     account_context(ob, end);
+    if (ob->phases_seen)
+        ob->phase_cycles[ob->phase] += end - ob->phase_since;
     if (ob->o.perfetto) {
         /* slices of handlers that never returned (an abort, the end of the run) close here */
         for (unsigned i = ob->depth < MAX_DEPTH ? ob->depth : MAX_DEPTH; i-- > 0;)
             if (ob->stack[i].entered)
                 json_event(ob, "E", "", "", end, "");
+        if (ob->phase != X86IRQ_PHASE_PROCESS)
+            json_event_on(ob, 2, "E", "", "phase", end, "");
         fputs("\n]}\n", ob->o.perfetto);
     }
     if (ob->o.stats)
@@ -537,6 +609,8 @@ unsigned observer_finish(struct observer *ob, FILE *out)
     for (unsigned v = 0; v < 256; v++)
         for (unsigned m = 0; m < METRIC_COUNT; m++)
             free(ob->samples[v][m].v);
+    for (unsigned p = 0; p < X86IRQ_PHASE_COUNT; p++)
+        free(ob->phase_latency[p].v);
     free(ob);
     return fired;
 }

@@ -317,6 +317,8 @@ typedef enum x86irq_trace_kind {
     X86IRQ_TRACE_SHUTDOWN,     /**< a triple fault shut the core down */
     X86IRQ_TRACE_DEVICE,       /**< a device's timed event (the local APIC timer fired...) */
     X86IRQ_TRACE_NESTING,      /**< a nesting rule fired (rule, detail) */
+    X86IRQ_TRACE_PHASE,        /**< the guest entered a phase (line: x86irq_phase) through
+                                    the phase marker port */
     X86IRQ_TRACE_KIND_COUNT
 } x86irq_trace_kind;
 
@@ -332,6 +334,20 @@ typedef enum x86irq_nesting_rule {
     X86IRQ_RULE_HLT_HANG,             /**< HLT with IF = 0 and nothing that can raise an NMI */
     X86IRQ_RULE_COUNT
 } x86irq_nesting_rule;
+
+/** The phases of interrupt handling a guest may mark by writing the number (one byte) to the
+ *  phase marker port, 0xFE0 (docs/guest-contract.md): Linux's critical, immediate and deferred
+ *  phases of the seed notes. */
+typedef enum x86irq_phase {
+    X86IRQ_PHASE_PROCESS = 0,  /**< process context (a task, the idle loop) */
+    X86IRQ_PHASE_CRITICAL,     /**< the generic entry: identify, acknowledge; IF = 0 */
+    X86IRQ_PHASE_IMMEDIATE,    /**< the device driver's handler */
+    X86IRQ_PHASE_SOFTIRQ,      /**< deferred, interrupt context, IF = 1 */
+    X86IRQ_PHASE_TASKLET,      /**< deferred, interrupt context (run by a softirq) */
+    X86IRQ_PHASE_WORKQUEUE,    /**< deferred, process context (a kernel thread) */
+    X86IRQ_PHASE_COUNT
+} x86irq_phase;
+#define X86IRQ_PHASE_PORT 0xFE0u
 
 /** One trace event. Fields that do not apply to a kind are 0. */
 typedef struct x86irq_trace_event {

@@ -137,6 +137,22 @@ static void device_line_changed(void *opaque, int line, int level)
     x86_machine_set_gsi(opaque, (unsigned)line, level);
 }
 
+/* The phase marker port (X86IRQ_PHASE_PORT): the guest names the phase of interrupt handling
+ * it enters; trace events and the nesting rules use it. */
+static void phase_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+    x86irq_machine *m = opaque;
+    (void)offset;
+    (void)size;
+    if ((value & 0xFF) >= X86IRQ_PHASE_COUNT)
+        return;
+    m->phase = (uint8_t)value;
+    if (X86_UNLIKELY(m->trace.mask)) {
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_PHASE, .line = m->phase };
+        x86_trace_emit(m, &e);
+    }
+}
+
 static void testdev_set_line(void *context, unsigned line, int level)
 {
     x86_machine_set_gsi(context, line, level);
@@ -177,7 +193,9 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
         x86_uart_init(&m->uart, serial_out, m);
         x86_debug_exit_init(&m->debug_exit, debug_exit, m);
         if (x86_uart_attach(&m->uart, &m->bus, 0x3F8) != X86IRQ_OK ||
-            x86_debug_exit_attach(&m->debug_exit, &m->bus, 0xF4) != X86IRQ_OK) {
+            x86_debug_exit_attach(&m->debug_exit, &m->bus, 0xF4) != X86IRQ_OK ||
+            x86_bus_add_ports(&m->bus, X86IRQ_PHASE_PORT, 1, NULL, phase_write, m,
+                              "phase-marker") != X86IRQ_OK) {
             x86irq_machine_destroy(m);
             return X86IRQ_ERR_NO_MEMORY;
         }

@@ -46,7 +46,10 @@ void x86_trace_delivered(x86irq_machine *m, uint8_t vector, uint8_t origin, uint
 {
     struct x86_trace *t = &m->trace;
     /* the rules look at what was in service before this event (the seed notes' Linux rules) */
-    if (hardware_in_service(t)) {
+    /* a softirq or a tasklet runs with IF = 1 before the final IRET: an interrupt nesting
+     * there is how Linux works, not a bug */
+    bool deferred = m->phase == X86IRQ_PHASE_SOFTIRQ || m->phase == X86IRQ_PHASE_TASKLET;
+    if (hardware_in_service(t) && !deferred) {
         if (origin == X86IRQ_ORIGIN_HARDWARE)
             x86_trace_rule(m, X86IRQ_RULE_IRQ_IN_IRQ,
                            "a hardware interrupt nested inside another one");
