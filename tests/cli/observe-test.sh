@@ -5,7 +5,7 @@ run=$1 timer=$2 nmi=$3
 n=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..11"
+echo "1..14"
 check() { # description, expected status, actual status
     n=$((n + 1))
     if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (status $3, expected $2)"; failed=1; fi
@@ -49,6 +49,11 @@ n=$((n + 1)); if perfetto_check "$tmp/nmi.json" 2 2>"$tmp/err"; then echo "ok $n
 check_grep "--stats: accept->entry equals the delivery cost" "accept->entry  *60  *60  *60  *60  *60" "$tmp/stats"
 "$run" --quiet --trace-events="$tmp/events" "$timer" >/dev/null 2>&1
 check_grep "--trace-events: handler entries with their instruction" "handler .*\[push" "$tmp/events"
+# phases: an interrupt preempting a softirq is allowed; the phase table and track
+"$run" --quiet --check-nesting --stats --perfetto="$tmp/dw.json" "$deferred" >/dev/null 2>"$tmp/dw"
+check "deferred-work: interrupts nested in softirqs pass the nesting check" 0 $?
+check_grep "--stats: the phases table" "^softirq " "$tmp/dw"
+check_grep "--perfetto: a phase track" '"name":"softirq"' "$tmp/dw.json"
 # determinism: every output of two runs is byte-identical (host time aside)
 for i in 1 2; do
     "$run" --quiet --stats --trace-events="$tmp/e$i" --perfetto="$tmp/p$i" "$nmi" >/dev/null 2>"$tmp/s$i"
