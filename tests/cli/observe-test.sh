@@ -1,7 +1,7 @@
 #!/bin/sh
 # Tests of x86irq-run's observability options (TAP): --trace-events, --perfetto, --stats
-# latency tables, --check-nesting, and determinism. Arguments: RUNNER TIMER_ELF NMI_ELF
-run=$1 timer=$2 nmi=$3
+# latency tables, --check-nesting, and determinism. Arguments: RUNNER TIMER_ELF NMI_ELF DEFERRED_WORK_ELF
+run=$1 timer=$2 nmi=$3 deferred=$4
 n=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
