@@ -32,6 +32,7 @@ struct options {
     bool trace;
     const char *events_path; /* --trace-events: NULL off, "-" stderr */
     const char *perfetto_path;
+    const char *cost_profile;
     bool check_nesting;
     uint32_t rules;
     bool stats;
@@ -61,6 +62,7 @@ static void usage(FILE *out)
             "  --check-nesting[=RULES]  report nesting-rule violations (exception-in-irq,\n"
             "                      irq-in-irq, iret-unmatched, hlt-hang; default all) and exit\n"
             "                      with %d when one fired\n"
+            "  --cost-profile=FILE load cycle costs: lines 'class cycles' (docs/cycle-model.md)\n"
             "  --stats             a run report on stderr after the run, with latency tables\n"
             "  --quiet             do not print the guest's serial output\n"
             "  --qemu-exit-codes   exit with (v << 1) | 1 for a debug-exit value v, as QEMU does\n"
@@ -156,6 +158,10 @@ static int parse(int argc, char **argv, struct options *o)
             if (!v || !*v)
                 return bad("--perfetto needs a file name%s", "");
             o->perfetto_path = v;
+        } else if (IS("--cost-profile")) {
+            if (!v || !*v)
+                return bad("--cost-profile needs a file name%s", "");
+            o->cost_profile = v;
         } else if (IS("--check-nesting")) {
             o->check_nesting = true;
             if (!observer_parse_rules(v, &o->rules))
@@ -246,6 +252,41 @@ static void print_shutdown_chain(x86irq_machine *m)
     }
 }
 
+/* A cost profile: one "class cycles" (or "class = cycles") per line, '#' comments. */
+static bool load_cost_profile(x86irq_machine *m, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "x86irq-run: %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    char line[256];
+    unsigned number = 0;
+    bool ok = true;
+    while (ok && fgets(line, sizeof(line), f)) {
+        number++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        for (char *p = line; *p; p++)
+            if (*p == '=')
+                *p = ' ';
+        char name[64];
+        unsigned long cycles;
+        char extra;
+        int n = sscanf(line, " %63s %lu %c", name, &cycles, &extra);
+        if (n <= 0)
+            continue; /* blank or comment */
+        if (n != 2 || x86irq_set_cost(m, name, (unsigned)cycles) != X86IRQ_OK) {
+            fprintf(stderr, "x86irq-run: %s:%u: expected 'class cycles' with a class of "
+                            "docs/cycle-model.md and at most 65535 cycles\n", path, number);
+            ok = false;
+        }
+    }
+    fclose(f);
+    return ok;
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -273,6 +314,11 @@ int main(int argc, char **argv)
                 x86irq_status_string(s));
         free(o.cmdline);
         return s == X86IRQ_ERR_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_INTERNAL;
+    }
+    if (o.cost_profile && !load_cost_profile(m, o.cost_profile)) {
+        free(o.cmdline);
+        x86irq_machine_destroy(m);
+        return EXIT_USAGE;
     }
     s = x86irq_load_elf(m, o.guest, o.cmdline);
     free(o.cmdline);

@@ -298,6 +298,20 @@ typedef void (*x86irq_instruction_fn)(void *opaque, const x86irq_instruction_inf
 X86IRQ_API void x86irq_set_instruction_hook(x86irq_machine *machine, x86irq_instruction_fn fn,
                                             void *opaque);
 
+/* ------------------------------------------------------------------ the cycle model */
+
+/** The cycle-cost classes of the model (docs/cycle-model.md): how many, and their names
+ *  ("simple", "memory", "branch", ..., "delivery", "privilege", "iret", "task-switch"). */
+X86IRQ_API unsigned x86irq_cost_class_count(void);
+X86IRQ_API const char *x86irq_cost_class_name(unsigned index);
+/** Set (or read) the cycles of a class by name. Between runs only (X86IRQ_ERR_STATE inside a
+ *  run); decoded instructions are dropped so the new costs apply. Unknown name or a cost above
+ *  65535: X86IRQ_ERR_INVALID_ARGUMENT. */
+X86IRQ_API x86irq_status x86irq_set_cost(x86irq_machine *machine, const char *class_name,
+                                         unsigned cycles);
+X86IRQ_API x86irq_status x86irq_get_cost(const x86irq_machine *machine, const char *class_name,
+                                         unsigned *cycles);
+
 /* ------------------------------------------------------------------ interrupt trace events */
 
 /** What happened (one bit each in a subscription mask: X86IRQ_TRACE_BIT(kind)). */

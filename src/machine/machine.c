@@ -30,6 +30,58 @@ const uint16_t x86_default_cost_profile[X86_COST_CLASS_COUNT] = {
     [X86_COST_TASK_SWITCH] = 250,
 };
 
+/* names of enum x86_cost_class, in order: the text form of a cost profile */
+static const char *const cost_class_names[X86_COST_CLASS_COUNT] = {
+    [X86_COST_SIMPLE] = "simple", [X86_COST_MEMORY] = "memory", [X86_COST_BRANCH] = "branch",
+    [X86_COST_MUL] = "mul", [X86_COST_DIV] = "div", [X86_COST_STRING] = "string",
+    [X86_COST_IO] = "io", [X86_COST_SYSTEM] = "system", [X86_COST_SEGMENT] = "segment",
+    [X86_COST_X87] = "x87", [X86_COST_DELIVERY] = "delivery", [X86_COST_PRIVILEGE] = "privilege",
+    [X86_COST_IRET] = "iret", [X86_COST_TASK_SWITCH] = "task-switch",
+};
+
+unsigned x86irq_cost_class_count(void) { return X86_COST_CLASS_COUNT; }
+
+const char *x86irq_cost_class_name(unsigned index)
+{
+    return index < X86_COST_CLASS_COUNT ? cost_class_names[index] : NULL;
+}
+
+static int cost_class_index(const char *name)
+{
+    for (unsigned i = 0; name && i < X86_COST_CLASS_COUNT; i++)
+        if (strcmp(name, cost_class_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+x86irq_status x86irq_set_cost(x86irq_machine *machine, const char *class_name, unsigned cycles)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    int i = cost_class_index(class_name);
+    if (i < 0 || cycles > 0xFFFF)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "cost class '%s' with %u cycles: no such class, or above 65535",
+                                 class_name ? class_name : "(null)", cycles);
+    if (machine->running)
+        return x86_machine_error(machine, X86IRQ_ERR_STATE, "costs change between runs only");
+    machine->cost[i] = (uint16_t)cycles;
+    /* decoded instructions carry their cost: decode again */
+    x86_code_cache_flush(&machine->code);
+    machine->code.generation++;
+    return X86IRQ_OK;
+}
+
+x86irq_status x86irq_get_cost(const x86irq_machine *machine, const char *class_name,
+                              unsigned *cycles)
+{
+    int i = cost_class_index(class_name);
+    if (!machine || !cycles || i < 0)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    *cycles = machine->cost[i];
+    return X86IRQ_OK;
+}
+
 const char *x86irq_version(void) { return "0.1.0"; }
 
 const char *x86irq_status_string(x86irq_status status)

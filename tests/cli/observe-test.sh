@@ -5,7 +5,7 @@ run=$1 timer=$2 nmi=$3 deferred=$4
 n=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..14"
+echo "1..16"
 check() { # description, expected status, actual status
     n=$((n + 1))
     if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (status $3, expected $2)"; failed=1; fi
@@ -54,6 +54,12 @@ check_grep "--trace-events: handler entries with their instruction" "handler .*\
 check "deferred-work: interrupts nested in softirqs pass the nesting check" 0 $?
 check_grep "--stats: the phases table" "^softirq " "$tmp/dw"
 check_grep "--perfetto: a phase track" '"name":"softirq"' "$tmp/dw.json"
+# a cost profile: delivery at 500 cycles shows in the latency table
+printf '# slow delivery\ndelivery = 500\niret 100\n' >"$tmp/profile"
+"$run" --quiet --stats --cost-profile="$tmp/profile" "$timer" >/dev/null 2>"$tmp/stats2"
+check_grep "--cost-profile: accept->entry follows the delivery cost" "accept->entry  *500 " "$tmp/stats2"
+printf 'warp-drive 3\n' >"$tmp/bad"
+"$run" --cost-profile="$tmp/bad" "$timer" >"$tmp/out" 2>&1; check "--cost-profile with an unknown class is a usage error" 64 $?
 # determinism: every output of two runs is byte-identical (host time aside)
 for i in 1 2; do
     "$run" --quiet --stats --trace-events="$tmp/e$i" --perfetto="$tmp/p$i" "$nmi" >/dev/null 2>"$tmp/s$i"
