@@ -325,7 +325,7 @@ typedef enum x86irq_trace_kind {
     X86IRQ_TRACE_DELIVER,      /**< delivery through the IDT/IVT completed: the handler's
                                     CS:EIP, the privilege levels before and after */
     X86IRQ_TRACE_HANDLER,      /**< the first instruction of the handler is about to run */
-    X86IRQ_TRACE_EOI,          /**< an EOI at the local APIC (vector) */
+    X86IRQ_TRACE_EOI,          /**< an EOI (vector; line 0 the local APIC, 1 the 8259) */
     X86IRQ_TRACE_IRET,         /**< IRET completed: back at CS:EIP */
     X86IRQ_TRACE_DOUBLE_FAULT, /**< two faults made a #DF */
     X86IRQ_TRACE_SHUTDOWN,     /**< a triple fault shut the core down */

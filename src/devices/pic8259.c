@@ -269,7 +269,7 @@ static void write_icw1(struct x86_pic_chip *c, uint8_t value)
     c->init_step = INIT_EXPECT_ICW2;
 }
 
-static void write_ocw2(struct x86_pic_chip *c, uint8_t value)
+static void write_ocw2(struct x86_pic_pair *pic, struct x86_pic_chip *c, uint8_t value)
 {
     const struct ocw2_command *command = &ocw2_commands[value >> OCW2_COMMAND_SHIFT];
     int level = -1;
@@ -278,8 +278,11 @@ static void write_ocw2(struct x86_pic_chip *c, uint8_t value)
     else if (command->level_source == OCW2_HIGHEST_IN_SERVICE)
         level = highest_priority(c, blocking_in_service(c));
     if (level >= 0) {
-        if (command->end_of_interrupt)
+        if (command->end_of_interrupt) {
             c->isr &= (uint8_t)~bit_of((unsigned)level);
+            if (pic->on_eoi) /* observers (trace events) learn which vector ended */
+                pic->on_eoi(pic->eoi_opaque, (uint8_t)((c->icw2 & 0xF8) + level));
+        }
         if (command->rotate)
             c->lowest_priority = (uint8_t)level;
     }
@@ -335,7 +338,7 @@ static void write_byte(struct x86_pic_pair *pic, struct x86_pic_chip *c, uint64_
     else if (value & OCW3_SELECT)
         write_ocw3(c, value);
     else
-        write_ocw2(c, value);
+        write_ocw2(pic, c, value);
     update_outputs(pic);
 }
 

@@ -51,6 +51,9 @@ struct x86_pic_pair {
     struct x86_irq_wire output;   /* the master's INT pin: to the CPU's INTR / LAPIC LINT0 */
     bool output_level;            /* the level last sent on output */
     bool ir2_driven;              /* IRQ 2 driven directly through x86_pic_set_irq */
+    /* called with the vector an EOI command ended (may be NULL; set after x86_pic_init) */
+    void (*on_eoi)(void *opaque, uint8_t vector);
+    void *eoi_opaque;
 };
 
 /* Power-on state. The datasheet leaves the chip undefined until ICW1; we choose every input

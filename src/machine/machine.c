@@ -170,6 +170,15 @@ static void pic_output_changed(void *opaque, int line, int level)
     x86_machine_lint0_changed(opaque);
 }
 
+static void pic_eoi(void *opaque, uint8_t vector)
+{
+    x86irq_machine *m = opaque;
+    if (X86_UNLIKELY(m->trace.mask)) {
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_EOI, .vector = vector, .line = 1 };
+        x86_trace_emit(m, &e);
+    }
+}
+
 /* The 8259s as SeaBIOS leaves them for a kernel QEMU boots: vector bases 0x08 (master) and 0x70
  * (slave), cascade on IR2, 8086 mode, every input masked but the cascade and IRQ0 (the BIOS
  * timer tick). A kernel remaps and masks them before it sets IF. */
@@ -266,6 +275,8 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
         x86_testdev_init(&m->testdev, testdev_set_line, m);
         x86_pic_init(&m->pic);
         m->pic.output = (struct x86_irq_wire){ pic_output_changed, m, 0 };
+        m->pic.on_eoi = pic_eoi;
+        m->pic.eoi_opaque = m;
         x86_pit_init(&m->pit, &m->events, &m->cpu.cycles, config->cpu_hz);
         m->pit.irq0 = (struct x86_irq_wire){ device_line_changed, m, 0 };
         /* COM1's interrupt is ISA IRQ4 (MCR.OUT2 gates it onto the bus, as on a PC) */
