@@ -60,6 +60,7 @@ struct observer {
     uint64_t phase_entries[X86IRQ_PHASE_COUNT];
     struct samples phase_latency[X86IRQ_PHASE_COUNT]; /* the last acceptance -> phase entry */
     uint64_t last_accept_cycle;
+    uint32_t symbol_start, symbol_end; /* the function the last instruction belonged to */
     /* sinks */
     bool json_first;
     uint64_t next_flow;
@@ -289,9 +290,8 @@ static void print_stack(struct observer *ob, FILE *out)
     fputc('\n', out);
 }
 
-static void on_event(void *opaque, const x86irq_trace_event *e)
+void observer_event(struct observer *ob, const x86irq_trace_event *e)
 {
-    struct observer *ob = opaque;
     char text[160];
     describe(ob, e, text, sizeof(text));
     ob->last_cycle = e->cycle;
@@ -461,9 +461,93 @@ static void on_event(void *opaque, const x86irq_trace_event *e)
     }
 }
 
+static void on_event(void *opaque, const x86irq_trace_event *e)
+{
+    observer_event(opaque, e);
+}
+
+/* ------------------------------------------------------------------ phases from symbols */
+
+/* glob match with * and ? */
+static bool glob(const char *pattern, size_t pattern_length, const char *text)
+{
+    if (pattern_length == 0)
+        return *text == '\0';
+    if (*pattern == '*')
+        return glob(pattern + 1, pattern_length - 1, text) ||
+               (*text && glob(pattern, pattern_length, text + 1));
+    if (*text && (*pattern == '?' || *pattern == *text))
+        return glob(pattern + 1, pattern_length - 1, text + 1);
+    return false;
+}
+
+/* The phase the list gives the function name, or -1 (the first matching entry wins). */
+static int phase_of_symbol(const char *list, const char *function, bool *well_formed)
+{
+    *well_formed = true;
+    for (const char *p = list; p && *p;) {
+        size_t entry = strcspn(p, ",");
+        const char *equals = memchr(p, '=', entry);
+        if (!equals) {
+            *well_formed = false;
+            return -1;
+        }
+        const char *phase_name = equals + 1;
+        size_t phase_length = entry - (size_t)(phase_name - p);
+        int phase = -1;
+        for (unsigned i = 0; i < X86IRQ_PHASE_COUNT; i++)
+            if (strlen(phase_names[i]) == phase_length &&
+                strncmp(phase_name, phase_names[i], phase_length) == 0)
+                phase = (int)i;
+        if (phase < 0) {
+            *well_formed = false;
+            return -1;
+        }
+        if (function && glob(p, (size_t)(equals - p), function))
+            return phase;
+        p += entry;
+        if (*p == ',')
+            p++;
+    }
+    return -1;
+}
+
+bool observer_check_phase_symbols(const char *list)
+{
+    bool well_formed;
+    phase_of_symbol(list, NULL, &well_formed);
+    return well_formed && list && *list;
+}
+
+/* Without markers: before each instruction, the function it belongs to decides the phase (the
+ * first match in the list; no match: the phase stays). An opt-in, slow analysis: it runs the
+ * per-instruction loop and looks the symbol up whenever EIP leaves the stretch of the current
+ * function seen so far. */
+static void phase_from_instruction(void *opaque, const x86irq_instruction_info *info)
+{
+    struct observer *ob = opaque;
+    if (info->eip >= ob->symbol_start && info->eip < ob->symbol_end)
+        return;
+    char symbol[128];
+    x86irq_symbolize(ob->machine, info->eip, symbol, sizeof(symbol));
+    char *plus = strchr(symbol, '+');
+    uint32_t offset = plus ? (uint32_t)strtoul(plus + 1, NULL, 16) : 0;
+    if (plus)
+        *plus = '\0';
+    bool well_formed;
+    int phase = phase_of_symbol(ob->o.phase_symbols, symbol, &well_formed);
+    ob->symbol_start = info->eip - offset;
+    ob->symbol_end = info->eip + 1;
+    if (phase >= 0 && (unsigned)phase != ob->phase) {
+        x86irq_trace_event e = { .cycle = info->cycle, .kind = X86IRQ_TRACE_PHASE,
+                                 .eip = info->eip, .cs = info->cs, .line = (uint32_t)phase };
+        observer_event(ob, &e);
+    }
+}
+
 struct observer *observer_create(x86irq_machine *machine, const struct observe_options *o)
 {
-    if (!o->events && !o->perfetto && !o->stats && !o->check_nesting)
+    if (!o->events && !o->perfetto && !o->stats && !o->check_nesting && !o->phase_symbols)
         return NULL;
     struct observer *ob = calloc(1, sizeof(*ob));
     if (!ob) {
@@ -483,6 +567,8 @@ struct observer *observer_create(x86irq_machine *machine, const struct observe_o
     }
     x86irq_set_nesting_rules(machine, o->check_nesting ? o->rules : 0);
     x86irq_set_trace_hook(machine, X86IRQ_TRACE_ALL, on_event, ob);
+    if (o->phase_symbols)
+        x86irq_set_instruction_hook(machine, phase_from_instruction, ob);
     return ob;
 }
 

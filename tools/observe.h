@@ -15,6 +15,7 @@ struct observe_options {
     bool stats;          /* latency tables with --stats */
     bool check_nesting;  /* report the nesting rules */
     uint32_t rules;      /* which rules (1 << x86irq_nesting_rule) */
+    const char *phase_symbols; /* "glob=phase,..." : phases from guest symbols (no markers) */
     uint64_t cpu_hz;
 };
 
@@ -27,7 +28,12 @@ struct observer *observer_create(x86irq_machine *machine, const struct observe_o
  * number of nesting rules that fired. */
 unsigned observer_finish(struct observer *observer, FILE *out);
 
+/* One event, as the machine's hook delivers them (tests feed synthetic streams through it). */
+void observer_event(struct observer *observer, const x86irq_trace_event *event);
+
 /* "exception-in-irq,irq-in-irq,..." -> a rule mask; false for an unknown name */
 bool observer_parse_rules(const char *list, uint32_t *rules);
+/* "do_irq=critical,*softirq*=softirq" well-formed (globs with * and ?, known phases)? */
+bool observer_check_phase_symbols(const char *list);
 
 #endif

@@ -33,6 +33,7 @@ struct options {
     const char *events_path; /* --trace-events: NULL off, "-" stderr */
     const char *perfetto_path;
     const char *cost_profile;
+    const char *phase_symbols;
     bool check_nesting;
     uint32_t rules;
     bool stats;
@@ -63,6 +64,8 @@ static void usage(FILE *out)
             "                      irq-in-irq, iret-unmatched, hlt-hang; default all) and exit\n"
             "                      with %d when one fired\n"
             "  --cost-profile=FILE load cycle costs: lines 'class cycles' (docs/cycle-model.md)\n"
+            "  --phase-symbols=GLOB=PHASE,...  phases from guest function names, for guests\n"
+            "                      without phase markers (slow: per-instruction)\n"
             "  --stats             a run report on stderr after the run, with latency tables\n"
             "  --quiet             do not print the guest's serial output\n"
             "  --qemu-exit-codes   exit with (v << 1) | 1 for a debug-exit value v, as QEMU does\n"
@@ -158,6 +161,11 @@ static int parse(int argc, char **argv, struct options *o)
             if (!v || !*v)
                 return bad("--perfetto needs a file name%s", "");
             o->perfetto_path = v;
+        } else if (IS("--phase-symbols")) {
+            if (!observer_check_phase_symbols(v))
+                return bad("--phase-symbols needs GLOB=PHASE,... with the phases process, "
+                           "critical, immediate, softirq, tasklet, workqueue, not '%s'", v ? v : "");
+            o->phase_symbols = v;
         } else if (IS("--cost-profile")) {
             if (!v || !*v)
                 return bad("--cost-profile needs a file name%s", "");
@@ -341,7 +349,8 @@ int main(int argc, char **argv)
     }
 
     struct observe_options observe = { .stats = o.stats, .check_nesting = o.check_nesting,
-                                       .rules = o.rules, .cpu_hz = o.cpu_hz };
+                                       .rules = o.rules, .cpu_hz = o.cpu_hz,
+                                       .phase_symbols = o.phase_symbols };
     FILE *events_file = NULL, *perfetto_file = NULL;
     if (o.events_path)
         observe.events = events_file = strcmp(o.events_path, "-") == 0 ? stderr

@@ -5,7 +5,7 @@ run=$1 timer=$2 nmi=$3 deferred=$4
 n=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..16"
+echo "1..18"
 check() { # description, expected status, actual status
     n=$((n + 1))
     if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (status $3, expected $2)"; failed=1; fi
@@ -54,6 +54,10 @@ check_grep "--trace-events: handler entries with their instruction" "handler .*\
 check "deferred-work: interrupts nested in softirqs pass the nesting check" 0 $?
 check_grep "--stats: the phases table" "^softirq " "$tmp/dw"
 check_grep "--perfetto: a phase track" '"name":"softirq"' "$tmp/dw.json"
+# phases from symbols when a guest has no markers
+"$run" --quiet --stats --phase-symbols='on_tick=immediate,trap_*=critical,kmain=process' "$timer" >/dev/null 2>"$tmp/sym"
+check_grep "--phase-symbols: on_tick counted as the immediate phase" "^immediate  *22 " "$tmp/sym"
+"$run" --phase-symbols='x=nonsense' "$timer" >"$tmp/out" 2>&1; check "--phase-symbols with an unknown phase is a usage error" 64 $?
 # a cost profile: delivery at 500 cycles shows in the latency table
 printf '# slow delivery\ndelivery = 500\niret 100\n' >"$tmp/profile"
 "$run" --quiet --stats --cost-profile="$tmp/profile" "$timer" >/dev/null 2>"$tmp/stats2"
