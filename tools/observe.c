@@ -115,7 +115,7 @@ static void vector_name(unsigned vector, char *buffer, size_t size)
 
 static const char *const kind_names[X86IRQ_TRACE_KIND_COUNT] = {
     "line", "irr", "accept", "exception", "deliver", "handler", "eoi", "iret",
-    "double-fault", "shutdown", "device", "nesting", "phase",
+    "double-fault", "shutdown", "device", "nesting", "phase", "route",
 };
 static const char *const phase_names[X86IRQ_PHASE_COUNT] = {
     "process", "critical", "immediate", "softirq", "tasklet", "workqueue",
@@ -223,9 +223,21 @@ static void describe(const struct observer *ob, const x86irq_trace_event *e, cha
         else
             snprintf(text, size, "%s raised", name);
         break;
-    case X86IRQ_TRACE_DELIVER:
-        snprintf(text, size, "%s delivered, CPL %u -> %u, depth %u", name, e->from_cpl, e->cpl,
-                 e->depth);
+    case X86IRQ_TRACE_DELIVER: {
+        static const char *const gates[16] = { [0] = "IVT", [5] = "task gate",
+            [6] = "16-bit interrupt gate", [7] = "16-bit trap gate", [0xE] = "interrupt gate",
+            [0xF] = "trap gate" };
+        const char *gate = gates[e->gate & 0xF] ? gates[e->gate & 0xF] : "gate";
+        snprintf(text, size, "%s delivered through the %s, CPL %u -> %u, stack %04x:%08x, "
+                 "depth %u", name, gate, e->from_cpl, e->cpl, e->ss, e->esp, e->depth);
+        break;
+    }
+    case X86IRQ_TRACE_ROUTE:
+        if (e->vector)
+            snprintf(text, size, "IOAPIC pin %u -> %s (%s)", e->line, name,
+                     e->level ? "level" : "edge");
+        else
+            snprintf(text, size, "8259: IRQ %u raises INT (to LINT0)", e->line);
         break;
     case X86IRQ_TRACE_HANDLER:
         snprintf(text, size, "handler runs");
@@ -260,11 +272,9 @@ static void describe(const struct observer *ob, const x86irq_trace_event *e, cha
 
 static void log_event(struct observer *ob, const x86irq_trace_event *e, const char *text)
 {
-    char symbol[96] = "";
-    x86irq_symbolize(ob->machine, e->eip, symbol, sizeof(symbol));
     fprintf(ob->o.events, "%12" PRIu64 "  %-12s %04x:%08x  %-28s  %s", e->cycle,
-            kind_names[e->kind % X86IRQ_TRACE_KIND_COUNT], e->cs, e->eip, symbol[0] ? symbol : "-",
-            text);
+            kind_names[e->kind % X86IRQ_TRACE_KIND_COUNT], e->cs, e->eip,
+            e->symbol[0] ? e->symbol : "-", text);
     if (e->kind == X86IRQ_TRACE_HANDLER || e->kind == X86IRQ_TRACE_EXCEPTION) {
         /* the instruction at EIP (flat guests: CS base 0 and EIP a physical address) */
         uint8_t bytes[15];

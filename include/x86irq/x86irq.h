@@ -333,6 +333,9 @@ typedef enum x86irq_trace_kind {
     X86IRQ_TRACE_NESTING,      /**< a nesting rule fired (rule, detail) */
     X86IRQ_TRACE_PHASE,        /**< the guest entered a phase (line: x86irq_phase) through
                                     the phase marker port */
+    X86IRQ_TRACE_ROUTE,        /**< a controller routed a line: the IOAPIC sent pin `line`
+                                    as `vector` (level: level-triggered), or the 8259 raised
+                                    its INT for IRQ `line` (vector 0: known at INTA) */
     X86IRQ_TRACE_KIND_COUNT
 } x86irq_trace_kind;
 
@@ -380,6 +383,12 @@ typedef struct x86irq_trace_event {
     uint32_t line;            /**< LINE: the GSI; ACCEPT: 0 LAPIC, 1 8259, 2 embedder, 3 NMI */
     uint32_t error_code;
     uint32_t rule;            /**< NESTING: x86irq_nesting_rule */
+    uint32_t esp;             /**< DELIVER: the handler's stack pointer after the frame */
+    uint16_t ss;              /**< DELIVER: the handler's stack segment */
+    uint8_t gate;             /**< DELIVER: the gate type (0x5 task, 0x6/0x7 16-bit interrupt/
+                                   trap, 0xE/0xF 32-bit interrupt/trap; 0 the real-mode IVT) */
+    uint8_t core;             /**< the core (0: one core) */
+    char symbol[64];          /**< the guest symbol+offset of EIP from the ELF ("" if none) */
     const char *detail;       /**< NESTING: what happened, DEVICE: which device (static text) */
 } x86irq_trace_event;
 

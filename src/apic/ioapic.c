@@ -5,6 +5,7 @@
 
 #include "apic/lapic.h"
 #include "machine/bus.h"
+#include "machine/machine.h"
 
 /* redirection entry bits */
 #define RTE_VECTOR 0xFFull
@@ -52,6 +53,11 @@ static void deliver(struct x86_ioapic *io, unsigned pin)
          * 8259 reaches the core through LINT0 (docs/devices.md) */
         io->redirection[pin] &= ~RTE_REMOTE_IRR;
         return;
+    }
+    if (X86_UNLIKELY(io->lapic->machine->trace.mask)) {
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_ROUTE, .line = pin,
+                                 .vector = (uint32_t)(rte & RTE_VECTOR), .level = level };
+        x86_trace_emit(io->lapic->machine, &e);
     }
     x86_lapic_accept(io->lapic, (uint8_t)(rte & RTE_VECTOR), mode, level);
 }

@@ -200,6 +200,7 @@ struct x86_cpu {
     uint8_t nmi_latched;
     uint8_t nmi_blocked;
     uint8_t init_latched;   /* INIT pending: taken first at the next boundary */
+    uint8_t last_gate_type; /* the gate the last delivery went through (0: real-mode IVT) */
     /* the events of the delivery in progress (the first, those raised while delivering it,
      * a generated #DF), oldest first: what a triple fault reports */
     uint8_t event_chain_length;

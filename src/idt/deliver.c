@@ -100,6 +100,7 @@ static void push_frame(struct x86_cpu *cpu, struct frame_stack *st, const uint32
 
 static void deliver_real_mode(struct x86_cpu *cpu, uint8_t vector, uint32_t return_eip)
 {
+    cpu->last_gate_type = 0;
     uint32_t entry = vector * 4u;
     if (entry + 3 > cpu->idtr.limit)
         x86_raise(cpu, X86_VEC_GP, 0);
@@ -215,6 +216,7 @@ static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
     struct x86_gate_entry *g = (struct x86_gate_entry *)gate_lookup(cpu, vector, idt_error,
                                                                     &scratch);
     bool gate32, interrupt_gate;
+    cpu->last_gate_type = g->type;
     switch (g->type) {
     case 0x06: gate32 = false; interrupt_gate = true; break;
     case 0x07: gate32 = false; interrupt_gate = false; break;

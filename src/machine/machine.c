@@ -165,9 +165,18 @@ static void event_scheduled(void *context, uint64_t cycle);
 
 static void pic_output_changed(void *opaque, int line, int level)
 {
+    x86irq_machine *m = opaque;
     (void)line;
-    (void)level;
-    x86_machine_lint0_changed(opaque);
+    if (level && X86_UNLIKELY(m->trace.mask)) {
+        /* the 8259 raised INT: the request is the lowest-numbered IRQ in IRR (fully nested
+         * priority without rotation; the vector comes with the INTA) */
+        uint16_t irr = (uint16_t)(x86_pic_irr(&m->pic, 0) | (x86_pic_irr(&m->pic, 1) << 8));
+        irr &= (uint16_t)~0x0004; /* IR2 is the cascade */
+        unsigned irq = irr ? (unsigned)__builtin_ctz(irr) : 2;
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_ROUTE, .line = irq, .level = 1 };
+        x86_trace_emit(m, &e);
+    }
+    x86_machine_lint0_changed(m);
 }
 
 static void pic_eoi(void *opaque, uint8_t vector)

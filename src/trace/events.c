@@ -14,8 +14,10 @@ void x86_trace_emit(x86irq_machine *m, x86irq_trace_event *e)
         e->eip = cpu->eip;
     e->cpl = cpu->cpl;
     e->depth = (uint8_t)(m->trace.depth > 255 ? 255 : m->trace.depth);
-    if (m->trace.fn && x86_trace_on(&m->trace, e->kind))
+    if (m->trace.fn && x86_trace_on(&m->trace, e->kind)) {
+        x86irq_symbolize(m, e->eip, e->symbol, sizeof(e->symbol));
         m->trace.fn(m->trace.opaque, e);
+    }
 }
 
 void x86_trace_rule(x86irq_machine *m, x86irq_nesting_rule rule, const char *detail)
@@ -64,7 +66,9 @@ void x86_trace_delivered(x86irq_machine *m, uint8_t vector, uint8_t origin, uint
         t->max_depth = t->depth;
     x86irq_trace_event e = { .kind = X86IRQ_TRACE_DELIVER, .vector = vector, .origin = origin,
                              .from_cpl = from_cpl, .has_error_code = has_error_code,
-                             .error_code = error_code };
+                             .error_code = error_code, .gate = m->cpu.last_gate_type,
+                             .esp = m->cpu.gpr[X86_ESP],
+                             .ss = m->cpu.seg[X86_SEG_SS].selector };
     x86_trace_emit(m, &e);
     t->handler_pending = true;
 }
