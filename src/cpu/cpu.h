@@ -445,6 +445,11 @@ void x86_load_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector);
 void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, int kind,
                       unsigned opsize);
 enum x86_far_kind { X86_FAR_JMP, X86_FAR_CALL, X86_FAR_RET };
+/* ret far (imm16 = release): to the same level, or to an outer one with SS:ESP from the stack
+ * (SDM Vol. 2 RET). Pops as it goes; a fault leaves the stack untouched. */
+void x86_far_return(struct x86_cpu *cpu, unsigned opsize, uint32_t release);
+/* Data segment registers the (new, outer) CPL may not use become null (SDM Vol. 2 IRET, RET) */
+void x86_null_outer_data_segments(struct x86_cpu *cpu);
 /* Recompute derived fast-path fields of a segment register after its cache changed. */
 void x86_segment_refresh(struct x86_cpu *cpu, unsigned seg);
 /* mov to CRn with the reserved-bit checks (#GP(0)), mode changes, TLB flushes */

@@ -125,12 +125,8 @@ X86_HANDLER(x86_exec_call_far)
 
 X86_HANDLER(x86_exec_ret_far)
 {
-    unsigned size = insn->opsize;
-    uint32_t offset = x86_stack_peek(cpu, 0, size);
-    uint16_t selector = (uint16_t)x86_stack_peek(cpu, size, size);
-    x86_far_transfer(cpu, selector, offset, X86_FAR_RET, size);
     uint32_t release = insn->operand[0] == X86_OPK_IMM ? (uint32_t)insn->imm & 0xFFFF : 0;
-    x86_stack_adjust(cpu, (int32_t)(2 * size + release));
+    x86_far_return(cpu, insn->opsize, release);
 }
 
 /* ------------------------------------------------------------------ interrupts */

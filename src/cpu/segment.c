@@ -47,6 +47,11 @@ void x86_descriptor_to_cache(uint64_t descriptor, uint16_t selector, struct x86_
 }
 
 /* Set the accessed bit in the descriptor in memory (SDM Vol. 3 3.4.5.1) */
+static bool new_cpl_is_user(const struct x86_segment *ss)
+{
+    return ((ss->attributes & X86_SEG_ATTR_DPL) >> 5) == 3;
+}
+
 static void mark_accessed(struct x86_cpu *cpu, uint64_t descriptor, uint32_t address)
 {
     if (!(descriptor & (1ull << 40)))
@@ -126,6 +131,220 @@ void x86_load_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector)
         x86_request_exit(cpu);
 }
 
+/* The stack a privilege change to new_cpl switches to: SS:ESP from the TSS, checked as SDM Vol. 2
+ * CALL ("CALL-GATE", more privilege) does: #TS(selector) for a bad SS, #SS(selector) if not
+ * present. */
+static void tss_stack(struct x86_cpu *cpu, uint8_t new_cpl, struct x86_segment *ss, uint32_t *esp)
+{
+    const struct x86_segment *tr = &cpu->tr;
+    uint8_t type = tr->attributes & 0xF;
+    bool tss32 = type == 0x9 || type == 0xB;
+    uint32_t slot = tss32 ? 4 + new_cpl * 8u : 2 + new_cpl * 4u;
+    if ((tr->attributes & X86_SEG_ATTR_UNUSABLE) || slot + (tss32 ? 7u : 3u) > tr->limit)
+        x86_raise(cpu, X86_VEC_TS, selector_error(tr->selector));
+    uint16_t ss_selector;
+    if (tss32) {
+        *esp = (uint32_t)x86_read_system(cpu, tr->base + slot, 4);
+        ss_selector = (uint16_t)x86_read_system(cpu, tr->base + slot + 4, 2);
+    } else {
+        *esp = (uint32_t)x86_read_system(cpu, tr->base + slot, 2);
+        ss_selector = (uint16_t)x86_read_system(cpu, tr->base + slot + 2, 2);
+    }
+    if ((ss_selector & 0xFFFC) == 0)
+        x86_raise(cpu, X86_VEC_TS, 0);
+    uint32_t address;
+    uint64_t d = x86_read_descriptor(cpu, ss_selector, &address);
+    uint8_t access = (uint8_t)(d >> 40);
+    if ((ss_selector & 3) != new_cpl || ((access >> 5) & 3) != new_cpl || (access & 0x1A) != 0x12)
+        x86_raise(cpu, X86_VEC_TS, selector_error(ss_selector));
+    if (!(access & 0x80))
+        x86_raise(cpu, X86_VEC_SS, selector_error(ss_selector));
+    mark_accessed(cpu, d, address);
+    x86_descriptor_to_cache(d | (1ull << 40), ss_selector, ss);
+}
+
+/* A store of size bytes at SS-relative offset sp on the stack segment ss, checked (limit,
+ * expand-down, page) before anything is written; returns the linear address. */
+static uint32_t stack_slot(struct x86_cpu *cpu, const struct x86_segment *ss, uint32_t sp,
+                           unsigned size, uint32_t fault_code)
+{
+    bool s32 = ss->attributes & X86_SEG_ATTR_DB;
+    bool expand_down = !(ss->attributes & 0x8) && (ss->attributes & 0x4);
+    uint64_t last = (uint64_t)sp + size - 1;
+    bool bad = expand_down ? (sp <= ss->limit || last > (s32 ? 0xFFFFFFFFull : 0xFFFFull))
+                           : last > ss->limit;
+    if (bad)
+        x86_raise(cpu, X86_VEC_SS, fault_code);
+    uint32_t linear = ss->base + sp;
+    uint32_t phys;
+    bool writable;
+    x86_translate(cpu, linear, X86_ACCESS_WRITE, new_cpl_is_user(ss), &phys, &writable);
+    if (((linear + size - 1) & ~0xFFFu) != (linear & ~0xFFFu))
+        x86_translate(cpu, linear + size - 1, X86_ACCESS_WRITE, new_cpl_is_user(ss), &phys,
+                      &writable);
+    return linear;
+}
+
+/* A far CALL or JMP through a call gate (SDM Vol. 3 5.8.3-5.8.5; Vol. 2 CALL, JMP). */
+static void through_call_gate(struct x86_cpu *cpu, uint16_t gate_selector, uint64_t gate, int kind)
+{
+    uint8_t gate_access = (uint8_t)(gate >> 40);
+    uint8_t gate_dpl = (gate_access >> 5) & 3;
+    bool gate32 = (gate_access & 0x0F) == 0x0C;
+    if (gate_dpl < cpu->cpl || gate_dpl < (gate_selector & 3))
+        x86_raise(cpu, X86_VEC_GP, selector_error(gate_selector));
+    if (!(gate_access & 0x80))
+        x86_raise(cpu, X86_VEC_NP, selector_error(gate_selector));
+    uint16_t selector = (uint16_t)(gate >> 16);
+    uint32_t offset = (uint32_t)(gate & 0xFFFF);
+    if (gate32)
+        offset |= (uint32_t)(gate >> 32) & 0xFFFF0000u;
+    unsigned parameters = (unsigned)(gate >> 32) & 0x1F;
+    if ((selector & 0xFFFC) == 0)
+        x86_raise(cpu, X86_VEC_GP, 0);
+    uint32_t address;
+    uint64_t d = x86_read_descriptor(cpu, selector, &address);
+    uint8_t access = (uint8_t)(d >> 40);
+    uint8_t dpl = (access >> 5) & 3;
+    bool conforming = access & 0x04;
+    if ((access & 0x18) != 0x18 || dpl > cpu->cpl)
+        x86_raise(cpu, X86_VEC_GP, selector_error(selector));
+    if (kind == X86_FAR_JMP && !conforming && dpl != cpu->cpl)
+        x86_raise(cpu, X86_VEC_GP, selector_error(selector)); /* JMP never changes privilege */
+    if (!(access & 0x80))
+        x86_raise(cpu, X86_VEC_NP, selector_error(selector));
+    uint8_t new_cpl = conforming ? cpu->cpl : dpl;
+    struct x86_segment target;
+    x86_descriptor_to_cache(d | (1ull << 40), (uint16_t)((selector & 0xFFFC) | new_cpl), &target);
+    if (!gate32)
+        offset &= 0xFFFF;
+    if (offset > target.limit)
+        x86_raise(cpu, X86_VEC_GP, 0);
+    unsigned size = gate32 ? 4 : 2;
+
+    if (kind == X86_FAR_JMP) {
+        mark_accessed(cpu, d, address);
+        cpu->seg[X86_SEG_CS] = target;
+        x86_segment_refresh(cpu, X86_SEG_CS);
+        update_mode(cpu);
+        cpu->next_eip = offset;
+        return;
+    }
+    uint32_t return_eip = cpu->next_eip;
+    uint16_t return_cs = cpu->seg[X86_SEG_CS].selector;
+    if (new_cpl < cpu->cpl) {
+        /* more privilege: the TSS's stack; the old SS:ESP and the parameters go there */
+        struct x86_segment ss;
+        uint32_t esp;
+        tss_stack(cpu, new_cpl, &ss, &esp);
+        uint32_t values[4 + 31];
+        unsigned count = 0;
+        values[count++] = cpu->seg[X86_SEG_SS].selector;
+        values[count++] = cpu->gpr[X86_ESP];
+        /* parameters: copied from the old stack, the deepest first (SDM Vol. 3 Figure 5-13) */
+        for (unsigned i = parameters; i-- > 0;)
+            values[count++] = x86_stack_peek(cpu, i * size, size);
+        values[count++] = return_cs;
+        values[count++] = return_eip;
+        bool s32 = ss.attributes & X86_SEG_ATTR_DB;
+        uint32_t sp = esp;
+        uint32_t linear[4 + 31];
+        uint32_t fault = selector_error(ss.selector);
+        for (unsigned i = 0; i < count; i++) {
+            sp = s32 ? sp - size : (uint16_t)(sp - size);
+            linear[i] = stack_slot(cpu, &ss, sp, size, fault);
+        }
+        /* committed: nothing below faults */
+        for (unsigned i = 0; i < count; i++)
+            x86_write_system(cpu, linear[i], size, values[i]);
+        mark_accessed(cpu, d, address);
+        cpu->seg[X86_SEG_SS] = ss;
+        x86_segment_refresh(cpu, X86_SEG_SS);
+        cpu->gpr[X86_ESP] = s32 ? sp : (cpu->gpr[X86_ESP] & 0xFFFF0000u) | sp;
+        cpu->seg[X86_SEG_CS] = target;
+        x86_segment_refresh(cpu, X86_SEG_CS);
+        x86_set_cpl(cpu, new_cpl);
+        cpu->cycles += cpu->cost[X86_COST_PRIVILEGE];
+    } else {
+        /* same privilege: CS and EIP on the current stack, in the gate's size */
+        uint32_t sp = cpu->gpr[X86_ESP];
+        bool s32 = x86_stack32(cpu);
+        uint32_t a = s32 ? sp - size : (uint16_t)(sp - size);
+        uint32_t b = s32 ? sp - 2 * size : (uint16_t)(sp - 2 * size);
+        x86_check_write(cpu, X86_SEG_SS, a, size);
+        x86_check_write(cpu, X86_SEG_SS, b, size);
+        x86_write(cpu, X86_SEG_SS, a, size, return_cs);
+        x86_write(cpu, X86_SEG_SS, b, size, return_eip);
+        x86_stack_adjust(cpu, -(int32_t)(2 * size));
+        mark_accessed(cpu, d, address);
+        cpu->seg[X86_SEG_CS] = target;
+        x86_segment_refresh(cpu, X86_SEG_CS);
+    }
+    update_mode(cpu);
+    x86_request_exit(cpu);
+    cpu->next_eip = offset;
+}
+
+void x86_far_return(struct x86_cpu *cpu, unsigned opsize, uint32_t release)
+{
+    /* SDM Vol. 2 RET (far): the return CS's RPL decides the privilege returned to */
+    uint32_t offset = x86_stack_peek(cpu, 0, opsize);
+    uint16_t selector = (uint16_t)x86_stack_peek(cpu, opsize, opsize);
+    if (!x86_protected_mode(cpu) || (selector & 3) <= cpu->cpl) {
+        x86_far_transfer(cpu, selector, offset, X86_FAR_RET, opsize);
+        x86_stack_adjust(cpu, (int32_t)(2 * opsize + release));
+        return;
+    }
+    /* to an outer level: CS checks, then SS:ESP from above the released parameters */
+    uint8_t rpl = selector & 3;
+    if ((selector & 0xFFFC) == 0)
+        x86_raise(cpu, X86_VEC_GP, 0);
+    uint32_t address;
+    uint64_t d = x86_read_descriptor(cpu, selector, &address);
+    uint8_t access = (uint8_t)(d >> 40);
+    uint8_t dpl = (access >> 5) & 3;
+    if ((access & 0x18) != 0x18 || ((access & 0x04) ? dpl > rpl : dpl != rpl))
+        x86_raise(cpu, X86_VEC_GP, selector_error(selector));
+    if (!(access & 0x80))
+        x86_raise(cpu, X86_VEC_NP, selector_error(selector));
+    struct x86_segment target;
+    x86_descriptor_to_cache(d | (1ull << 40), selector, &target);
+    if (opsize == 2)
+        offset &= 0xFFFF;
+    if (offset > target.limit)
+        x86_raise(cpu, X86_VEC_GP, 0);
+    uint32_t esp = x86_stack_peek(cpu, 2 * opsize + release, opsize);
+    uint16_t ss_selector = (uint16_t)x86_stack_peek(cpu, 3 * opsize + release, opsize);
+    if ((ss_selector & 0xFFFC) == 0)
+        x86_raise(cpu, X86_VEC_GP, 0);
+    uint32_t ss_address;
+    uint64_t ssd = x86_read_descriptor(cpu, ss_selector, &ss_address);
+    uint8_t ss_access = (uint8_t)(ssd >> 40);
+    if ((ss_selector & 3) != rpl || ((ss_access >> 5) & 3) != rpl || (ss_access & 0x1A) != 0x12)
+        x86_raise(cpu, X86_VEC_GP, selector_error(ss_selector));
+    if (!(ss_access & 0x80))
+        x86_raise(cpu, X86_VEC_SS, selector_error(ss_selector));
+    struct x86_segment ss;
+    x86_descriptor_to_cache(ssd | (1ull << 40), ss_selector, &ss);
+    /* committed */
+    mark_accessed(cpu, d, address);
+    mark_accessed(cpu, ssd, ss_address);
+    cpu->seg[X86_SEG_CS] = target;
+    x86_segment_refresh(cpu, X86_SEG_CS);
+    cpu->seg[X86_SEG_SS] = ss;
+    x86_segment_refresh(cpu, X86_SEG_SS);
+    /* the new stack releases the parameters too (ret imm16) */
+    esp += release;
+    cpu->gpr[X86_ESP] = (ss.attributes & X86_SEG_ATTR_DB)
+                            ? esp : (cpu->gpr[X86_ESP] & 0xFFFF0000u) | (esp & 0xFFFF);
+    x86_set_cpl(cpu, rpl);
+    x86_null_outer_data_segments(cpu);
+    update_mode(cpu);
+    x86_request_exit(cpu);
+    cpu->cycles += cpu->cost[X86_COST_PRIVILEGE];
+    cpu->next_eip = offset;
+}
+
 void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, int kind,
                       unsigned opsize)
 {
@@ -160,11 +379,15 @@ void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, i
     uint8_t dpl = (access >> 5) & 3;
     uint8_t rpl = selector & 3;
     if (!(access & 0x10)) {
-        /* task gates and TSS descriptors switch tasks; call gates: pending (docs/isa.md) */
+        /* task gates and TSS descriptors switch tasks; call gates transfer through the gate */
         uint8_t type = access & 0x0F;
         bool task = type == 0x05 || type == 0x01 || type == 0x09 || type == 0x03 || type == 0x0B;
         if (task && kind != X86_FAR_RET) {
             x86_task_far_transfer(cpu, selector, d, kind);
+            return;
+        }
+        if ((type == 0x04 || type == 0x0C) && kind != X86_FAR_RET) {
+            through_call_gate(cpu, selector, d, kind);
             return;
         }
         x86_raise(cpu, X86_VEC_GP, selector_error(selector));
@@ -176,7 +399,7 @@ void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, i
         /* SDM Vol. 2 RET: the return selector's RPL is the privilege returned to */
         if (rpl < cpu->cpl)
             x86_raise(cpu, X86_VEC_GP, selector_error(selector));
-        if (rpl > cpu->cpl)  /* return to an outer level: with call gates (docs/isa.md) */
+        if (rpl > cpu->cpl)  /* an outer level: x86_far_return handles it */
             x86_raise(cpu, X86_VEC_GP, selector_error(selector));
         if (conforming ? dpl > rpl : dpl != rpl)
             x86_raise(cpu, X86_VEC_GP, selector_error(selector));

@@ -332,7 +332,7 @@ void x86_deliver_event(struct x86_cpu *cpu, uint8_t vector, enum x86_event_sourc
 
 /* ------------------------------------------------------------------ IRET */
 
-static void null_outer_data_segments(struct x86_cpu *cpu)
+void x86_null_outer_data_segments(struct x86_cpu *cpu)
 {
     /* SDM Vol. 2 IRET: data segment registers the new (outer) CPL may not use become null */
     static const unsigned segs[] = { X86_SEG_ES, X86_SEG_DS, X86_SEG_FS, X86_SEG_GS };
@@ -456,7 +456,7 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
         else
             cpu->gpr[X86_ESP] = (cpu->gpr[X86_ESP] & 0xFFFF0000u) | (esp & 0xFFFF);
         x86_set_cpl(cpu, rpl);
-        null_outer_data_segments(cpu);
+        x86_null_outer_data_segments(cpu);
         cpu->cycles += cpu->cost[X86_COST_PRIVILEGE];
     }
     cpu->mode = (new_cs.attributes & X86_SEG_ATTR_DB) ? X86_MODE_32 : X86_MODE_16;
