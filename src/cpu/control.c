@@ -34,6 +34,8 @@ void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value)
             x86_tlb_flush(cpu);
             x86_tables_changed(cpu);
         }
+        if (changed & X86_CR0_AM)
+            x86_update_alignment_check(cpu);
         if (changed & X86_CR0_PE) {
             refresh_all_segments(cpu);
             if (!(cpu->cr0 & X86_CR0_PE))

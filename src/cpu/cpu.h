@@ -201,6 +201,7 @@ struct x86_cpu {
     uint8_t nmi_blocked;
     uint8_t init_latched;   /* INIT pending: taken first at the next boundary */
     uint8_t last_gate_type; /* the gate the last delivery went through (0: real-mode IVT) */
+    uint8_t alignment_check; /* CR0.AM, EFLAGS.AC and CPL 3: data accesses are checked (#AC) */
     /* the events of the delivery in progress (the first, those raised while delivering it,
      * a generated #DF), oldest first: what a triple fault reports */
     uint8_t event_chain_length;
@@ -450,6 +451,9 @@ enum x86_far_kind { X86_FAR_JMP, X86_FAR_CALL, X86_FAR_RET };
 void x86_far_return(struct x86_cpu *cpu, unsigned opsize, uint32_t release);
 /* Data segment registers the (new, outer) CPL may not use become null (SDM Vol. 2 IRET, RET) */
 void x86_null_outer_data_segments(struct x86_cpu *cpu);
+/* Re-evaluate alignment checking (CR0.AM && EFLAGS.AC && CPL 3) after any of the three
+ * changed; while it is on, data accesses take the checked path (SDM Vol. 3 6.15, #AC). */
+void x86_update_alignment_check(struct x86_cpu *cpu);
 /* Recompute derived fast-path fields of a segment register after its cache changed. */
 void x86_segment_refresh(struct x86_cpu *cpu, unsigned seg);
 /* mov to CRn with the reserved-bit checks (#GP(0)), mode changes, TLB flushes */

@@ -117,6 +117,8 @@ void x86_set_eflags(struct x86_cpu *cpu, uint32_t value, uint32_t mask)
     cpu->eflags = ((old & ~mask) | (value & mask)) | X86_FLAG_FIXED1;
     if ((old ^ cpu->eflags) & (X86_FLAG_IF | X86_FLAG_TF | X86_FLAG_VM | X86_FLAG_AC))
         x86_request_exit(cpu);
+    if ((old ^ cpu->eflags) & X86_FLAG_AC)
+        x86_update_alignment_check(cpu);
 }
 
 bool x86_condition(struct x86_cpu *cpu, unsigned cond)

@@ -44,7 +44,25 @@ uint32_t x86_linear_slow(struct x86_cpu *cpu, unsigned seg, uint32_t offset, uns
     } else if (last > s->limit) {
         segment_fault(cpu, seg);
     }
-    return s->base + offset;
+    uint32_t linear = s->base + offset;
+    if (X86_UNLIKELY(cpu->alignment_check) && size > 1) {
+        /* #AC(0) for a misaligned data access at CPL 3 (SDM Vol. 3 6.15, Table 6-7): words on
+         * 2-byte, doublewords on 4-byte, quadwords and wider on 8-byte boundaries */
+        unsigned alignment = size >= 8 ? 8 : size >= 4 ? 4 : 2;
+        if (linear & (alignment - 1))
+            x86_raise(cpu, X86_VEC_AC, 0);
+    }
+    return linear;
+}
+
+void x86_update_alignment_check(struct x86_cpu *cpu)
+{
+    uint8_t on = (cpu->cr0 & X86_CR0_AM) && (cpu->eflags & X86_FLAG_AC) && cpu->cpl == 3;
+    if (on == cpu->alignment_check)
+        return;
+    cpu->alignment_check = on;
+    for (unsigned s = 0; s < X86_SEG_COUNT; s++)
+        x86_segment_refresh(cpu, s); /* the fast paths skip the check: off while it is on */
 }
 
 void x86_segment_refresh(struct x86_cpu *cpu, unsigned seg)
@@ -57,8 +75,10 @@ void x86_segment_refresh(struct x86_cpu *cpu, unsigned seg)
     bool expand_down = protected_mode && !code && (attr & 0x4);
     s->read_limit = s->limit;
     s->write_limit = s->limit;
-    s->fast_read = usable && !expand_down && (!protected_mode || !code || (attr & 0x2));
-    s->fast_write = usable && !expand_down && (!protected_mode || (!code && (attr & 0x2)));
+    bool checked = cpu->alignment_check;
+    s->fast_read = usable && !expand_down && !checked && (!protected_mode || !code || (attr & 0x2));
+    s->fast_write = usable && !expand_down && !checked &&
+                    (!protected_mode || (!code && (attr & 0x2)));
     /* jump-cache entries and block links record the CS base; they assume the CS limit they
      * were made under, so a different limit makes them stale */
     if (seg == X86_SEG_CS && cpu->machine && cpu->machine->code.cs_limit != s->limit) {

@@ -69,6 +69,7 @@ void x86_set_cpl(struct x86_cpu *cpu, uint8_t cpl)
     if (cpu->cpl != cpl) {
         cpu->cpl = cpl;
         x86_tlb_flush(cpu); /* cached page permissions were checked for the old privilege */
+        x86_update_alignment_check(cpu);
     }
 }
 

@@ -21,6 +21,8 @@ extern const uint8_t trap_stubs[];
 __asm__(
     ".text\n"
     "trap_common:\n"
+    "  push %ds\n"
+    "  push %es\n"
     "  pusha\n"
     "  mov $0x10, %ax\n"
     "  mov %ax, %ds\n"
@@ -29,6 +31,8 @@ __asm__(
     "  call trap_dispatch\n"
     "  add $4, %esp\n"
     "  popa\n"
+    "  pop %es\n"   /* the interrupted code's data segments: IRET to ring 3 would null ours */
+    "  pop %ds\n"
     "  add $8, %esp\n"
     "  iret\n"
     "  .align 16\n"

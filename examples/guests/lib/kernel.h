@@ -24,6 +24,7 @@ struct tss {
 /* What the entry stubs and the CPU leave on the stack, lowest address first */
 struct trap_frame {
     uint32_t edi, esi, ebp, esp_at_pusha, ebx, edx, ecx, eax; /* pusha */
+    uint32_t es, ds;               /* the interrupted code's data segments */
     uint32_t vector, error_code;   /* the stub pushes the vector (and 0 for no error code) */
     uint32_t eip, cs, eflags;      /* pushed by the CPU */
     uint32_t user_esp, user_ss;    /* pushed by the CPU only on a privilege change */
