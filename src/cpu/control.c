@@ -136,6 +136,8 @@ static void check_io_permission(struct x86_cpu *cpu, uint16_t port, unsigned siz
 
 uint32_t x86_port_in(struct x86_cpu *cpu, uint16_t port, unsigned size)
 {
+    if (X86_UNLIKELY(cpu->data_breakpoints))
+        x86_debug_io_access(cpu, port, size);
     check_io_permission(cpu, port, size);
     cpu->cycles += cpu->cost[X86_COST_IO];
     return x86_bus_port_read(&cpu->machine->bus, port, size);
@@ -143,6 +145,8 @@ uint32_t x86_port_in(struct x86_cpu *cpu, uint16_t port, unsigned size)
 
 void x86_port_out(struct x86_cpu *cpu, uint16_t port, unsigned size, uint32_t value)
 {
+    if (X86_UNLIKELY(cpu->data_breakpoints))
+        x86_debug_io_access(cpu, port, size);
     check_io_permission(cpu, port, size);
     cpu->cycles += cpu->cost[X86_COST_IO];
     x86_bus_port_write(&cpu->machine->bus, port, size, value);

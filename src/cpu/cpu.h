@@ -85,6 +85,8 @@ enum x86_gpr { X86_EAX = 0, X86_ECX, X86_EDX, X86_EBX, X86_ESP, X86_EBP, X86_ESI
 
 /* DR6 status bits (SDM Vol. 3 17.2.3) */
 #define X86_DR6_BS 0x00004000u  /* single step */
+#define X86_DR6_BD 0x00002000u  /* a debug register access with DR7.GD set */
+#define X86_DR7_GD 0x00002000u
 
 /* Exception vectors (SDM Vol. 3 6.3.1) */
 enum x86_vector {
@@ -202,6 +204,9 @@ struct x86_cpu {
     uint8_t init_latched;   /* INIT pending: taken first at the next boundary */
     uint8_t last_gate_type; /* the gate the last delivery went through (0: real-mode IVT) */
     uint8_t alignment_check; /* CR0.AM, EFLAGS.AC and CPL 3: data accesses are checked (#AC) */
+    uint8_t breakpoints_armed;  /* a DR7 enable is set: the per-instruction loop runs */
+    uint8_t data_breakpoints;   /* a data or I/O breakpoint is enabled: accesses are checked */
+    uint8_t pending_breakpoints; /* B0-B3 hit by data accesses of the current instruction */
     /* the events of the delivery in progress (the first, those raised while delivering it,
      * a generated #DF), oldest first: what a triple fault reports */
     uint8_t event_chain_length;
@@ -451,6 +456,12 @@ enum x86_far_kind { X86_FAR_JMP, X86_FAR_CALL, X86_FAR_RET };
 void x86_far_return(struct x86_cpu *cpu, unsigned opsize, uint32_t release);
 /* Data segment registers the (new, outer) CPL may not use become null (SDM Vol. 2 IRET, RET) */
 void x86_null_outer_data_segments(struct x86_cpu *cpu);
+/* Debug registers (debug.c): DR7 changed; a data or I/O access to check; the instruction
+ * breakpoints matching a linear address (a mask of B0-B3). */
+void x86_debug_registers_changed(struct x86_cpu *cpu);
+void x86_debug_data_access(struct x86_cpu *cpu, uint32_t linear, unsigned size, bool write);
+void x86_debug_io_access(struct x86_cpu *cpu, uint16_t port, unsigned size);
+uint8_t x86_debug_instruction_breakpoints(const struct x86_cpu *cpu, uint32_t linear);
 /* Re-evaluate alignment checking (CR0.AM && EFLAGS.AC && CPL 3) after any of the three
  * changed; while it is on, data accesses take the checked path (SDM Vol. 3 6.15, #AC). */
 void x86_update_alignment_check(struct x86_cpu *cpu);

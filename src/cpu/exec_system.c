@@ -391,6 +391,13 @@ X86_HANDLER(x86_exec_mov_dr)
     }
     if (n > 7)
         x86_raise_ud(cpu);
+    if (cpu->dr[7] & X86_DR7_GD) {
+        /* general detect: any debug-register access faults first, and GD clears so the
+         * handler can use them (SDM Vol. 3 17.2.4) */
+        cpu->dr[6] |= X86_DR6_BD;
+        cpu->dr[7] &= ~X86_DR7_GD;
+        x86_raise(cpu, X86_VEC_DB, 0);
+    }
     if (insn->operand[0] == X86_OPK_DREG) {
         uint32_t v = cpu->gpr[insn->rm & 7];
         if (n == 6)
@@ -398,6 +405,8 @@ X86_HANDLER(x86_exec_mov_dr)
         else if (n == 7)
             v = (v & 0xFFFF2BFFu) | 0x00000400u;
         cpu->dr[n] = v;
+        if (n == 7 || n < 4)
+            x86_debug_registers_changed(cpu);
     } else {
         cpu->gpr[insn->rm & 7] = cpu->dr[n];
     }

@@ -52,6 +52,8 @@ uint32_t x86_linear_slow(struct x86_cpu *cpu, unsigned seg, uint32_t offset, uns
         if (linear & (alignment - 1))
             x86_raise(cpu, X86_VEC_AC, 0);
     }
+    if (X86_UNLIKELY(cpu->data_breakpoints))
+        x86_debug_data_access(cpu, linear, size, access == X86_ACCESS_WRITE);
     return linear;
 }
 
@@ -75,7 +77,7 @@ void x86_segment_refresh(struct x86_cpu *cpu, unsigned seg)
     bool expand_down = protected_mode && !code && (attr & 0x4);
     s->read_limit = s->limit;
     s->write_limit = s->limit;
-    bool checked = cpu->alignment_check;
+    bool checked = cpu->alignment_check || cpu->data_breakpoints;
     s->fast_read = usable && !expand_down && !checked && (!protected_mode || !code || (attr & 0x2));
     s->fast_write = usable && !expand_down && !checked &&
                     (!protected_mode || (!code && (attr & 0x2)));

@@ -375,6 +375,37 @@ static void single_step_trap(struct x86_cpu *cpu)
     x86_raise(cpu, X86_VEC_DB, 0);
 }
 
+/* Before an instruction, with breakpoints enabled: an instruction breakpoint at its address is
+ * a fault, unless EFLAGS.RF says the last #DB handler returned here (SDM Vol. 3 17.3.1.1). */
+static void check_instruction_breakpoint(struct x86_cpu *cpu)
+{
+    cpu->pending_breakpoints = 0;
+    if (cpu->eflags & X86_FLAG_RF)
+        return;
+    uint8_t hit = x86_debug_instruction_breakpoints(cpu, cpu->seg[X86_SEG_CS].base + cpu->eip);
+    if (hit) {
+        cpu->dr[6] = (cpu->dr[6] & ~0xFu) | hit;
+        x86_raise(cpu, X86_VEC_DB, 0);
+    }
+}
+
+/* After an instruction, with breakpoints enabled: an RF the instruction started with is
+ * cleared (it completed; an IRET that loaded RF keeps it for the next one); data and I/O
+ * breakpoints it hit are one #DB trap, with a single step's BS if TF was set. */
+static void after_instruction_breakpoints(struct x86_cpu *cpu, bool step, bool resume_flag)
+{
+    if (resume_flag)
+        cpu->eflags &= ~X86_FLAG_RF;
+    uint8_t hit = cpu->pending_breakpoints;
+    if (!hit)
+        return;
+    cpu->pending_breakpoints = 0;
+    cpu->dr[6] = (cpu->dr[6] & ~0xFu) | hit;
+    if (step && !cpu->debug_shadow)
+        cpu->dr[6] |= X86_DR6_BS;
+    x86_raise(cpu, X86_VEC_DB, 0);
+}
+
 static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
 {
     struct x86_cpu *cpu = &m->cpu;
@@ -387,7 +418,12 @@ static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
                 return;
             bool step = traced && (cpu->eflags & X86_FLAG_TF);
             cpu->debug_shadow = 0; /* only the instruction that sets it delays the trap */
+            bool resume_flag = cpu->eflags & X86_FLAG_RF;
+            if (traced && cpu->breakpoints_armed)
+                check_instruction_breakpoint(cpu);
             execute_one(cpu, &insn);
+            if (traced && cpu->breakpoints_armed)
+                after_instruction_breakpoints(cpu, step, resume_flag);
             if (step)
                 single_step_trap(cpu);
             continue;
@@ -400,7 +436,12 @@ static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
                 return;
             bool step = traced && (cpu->eflags & X86_FLAG_TF);
             cpu->debug_shadow = 0;
+            bool resume_flag = cpu->eflags & X86_FLAG_RF;
+            if (traced && cpu->breakpoints_armed)
+                check_instruction_breakpoint(cpu);
             execute_one(cpu, insn);
+            if (traced && cpu->breakpoints_armed)
+                after_instruction_breakpoints(cpu, step, resume_flag);
             if (step)
                 single_step_trap(cpu);
             if (cpu->eip != (insn->mode == X86_MODE_16 ? (sequential & 0xFFFF) : sequential))
@@ -776,7 +817,8 @@ void x86_cpu_execute(x86irq_machine *m)
         }
         /* single-stepping (EFLAGS.TF), hooks and breakpoints need the per-instruction loop; a
          * change of TF requests an exit, so the loop is chosen again */
-        if (m->instruction_hook || m->breakpoint_count || (cpu->eflags & X86_FLAG_TF))
+        if (m->instruction_hook || m->breakpoint_count || (cpu->eflags & X86_FLAG_TF) ||
+            cpu->breakpoints_armed)
             execute_traced(m);
         else
             execute_fast(m);

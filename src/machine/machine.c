@@ -841,6 +841,7 @@ x86irq_status x86irq_set_register(x86irq_machine *machine, x86irq_register reg, 
                                      "%s: value 0x%08x is not allowed", register_names[reg], value);
     } else {
         cpu->dr[debug_register_number[reg - X86IRQ_REG_DR0]] = value;
+        x86_debug_registers_changed(cpu);
     }
     return X86IRQ_OK;
 }
