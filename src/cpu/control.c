@@ -9,8 +9,8 @@
 #define CR0_WRITABLE (X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | X86_CR0_NE | \
                       X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | X86_CR0_CD | X86_CR0_PG)
 /* CR4 bits we implement; setting any other raises #GP(0) as a reserved bit would, and CPUID
- * advertises exactly these (PSE, PGE, DE, TSD). */
-#define CR4_SUPPORTED (X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | X86_CR4_PGE)
+ * advertises exactly these (PSE, PAE, PGE, DE, TSD). */
+#define CR4_SUPPORTED (X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | X86_CR4_PGE)
 
 static void refresh_all_segments(struct x86_cpu *cpu)
 {
@@ -28,7 +28,17 @@ void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value)
         if ((value & X86_CR0_NW) && !(value & X86_CR0_CD))
             x86_raise_gp0(cpu);
         uint32_t old = cpu->cr0;
-        cpu->cr0 = (value & CR0_WRITABLE) | X86_CR0_ET;
+        uint32_t next = (value & CR0_WRITABLE) | X86_CR0_ET;
+        if ((next & X86_CR0_PG) && !(old & X86_CR0_PG) && (cpu->cr4 & X86_CR4_PAE)) {
+            /* enabling PAE paging loads the PDPTEs (SDM Vol. 3 4.4.1) */
+            uint32_t saved = cpu->cr0;
+            cpu->cr0 = next;
+            bool ok = x86_load_pdptes(cpu);
+            cpu->cr0 = saved;
+            if (!ok)
+                x86_raise_gp0(cpu);
+        }
+        cpu->cr0 = next;
         uint32_t changed = old ^ cpu->cr0;
         if (changed & (X86_CR0_PG | X86_CR0_WP | X86_CR0_PE)) {
             x86_tlb_flush(cpu);
@@ -48,6 +58,14 @@ void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value)
         cpu->cr2 = value;
         break;
     case 3:
+        if ((cpu->cr0 & X86_CR0_PG) && (cpu->cr4 & X86_CR4_PAE)) {
+            uint32_t old_cr3 = cpu->cr3;
+            cpu->cr3 = value;
+            if (!x86_load_pdptes(cpu)) {
+                cpu->cr3 = old_cr3;
+                x86_raise_gp0(cpu);
+            }
+        }
         cpu->cr3 = value;
         x86_tlb_flush(cpu);
         x86_tables_changed(cpu);
@@ -56,7 +74,16 @@ void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value)
     case 4:
         if (value & ~CR4_SUPPORTED)
             x86_raise_gp0(cpu);
-        if ((value ^ cpu->cr4) & (X86_CR4_PSE | X86_CR4_PGE)) {
+        if ((cpu->cr0 & X86_CR0_PG) && ((value ^ cpu->cr4) & (X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE)) &&
+            (value & X86_CR4_PAE)) {
+            uint32_t old_cr4 = cpu->cr4;
+            cpu->cr4 = value;
+            bool ok = x86_load_pdptes(cpu);
+            cpu->cr4 = old_cr4;
+            if (!ok)
+                x86_raise_gp0(cpu);
+        }
+        if ((value ^ cpu->cr4) & (X86_CR4_PSE | X86_CR4_PGE | X86_CR4_PAE)) {
             x86_tlb_flush(cpu);
             x86_tables_changed(cpu);
         }
@@ -81,12 +108,16 @@ uint32_t x86_read_control_register(struct x86_cpu *cpu, unsigned n)
 
 /* MSRs we implement (the TSC here, the APIC's in src/apic); other MSRs raise #GP(0). */
 #define MSR_IA32_TIME_STAMP_COUNTER 0x10u
+#define MSR_IA32_EFER 0xC0000080u
 
 bool x86_read_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t *value)
 {
     switch (msr) {
     case MSR_IA32_TIME_STAMP_COUNTER:
         *value = cpu->cycles + cpu->tsc_offset;
+        return true;
+    case MSR_IA32_EFER:
+        *value = cpu->efer;
         return true;
     default:
         /* IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC registers */
@@ -99,6 +130,16 @@ bool x86_write_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t value)
     switch (msr) {
     case MSR_IA32_TIME_STAMP_COUNTER:
         cpu->tsc_offset = value - cpu->cycles;
+        return true;
+    case MSR_IA32_EFER:
+        /* only NXE: no long mode (LME), no SYSCALL (SCE) here; other bits are reserved */
+        if (value & ~(uint64_t)X86_EFER_NXE)
+            return false;
+        if ((value ^ cpu->efer) & X86_EFER_NXE) {
+            cpu->efer = value;
+            x86_tlb_flush(cpu);
+            x86_tables_changed(cpu);
+        }
         return true;
     default:
         return cpu->machine && x86_lapic_write_msr(&cpu->machine->lapic, msr, value);

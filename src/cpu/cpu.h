@@ -77,6 +77,7 @@ enum x86_gpr { X86_EAX = 0, X86_ECX, X86_EDX, X86_EBX, X86_ESP, X86_EBP, X86_ESI
 #define X86_CR4_PAE 0x0020u
 #define X86_CR4_PGE 0x0080u
 #define X86_CR4_OSFXSR 0x0200u
+#define X86_EFER_NXE 0x0800u
 
 /* interrupt_shadow: STI blocks INTR for one instruction; MOV SS / POP SS block INTR and NMI
  * (SDM Vol. 2 STI, MOV; Vol. 3 6.8.3) */
@@ -184,6 +185,7 @@ struct x86_cpu {
     uint32_t cr0, cr2, cr3, cr4;
     uint32_t dr[8];
     uint64_t efer;
+    uint64_t pdpte[4];      /* PAE: the page-directory-pointer entries loaded with CR3 */
     uint64_t tsc_offset;    /* IA32_TIME_STAMP_COUNTER writes: TSC = cycles + offset */
     uint8_t cpl;
     uint8_t mode;           /* enum x86_mode of the code segment (decode default) */
@@ -462,6 +464,8 @@ void x86_debug_registers_changed(struct x86_cpu *cpu);
 void x86_debug_data_access(struct x86_cpu *cpu, uint32_t linear, unsigned size, bool write);
 void x86_debug_io_access(struct x86_cpu *cpu, uint16_t port, unsigned size);
 uint8_t x86_debug_instruction_breakpoints(const struct x86_cpu *cpu, uint32_t linear);
+/* PAE: load the four PDPTEs from CR3 (mmu.c); false when one has reserved bits (#GP(0)). */
+bool x86_load_pdptes(struct x86_cpu *cpu);
 /* Re-evaluate alignment checking (CR0.AM && EFLAGS.AC && CPL 3) after any of the three
  * changed; while it is on, data accesses take the checked path (SDM Vol. 3 6.15, #AC). */
 void x86_update_alignment_check(struct x86_cpu *cpu);

@@ -75,12 +75,13 @@ X86_HANDLER(x86_exec_ud)
 
 /* CPUID feature bits, leaf 1 EDX: exactly what is implemented (docs/isa.md) */
 #define CPUID_1_EDX ((1u << 2) /* DE */ | (1u << 3) /* PSE */ | (1u << 4) /* TSC */ | \
-                     (1u << 5) /* MSR */ | (1u << 8) /* CX8 */ | (1u << 9) /* APIC */ | \
+                     (1u << 5) /* MSR */ | (1u << 6) /* PAE */ | (1u << 8) /* CX8 */ | \
+                     (1u << 9) /* APIC */ | \
                      (1u << 13) /* PGE */ | (1u << 15) /* CMOV */)
 /* leaf 1 ECX: x2APIC, TSC-deadline timer */
 #define CPUID_1_ECX ((1u << 21) /* x2APIC */ | (1u << 24) /* TSC-DEADLINE */)
 #define CPUID_MAX_BASIC 0x0Au
-#define CPUID_MAX_EXTENDED 0x80000004u
+#define CPUID_MAX_EXTENDED 0x80000008u
 
 static uint32_t text4(const char *s)
 {
@@ -113,6 +114,12 @@ X86_HANDLER(x86_exec_cpuid)
     case 0x80000000u:
         a = CPUID_MAX_EXTENDED;
         break;
+    case 0x80000001u:
+        d = 1u << 20;                   /* NX: EFER.NXE and the XD bit of PAE entries */
+        break;
+    case 0x80000008u:
+        a = 0x2020;                     /* 32 physical and 32 linear address bits */
+        break;
     case 0x80000002u: case 0x80000003u: case 0x80000004u: {
         const char *p = brand + (leaf - 0x80000002u) * 16;
         a = text4(p);
@@ -122,7 +129,7 @@ X86_HANDLER(x86_exec_cpuid)
         break;
     }
     default:
-        break; /* leaves 2-0xA (0xA: no performance monitoring) and 0x80000001: all zero */
+        break; /* leaves 2-0xA (0xA: no performance monitoring), 0x80000005-7: all zero */
     }
     cpu->gpr[X86_EAX] = a;
     cpu->gpr[X86_EBX] = b;

@@ -194,6 +194,96 @@ static X86_NORETURN void page_fault(struct x86_cpu *cpu, uint32_t linear, uint32
     x86_raise(cpu, X86_VEC_PF, error);
 }
 
+/* ------------------------------------------------------------------ PAE paging (SDM Vol. 3 4.4) */
+
+#define PF_ID 0x10u
+#define PAE_XD (1ull << 63)
+/* MAXPHYADDR is 32 here (CPUID 0x80000008): address bits 62:32 of entries are reserved, and
+ * bit 63 (XD) too unless EFER.NXE */
+#define PAE_RESERVED_HIGH 0x7FFFFFFF00000000ull
+#define PDPTE_RESERVED (PAE_RESERVED_HIGH | PAE_XD | 0x1E6ull) /* bits 1, 2, 5-8 and 63:32 */
+#define PAE_FRAME 0xFFFFF000ull
+
+static uint64_t read_phys64(struct x86_cpu *cpu, uint32_t phys)
+{
+    return x86_phys_read(cpu, phys, 8);
+}
+
+bool x86_load_pdptes(struct x86_cpu *cpu)
+{
+    /* SDM Vol. 3 4.4.1: the four PDPTEs are read when CR3 is loaded in PAE paging (and when
+     * paging or PAE is enabled); a present one with reserved bits set is #GP(0) there */
+    uint32_t base = cpu->cr3 & 0xFFFFFFE0u;
+    uint64_t entries[4];
+    for (unsigned i = 0; i < 4; i++) {
+        entries[i] = read_phys64(cpu, base + 8 * i);
+        if ((entries[i] & PTE_P) && (entries[i] & PDPTE_RESERVED))
+            return false;
+    }
+    memcpy(cpu->pdpte, entries, sizeof(entries));
+    return true;
+}
+
+static bool translate_pae(struct x86_cpu *cpu, uint32_t linear, enum x86_access access, bool user,
+                          uint32_t *phys, bool *writable)
+{
+    bool write = access == X86_ACCESS_WRITE;
+    bool nx = cpu->efer & X86_EFER_NXE;
+    uint32_t error = (write ? PF_W : 0) | (user ? PF_U : 0) |
+                     (nx && access == X86_ACCESS_EXECUTE ? PF_ID : 0);
+    uint64_t reserved = PAE_RESERVED_HIGH | (nx ? 0 : PAE_XD);
+    uint64_t pdpte = cpu->pdpte[linear >> 30];
+    if (!(pdpte & PTE_P))
+        page_fault(cpu, linear, error);
+    uint32_t pde_address = (uint32_t)(pdpte & PAE_FRAME) + ((linear >> 21) & 0x1FF) * 8;
+    uint64_t pde = read_phys64(cpu, pde_address);
+    if (!(pde & PTE_P))
+        page_fault(cpu, linear, error);
+    uint64_t entry;
+    uint32_t entry_address, frame;
+    uint64_t rw, us, xd;
+    if (pde & PDE_PS) {
+        /* a 2 MiB page: bits 20:13 reserved (no PAT here) */
+        if (pde & (reserved | 0x1FE000ull))
+            page_fault(cpu, linear, error | PF_P | PF_RSVD);
+        entry = pde;
+        entry_address = pde_address;
+        frame = (uint32_t)(pde & 0xFFE00000ull) | (linear & 0x001FF000u);
+        rw = pde & PTE_RW;
+        us = pde & PTE_US;
+        xd = pde & PAE_XD;
+    } else {
+        if (pde & reserved)
+            page_fault(cpu, linear, error | PF_P | PF_RSVD);
+        entry_address = (uint32_t)(pde & PAE_FRAME) + ((linear >> 12) & 0x1FF) * 8;
+        entry = read_phys64(cpu, entry_address);
+        if (!(entry & PTE_P))
+            page_fault(cpu, linear, error);
+        if (entry & reserved)
+            page_fault(cpu, linear, error | PF_P | PF_RSVD);
+        frame = (uint32_t)(entry & PAE_FRAME);
+        rw = pde & entry & PTE_RW;
+        us = pde & entry & PTE_US;
+        xd = (pde | entry) & PAE_XD;
+        if (!(pde & PTE_A))
+            x86_phys_write(cpu, pde_address, 4, (uint32_t)pde | PTE_A);
+    }
+    if (user && !us)
+        page_fault(cpu, linear, error | PF_P);
+    bool may_write = rw || (!user && !(cpu->cr0 & X86_CR0_WP));
+    if (write && !may_write)
+        page_fault(cpu, linear, error | PF_P);
+    if (nx && xd && access == X86_ACCESS_EXECUTE)
+        page_fault(cpu, linear, error | PF_P); /* execute-disable (SDM Vol. 3 4.6) */
+    uint32_t low = (uint32_t)entry;
+    uint32_t updated = low | PTE_A | (write ? PTE_D : 0);
+    if (updated != low)
+        x86_phys_write(cpu, entry_address, 4, updated);
+    *phys = frame | (linear & 0xFFF);
+    *writable = may_write && (updated & PTE_D);
+    return true;
+}
+
 bool x86_translate(struct x86_cpu *cpu, uint32_t linear, enum x86_access access, bool user,
                    uint32_t *phys, bool *writable)
 {
@@ -202,6 +292,8 @@ bool x86_translate(struct x86_cpu *cpu, uint32_t linear, enum x86_access access,
         *writable = true;
         return true;
     }
+    if (cpu->cr4 & X86_CR4_PAE)
+        return translate_pae(cpu, linear, access, user, phys, writable);
     bool write = access == X86_ACCESS_WRITE;
     uint32_t error = (write ? PF_W : 0) | (user ? PF_U : 0);
     uint32_t pde_address = (cpu->cr3 & 0xFFFFF000u) + ((linear >> 22) << 2);

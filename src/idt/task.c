@@ -260,6 +260,8 @@ void x86_task_switch(struct x86_cpu *cpu, uint16_t selector, enum x86_task_switc
     if ((cpu->cr0 & X86_CR0_PG) && new_layout->cr3 != TSS_NONE) {
         cpu->cr3 = next.cr3;
         x86_tlb_flush(cpu);
+        if ((cpu->cr4 & X86_CR4_PAE) && !x86_load_pdptes(cpu))
+            x86_raise_gp0(cpu); /* in the new task's context */
     }
     uint32_t keep_high = new_layout->width == 2 ? 0xFFFF0000u : 0;
     for (unsigned i = 0; i < 8; i++)

@@ -244,14 +244,73 @@ static void test_control_register_checks(void **state)
                      X86IRQ_ERR_INVALID_ARGUMENT);
     assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR0, 0x20000001u),
                      X86IRQ_ERR_INVALID_ARGUMENT);
-    /* CR4.PAE is not implemented: a reserved bit for us */
-    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR4, X86_CR4_PAE),
+    /* CR4.VME and OSFXSR are not implemented: reserved bits for us */
+    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR4, X86_CR4_VME),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR4, X86_CR4_OSFXSR),
                      X86IRQ_ERR_INVALID_ARGUMENT);
     assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR4, X86_CR4_PSE), X86IRQ_OK);
     uint32_t cr0;
     assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR0, 0x1), X86IRQ_OK);
     assert_int_equal(x86irq_get_register(f->m, X86IRQ_REG_CR0, &cr0), X86IRQ_OK);
     assert_int_equal(cr0, 0x11); /* ET reads as 1 */
+}
+
+static void put64(x86irq_machine *m, uint32_t addr, uint64_t v)
+{
+    assert_int_equal(x86irq_write_physical(m, addr, &v, 8), X86IRQ_OK);
+}
+
+struct fetch { uint32_t linear; };
+static void do_fetch(struct x86_cpu *cpu, void *arg)
+{
+    struct fetch *fe = arg;
+    uint32_t phys;
+    bool writable;
+    x86_translate(cpu, fe->linear, X86_ACCESS_EXECUTE, false, &phys, &writable);
+}
+
+static void test_pae_paging_and_nx(void **state)
+{
+    struct fixture *f = *state;
+    /* PDPT at 0x10000: [0] -> PD at 0x11000, [1] -> PD at 0x13000; PD[0]: a 2 MiB page at 0;
+     * PD at 0x13000 [0] -> PT at 0x12000: linear 0x40001000 -> 0x300000 (XD set) */
+    put64(f->m, 0x10000, 0x11000 | 1);
+    put64(f->m, 0x10008, 0x13000 | 1);
+    put64(f->m, 0x11000, 0x000000 | 0x83);              /* 2 MiB, present, writable */
+    put64(f->m, 0x13000, 0x12000 | 0x3);
+    put64(f->m, 0x12008, 0x300000 | 0x3 | (1ull << 63));
+    put32(f->m, 0x300000, 0x11223344);
+    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR4, X86_CR4_PAE), X86IRQ_OK);
+    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR3, 0x10000), X86IRQ_OK);
+    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR0, 0x80000001u), X86IRQ_OK);
+    struct rw r = { 0x40001000, 4, 0, X86_SEG_DS };
+    /* without EFER.NXE bit 63 is reserved: #PF with RSVD */
+    struct attempt a = try_access(f->cpu, do_read, &r);
+    assert_int_equal(a.vector, X86_VEC_PF);
+    assert_int_equal(a.error_code, 0x9);                /* P | RSVD */
+    assert_true(x86_write_msr(f->cpu, 0xC0000080u, X86_EFER_NXE));
+    a = try_access(f->cpu, do_read, &r);
+    assert_int_equal(a.vector, -1);
+    assert_int_equal(r.value, 0x11223344);
+    /* an instruction fetch from an XD page: #PF with P and I/D */
+    struct fetch fe = { 0x40001000 };
+    a = try_access(f->cpu, do_fetch, &fe);
+    assert_int_equal(a.vector, X86_VEC_PF);
+    assert_int_equal(a.error_code, 0x11);
+    assert_int_equal(f->cpu->cr2, 0x40001000);
+    /* the 2 MiB identity page; a PDPTE with reserved bits refuses the CR3 load */
+    struct rw low = { 0x1FF000, 4, 0, X86_SEG_DS };
+    assert_int_equal(try_access(f->cpu, do_read, &low).vector, -1);
+    put64(f->m, 0x20000, 0x11000 | 1 | 0x4);              /* bit 2 reserved in a PDPTE */
+    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR3, 0x20000),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    /* an address bit above MAXPHYADDR (32) in a PDE: #PF RSVD */
+    put64(f->m, 0x11000, 0x000000 | 0x83 | (1ull << 32));
+    x86_tlb_flush(f->cpu);
+    a = try_access(f->cpu, do_read, &low);
+    assert_int_equal(a.vector, X86_VEC_PF);
+    assert_int_equal(a.error_code & 0x8, 0x8);
 }
 
 int main(void)
@@ -263,6 +322,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_page_fault_error_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_caches_until_flushed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_control_register_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pae_paging_and_nx, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
