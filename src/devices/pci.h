@@ -6,9 +6,9 @@
  * (address and data decoded into destination, vector, delivery mode and trigger).
  *
  * A device model (the e1000, ...) embeds a struct x86_pci_function, fills its identity and BAR
- * sizes, and is told when software moves a BAR or changes the command register; it raises its
- * interrupt through x86_pci_raise_interrupt / x86_pci_lower_interrupt, which use MSI when the
- * guest enabled it and INTx otherwise.
+ * sizes, and is told when software moves a BAR or changes the command register; it signals its
+ * interrupt condition through x86_pci_set_interrupt, which uses MSI when the guest enabled it
+ * and INTx otherwise.
  */
 #ifndef X86IRQ_DEVICES_PCI_H
 #define X86IRQ_DEVICES_PCI_H
@@ -78,7 +78,7 @@ struct x86_pci_function {
     void (*send_msi)(void *context, const struct x86_msi_message *message);
     void *msi_context;
     const struct x86_pci_ops *ops;
-    void *device;                 /* the device model owning this function */
+    void *owner;                  /* the device model owning this function */
 };
 
 struct x86_pci_bus {
@@ -95,7 +95,9 @@ x86irq_status x86_pci_bus_attach(struct x86_pci_bus *pci, struct x86_bus *bus);
 x86irq_status x86_pci_add_function(struct x86_pci_bus *pci, struct x86_pci_function *function);
 
 /* Prepare a function's header: identity, class (base, sub, prog-if), interrupt pin (1 = INTA,
- * 0 none), and an MSI capability (32-bit address, no per-vector masking) when with_msi. */
+ * 0 none), and an MSI capability (32-bit address, no per-vector masking) when with_msi. Resets
+ * only the header state (config, BARs, MSI, the interrupt request); the wiring (device and
+ * function numbers, intx, send_msi, msi_context, ops, owner) is left as the caller set it. */
 void x86_pci_function_init(struct x86_pci_function *function, uint16_t vendor, uint16_t device_id,
                            uint8_t class_code, uint8_t subclass, uint8_t prog_if,
                            uint8_t interrupt_pin, bool with_msi);
