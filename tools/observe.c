@@ -233,7 +233,9 @@ static void describe(const struct observer *ob, const x86irq_trace_event *e, cha
         break;
     }
     case X86IRQ_TRACE_ROUTE:
-        if (e->vector)
+        if (e->line == 0xFFFF)
+            snprintf(text, size, "MSI -> %s (%s)", name, e->level ? "level" : "edge");
+        else if (e->vector)
             snprintf(text, size, "IOAPIC pin %u -> %s (%s)", e->line, name,
                      e->level ? "level" : "edge");
         else

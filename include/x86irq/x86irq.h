@@ -334,8 +334,9 @@ typedef enum x86irq_trace_kind {
     X86IRQ_TRACE_PHASE,        /**< the guest entered a phase (line: x86irq_phase) through
                                     the phase marker port */
     X86IRQ_TRACE_ROUTE,        /**< a controller routed a line: the IOAPIC sent pin `line`
-                                    as `vector` (level: level-triggered), or the 8259 raised
-                                    its INT for IRQ `line` (vector 0: known at INTA) */
+                                    as `vector` (level: level-triggered), the 8259 raised
+                                    its INT for IRQ `line` (vector 0: known at INTA), or a PCI
+                                    function's MSI reached the LAPIC (`line` 0xFFFF) */
     X86IRQ_TRACE_KIND_COUNT
 } x86irq_trace_kind;
 

@@ -287,13 +287,15 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
         m->pic.on_eoi = pic_eoi;
         m->pic.eoi_opaque = m;
         x86_pit_init(&m->pit, &m->events, &m->cpu.cycles, config->cpu_hz);
+        x86_pci_bus_init(&m->pci);
         m->pit.irq0 = (struct x86_irq_wire){ device_line_changed, m, 0 };
         /* COM1's interrupt is ISA IRQ4 (MCR.OUT2 gates it onto the bus, as on a PC) */
         m->uart.irq = (struct x86_irq_wire){ device_line_changed, m, 4 };
         if (x86_ioapic_attach(&m->ioapic, &m->bus) != X86IRQ_OK ||
             x86_testdev_attach(&m->testdev, &m->bus) != X86IRQ_OK ||
             x86_pic_attach(&m->pic, &m->bus) != X86IRQ_OK ||
-            x86_pit_attach(&m->pit, &m->bus) != X86IRQ_OK) {
+            x86_pit_attach(&m->pit, &m->bus) != X86IRQ_OK ||
+            x86_pci_bus_attach(&m->pci, &m->bus) != X86IRQ_OK) {
             x86irq_machine_destroy(m);
             return X86IRQ_ERR_NO_MEMORY;
         }
@@ -553,6 +555,36 @@ void x86_machine_set_gsi(x86irq_machine *m, unsigned gsi, int level)
     unsigned pin = gsi == 0 ? 2 : gsi; /* ISA IRQ0 (the PIT) is on IOAPIC pin 2 */
     if (gsi != 2 && pin < X86_IOAPIC_PINS)
         x86_ioapic_set_pin(&m->ioapic, pin, level);
+}
+
+/* An MSI write reaching the local APIC (SDM Vol. 3 10.11): the LAPIC accepts the message when
+ * the destination names it */
+static void send_msi(void *context, const struct x86_msi_message *msg)
+{
+    x86irq_machine *m = context;
+    if (!x86_lapic_matches(&m->lapic, msg->destination, msg->logical))
+        return;
+    if (X86_UNLIKELY(m->trace.mask)) {
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_ROUTE, .vector = msg->vector,
+                                 .line = 0xFFFF, .level = msg->level };
+        x86_trace_emit(m, &e);
+    }
+    x86_lapic_accept(&m->lapic, msg->vector, (enum x86_delivery_mode)msg->delivery_mode,
+                     msg->level);
+}
+
+x86irq_status x86_machine_add_pci_function(x86irq_machine *m, struct x86_pci_function *function,
+                                           unsigned gsi)
+{
+    if (!m->has_chipset)
+        return X86IRQ_ERR_STATE;
+    function->intx = (struct x86_irq_wire){ device_line_changed, m, (int)gsi };
+    function->send_msi = send_msi;
+    function->msi_context = m;
+    x86irq_status s = x86_pci_add_function(&m->pci, function);
+    if (s == X86IRQ_OK)
+        function->config[X86_PCI_INTERRUPT_LINE] = (uint8_t)gsi; /* as the firmware routes it */
+    return s;
 }
 
 x86irq_status x86irq_set_irq_line(x86irq_machine *machine, unsigned gsi, int level)

@@ -20,6 +20,7 @@
 #include "devices/testdev.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
+#include "devices/pci.h"
 #include "idt/idt.h"
 #include "apic/lapic.h"
 #include "apic/ioapic.h"
@@ -60,6 +61,7 @@ struct x86irq_machine {
     struct x86_testdev testdev;
     struct x86_pic_pair pic;            /* the 8259A pair, its INT on LINT0 */
     struct x86_pit pit;                 /* the 8254, channel 0 on ISA IRQ0 */
+    struct x86_pci_bus pci;             /* configuration mechanism #1, the host bridge */
     uint32_t gsi_level;                 /* the level of each platform interrupt line */
     bool has_chipset;
     bool embedder_intr;                 /* the INTR level an embedder drives (x86irq_set_intr) */
@@ -122,6 +124,12 @@ void x86_machine_move_lapic(x86irq_machine *machine, uint32_t base);
 /* An interrupt line of the platform: GSI 0-15 are the ISA IRQs (8259 inputs; IOAPIC pins with
  * IRQ0 on pin 2 as the MP/ACPI tables of a PC say), 16-23 IOAPIC pins only. */
 void x86_machine_set_gsi(x86irq_machine *machine, unsigned gsi, int level);
+
+/* Put a PCI function on bus 0: its INTA# drives GSI gsi (level, active high as seen by the
+ * IOAPIC, as a PC's PCI interrupt router delivers it), its MSI messages go to the local APIC,
+ * and the interrupt line register says gsi as the firmware would have written it. */
+x86irq_status x86_machine_add_pci_function(x86irq_machine *machine,
+                                           struct x86_pci_function *function, unsigned gsi);
 
 /* The default cost profile (docs/cycle-model.md). */
 extern const uint16_t x86_default_cost_profile[X86_COST_CLASS_COUNT];
