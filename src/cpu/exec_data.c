@@ -1,5 +1,7 @@
 /* Data movement: mov (all forms), movzx/movsx, lea, push/pop (registers, memory, immediates,
  * segment registers), pusha/popa, pushf/popf, enter/leave, xlat, lds/les/lfs/lgs/lss. */
+#include <string.h>
+
 #include "cpu/exec.h"
 #include "cpu/exec_handlers.h"
 
@@ -139,9 +141,37 @@ X86_HANDLER(x86_exec_pop)
     cpu->gpr[X86_ESP] = popped;
 }
 
+/* The host bytes of a 32-byte stack block when one TLB entry maps it for the access, else
+ * NULL (the generic path then does the checks one by one). */
+static uint8_t *stack_block(struct x86_cpu *cpu, uint32_t offset, bool write)
+{
+    const struct x86_segment *ss = &cpu->seg[X86_SEG_SS];
+    if (!(write ? ss->fast_write : ss->fast_read) || offset > (write ? ss->write_limit : ss->read_limit) - 31 ||
+        (write ? ss->write_limit : ss->read_limit) < 31)
+        return NULL;
+    uint32_t linear = ss->base + offset;
+    const struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
+    uint32_t tag = write ? e->write_tag : e->read_tag;
+    if (tag != (linear & ~0xFFFu) || (linear & 0xFFF) > 0x1000 - 32)
+        return NULL;
+    return (uint8_t *)(e->host_minus_linear + linear);
+}
+
 X86_HANDLER(x86_exec_pusha)
 {
     unsigned size = insn->opsize;
+    if (size == 4 && x86_stack32(cpu)) {
+        /* the common case, one block of 32 bytes in one page: EDI lowest, EAX highest */
+        uint8_t *host = stack_block(cpu, cpu->gpr[X86_ESP] - 32, true);
+        if (host) {
+            uint32_t block[8];
+            for (unsigned r = 0; r < 8; r++)
+                block[7 - r] = cpu->gpr[r]; /* ESP as it was before the instruction */
+            memcpy(host, block, sizeof(block));
+            cpu->gpr[X86_ESP] -= 32;
+            return;
+        }
+    }
     uint32_t lowest = stack_offset(cpu, -(int32_t)(8 * size));
     uint32_t highest = stack_offset(cpu, -(int32_t)size);
     x86_check_write(cpu, X86_SEG_SS, lowest, size);
@@ -157,6 +187,18 @@ X86_HANDLER(x86_exec_pusha)
 X86_HANDLER(x86_exec_popa)
 {
     unsigned size = insn->opsize;
+    if (size == 4 && x86_stack32(cpu)) {
+        uint8_t *host = stack_block(cpu, cpu->gpr[X86_ESP], false);
+        if (host) {
+            uint32_t block[8];
+            memcpy(block, host, sizeof(block));
+            for (unsigned r = 0; r < 8; r++)
+                if (r != X86_ESP)
+                    cpu->gpr[r] = block[7 - r];
+            cpu->gpr[X86_ESP] += 32;
+            return;
+        }
+    }
     uint32_t v[8];
     for (unsigned r = 0; r < 8; r++)
         v[7 - r] = x86_stack_peek(cpu, r * size, size);
