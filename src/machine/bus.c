@@ -97,6 +97,22 @@ x86irq_status x86_bus_remove_mmio(struct x86_bus *bus, void *opaque, const char 
     return X86IRQ_ERR_INVALID_ARGUMENT;
 }
 
+x86irq_status x86_bus_remove_ports(struct x86_bus *bus, void *opaque, const char *name)
+{
+    for (size_t i = 0; i < bus->port_count; i++) {
+        struct x86_io_region *r = &bus->ports[i];
+        if (r->size == 0 || r->opaque != opaque || !r->name || strcmp(r->name, name) != 0)
+            continue;
+        /* the slot numbers of the other ranges index this array, so the entry stays as a
+         * tombstone (size 0, no callbacks) and only its ports are released */
+        for (uint64_t p = r->base; p < r->base + r->size; p++)
+            bus->port_slot[p] = 0;
+        *r = (struct x86_io_region){ 0, 0, NULL, NULL, NULL, NULL };
+        return X86IRQ_OK;
+    }
+    return X86IRQ_ERR_INVALID_ARGUMENT;
+}
+
 static uint64_t all_ones(unsigned size)
 {
     return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;

@@ -48,6 +48,9 @@ x86irq_status x86_bus_add_mmio(struct x86_bus *bus, uint64_t base, uint64_t size
 
 /* Remove the MMIO region registered with this opaque and name (a relocatable device). */
 x86irq_status x86_bus_remove_mmio(struct x86_bus *bus, void *opaque, const char *name);
+/* Remove the port range registered with this opaque and name (a relocatable PCI I/O BAR).
+ * X86IRQ_ERR_INVALID_ARGUMENT if there is none. */
+x86irq_status x86_bus_remove_ports(struct x86_bus *bus, void *opaque, const char *name);
 /* Port I/O of 1, 2 or 4 bytes; unclaimed ports read all ones. */
 uint32_t x86_bus_port_read(struct x86_bus *bus, uint16_t port, unsigned size);
 void x86_bus_port_write(struct x86_bus *bus, uint16_t port, unsigned size, uint32_t value);
