@@ -12,6 +12,7 @@
 #include <x86irq/x86irq.h>
 
 #include "observe.h"
+#include "pcap.h"
 
 /* Exit statuses of the runner itself (the guest's debug-exit value is used otherwise). */
 enum {
@@ -34,6 +35,9 @@ struct options {
     const char *perfetto_path;
     const char *cost_profile;
     const char *phase_symbols;
+    const char *nic_rx, *nic_tx;
+    uint64_t traffic_rate, traffic_size, traffic_count;
+    bool nic_msi;
     bool check_nesting;
     uint32_t rules;
     bool stats;
@@ -64,6 +68,11 @@ static void usage(FILE *out)
             "                      irq-in-irq, iret-unmatched, hlt-hang; default all) and exit\n"
             "                      with %d when one fired\n"
             "  --cost-profile=FILE load cycle costs: lines 'class cycles' (docs/cycle-model.md)\n"
+            "  --nic-rx=FILE.pcap  frames arrive at the NIC at their capture timestamps\n"
+            "  --nic-tx=FILE.pcap  write the frames the NIC transmits, stamped with their cycle\n"
+            "  --nic-traffic=RATE,SIZE,COUNT  COUNT frames of SIZE bytes at RATE per second of\n"
+            "                      guest time, to the NIC's MAC (deterministic)\n"
+            "  --nic-msi           give the NIC an MSI capability (not in the real 82540EM)\n"
             "  --phase-symbols=GLOB=PHASE,...  phases from guest function names, for guests\n"
             "                      without phase markers (slow: per-instruction)\n"
             "  --stats             a run report on stderr after the run, with latency tables\n"
@@ -161,6 +170,24 @@ static int parse(int argc, char **argv, struct options *o)
             if (!v || !*v)
                 return bad("--perfetto needs a file name%s", "");
             o->perfetto_path = v;
+        } else if (IS("--nic-rx")) {
+            if (!v || !*v)
+                return bad("--nic-rx needs a pcap file%s", "");
+            o->nic_rx = v;
+        } else if (IS("--nic-tx")) {
+            if (!v || !*v)
+                return bad("--nic-tx needs a file name%s", "");
+            o->nic_tx = v;
+        } else if (IS("--nic-msi") && !v) {
+            o->nic_msi = true;
+        } else if (IS("--nic-traffic")) {
+            char rate[32] = "", size[32] = "", count[32] = "";
+            if (!v || sscanf(v, "%31[^,],%31[^,],%31s", rate, size, count) != 3 ||
+                !parse_number(rate, &o->traffic_rate, false) || o->traffic_rate == 0 ||
+                !parse_number(size, &o->traffic_size, false) || o->traffic_size < 14 ||
+                o->traffic_size > 16384 || !parse_number(count, &o->traffic_count, false))
+                return bad("--nic-traffic needs RATE,SIZE,COUNT (frames per second, 14-16384 "
+                           "bytes, a count), not '%s'", v ? v : "");
         } else if (IS("--phase-symbols")) {
             if (!observer_check_phase_symbols(v))
                 return bad("--phase-symbols needs GLOB=PHASE,... with the phases process, "
@@ -295,6 +322,84 @@ static bool load_cost_profile(x86irq_machine *m, const char *path)
     return ok;
 }
 
+/* ------------------------------------------------------------------ NIC traffic */
+
+struct nic_feed {
+    x86irq_machine *machine;
+    uint64_t cpu_hz;
+    /* the generator */
+    uint64_t rate, size, count, sent;
+    /* a pcap file */
+    FILE *rx;
+    bool swapped;
+    uint8_t frame[PCAP_MAX_FRAME];
+    size_t length;
+    /* counts */
+    uint64_t injected, dropped;
+    FILE *tx;
+    uint64_t transmitted;
+};
+
+static void inject(struct nic_feed *f, const uint8_t *frame, size_t length)
+{
+    f->injected++;
+    if (x86irq_nic_receive(f->machine, frame, length) != X86IRQ_OK)
+        f->dropped++;
+}
+
+/* generated frames: to the NIC's MAC from 52:54:00:00:00:01, EtherType 0x88B5 (local
+ * experimental), a 32-bit big-endian sequence number, then a byte pattern */
+static void next_generated(x86irq_machine *m, void *opaque)
+{
+    struct nic_feed *f = opaque;
+    uint8_t frame[16384];
+    static const uint8_t header[14] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56,
+                                        0x52, 0x54, 0x00, 0x00, 0x00, 0x01, 0x88, 0xB5 };
+    memcpy(frame, header, sizeof(header));
+    for (size_t i = 14; i < f->size; i++)
+        frame[i] = (uint8_t)i;
+    uint32_t n = (uint32_t)f->sent;
+    if (f->size >= 18) {
+        frame[14] = (uint8_t)(n >> 24); frame[15] = (uint8_t)(n >> 16);
+        frame[16] = (uint8_t)(n >> 8); frame[17] = (uint8_t)n;
+    }
+    inject(f, frame, f->size);
+    f->sent++;
+    if (f->sent < f->count) /* from the absolute start: no drift */
+        x86irq_schedule_event(m, (f->sent + 1) * f->cpu_hz / f->rate, next_generated, f, NULL);
+}
+
+static void next_captured(x86irq_machine *m, void *opaque);
+static void schedule_captured(struct nic_feed *f)
+{
+    uint64_t us;
+    const char *error;
+    if (!pcap_read_frame(f->rx, f->swapped, &us, f->frame, &f->length, &error)) {
+        if (error)
+            fprintf(stderr, "x86irq-run: --nic-rx: %s; the rest is ignored\n", error);
+        return;
+    }
+    uint64_t cycle = (uint64_t)((unsigned __int128)us * f->cpu_hz / 1000000u);
+    x86irq_schedule_event(f->machine, cycle, next_captured, f, NULL);
+}
+static void next_captured(x86irq_machine *m, void *opaque)
+{
+    struct nic_feed *f = opaque;
+    (void)m;
+    if (f->length >= 14)
+        inject(f, f->frame, f->length);
+    schedule_captured(f);
+}
+
+static void transmitted(void *opaque, const uint8_t *frame, size_t length, uint64_t cycle)
+{
+    struct nic_feed *f = opaque;
+    f->transmitted++;
+    if (f->tx)
+        pcap_write_frame(f->tx, (uint64_t)((unsigned __int128)cycle * 1000000u / f->cpu_hz), frame,
+                         length);
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -315,6 +420,7 @@ int main(int argc, char **argv)
     x86irq_config_init(&config);
     config.ram_size = o.mem;
     config.cpu_hz = o.cpu_hz;
+    config.nic_msi = o.nic_msi;
     x86irq_machine *m = NULL;
     x86irq_status s = x86irq_machine_create(&config, &m);
     if (s != X86IRQ_OK) {
@@ -363,6 +469,31 @@ int main(int argc, char **argv)
         x86irq_machine_destroy(m);
         return EXIT_USAGE;
     }
+    struct nic_feed feed = { .machine = m, .cpu_hz = o.cpu_hz, .rate = o.traffic_rate,
+                             .size = o.traffic_size, .count = o.traffic_count };
+    if (o.nic_rx) {
+        const char *error;
+        feed.rx = fopen(o.nic_rx, "rb");
+        if (!feed.rx || !pcap_read_header(feed.rx, &feed.swapped, &error)) {
+            fprintf(stderr, "x86irq-run: %s: %s\n", o.nic_rx, feed.rx ? error : strerror(errno));
+            if (feed.rx)
+                fclose(feed.rx);
+            x86irq_machine_destroy(m);
+            return EXIT_USAGE;
+        }
+        schedule_captured(&feed);
+    }
+    if (o.nic_tx) {
+        feed.tx = fopen(o.nic_tx, "wb");
+        if (!feed.tx || !pcap_write_header(feed.tx)) {
+            fprintf(stderr, "x86irq-run: %s: %s\n", o.nic_tx, strerror(errno));
+            x86irq_machine_destroy(m);
+            return EXIT_USAGE;
+        }
+    }
+    x86irq_set_nic_transmit(m, transmitted, &feed);
+    if (o.traffic_count)
+        x86irq_schedule_event(m, o.cpu_hz / o.traffic_rate, next_generated, &feed, NULL);
     struct observer *observer = observer_create(m, &observe);
 
     double start = now();
@@ -416,8 +547,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "host time       %.3f s\n", seconds);
         fprintf(stderr, "guest MIPS      %.1f\n", seconds > 0 ? (double)insns / seconds / 1e6 : 0.0);
         fprintf(stderr, "final EIP       0x%08x\n", eip);
+        if (feed.injected || feed.transmitted)
+            fprintf(stderr, "NIC             %" PRIu64 " frames in (%" PRIu64 " dropped), %" PRIu64
+                            " out\n", feed.injected, feed.dropped, feed.transmitted);
     }
     unsigned rules_fired = observer_finish(observer, stderr);
+    if (feed.rx)
+        fclose(feed.rx);
+    if (feed.tx)
+        fclose(feed.tx);
     if (events_file && events_file != stderr)
         fclose(events_file);
     if (perfetto_file)

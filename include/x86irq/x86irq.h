@@ -54,6 +54,9 @@ typedef struct x86irq_config {
     /** Non-zero: the UART and the debug-exit device are not created (the embedder supplies
      *  its own devices at those ports). Default 0. */
     int no_default_devices;
+    /** Non-zero: the NIC (e1000 at PCI 00:03.0) offers an MSI capability, which the real
+     *  82540EM does not have (docs/devices.md). Default 0. */
+    int nic_msi;
 } x86irq_config;
 
 /** Fill *config with the documented defaults. */
@@ -297,6 +300,22 @@ typedef struct x86irq_instruction_info {
 typedef void (*x86irq_instruction_fn)(void *opaque, const x86irq_instruction_info *info);
 X86IRQ_API void x86irq_set_instruction_hook(x86irq_machine *machine, x86irq_instruction_fn fn,
                                             void *opaque);
+
+/* ------------------------------------------------------------------ the NIC */
+
+/** The machine's NIC, an Intel 82540EM ("e1000") at PCI 00:03.0 with MAC 52:54:00:12:34:56,
+ *  its INTA on GSI 11 (level): a frame (without FCS, 14 to 16384 bytes) arrives from the wire
+ *  now. X86IRQ_OK if the NIC took it into its receive ring; X86IRQ_ERR_STATE if it dropped it
+ *  (receiver off, filtered, no free descriptor, DMA outside RAM: counted in the NIC's
+ *  statistics registers). To deliver frames at given cycles, call this from events. */
+X86IRQ_API x86irq_status x86irq_nic_receive(x86irq_machine *machine, const void *frame,
+                                            size_t length);
+
+/** Called with every frame the NIC transmits (without FCS) and the cycle it left at. */
+typedef void (*x86irq_nic_transmit_fn)(void *opaque, const uint8_t *frame, size_t length,
+                                       uint64_t cycle);
+X86IRQ_API void x86irq_set_nic_transmit(x86irq_machine *machine, x86irq_nic_transmit_fn fn,
+                                        void *opaque);
 
 /* ------------------------------------------------------------------ the cycle model */
 

@@ -223,6 +223,57 @@ static void phase_write(void *opaque, uint64_t offset, unsigned size, uint64_t v
     }
 }
 
+static void nic_transmitted(void *opaque, const uint8_t *frame, size_t length, uint64_t cycle)
+{
+    x86irq_machine *m = opaque;
+    if (m->nic_transmit)
+        m->nic_transmit(m->nic_transmit_opaque, frame, length, cycle);
+}
+
+/* The NIC as QEMU's pc machine has it: an e1000 at 00:03.0, QEMU's default MAC, INTA routed to
+ * GSI 11 (docs/devices.md) */
+static bool attach_nic(x86irq_machine *m)
+{
+    static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+    m->nic = calloc(1, sizeof(*m->nic));
+    if (!m->nic)
+        return false;
+    x86_e1000_init_flags(m->nic, &m->bus, &m->events, &m->cpu.cycles, m->config.cpu_hz, mac,
+                         m->config.nic_msi ? X86_E1000_MSI_CAPABLE : 0);
+    m->nic->pci.device = 3;
+    m->nic->pci.function = 0;
+    m->nic->transmit = nic_transmitted;
+    m->nic->transmit_opaque = m;
+    return x86_machine_add_pci_function(m, &m->nic->pci, 11) == X86IRQ_OK;
+}
+
+x86irq_status x86irq_nic_receive(x86irq_machine *machine, const void *frame, size_t length)
+{
+    if (!machine || (!frame && length))
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (!machine->nic)
+        return x86_machine_error(machine, X86IRQ_ERR_STATE, "the machine has no NIC");
+    if (length < 14 || length > X86_E1000_MAX_FRAME)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "a frame of %zu bytes (14 to %u)", length, X86_E1000_MAX_FRAME);
+    if (X86_UNLIKELY(machine->trace.mask)) {
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_DEVICE, .line = (uint32_t)length,
+                                 .detail = "NIC: a frame arrived" };
+        x86_trace_emit(machine, &e);
+    }
+    if (!x86_e1000_receive(machine->nic, frame, length))
+        return x86_machine_error(machine, X86IRQ_ERR_STATE, "the NIC dropped the frame");
+    return X86IRQ_OK;
+}
+
+void x86irq_set_nic_transmit(x86irq_machine *machine, x86irq_nic_transmit_fn fn, void *opaque)
+{
+    if (!machine)
+        return;
+    machine->nic_transmit = fn;
+    machine->nic_transmit_opaque = opaque;
+}
+
 static void testdev_set_line(void *context, unsigned line, int level)
 {
     x86_machine_set_gsi(context, line, level);
@@ -300,6 +351,10 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
             return X86IRQ_ERR_NO_MEMORY;
         }
     }
+    if (m->has_chipset && !attach_nic(m)) {
+        x86irq_machine_destroy(m);
+        return X86IRQ_ERR_NO_MEMORY;
+    }
     if (m->has_chipset) {
         /* SeaBIOS's timer: channel 0 in mode 3 with count 65536, IRQ0 at 18.2 Hz. Programmed
          * before the 8259s, whose initialisation forgets the edge of OUT going high: as under
@@ -329,6 +384,7 @@ void x86irq_machine_destroy(x86irq_machine *machine)
     x86_events_finish(&machine->events);
     x86_bus_finish(&machine->bus);
     free(machine->external_events);
+    free(machine->nic);
     free(machine);
 }
 

@@ -21,6 +21,7 @@
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/pci.h"
+#include "devices/e1000.h"
 #include "idt/idt.h"
 #include "apic/lapic.h"
 #include "apic/ioapic.h"
@@ -62,6 +63,9 @@ struct x86irq_machine {
     struct x86_pic_pair pic;            /* the 8259A pair, its INT on LINT0 */
     struct x86_pit pit;                 /* the 8254, channel 0 on ISA IRQ0 */
     struct x86_pci_bus pci;             /* configuration mechanism #1, the host bridge */
+    struct x86_e1000 *nic;              /* the NIC at 00:03.0 (heap: it is large) */
+    x86irq_nic_transmit_fn nic_transmit;
+    void *nic_transmit_opaque;
     uint32_t gsi_level;                 /* the level of each platform interrupt line */
     bool has_chipset;
     bool embedder_intr;                 /* the INTR level an embedder drives (x86irq_set_intr) */
