@@ -132,6 +132,20 @@ void x86_load_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector)
         x86_request_exit(cpu);
 }
 
+uint64_t x86_stack_segment_descriptor(struct x86_cpu *cpu, uint16_t selector, uint8_t cpl,
+                                      uint8_t bad_vector, uint32_t *address)
+{
+    if ((selector & 0xFFFC) == 0)
+        x86_raise(cpu, bad_vector, 0);
+    uint64_t d = x86_read_descriptor(cpu, selector, address);
+    uint8_t access = (uint8_t)(d >> 40);
+    if ((selector & 3) != cpl || ((access >> 5) & 3) != cpl || (access & 0x1A) != 0x12)
+        x86_raise(cpu, bad_vector, selector_error(selector));
+    if (!(access & 0x80))
+        x86_raise(cpu, X86_VEC_SS, selector_error(selector));
+    return d;
+}
+
 /* The stack a privilege change to new_cpl switches to: SS:ESP from the TSS, checked as SDM Vol. 2
  * CALL ("CALL-GATE", more privilege) does: #TS(selector) for a bad SS, #SS(selector) if not
  * present. */
@@ -151,15 +165,8 @@ static void tss_stack(struct x86_cpu *cpu, uint8_t new_cpl, struct x86_segment *
         *esp = (uint32_t)x86_read_system(cpu, tr->base + slot, 2);
         ss_selector = (uint16_t)x86_read_system(cpu, tr->base + slot + 2, 2);
     }
-    if ((ss_selector & 0xFFFC) == 0)
-        x86_raise(cpu, X86_VEC_TS, 0);
     uint32_t address;
-    uint64_t d = x86_read_descriptor(cpu, ss_selector, &address);
-    uint8_t access = (uint8_t)(d >> 40);
-    if ((ss_selector & 3) != new_cpl || ((access >> 5) & 3) != new_cpl || (access & 0x1A) != 0x12)
-        x86_raise(cpu, X86_VEC_TS, selector_error(ss_selector));
-    if (!(access & 0x80))
-        x86_raise(cpu, X86_VEC_SS, selector_error(ss_selector));
+    uint64_t d = x86_stack_segment_descriptor(cpu, ss_selector, new_cpl, X86_VEC_TS, &address);
     mark_accessed(cpu, d, address);
     x86_descriptor_to_cache(d | (1ull << 40), ss_selector, ss);
 }
@@ -316,15 +323,8 @@ void x86_far_return(struct x86_cpu *cpu, unsigned opsize, uint32_t release)
         x86_raise(cpu, X86_VEC_GP, 0);
     uint32_t esp = x86_stack_peek(cpu, 2 * opsize + release, opsize);
     uint16_t ss_selector = (uint16_t)x86_stack_peek(cpu, 3 * opsize + release, opsize);
-    if ((ss_selector & 0xFFFC) == 0)
-        x86_raise(cpu, X86_VEC_GP, 0);
     uint32_t ss_address;
-    uint64_t ssd = x86_read_descriptor(cpu, ss_selector, &ss_address);
-    uint8_t ss_access = (uint8_t)(ssd >> 40);
-    if ((ss_selector & 3) != rpl || ((ss_access >> 5) & 3) != rpl || (ss_access & 0x1A) != 0x12)
-        x86_raise(cpu, X86_VEC_GP, selector_error(ss_selector));
-    if (!(ss_access & 0x80))
-        x86_raise(cpu, X86_VEC_SS, selector_error(ss_selector));
+    uint64_t ssd = x86_stack_segment_descriptor(cpu, ss_selector, rpl, X86_VEC_GP, &ss_address);
     struct x86_segment ss;
     x86_descriptor_to_cache(ssd | (1ull << 40), ss_selector, &ss);
     /* committed */

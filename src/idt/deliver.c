@@ -186,16 +186,9 @@ static void ring_stack_segment(struct x86_cpu *cpu, uint16_t selector, uint8_t n
         *ss = e->ss;
         return;
     }
-    if ((selector & 0xFFFC) == 0)
-        x86_raise(cpu, X86_VEC_TS, ext);
+    (void)ext; /* x86_raise adds EXT to #TS/#SS while an external event is delivered */
     uint32_t ss_address;
-    uint64_t ssd = x86_read_descriptor(cpu, selector, &ss_address);
-    uint8_t ss_access = (uint8_t)(ssd >> 40);
-    if ((selector & 3) != new_cpl || ((ss_access >> 5) & 3) != new_cpl ||
-        (ss_access & 0x1A) != 0x12)
-        x86_raise(cpu, X86_VEC_TS, (selector & 0xFFFCu) + ext);
-    if (!(ss_access & 0x80))
-        x86_raise(cpu, X86_VEC_SS, (selector & 0xFFFCu) + ext);
+    uint64_t ssd = x86_stack_segment_descriptor(cpu, selector, new_cpl, X86_VEC_TS, &ss_address);
     x86_descriptor_to_cache(ssd | (1ull << 40), selector, ss);
     if (x86_table_watch(cpu, ss_address, 8)) {
         e->epoch = cpu->table_epoch;
@@ -436,15 +429,8 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
         /* return to an outer level: SS:ESP come from the frame (SDM Vol. 2 IRET) */
         uint32_t esp = x86_stack_peek(cpu, 3 * opsize, opsize);
         uint16_t ss = (uint16_t)x86_stack_peek(cpu, 4 * opsize, opsize);
-        if ((ss & 0xFFFC) == 0)
-            x86_raise_gp0(cpu);
         uint32_t ss_address;
-        uint64_t ssd = x86_read_descriptor(cpu, ss, &ss_address);
-        uint8_t ss_access = (uint8_t)(ssd >> 40);
-        if ((ss & 3) != rpl || ((ss_access >> 5) & 3) != rpl || (ss_access & 0x1A) != 0x12)
-            x86_raise(cpu, X86_VEC_GP, ss & 0xFFFCu);
-        if (!(ss_access & 0x80))
-            x86_raise(cpu, X86_VEC_SS, ss & 0xFFFCu);
+        uint64_t ssd = x86_stack_segment_descriptor(cpu, ss, rpl, X86_VEC_GP, &ss_address);
         struct x86_segment new_ss;
         x86_descriptor_to_cache(ssd | (1ull << 40), ss, &new_ss);
         cpu->seg[X86_SEG_CS] = new_cs;
