@@ -348,7 +348,8 @@ static void inject(struct nic_feed *f, const uint8_t *frame, size_t length)
 }
 
 /* generated frames: to the NIC's MAC from 52:54:00:00:00:01, EtherType 0x88B5 (local
- * experimental), a 32-bit big-endian sequence number, then a byte pattern */
+ * experimental), a 32-bit big-endian sequence number, the 64-bit big-endian arrival cycle, then
+ * a byte pattern */
 static void next_generated(x86irq_machine *m, void *opaque)
 {
     struct nic_feed *f = opaque;
@@ -362,6 +363,12 @@ static void next_generated(x86irq_machine *m, void *opaque)
     if (f->size >= 18) {
         frame[14] = (uint8_t)(n >> 24); frame[15] = (uint8_t)(n >> 16);
         frame[16] = (uint8_t)(n >> 8); frame[17] = (uint8_t)n;
+    }
+    if (f->size >= 26) {
+        /* the cycle the frame arrives at, so a guest can measure its latency with rdtsc */
+        uint64_t cycle = x86irq_cycles(m);
+        for (unsigned i = 0; i < 8; i++)
+            frame[18 + i] = (uint8_t)(cycle >> (56 - 8 * i));
     }
     inject(f, frame, f->size);
     f->sent++;

@@ -200,6 +200,9 @@ static void firmware_program_pic(x86irq_machine *m)
     };
     for (size_t i = 0; i < sizeof(sequence) / sizeof(sequence[0]); i++)
         x86_pic_write(&m->pic.chip[sequence[i].chip], sequence[i].port, 1, sequence[i].value);
+    /* the PCI interrupt (the NIC's INTA on IRQ 11) is level-triggered: the ELCR says so, as
+     * SeaBIOS sets it for the PCI IRQs */
+    x86_pic_elcr_write(&m->pic, 1, 1, 0x08);
 }
 
 static void device_line_changed(void *opaque, int line, int level)
