@@ -234,6 +234,8 @@ void x86_cpu_reset(struct x86_cpu *cpu)
     cpu->dr[6] = 0xFFFF0FF0u;
     cpu->dr[7] = 0x00000400u;
     cpu->mode = X86_MODE_16;
+    x86_fpu_init(cpu);
+    cpu->fpu.control = 0x0040; /* power-up x87 state (SDM Vol. 3 Table 9-1) */
     x86_tlb_flush(cpu);
     x86_tables_changed(cpu);
 }
@@ -246,7 +248,9 @@ void x86_cpu_init_signal(struct x86_cpu *cpu)
     uint64_t slice_end = cpu->slice_end, efer = cpu->efer;
     uint32_t cache_bits = cpu->cr0 & (X86_CR0_CD | X86_CR0_NW);
     uint32_t epoch = cpu->table_epoch;
+    struct x86_fpu fpu = cpu->fpu;  /* INIT leaves the x87 state alone */
     x86_cpu_reset(cpu);
+    cpu->fpu = fpu;
     cpu->cycles = cycles;
     cpu->instructions = instructions;
     cpu->tsc_offset = tsc_offset;

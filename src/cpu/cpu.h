@@ -165,6 +165,12 @@ struct x86_fault {
 struct x86_cost_profile;
 struct x86_block;
 
+/* The x87 FPU's state (x87.c): physical registers R0-R7, TOP in the status word */
+struct x86_fpu {
+    long double st[8];
+    uint16_t control, status, tag;
+};
+
 struct x86_cpu {
     /* hot state first */
     uint32_t gpr[8];
@@ -220,6 +226,7 @@ struct x86_cpu {
     } event_chain[X86_EVENT_CHAIN_MAX];
 
     struct x86_tlb_entry tlb[X86_TLB_ENTRIES];
+    struct x86_fpu fpu;
 
     /* Decoded descriptor-table state (the IDT gate cache of src/idt) is valid while its epoch
      * equals table_epoch. The epoch moves on LGDT/LIDT/LLDT, a change of paging, a task switch,
@@ -489,6 +496,8 @@ static inline void x86_request_exit(struct x86_cpu *cpu)
 
 /* Reset to the power-on state (SDM Vol. 3 9.1.1). */
 void x86_cpu_reset(struct x86_cpu *cpu);
+/* FNINIT's state of the x87 FPU (x87.c) */
+void x86_fpu_init(struct x86_cpu *cpu);
 /* The INIT signal: the power-up state, keeping what INIT keeps (SDM Vol. 3 Table 9-1). */
 void x86_cpu_init_signal(struct x86_cpu *cpu);
 /* The Multiboot entry state: flat 32-bit protected mode, paging off, IF = 0, CPL 0. */

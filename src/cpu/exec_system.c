@@ -74,7 +74,7 @@ X86_HANDLER(x86_exec_ud)
 /* ------------------------------------------------------------------ identification, time */
 
 /* CPUID feature bits, leaf 1 EDX: exactly what is implemented (docs/isa.md) */
-#define CPUID_1_EDX ((1u << 2) /* DE */ | (1u << 3) /* PSE */ | (1u << 4) /* TSC */ | \
+#define CPUID_1_EDX ((1u << 0) /* FPU */ | (1u << 2) /* DE */ | (1u << 3) /* PSE */ | (1u << 4) /* TSC */ | \
                      (1u << 5) /* MSR */ | (1u << 6) /* PAE */ | (1u << 8) /* CX8 */ | \
                      (1u << 9) /* APIC */ | \
                      (1u << 13) /* PGE */ | (1u << 15) /* CMOV */)
@@ -439,21 +439,4 @@ X86_HANDLER(x86_exec_cache_control)
     x86_require_cpl0(cpu); /* wbinvd / invd: no caches to write back */
 }
 
-/* ------------------------------------------------------------------ x87 */
-
-X86_HANDLER(x86_exec_x87)
-{
-    (void)insn;
-    /* No x87 unit yet (CPUID.1:EDX.FPU = 0). CR0.EM or CR0.TS give #NM as the SDM says
-     * (Vol. 3 2.5, Table 2-2); otherwise the instruction is #UD (docs/isa.md). */
-    if (cpu->cr0 & (X86_CR0_EM | X86_CR0_TS))
-        x86_raise(cpu, X86_VEC_NM, 0);
-    x86_raise_ud(cpu);
-}
-
-X86_HANDLER(x86_exec_fwait)
-{
-    (void)insn;
-    if ((cpu->cr0 & (X86_CR0_MP | X86_CR0_TS)) == (X86_CR0_MP | X86_CR0_TS))
-        x86_raise(cpu, X86_VEC_NM, 0);
-}
+/* x87: x87.c */

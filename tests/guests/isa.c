@@ -148,8 +148,8 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     bool ours = eax == 0x7862696Cu; /* "libx" of the brand string */
     __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(1));
     if (ours)
-        ok(((eax >> 8) & 0xF) == 6 && (edx & (1u << 4)) && !(edx & 1u),
-           "cpuid: family 6, TSC, no FPU (libx86irq's identity)");
+        ok(((eax >> 8) & 0xF) == 6 && (edx & (1u << 4)) && (edx & 1u) && (edx & (1u << 6)),
+           "cpuid: family 6, TSC, FPU, PAE (libx86irq's identity)");
     else
         ok(1, "# SKIP cpuid identity: not running on libx86irq");
     tap_done();

@@ -1,0 +1,551 @@
+/* The x87 FPU, as much as its exceptions and kernels' lazy FPU switching need (SDM Vol. 1
+ * chapter 8; Vol. 3 2.5, 6.15 #NM and #MF): the register stack, control/status/tag words, the
+ * loads and stores of single, double and extended reals and of 16/32/64-bit integers, the basic
+ * arithmetic, comparisons, fxch/fchs/fabs/fld1/fldz, fnstsw/fnstcw/fldcw/fnclex/fninit,
+ * fnsave/frstor, and the exception flags with their masks: an unmasked exception sets ES and,
+ * with CR0.NE, raises #MF at the next waiting x87 instruction (the deferred rule).
+ *
+ * The host's long double carries the arithmetic: on an x86 host it is the same 80-bit extended
+ * format, so loads and stores of m80 are exact and the results are the hardware's (the
+ * differential test's host assumption). Precision control is ignored (results are always
+ * extended); rounding control is honoured through the host's rounding mode.
+ *
+ * The instructions are a table: for each escape D8-DF and ModRM.reg, the memory form and the
+ * register form (register forms that depend on ModRM.rm have their own small table). */
+#include <fenv.h>
+#include <math.h>
+#include <string.h>
+
+#include "cpu/exec.h"
+#include "cpu/exec_handlers.h"
+
+/* status word bits (SDM Vol. 1 8.1.3) */
+#define SW_IE 0x0001u
+#define SW_DE 0x0002u
+#define SW_ZE 0x0004u
+#define SW_OE 0x0008u
+#define SW_UE 0x0010u
+#define SW_PE 0x0020u
+#define SW_SF 0x0040u
+#define SW_ES 0x0080u
+#define SW_C0 0x0100u
+#define SW_C1 0x0200u
+#define SW_C2 0x0400u
+#define SW_C3 0x4000u
+#define SW_B 0x8000u
+#define SW_EXCEPTIONS 0x003Fu
+#define TAG_EMPTY 3u
+
+static struct x86_fpu *fpu(struct x86_cpu *cpu) { return &cpu->fpu; }
+static unsigned top(const struct x86_cpu *cpu) { return (cpu->fpu.status >> 11) & 7; }
+static void set_top(struct x86_cpu *cpu, unsigned t)
+{
+    cpu->fpu.status = (uint16_t)((cpu->fpu.status & ~0x3800u) | ((t & 7) << 11));
+}
+static unsigned physical(const struct x86_cpu *cpu, unsigned i) { return (top(cpu) + i) & 7; }
+static bool empty(const struct x86_cpu *cpu, unsigned i)
+{
+    return ((cpu->fpu.tag >> (2 * physical(cpu, i))) & 3) == TAG_EMPTY;
+}
+static void set_tag(struct x86_cpu *cpu, unsigned physical_register, unsigned tag)
+{
+    cpu->fpu.tag = (uint16_t)((cpu->fpu.tag & ~(3u << (2 * physical_register))) |
+                              (tag << (2 * physical_register)));
+}
+static unsigned tag_of(long double v)
+{
+    if (v == 0)
+        return 1;                                     /* zero */
+    return isnormal(v) ? 0 : 2;                       /* valid : special */
+}
+
+void x86_fpu_init(struct x86_cpu *cpu)
+{
+    /* FNINIT (SDM Vol. 1 8.1.10): control 037F (all exceptions masked, extended precision,
+     * round to nearest), status 0, all registers empty */
+    struct x86_fpu *f = fpu(cpu);
+    memset(f, 0, sizeof(*f));
+    f->control = 0x037F;
+    f->tag = 0xFFFF;
+}
+
+/* Record exceptions; unmasked ones set ES and B: #MF comes at the next waiting instruction */
+static void signal(struct x86_cpu *cpu, uint16_t flags)
+{
+    struct x86_fpu *f = fpu(cpu);
+    f->status |= flags;
+    if (flags & SW_EXCEPTIONS & ~f->control)
+        f->status |= SW_ES | SW_B;
+}
+
+/* an invalid operation's masked response: the QNaN "real indefinite" */
+static long double indefinite(void) { return -NAN; }
+
+static long double st(struct x86_cpu *cpu, unsigned i)
+{
+    if (empty(cpu, i)) {
+        signal(cpu, SW_IE | SW_SF); /* stack underflow (C1 = 0) */
+        cpu->fpu.status &= (uint16_t)~SW_C1;
+        return indefinite();
+    }
+    return cpu->fpu.st[physical(cpu, i)];
+}
+static void set_st(struct x86_cpu *cpu, unsigned i, long double v)
+{
+    unsigned p = physical(cpu, i);
+    cpu->fpu.st[p] = v;
+    set_tag(cpu, p, tag_of(v));
+}
+static void push(struct x86_cpu *cpu, long double v)
+{
+    unsigned t = (top(cpu) - 1) & 7;
+    if (((cpu->fpu.tag >> (2 * t)) & 3) != TAG_EMPTY) {
+        signal(cpu, SW_IE | SW_SF | SW_C1);           /* stack overflow */
+        v = indefinite();
+    }
+    set_top(cpu, t);
+    set_st(cpu, 0, v);
+}
+static void pop(struct x86_cpu *cpu)
+{
+    set_tag(cpu, top(cpu), TAG_EMPTY);
+    set_top(cpu, top(cpu) + 1);
+}
+
+/* ------------------------------------------------------------------ host arithmetic */
+
+static const int rounding_modes[4] = { FE_TONEAREST, FE_DOWNWARD, FE_UPWARD, FE_TOWARDZERO };
+
+typedef long double (*arith_fn)(long double a, long double b);
+static long double op_add(long double a, long double b) { return a + b; }
+static long double op_mul(long double a, long double b) { return a * b; }
+static long double op_sub(long double a, long double b) { return a - b; }
+static long double op_subr(long double a, long double b) { return b - a; }
+static long double op_div(long double a, long double b) { return a / b; }
+static long double op_divr(long double a, long double b) { return b / a; }
+
+/* run an operation under the guest's rounding mode and collect the host's exception flags */
+static long double compute(struct x86_cpu *cpu, arith_fn fn, long double a, long double b)
+{
+    int saved = fegetround();
+    fesetround(rounding_modes[(cpu->fpu.control >> 10) & 3]);
+    feclearexcept(FE_ALL_EXCEPT);
+    volatile long double r = fn(a, b);
+    int raised = fetestexcept(FE_ALL_EXCEPT);
+    fesetround(saved);
+    uint16_t flags = 0;
+    if (raised & FE_INVALID)
+        flags |= SW_IE;
+    if (raised & FE_DIVBYZERO)
+        flags |= SW_ZE;
+    if (raised & FE_OVERFLOW)
+        flags |= SW_OE;
+    if (raised & FE_UNDERFLOW)
+        flags |= SW_UE;
+    if (raised & FE_INEXACT)
+        flags |= SW_PE;
+    if (flags)
+        signal(cpu, flags);
+    return r;
+}
+
+/* ------------------------------------------------------------------ memory operands */
+
+static uint32_t ea(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    return x86_effective_address(cpu, insn);
+}
+static uint64_t read64(struct x86_cpu *cpu, const struct x86_insn *insn, uint32_t offset)
+{
+    uint32_t base = ea(cpu, insn);
+    return (uint64_t)x86_read(cpu, insn->seg, base + offset, 4) |
+           (uint64_t)x86_read(cpu, insn->seg, base + offset + 4, 4) << 32;
+}
+static void check_write(struct x86_cpu *cpu, const struct x86_insn *insn, unsigned size)
+{
+    x86_check_write(cpu, insn->seg, ea(cpu, insn), 1);
+    x86_check_write(cpu, insn->seg, ea(cpu, insn) + size - 1, 1);
+}
+static void write64(struct x86_cpu *cpu, const struct x86_insn *insn, uint32_t offset, uint64_t v)
+{
+    uint32_t base = ea(cpu, insn);
+    x86_write(cpu, insn->seg, base + offset, 4, (uint32_t)v);
+    x86_write(cpu, insn->seg, base + offset + 4, 4, (uint32_t)(v >> 32));
+}
+
+enum memory_type { M32REAL, M64REAL, M80REAL, M16INT, M32INT, M64INT };
+
+static long double load(struct x86_cpu *cpu, const struct x86_insn *insn, enum memory_type type)
+{
+    switch (type) {
+    case M32REAL: { uint32_t v = x86_read(cpu, insn->seg, ea(cpu, insn), 4); float f; memcpy(&f, &v, 4); return f; }
+    case M64REAL: { uint64_t v = read64(cpu, insn, 0); double d; memcpy(&d, &v, 8); return d; }
+    case M80REAL: {
+        uint8_t bytes[16] = { 0 };
+        uint64_t low = read64(cpu, insn, 0);
+        uint16_t high = (uint16_t)x86_read(cpu, insn->seg, ea(cpu, insn) + 8, 2);
+        memcpy(bytes, &low, 8);
+        memcpy(bytes + 8, &high, 2);
+        long double v;
+        memcpy(&v, bytes, sizeof(v) < 16 ? sizeof(v) : 16);
+        return v;
+    }
+    case M16INT: return (int16_t)x86_read(cpu, insn->seg, ea(cpu, insn), 2);
+    case M32INT: return (int32_t)x86_read(cpu, insn->seg, ea(cpu, insn), 4);
+    case M64INT: return (int64_t)read64(cpu, insn, 0);
+    }
+    return 0;
+}
+
+static const unsigned memory_size[] = { [M32REAL] = 4, [M64REAL] = 8, [M80REAL] = 10,
+                                        [M16INT] = 2, [M32INT] = 4, [M64INT] = 8 };
+
+static void store(struct x86_cpu *cpu, const struct x86_insn *insn, enum memory_type type,
+                  long double v)
+{
+    check_write(cpu, insn, memory_size[type]);
+    switch (type) {
+    case M32REAL: { float f = (float)v; uint32_t u; memcpy(&u, &f, 4); x86_write(cpu, insn->seg, ea(cpu, insn), 4, u); break; }
+    case M64REAL: { double d = (double)v; uint64_t u; memcpy(&u, &d, 8); write64(cpu, insn, 0, u); break; }
+    case M80REAL: {
+        uint8_t bytes[16] = { 0 };
+        memcpy(bytes, &v, sizeof(v) < 16 ? sizeof(v) : 16);
+        uint64_t low;
+        uint16_t high;
+        memcpy(&low, bytes, 8);
+        memcpy(&high, bytes + 8, 2);
+        write64(cpu, insn, 0, low);
+        x86_write(cpu, insn->seg, ea(cpu, insn) + 8, 2, high);
+        break;
+    }
+    default: {
+        /* integer stores round by RC; out of range or NaN: IE, the integer indefinite */
+        static const long double limits[] = { [M16INT] = 32768.0L, [M32INT] = 2147483648.0L,
+                                              [M64INT] = 9223372036854775808.0L };
+        int saved = fegetround();
+        fesetround(rounding_modes[(cpu->fpu.control >> 10) & 3]);
+        long double r = nearbyintl(v);
+        fesetround(saved);
+        int64_t i;
+        if (isnan(v) || r >= limits[type] || r < -limits[type]) {
+            signal(cpu, SW_IE);
+            i = type == M16INT ? INT16_MIN : type == M32INT ? INT32_MIN : INT64_MIN;
+        } else {
+            if (r != v)
+                signal(cpu, SW_PE);
+            i = (int64_t)r;
+        }
+        if (type == M64INT)
+            write64(cpu, insn, 0, (uint64_t)i);
+        else
+            x86_write(cpu, insn->seg, ea(cpu, insn), memory_size[type], (uint32_t)i);
+        break;
+    }
+    }
+}
+
+/* ------------------------------------------------------------------ comparisons */
+
+static void compare(struct x86_cpu *cpu, long double a, long double b, bool unordered_quiet)
+{
+    uint16_t c = 0;
+    if (isnan(a) || isnan(b)) {
+        c = SW_C3 | SW_C2 | SW_C0;
+        if (!unordered_quiet || issignaling(a) || issignaling(b))
+            signal(cpu, SW_IE);
+    } else if (a < b) {
+        c = SW_C0;
+    } else if (a == b) {
+        c = SW_C3;
+    }
+    cpu->fpu.status = (uint16_t)((cpu->fpu.status & ~(SW_C3 | SW_C2 | SW_C0 | SW_C1)) | c);
+}
+
+/* ------------------------------------------------------------------ the instruction table */
+
+typedef void (*x87_fn)(struct x86_cpu *cpu, const struct x86_insn *insn);
+
+static const arith_fn arithmetic[8] = { op_add, op_mul, NULL, NULL, op_sub, op_subr, op_div,
+                                        op_divr };
+
+/* D8 / DC / DA / DE memory: ST(0) op= m32real / m64real / m32int / m16int */
+static void arith_memory(struct x86_cpu *cpu, const struct x86_insn *insn, enum memory_type type)
+{
+    unsigned r = insn->reg & 7;
+    long double m = load(cpu, insn, type);
+    long double a = st(cpu, 0);
+    if (r == 2 || r == 3) {                        /* fcom, fcomp */
+        compare(cpu, a, m, false);
+        if (r == 3)
+            pop(cpu);
+        return;
+    }
+    set_st(cpu, 0, compute(cpu, arithmetic[r], a, m));
+}
+static void x87_d8_memory(struct x86_cpu *c, const struct x86_insn *i) { arith_memory(c, i, M32REAL); }
+static void x87_dc_memory(struct x86_cpu *c, const struct x86_insn *i) { arith_memory(c, i, M64REAL); }
+static void x87_da_memory(struct x86_cpu *c, const struct x86_insn *i) { arith_memory(c, i, M32INT); }
+static void x87_de_memory(struct x86_cpu *c, const struct x86_insn *i) { arith_memory(c, i, M16INT); }
+
+/* D8 register: ST(0) op= ST(i); DC: ST(i) op= ST(0) (sub/div reversed); DE: the same and pop */
+static void arith_register(struct x86_cpu *cpu, const struct x86_insn *insn, bool to_st_i,
+                           bool pop_after)
+{
+    unsigned r = insn->reg & 7, i = insn->rm & 7;
+    long double a = st(cpu, 0), b = st(cpu, i);
+    if (r == 2 || r == 3) {
+        compare(cpu, a, b, false);
+        if (r == 3)
+            pop(cpu);
+        return;
+    }
+    if (to_st_i) {
+        /* DC/DE: the destination is ST(i), the operation on (ST(0), ST(i)) the same as D8's
+         * for the same reg: DC E0+i is FSUBR ST(i), ST(0) = ST(0) - ST(i), DC E8+i is FSUB
+         * ST(i), ST(0) = ST(i) - ST(0) (SDM Vol. 2 FSUB, FDIV) */
+        set_st(cpu, i, compute(cpu, arithmetic[r], a, b));
+        if (pop_after)
+            pop(cpu);
+    } else {
+        set_st(cpu, 0, compute(cpu, arithmetic[r], a, b));
+    }
+}
+static void x87_d8_register(struct x86_cpu *c, const struct x86_insn *i) { arith_register(c, i, false, false); }
+static void x87_dc_register(struct x86_cpu *c, const struct x86_insn *i) { arith_register(c, i, true, false); }
+static void x87_de_register(struct x86_cpu *c, const struct x86_insn *i)
+{
+    if ((i->reg & 7) == 3) {                       /* DE D9: fcompp */
+        compare(c, st(c, 0), st(c, 1), false);
+        pop(c);
+        pop(c);
+        return;
+    }
+    arith_register(c, i, true, true);
+}
+
+/* loads and stores by (escape, reg) */
+static void fld_m32(struct x86_cpu *c, const struct x86_insn *i) { push(c, load(c, i, M32REAL)); }
+static void fld_m64(struct x86_cpu *c, const struct x86_insn *i) { push(c, load(c, i, M64REAL)); }
+static void fld_m80(struct x86_cpu *c, const struct x86_insn *i) { push(c, load(c, i, M80REAL)); }
+static void fild_m16(struct x86_cpu *c, const struct x86_insn *i) { push(c, load(c, i, M16INT)); }
+static void fild_m32(struct x86_cpu *c, const struct x86_insn *i) { push(c, load(c, i, M32INT)); }
+static void fild_m64(struct x86_cpu *c, const struct x86_insn *i) { push(c, load(c, i, M64INT)); }
+#define STORE(name, type, popping) \
+    static void name(struct x86_cpu *c, const struct x86_insn *i) \
+    { \
+        store(c, i, type, st(c, 0)); \
+        if (popping) \
+            pop(c); \
+    }
+STORE(fst_m32, M32REAL, false)
+STORE(fstp_m32, M32REAL, true)
+STORE(fst_m64, M64REAL, false)
+STORE(fstp_m64, M64REAL, true)
+STORE(fstp_m80, M80REAL, true)
+STORE(fist_m16, M16INT, false)
+STORE(fistp_m16, M16INT, true)
+STORE(fist_m32, M32INT, false)
+STORE(fistp_m32, M32INT, true)
+STORE(fistp_m64, M64INT, true)
+
+static void fnstcw(struct x86_cpu *c, const struct x86_insn *i)
+{
+    x86_write(c, i->seg, ea(c, i), 2, c->fpu.control);
+}
+static void fldcw(struct x86_cpu *c, const struct x86_insn *i)
+{
+    c->fpu.control = (uint16_t)(x86_read(c, i->seg, ea(c, i), 2) | 0x0040);
+    /* unmasking a pending exception makes it pending for #MF (SDM Vol. 1 8.7) */
+    if (c->fpu.status & SW_EXCEPTIONS & ~c->fpu.control)
+        c->fpu.status |= SW_ES | SW_B;
+    else
+        c->fpu.status &= (uint16_t)~(SW_ES | SW_B);
+}
+static void fnstsw_memory(struct x86_cpu *c, const struct x86_insn *i)
+{
+    x86_write(c, i->seg, ea(c, i), 2, c->fpu.status);
+}
+
+/* fnsave / frstor: the 108-byte 32-bit protected-mode image (SDM Vol. 1 Figure 8-10) */
+static void fnsave(struct x86_cpu *c, const struct x86_insn *i)
+{
+    check_write(c, i, 108);
+    uint32_t base = ea(c, i);
+    x86_write(c, i->seg, base + 0, 4, 0xFFFF0000u | c->fpu.control);
+    x86_write(c, i->seg, base + 4, 4, 0xFFFF0000u | c->fpu.status);
+    x86_write(c, i->seg, base + 8, 4, 0xFFFF0000u | c->fpu.tag);
+    for (unsigned r = 12; r < 28; r += 4)
+        x86_write(c, i->seg, base + r, 4, 0);       /* instruction and operand pointers */
+    for (unsigned r = 0; r < 8; r++) {
+        uint8_t bytes[16] = { 0 };
+        memcpy(bytes, &c->fpu.st[physical(c, r)], sizeof(long double) < 16 ? sizeof(long double) : 16);
+        for (unsigned b = 0; b < 10; b++)
+            x86_write(c, i->seg, base + 28 + 10 * r + b, 1, bytes[b]);
+    }
+    x86_fpu_init(c); /* fnsave then initialises, as fninit */
+}
+static void frstor(struct x86_cpu *c, const struct x86_insn *i)
+{
+    uint32_t base = ea(c, i);
+    struct x86_fpu f;
+    memset(&f, 0, sizeof(f));
+    f.control = (uint16_t)x86_read(c, i->seg, base + 0, 2);
+    f.status = (uint16_t)x86_read(c, i->seg, base + 4, 2);
+    f.tag = (uint16_t)x86_read(c, i->seg, base + 8, 2);
+    unsigned t = (f.status >> 11) & 7;
+    for (unsigned r = 0; r < 8; r++) {
+        uint8_t bytes[16] = { 0 };
+        for (unsigned b = 0; b < 10; b++)
+            bytes[b] = (uint8_t)x86_read(c, i->seg, base + 28 + 10 * r + b, 1);
+        memcpy(&f.st[(t + r) & 7], bytes, sizeof(long double) < 16 ? sizeof(long double) : 16);
+    }
+    c->fpu = f;
+}
+
+/* fcomi / fucomi (P6): the comparison in ZF, PF, CF (SDM Vol. 2 FCOMI) */
+static void compare_to_eflags(struct x86_cpu *cpu, unsigned i, bool quiet, bool pop_after)
+{
+    long double a = st(cpu, 0), b = st(cpu, i);
+    uint32_t flags = 0;
+    if (isnan(a) || isnan(b)) {
+        flags = X86_FLAG_ZF | X86_FLAG_PF | X86_FLAG_CF;
+        if (!quiet || issignaling(a) || issignaling(b))
+            signal(cpu, SW_IE);
+    } else if (a < b) {
+        flags = X86_FLAG_CF;
+    } else if (a == b) {
+        flags = X86_FLAG_ZF;
+    }
+    x86_set_eflags(cpu, flags, X86_FLAGS_ARITH);
+    if (pop_after)
+        pop(cpu);
+}
+
+/* register forms of D9 and DB/DD/DF that depend on ModRM.rm (SDM Vol. 2 Table A-9 ff.) */
+static void d9_register(struct x86_cpu *c, const struct x86_insn *insn)
+{
+    unsigned r = insn->reg & 7, i = insn->rm & 7;
+    switch (r) {
+    case 0: push(c, st(c, i)); return;                               /* fld st(i) */
+    case 1: {                                                         /* fxch st(i) */
+        long double a = st(c, 0), b = st(c, i);
+        set_st(c, 0, b);
+        set_st(c, i, a);
+        return;
+    }
+    case 4:
+        if (i == 0) { set_st(c, 0, -st(c, 0)); return; }             /* fchs */
+        if (i == 1) { set_st(c, 0, fabsl(st(c, 0))); return; }       /* fabs */
+        break;
+    case 5:
+        if (i == 0) { push(c, 1.0L); return; }                        /* fld1 */
+        if (i == 6) { push(c, 0.0L); return; }                        /* fldz */
+        break;
+    default:
+        break;
+    }
+    x86_raise_ud(c); /* the transcendental and other D9 forms: not implemented (docs/isa.md) */
+}
+static void db_register(struct x86_cpu *c, const struct x86_insn *insn)
+{
+    if ((insn->reg & 7) == 4 && (insn->rm & 7) == 2) {                /* fnclex */
+        c->fpu.status &= (uint16_t)~(SW_EXCEPTIONS | SW_SF | SW_ES | SW_B);
+        return;
+    }
+    if ((insn->reg & 7) == 4 && (insn->rm & 7) == 3) {                /* fninit */
+        x86_fpu_init(c);
+        return;
+    }
+    if ((insn->reg & 7) == 5 || (insn->reg & 7) == 6) {               /* fucomi, fcomi */
+        compare_to_eflags(c, insn->rm & 7, (insn->reg & 7) == 5, false);
+        return;
+    }
+    x86_raise_ud(c); /* fcmovcc: not implemented */
+}
+static void dd_register(struct x86_cpu *c, const struct x86_insn *insn)
+{
+    unsigned r = insn->reg & 7, i = insn->rm & 7;
+    switch (r) {
+    case 0: set_tag(c, physical(c, i), TAG_EMPTY); return;            /* ffree */
+    case 2: set_st(c, i, st(c, 0)); return;                           /* fst st(i) */
+    case 3: set_st(c, i, st(c, 0)); pop(c); return;                   /* fstp st(i) */
+    case 4: compare(c, st(c, 0), st(c, i), true); return;             /* fucom */
+    case 5: compare(c, st(c, 0), st(c, i), true); pop(c); return;     /* fucomp */
+    default: break;
+    }
+    x86_raise_ud(c);
+}
+static void da_register(struct x86_cpu *c, const struct x86_insn *insn)
+{
+    if ((insn->reg & 7) == 5 && (insn->rm & 7) == 1) {                /* fucompp */
+        compare(c, st(c, 0), st(c, 1), true);
+        pop(c);
+        pop(c);
+        return;
+    }
+    x86_raise_ud(c); /* fcmovcc */
+}
+static void df_register(struct x86_cpu *c, const struct x86_insn *insn)
+{
+    if ((insn->reg & 7) == 4 && (insn->rm & 7) == 0) {                /* fnstsw ax */
+        c->gpr[X86_EAX] = (c->gpr[X86_EAX] & 0xFFFF0000u) | c->fpu.status;
+        return;
+    }
+    if ((insn->reg & 7) == 5 || (insn->reg & 7) == 6) {               /* fucomip, fcomip */
+        compare_to_eflags(c, insn->rm & 7, (insn->reg & 7) == 5, true);
+        return;
+    }
+    x86_raise_ud(c);
+}
+
+/* [escape][reg]: memory forms, NULL = not implemented (#UD) */
+static const x87_fn memory_forms[8][8] = {
+    /* D8 */ { x87_d8_memory, x87_d8_memory, x87_d8_memory, x87_d8_memory, x87_d8_memory, x87_d8_memory, x87_d8_memory, x87_d8_memory },
+    /* D9 */ { fld_m32, NULL, fst_m32, fstp_m32, NULL, fldcw, NULL, fnstcw },
+    /* DA */ { x87_da_memory, x87_da_memory, x87_da_memory, x87_da_memory, x87_da_memory, x87_da_memory, x87_da_memory, x87_da_memory },
+    /* DB */ { fild_m32, NULL, fist_m32, fistp_m32, NULL, fld_m80, NULL, fstp_m80 },
+    /* DC */ { x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory },
+    /* DD */ { fld_m64, NULL, fst_m64, fstp_m64, frstor, NULL, fnsave, fnstsw_memory },
+    /* DE */ { x87_de_memory, x87_de_memory, x87_de_memory, x87_de_memory, x87_de_memory, x87_de_memory, x87_de_memory, x87_de_memory },
+    /* DF */ { fild_m16, NULL, fist_m16, fistp_m16, NULL, fild_m64, NULL, fistp_m64 },
+};
+static const x87_fn register_forms[8] = {
+    x87_d8_register, d9_register, da_register, db_register,
+    x87_dc_register, dd_register, x87_de_register, df_register,
+};
+
+/* the control instructions that do not wait (no #MF check): fnstcw, fnstsw, fnclex, fninit,
+ * fnsave (SDM Vol. 1 8.3.11) */
+static bool no_wait(unsigned escape, const struct x86_insn *insn)
+{
+    unsigned r = insn->reg & 7;
+    if (insn->mod == 3)
+        return (escape == 3 && r == 4 && ((insn->rm & 7) == 2 || (insn->rm & 7) == 3)) ||
+               (escape == 7 && r == 4 && (insn->rm & 7) == 0);
+    return (escape == 1 && r == 7) || (escape == 5 && (r == 6 || r == 7));
+}
+
+X86_HANDLER(x86_exec_x87)
+{
+    /* SDM Vol. 3 2.5, Table 2-2: EM or TS makes every x87 instruction #NM */
+    if (cpu->cr0 & (X86_CR0_EM | X86_CR0_TS))
+        x86_raise(cpu, X86_VEC_NM, 0);
+    unsigned escape = insn->opcode & 7;
+    /* the deferred rule: a pending unmasked exception is #MF at the next waiting instruction
+     * (CR0.NE; without it the PC's FERR#/IRQ13 path is not modelled: docs/isa.md) */
+    if ((cpu->fpu.status & SW_ES) && (cpu->cr0 & X86_CR0_NE) && !no_wait(escape, insn))
+        x86_raise(cpu, X86_VEC_MF, 0);
+    x87_fn fn = insn->mod == 3 ? register_forms[escape] : memory_forms[escape][insn->reg & 7];
+    if (!fn)
+        x86_raise_ud(cpu);
+    fn(cpu, insn);
+}
+
+X86_HANDLER(x86_exec_fwait)
+{
+    (void)insn;
+    if ((cpu->cr0 & (X86_CR0_MP | X86_CR0_TS)) == (X86_CR0_MP | X86_CR0_TS))
+        x86_raise(cpu, X86_VEC_NM, 0);
+    if ((cpu->fpu.status & SW_ES) && (cpu->cr0 & X86_CR0_NE))
+        x86_raise(cpu, X86_VEC_MF, 0);
+}
