@@ -130,6 +130,8 @@ void x86_exec_ud(struct x86_cpu *cpu, const struct x86_insn *insn);
 void x86_exec_verr_verw(struct x86_cpu *cpu, const struct x86_insn *insn);
 void x86_exec_wrmsr(struct x86_cpu *cpu, const struct x86_insn *insn);
 void x86_exec_x87(struct x86_cpu *cpu, const struct x86_insn *insn);
+void x86_exec_fxsave(struct x86_cpu *cpu, const struct x86_insn *insn);
+void x86_exec_fxrstor(struct x86_cpu *cpu, const struct x86_insn *insn);
 void x86_exec_xadd(struct x86_cpu *cpu, const struct x86_insn *insn);
 void x86_exec_xchg(struct x86_cpu *cpu, const struct x86_insn *insn);
 void x86_exec_xlat(struct x86_cpu *cpu, const struct x86_insn *insn);

@@ -77,7 +77,7 @@ X86_HANDLER(x86_exec_ud)
 #define CPUID_1_EDX ((1u << 0) /* FPU */ | (1u << 2) /* DE */ | (1u << 3) /* PSE */ | (1u << 4) /* TSC */ | \
                      (1u << 5) /* MSR */ | (1u << 6) /* PAE */ | (1u << 8) /* CX8 */ | \
                      (1u << 9) /* APIC */ | \
-                     (1u << 13) /* PGE */ | (1u << 15) /* CMOV */)
+                     (1u << 13) /* PGE */ | (1u << 15) /* CMOV */ | (1u << 24) /* FXSR */)
 /* leaf 1 ECX: x2APIC, TSC-deadline timer */
 #define CPUID_1_ECX ((1u << 21) /* x2APIC */ | (1u << 24) /* TSC-DEADLINE */)
 #define CPUID_MAX_BASIC 0x0Au

@@ -38,7 +38,7 @@ static const x86_exec_fn handlers[X86_MN_COUNT] = {
     H(MOV_CR, mov_cr) H(MOV_DR, mov_dr) H(CLTS, clts) H(INVLPG, invlpg)
     H(WBINVD, cache_control) H(INVD, cache_control)
     H(UD0, ud) H(UD1, ud) H(UD2, ud)
-    H(X87, x87) H(FWAIT, fwait)
+    H(X87, x87) H(FWAIT, fwait) H(FXSAVE, fxsave) H(FXRSTOR, fxrstor)
     /* not implemented, raise #UD (docs/isa.md): UNIMPLEMENTED (SSE/MMX/AVX space, TSX, SMX,
      * VMX...), SYSENTER/SYSEXIT (CPUID.SEP = 0), SYSCALL/SYSRET/SWAPGS/MOVSXD (64-bit mode),
      * RSM (no SMM) */

@@ -549,3 +549,67 @@ X86_HANDLER(x86_exec_fwait)
     if ((cpu->fpu.status & SW_ES) && (cpu->cr0 & X86_CR0_NE))
         x86_raise(cpu, X86_VEC_MF, 0);
 }
+
+/* ------------------------------------------------------------------ fxsave / fxrstor */
+
+/* The 512-byte image (SDM Vol. 2 FXSAVE, Table 3-53) without SSE state: FCW, FSW, the
+ * abridged tag (a bit per physical register: not empty), FOP/FIP/FDP as 0, MXCSR at its reset
+ * value, ST(0)-ST(7) in 16-byte slots. The area must be 16-byte aligned (#GP(0)). */
+static uint32_t fx_area(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    if (cpu->cr0 & (X86_CR0_EM | X86_CR0_TS))
+        x86_raise(cpu, X86_VEC_NM, 0);
+    uint32_t base = ea(cpu, insn);
+    if ((cpu->seg[insn->seg].base + base) & 15)
+        x86_raise_gp0(cpu);
+    return base;
+}
+
+X86_HANDLER(x86_exec_fxsave)
+{
+    uint32_t base = fx_area(cpu, insn);
+    x86_check_write(cpu, insn->seg, base, 1);
+    x86_check_write(cpu, insn->seg, base + 511, 1);
+    uint8_t abridged = 0;
+    for (unsigned r = 0; r < 8; r++)
+        if (((cpu->fpu.tag >> (2 * r)) & 3) != TAG_EMPTY)
+            abridged |= (uint8_t)(1u << r);
+    x86_write(cpu, insn->seg, base + 0, 2, cpu->fpu.control);
+    x86_write(cpu, insn->seg, base + 2, 2, cpu->fpu.status);
+    x86_write(cpu, insn->seg, base + 4, 2, abridged);
+    for (unsigned o = 6; o < 24; o += 2)
+        x86_write(cpu, insn->seg, base + o, 2, 0);
+    x86_write(cpu, insn->seg, base + 24, 4, 0x1F80); /* MXCSR */
+    x86_write(cpu, insn->seg, base + 28, 4, 0);      /* MXCSR_MASK: no SSE here */
+    for (unsigned i = 0; i < 8; i++) {
+        uint8_t bytes[16] = { 0 };
+        memcpy(bytes, &cpu->fpu.st[physical(cpu, i)], sizeof(long double) < 10 ? sizeof(long double) : 10);
+        for (unsigned b = 0; b < 16; b += 4) {
+            uint32_t word;
+            memcpy(&word, bytes + b, 4);
+            x86_write(cpu, insn->seg, base + 32 + 16 * i + b, 4, b < 12 ? word : 0);
+        }
+    }
+}
+
+X86_HANDLER(x86_exec_fxrstor)
+{
+    uint32_t base = fx_area(cpu, insn);
+    struct x86_fpu f;
+    memset(&f, 0, sizeof(f));
+    f.control = (uint16_t)x86_read(cpu, insn->seg, base + 0, 2);
+    f.status = (uint16_t)x86_read(cpu, insn->seg, base + 2, 2);
+    uint8_t abridged = (uint8_t)x86_read(cpu, insn->seg, base + 4, 1);
+    unsigned t = (f.status >> 11) & 7;
+    f.tag = 0xFFFF;
+    for (unsigned i = 0; i < 8; i++) {
+        uint8_t bytes[16] = { 0 };
+        for (unsigned b = 0; b < 10; b++)
+            bytes[b] = (uint8_t)x86_read(cpu, insn->seg, base + 32 + 16 * i + b, 1);
+        unsigned p = (t + i) & 7;
+        memcpy(&f.st[p], bytes, sizeof(long double) < 16 ? sizeof(long double) : 16);
+        if (abridged & (1u << p))
+            f.tag = (uint16_t)((f.tag & ~(3u << (2 * p))) | (tag_of(f.st[p]) << (2 * p)));
+    }
+    cpu->fpu = f;
+}

@@ -3,7 +3,7 @@
  * fnstsw ax, masked exceptions (stack overflow, division by zero), the deferred rule (an
  * unmasked exception raises #MF at the next waiting x87 instruction, with CR0.NE), lazy FPU
  * switching (CR0.TS: #NM, the handler does clts and the instruction runs again), fnsave and
- * frstor, and integer stores by the rounding control. */
+ * frstor, fxsave and fxrstor, and integer stores by the rounding control. */
 #include "kernel.h"
 
 static volatile unsigned nm_count, mf_count;
@@ -36,7 +36,7 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     (void)magic;
     (void)info;
     kernel_init();
-    tap_plan(14);
+    tap_plan(16);
     trap_set_handler(7, on_nm, 0x8E, 0);
     trap_set_handler(16, on_mf, 0x8E, 0);
     __asm__ volatile("mov %%cr0, %%eax\n and $~0xC, %%eax\n or $0x22, %%eax\n mov %%eax, %%cr0"
@@ -98,6 +98,15 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     __asm__ volatile("frstor %1\n fstpl %0" : "=m"(restored) : "m"(image) : "memory");
     memcpy(&bits, &restored, 8);
     is_u64(bits, 0x401C000000000000ull, "fnsave, then frstor gives the stack back (7.0)");
+
+    /* fxsave / fxrstor: the 512-byte image */
+    static uint8_t fx[512] __attribute__((aligned(16)));
+    double nine = 9.0;
+    __asm__ volatile("fninit\n fldl %1\n fxsave %0\n fninit" : "=m"(fx) : "m"(nine) : "memory");
+    ok(fx[0] == 0x7F && fx[1] == 0x03 && fx[4] == 0x80, "fxsave: FCW 037F, abridged tag: R7 in use");
+    __asm__ volatile("fxrstor %1\n fstpl %0" : "=m"(restored) : "m"(fx) : "memory");
+    memcpy(&bits, &restored, 8);
+    is_u64(bits, 0x4022000000000000ull, "fxrstor gives ST(0) back (9.0)");
 
     /* rounding control for integer stores: 2.5 rounds to 2 (nearest even), 3 (up) */
     double two_and_half = 2.5;
