@@ -71,6 +71,10 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     uint32_t t = (uint32_t)small_tss;
     gdt[7] = 0x20 | ((uint64_t)(t & 0xFFFFFF) << 16) | (0x89ull << 40) |
              ((uint64_t)(t >> 24) << 56);
+    /* 0x30 becomes an LDT with one data segment based at 0x100000 (selector 0x04: TI = 1) */
+    static uint64_t ldt[1] = { 0x00CF92100000FFFFull };
+    uint32_t l = (uint32_t)ldt;
+    gdt[6] = 7 | ((uint64_t)(l & 0xFFFFFF) << 16) | (0x82ull << 40) | ((uint64_t)(l >> 24) << 56);
     gdtr.base = (uint32_t)gdt;
     gdtr.limit = sizeof(gdt) - 1;
     __asm__ volatile("lgdt %0" : : "m"(gdtr));
@@ -90,7 +94,7 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
         { "#GP (selector beyond the GDT), error = selector", trigger_gp_sel, start_gp_sel, after_gp_sel, 13, 0x1238, false },
     };
     const unsigned count = sizeof(rows) / sizeof(rows[0]);
-    tap_plan((int)count);
+    tap_plan((int)count + 2);
     for (unsigned v = 0; v < 32; v++)
         trap_set_handler(v, recorder, 0x8E, 0);
     for (unsigned i = 0; i < count; i++) {
@@ -105,5 +109,14 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
            "%s (vector %u, error 0x%x, saved EIP %s)", r->name, seen_vector, seen_error,
            seen_eip == expected_eip ? "right" : "WRONG");
     }
+    /* the LDT: a segment through a TI = 1 selector */
+    uint32_t through_ldt, direct = *(volatile uint32_t *)0x100010u;
+    __asm__ volatile("mov $0x30, %%ax\n lldt %%ax\n"
+                     "mov $0x04, %%ax\n mov %%ax, %%fs\n"
+                     "mov %%fs:0x10, %0" : "=r"(through_ldt) : : "eax", "memory");
+    is_u32(through_ldt, direct, "a data segment from the LDT (selector 0x04, base 1 MiB)");
+    uint16_t ldtr;
+    __asm__ volatile("sldt %0" : "=r"(ldtr));
+    is_u32(ldtr, 0x30, "sldt reads the LDT selector back");
     tap_done();
 }
