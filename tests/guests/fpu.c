@@ -3,7 +3,9 @@
  * fnstsw ax, masked exceptions (stack overflow, division by zero), the deferred rule (an
  * unmasked exception raises #MF at the next waiting x87 instruction, with CR0.NE), lazy FPU
  * switching (CR0.TS: #NM, the handler does clts and the instruction runs again), fnsave and
- * frstor, fxsave and fxrstor, and integer stores by the rounding control. */
+ * frstor, fxsave and fxrstor, integer stores by the rounding control, the reversed and sign
+ * instructions and fxch, fcomi/fucomi into EFLAGS, unordered compares (fucom is quiet on a
+ * QNaN, fcom is not) and stack underflow. */
 #include "kernel.h"
 
 static volatile unsigned nm_count, mf_count;
@@ -36,7 +38,7 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     (void)magic;
     (void)info;
     kernel_init();
-    tap_plan(16);
+    tap_plan(22);
     trap_set_handler(7, on_nm, 0x8E, 0);
     trap_set_handler(16, on_mf, 0x8E, 0);
     __asm__ volatile("mov %%cr0, %%eax\n and $~0xC, %%eax\n or $0x22, %%eax\n mov %%eax, %%cr0"
@@ -115,5 +117,39 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     __asm__ volatile("fninit\n fldl %2\n fistpl %0\n fldcw %3\n fldl %2\n fistpl %1"
                      : "=m"(nearest), "=m"(up) : "m"(two_and_half), "m"(round_up));
     ok(nearest == 2 && up == 3, "fistp of 2.5: %d to nearest, %d rounding up", nearest, up);
+
+    /* reversed forms, sign and exchange: (2 - 6) -> |.| = 4 -> -4 -> 8 / -4 = -2 */
+    double six = 6.0, eight = 8.0, first, second;
+    __asm__ volatile("fninit\n fldl %1\n fsubrl %2\n fabs\n fchs\n fdivrl %3\n fstpl %0"
+                     : "=m"(r) : "m"(six), "m"(two), "m"(eight));
+    memcpy(&bits, &r, 8);
+    is_u64(bits, 0xC000000000000000ull, "fsubr, fabs, fchs, fdivr: 8 / -|2 - 6| = -2");
+    __asm__ volatile("fldl %2\n fldl %3\n fxch\n fstpl %0\n fstpl %1"
+                     : "=m"(first), "=m"(second) : "m"(one), "m"(two));
+    ok(first == 1.0 && second == 2.0, "fxch swaps ST(0) and ST(1)");
+
+    /* fcomi / fucomi set ZF, PF, CF directly (P6 and later) */
+    uint8_t below, equal;
+    __asm__ volatile("fldl %2\n fldl %3\n fcomip %%st(1), %%st\n setb %0\n fstp %%st(0)\n"
+                     " fldl %2\n fldl %2\n fucomip %%st(1), %%st\n sete %1\n fstp %%st(0)"
+                     : "=q"(below), "=q"(equal) : "m"(two), "m"(one) : "cc", "memory");
+    ok(below == 1 && equal == 1, "fcomip 1 < 2 sets CF, fucomip 2 = 2 sets ZF");
+
+    /* unordered: a quiet NaN; fucom stays quiet, fcom raises IE (masked here) */
+    uint64_t qnan_bits = 0x7FF8000000000000ull;
+    double qnan;
+    memcpy(&qnan, &qnan_bits, 8);
+    __asm__ volatile("fninit\n fldl %0\n fldl %0\n fucom %%st(1)" : : "m"(qnan));
+    uint16_t sw = status_word();
+    ok((sw & 0x4500) == 0x4500 && !(sw & 0x0001), "fucom with a QNaN: unordered (C3 C2 C0), no IE");
+    __asm__ volatile("fninit\n fldl %0\n fldl %0\n fcom %%st(1)" : : "m"(qnan));
+    sw = status_word();
+    ok((sw & 0x4500) == 0x4500 && (sw & 0x0001), "fcom with a QNaN: unordered and IE");
+
+    /* popping an empty register: stack underflow is IE + SF with C1 = 0 (SDM Vol. 1 8.5.1.1);
+     * QEMU (TCG) does not detect it, as with overflow above */
+    __asm__ volatile("fninit\n fstp %%st(0)" ::: "memory");
+    is_u32(status_word() & 0x0241, 0x0041, "fstp of an empty stack: underflow (IE, SF, C1 = 0)");
+    __asm__ volatile("fninit");
     tap_done();
 }
