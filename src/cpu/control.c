@@ -67,7 +67,7 @@ void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value)
             }
         }
         cpu->cr3 = value;
-        x86_tlb_flush(cpu);
+        x86_tlb_flush_non_global(cpu);
         x86_tables_changed(cpu);
         x86_request_exit(cpu);
         break;

@@ -136,6 +136,7 @@ struct x86_tlb_entry {
     uint32_t write_tag;
     uintptr_t host_minus_linear; /* host address = this + linear */
     uint32_t physical_page;
+    uint8_t global;              /* a global page (G with CR4.PGE): kept across CR3 writes */
 };
 
 /* The lazy arithmetic flags: the last flag-setting operation's inputs and result; the six
@@ -226,6 +227,7 @@ struct x86_cpu {
     } event_chain[X86_EVENT_CHAIN_MAX];
 
     struct x86_tlb_entry tlb[X86_TLB_ENTRIES];
+    uint8_t walk_global;   /* the last page walk ended in a global entry (for the TLB fill) */
     struct x86_fpu fpu;
 
     /* Decoded descriptor-table state (the IDT gate cache of src/idt) is valid while its epoch
@@ -323,6 +325,8 @@ uint32_t x86_linear_slow(struct x86_cpu *cpu, unsigned seg, uint32_t offset, uns
 uint64_t x86_read_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size);
 void x86_write_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_t value);
 void x86_tlb_flush(struct x86_cpu *cpu);
+/* A CR3 load: every entry but the global pages' (SDM Vol. 3 4.10.4.1) */
+void x86_tlb_flush_non_global(struct x86_cpu *cpu);
 
 /* segment:offset -> linear address, with the segment's limit and type checks */
 static X86_ALWAYS_INLINE uint32_t x86_linear(struct x86_cpu *cpu, unsigned seg, uint32_t offset,

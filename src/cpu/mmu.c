@@ -101,6 +101,18 @@ void x86_tlb_flush(struct x86_cpu *cpu)
     }
 }
 
+void x86_tlb_flush_non_global(struct x86_cpu *cpu)
+{
+    if (cpu->machine)
+        cpu->machine->code.generation++;
+    for (unsigned i = 0; i < X86_TLB_ENTRIES; i++) {
+        if (!cpu->tlb[i].global) {
+            cpu->tlb[i].read_tag = X86_TLB_INVALID;
+            cpu->tlb[i].write_tag = X86_TLB_INVALID;
+        }
+    }
+}
+
 void x86_tlb_flush_page(struct x86_cpu *cpu, uint32_t linear)
 {
     x86_tables_changed(cpu); /* the tables may be mapped through this page */
@@ -182,6 +194,7 @@ static void write_phys32(struct x86_cpu *cpu, uint32_t phys, uint32_t value)
 #define PTE_A 0x020u
 #define PTE_D 0x040u
 #define PDE_PS 0x080u
+#define PTE_G 0x100u
 
 #define PF_P 0x01u
 #define PF_W 0x02u
@@ -279,6 +292,7 @@ static bool translate_pae(struct x86_cpu *cpu, uint32_t linear, enum x86_access 
     uint32_t updated = low | PTE_A | (write ? PTE_D : 0);
     if (updated != low)
         x86_phys_write(cpu, entry_address, 4, updated);
+    cpu->walk_global = (cpu->cr4 & X86_CR4_PGE) && (low & PTE_G);
     *phys = frame | (linear & 0xFFF);
     *writable = may_write && (updated & PTE_D);
     return true;
@@ -288,6 +302,7 @@ bool x86_translate(struct x86_cpu *cpu, uint32_t linear, enum x86_access access,
                    uint32_t *phys, bool *writable)
 {
     if (!(cpu->cr0 & X86_CR0_PG)) {
+        cpu->walk_global = 0;
         *phys = linear;
         *writable = true;
         return true;
@@ -334,6 +349,8 @@ bool x86_translate(struct x86_cpu *cpu, uint32_t linear, enum x86_access access,
     uint32_t updated = entry | PTE_A | (write ? PTE_D : 0);
     if (updated != entry)
         write_phys32(cpu, entry_address, updated);
+    /* G counts in the entry that maps the page: the PTE, or the PDE of a 4 MiB page */
+    cpu->walk_global = (cpu->cr4 & X86_CR4_PGE) && (entry & PTE_G);
     *phys = frame | (linear & 0xFFF);
     /* the store path may be cached only once the dirty bit is set */
     *writable = may_write && (updated & PTE_D);
@@ -416,6 +433,7 @@ static void tlb_fill(struct x86_cpu *cpu, uint32_t linear, uint32_t phys, bool w
     bool protected_page = x86_code_page_has_code(&m->code, page) || page_watched(cpu, page);
     e->write_tag = (writable && !protected_page) ? (linear & ~0xFFFu) : X86_TLB_INVALID;
     e->physical_page = page;
+    e->global = cpu->walk_global;
     e->host_minus_linear = (uintptr_t)(m->bus.ram + (phys & ~0xFFFu)) - (linear & ~0xFFFu);
 }
 

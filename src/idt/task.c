@@ -259,7 +259,7 @@ void x86_task_switch(struct x86_cpu *cpu, uint16_t selector, enum x86_task_switc
     x86_tables_changed(cpu); /* a new LDT, perhaps a new address space */
     if ((cpu->cr0 & X86_CR0_PG) && new_layout->cr3 != TSS_NONE) {
         cpu->cr3 = next.cr3;
-        x86_tlb_flush(cpu);
+        x86_tlb_flush_non_global(cpu); /* as a CR3 load: global pages stay */
         if ((cpu->cr4 & X86_CR4_PAE) && !x86_load_pdptes(cpu))
             x86_raise_gp0(cpu); /* in the new task's context */
     }

@@ -236,6 +236,51 @@ static void test_tlb_caches_until_flushed(void **state)
     assert_int_equal(r.value, 2);
 }
 
+/* SDM Vol. 3 4.10.4.1: a CR3 load invalidates every TLB entry except global pages' (CR4.PGE);
+ * invlpg and CR4 changes invalidate those too */
+static void write_cr(struct x86_cpu *cpu, void *arg)
+{
+    const uint32_t *nv = arg;
+    x86_write_control_register(cpu, nv[0], nv[1]);
+}
+
+static void test_global_pages_survive_cr3_loads(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    setup_paging(f, 0x7, 0x107);                        /* 0x405000: global */
+    put32(f->m, PT + 6 * 4, 0x00201000u | 0x7);         /* 0x406000: not global */
+    cpu->cr4 |= X86_CR4_PGE;
+    put32(f->m, 0x200000, 1);
+    put32(f->m, 0x201000, 2);
+    put32(f->m, 0x300000, 3);
+    struct rw global = { 0x405000, 4, 0, X86_SEG_DS }, local = { 0x406000, 4, 0, X86_SEG_DS };
+    assert_int_equal(try_access(cpu, do_read, &global).vector, -1);
+    assert_int_equal(try_access(cpu, do_read, &local).vector, -1);
+    /* both now map 0x300000; reload CR3 without invlpg */
+    put32(f->m, PT + 5 * 4, 0x00300000u | 0x107);
+    put32(f->m, PT + 6 * 4, 0x00300000u | 0x7);
+    uint32_t cr3[2] = { 3, PD };
+    assert_int_equal(try_access(cpu, write_cr, cr3).vector, -1);
+    assert_int_equal(try_access(cpu, do_read, &global).vector, -1);
+    assert_int_equal(try_access(cpu, do_read, &local).vector, -1);
+    assert_int_equal(global.value, 1);                  /* the global entry stayed */
+    assert_int_equal(local.value, 3);                   /* the other was walked again */
+    x86_tlb_flush_page(cpu, 0x405000);                  /* invlpg drops a global entry too */
+    assert_int_equal(try_access(cpu, do_read, &global).vector, -1);
+    assert_int_equal(global.value, 3);
+    /* without CR4.PGE the G bit means nothing */
+    put32(f->m, PT + 5 * 4, 0x00200000u | 0x107);
+    uint32_t cr4[2] = { 4, cpu->cr4 & ~X86_CR4_PGE };
+    assert_int_equal(try_access(cpu, write_cr, cr4).vector, -1);
+    assert_int_equal(try_access(cpu, do_read, &global).vector, -1);
+    assert_int_equal(global.value, 1);
+    put32(f->m, PT + 5 * 4, 0x00300000u | 0x107);
+    assert_int_equal(try_access(cpu, write_cr, cr3).vector, -1);
+    assert_int_equal(try_access(cpu, do_read, &global).vector, -1);
+    assert_int_equal(global.value, 3);
+}
+
 static void test_control_register_checks(void **state)
 {
     struct fixture *f = *state;
@@ -321,6 +366,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_page_walk_4k_and_4m, setup, teardown),
         cmocka_unit_test_setup_teardown(test_page_fault_error_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_caches_until_flushed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_global_pages_survive_cr3_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_control_register_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pae_paging_and_nx, setup, teardown),
     };
