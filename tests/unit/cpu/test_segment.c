@@ -1,7 +1,7 @@
 /* Unit tests of the descriptor checks (src/cpu/segment.c, exec_system.c): segment register loads
  * into DS and SS for each descriptor type, privilege combination and presence, with the SDM's
  * vector and selector error code (SDM Vol. 2 MOV; Vol. 3 5.5-5.8, 6.13), the descriptor cache
- * and accessed bit, and lar/lsl/verr/verw/arpl, which report through ZF instead of faulting. */
+ * and accessed bit, far jumps to (conforming) code, and lar/lsl/verr/verw/arpl, which report through ZF instead of faulting. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,7 +31,8 @@ enum {
     SEL_ABSENT3 = 0x50,        /* ring 3 data, not present */
     SEL_LDT = 0x58,            /* LDT descriptor (system) */
     SEL_CALL_GATE = 0x60,      /* 32-bit call gate (system) */
-    GDT_ENTRIES = 13,
+    SEL_ABSENT_CODE = 0x68,    /* ring 0 code, not present */
+    GDT_ENTRIES = 14,
 };
 
 /* A segment or system descriptor (SDM Vol. 3 3.4.5): flags are G, D/B, L, AVL. */
@@ -53,6 +54,7 @@ static const uint64_t gdt[GDT_ENTRIES] = {
     [SEL_ABSENT3 >> 3] = DESCRIPTOR(0, 0xFFFFF, 0x72, 0xC),
     [SEL_LDT >> 3] = DESCRIPTOR(0x7800, 0x17, 0x82, 0x0),
     [SEL_CALL_GATE >> 3] = 0x0000EC0000081234ull, /* DPL 3, to 0x08:0x1234, no parameters */
+    [SEL_ABSENT_CODE >> 3] = DESCRIPTOR(0, 0xFFFFF, 0x1A, 0xC),
 };
 
 struct fixture {
@@ -175,6 +177,50 @@ static void test_segment_register_loads(void **state)
     }
 }
 
+/* Far jumps straight to code segments (SDM Vol. 2 JMP, Vol. 3 5.8.1): non-conforming code needs
+ * DPL = CPL and RPL <= CPL, conforming code DPL <= CPL; CPL never changes and CS.RPL becomes
+ * the CPL. */
+static const struct load_case far_jump_cases[] = {
+    { "to ring 0 code from CPL 0", X86_SEG_CS, 0, SEL_CODE0, -1, 0 },
+    { "to ring 3 code from CPL 0", X86_SEG_CS, 0, SEL_CODE3 | 3, X86_VEC_GP, SEL_CODE3 },
+    { "to ring 0 code with RPL 3 from CPL 0", X86_SEG_CS, 0, SEL_CODE0 | 3, X86_VEC_GP, SEL_CODE0 },
+    { "to ring 0 code from CPL 3", X86_SEG_CS, 3, SEL_CODE0, X86_VEC_GP, SEL_CODE0 },
+    { "to ring 0 conforming code from CPL 3", X86_SEG_CS, 3, SEL_CONFORMING | 3, -1, 0 },
+    { "to ring 3 code with RPL 0 from CPL 3", X86_SEG_CS, 3, SEL_CODE3, -1, 0 },
+    { "to a data segment", X86_SEG_CS, 0, SEL_DATA0, X86_VEC_GP, SEL_DATA0 },
+    { "to a not-present code segment", X86_SEG_CS, 0, SEL_ABSENT_CODE, X86_VEC_NP,
+      SEL_ABSENT_CODE },
+    { "to the null selector", X86_SEG_CS, 0, 0, X86_VEC_GP, 0 },
+};
+
+static void test_far_jumps(void **state)
+{
+    struct fixture *f = *state;
+    const struct x86_segment boot_cs = f->cpu->seg[X86_SEG_CS];
+    for (size_t i = 0; i < sizeof(far_jump_cases) / sizeof(far_jump_cases[0]); i++) {
+        const struct load_case *c = &far_jump_cases[i];
+        f->cpu->seg[X86_SEG_CS] = boot_cs;
+        x86_segment_refresh(f->cpu, X86_SEG_CS);
+        x86_set_cpl(f->cpu, c->cpl);
+        /* jmp far selector:0x2000 */
+        const uint8_t code[] = { 0xEA, 0x00, 0x20, 0x00, 0x00, (uint8_t)c->selector,
+                                 (uint8_t)(c->selector >> 8) };
+        uint32_t error = 0xDEAD;
+        int vector = exec(f, code, sizeof(code), &error);
+        print_message("far jump %s\n", c->what);
+        assert_int_equal(vector, c->vector);
+        if (vector >= 0) {
+            assert_int_equal(error, c->error_code);
+            assert_int_equal(f->cpu->eip, CODE);
+            assert_int_equal(f->cpu->seg[X86_SEG_CS].selector, boot_cs.selector);
+        } else {
+            assert_int_equal(f->cpu->eip, 0x2000);
+            assert_int_equal(f->cpu->seg[X86_SEG_CS].selector, (c->selector & ~3u) | c->cpl);
+            assert_int_equal(f->cpu->cpl, c->cpl);
+        }
+    }
+}
+
 static void test_descriptor_cache_and_accessed_bit(void **state)
 {
     struct fixture *f = *state;
@@ -280,6 +326,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_segment_register_loads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_far_jumps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_descriptor_cache_and_accessed_bit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lar_and_lsl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verr_verw_and_arpl, setup, teardown),
