@@ -304,13 +304,14 @@ static void print_stack(struct observer *ob, FILE *out)
 
 void observer_event(struct observer *ob, const x86irq_trace_event *e)
 {
-    char text[160];
-    describe(ob, e, text, sizeof(text));
+    /* the text is for the sinks that print it: --stats alone must stay cheap on storms */
+    char text[160] = "";
+    if (ob->o.events || ob->o.perfetto || e->kind == X86IRQ_TRACE_NESTING)
+        describe(ob, e, text, sizeof(text));
     ob->last_cycle = e->cycle;
     if (ob->o.events)
         log_event(ob, e, text);
     char name[32], symbol[96] = "", slice[160], extra[96];
-    vector_name(e->vector, name, sizeof(name));
 
     switch (e->kind) {
     case X86IRQ_TRACE_LINE:
@@ -592,6 +593,36 @@ static int compare_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Least-significant-digit radix sort, one pass per byte the largest sample needs: latencies are
+ * small numbers of cycles, so storms of millions of samples sort in two or three passes. */
+static void sort_samples(struct samples *s)
+{
+    uint64_t max = 0;
+    for (size_t i = 0; i < s->n; i++)
+        max = s->v[i] > max ? s->v[i] : max;
+    uint64_t *other = s->n > 1 ? malloc(s->n * sizeof(*other)) : NULL;
+    if (!other) {
+        qsort(s->v, s->n, sizeof(*s->v), compare_u64);
+        return;
+    }
+    uint64_t *from = s->v, *to = other;
+    for (unsigned shift = 0; shift < 64 && (max >> shift); shift += 8) {
+        size_t start[257] = { 0 };
+        for (size_t i = 0; i < s->n; i++)
+            start[((from[i] >> shift) & 0xFF) + 1]++;
+        for (unsigned b = 0; b < 256; b++)
+            start[b + 1] += start[b];
+        for (size_t i = 0; i < s->n; i++)
+            to[start[(from[i] >> shift) & 0xFF]++] = from[i];
+        uint64_t *t = from;
+        from = to;
+        to = t;
+    }
+    if (from != s->v)
+        memcpy(s->v, from, s->n * sizeof(*s->v));
+    free(other);
+}
+
 static uint64_t percentile(const struct samples *s, unsigned p)
 {
     size_t i = (s->n * p + 99) / 100;
@@ -615,7 +646,7 @@ static void print_stats(struct observer *ob, FILE *out)
             struct samples *s = &ob->samples[v][m];
             if (!s->n)
                 continue;
-            qsort(s->v, s->n, sizeof(*s->v), compare_u64);
+            sort_samples(s);
             fprintf(out, "%-12s %8s  %-15s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
                          " %10" PRIu64 "\n", first ? name : "", "", metric_names[m], s->v[0],
                     percentile(s, 50), percentile(s, 90), percentile(s, 99), s->v[s->n - 1]);
@@ -663,7 +694,7 @@ static void print_stats(struct observer *ob, FILE *out)
                     ob->phase_entries[p], ob->phase_cycles[p],
                     all ? 100.0 * (double)ob->phase_cycles[p] / (double)all : 0.0);
             if (s->n) {
-                qsort(s->v, s->n, sizeof(*s->v), compare_u64);
+                sort_samples(s);
                 fprintf(out, " %10" PRIu64 " %10" PRIu64 " %10" PRIu64, s->v[0], percentile(s, 50),
                         s->v[s->n - 1]);
             }

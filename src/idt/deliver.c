@@ -351,6 +351,32 @@ static void trace_iret(struct x86_cpu *cpu, uint32_t return_eip, bool outer)
     cpu->eip = eip;
 }
 
+/* The code segment a protected-mode IRET returns to, checked as SDM Vol. 2 IRET does
+ * (RETURN-TO-SAME-PRIVILEGE-LEVEL and -OUTER: code, DPL against RPL, present), from the
+ * one-entry cache while its descriptor bytes are unchanged. */
+static const struct x86_segment *iret_code_segment(struct x86_cpu *cpu, uint16_t cs)
+{
+    struct x86_return_entry *e = &cpu->machine->gate_cache.iret;
+    if (X86_LIKELY(e->epoch == cpu->table_epoch && e->selector == cs))
+        return &e->cs;
+    uint8_t rpl = cs & 3;
+    uint32_t address;
+    uint64_t d = x86_read_descriptor(cpu, cs, &address);
+    uint8_t access = (uint8_t)(d >> 40);
+    uint8_t dpl = (access >> 5) & 3;
+    if ((access & 0x18) != 0x18)
+        x86_raise(cpu, X86_VEC_GP, cs & 0xFFFCu);
+    if ((access & 0x04) ? dpl > rpl : dpl != rpl)
+        x86_raise(cpu, X86_VEC_GP, cs & 0xFFFCu);
+    if (!(access & 0x80))
+        x86_raise(cpu, X86_VEC_NP, cs & 0xFFFCu);
+    x86_descriptor_to_cache(d | (1ull << 40), cs, &e->cs);
+    /* not cacheable (watch list full, descriptor split over pages): valid for this IRET only */
+    e->epoch = x86_table_watch(cpu, address, 8) ? cpu->table_epoch : cpu->table_epoch - 1;
+    e->selector = cs;
+    return &e->cs;
+}
+
 void x86_iret(struct x86_cpu *cpu, unsigned opsize)
 {
     /* a change of IF or TF requests an exit through x86_set_eflags; CS and the mode are
@@ -394,18 +420,7 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
         x86_raise_gp0(cpu);
     if (rpl < cpu->cpl)
         x86_raise(cpu, X86_VEC_GP, cs & 0xFFFCu);
-    uint32_t address;
-    uint64_t d = x86_read_descriptor(cpu, cs, &address);
-    uint8_t access = (uint8_t)(d >> 40);
-    uint8_t dpl = (access >> 5) & 3;
-    if ((access & 0x18) != 0x18)
-        x86_raise(cpu, X86_VEC_GP, cs & 0xFFFCu);
-    if ((access & 0x04) ? dpl > rpl : dpl != rpl)
-        x86_raise(cpu, X86_VEC_GP, cs & 0xFFFCu);
-    if (!(access & 0x80))
-        x86_raise(cpu, X86_VEC_NP, cs & 0xFFFCu);
-    struct x86_segment new_cs;
-    x86_descriptor_to_cache(d | (1ull << 40), cs, &new_cs);
+    struct x86_segment new_cs = *iret_code_segment(cpu, cs);
     if (opsize == 2)
         eip &= 0xFFFF;
     if (eip > new_cs.limit)

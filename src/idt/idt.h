@@ -54,9 +54,17 @@ struct x86_stack_entry {
     uint16_t selector;
     struct x86_segment ss;
 };
+/* The code segment the last protected-mode IRET returned to, checked, keyed by its selector
+ * (RPL included: the checks depend on it); a handler returns to the same place again and again. */
+struct x86_return_entry {
+    uint32_t epoch;
+    uint16_t selector;
+    struct x86_segment cs;
+};
 struct x86_gate_cache {
     struct x86_gate_entry gates[256];
     struct x86_stack_entry stacks[3];
+    struct x86_return_entry iret;
 };
 
 /* Vectors 0-31. */

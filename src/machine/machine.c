@@ -417,6 +417,7 @@ x86irq_status x86irq_load_elf_memory(x86irq_machine *machine, const void *image,
         return status;
     x86_symbols_free(&machine->symbols);
     machine->symbols = symbols;
+    memset(machine->trace.symbol_cache, 0, sizeof(machine->trace.symbol_cache));
     x86_code_cache_flush(&machine->code);
     x86_code_cache_collect(&machine->code);
 

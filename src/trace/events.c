@@ -1,6 +1,8 @@
 /* Trace events and the nesting tracker (see events.h). */
 #include "trace/events.h"
 
+#include <string.h>
+
 #include "machine/machine.h"
 
 void x86_trace_emit(x86irq_machine *m, x86irq_trace_event *e)
@@ -15,7 +17,14 @@ void x86_trace_emit(x86irq_machine *m, x86irq_trace_event *e)
     e->cpl = cpu->cpl;
     e->depth = (uint8_t)(m->trace.depth > 255 ? 255 : m->trace.depth);
     if (m->trace.fn && x86_trace_on(&m->trace, e->kind)) {
-        x86irq_symbolize(m, e->eip, e->symbol, sizeof(e->symbol));
+        struct x86_trace_symbol *c = &m->trace.symbol_cache[(e->eip * 2654435761u) >> 26];
+        if (!c->valid || c->eip != e->eip) {
+            x86irq_symbolize(m, e->eip, c->text, sizeof(c->text));
+            c->eip = e->eip;
+            c->valid = true;
+        }
+        _Static_assert(sizeof(c->text) == sizeof(e->symbol), "the cache holds a whole symbol");
+        memcpy(e->symbol, c->text, sizeof(e->symbol));
         m->trace.fn(m->trace.opaque, e);
     }
 }

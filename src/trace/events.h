@@ -29,6 +29,13 @@ struct x86_trace {
     unsigned depth;      /* entries in use (deeper nesting is counted, not stored) */
     unsigned max_depth;
     bool handler_pending; /* a delivery completed: the next instruction is the handler's */
+    /* EIP -> "symbol+offset" for the events' symbol field: storms repeat a few EIPs, and
+     * formatting each anew was most of a listener's cost. Emptied when symbols change. */
+    struct x86_trace_symbol {
+        uint32_t eip;
+        bool valid;
+        char text[64];
+    } symbol_cache[64];
 };
 
 struct x86irq_machine;

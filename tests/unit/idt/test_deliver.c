@@ -296,6 +296,42 @@ static void test_gate_cache_follows_stores_to_the_gate(void **state)
     assert_int_equal(cpu->eip, 0x7800);
 }
 
+/* IRET keeps the checked code segment it returned to; a store into that descriptor (here:
+ * clearing its present bit) is seen by the next IRET, which now raises #NP(selector). */
+static int iret_vector(struct x86_cpu *cpu, uint32_t *error)
+{
+    cpu->next_eip = 0;
+    if (setjmp(cpu->fault_jump) == 0) {
+        x86_iret(cpu, 4);
+        return -1;
+    }
+    *error = cpu->fault.error_code;
+    return cpu->fault.vector;
+}
+
+static void test_iret_rechecks_a_changed_code_descriptor(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    put_gate(f->m, 0x30, 0x08, 0x7000, 0xE, 0, true);
+    uint32_t error = 0;
+    for (int round = 0; round < 2; round++) {
+        cpu->gpr[X86_ESP] = 0x80000;
+        deliver(cpu, 0x30, X86_EVENT_HARDWARE, false, 0, 0x5000 + round);
+        assert_int_equal(iret_vector(cpu, &error), -1);
+        assert_int_equal(cpu->next_eip, 0x5000 + round);
+        assert_int_equal(cpu->gpr[X86_ESP], 0x80000);
+    }
+    assert_int_equal(f->m->gate_cache.iret.selector, 0x08);
+    /* a guest store clears the present bit of the code descriptor (GDT entry 1, byte 5) */
+    cpu->gpr[X86_ESP] = 0x80000;
+    deliver(cpu, 0x30, X86_EVENT_HARDWARE, false, 0, 0x5008);
+    x86_write(cpu, X86_SEG_DS, GDT + 0x08 + 5, 1, 0x1B);
+    assert_int_equal(iret_vector(cpu, &error), X86_VEC_NP);
+    assert_int_equal(error, 0x08);
+    assert_int_equal(cpu->gpr[X86_ESP], 0x80000 - 12); /* the frame is still there */
+}
+
 #define TSS2 0x3100u
 
 static void test_task_gate_switches_and_iret_returns(void **state)
@@ -380,6 +416,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_real_mode_ivt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gate_cache_follows_stores_to_the_gate, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_iret_rechecks_a_changed_code_descriptor, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_task_gate_switches_and_iret_returns, setup,
                                         teardown),
