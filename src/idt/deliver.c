@@ -78,6 +78,25 @@ static uint8_t *tlb_store_pointer(struct x86_cpu *cpu, uint32_t linear, unsigned
 static void push_frame(struct x86_cpu *cpu, struct frame_stack *st, const uint32_t *values,
                        unsigned count, unsigned size)
 {
+    /* the common case: a 32-bit expand-up stack with room, the whole frame in one page the TLB
+     * can store to: one limit check, one probe, straight writes */
+    uint32_t total = count * size;
+    uint16_t kind = st->ss.attributes & (X86_SEG_ATTR_DB | 0xC);
+    if (X86_LIKELY(kind == X86_SEG_ATTR_DB && st->sp >= total && st->sp - 1 <= st->ss.limit)) {
+        uint32_t low = st->ss.base + st->sp - total;
+        uint8_t *host = tlb_store_pointer(cpu, low, total);
+        if (X86_LIKELY(host && total <= 24)) {
+            for (unsigned i = 0; i < count; i++) {
+                uint8_t *slot = host + (count - 1 - i) * size;
+                if (size == 4)
+                    memcpy(slot, &values[i], 4);
+                else
+                    memcpy(slot, &(uint16_t){ (uint16_t)values[i] }, 2);
+            }
+            st->sp -= total;
+            return;
+        }
+    }
     uint32_t linear[6];
     uint8_t *host[6];
     for (unsigned i = 0; i < count; i++) {
