@@ -212,6 +212,7 @@ void x86_cpu_reset(struct x86_cpu *cpu)
     memset(cpu, 0, offsetof(struct x86_cpu, fault_jump));
     cpu->machine = machine;
     cpu->cost = cost;
+    cpu->tlb = cpu->tlb_sets; /* CPL 0's */
     cpu->eflags = X86_FLAG_FIXED1;
     cpu->cr0 = X86_CR0_CD | X86_CR0_NW | X86_CR0_ET;
     cpu->gpr[X86_EDX] = 0x00000600; /* family 6 */
@@ -279,7 +280,7 @@ void x86_cpu_enter_flat32(struct x86_cpu *cpu)
     cpu->idtr.base = 0;
     cpu->idtr.limit = 0x3FF;
     cpu->ldtr.attributes = X86_SEG_ATTR_UNUSABLE;
-    cpu->cpl = 0;
+    x86_set_cpl(cpu, 0);
     cpu->mode = X86_MODE_32;
     cpu->halted = 0;
     x86_tlb_flush(cpu);

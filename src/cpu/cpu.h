@@ -226,7 +226,11 @@ struct x86_cpu {
         uint8_t generated; /* a #DF the processor made of two faults */
     } event_chain[X86_EVENT_CHAIN_MAX];
 
-    struct x86_tlb_entry tlb[X86_TLB_ENTRIES];
+    /* Two TLBs: one filled and used at CPL 3, one at CPL 0-2 (a supervisor fill may allow
+     * what a user access may not). tlb points at the current privilege's, so a ring change
+     * switches TLBs instead of emptying one; flushes and invalidations cover both. */
+    struct x86_tlb_entry tlb_sets[2 * X86_TLB_ENTRIES];
+    struct x86_tlb_entry *tlb;
     uint8_t walk_global;   /* the last page walk ended in a global entry (for the TLB fill) */
     struct x86_fpu fpu;
 

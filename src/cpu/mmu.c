@@ -95,9 +95,9 @@ void x86_tlb_flush(struct x86_cpu *cpu)
 {
     if (cpu->machine)
         cpu->machine->code.generation++; /* cached EIP -> block translations too */
-    for (unsigned i = 0; i < X86_TLB_ENTRIES; i++) {
-        cpu->tlb[i].read_tag = X86_TLB_INVALID;
-        cpu->tlb[i].write_tag = X86_TLB_INVALID;
+    for (unsigned i = 0; i < 2 * X86_TLB_ENTRIES; i++) {
+        cpu->tlb_sets[i].read_tag = X86_TLB_INVALID;
+        cpu->tlb_sets[i].write_tag = X86_TLB_INVALID;
     }
 }
 
@@ -105,10 +105,10 @@ void x86_tlb_flush_non_global(struct x86_cpu *cpu)
 {
     if (cpu->machine)
         cpu->machine->code.generation++;
-    for (unsigned i = 0; i < X86_TLB_ENTRIES; i++) {
-        if (!cpu->tlb[i].global) {
-            cpu->tlb[i].read_tag = X86_TLB_INVALID;
-            cpu->tlb[i].write_tag = X86_TLB_INVALID;
+    for (unsigned i = 0; i < 2 * X86_TLB_ENTRIES; i++) {
+        if (!cpu->tlb_sets[i].global) {
+            cpu->tlb_sets[i].read_tag = X86_TLB_INVALID;
+            cpu->tlb_sets[i].write_tag = X86_TLB_INVALID;
         }
     }
 }
@@ -116,11 +116,14 @@ void x86_tlb_flush_non_global(struct x86_cpu *cpu)
 void x86_tlb_flush_page(struct x86_cpu *cpu, uint32_t linear)
 {
     x86_tables_changed(cpu); /* the tables may be mapped through this page */
-    struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
     cpu->machine->code.generation++;
-    if (e->read_tag == (linear & ~0xFFFu) || e->write_tag == (linear & ~0xFFFu)) {
-        e->read_tag = X86_TLB_INVALID;
-        e->write_tag = X86_TLB_INVALID;
+    for (unsigned set = 0; set < 2; set++) {
+        struct x86_tlb_entry *e =
+            &cpu->tlb_sets[set * X86_TLB_ENTRIES + ((linear >> 12) & (X86_TLB_ENTRIES - 1))];
+        if (e->read_tag == (linear & ~0xFFFu) || e->write_tag == (linear & ~0xFFFu)) {
+            e->read_tag = X86_TLB_INVALID;
+            e->write_tag = X86_TLB_INVALID;
+        }
     }
 }
 
@@ -171,9 +174,9 @@ bool x86_table_watch(struct x86_cpu *cpu, uint32_t linear, unsigned size)
 
 void x86_tlb_protect_code(struct x86_cpu *cpu, uint32_t physical_page)
 {
-    for (unsigned i = 0; i < X86_TLB_ENTRIES; i++)
-        if (cpu->tlb[i].physical_page == physical_page)
-            cpu->tlb[i].write_tag = X86_TLB_INVALID;
+    for (unsigned i = 0; i < 2 * X86_TLB_ENTRIES; i++)
+        if (cpu->tlb_sets[i].physical_page == physical_page)
+            cpu->tlb_sets[i].write_tag = X86_TLB_INVALID;
 }
 
 /* ------------------------------------------------------------------ paging */

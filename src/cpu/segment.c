@@ -68,7 +68,11 @@ void x86_set_cpl(struct x86_cpu *cpu, uint8_t cpl)
 {
     if (cpu->cpl != cpl) {
         cpu->cpl = cpl;
-        x86_tlb_flush(cpu); /* cached page permissions were checked for the old privilege */
+        /* TLB entries were checked for one privilege: switch to the other privilege's TLB;
+         * cached EIP -> block lookups checked fetch rights, so they go */
+        cpu->tlb = &cpu->tlb_sets[cpl == 3 ? X86_TLB_ENTRIES : 0];
+        if (cpu->machine)
+            cpu->machine->code.generation++;
         x86_update_alignment_check(cpu);
     }
 }

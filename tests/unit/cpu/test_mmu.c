@@ -281,6 +281,46 @@ static void test_global_pages_survive_cr3_loads(void **state)
     assert_int_equal(global.value, 3);
 }
 
+/* A ring change switches between the supervisor and the user TLB: a supervisor-only page the
+ * kernel has cached is not open to ring 3, and invlpg and CR3 reach both TLBs. */
+static void test_privilege_levels_have_their_own_tlb(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    setup_paging(f, 0x7, 0x3);                          /* 0x405000: supervisor only */
+    put32(f->m, PT + 6 * 4, 0x00201000u | 0x7);         /* 0x406000: user */
+    put32(f->m, 0x200000, 1);
+    put32(f->m, 0x201000, 2);
+    put32(f->m, 0x300000, 3);
+    struct rw kernel_page = { 0x405000, 4, 0, X86_SEG_DS }, user_page = { 0x406000, 4, 0, X86_SEG_DS };
+    assert_int_equal(try_access(cpu, do_read, &kernel_page).vector, -1);
+    assert_int_equal(try_access(cpu, do_read, &user_page).vector, -1);
+    x86_set_cpl(cpu, 3);
+    struct attempt a = try_access(cpu, do_read, &kernel_page);
+    assert_int_equal(a.vector, X86_VEC_PF);
+    assert_int_equal(a.error_code, 0x5);                /* P | U: the kernel's entry was not used */
+    assert_int_equal(try_access(cpu, do_read, &user_page).vector, -1);
+    x86_set_cpl(cpu, 0);
+    assert_int_equal(try_access(cpu, do_read, &kernel_page).vector, -1);
+    assert_int_equal(kernel_page.value, 1);
+    /* both TLBs hold 0x406000; after a remap and invlpg neither may keep the old frame */
+    put32(f->m, PT + 6 * 4, 0x00300000u | 0x7);
+    x86_tlb_flush_page(cpu, 0x406000);
+    assert_int_equal(try_access(cpu, do_read, &user_page).vector, -1);
+    assert_int_equal(user_page.value, 3);
+    x86_set_cpl(cpu, 3);
+    assert_int_equal(try_access(cpu, do_read, &user_page).vector, -1);
+    assert_int_equal(user_page.value, 3);
+    /* and a CR3 load empties the TLB of the other privilege too */
+    x86_set_cpl(cpu, 0);
+    put32(f->m, PT + 6 * 4, 0x00201000u | 0x7);
+    uint32_t cr3[2] = { 3, PD };
+    assert_int_equal(try_access(cpu, write_cr, cr3).vector, -1);
+    x86_set_cpl(cpu, 3);
+    assert_int_equal(try_access(cpu, do_read, &user_page).vector, -1);
+    assert_int_equal(user_page.value, 2);
+}
+
 static void test_control_register_checks(void **state)
 {
     struct fixture *f = *state;
@@ -367,6 +407,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_page_fault_error_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_caches_until_flushed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_global_pages_survive_cr3_loads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_privilege_levels_have_their_own_tlb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_control_register_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pae_paging_and_nx, setup, teardown),
     };
