@@ -64,11 +64,14 @@ static void write_virtual(struct x86_cpu *cpu, uint32_t linear, unsigned size, u
 }
 
 /* The host address of a stack slot when the TLB holds a store mapping for it, else NULL. The
- * TLB reflects the current CPL's rights; a frame is pushed at the same or an inner privilege,
- * whose rights include them, so a hit is always allowed. */
-static uint8_t *tlb_store_pointer(struct x86_cpu *cpu, uint32_t linear, unsigned size)
+ * frame is written with the handler's rights (SDM Vol. 3 6.12.1: the new stack is the inner
+ * level's), so the lookup uses the TLB of the handler's privilege class: on a call from ring 3
+ * that is the kernel's TLB, where the kernel stack lives. */
+static uint8_t *tlb_store_pointer(struct x86_cpu *cpu, const struct frame_stack *st,
+                                  uint32_t linear, unsigned size)
 {
-    const struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
+    const struct x86_tlb_entry *set = &cpu->tlb_sets[st->user ? X86_TLB_ENTRIES : 0];
+    const struct x86_tlb_entry *e = &set[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
     if (e->write_tag == (linear & ~0xFFFu) && (linear & 0xFFF) <= X86_PAGE_SIZE - size)
         return (uint8_t *)(e->host_minus_linear + linear);
     return NULL;
@@ -84,7 +87,7 @@ static void push_frame(struct x86_cpu *cpu, struct frame_stack *st, const uint32
     uint16_t kind = st->ss.attributes & (X86_SEG_ATTR_DB | 0xC);
     if (X86_LIKELY(kind == X86_SEG_ATTR_DB && st->sp >= total && st->sp - 1 <= st->ss.limit)) {
         uint32_t low = st->ss.base + st->sp - total;
-        uint8_t *host = tlb_store_pointer(cpu, low, total);
+        uint8_t *host = tlb_store_pointer(cpu, st, low, total);
         if (X86_LIKELY(host && total <= 24)) {
             for (unsigned i = 0; i < count; i++) {
                 uint8_t *slot = host + (count - 1 - i) * size;
@@ -101,7 +104,7 @@ static void push_frame(struct x86_cpu *cpu, struct frame_stack *st, const uint32
     uint8_t *host[6];
     for (unsigned i = 0; i < count; i++) {
         linear[i] = frame_push_address(cpu, st, size);
-        host[i] = tlb_store_pointer(cpu, linear[i], size);
+        host[i] = tlb_store_pointer(cpu, st, linear[i], size);
         if (!host[i])
             probe_write(cpu, linear[i], size, st->user);
     }

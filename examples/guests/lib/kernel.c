@@ -10,8 +10,10 @@ static struct gate idt[256];
 static struct tss tss;
 static struct tss handler_tss;  /* the task a task gate switches to */
 static trap_handler handlers[256];
-static uint8_t kernel_stack[16384] __attribute__((aligned(16)));
-static uint8_t user_stack[16384] __attribute__((aligned(16)));
+/* Stacks on pages of their own, as real kernels keep them: a page that also holds the IDT or
+ * GDT sends every store to it through the emulator's check for writes into decoded tables. */
+static uint8_t kernel_stack[16384] __attribute__((aligned(4096)));
+static uint8_t user_stack[16384] __attribute__((aligned(4096)));
 static uint32_t saved_kernel_esp;
 
 /* Entry stubs, one per vector, 12 bytes each: push a 0 error code where the CPU pushes none
