@@ -134,6 +134,9 @@ struct x86_segment {
 struct x86_tlb_entry {
     uint32_t read_tag;
     uint32_t write_tag;
+    /* stores may go to this page, but each is checked against decoded code and watched table
+     * bytes (the page holds some): the slow path skips the walk, not the check */
+    uint32_t checked_write_tag;
     uintptr_t host_minus_linear; /* host address = this + linear */
     uint32_t physical_page;
     uint8_t global;              /* a global page (G with CR4.PGE): kept across CR3 writes */

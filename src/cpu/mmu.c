@@ -98,6 +98,7 @@ void x86_tlb_flush(struct x86_cpu *cpu)
     for (unsigned i = 0; i < 2 * X86_TLB_ENTRIES; i++) {
         cpu->tlb_sets[i].read_tag = X86_TLB_INVALID;
         cpu->tlb_sets[i].write_tag = X86_TLB_INVALID;
+        cpu->tlb_sets[i].checked_write_tag = X86_TLB_INVALID;
     }
 }
 
@@ -109,6 +110,7 @@ void x86_tlb_flush_non_global(struct x86_cpu *cpu)
         if (!cpu->tlb_sets[i].global) {
             cpu->tlb_sets[i].read_tag = X86_TLB_INVALID;
             cpu->tlb_sets[i].write_tag = X86_TLB_INVALID;
+            cpu->tlb_sets[i].checked_write_tag = X86_TLB_INVALID;
         }
     }
 }
@@ -120,9 +122,11 @@ void x86_tlb_flush_page(struct x86_cpu *cpu, uint32_t linear)
     for (unsigned set = 0; set < 2; set++) {
         struct x86_tlb_entry *e =
             &cpu->tlb_sets[set * X86_TLB_ENTRIES + ((linear >> 12) & (X86_TLB_ENTRIES - 1))];
-        if (e->read_tag == (linear & ~0xFFFu) || e->write_tag == (linear & ~0xFFFu)) {
+        uint32_t tag = linear & ~0xFFFu;
+        if (e->read_tag == tag || e->write_tag == tag || e->checked_write_tag == tag) {
             e->read_tag = X86_TLB_INVALID;
             e->write_tag = X86_TLB_INVALID;
+            e->checked_write_tag = X86_TLB_INVALID;
         }
     }
 }
@@ -435,6 +439,7 @@ static void tlb_fill(struct x86_cpu *cpu, uint32_t linear, uint32_t phys, bool w
     e->read_tag = linear & ~0xFFFu;
     bool protected_page = x86_code_page_has_code(&m->code, page) || page_watched(cpu, page);
     e->write_tag = (writable && !protected_page) ? (linear & ~0xFFFu) : X86_TLB_INVALID;
+    e->checked_write_tag = writable ? (linear & ~0xFFFu) : X86_TLB_INVALID;
     e->physical_page = page;
     e->global = cpu->walk_global;
     e->host_minus_linear = (uintptr_t)(m->bus.ram + (phys & ~0xFFFu)) - (linear & ~0xFFFu);
@@ -465,6 +470,12 @@ uint64_t x86_read_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size)
 
 void x86_write_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_t value)
 {
+    /* a writable page that holds code or watched bytes: no walk, but the checked store */
+    const struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
+    if (e->checked_write_tag == (linear & ~0xFFFu) && (linear & 0xFFF) + size <= X86_PAGE_SIZE) {
+        x86_phys_write(cpu, ((uint64_t)e->physical_page << 12) | (linear & 0xFFF), size, value);
+        return;
+    }
     if ((linear & 0xFFF) + size > X86_PAGE_SIZE) {
         uint32_t first = X86_PAGE_SIZE - (linear & 0xFFF);
         uint32_t phys0, phys1;

@@ -1,5 +1,5 @@
 /* Guest test: self-modifying code and code written at run time execute correctly, and data
- * on the same page as code can be written freely. */
+ * on the same page as code can be written freely; with paging off and on. */
 #include "guest.h"
 
 /* a function whose immediate we patch: mov eax, imm32; ret */
@@ -16,32 +16,52 @@ __attribute__((noinline, section(".text.smc"))) static uint32_t count_up(uint32_
 }
 __attribute__((section(".text.smc_data"))) static uint32_t code_page_counter;
 
-int kmain(uint32_t magic, const struct multiboot_info *info)
+/* The six checks; run with paging off and on (stores then go through the TLB's checked path) */
+static void checks(const char *how)
 {
-    (void)magic;
-    (void)info;
-    tap_plan(6);
+    static const unsigned char original[5] = { 0xB8, 0x11, 0x11, 0x11, 0x11 };
+    for (unsigned i = 0; i < sizeof(original); i++)
+        ((volatile unsigned char *)patchable)[i] = original[i];
+    code_page_counter = 0;
     fn0 f = (fn0)(void *)patchable;
-    is_u32(f(), 0x11111111, "the original code runs");
+    ok(f() == 0x11111111, "%s: the original code runs", how);
     *(volatile uint32_t *)(patchable + 1) = 0x22222222;
-    is_u32(f(), 0x22222222, "a patched immediate takes effect at once");
+    ok(f() == 0x22222222, "%s: a patched immediate takes effect at once", how);
     for (uint32_t i = 0; i < 1000; i++)
         *(volatile uint32_t *)(patchable + 1) = i;
-    is_u32(f(), 999, "after a thousand patches the last one counts");
+    ok(f() == 999, "%s: after a thousand patches the last one counts", how);
 
     static const unsigned char add_code[] = { 0x8B, 0x44, 0x24, 0x04, /* mov eax, [esp+4] */
                                               0x03, 0x44, 0x24, 0x08, /* add eax, [esp+8] */
                                               0xC3 };                 /* ret */
     memcpy(buffer, add_code, sizeof(add_code));
     uint32_t (*add)(uint32_t, uint32_t) = (uint32_t (*)(uint32_t, uint32_t))(void *)buffer;
-    is_u32(add(40, 2), 42, "code copied at run time runs");
-    buffer[4] = 0x2B; /* add -> sub */
-    is_u32(add(40, 2), 38, "and is re-decoded when rewritten");
+    ok(add(40, 2) == 42, "%s: code copied at run time runs", how);
+    ((volatile unsigned char *)buffer)[4] = 0x2B; /* add -> sub */
+    ok(add(40, 2) == 38, "%s: and is re-decoded when rewritten", how);
 
     uint32_t sum = 0;
     for (int i = 0; i < 100000; i++)
         sum += count_up(&code_page_counter);
-    is_u32(code_page_counter, 100000, "data beside code is written and the code keeps running");
+    ok(code_page_counter == 100000, "%s: data beside code is written and the code keeps running",
+       how);
     (void)sum;
+}
+
+static uint32_t directory[1024] __attribute__((aligned(4096)));
+
+int kmain(uint32_t magic, const struct multiboot_info *info)
+{
+    (void)magic;
+    (void)info;
+    tap_plan(12);
+    checks("paging off");
+    for (uint32_t i = 0; i < 4; i++)
+        directory[i] = (i << 22) | 0x83; /* 16 MiB identity-mapped with 4 MiB pages */
+    __asm__ volatile("mov %0, %%cr3\n"
+                     "mov %%cr4, %%eax\n or $0x10, %%eax\n mov %%eax, %%cr4\n"
+                     "mov %%cr0, %%eax\n or $0x80000000, %%eax\n mov %%eax, %%cr0"
+                     : : "r"(directory) : "eax", "memory");
+    checks("paging on");
     tap_done();
 }
