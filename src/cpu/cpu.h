@@ -161,6 +161,7 @@ struct x86_fault {
     uint8_t source;         /* enum x86_event_source (src/idt/idt.h) */
     uint32_t error_code;
     uint32_t return_eip;    /* the faulting instruction (faults) or the next one (traps) */
+    uint8_t resume_flag;    /* a fault-class exception: RF = 1 in the frame (SDM Vol. 3 17.3.1.1) */
 };
 
 #define X86_EVENT_CHAIN_MAX 8
@@ -202,6 +203,8 @@ struct x86_cpu {
     uint8_t halted;
     uint8_t interrupt_shadow; /* X86_SHADOW_*: events blocked until after the next instruction */
     uint8_t debug_shadow;   /* MOV SS / POP SS: debug traps wait one instruction (SDM Vol. 3 6.8.3) */
+    uint8_t string_interrupted; /* a rep string stopped between iterations for this boundary */
+    uint8_t frame_resume_flag;  /* RF in the EFLAGS image of the event being delivered */
     uint8_t event_ext;      /* delivering an external event: error codes get EXT (bit 0) */
     uint8_t delivering;     /* an event is being delivered (double-fault detection) */
     uint8_t delivering_vector;
@@ -312,6 +315,9 @@ static X86_ALWAYS_INLINE uint32_t x86_effective_address(const struct x86_cpu *cp
  * loop, which delivers it with the saved EIP of the instruction (faults) or the next
  * instruction (traps, see x86_raise_trap). error_code is used only for vectors that push one. */
 X86_NORETURN void x86_raise(struct x86_cpu *cpu, uint8_t vector, uint32_t error_code);
+/* #DB as a fault-class exception that is not an instruction breakpoint (DR7.GD): RF = 1 in the
+ * frame, as for every other fault. */
+X86_NORETURN void x86_raise_debug_fault(struct x86_cpu *cpu);
 static inline X86_NORETURN void x86_raise_gp0(struct x86_cpu *cpu) { x86_raise(cpu, X86_VEC_GP, 0); }
 static inline X86_NORETURN void x86_raise_ud(struct x86_cpu *cpu) { x86_raise(cpu, X86_VEC_UD, 0); }
 

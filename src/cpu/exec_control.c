@@ -279,6 +279,7 @@ static X86_ALWAYS_INLINE void string_op(struct x86_cpu *cpu, const struct x86_in
         if (cpu->cycles >= cpu->cycle_limit || cpu->exit_request) {
             /* interruptible: resume this instruction at the next boundary (SDM Vol. 1 7.3.9.2) */
             cpu->next_eip = cpu->eip;
+            cpu->string_interrupted = 1;
             return;
         }
     }

@@ -403,7 +403,7 @@ X86_HANDLER(x86_exec_mov_dr)
          * handler can use them (SDM Vol. 3 17.2.4) */
         cpu->dr[6] |= X86_DR6_BD;
         cpu->dr[7] &= ~X86_DR7_GD;
-        x86_raise(cpu, X86_VEC_DB, 0);
+        x86_raise_debug_fault(cpu);
     }
     if (insn->operand[0] == X86_OPK_DREG) {
         uint32_t v = cpu->gpr[insn->rm & 7];

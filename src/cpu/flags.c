@@ -115,7 +115,10 @@ void x86_set_eflags(struct x86_cpu *cpu, uint32_t value, uint32_t mask)
     mask &= EFLAGS_DEFINED;
     uint32_t old = cpu->eflags;
     cpu->eflags = ((old & ~mask) | (value & mask)) | X86_FLAG_FIXED1;
-    if ((old ^ cpu->eflags) & (X86_FLAG_IF | X86_FLAG_TF | X86_FLAG_VM | X86_FLAG_AC))
+    /* IRET or a task switch setting RF: the next instruction runs in the per-instruction loop,
+     * which clears RF as it starts (the fast loop never runs with RF set) */
+    if (((old ^ cpu->eflags) & (X86_FLAG_IF | X86_FLAG_TF | X86_FLAG_VM | X86_FLAG_AC)) ||
+        (cpu->eflags & ~old & X86_FLAG_RF))
         x86_request_exit(cpu);
     if ((old ^ cpu->eflags) & X86_FLAG_AC)
         x86_update_alignment_check(cpu);

@@ -19,7 +19,8 @@
 
 /* ------------------------------------------------------------------ raising */
 
-void x86_raise(struct x86_cpu *cpu, uint8_t vector, uint32_t error_code)
+static X86_NORETURN void raise_exception(struct x86_cpu *cpu, uint8_t vector, uint32_t error_code,
+                                         bool fault_class)
 {
     bool has_error = vector < 32 && x86_exception_table[vector].has_error_code;
     if (has_error && cpu->event_ext && vector >= X86_VEC_TS && vector <= X86_VEC_GP)
@@ -29,7 +30,21 @@ void x86_raise(struct x86_cpu *cpu, uint8_t vector, uint32_t error_code)
     cpu->fault.error_code = has_error ? error_code : 0;
     cpu->fault.source = X86_EVENT_EXCEPTION;
     cpu->fault.return_eip = cpu->eip;
+    cpu->fault.resume_flag = fault_class;
     longjmp(cpu->fault_jump, 1);
+}
+
+void x86_raise(struct x86_cpu *cpu, uint8_t vector, uint32_t error_code)
+{
+    /* #DB is a fault for an instruction breakpoint, whose frame keeps RF as it is, and a trap
+     * otherwise; the general-detect fault comes through x86_raise_debug_fault */
+    raise_exception(cpu, vector, error_code,
+                    vector < 32 && x86_exception_table[vector].class_ == X86_CLASS_FAULT);
+}
+
+void x86_raise_debug_fault(struct x86_cpu *cpu)
+{
+    raise_exception(cpu, X86_VEC_DB, 0, true);
 }
 
 void x86_software_interrupt(struct x86_cpu *cpu, uint8_t vector, int kind)
@@ -39,6 +54,7 @@ void x86_software_interrupt(struct x86_cpu *cpu, uint8_t vector, int kind)
     cpu->fault.error_code = 0;
     cpu->fault.source = (uint8_t)kind;
     cpu->fault.return_eip = cpu->next_eip; /* int n, int3, into, int1 are traps */
+    cpu->fault.resume_flag = 0;
     longjmp(cpu->fault_jump, 1);
 }
 
@@ -117,6 +133,20 @@ void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
     cpu->delivering = 1;
     cpu->delivering_vector = f.vector;
     cpu->delivering_benign = f.source != X86_EVENT_EXCEPTION;
+    /* RF in the frame (SDM Vol. 3 17.3.1.1): 1 for a fault-class exception (not an instruction
+     * breakpoint) and for an interrupt between iterations of a rep string; 0 for a software
+     * interrupt (RF was cleared when it started); otherwise EFLAGS.RF as it is */
+    bool current_rf = (cpu->eflags & X86_FLAG_RF) != 0;
+    switch (f.source) {
+    case X86_EVENT_EXCEPTION:
+        cpu->frame_resume_flag = (f.resume_flag && f.vector != X86_VEC_DF) || current_rf;
+        break;
+    case X86_EVENT_HARDWARE:
+        cpu->frame_resume_flag = cpu->string_interrupted || current_rf;
+        break;
+    default:
+        cpu->frame_resume_flag = 0;
+    }
     uint8_t from_cpl = cpu->cpl;
     x86_deliver_event(cpu, f.vector, (enum x86_event_source)f.source, f.has_error_code,
                       f.error_code, f.return_eip);
@@ -389,13 +419,20 @@ static void check_instruction_breakpoint(struct x86_cpu *cpu)
     }
 }
 
-/* After an instruction, with breakpoints enabled: an RF the instruction started with is
- * cleared (it completed; an IRET that loaded RF keeps it for the next one); data and I/O
- * breakpoints it hit are one #DB trap, with a single step's BS if TF was set. */
-static void after_instruction_breakpoints(struct x86_cpu *cpu, bool step, bool resume_flag)
+/* RF is cleared at the start of each instruction, after the instruction-breakpoint check; an
+ * IRET or task switch may set it again (SDM Vol. 3 17.3.1.1). The fast loop never runs with RF
+ * set: IRET and task switches that load it ask for an exit, and the boundary clears it when no
+ * breakpoint check needs it. */
+static void start_with_resume_flag(struct x86_cpu *cpu)
 {
-    if (resume_flag)
-        cpu->eflags &= ~X86_FLAG_RF;
+    cpu->eflags &= ~X86_FLAG_RF;
+    x86_request_exit(cpu);
+}
+
+/* After an instruction, with breakpoints enabled: data and I/O breakpoints it hit are one #DB
+ * trap, with a single step's BS if TF was set. */
+static void after_instruction_breakpoints(struct x86_cpu *cpu, bool step)
+{
     uint8_t hit = cpu->pending_breakpoints;
     if (!hit)
         return;
@@ -418,12 +455,13 @@ static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
                 return;
             bool step = traced && (cpu->eflags & X86_FLAG_TF);
             cpu->debug_shadow = 0; /* only the instruction that sets it delays the trap */
-            bool resume_flag = cpu->eflags & X86_FLAG_RF;
             if (traced && cpu->breakpoints_armed)
                 check_instruction_breakpoint(cpu);
+            if (traced && (cpu->eflags & X86_FLAG_RF))
+                start_with_resume_flag(cpu);
             execute_one(cpu, &insn);
             if (traced && cpu->breakpoints_armed)
-                after_instruction_breakpoints(cpu, step, resume_flag);
+                after_instruction_breakpoints(cpu, step);
             if (step)
                 single_step_trap(cpu);
             continue;
@@ -436,12 +474,13 @@ static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
                 return;
             bool step = traced && (cpu->eflags & X86_FLAG_TF);
             cpu->debug_shadow = 0;
-            bool resume_flag = cpu->eflags & X86_FLAG_RF;
             if (traced && cpu->breakpoints_armed)
                 check_instruction_breakpoint(cpu);
+            if (traced && (cpu->eflags & X86_FLAG_RF))
+                start_with_resume_flag(cpu);
             execute_one(cpu, insn);
             if (traced && cpu->breakpoints_armed)
-                after_instruction_breakpoints(cpu, step, resume_flag);
+                after_instruction_breakpoints(cpu, step);
             if (step)
                 single_step_trap(cpu);
             if (cpu->eip != (insn->mode == X86_MODE_16 ? (sequential & 0xFFFF) : sequential))
@@ -808,6 +847,7 @@ void x86_cpu_execute(x86irq_machine *m)
         if (X86_UNLIKELY(cpu->interrupt_shadow | cpu->nmi_latched | cpu->intr_line |
                          cpu->init_latched))
             take_external_events(m);
+        cpu->string_interrupted = 0; /* the rep string resumes from here */
         if (cpu->halted)
             return; /* nothing woke the core */
         if (X86_UNLIKELY(m->trace.handler_pending)) {
@@ -815,10 +855,15 @@ void x86_cpu_execute(x86irq_machine *m)
             x86irq_trace_event e = { .kind = X86IRQ_TRACE_HANDLER };
             x86_trace_emit(m, &e);
         }
-        /* single-stepping (EFLAGS.TF), hooks and breakpoints need the per-instruction loop; a
-         * change of TF requests an exit, so the loop is chosen again */
-        if (m->instruction_hook || m->breakpoint_count || (cpu->eflags & X86_FLAG_TF) ||
-            cpu->breakpoints_armed)
+        /* single-stepping (EFLAGS.TF), hooks and breakpoints need the per-instruction loop
+         * (which also clears a set RF as the next instruction starts); a change of TF or a newly
+         * set RF requests an exit, so the loop is chosen again */
+        bool per_instruction = m->instruction_hook || m->breakpoint_count ||
+                               (cpu->eflags & X86_FLAG_TF) || cpu->breakpoints_armed;
+        if (!per_instruction && (cpu->eflags & X86_FLAG_RF))
+            cpu->eflags &= ~X86_FLAG_RF; /* no breakpoint check to skip: the next instruction
+                                          * would clear it as it starts, before anything reads it */
+        if (per_instruction)
             execute_traced(m);
         else
             execute_fast(m);

@@ -247,7 +247,9 @@ static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
     if (!g->present)
         x86_raise(cpu, X86_VEC_NP, idt_error);
     if (g->type == 0x05) {
-        /* SDM Vol. 3 6.12.2: the handler is a task; the error code goes on its stack */
+        /* SDM Vol. 3 6.12.2: the handler is a task; the error code goes on its stack. The
+         * interrupted task's saved EFLAGS carries RF as a frame would. */
+        cpu->eflags = (cpu->eflags & ~X86_FLAG_RF) | (cpu->frame_resume_flag ? X86_FLAG_RF : 0);
         x86_task_switch(cpu, g->selector, X86_TASK_SWITCH_INTERRUPT, return_eip,
                         has_error_code, error_code);
         return;
@@ -268,7 +270,8 @@ static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
         x86_raise(cpu, X86_VEC_GP, (selector & 0xFFFCu) + ext);
 
     unsigned size = gate32 ? 4 : 2;
-    uint32_t eflags = x86_get_eflags(cpu);
+    uint32_t eflags = (x86_get_eflags(cpu) & ~X86_FLAG_RF) |
+                      (cpu->frame_resume_flag ? X86_FLAG_RF : 0);
     uint32_t values[6];
     unsigned count = 0;
     struct frame_stack st;

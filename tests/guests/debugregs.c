@@ -2,12 +2,15 @@
  * fault: the #DB handler sees the instruction's address, sets RF in the saved EFLAGS and the
  * instruction runs once. Data breakpoints (write; read or write) and an I/O breakpoint (with
  * CR4.DE) are traps: the saved EIP is the next instruction. DR6 names the breakpoint (B0-B3),
- * BS a single step that came with it, BD a debug-register access with DR7.GD set. QEMU differs
+ * BS a single step that came with it, BD a debug-register access with DR7.GD set; RF in the
+ * frames (1 for faults but an instruction breakpoint's #DB). QEMU 7.2 leaves RF clear in a
+ * #UD frame (it sets it for the #GP here); the SDM's rule is the expectation. QEMU differs
  * in two places, where the expectations follow the SDM: it reports a single step and a data
  * breakpoint of one instruction as two #DB, and it does not implement DR7.GD. */
 #include "kernel.h"
 
-static volatile uint32_t db_count, db_dr6[8], db_eip[8];
+static volatile uint32_t db_count, db_dr6[8], db_eip[8], db_eflags[8];
+static volatile uint32_t gp_count, gp_eflags, ud_eflags, int_eflags;
 static volatile uint32_t watched_write, watched_rw, plain;
 
 static inline uint32_t read_dr6(void) { uint32_t v; __asm__ volatile("mov %%dr6, %0" : "=r"(v)); return v; }
@@ -16,12 +19,27 @@ static void on_debug(struct trap_frame *f)
     if (db_count < 8) {
         db_dr6[db_count] = read_dr6();
         db_eip[db_count] = f->eip;
+        db_eflags[db_count] = f->eflags;
     }
     db_count++;
     __asm__ volatile("mov %0, %%dr6" : : "r"(0u));      /* the handler clears DR6 */
     f->eflags |= 0x10000u;                              /* RF: resume past a fault */
     f->eflags &= ~0x100u;                               /* and single-step only once */
 }
+
+/* #GP from a segment load: the handler makes EAX a good selector, the mov runs again */
+static void on_general_protection(struct trap_frame *f)
+{
+    gp_count++;
+    gp_eflags = f->eflags;
+    f->eax = KERNEL_DS;
+}
+static void on_invalid_opcode(struct trap_frame *f)
+{
+    ud_eflags = f->eflags;
+    f->eip += 2;
+}
+static void on_software_interrupt(struct trap_frame *f) { int_eflags = f->eflags; }
 
 /* the instruction under the breakpoint: one copy, reached twice */
 __attribute__((noinline)) static void touch(void)
@@ -30,14 +48,15 @@ __attribute__((noinline)) static void touch(void)
 }
 
 static void set_dr7(uint32_t v) { __asm__ volatile("mov %0, %%dr7" : : "r"(v)); }
-extern char bp_insn[], after_write[], after_read[], after_out[], gd_insn[], after_step_write[];
+extern char bp_insn[], after_write[], after_read[], after_out[], gd_insn[], after_step_write[],
+    bp_fault_insn[];
 
 int kmain(uint32_t magic, const struct multiboot_info *info)
 {
     (void)magic;
     (void)info;
     kernel_init();
-    tap_plan(15);
+    tap_plan(22);
     trap_set_handler(1, on_debug, 0x8E, 0);
 
     /* instruction breakpoint on bp_insn, reached twice */
@@ -97,6 +116,29 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     __asm__ volatile("gd_insn: mov %%dr0, %0" : "=r"(dr0));
     is_u32(db_count, 1, "DR7.GD: a debug-register access faults");
     ok((db_dr6[0] & 0x2000) && db_eip[0] == (uint32_t)gd_insn, "with DR6.BD, at the mov");
+    ok(db_eflags[0] & 0x10000, "a general-detect #DB is a fault: RF = 1 in its frame");
+
+    /* RF in the frame (SDM Vol. 3 17.3.1.1): 1 for faults except an instruction breakpoint's
+     * #DB, 0 for int n. A breakpoint on an instruction that then faults fires once: the
+     * fault's frame carries RF = 1, so the restarted instruction is not stopped again. */
+    trap_set_handler(13, on_general_protection, 0x8E, 0);
+    trap_set_handler(6, on_invalid_opcode, 0x8E, 0);
+    trap_set_handler(0x81, on_software_interrupt, 0x8E, 0);
+    db_count = 0;
+    __asm__ volatile("mov %0, %%dr0" : : "r"(bp_fault_insn));
+    set_dr7(0x00000001);
+    __asm__ volatile("mov $0x1230, %%eax\n"
+                     "bp_fault_insn: mov %%ax, %%ds\n" /* beyond the GDT limit: #GP(0x1230) */
+                     "mov %%ax, %%es" ::: "eax", "memory");
+    set_dr7(0);
+    is_u32(db_count, 1, "a breakpoint on an instruction that faults: one #DB");
+    is_u32(db_eflags[0] & 0x10000, 0, "the instruction breakpoint's frame has RF = 0");
+    is_u32(gp_count, 1, "then the #GP, fixed by its handler");
+    ok(gp_eflags & 0x10000, "the #GP's frame has RF = 1, so the restart skips the breakpoint");
+    __asm__ volatile("ud2" ::: "memory");
+    ok(ud_eflags & 0x10000, "#UD (a fault): RF = 1 in the frame");
+    __asm__ volatile("int $0x81" ::: "memory");
+    is_u32(int_eflags & 0x10000, 0, "int n: RF = 0 in the frame");
     (void)v;
     tap_done();
 }

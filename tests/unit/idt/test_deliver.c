@@ -104,7 +104,7 @@ static int teardown(void **state)
 static void deliver(struct x86_cpu *cpu, uint8_t vector, int source, bool has_error,
                     uint32_t error_code, uint32_t return_eip)
 {
-    struct x86_fault ev = { vector, has_error, (uint8_t)source, error_code, return_eip };
+    struct x86_fault ev = { vector, has_error, (uint8_t)source, error_code, return_eip, 0 };
     if (setjmp(cpu->fault_jump) != 0) {
         ev = cpu->fault;
         /* a fault during delivery: deliver it with the double-fault rules, until one succeeds */
