@@ -4,7 +4,9 @@
  * CR4.DE) are traps: the saved EIP is the next instruction. DR6 names the breakpoint (B0-B3),
  * BS a single step that came with it, BD a debug-register access with DR7.GD set; RF in the
  * frames (1 for faults but an instruction breakpoint's #DB). QEMU 7.2 leaves RF clear in a
- * #UD frame (it sets it for the #GP here); the SDM's rule is the expectation. QEMU differs
+ * #UD frame (it sets it for the #GP here); the SDM's rule is the expectation. The rep-string
+ * case needs the timer to fire inside the string, which our cycle clock guarantees; QEMU's
+ * LAPIC timer runs on host time and fires after it there. QEMU differs
  * in two places, where the expectations follow the SDM: it reports a single step and a data
  * breakpoint of one instruction as two #DB, and it does not implement DR7.GD. */
 #include "kernel.h"
@@ -41,6 +43,19 @@ static void on_invalid_opcode(struct trap_frame *f)
 }
 static void on_software_interrupt(struct trap_frame *f) { int_eflags = f->eflags; }
 
+/* A LAPIC timer interrupt in the middle of a rep stosb: the frame's EIP is the rep instruction,
+ * ECX holds what is left, and RF = 1 (SDM Vol. 3 17.3.1.1) */
+static volatile uint32_t timer_eip, timer_eflags, timer_ecx, timer_count;
+static void on_timer(struct trap_frame *f)
+{
+    timer_count++;
+    timer_eip = f->eip;
+    timer_eflags = f->eflags;
+    timer_ecx = f->ecx;
+    *(volatile uint32_t *)0xFEE000B0u = 0; /* EOI */
+}
+static uint8_t string_target[1 << 20];
+
 /* the instruction under the breakpoint: one copy, reached twice */
 __attribute__((noinline)) static void touch(void)
 {
@@ -49,14 +64,14 @@ __attribute__((noinline)) static void touch(void)
 
 static void set_dr7(uint32_t v) { __asm__ volatile("mov %0, %%dr7" : : "r"(v)); }
 extern char bp_insn[], after_write[], after_read[], after_out[], gd_insn[], after_step_write[],
-    bp_fault_insn[];
+    bp_fault_insn[], rep_insn[];
 
 int kmain(uint32_t magic, const struct multiboot_info *info)
 {
     (void)magic;
     (void)info;
     kernel_init();
-    tap_plan(22);
+    tap_plan(25);
     trap_set_handler(1, on_debug, 0x8E, 0);
 
     /* instruction breakpoint on bp_insn, reached twice */
@@ -139,6 +154,21 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     ok(ud_eflags & 0x10000, "#UD (a fault): RF = 1 in the frame");
     __asm__ volatile("int $0x81" ::: "memory");
     is_u32(int_eflags & 0x10000, 0, "int n: RF = 0 in the frame");
+
+    trap_set_handler(0x40, on_timer, 0x8E, 0);
+    *(volatile uint32_t *)0xFEE000F0u = 0x1FF;       /* SVR: software enable */
+    *(volatile uint32_t *)0xFEE003E0u = 0xB;         /* divide by 1 */
+    *(volatile uint32_t *)0xFEE00320u = 0x40;        /* LVT timer: one-shot, vector 0x40 */
+    *(volatile uint32_t *)0xFEE00380u = 2000;        /* fires well inside the string */
+    uint32_t left = sizeof(string_target);
+    __asm__ volatile("sti\n"
+                     "rep_insn: rep stosb\n"
+                     "cli" : "+c"(left) : "D"(string_target), "a"(0x5A) : "memory");
+    ok(timer_count == 1 && timer_eip == (uint32_t)rep_insn,
+       "a timer interrupt during rep stosb: the saved EIP is the rep instruction");
+    ok(timer_ecx > 0 && timer_ecx < sizeof(string_target) && left == 0,
+       "with ECX part-way (%u left), and the string finished after IRET", timer_ecx);
+    ok(timer_eflags & 0x10000, "an interrupt between iterations of a rep string: RF = 1");
     (void)v;
     tap_done();
 }
