@@ -107,6 +107,17 @@ void x86_load_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector)
         x86_segment_refresh(cpu, seg);
         return;
     }
+    bool stack = seg == X86_SEG_SS;
+    struct x86_segment_load_entry *cached =
+        &cpu->machine->gate_cache.loads[(selector >> 3) & (X86_SEGMENT_LOAD_CACHE - 1)];
+    if (X86_LIKELY(cached->epoch == cpu->table_epoch && cached->selector == selector &&
+                   cached->cpl == cpu->cpl && cached->stack == stack)) {
+        *s = cached->segment;
+        x86_segment_refresh(cpu, seg);
+        if (stack)
+            x86_request_exit(cpu);
+        return;
+    }
     uint32_t address;
     uint64_t d = x86_read_descriptor(cpu, selector, &address);
     uint8_t access = (uint8_t)(d >> 40);
@@ -114,7 +125,7 @@ void x86_load_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector)
     bool code_or_data = access & 0x10;
     bool code = access & 0x08;
     bool present = access & 0x80;
-    if (seg == X86_SEG_SS) {
+    if (stack) {
         /* SDM Vol. 2 MOV: SS needs a writable data segment with RPL = DPL = CPL */
         if (rpl != cpu->cpl || !code_or_data || code || !(access & 0x02) || dpl != cpu->cpl)
             x86_raise(cpu, X86_VEC_GP, selector_error(selector));
@@ -132,7 +143,14 @@ void x86_load_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector)
     mark_accessed(cpu, d, address);
     x86_descriptor_to_cache(d | (1ull << 40), selector, s);
     x86_segment_refresh(cpu, seg);
-    if (seg == X86_SEG_SS)
+    /* keep the checked result while the descriptor's bytes stay as they are (watched, as the
+     * IDT dispatch table's are); the accessed bit is set by now, so a reload writes nothing */
+    if (x86_table_watch(cpu, address, 8)) {
+        *cached = (struct x86_segment_load_entry){ .epoch = cpu->table_epoch,
+                                                   .selector = selector, .cpl = cpu->cpl,
+                                                   .stack = stack, .segment = *s };
+    }
+    if (stack)
         x86_request_exit(cpu);
 }
 

@@ -61,10 +61,22 @@ struct x86_return_entry {
     uint16_t selector;
     struct x86_segment cs;
 };
+/* Data and stack segment loads (mov/pop to DS, ES, FS, GS, SS): the checked descriptor cache,
+ * keyed by selector (RPL included), the CPL and whether SS was loaded (its checks differ).
+ * Kernel entry and exit paths load the same few selectors again and again. */
+struct x86_segment_load_entry {
+    uint32_t epoch;
+    uint16_t selector;
+    uint8_t cpl;
+    uint8_t stack;
+    struct x86_segment segment;
+};
+#define X86_SEGMENT_LOAD_CACHE 8
 struct x86_gate_cache {
     struct x86_gate_entry gates[256];
     struct x86_stack_entry stacks[3];
     struct x86_return_entry iret;
+    struct x86_segment_load_entry loads[X86_SEGMENT_LOAD_CACHE];
 };
 
 /* Vectors 0-31. */

@@ -244,6 +244,34 @@ static void test_descriptor_cache_and_accessed_bit(void **state)
     assert_int_equal(error, 0);
 }
 
+/* A reload of the same selector comes from the checked-descriptor cache; a guest store into the
+ * descriptor (here: clearing P) is seen by the next load, which faults as the SDM says. */
+static void test_segment_load_cache_follows_the_descriptor(void **state)
+{
+    struct fixture *f = *state;
+    f->cpu->gpr[X86_EAX] = SEL_DATA3 | 3;
+    x86_set_cpl(f->cpu, 0);
+    assert_int_equal(EXEC(f, 0x8E, 0xE0), -1);                 /* mov fs, ax */
+    assert_int_equal(EXEC(f, 0x8E, 0xE8), -1);                 /* mov gs, ax: cached */
+    assert_int_equal(f->cpu->seg[X86_SEG_GS].selector, SEL_DATA3 | 3);
+    assert_int_equal(f->cpu->seg[X86_SEG_GS].limit, 0xFFFF);
+    /* the same selector at CPL 3 is checked anew (the cache is per CPL) and passes */
+    x86_set_cpl(f->cpu, 3);
+    assert_int_equal(EXEC(f, 0x8E, 0xE0), -1);
+    x86_set_cpl(f->cpu, 0);
+    /* a guest store clears the descriptor's present bit: the next load is #NP(selector) */
+    uint8_t access = 0;
+    x86irq_read_physical(f->m, GDT + SEL_DATA3 + 5, &access, 1);
+    if (setjmp(f->cpu->fault_jump) == 0)
+        x86_write(f->cpu, X86_SEG_ES, GDT + SEL_DATA3 + 5, 1, access & 0x7F);
+    else
+        fail_msg("the store faulted");
+    uint32_t error = 0;
+    const uint8_t load_fs[] = { 0x8E, 0xE0 };
+    assert_int_equal(exec(f, load_fs, sizeof(load_fs), &error), X86_VEC_NP);
+    assert_int_equal(error, SEL_DATA3);
+}
+
 /* lar eax, ecx (0F 02 C1) / lsl eax, ecx (0F 03 C1): ZF and the value, or ZF=0 and EAX kept */
 static void check_lar_lsl(struct fixture *f, uint8_t opcode, uint16_t selector, bool valid,
                           uint32_t value)
@@ -328,6 +356,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_segment_register_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_far_jumps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_descriptor_cache_and_accessed_bit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_segment_load_cache_follows_the_descriptor, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_lar_and_lsl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verr_verw_and_arpl, setup, teardown),
     };
