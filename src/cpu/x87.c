@@ -366,21 +366,63 @@ static void fnstsw_memory(struct x86_cpu *c, const struct x86_insn *i)
     x86_write(c, i->seg, ea(c, i), 2, c->fpu.status);
 }
 
-/* fnsave / frstor: the 108-byte 32-bit protected-mode image (SDM Vol. 1 Figure 8-10) */
+/* The x87 environment (SDM Vol. 1 8.1.10, Figures 8-9 to 8-12): FCW, FSW and FTW, then the
+ * last instruction and operand pointers, which we keep as 0 (docs/isa.md). 28 bytes in dword
+ * slots with a 32-bit operand size, 14 in word slots with a 16-bit one; with zero pointers the
+ * real-mode and protected-mode layouts are the same. Returns the environment's size. */
+static unsigned environment_size(const struct x86_insn *i) { return i->opsize == 2 ? 14 : 28; }
+
+static unsigned store_environment(struct x86_cpu *c, const struct x86_insn *i, uint32_t base)
+{
+    unsigned slot = i->opsize == 2 ? 2 : 4;
+    uint32_t fill = slot == 4 ? 0xFFFF0000u : 0; /* the reserved high words read as ones */
+    x86_write(c, i->seg, base + 0 * slot, slot, fill | c->fpu.control);
+    x86_write(c, i->seg, base + 1 * slot, slot, fill | c->fpu.status);
+    x86_write(c, i->seg, base + 2 * slot, slot, fill | c->fpu.tag);
+    for (unsigned k = 3; k < 7; k++)
+        x86_write(c, i->seg, base + k * slot, slot, 0);  /* FIP, FCS/FOP, FDP, FDS */
+    return environment_size(i);
+}
+
+static unsigned load_environment(struct x86_cpu *c, const struct x86_insn *i, uint32_t base,
+                                 struct x86_fpu *f)
+{
+    unsigned slot = i->opsize == 2 ? 2 : 4;
+    f->control = (uint16_t)(x86_read(c, i->seg, base + 0 * slot, 2) | 0x0040);
+    f->status = (uint16_t)x86_read(c, i->seg, base + 1 * slot, 2);
+    f->tag = (uint16_t)x86_read(c, i->seg, base + 2 * slot, 2);
+    return environment_size(i);
+}
+
+/* fnstenv / fldenv: the environment alone; fnstenv then masks every exception (SDM Vol. 2
+ * FSTENV) */
+static void fnstenv(struct x86_cpu *c, const struct x86_insn *i)
+{
+    check_write(c, i, environment_size(i));
+    store_environment(c, i, ea(c, i));
+    c->fpu.control |= 0x003F;
+}
+static void fldenv(struct x86_cpu *c, const struct x86_insn *i)
+{
+    struct x86_fpu f = c->fpu;
+    load_environment(c, i, ea(c, i), &f); /* all read before any is changed */
+    c->fpu.control = f.control;
+    c->fpu.status = f.status;
+    c->fpu.tag = f.tag;
+}
+
+/* fnsave / frstor: the environment and the eight registers, ST(0) first, 10 bytes each: 108
+ * bytes (32-bit operand size) or 94 (16-bit) */
 static void fnsave(struct x86_cpu *c, const struct x86_insn *i)
 {
-    check_write(c, i, 108);
+    check_write(c, i, environment_size(i) + 80);
     uint32_t base = ea(c, i);
-    x86_write(c, i->seg, base + 0, 4, 0xFFFF0000u | c->fpu.control);
-    x86_write(c, i->seg, base + 4, 4, 0xFFFF0000u | c->fpu.status);
-    x86_write(c, i->seg, base + 8, 4, 0xFFFF0000u | c->fpu.tag);
-    for (unsigned r = 12; r < 28; r += 4)
-        x86_write(c, i->seg, base + r, 4, 0);       /* instruction and operand pointers */
+    uint32_t registers = base + store_environment(c, i, base);
     for (unsigned r = 0; r < 8; r++) {
         uint8_t bytes[16] = { 0 };
         memcpy(bytes, &c->fpu.st[physical(c, r)], sizeof(long double) < 16 ? sizeof(long double) : 16);
         for (unsigned b = 0; b < 10; b++)
-            x86_write(c, i->seg, base + 28 + 10 * r + b, 1, bytes[b]);
+            x86_write(c, i->seg, registers + 10 * r + b, 1, bytes[b]);
     }
     x86_fpu_init(c); /* fnsave then initialises, as fninit */
 }
@@ -389,14 +431,12 @@ static void frstor(struct x86_cpu *c, const struct x86_insn *i)
     uint32_t base = ea(c, i);
     struct x86_fpu f;
     memset(&f, 0, sizeof(f));
-    f.control = (uint16_t)x86_read(c, i->seg, base + 0, 2);
-    f.status = (uint16_t)x86_read(c, i->seg, base + 4, 2);
-    f.tag = (uint16_t)x86_read(c, i->seg, base + 8, 2);
+    uint32_t registers = base + load_environment(c, i, base, &f);
     unsigned t = (f.status >> 11) & 7;
     for (unsigned r = 0; r < 8; r++) {
         uint8_t bytes[16] = { 0 };
         for (unsigned b = 0; b < 10; b++)
-            bytes[b] = (uint8_t)x86_read(c, i->seg, base + 28 + 10 * r + b, 1);
+            bytes[b] = (uint8_t)x86_read(c, i->seg, registers + 10 * r + b, 1);
         memcpy(&f.st[(t + r) & 7], bytes, sizeof(long double) < 16 ? sizeof(long double) : 16);
     }
     c->fpu = f;
@@ -501,7 +541,7 @@ static void df_register(struct x86_cpu *c, const struct x86_insn *insn)
 /* [escape][reg]: memory forms, NULL = not implemented (#UD) */
 static const x87_fn memory_forms[8][8] = {
     /* D8 */ { x87_d8_memory, x87_d8_memory, x87_d8_memory, x87_d8_memory, x87_d8_memory, x87_d8_memory, x87_d8_memory, x87_d8_memory },
-    /* D9 */ { fld_m32, NULL, fst_m32, fstp_m32, NULL, fldcw, NULL, fnstcw },
+    /* D9 */ { fld_m32, NULL, fst_m32, fstp_m32, fldenv, fldcw, fnstenv, fnstcw },
     /* DA */ { x87_da_memory, x87_da_memory, x87_da_memory, x87_da_memory, x87_da_memory, x87_da_memory, x87_da_memory, x87_da_memory },
     /* DB */ { fild_m32, NULL, fist_m32, fistp_m32, NULL, fld_m80, NULL, fstp_m80 },
     /* DC */ { x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory },
@@ -514,15 +554,15 @@ static const x87_fn register_forms[8] = {
     x87_dc_register, dd_register, x87_de_register, df_register,
 };
 
-/* the control instructions that do not wait (no #MF check): fnstcw, fnstsw, fnclex, fninit,
- * fnsave (SDM Vol. 1 8.3.11) */
+/* the control instructions that do not wait (no #MF check): fnstcw, fnstenv, fnstsw, fnclex,
+ * fninit, fnsave (SDM Vol. 1 8.3.11) */
 static bool no_wait(unsigned escape, const struct x86_insn *insn)
 {
     unsigned r = insn->reg & 7;
     if (insn->mod == 3)
         return (escape == 3 && r == 4 && ((insn->rm & 7) == 2 || (insn->rm & 7) == 3)) ||
                (escape == 7 && r == 4 && (insn->rm & 7) == 0);
-    return (escape == 1 && r == 7) || (escape == 5 && (r == 6 || r == 7));
+    return (escape == 1 && (r == 6 || r == 7)) || (escape == 5 && (r == 6 || r == 7));
 }
 
 X86_HANDLER(x86_exec_x87)

@@ -5,7 +5,7 @@
  * switching (CR0.TS: #NM, the handler does clts and the instruction runs again), fnsave and
  * frstor, fxsave and fxrstor, integer stores by the rounding control, the reversed and sign
  * instructions and fxch, fcomi/fucomi into EFLAGS, unordered compares (fucom is quiet on a
- * QNaN, fcom is not) and stack underflow. */
+ * QNaN, fcom is not) and stack underflow; fnstenv/fldenv and the 16-bit fnsave/frstor image. */
 #include "kernel.h"
 
 static volatile unsigned nm_count, mf_count;
@@ -38,7 +38,7 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     (void)magic;
     (void)info;
     kernel_init();
-    tap_plan(22);
+    tap_plan(27);
     trap_set_handler(7, on_nm, 0x8E, 0);
     trap_set_handler(16, on_mf, 0x8E, 0);
     __asm__ volatile("mov %%cr0, %%eax\n and $~0xC, %%eax\n or $0x22, %%eax\n mov %%eax, %%cr0"
@@ -151,5 +151,30 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     __asm__ volatile("fninit\n fstp %%st(0)" ::: "memory");
     is_u32(status_word() & 0x0241, 0x0041, "fstp of an empty stack: underflow (IE, SF, C1 = 0)");
     __asm__ volatile("fninit");
+
+    /* fnstenv: FCW, FSW (with TOP) and FTW in dword slots; then every exception is masked
+     * (SDM Vol. 2 FSTENV; QEMU 7.2 leaves the control word as it was) */
+    uint32_t env[7];
+    uint16_t unmasked = 0x0360, cw_after;
+    __asm__ volatile("fninit\n fldcw %2\n fld1\n fnstenv %0\n fnstcw %1"
+                     : "=m"(env), "=m"(cw_after) : "m"(unmasked) : "memory");
+    ok((env[0] & 0xFFFF) == 0x0360 && ((env[1] >> 11) & 7) == 7 && (env[2] & 0xFFFF) == 0x3FFF,
+       "fnstenv: FCW 0360, TOP 7, FTW 3FFF (got %x %x %x)", env[0] & 0xFFFF, env[1] & 0xFFFF,
+       env[2] & 0xFFFF);
+    is_u32(cw_after & 0x3F, 0x3F, "fnstenv then masks every exception");
+    __asm__ volatile("fldenv %1\n fnstcw %0" : "=m"(cw_after) : "m"(env) : "memory");
+    is_u32(cw_after, 0x0360, "fldenv gives the control word back");
+    __asm__ volatile("fninit");
+
+    /* the 16-bit image: a 14-byte environment in word slots, the registers from byte 14 */
+    uint8_t image16[94];
+    __asm__ volatile("fninit\n fldl %1\n data16 fnsave %0" : "=m"(image16) : "m"(seven) : "memory");
+    uint16_t exponent16;
+    memcpy(&exponent16, image16 + 14 + 8, 2);
+    ok(image16[0] == 0x7F && image16[1] == 0x03 && exponent16 == 0x4001,
+       "16-bit fnsave: FCW at 0, ST(0) = 7.0 at byte 14 (exponent %x)", exponent16);
+    __asm__ volatile("data16 frstor %1\n fstpl %0" : "=m"(restored) : "m"(image16) : "memory");
+    memcpy(&bits, &restored, 8);
+    is_u64(bits, 0x401C000000000000ull, "16-bit frstor gives 7.0 back");
     tap_done();
 }
