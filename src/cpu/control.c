@@ -108,6 +108,9 @@ uint32_t x86_read_control_register(struct x86_cpu *cpu, unsigned n)
 
 /* MSRs we implement (the TSC here, the APIC's in src/apic); other MSRs raise #GP(0). */
 #define MSR_IA32_TIME_STAMP_COUNTER 0x10u
+#define MSR_IA32_SYSENTER_CS 0x174u
+#define MSR_IA32_SYSENTER_ESP 0x175u
+#define MSR_IA32_SYSENTER_EIP 0x176u
 #define MSR_IA32_EFER 0xC0000080u
 
 bool x86_read_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t *value)
@@ -118,6 +121,11 @@ bool x86_read_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t *value)
         return true;
     case MSR_IA32_EFER:
         *value = cpu->efer;
+        return true;
+    case MSR_IA32_SYSENTER_CS:
+    case MSR_IA32_SYSENTER_ESP:
+    case MSR_IA32_SYSENTER_EIP:
+        *value = cpu->sysenter[msr - MSR_IA32_SYSENTER_CS];
         return true;
     default:
         /* IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC registers */
@@ -140,6 +148,14 @@ bool x86_write_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t value)
             x86_tlb_flush(cpu);
             x86_tables_changed(cpu);
         }
+        return true;
+    case MSR_IA32_SYSENTER_CS:
+    case MSR_IA32_SYSENTER_ESP:
+    case MSR_IA32_SYSENTER_EIP:
+        /* 32 bits here (no long mode): the upper half is reserved */
+        if (value >> 32)
+            return false;
+        cpu->sysenter[msr - MSR_IA32_SYSENTER_CS] = (uint32_t)value;
         return true;
     default:
         return cpu->machine && x86_lapic_write_msr(&cpu->machine->lapic, msr, value);
@@ -193,14 +209,16 @@ void x86_port_out(struct x86_cpu *cpu, uint16_t port, unsigned size, uint32_t va
     x86_bus_port_write(&cpu->machine->bus, port, size, value);
 }
 
-static void set_flat_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector, bool code)
+void x86_set_flat_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector, uint8_t dpl,
+                          bool code)
 {
     struct x86_segment *s = &cpu->seg[seg];
     s->selector = selector;
     s->base = 0;
     s->limit = 0xFFFFFFFFu;
-    /* present, DPL 0, accessed; code: execute/read; data: read/write; 32-bit, 4 KiB units */
-    s->attributes = (uint16_t)((code ? 0x9B : 0x93) | X86_SEG_ATTR_DB | X86_SEG_ATTR_G);
+    /* present, accessed; code: execute/read; data: read/write; 32-bit, 4 KiB units */
+    s->attributes = (uint16_t)((code ? 0x9B : 0x93) | ((dpl & 3) << 5) | X86_SEG_ATTR_DB |
+                               X86_SEG_ATTR_G);
     x86_segment_refresh(cpu, seg);
 }
 
@@ -247,6 +265,8 @@ void x86_cpu_init_signal(struct x86_cpu *cpu)
      * MSRs (and the x87 state); the clock keeps running */
     uint64_t cycles = cpu->cycles, instructions = cpu->instructions, tsc_offset = cpu->tsc_offset;
     uint64_t slice_end = cpu->slice_end, efer = cpu->efer;
+    uint32_t sysenter[3];
+    memcpy(sysenter, cpu->sysenter, sizeof(sysenter));
     uint32_t cache_bits = cpu->cr0 & (X86_CR0_CD | X86_CR0_NW);
     uint32_t epoch = cpu->table_epoch;
     struct x86_fpu fpu = cpu->fpu;  /* INIT leaves the x87 state alone */
@@ -257,6 +277,7 @@ void x86_cpu_init_signal(struct x86_cpu *cpu)
     cpu->tsc_offset = tsc_offset;
     cpu->slice_end = slice_end;
     cpu->efer = efer;
+    memcpy(cpu->sysenter, sysenter, sizeof(sysenter));
     cpu->cr0 = (cpu->cr0 & ~(X86_CR0_CD | X86_CR0_NW)) | cache_bits;
     cpu->table_epoch = epoch;   /* decoded tables from before must stay stale */
     x86_tables_changed(cpu);
@@ -271,10 +292,10 @@ void x86_cpu_enter_flat32(struct x86_cpu *cpu)
     cpu->cr0 = X86_CR0_PE | X86_CR0_ET;
     cpu->eflags = X86_FLAG_FIXED1;
     cpu->lazy.op = 0;
-    set_flat_segment(cpu, X86_SEG_CS, 0x08, true);
+    x86_set_flat_segment(cpu, X86_SEG_CS, 0x08, 0, true);
     for (unsigned s = 0; s < X86_SEG_COUNT; s++)
         if (s != X86_SEG_CS)
-            set_flat_segment(cpu, s, 0x10, false);
+            x86_set_flat_segment(cpu, s, 0x10, 0, false);
     cpu->gdtr.base = 0;
     cpu->gdtr.limit = 0;
     cpu->idtr.base = 0;

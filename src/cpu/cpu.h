@@ -196,6 +196,7 @@ struct x86_cpu {
     uint32_t cr0, cr2, cr3, cr4;
     uint32_t dr[8];
     uint64_t efer;
+    uint32_t sysenter[3];   /* IA32_SYSENTER_CS, _ESP, _EIP (MSRs 0x174-0x176) */
     uint64_t pdpte[4];      /* PAE: the page-directory-pointer entries loaded with CR3 */
     uint64_t tsc_offset;    /* IA32_TIME_STAMP_COUNTER writes: TSC = cycles + offset */
     uint8_t cpl;
@@ -513,6 +514,9 @@ static inline void x86_request_exit(struct x86_cpu *cpu)
 
 /* Reset to the power-on state (SDM Vol. 3 9.1.1). */
 void x86_cpu_reset(struct x86_cpu *cpu);
+/* A flat 4 GiB 32-bit segment (present, accessed; code execute/read or data read/write). */
+void x86_set_flat_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector, uint8_t dpl,
+                          bool code);
 /* FNINIT's state of the x87 FPU (x87.c) */
 void x86_fpu_init(struct x86_cpu *cpu);
 /* The INIT signal: the power-up state, keeping what INIT keeps (SDM Vol. 3 Table 9-1). */

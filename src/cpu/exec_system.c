@@ -76,7 +76,7 @@ X86_HANDLER(x86_exec_ud)
 /* CPUID feature bits, leaf 1 EDX: exactly what is implemented (docs/isa.md) */
 #define CPUID_1_EDX ((1u << 0) /* FPU */ | (1u << 2) /* DE */ | (1u << 3) /* PSE */ | (1u << 4) /* TSC */ | \
                      (1u << 5) /* MSR */ | (1u << 6) /* PAE */ | (1u << 8) /* CX8 */ | \
-                     (1u << 9) /* APIC */ | \
+                     (1u << 9) /* APIC */ | (1u << 11) /* SEP */ | \
                      (1u << 13) /* PGE */ | (1u << 15) /* CMOV */ | (1u << 24) /* FXSR */)
 /* leaf 1 ECX: x2APIC, TSC-deadline timer */
 #define CPUID_1_ECX ((1u << 21) /* x2APIC */ | (1u << 24) /* TSC-DEADLINE */)
@@ -165,6 +165,39 @@ X86_HANDLER(x86_exec_wrmsr)
     uint64_t v = ((uint64_t)cpu->gpr[X86_EDX] << 32) | cpu->gpr[X86_EAX];
     if (!x86_write_msr(cpu, cpu->gpr[X86_ECX], v))
         x86_raise_gp0(cpu);
+}
+
+/* sysenter / sysexit: the fast system call (SDM Vol. 2 SYSENTER, SYSEXIT; legacy mode). The
+ * segments are made flat from IA32_SYSENTER_CS, without reading the GDT: kernel CS and SS
+ * (CS + 8), user CS (CS + 16) and SS (CS + 24). No IDT, no stack frame: the kernel finds the
+ * return address in EDX and the user stack in ECX by its own convention. */
+X86_HANDLER(x86_exec_sysenter)
+{
+    (void)insn;
+    uint16_t cs = (uint16_t)(cpu->sysenter[0] & 0xFFFC);
+    if (!(cpu->cr0 & X86_CR0_PE) || cs == 0)
+        x86_raise_gp0(cpu);
+    x86_set_eflags(cpu, 0, X86_FLAG_VM | X86_FLAG_IF | X86_FLAG_RF);
+    x86_set_flat_segment(cpu, X86_SEG_CS, cs, 0, true);
+    x86_set_flat_segment(cpu, X86_SEG_SS, (uint16_t)(cs + 8), 0, false);
+    x86_set_cpl(cpu, 0);
+    cpu->mode = X86_MODE_32;
+    cpu->gpr[X86_ESP] = cpu->sysenter[1];
+    cpu->next_eip = cpu->sysenter[2];
+}
+
+X86_HANDLER(x86_exec_sysexit)
+{
+    (void)insn;
+    uint16_t cs = (uint16_t)(cpu->sysenter[0] & 0xFFFC);
+    if (!(cpu->cr0 & X86_CR0_PE) || cs == 0 || cpu->cpl != 0)
+        x86_raise_gp0(cpu);
+    x86_set_flat_segment(cpu, X86_SEG_CS, (uint16_t)((cs + 16) | 3), 3, true);
+    x86_set_flat_segment(cpu, X86_SEG_SS, (uint16_t)((cs + 24) | 3), 3, false);
+    x86_set_cpl(cpu, 3);
+    cpu->mode = X86_MODE_32;
+    cpu->gpr[X86_ESP] = cpu->gpr[X86_ECX];
+    cpu->next_eip = cpu->gpr[X86_EDX];
 }
 
 X86_HANDLER(x86_exec_rdpmc)
