@@ -78,6 +78,10 @@ static uint8_t *tlb_store_pointer(struct x86_cpu *cpu, const struct frame_stack 
 }
 
 /* Push the values (first pushed first) on st: all addresses checked before any is written. */
+/* The longest frame: from virtual-8086 mode GS, FS, DS, ES, SS, ESP, EFLAGS, CS, EIP and an
+ * error code */
+#define X86_FRAME_MAX 10
+
 static void push_frame(struct x86_cpu *cpu, struct frame_stack *st, const uint32_t *values,
                        unsigned count, unsigned size)
 {
@@ -88,7 +92,7 @@ static void push_frame(struct x86_cpu *cpu, struct frame_stack *st, const uint32
     if (X86_LIKELY(kind == X86_SEG_ATTR_DB && st->sp >= total && st->sp - 1 <= st->ss.limit)) {
         uint32_t low = st->ss.base + st->sp - total;
         uint8_t *host = tlb_store_pointer(cpu, st, low, total);
-        if (X86_LIKELY(host && total <= 24)) {
+        if (X86_LIKELY(host && total <= 4 * X86_FRAME_MAX)) {
             for (unsigned i = 0; i < count; i++) {
                 uint8_t *slot = host + (count - 1 - i) * size;
                 if (size == 4)
@@ -100,8 +104,8 @@ static void push_frame(struct x86_cpu *cpu, struct frame_stack *st, const uint32
             return;
         }
     }
-    uint32_t linear[6];
-    uint8_t *host[6];
+    uint32_t linear[X86_FRAME_MAX];
+    uint8_t *host[X86_FRAME_MAX];
     for (unsigned i = 0; i < count; i++) {
         linear[i] = frame_push_address(cpu, st, size);
         host[i] = tlb_store_pointer(cpu, st, linear[i], size);
@@ -261,18 +265,21 @@ static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
     if (dpl > cpu->cpl)
         x86_raise(cpu, X86_VEC_GP, (selector & 0xFFFCu) + ext);
     bool conforming = target->attributes & 0x04;
+    bool from_vm86 = cpu->eflags & X86_FLAG_VM;
+    /* from virtual-8086 mode the handler must be ring-0, non-conforming code (SDM Vol. 2 INT n,
+     * INTERRUPT-FROM-VIRTUAL-8086-MODE) */
+    if (from_vm86 && (dpl != 0 || conforming))
+        x86_raise(cpu, X86_VEC_GP, (selector & 0xFFFCu) + ext);
     uint8_t new_cpl = conforming ? cpu->cpl : dpl;
     struct x86_segment new_cs = *target;
     new_cs.selector = (uint16_t)((selector & 0xFFFC) | new_cpl);
     if (offset > new_cs.limit)
         x86_raise(cpu, X86_VEC_GP, ext);
-    if (cpu->eflags & X86_FLAG_VM)  /* virtual-8086 mode delivery: pending (docs/isa.md) */
-        x86_raise(cpu, X86_VEC_GP, (selector & 0xFFFCu) + ext);
 
     unsigned size = gate32 ? 4 : 2;
     uint32_t eflags = (x86_get_eflags(cpu) & ~X86_FLAG_RF) |
                       (cpu->frame_resume_flag ? X86_FLAG_RF : 0);
-    uint32_t values[6];
+    uint32_t values[X86_FRAME_MAX];
     unsigned count = 0;
     struct frame_stack st;
     bool privilege_change = new_cpl < cpu->cpl;
@@ -297,6 +304,13 @@ static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
         ring_stack_segment(cpu, new_ss_selector, new_cpl, ext, &st.ss);
         st.sp = new_sp;
         st.fault_code = (new_ss_selector & 0xFFFCu) + ext;
+        if (from_vm86) {
+            /* the real-mode selectors, which the handler may not use as they are */
+            values[count++] = cpu->seg[X86_SEG_GS].selector;
+            values[count++] = cpu->seg[X86_SEG_FS].selector;
+            values[count++] = cpu->seg[X86_SEG_DS].selector;
+            values[count++] = cpu->seg[X86_SEG_ES].selector;
+        }
         values[count++] = cpu->seg[X86_SEG_SS].selector;
         values[count++] = cpu->gpr[X86_ESP];
     } else {
@@ -318,6 +332,17 @@ static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
         cpu->seg[X86_SEG_SS] = st.ss;
         x86_segment_refresh(cpu, X86_SEG_SS);
     }
+    if (from_vm86) {
+        static const unsigned data_segments[] = { X86_SEG_ES, X86_SEG_DS, X86_SEG_FS, X86_SEG_GS };
+        for (unsigned i = 0; i < 4; i++) {
+            struct x86_segment *s = &cpu->seg[data_segments[i]];
+            s->selector = 0;
+            s->base = 0;
+            s->limit = 0;
+            s->attributes = X86_SEG_ATTR_UNUSABLE;
+            x86_segment_refresh(cpu, data_segments[i]);
+        }
+    }
     if (st.ss.attributes & X86_SEG_ATTR_DB)
         cpu->gpr[X86_ESP] = st.sp;
     else
@@ -338,7 +363,7 @@ void x86_deliver_event(struct x86_cpu *cpu, uint8_t vector, enum x86_event_sourc
 {
     cpu->event_ext = source == X86_EVENT_EXCEPTION || source == X86_EVENT_HARDWARE;
     cpu->cycles += cpu->cost[X86_COST_DELIVERY];
-    if (x86_protected_mode(cpu))
+    if (cpu->cr0 & X86_CR0_PE) /* protected mode, virtual-8086 mode included */
         deliver_protected_mode(cpu, vector, source, has_error_code, error_code, return_eip);
     else
         deliver_real_mode(cpu, vector, return_eip);
@@ -402,6 +427,28 @@ static const struct x86_segment *iret_code_segment(struct x86_cpu *cpu, uint16_t
     return &e->cs;
 }
 
+/* IRET at CPL 0 with VM set in the popped EFLAGS (SDM Vol. 2 IRET, RETURN-TO-VIRTUAL-8086-MODE):
+ * the frame goes on with ESP, SS, ES, DS, FS, GS, all loaded as real-mode selectors; CPL 3. */
+static void iret_to_vm86(struct x86_cpu *cpu, uint32_t eip, uint16_t cs, uint32_t flags)
+{
+    uint32_t frame[6];
+    for (unsigned i = 0; i < 6; i++)
+        frame[i] = x86_stack_peek(cpu, 12 + 4 * i, 4); /* all read before anything changes */
+    x86_set_eflags(cpu, flags, 0x3FFFFFu & ~(uint32_t)0x8028);
+    static const unsigned segments[] = { X86_SEG_SS, X86_SEG_ES, X86_SEG_DS, X86_SEG_FS,
+                                         X86_SEG_GS };
+    for (unsigned i = 0; i < 5; i++)
+        x86_load_segment(cpu, segments[i], (uint16_t)frame[1 + i]);
+    x86_load_segment(cpu, X86_SEG_CS, cs);
+    cpu->gpr[X86_ESP] = frame[0];
+    x86_set_cpl(cpu, 3);
+    cpu->mode = X86_MODE_16;
+    cpu->cycles += cpu->cost[X86_COST_PRIVILEGE];
+    cpu->next_eip = eip & 0xFFFF;
+    if (X86_UNLIKELY(cpu->machine->trace.mask))
+        trace_iret(cpu, eip & 0xFFFF, true);
+}
+
 void x86_iret(struct x86_cpu *cpu, unsigned opsize)
 {
     /* a change of IF or TF requests an exit through x86_set_eflags; CS and the mode are
@@ -418,12 +465,13 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
     uint32_t arith = X86_FLAGS_ARITH | X86_FLAG_TF | X86_FLAG_DF | X86_FLAG_NT;
 
     if (!x86_protected_mode(cpu)) {
-        if (cpu->eflags & X86_FLAG_VM) /* virtual-8086 IRET: pending (docs/isa.md) */
-            x86_raise_gp0(cpu);
-        /* real mode: everything but VM, VIP, VIF (SDM Vol. 2 IRET, real-address mode) */
+        /* real mode: everything but VM, VIP, VIF (SDM Vol. 2 IRET, real-address mode); in
+         * virtual-8086 mode (IOPL 3, checked by the instruction) IOPL stays too */
         uint32_t mask = opsize == 4 ? (0x3FFFFFu & ~(X86_FLAG_VM | X86_FLAG_VIP | X86_FLAG_VIF))
                                     : 0xFFFFu;
         mask &= ~(uint32_t)0x8028; /* reserved bits 3, 5, 15 */
+        if (cpu->eflags & X86_FLAG_VM)
+            mask &= ~X86_FLAG_IOPL;
         x86_far_transfer(cpu, cs, eip, X86_FAR_JMP, opsize);
         x86_stack_adjust(cpu, (int32_t)(3 * opsize));
         x86_set_eflags(cpu, flags, mask);
@@ -437,8 +485,10 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
             x86_trace_iret(cpu->machine, false);
         return;
     }
-    if (opsize == 4 && (flags & X86_FLAG_VM) && cpu->cpl == 0) /* to VM86: pending */
-        x86_raise_gp0(cpu);
+    if (opsize == 4 && (flags & X86_FLAG_VM) && cpu->cpl == 0) {
+        iret_to_vm86(cpu, eip, cs, flags);
+        return;
+    }
 
     uint8_t rpl = cs & 3;
     if ((cs & 0xFFFC) == 0)

@@ -179,6 +179,31 @@ void run_in_user_mode(void (*fn)(uint32_t), uint32_t arg)
     __asm__ volatile("mov $0x10, %%ax\n mov %%ax, %%ds\n mov %%ax, %%es" : : : "eax");
 }
 
+/* run_in_vm86(cs, ip, ss, sp, eflags): IRET into virtual-8086 mode with DS = ES = FS = GS = ss
+ * (the frame of SDM Vol. 2 IRET, RETURN-TO-VIRTUAL-8086-MODE); returns when the 8086 code runs
+ * int 0x7F (which needs IOPL 3 there). Assembly, so nothing sits between pusha and the return
+ * address that user_return_handler's popa; ret comes back to. */
+__asm__(".text\n"
+        ".globl run_in_vm86\n"
+        "run_in_vm86:\n"
+        "  pusha\n"
+        "  mov %esp, saved_kernel_esp\n"
+        "  mov 44(%esp), %eax\n"          /* ss: the data segments too */
+        "  push %eax\n"                   /* GS */
+        "  push %eax\n"                   /* FS */
+        "  push %eax\n"                   /* DS */
+        "  push %eax\n"                   /* ES */
+        "  push %eax\n"                   /* SS */
+        /* after pusha the arguments are at 36 (cs), 40 (ip), 44 (ss), 48 (sp), 52 (eflags),
+         * each further push moving them 4 up */
+        "  pushl 68(%esp)\n"              /* SP: 48 + 5 pushes */
+        "  mov 76(%esp), %eax\n"          /* eflags: 52 + 6 pushes */
+        "  or $0x20002, %eax\n"           /* VM and the fixed bit 1 */
+        "  push %eax\n"
+        "  pushl 64(%esp)\n"              /* CS: 36 + 7 pushes */
+        "  pushl 72(%esp)\n"              /* IP: 40 + 8 pushes */
+        "  iret\n");
+
 void user_return(void)
 {
     __asm__ volatile("int $0x7F");

@@ -48,6 +48,9 @@ struct tss *handler_task(void);
 /* Call fn(arg) in ring 3 on its own stack; returns when it calls user_return() (int 0x7F). */
 void run_in_user_mode(void (*fn)(uint32_t), uint32_t arg);
 void user_return(void) __attribute__((noreturn));
+/* IRET into virtual-8086 mode at cs:ip with the stack ss:sp (DS, ES, FS, GS = ss) and the given
+ * EFLAGS (VM is added); returns when the 8086 code runs int 0x7F (with IOPL 3). */
+void run_in_vm86(uint32_t cs, uint32_t ip, uint32_t ss, uint32_t sp, uint32_t eflags);
 
 /* the exception's name from its vector */
 const char *exception_name(unsigned vector);
