@@ -3,7 +3,8 @@
  * selectors); the 8086 code addresses memory as selector * 16 + offset at CPL 3. With IOPL 3,
  * int n goes through the IDT to a ring-0 handler whose frame holds GS, FS, DS, ES, SS, ESP,
  * EFLAGS (VM set), CS, EIP, and which runs with the data segments null; its IRET returns to
- * the 8086 code; an IRET inside it pops an 8086 frame. With IOPL below 3, cli, int n, pushf and (without a TSS I/O bitmap) in are
+ * the 8086 code; an IRET inside it pops an 8086 frame; a gate to code that is not ring 0 is
+ * #GP(code selector). With IOPL below 3, cli, int n, pushf and (without a TSS I/O bitmap) in are
  * #GP(0) for the monitor to emulate; hlt is #GP(0) at any IOPL (CPL 3). */
 #include "kernel.h"
 
@@ -29,6 +30,7 @@ __asm__(".section .rodata\n"
         "  movw $0xDEAD, (vm86_result3 - vm86_code)\n"    /* skipped */
         "vm86_after_iret:\n"
         "  incw (vm86_result3 - vm86_code)\n"
+        "  int $0x42\n"                                   /* a gate to ring-3 code: #GP(0x18) */
         "  hlt\n"                                         /* #GP: the monitor makes IOPL 0 */
         "  cli\n"                                         /* IOPL 0: #GP */
         "  int $0x41\n"                                   /* #GP */
@@ -47,7 +49,7 @@ __asm__(".section .rodata\n"
 static volatile uint32_t int_eflags, int_cs, int_eip, int_esp, int_ss, int_segments[4],
     int_handler_ds, int_count;
 static volatile uint8_t gp_opcodes[8];
-static volatile uint32_t gp_count, gp_errors_nonzero, gp_without_vm;
+static volatile uint32_t gp_count, gp_errors_nonzero, gp_without_vm, first_gp_error;
 
 static void on_int40(struct trap_frame *f)
 {
@@ -75,6 +77,8 @@ static void on_general_protection(struct trap_frame *f)
     if (gp_count < sizeof(gp_opcodes))
         gp_opcodes[gp_count] = opcode;
     gp_count++;
+    if (gp_count == 1)
+        first_gp_error = f->error_code;
     if (f->error_code)
         gp_errors_nonzero++;
     switch (opcode) {
@@ -89,9 +93,15 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     (void)magic;
     (void)info;
     kernel_init();
-    tap_plan(12);
+    tap_plan(13);
     trap_set_handler(0x40, on_int40, 0x8E, 3);
     trap_set_handler(13, on_general_protection, 0x8E, 0);
+    /* vector 0x42: a DPL-3 interrupt gate to ring-3 code, which virtual-8086 mode may not use */
+    struct __attribute__((packed)) { uint16_t limit; uint32_t base; } idtr;
+    __asm__ volatile("sidt %0" : "=m"(idtr));
+    uint32_t *gate = (uint32_t *)(idtr.base + 0x42 * 8);
+    gate[0] = ((uint32_t)USER_CS << 16) | 0x1000;
+    gate[1] = 0x0000EE00u;
     uint8_t *low = (uint8_t *)(CODE_SEGMENT << 4);
     memcpy(low, vm86_code, (size_t)(vm86_code_end - vm86_code));
 
@@ -115,12 +125,14 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     uint16_t result3;
     memcpy(&result3, low + (vm86_result3 - vm86_code), 2);
     is_u32(result3, 1, "an IRET inside virtual-8086 mode (IOPL 3) went to its 8086 frame's CS:IP");
-    is_u32(gp_count, 6, "six #GP(0) for the monitor");
-    ok(gp_opcodes[0] == 0xF4 && gp_opcodes[1] == 0xFA && gp_opcodes[2] == 0xCD &&
-       gp_opcodes[3] == 0x9C && gp_opcodes[4] == 0xE4 && gp_opcodes[5] == 0xF4 &&
-       gp_errors_nonzero == 0 && gp_without_vm == 0,
-       "hlt, then with IOPL 0 cli, int 0x41, pushf, in; then hlt (%x %x %x %x %x %x)",
-       gp_opcodes[0], gp_opcodes[1], gp_opcodes[2], gp_opcodes[3], gp_opcodes[4], gp_opcodes[5]);
+    ok(gp_opcodes[0] == 0xCD && first_gp_error == (USER_CS & 0xFFFC),
+       "int n to a gate whose code is not ring 0: #GP(code selector %x)", first_gp_error);
+    is_u32(gp_count, 7, "seven #GP for the monitor");
+    ok(gp_opcodes[1] == 0xF4 && gp_opcodes[2] == 0xFA && gp_opcodes[3] == 0xCD &&
+       gp_opcodes[4] == 0x9C && gp_opcodes[5] == 0xE4 && gp_opcodes[6] == 0xF4 &&
+       gp_errors_nonzero == 1 && gp_without_vm == 0,
+       "hlt, then with IOPL 0 cli, int 0x41, pushf, in, each #GP(0); then hlt (%x %x %x %x %x %x)",
+       gp_opcodes[1], gp_opcodes[2], gp_opcodes[3], gp_opcodes[4], gp_opcodes[5], gp_opcodes[6]);
     ok(1, "int 0x7F with IOPL 3 came back to the kernel");
     tap_done();
 }
