@@ -219,8 +219,6 @@ void x86_task_switch(struct x86_cpu *cpu, uint16_t selector, enum x86_task_switc
      * this point nothing faults in the old task's context */
     struct task_state next;
     read_task_state(cpu, new_tr.base, new_layout, &next);
-    if (next.eflags & X86_FLAG_VM && new_layout == &tss32_layout)
-        x86_raise(cpu, X86_VEC_TS, error); /* a virtual-8086 task: not implemented (docs/isa.md) */
     probe_system_write(cpu, old_tr->base + old_layout->dynamic_first,
                        (uint32_t)(old_layout->dynamic_last - old_layout->dynamic_first + 1));
     if (!iret)
@@ -272,12 +270,19 @@ void x86_task_switch(struct x86_cpu *cpu, uint16_t selector, enum x86_task_switc
     /* the selectors first, then the descriptors, in the SDM's order (LDTR, CS, SS, DS...) */
     for (unsigned i = 0; i < X86_SEG_COUNT; i++)
         cpu->seg[i].selector = next.seg[i];
-    x86_set_cpl(cpu, next.seg[X86_SEG_CS] & 3);
+    /* a virtual-8086 task (VM in its EFLAGS, 32-bit TSS only) runs at CPL 3 with real-mode
+     * selectors, which are not checked (SDM Vol. 3 20.2.5) */
+    bool vm86 = cpu->eflags & X86_FLAG_VM;
+    x86_set_cpl(cpu, vm86 ? 3 : next.seg[X86_SEG_CS] & 3);
     load_task_ldt(cpu, next.ldt);
     static const uint8_t load_order[X86_SEG_COUNT] = { X86_SEG_CS, X86_SEG_SS, X86_SEG_DS,
                                                        X86_SEG_ES, X86_SEG_FS, X86_SEG_GS };
-    for (unsigned i = 0; i < X86_SEG_COUNT; i++)
-        load_task_segment(cpu, load_order[i], next.seg[load_order[i]]);
+    for (unsigned i = 0; i < X86_SEG_COUNT; i++) {
+        if (vm86)
+            x86_load_segment(cpu, load_order[i], next.seg[load_order[i]]);
+        else
+            load_task_segment(cpu, load_order[i], next.seg[load_order[i]]);
+    }
     cpu->mode = (cpu->seg[X86_SEG_CS].attributes & X86_SEG_ATTR_DB) ? X86_MODE_32 : X86_MODE_16;
     x86_request_exit(cpu);
 

@@ -5,14 +5,26 @@
  * EFLAGS (VM set), CS, EIP, and which runs with the data segments null; its IRET returns to
  * the 8086 code; an IRET inside it pops an 8086 frame; a gate to code that is not ring 0 is
  * #GP(code selector). With IOPL below 3, cli, int n, pushf and (without a TSS I/O bitmap) in are
- * #GP(0) for the monitor to emulate; hlt is #GP(0) at any IOPL (CPL 3). */
+ * #GP(0) for the monitor to emulate; hlt is #GP(0) at any IOPL (CPL 3). A task switch to a
+ * TSS whose EFLAGS has VM set also enters it. */
 #include "kernel.h"
 
 #define CODE_SEGMENT 0x2000u   /* the 8086 code and data at linear 0x20000 */
 #define STACK_TOP 0xFFF0u
 
 extern const uint8_t vm86_code[], vm86_code_end[], vm86_value[], vm86_result1[],
-    vm86_result2[], vm86_result3[];
+    vm86_result2[], vm86_result3[], vm86_result4[], vm86_task_entry[];
+
+/* vector 0x43, from the virtual-8086 task: IRET with NT set goes back through the TSS
+ * back-link to the task that called it */
+extern void vm86_task_exit(void);
+__asm__(".text\n"
+        "vm86_task_exit:\n"
+        "  pushf\n"
+        "  orl $0x4000, (%esp)\n"
+        "  popf\n"
+        "  iret\n");
+static uint8_t task_ring0_stack[1024] __attribute__((aligned(16)));
 __asm__(".section .rodata\n"
         "vm86_code:\n"
         ".code16\n"
@@ -38,10 +50,14 @@ __asm__(".section .rodata\n"
         "  inb $0x80, %al\n"                              /* #GP: no I/O bitmap */
         "  hlt\n"                                         /* #GP: the monitor makes IOPL 3 */
         "  int $0x7F\n"                                   /* back to the kernel */
+        "vm86_task_entry:\n"                             /* a virtual-8086 task starts here */
+        "  movb $0x77, (vm86_result4 - vm86_code)\n"
+        "  int $0x43\n"                                   /* its ring-0 handler returns by IRET+NT */
         "vm86_value: .word 0xBEEF\n"
         "vm86_result1: .word 0\n"
         "vm86_result2: .word 0\n"
         "vm86_result3: .word 0\n"
+        "vm86_result4: .word 0\n"
         ".code32\n"
         "vm86_code_end:\n"
         ".text\n");
@@ -93,7 +109,7 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     (void)magic;
     (void)info;
     kernel_init();
-    tap_plan(13);
+    tap_plan(15);
     trap_set_handler(0x40, on_int40, 0x8E, 3);
     trap_set_handler(13, on_general_protection, 0x8E, 0);
     /* vector 0x42: a DPL-3 interrupt gate to ring-3 code, which virtual-8086 mode may not use */
@@ -134,5 +150,25 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
        "hlt, then with IOPL 0 cli, int 0x41, pushf, in, each #GP(0); then hlt (%x %x %x %x %x %x)",
        gp_opcodes[1], gp_opcodes[2], gp_opcodes[3], gp_opcodes[4], gp_opcodes[5], gp_opcodes[6]);
     ok(1, "int 0x7F with IOPL 3 came back to the kernel");
+
+    /* a task switch into a virtual-8086 task: VM in the TSS's EFLAGS, real-mode selectors */
+    trap_set_gate(0x43, vm86_task_exit, 0x8E, 3);
+    struct tss *task = handler_task();
+    memset(task, 0, sizeof(*task));
+    task->eflags = 0x00023002u;                       /* VM, IOPL 3, bit 1 */
+    task->eip = (uint32_t)(vm86_task_entry - vm86_code);
+    task->cs = task->ss = task->ds = task->es = task->fs = task->gs = CODE_SEGMENT;
+    task->esp = 0xF000;
+    task->ss0 = KERNEL_DS;
+    task->esp0 = (uint32_t)(task_ring0_stack + sizeof(task_ring0_stack));
+    task->iomap_base = sizeof(struct tss);
+    __asm__ volatile("lcall $0x30, $0" ::: "memory");
+    __asm__ volatile("mov %0, %%fs\n mov %0, %%gs" : : "r"(KERNEL_DS));
+    uint16_t result4;
+    memcpy(&result4, low + (vm86_result4 - vm86_code), 2);
+    is_u32(result4, 0x77, "a far CALL to a TSS with VM set ran its 8086 code");
+    uint32_t tr;
+    __asm__ volatile("str %0" : "=r"(tr));
+    is_u32(tr, TSS_SELECTOR, "and IRET with NT from its ring-0 handler came back to the caller");
     tap_done();
 }
