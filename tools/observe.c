@@ -121,7 +121,7 @@ static const char *const phase_names[X86IRQ_PHASE_COUNT] = {
     "process", "critical", "immediate", "softirq", "tasklet", "workqueue",
 };
 static const char *const rule_names[X86IRQ_RULE_COUNT] = {
-    "exception-in-irq", "irq-in-irq", "iret-unmatched", "hlt-hang",
+    "exception-in-irq", "irq-in-irq", "iret-unmatched", "hlt-hang", "user-access-in-irq",
 };
 static const char *const accept_sources[4] = { "local APIC", "8259", "embedder INTR", "NMI pin" };
 
@@ -260,7 +260,12 @@ static void describe(const struct observer *ob, const x86irq_trace_event *e, cha
         snprintf(text, size, "%s fired", e->detail ? e->detail : "device");
         break;
     case X86IRQ_TRACE_NESTING:
-        snprintf(text, size, "%s (%s)", e->detail ? e->detail : "", rule_names[e->rule % X86IRQ_RULE_COUNT]);
+        if (e->rule == X86IRQ_RULE_USER_ACCESS_IN_IRQ)
+            snprintf(text, size, "%s, address 0x%08x (%s)", e->detail ? e->detail : "",
+                     e->error_code, rule_names[e->rule]);
+        else
+            snprintf(text, size, "%s (%s)", e->detail ? e->detail : "",
+                     rule_names[e->rule % X86IRQ_RULE_COUNT]);
         break;
     case X86IRQ_TRACE_PHASE:
         snprintf(text, size, "phase: %s", phase_names[e->line % X86IRQ_PHASE_COUNT]);

@@ -369,6 +369,10 @@ typedef enum x86irq_nesting_rule {
     X86IRQ_RULE_IRET_UNMATCHED,       /**< IRET with nothing in service (not the classic IRET
                                            to an outer privilege level that enters user mode) */
     X86IRQ_RULE_HLT_HANG,             /**< HLT with IF = 0 and nothing that can raise an NMI */
+    X86IRQ_RULE_USER_ACCESS_IN_IRQ,   /**< a supervisor data access to a user page (paging on,
+                                           U/S set at every level) while a hardware interrupt or
+                                           an NMI is in service; the event's error_code holds the
+                                           linear address. Reported once per interrupt. */
     X86IRQ_RULE_COUNT
 } x86irq_nesting_rule;
 

@@ -239,6 +239,11 @@ struct x86_cpu {
     struct x86_tlb_entry tlb_sets[2 * X86_TLB_ENTRIES];
     struct x86_tlb_entry *tlb;
     uint8_t walk_global;   /* the last page walk ended in a global entry (for the TLB fill) */
+    uint8_t walk_user;     /* the last page walk allowed user access (U/S at every level) */
+    /* the user-access-in-irq rule is watching: an interrupt is in service and the rule is on;
+     * user pages are then not cached in the TLB, so each supervisor access to one is seen */
+    uint8_t irq_user_watch;
+    uint8_t irq_user_reported;
     struct x86_fpu fpu;
 
     /* Decoded descriptor-table state (the IDT gate cache of src/idt) is valid while its epoch

@@ -7,6 +7,7 @@
  * needs the full segment checks.
  */
 #include "cpu/mmu.h"
+#include "trace/events.h"
 
 #include "machine/machine.h"
 
@@ -300,6 +301,7 @@ static bool translate_pae(struct x86_cpu *cpu, uint32_t linear, enum x86_access 
     if (updated != low)
         x86_phys_write(cpu, entry_address, 4, updated);
     cpu->walk_global = (cpu->cr4 & X86_CR4_PGE) && (low & PTE_G);
+    cpu->walk_user = us != 0;
     *phys = frame | (linear & 0xFFF);
     *writable = may_write && (updated & PTE_D);
     return true;
@@ -310,6 +312,7 @@ bool x86_translate(struct x86_cpu *cpu, uint32_t linear, enum x86_access access,
 {
     if (!(cpu->cr0 & X86_CR0_PG)) {
         cpu->walk_global = 0;
+        cpu->walk_user = 0;
         *phys = linear;
         *writable = true;
         return true;
@@ -358,6 +361,7 @@ bool x86_translate(struct x86_cpu *cpu, uint32_t linear, enum x86_access access,
         write_phys32(cpu, entry_address, updated);
     /* G counts in the entry that maps the page: the PTE, or the PDE of a 4 MiB page */
     cpu->walk_global = (cpu->cr4 & X86_CR4_PGE) && (entry & PTE_G);
+    cpu->walk_user = us != 0;
     *phys = frame | (linear & 0xFFF);
     /* the store path may be cached only once the dirty bit is set */
     *writable = may_write && (updated & PTE_D);
@@ -445,6 +449,19 @@ static void tlb_fill(struct x86_cpu *cpu, uint32_t linear, uint32_t phys, bool w
     e->host_minus_linear = (uintptr_t)(m->bus.ram + (phys & ~0xFFFu)) - (linear & ~0xFFFu);
 }
 
+/* The user-access-in-irq rule: a supervisor access to a user page in interrupt context. The
+ * page is not cached while the rule watches, so the next access is seen too. */
+static bool user_page_in_interrupt_context(struct x86_cpu *cpu, uint32_t linear)
+{
+    if (X86_LIKELY(!cpu->irq_user_watch) || !cpu->walk_user || cpu->cpl == 3)
+        return false;
+    if (!cpu->irq_user_reported) {
+        cpu->irq_user_reported = 1;
+        x86_trace_user_access(cpu->machine, linear);
+    }
+    return true;
+}
+
 uint64_t x86_read_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size)
 {
     if ((linear & 0xFFF) + size > X86_PAGE_SIZE) {
@@ -464,7 +481,8 @@ uint64_t x86_read_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size)
     uint32_t phys;
     bool writable;
     x86_translate(cpu, linear, X86_ACCESS_READ, user_access(cpu), &phys, &writable);
-    tlb_fill(cpu, linear, phys, writable);
+    if (!user_page_in_interrupt_context(cpu, linear))
+        tlb_fill(cpu, linear, phys, writable);
     return x86_phys_read(cpu, phys, size);
 }
 
@@ -491,7 +509,8 @@ void x86_write_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_
     uint32_t phys;
     bool writable;
     x86_translate(cpu, linear, X86_ACCESS_WRITE, user_access(cpu), &phys, &writable);
-    tlb_fill(cpu, linear, phys, writable);
+    if (!user_page_in_interrupt_context(cpu, linear))
+        tlb_fill(cpu, linear, phys, writable);
     x86_phys_write(cpu, phys, size, value);
 }
 

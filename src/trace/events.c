@@ -43,6 +43,44 @@ void x86_trace_rule(x86irq_machine *m, x86irq_nesting_rule rule, const char *det
     x86_trace_emit(m, &e);
 }
 
+static bool interrupt_in_service(const struct x86_trace *t)
+{
+    unsigned n = t->depth < X86_NESTING_MAX ? t->depth : X86_NESTING_MAX;
+    for (unsigned i = 0; i < n; i++)
+        if (t->stack[i].origin == X86IRQ_ORIGIN_HARDWARE || t->stack[i].origin == X86IRQ_ORIGIN_NMI)
+            return true;
+    return false;
+}
+
+void x86_trace_update_user_watch(x86irq_machine *m)
+{
+    const struct x86_trace *t = &m->trace;
+    bool watch = t->fn && ((t->rules >> X86IRQ_RULE_USER_ACCESS_IN_IRQ) & 1) &&
+                 x86_trace_on(t, X86IRQ_TRACE_NESTING) && interrupt_in_service(t);
+    struct x86_cpu *cpu = &m->cpu;
+    if (watch && !cpu->irq_user_watch && (cpu->cr0 & X86_CR0_PG))
+        x86_tlb_flush(cpu); /* user pages cached before must be walked again */
+    cpu->irq_user_watch = watch;
+}
+
+void x86_trace_user_access(x86irq_machine *m, uint32_t linear)
+{
+    if (!x86_trace_on(&m->trace, X86IRQ_TRACE_NESTING))
+        return;
+    x86irq_trace_event e = { .kind = X86IRQ_TRACE_NESTING, .rule = X86IRQ_RULE_USER_ACCESS_IN_IRQ,
+                             .error_code = linear,
+                             .detail = "a user page accessed in interrupt context (Linux: no "
+                                       "user memory access from an interrupt handler)" };
+    const struct x86_trace *t = &m->trace;
+    if (t->depth) {
+        const struct x86_nesting_entry *top =
+            &t->stack[(t->depth < X86_NESTING_MAX ? t->depth : X86_NESTING_MAX) - 1];
+        e.vector = top->vector;
+        e.origin = top->origin;
+    }
+    x86_trace_emit(m, &e);
+}
+
 static bool hardware_in_service(const struct x86_trace *t)
 {
     unsigned n = t->depth < X86_NESTING_MAX ? t->depth : X86_NESTING_MAX;
@@ -73,6 +111,9 @@ void x86_trace_delivered(x86irq_machine *m, uint8_t vector, uint8_t origin, uint
     t->depth++;
     if (t->depth > t->max_depth)
         t->max_depth = t->depth;
+    if (origin == X86IRQ_ORIGIN_HARDWARE || origin == X86IRQ_ORIGIN_NMI)
+        m->cpu.irq_user_reported = 0; /* the rule reports once per interrupt */
+    x86_trace_update_user_watch(m);
     x86irq_trace_event e = { .kind = X86IRQ_TRACE_DELIVER, .vector = vector, .origin = origin,
                              .from_cpl = from_cpl, .has_error_code = has_error_code,
                              .error_code = error_code, .gate = m->cpu.last_gate_type,
@@ -96,6 +137,7 @@ void x86_trace_iret(x86irq_machine *m, bool outer)
             vector = t->stack[t->depth].vector;
             origin = t->stack[t->depth].origin;
         }
+        x86_trace_update_user_watch(m);
     }
     x86irq_trace_event e = { .kind = X86IRQ_TRACE_IRET, .vector = vector, .origin = origin };
     x86_trace_emit(m, &e);
@@ -110,12 +152,15 @@ void x86irq_set_trace_hook(x86irq_machine *machine, uint32_t mask, x86irq_trace_
     machine->trace.opaque = opaque;
     machine->trace.mask = fn ? (mask & X86IRQ_TRACE_ALL) : 0;
     machine->trace.depth = 0;
+    x86_trace_update_user_watch(machine);
 }
 
 void x86irq_set_nesting_rules(x86irq_machine *machine, uint32_t rules)
 {
-    if (machine)
+    if (machine) {
         machine->trace.rules = rules;
+        x86_trace_update_user_watch(machine);
+    }
 }
 
 unsigned x86irq_nesting_max_depth(const x86irq_machine *machine)

@@ -52,6 +52,11 @@ void x86_trace_delivered(struct x86irq_machine *machine, uint8_t vector, uint8_t
                          uint8_t from_cpl, bool has_error_code, uint32_t error_code);
 /* An IRET completed; outer: it returned to an outer privilege level. */
 void x86_trace_iret(struct x86irq_machine *machine, bool outer);
+/* The user-access-in-irq rule fired for the linear address. */
+void x86_trace_user_access(struct x86irq_machine *machine, uint32_t linear);
+/* Recompute whether the user-access-in-irq rule watches (after the stack or the rules
+ * changed); starting to watch empties the TLB so user pages are walked again. */
+void x86_trace_update_user_watch(struct x86irq_machine *machine);
 /* A nesting rule fired. */
 void x86_trace_rule(struct x86irq_machine *machine, x86irq_nesting_rule rule, const char *detail);
 

@@ -5,7 +5,7 @@ run=$1 timer=$2 nmi=$3 deferred=$4
 n=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..18"
+echo "1..22"
 check() { # description, expected status, actual status
     n=$((n + 1))
     if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (status $3, expected $2)"; failed=1; fi
@@ -40,6 +40,10 @@ check_grep "and the checker says so" "0 rules fired" "$tmp/out"
 check_grep "the checker names the rule and the stack" "exception-in-irq.*" "$tmp/out"
 "$run" --quiet --check-nesting=irq-in-irq "$timer" -- bug >"$tmp/out" 2>&1; check "a rule switched off stays quiet" 0 $?
 "$run" --check-nesting=bogus "$timer" >"$tmp/out" 2>&1; check "an unknown rule is a usage error" 64 $?
+"$run" --quiet --check-nesting "$timer" -- user-bug >"$tmp/out" 2>&1; check "user memory read in a timer handler: exit 122" 122 $?
+check_grep "the checker names user-access-in-irq and the address" "address 0x40000000 (user-access-in-irq).*on_tick" "$tmp/out"
+check_grep "once per interrupt, and not for the access in process context" "2 rules fired" "$tmp/out"
+"$run" --quiet --check-nesting=exception-in-irq,irq-in-irq "$timer" -- user-bug >"$tmp/out" 2>&1; check "with user-access-in-irq off the run passes" 0 $?
 "$run" --quiet --perfetto="$tmp/timer.json" "$timer" >/dev/null 2>&1
 n=$((n + 1)); if perfetto_check "$tmp/timer.json" 1 2>"$tmp/err"; then echo "ok $n - --perfetto: valid JSON, slices nest and close, flows"; else echo "not ok $n - perfetto"; sed 's/^/# /' "$tmp/err"; failed=1; fi
 "$run" --quiet --perfetto="$tmp/nmi.json" "$nmi" >/dev/null 2>&1

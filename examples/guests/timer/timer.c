@@ -22,6 +22,26 @@ static volatile unsigned jiffies;
 static volatile uint64_t stamps[TICKS + 1];
 
 static int planted_bug; /* "bug" on the command line: see below */
+static int planted_user_access; /* "user-bug": see below */
+
+/* For "user-bug": paging with the kernel and the APICs on supervisor pages and one user page,
+ * as a process's memory would be */
+#define USER_PAGE 0x40000000u
+static uint32_t page_directory[1024] __attribute__((aligned(4096)));
+static uint32_t user_table[1024] __attribute__((aligned(4096)));
+static uint8_t user_frame[4096] __attribute__((aligned(4096)));
+
+static void enable_paging_with_a_user_page(void)
+{
+    page_directory[0] = 0x00000083u;                         /* 0-4 MiB: kernel, supervisor */
+    page_directory[0xFEC00000u >> 22] = 0xFEC00083u;         /* IOAPIC and LAPIC, supervisor */
+    page_directory[USER_PAGE >> 22] = (uint32_t)user_table | 0x7;
+    user_table[0] = (uint32_t)user_frame | 0x7;              /* user, writable */
+    __asm__ volatile("mov %0, %%cr3\n"
+                     "mov %%cr4, %%eax\n or $0x10, %%eax\n mov %%eax, %%cr4\n"
+                     "mov %%cr0, %%eax\n or $0x80000000, %%eax\n mov %%eax, %%cr0"
+                     : : "r"(page_directory) : "eax", "memory");
+}
 
 static void on_breakpoint(struct trap_frame *f) { (void)f; }
 
@@ -33,6 +53,10 @@ static void on_tick(struct trap_frame *f)
      * exceptions never preempt interrupts. */
     if (planted_bug && jiffies == 3)
         __asm__ volatile("int3");
+    /* The other planted bug: reading a process's (user) memory from the interrupt handler, as
+     * a copy_from_user() in interrupt context would: the seed notes' "no user memory access". */
+    if (planted_user_access && jiffies == 5)
+        (void)*(volatile uint32_t *)USER_PAGE;
     if (jiffies <= TICKS)
         stamps[jiffies] = rdtsc();
     jiffies++;
@@ -56,6 +80,12 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     if ((info->flags & MB_INFO_CMDLINE) && strstr((const char *)info->cmdline, " bug")) {
         planted_bug = 1;
         printf("timer: planting a bug: int3 inside the third timer interrupt\n");
+    }
+    if ((info->flags & MB_INFO_CMDLINE) && strstr((const char *)info->cmdline, " user-bug")) {
+        planted_user_access = 1;
+        enable_paging_with_a_user_page();
+        *(volatile uint32_t *)USER_PAGE = 1; /* in process context: allowed */
+        printf("timer: planting a bug: a read of user memory inside the fifth timer interrupt\n");
     }
     trap_set_handler(3, on_breakpoint, 0x8F, 0);
     trap_set_handler(0x30, on_tick, 0x8E, 0);
