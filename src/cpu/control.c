@@ -10,7 +10,8 @@
                       X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | X86_CR0_CD | X86_CR0_PG)
 /* CR4 bits we implement; setting any other raises #GP(0) as a reserved bit would, and CPUID
  * advertises exactly these (PSE, PAE, PGE, DE, TSD). */
-#define CR4_SUPPORTED (X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | X86_CR4_PGE)
+#define CR4_SUPPORTED (X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | \
+                       X86_CR4_PAE | X86_CR4_PGE)
 
 static void refresh_all_segments(struct x86_cpu *cpu)
 {

@@ -186,6 +186,10 @@ static X86_ALWAYS_INLINE void x86_require_cpl0(struct x86_cpu *cpu)
     if ((cpu->cr0 & X86_CR0_PE) && (cpu->cpl != 0 || (cpu->eflags & X86_FLAG_VM)))
         x86_raise_gp0(cpu);
 }
+/* popf/iret in virtual-8086 mode with CR4.VME below IOPL 3: FLAGS from value, IF into VIF,
+ * IOPL kept; #GP(0) if that would enable a pending virtual interrupt or set TF. */
+void x86_load_virtual_flags(struct x86_cpu *cpu, uint32_t value);
+
 static X86_ALWAYS_INLINE unsigned x86_iopl(const struct x86_cpu *cpu)
 {
     return (cpu->eflags & X86_FLAG_IOPL) >> 12;

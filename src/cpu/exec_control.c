@@ -1,6 +1,7 @@
 /* Control flow: jmp, call, ret (near and far), jcc, jcxz, loop, software interrupts, iret,
  * bound; and the string instructions with their repeat prefixes. */
 #include "cpu/exec.h"
+#include "cpu/mmu.h"
 #include "cpu/exec_handlers.h"
 #include "idt/idt.h"
 
@@ -137,12 +138,54 @@ X86_HANDLER(x86_exec_int3)
     x86_software_interrupt(cpu, X86_VEC_BP, X86_EVENT_INT3);
 }
 
+/* int n in virtual-8086 mode with CR4.VME: the TSS's interrupt redirection bitmap (the 32 bytes
+ * below the I/O map base) decides. A clear bit sends the interrupt to the 8086 program's own
+ * handler through the IVT at linear 0, as real mode would, with VIF standing in for IF below
+ * IOPL 3 (SDM Vol. 3 20.3.3, Table 20-2, methods 5 and 6). */
+static bool redirected_to_8086_handler(struct x86_cpu *cpu, uint8_t vector)
+{
+    const struct x86_segment *tr = &cpu->tr;
+    uint32_t map = (uint32_t)x86_read_system(cpu, tr->base + 0x66, 2);
+    uint32_t byte = map - 32 + vector / 8;
+    if (map < 32 || byte > tr->limit)
+        x86_raise_gp0(cpu);
+    return !((x86_read_system(cpu, tr->base + byte, 1) >> (vector % 8)) & 1);
+}
+
+static void interrupt_through_the_ivt(struct x86_cpu *cpu, uint8_t vector)
+{
+    /* the IVT entry (IP, CS) at linear 4 * vector, read with the program's rights */
+    uint32_t entry = (uint32_t)x86_read_linear(cpu, vector * 4u, 4);
+    bool virtual_if = x86_iopl(cpu) < 3;
+    uint32_t flags = x86_get_eflags(cpu) & 0xFFFF;
+    if (virtual_if)
+        flags = (flags & ~X86_FLAG_IF) | X86_FLAG_IOPL |
+                ((cpu->eflags & X86_FLAG_VIF) ? X86_FLAG_IF : 0);
+    /* all three pushes fit, or nothing changes */
+    uint16_t sp = (uint16_t)cpu->gpr[X86_ESP];
+    x86_check_write(cpu, X86_SEG_SS, (uint16_t)(sp - 2), 2);
+    x86_check_write(cpu, X86_SEG_SS, (uint16_t)(sp - 6), 2);
+    x86_push(cpu, 2, flags);
+    x86_push(cpu, 2, cpu->seg[X86_SEG_CS].selector);
+    x86_push(cpu, 2, cpu->next_eip & 0xFFFF);
+    x86_set_eflags(cpu, 0, X86_FLAG_TF | (virtual_if ? X86_FLAG_VIF : X86_FLAG_IF));
+    x86_load_segment(cpu, X86_SEG_CS, (uint16_t)(entry >> 16));
+    cpu->next_eip = entry & 0xFFFF;
+}
+
 X86_HANDLER(x86_exec_int)
 {
-    /* virtual-8086 mode without VME: int n needs IOPL 3 (SDM Vol. 3 20.3.3) */
-    if ((cpu->eflags & X86_FLAG_VM) && x86_iopl(cpu) < 3)
-        x86_raise_gp0(cpu);
-    x86_software_interrupt(cpu, (uint8_t)insn->imm, X86_EVENT_SOFTWARE);
+    uint8_t vector = (uint8_t)insn->imm;
+    if (cpu->eflags & X86_FLAG_VM) {
+        if ((cpu->cr4 & X86_CR4_VME) && redirected_to_8086_handler(cpu, vector)) {
+            interrupt_through_the_ivt(cpu, vector);
+            return;
+        }
+        /* through the IDT to the monitor's handler: needs IOPL 3 (SDM Vol. 3 20.3.3) */
+        if (x86_iopl(cpu) < 3)
+            x86_raise_gp0(cpu);
+    }
+    x86_software_interrupt(cpu, vector, X86_EVENT_SOFTWARE);
 }
 
 X86_HANDLER(x86_exec_into)
@@ -160,8 +203,21 @@ X86_HANDLER(x86_exec_int1)
 
 X86_HANDLER(x86_exec_iret)
 {
-    if ((cpu->eflags & X86_FLAG_VM) && x86_iopl(cpu) < 3)
-        x86_raise_gp0(cpu);
+    if ((cpu->eflags & X86_FLAG_VM) && x86_iopl(cpu) < 3) {
+        /* with CR4.VME a 16-bit IRET returns from the 8086 program's own handler, IF going to
+         * VIF; otherwise the monitor emulates it (#GP) */
+        if (!(cpu->cr4 & X86_CR4_VME) || insn->opsize != 2)
+            x86_raise_gp0(cpu);
+        uint32_t ip = x86_stack_peek(cpu, 0, 2), cs = x86_stack_peek(cpu, 2, 2);
+        x86_load_virtual_flags(cpu, x86_stack_peek(cpu, 4, 2)); /* may #GP: nothing popped */
+        x86_load_segment(cpu, X86_SEG_CS, (uint16_t)cs);
+        x86_stack_adjust(cpu, 6);
+        cpu->next_eip = ip;
+        cpu->nmi_blocked = 0; /* any IRET ends NMI blocking */
+        if (cpu->nmi_latched)
+            x86_request_exit(cpu);
+        return;
+    }
     x86_iret(cpu, insn->opsize);
 }
 

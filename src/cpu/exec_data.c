@@ -208,21 +208,51 @@ X86_HANDLER(x86_exec_popa)
     x86_stack_adjust(cpu, (int32_t)(8 * size));
 }
 
+/* Virtual-8086 mode below IOPL 3 with CR4.VME, 16-bit operand size: pushf, popf and iret see
+ * VIF in place of IF (SDM Vol. 3 20.3, Vol. 2 PUSHF, POPF, IRET); anything else there is
+ * #GP(0) for the monitor. */
+static bool vme_flags(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    if (!(cpu->eflags & X86_FLAG_VM) || x86_iopl(cpu) == 3)
+        return false;
+    if ((cpu->cr4 & X86_CR4_VME) && insn->opsize == 2)
+        return true;
+    x86_raise_gp0(cpu);
+}
+
 X86_HANDLER(x86_exec_pushf)
 {
-    if ((cpu->eflags & X86_FLAG_VM) && x86_iopl(cpu) < 3)
-        x86_raise_gp0(cpu); /* virtual-8086 mode without VME */
     /* the image has VM and RF clear (SDM Vol. 2 PUSHF) */
     uint32_t f = x86_get_eflags(cpu) & ~(X86_FLAG_VM | X86_FLAG_RF);
+    if (vme_flags(cpu, insn)) {
+        /* IF shows VIF, IOPL shows 3 */
+        f = (f & ~X86_FLAG_IF) | X86_FLAG_IOPL | ((cpu->eflags & X86_FLAG_VIF) ? X86_FLAG_IF : 0);
+    }
     x86_push(cpu, insn->opsize, f);
+}
+
+void x86_load_virtual_flags(struct x86_cpu *cpu, uint32_t value)
+{
+    /* a pending virtual interrupt about to be enabled, or TF: the monitor's business */
+    if (((cpu->eflags & X86_FLAG_VIP) && (value & X86_FLAG_IF)) || (value & X86_FLAG_TF))
+        x86_raise_gp0(cpu);
+    uint32_t vif = (value & X86_FLAG_IF) ? X86_FLAG_VIF : 0;
+    x86_set_eflags(cpu, value, 0xFFFFu & ~(X86_FLAG_IF | X86_FLAG_IOPL) & ~(uint32_t)0x8028);
+    x86_set_eflags(cpu, vif, X86_FLAG_VIF);
 }
 
 X86_HANDLER(x86_exec_popf)
 {
     unsigned size = insn->opsize;
     bool vm86 = cpu->eflags & X86_FLAG_VM;
-    if (vm86 && x86_iopl(cpu) < 3)
-        x86_raise_gp0(cpu);
+    if (vme_flags(cpu, insn)) {
+        uint32_t value = x86_stack_peek(cpu, 0, 2);
+        x86_load_virtual_flags(cpu, value); /* may #GP: nothing popped yet */
+        x86_stack_adjust(cpu, 2);
+        x86_set_eflags(cpu, 0, X86_FLAG_RF);
+        x86_request_exit(cpu);
+        return;
+    }
     uint32_t v = x86_stack_peek(cpu, 0, size);
     /* which flags POPF may change (SDM Vol. 2 POPF): never VM, VIP, VIF; IOPL only at CPL 0;
      * IF only when CPL <= IOPL; RF is cleared */

@@ -26,28 +26,43 @@ X86_HANDLER(x86_exec_out)
 
 /* ------------------------------------------------------------------ interrupt flag, halt */
 
-/* cli/sti: protected mode needs CPL <= IOPL, virtual-8086 mode IOPL 3 (no VME/PVI) */
-static void check_interrupt_flag_privilege(struct x86_cpu *cpu)
+/* cli/sti (SDM Vol. 2 CLI, STI): IF itself needs CPL <= IOPL in protected mode and IOPL 3 in
+ * virtual-8086 mode. Below that, the virtual interrupt flag VIF stands in for it in
+ * virtual-8086 mode with CR4.VME and at CPL 3 with CR4.PVI; otherwise #GP(0). */
+static bool interrupt_flag_is_virtual(struct x86_cpu *cpu)
 {
     if (cpu->eflags & X86_FLAG_VM) {
-        if (x86_iopl(cpu) < 3)
-            x86_raise_gp0(cpu);
-    } else if ((cpu->cr0 & X86_CR0_PE) && cpu->cpl > x86_iopl(cpu)) {
-        x86_raise_gp0(cpu);
+        if (x86_iopl(cpu) == 3)
+            return false;
+        if (cpu->cr4 & X86_CR4_VME)
+            return true;
+    } else if (!(cpu->cr0 & X86_CR0_PE) || cpu->cpl <= x86_iopl(cpu)) {
+        return false;
+    } else if (cpu->cpl == 3 && (cpu->cr4 & X86_CR4_PVI)) {
+        return true;
     }
+    x86_raise_gp0(cpu);
 }
 
 X86_HANDLER(x86_exec_cli)
 {
     (void)insn;
-    check_interrupt_flag_privilege(cpu);
-    cpu->eflags &= ~X86_FLAG_IF;
+    if (interrupt_flag_is_virtual(cpu))
+        cpu->eflags &= ~X86_FLAG_VIF;
+    else
+        cpu->eflags &= ~X86_FLAG_IF;
 }
 
 X86_HANDLER(x86_exec_sti)
 {
     (void)insn;
-    check_interrupt_flag_privilege(cpu);
+    if (interrupt_flag_is_virtual(cpu)) {
+        /* a pending virtual interrupt: the monitor must deliver it (#GP) */
+        if (cpu->eflags & X86_FLAG_VIP)
+            x86_raise_gp0(cpu);
+        cpu->eflags |= X86_FLAG_VIF;
+        return;
+    }
     if (!(cpu->eflags & X86_FLAG_IF)) {
         /* interrupts stay blocked until after the next instruction (SDM Vol. 2 STI) */
         cpu->eflags |= X86_FLAG_IF;
@@ -74,7 +89,7 @@ X86_HANDLER(x86_exec_ud)
 /* ------------------------------------------------------------------ identification, time */
 
 /* CPUID feature bits, leaf 1 EDX: exactly what is implemented (docs/isa.md) */
-#define CPUID_1_EDX ((1u << 0) /* FPU */ | (1u << 2) /* DE */ | (1u << 3) /* PSE */ | (1u << 4) /* TSC */ | \
+#define CPUID_1_EDX ((1u << 0) /* FPU */ | (1u << 1) /* VME */ | (1u << 2) /* DE */ | (1u << 3) /* PSE */ | (1u << 4) /* TSC */ | \
                      (1u << 5) /* MSR */ | (1u << 6) /* PAE */ | (1u << 8) /* CX8 */ | \
                      (1u << 9) /* APIC */ | (1u << 11) /* SEP */ | \
                      (1u << 13) /* PGE */ | (1u << 15) /* CMOV */ | (1u << 24) /* FXSR */)

@@ -3,9 +3,8 @@
  * the next one for traps). One table row per exception: a trigger (an instruction labelled
  * `start` with `after` right behind it), the expected vector, error code and class. The
  * handler records the frame and resumes at `after`. #DF, #AC, #MF and #PF with paging have
- * their own tests (gates, alignment, fpu, the page-fault example). On QEMU's default CPU two
- * rows differ for its feature set, not the SDM: int1 is #UD there and CR4.VME exists (our
- * CPUID has no VME, so the bit is reserved). */
+ * their own tests (gates, alignment, fpu, the page-fault example). On QEMU's default CPU one
+ * row differs for its feature set, not the SDM: int1 is #UD there. */
 #include <stdbool.h>
 
 #include "kernel.h"
@@ -43,7 +42,7 @@ static void trigger_nm(void)
  * slot; use an LDT-free trick instead: selector 0x38 is beyond our GDT (#GP), so build one */
 static void trigger_np(void) { __asm__ volatile("mov $0x40, %%ax\n start_np: mov %%ax, %%ds\n after_np:\n mov $0x10, %%ax\n mov %%ax, %%ds" ::: "eax"); }
 static void trigger_ss(void) { __asm__ volatile("mov $0x40, %%ax\n start_ss: mov %%ax, %%ss\n after_ss:" ::: "eax"); }
-static void trigger_gp(void) { __asm__ volatile("mov $0x1, %%eax\n start_gp: mov %%eax, %%cr4\n after_gp:" ::: "eax"); } /* VME: reserved here */
+static void trigger_gp(void) { __asm__ volatile("start_gp: ljmp $0, $after_gp\n after_gp:" ::: "memory"); } /* a null CS */
 static void trigger_ts(void) { __asm__ volatile("start_ts: ljmp $0x38, $0\n after_ts:"); }
 static void trigger_gp_sel(void) { __asm__ volatile("mov $0x1238, %%ax\n start_gp_sel: mov %%ax, %%es\n after_gp_sel:\n mov $0x10, %%ax\n mov %%ax, %%es" ::: "eax"); }
 
@@ -90,7 +89,7 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
         { "#NP (DS: not present) is a fault, error = selector", trigger_np, start_np, after_np, 11, 0x40, false },
         { "#SS (SS: not present) is a fault, error = selector", trigger_ss, start_ss, after_ss, 12, 0x40, false },
         { "#TS (a TSS below the minimum limit) is a fault, error = selector", trigger_ts, start_ts, after_ts, 10, 0x38, false },
-        { "#GP (reserved CR4 bit) is a fault, error 0", trigger_gp, start_gp, after_gp, 13, 0, false },
+        { "#GP (far jump to the null selector) is a fault, error 0", trigger_gp, start_gp, after_gp, 13, 0, false },
         { "#GP (selector beyond the GDT), error = selector", trigger_gp_sel, start_gp_sel, after_gp_sel, 13, 0x1238, false },
     };
     const unsigned count = sizeof(rows) / sizeof(rows[0]);

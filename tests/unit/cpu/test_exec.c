@@ -309,8 +309,8 @@ static void test_system_instructions(void **state)
     uint64_t before = f->cpu->cycles;
     EXEC(f, 0x0F, 0x31);                                       /* rdtsc */
     assert_true(((uint64_t)R(f, EDX) << 32 | R(f, EAX)) >= before);
-    R(f, EAX) = X86_CR4_VME;
-    assert_int_equal(EXEC(f, 0x0F, 0x22, 0xE0), X86_VEC_GP);  /* mov cr4, eax: no VME */
+    R(f, EAX) = 0x8000;
+    assert_int_equal(EXEC(f, 0x0F, 0x22, 0xE0), X86_VEC_GP);  /* mov cr4, eax: bit 15 reserved */
     R(f, ECX) = 0x1B;                                          /* IA32_APIC_BASE */
     assert_int_equal(EXEC(f, 0x0F, 0x32), -1);
     assert_int_equal(R(f, EAX), 0xFEE00900);                   /* base, EN, BSP */
