@@ -11,7 +11,7 @@
 /* CR4 bits we implement; setting any other raises #GP(0) as a reserved bit would, and CPUID
  * advertises exactly these (PSE, PAE, PGE, DE, TSD). */
 #define CR4_SUPPORTED (X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | \
-                       X86_CR4_PAE | X86_CR4_PGE)
+                       X86_CR4_PAE | X86_CR4_PGE | X86_CR4_SMEP | X86_CR4_SMAP)
 
 static void refresh_all_segments(struct x86_cpu *cpu)
 {
@@ -84,7 +84,8 @@ void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value)
             if (!ok)
                 x86_raise_gp0(cpu);
         }
-        if ((value ^ cpu->cr4) & (X86_CR4_PSE | X86_CR4_PGE | X86_CR4_PAE)) {
+        if ((value ^ cpu->cr4) & (X86_CR4_PSE | X86_CR4_PGE | X86_CR4_PAE | X86_CR4_SMEP |
+                                   X86_CR4_SMAP)) {
             x86_tlb_flush(cpu);
             x86_tables_changed(cpu);
         }

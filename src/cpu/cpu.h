@@ -77,6 +77,8 @@ enum x86_gpr { X86_EAX = 0, X86_ECX, X86_EDX, X86_EBX, X86_ESP, X86_EBP, X86_ESI
 #define X86_CR4_PAE 0x0020u
 #define X86_CR4_PGE 0x0080u
 #define X86_CR4_OSFXSR 0x0200u
+#define X86_CR4_SMEP 0x00100000u
+#define X86_CR4_SMAP 0x00200000u
 #define X86_EFER_NXE 0x0800u
 
 /* interrupt_shadow: STI blocks INTR for one instruction; MOV SS / POP SS block INTR and NMI
@@ -140,6 +142,7 @@ struct x86_tlb_entry {
     uintptr_t host_minus_linear; /* host address = this + linear */
     uint32_t physical_page;
     uint8_t global;              /* a global page (G with CR4.PGE): kept across CR3 writes */
+    uint8_t no_execute;          /* XD with EFER.NXE: fetches must walk and fault */
 };
 
 /* The lazy arithmetic flags: the last flag-setting operation's inputs and result; the six
@@ -240,6 +243,7 @@ struct x86_cpu {
     struct x86_tlb_entry *tlb;
     uint8_t walk_global;   /* the last page walk ended in a global entry (for the TLB fill) */
     uint8_t walk_user;     /* the last page walk allowed user access (U/S at every level) */
+    uint8_t walk_no_execute; /* the last page walk found the page execute-disabled */
     /* the user-access-in-irq rule is watching: an interrupt is in service and the rule is on;
      * user pages are then not cached in the TLB, so each supervisor access to one is seen */
     uint8_t irq_user_watch;
@@ -337,6 +341,9 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize);
 /* ---------------------------------------------------------------- memory (mmu.c) */
 
 enum x86_access { X86_ACCESS_READ = 0, X86_ACCESS_WRITE = 1, X86_ACCESS_EXECUTE = 2 };
+/* or'ed into the access for x86_translate: an implicit supervisor-mode access (descriptor
+ * tables, the TSS: SDM Vol. 3 4.6), which SMAP checks whatever EFLAGS.AC says */
+#define X86_ACCESS_IMPLICIT 4u
 
 /* Slow paths: full segment checks, page walk, MMIO, code-write tracking. */
 uint32_t x86_linear_slow(struct x86_cpu *cpu, unsigned seg, uint32_t offset, unsigned size,

@@ -126,6 +126,10 @@ X86_HANDLER(x86_exec_cpuid)
         c = CPUID_1_ECX;
         d = CPUID_1_EDX;  /* EBX[31:24] is the initial APIC ID: 0 */
         break;
+    case 7:
+        if (cpu->gpr[X86_ECX] == 0)
+            b = (1u << 7) /* SMEP */ | (1u << 20) /* SMAP */; /* EAX 0: the only sub-leaf */
+        break;
     case 0x80000000u:
         a = CPUID_MAX_EXTENDED;
         break;
@@ -144,7 +148,7 @@ X86_HANDLER(x86_exec_cpuid)
         break;
     }
     default:
-        break; /* leaves 2-0xA (0xA: no performance monitoring), 0x80000005-7: all zero */
+        break; /* leaves 2-6 and 8-0xA (0xA: no performance monitoring), 0x80000005-7: zero */
     }
     cpu->gpr[X86_EAX] = a;
     cpu->gpr[X86_EBX] = b;
@@ -213,6 +217,15 @@ X86_HANDLER(x86_exec_sysexit)
     cpu->mode = X86_MODE_32;
     cpu->gpr[X86_ESP] = cpu->gpr[X86_ECX];
     cpu->next_eip = cpu->gpr[X86_EDX];
+}
+
+/* clac / stac: EFLAGS.AC, which lets explicit supervisor accesses reach user pages under SMAP
+ * (SDM Vol. 2 CLAC, STAC): ring 0 only (#UD elsewhere, virtual-8086 mode included) */
+X86_HANDLER(x86_exec_clac_stac)
+{
+    if ((cpu->cr0 & X86_CR0_PE) && cpu->cpl > 0)
+        x86_raise_ud(cpu);
+    x86_set_eflags(cpu, insn->mnemonic == X86_MN_STAC ? X86_FLAG_AC : 0, X86_FLAG_AC);
 }
 
 X86_HANDLER(x86_exec_rdpmc)

@@ -165,7 +165,7 @@ bool x86_table_watch(struct x86_cpu *cpu, uint32_t linear, unsigned size)
     uint32_t phys;
     bool writable;
     /* the caller has just read these bytes with the same rights: this cannot fault */
-    x86_translate(cpu, linear, X86_ACCESS_READ, false, &phys, &writable);
+    x86_translate(cpu, linear, X86_ACCESS_READ | X86_ACCESS_IMPLICIT, false, &phys, &writable);
     if ((uint64_t)phys + size > cpu->machine->bus.ram_size)
         return false; /* tables in MMIO are not cached: a device may change them */
     if (!table_watched(cpu, phys, size)) {
@@ -225,6 +225,21 @@ static X86_NORETURN void page_fault(struct x86_cpu *cpu, uint32_t linear, uint32
 #define PDPTE_RESERVED (PAE_RESERVED_HIGH | PAE_XD | 0x1E6ull) /* bits 1, 2, 5-8 and 63:32 */
 #define PAE_FRAME 0xFFFFF000ull
 
+/* SMEP and SMAP (SDM Vol. 3 4.6.1): a supervisor-mode access to a user page (U/S at every
+ * level) faults for an instruction fetch with CR4.SMEP, and for data with CR4.SMAP when it is
+ * implicit or EFLAGS.AC is clear. */
+static void check_supervisor_access_to_user_page(struct x86_cpu *cpu, uint32_t linear,
+                                                 enum x86_access access, bool implicit,
+                                                 uint32_t error)
+{
+    if (access == X86_ACCESS_EXECUTE) {
+        if (cpu->cr4 & X86_CR4_SMEP)
+            page_fault(cpu, linear, error | PF_P);
+    } else if ((cpu->cr4 & X86_CR4_SMAP) && (implicit || !(cpu->eflags & X86_FLAG_AC))) {
+        page_fault(cpu, linear, error | PF_P);
+    }
+}
+
 static uint64_t read_phys64(struct x86_cpu *cpu, uint32_t phys)
 {
     return x86_phys_read(cpu, phys, 8);
@@ -246,12 +261,13 @@ bool x86_load_pdptes(struct x86_cpu *cpu)
 }
 
 static bool translate_pae(struct x86_cpu *cpu, uint32_t linear, enum x86_access access, bool user,
-                          uint32_t *phys, bool *writable)
+                          bool implicit, uint32_t *phys, bool *writable)
 {
     bool write = access == X86_ACCESS_WRITE;
     bool nx = cpu->efer & X86_EFER_NXE;
+    bool report_fetch = nx || (cpu->cr4 & X86_CR4_SMEP); /* I/D (SDM Vol. 3 4.7) */
     uint32_t error = (write ? PF_W : 0) | (user ? PF_U : 0) |
-                     (nx && access == X86_ACCESS_EXECUTE ? PF_ID : 0);
+                     (report_fetch && access == X86_ACCESS_EXECUTE ? PF_ID : 0);
     uint64_t reserved = PAE_RESERVED_HIGH | (nx ? 0 : PAE_XD);
     uint64_t pdpte = cpu->pdpte[linear >> 30];
     if (!(pdpte & PTE_P))
@@ -291,6 +307,8 @@ static bool translate_pae(struct x86_cpu *cpu, uint32_t linear, enum x86_access 
     }
     if (user && !us)
         page_fault(cpu, linear, error | PF_P);
+    if (!user && us)
+        check_supervisor_access_to_user_page(cpu, linear, access, implicit, error);
     bool may_write = rw || (!user && !(cpu->cr0 & X86_CR0_WP));
     if (write && !may_write)
         page_fault(cpu, linear, error | PF_P);
@@ -302,6 +320,7 @@ static bool translate_pae(struct x86_cpu *cpu, uint32_t linear, enum x86_access 
         x86_phys_write(cpu, entry_address, 4, updated);
     cpu->walk_global = (cpu->cr4 & X86_CR4_PGE) && (low & PTE_G);
     cpu->walk_user = us != 0;
+    cpu->walk_no_execute = nx && xd;
     *phys = frame | (linear & 0xFFF);
     *writable = may_write && (updated & PTE_D);
     return true;
@@ -310,17 +329,21 @@ static bool translate_pae(struct x86_cpu *cpu, uint32_t linear, enum x86_access 
 bool x86_translate(struct x86_cpu *cpu, uint32_t linear, enum x86_access access, bool user,
                    uint32_t *phys, bool *writable)
 {
+    bool implicit = access & X86_ACCESS_IMPLICIT;
+    access = (enum x86_access)(access & ~X86_ACCESS_IMPLICIT);
     if (!(cpu->cr0 & X86_CR0_PG)) {
         cpu->walk_global = 0;
         cpu->walk_user = 0;
+        cpu->walk_no_execute = 0;
         *phys = linear;
         *writable = true;
         return true;
     }
     if (cpu->cr4 & X86_CR4_PAE)
-        return translate_pae(cpu, linear, access, user, phys, writable);
+        return translate_pae(cpu, linear, access, user, implicit, phys, writable);
     bool write = access == X86_ACCESS_WRITE;
-    uint32_t error = (write ? PF_W : 0) | (user ? PF_U : 0);
+    uint32_t error = (write ? PF_W : 0) | (user ? PF_U : 0) |
+                     ((cpu->cr4 & X86_CR4_SMEP) && access == X86_ACCESS_EXECUTE ? PF_ID : 0);
     uint32_t pde_address = (cpu->cr3 & 0xFFFFF000u) + ((linear >> 22) << 2);
     uint32_t pde = read_phys32(cpu, pde_address);
     if (!(pde & PTE_P))
@@ -352,6 +375,8 @@ bool x86_translate(struct x86_cpu *cpu, uint32_t linear, enum x86_access access,
      * supervisor when CR0.WP is set */
     if (user && !us)
         page_fault(cpu, linear, error | PF_P);
+    if (!user && us)
+        check_supervisor_access_to_user_page(cpu, linear, access, implicit, error);
     bool may_write = rw || (!user && !(cpu->cr0 & X86_CR0_WP));
     if (write && !may_write)
         page_fault(cpu, linear, error | PF_P);
@@ -362,6 +387,7 @@ bool x86_translate(struct x86_cpu *cpu, uint32_t linear, enum x86_access access,
     /* G counts in the entry that maps the page: the PTE, or the PDE of a 4 MiB page */
     cpu->walk_global = (cpu->cr4 & X86_CR4_PGE) && (entry & PTE_G);
     cpu->walk_user = us != 0;
+    cpu->walk_no_execute = 0;
     *phys = frame | (linear & 0xFFF);
     /* the store path may be cached only once the dirty bit is set */
     *writable = may_write && (updated & PTE_D);
@@ -446,20 +472,29 @@ static void tlb_fill(struct x86_cpu *cpu, uint32_t linear, uint32_t phys, bool w
     e->checked_write_tag = writable ? (linear & ~0xFFFu) : X86_TLB_INVALID;
     e->physical_page = page;
     e->global = cpu->walk_global;
+    e->no_execute = cpu->walk_no_execute;
     e->host_minus_linear = (uintptr_t)(m->bus.ram + (phys & ~0xFFFu)) - (linear & ~0xFFFu);
 }
 
-/* The user-access-in-irq rule: a supervisor access to a user page in interrupt context. The
- * page is not cached while the rule watches, so the next access is seen too. */
-static bool user_page_in_interrupt_context(struct x86_cpu *cpu, uint32_t linear)
+static void report_user_access(struct x86_cpu *cpu, uint32_t linear)
 {
-    if (X86_LIKELY(!cpu->irq_user_watch) || !cpu->walk_user || cpu->cpl == 3)
-        return false;
     if (!cpu->irq_user_reported) {
         cpu->irq_user_reported = 1;
         x86_trace_user_access(cpu->machine, linear);
     }
-    return true;
+}
+
+/* After a walk: whether the translation must stay out of the TLB. A supervisor TLB entry for a
+ * user page would skip SMEP's and SMAP's checks (fetches find their pages through the TLB too,
+ * and SMAP depends on EFLAGS.AC at each access), and the user-access-in-irq rule must see every
+ * such access while it watches (it reports the first). */
+static bool keep_out_of_tlb(struct x86_cpu *cpu, uint32_t linear)
+{
+    if (!cpu->walk_user || cpu->cpl == 3)
+        return false;
+    if (X86_UNLIKELY(cpu->irq_user_watch))
+        report_user_access(cpu, linear);
+    return cpu->irq_user_watch || (cpu->cr4 & (X86_CR4_SMEP | X86_CR4_SMAP));
 }
 
 uint64_t x86_read_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size)
@@ -481,7 +516,7 @@ uint64_t x86_read_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size)
     uint32_t phys;
     bool writable;
     x86_translate(cpu, linear, X86_ACCESS_READ, user_access(cpu), &phys, &writable);
-    if (!user_page_in_interrupt_context(cpu, linear))
+    if (!keep_out_of_tlb(cpu, linear))
         tlb_fill(cpu, linear, phys, writable);
     return x86_phys_read(cpu, phys, size);
 }
@@ -509,7 +544,7 @@ void x86_write_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_
     uint32_t phys;
     bool writable;
     x86_translate(cpu, linear, X86_ACCESS_WRITE, user_access(cpu), &phys, &writable);
-    if (!user_page_in_interrupt_context(cpu, linear))
+    if (!keep_out_of_tlb(cpu, linear))
         tlb_fill(cpu, linear, phys, writable);
     x86_phys_write(cpu, phys, size, value);
 }
@@ -536,13 +571,14 @@ uint64_t x86_read_system(struct x86_cpu *cpu, uint32_t linear, unsigned size)
     uint32_t phys;
     bool w;
     if ((linear & 0xFFF) + size <= X86_PAGE_SIZE) {
-        x86_translate(cpu, linear, X86_ACCESS_READ, false, &phys, &w);
+        x86_translate(cpu, linear, X86_ACCESS_READ | X86_ACCESS_IMPLICIT, false, &phys, &w);
         return x86_phys_read(cpu, phys, size);
     }
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++) {
         if (i == 0 || ((linear + i) & 0xFFF) == 0)
-            x86_translate(cpu, linear + i, X86_ACCESS_READ, false, &phys, &w);
+            x86_translate(cpu, linear + i, X86_ACCESS_READ | X86_ACCESS_IMPLICIT, false, &phys,
+                          &w);
         else
             phys++;
         v |= x86_phys_read(cpu, phys, 1) << (8 * i);
@@ -555,13 +591,14 @@ void x86_write_system(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint6
     uint32_t phys;
     bool w;
     if ((linear & 0xFFF) + size <= X86_PAGE_SIZE) {
-        x86_translate(cpu, linear, X86_ACCESS_WRITE, false, &phys, &w);
+        x86_translate(cpu, linear, X86_ACCESS_WRITE | X86_ACCESS_IMPLICIT, false, &phys, &w);
         x86_phys_write(cpu, phys, size, value);
         return;
     }
     for (unsigned i = 0; i < size; i++) {
         if (i == 0 || ((linear + i) & 0xFFF) == 0)
-            x86_translate(cpu, linear + i, X86_ACCESS_WRITE, false, &phys, &w);
+            x86_translate(cpu, linear + i, X86_ACCESS_WRITE | X86_ACCESS_IMPLICIT, false, &phys,
+                          &w);
         else
             phys++;
         x86_phys_write(cpu, phys, 1, value >> (8 * i));

@@ -244,7 +244,8 @@ static uint32_t fetch_physical(struct x86_cpu *cpu)
         x86_raise_gp0(cpu);
     uint32_t linear = cpu->seg[X86_SEG_CS].base + cpu->eip;
     const struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
-    if (X86_LIKELY(e->read_tag == (linear & ~0xFFFu)))
+    /* a page the TLB has from a data access may be execute-disabled: then the walk faults */
+    if (X86_LIKELY(e->read_tag == (linear & ~0xFFFu) && !e->no_execute))
         return (e->physical_page << 12) | (linear & 0xFFF);
     uint32_t phys;
     bool w;
