@@ -355,6 +355,34 @@ static void do_fetch(struct x86_cpu *cpu, void *arg)
     x86_translate(cpu, fe->linear, X86_ACCESS_EXECUTE, false, &phys, &writable);
 }
 
+/* SMAP: with EFLAGS.AC set explicit supervisor reads of a user page run, implicit ones (the
+ * descriptor tables, the TSS) fault all the same (SDM Vol. 3 4.6.1) */
+struct system_read { uint32_t linear; uint64_t value; };
+static void do_system_read(struct x86_cpu *cpu, void *arg)
+{
+    struct system_read *r = arg;
+    r->value = x86_read_system(cpu, r->linear, 8);
+}
+
+static void test_smap_checks_implicit_accesses_whatever_ac(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    setup_paging(f, 0x7, 0x7);                          /* 0x405000: a user page */
+    cpu->cr4 |= X86_CR4_SMAP;
+    x86_tlb_flush(cpu);
+    x86_set_eflags(cpu, X86_FLAG_AC, X86_FLAG_AC);
+    struct rw explicit_read = { 0x405010, 4, 0, X86_SEG_DS };
+    assert_int_equal(try_access(cpu, do_read, &explicit_read).vector, -1);
+    struct system_read implicit_read = { 0x405010, 0 };
+    struct attempt a = try_access(cpu, do_system_read, &implicit_read);
+    assert_int_equal(a.vector, X86_VEC_PF);
+    assert_int_equal(a.error_code, 0x1);                /* P: a protection fault */
+    x86_set_eflags(cpu, 0, X86_FLAG_AC);
+    a = try_access(cpu, do_read, &explicit_read);
+    assert_int_equal(a.vector, X86_VEC_PF);             /* AC clear: the explicit read too */
+}
+
 static void test_pae_paging_and_nx(void **state)
 {
     struct fixture *f = *state;
@@ -408,6 +436,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tlb_caches_until_flushed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_global_pages_survive_cr3_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_privilege_levels_have_their_own_tlb, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smap_checks_implicit_accesses_whatever_ac, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_control_register_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pae_paging_and_nx, setup, teardown),
     };
