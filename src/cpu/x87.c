@@ -1,8 +1,9 @@
 /* The x87 FPU, as much as its exceptions and kernels' lazy FPU switching need (SDM Vol. 1
  * chapter 8; Vol. 3 2.5, 6.15 #NM and #MF): the register stack, control/status/tag words, the
  * loads and stores of single, double and extended reals and of 16/32/64-bit integers, the basic
- * arithmetic, comparisons, fxch/fchs/fabs/fld1/fldz, fnstsw/fnstcw/fldcw/fnclex/fninit,
- * fnsave/frstor, and the exception flags with their masks: an unmasked exception sets ES and,
+ * arithmetic, comparisons, fcmovcc, the D9 one-operand group (constants, fxam, ftst, fsqrt,
+ * frndint, fscale, fxtract, fprem/fprem1, the transcendentals through the host's libm),
+ * fnstsw/fnstcw/fldcw/fnclex/fninit, fnstenv/fldenv, fnsave/frstor, and the exception flags with their masks: an unmasked exception sets ES and,
  * with CR0.NE, raises #MF at the next waiting x87 instruction (the deferred rule).
  *
  * The host's long double carries the arithmetic: on an x86 host it is the same 80-bit extended
@@ -295,7 +296,7 @@ static void arith_register(struct x86_cpu *cpu, const struct x86_insn *insn, boo
     long double a = st(cpu, 0), b = st(cpu, i);
     if (r == 2 || r == 3) {
         compare(cpu, a, b, false);
-        if (r == 3)
+        if (r == 3 || pop_after) /* DE D0-D7 is the fcomp5 alias */
             pop(cpu);
         return;
     }
@@ -462,6 +463,186 @@ static void compare_to_eflags(struct x86_cpu *cpu, unsigned i, bool quiet, bool 
 }
 
 /* register forms of D9 and DB/DD/DF that depend on ModRM.rm (SDM Vol. 2 Table A-9 ff.) */
+/* ------------------------------------------------------------------ D9 E0-FF: one operand or
+ * none (SDM Vol. 2 each instruction; Vol. 1 8.3) */
+
+/* C2 (and C0, C1, C3) are set by some of these; most clear C1 and C2 */
+static void set_condition(struct x86_cpu *c, uint16_t bits, uint16_t mask)
+{
+    c->fpu.status = (uint16_t)((c->fpu.status & ~mask) | (bits & mask));
+}
+
+static long double unary_sqrt(long double a, long double b) { (void)b; return sqrtl(a); }
+static long double unary_round(long double a, long double b) { (void)b; return rintl(a); }
+static long double unary_sin(long double a, long double b) { (void)b; return sinl(a); }
+static long double unary_cos(long double a, long double b) { (void)b; return cosl(a); }
+static long double unary_tan(long double a, long double b) { (void)b; return tanl(a); }
+static long double unary_exp2m1(long double a, long double b) { (void)b; return expm1l(a * 0.693147180559945309417232121458176568L); }
+static long double binary_atan(long double y, long double x) { return atan2l(y, x); }
+static long double binary_ylog2x(long double x, long double y) { return y * log2l(x); }
+static long double binary_ylog2xp1(long double x, long double y) { return y * (log1pl(x) / 0.693147180559945309417232121458176568L); }
+static long double binary_scale(long double a, long double b)
+{
+    long double n = truncl(b);
+    int e = n > 32767.0L ? 32767 : n < -32768.0L ? -32768 : (int)n;
+    return scalbnl(a, e);
+}
+
+static void x87_fchs(struct x86_cpu *c) { set_st(c, 0, -st(c, 0)); set_condition(c, 0, SW_C1); }
+static void x87_fabs(struct x86_cpu *c) { set_st(c, 0, fabsl(st(c, 0))); set_condition(c, 0, SW_C1); }
+static void x87_ftst(struct x86_cpu *c) { compare(c, st(c, 0), 0.0L, false); }
+
+/* x87_fxam: the class of ST(0) in C3 C2 C0, its sign in C1; no exception, even when empty */
+static void x87_fxam(struct x86_cpu *c)
+{
+    uint16_t bits;
+    if (empty(c, 0)) {
+        bits = SW_C3 | SW_C0;
+    } else {
+        long double v = c->fpu.st[physical(c, 0)];
+        switch (fpclassify(v)) {
+        case FP_NAN: bits = SW_C0; break;
+        case FP_INFINITE: bits = SW_C2 | SW_C0; break;
+        case FP_ZERO: bits = SW_C3; break;
+        case FP_SUBNORMAL: bits = SW_C3 | SW_C2; break;
+        default: bits = SW_C2; break;
+        }
+        if (signbit(v))
+            bits |= SW_C1;
+    }
+    set_condition(c, bits, SW_C3 | SW_C2 | SW_C1 | SW_C0);
+}
+
+/* the constants, as round-to-nearest gives them (the rounding control is not applied) */
+static void x87_fld1(struct x86_cpu *c) { push(c, 1.0L); }
+static void x87_fldl2t(struct x86_cpu *c) { push(c, 3.32192809488736234787031942948939018L); }
+static void x87_fldl2e(struct x86_cpu *c) { push(c, 1.44269504088896340735992468100189214L); }
+static void x87_fldpi(struct x86_cpu *c) { push(c, 3.14159265358979323846264338327950288L); }
+static void x87_fldlg2(struct x86_cpu *c) { push(c, 0.301029995663981195213738894724493027L); }
+static void x87_fldln2(struct x86_cpu *c) { push(c, 0.693147180559945309417232121458176568L); }
+static void x87_fldz(struct x86_cpu *c) { push(c, 0.0L); }
+
+/* ST(0) <- f(ST(0)) under the guest's rounding mode, with the exception flags */
+static void unary(struct x86_cpu *c, arith_fn fn)
+{
+    set_st(c, 0, compute(c, fn, st(c, 0), 0.0L));
+    set_condition(c, 0, SW_C1 | SW_C2);
+}
+/* ST(1) <- f(ST(0), ST(1)), then pop */
+static void binary_pop(struct x86_cpu *c, arith_fn fn)
+{
+    long double x = st(c, 0), y = st(c, 1);
+    set_st(c, 1, compute(c, fn, x, y));
+    pop(c);
+    set_condition(c, 0, SW_C1 | SW_C2);
+}
+
+/* the trigonometric instructions leave an operand of 2^63 or more alone with C2 = 1 */
+static bool trig_in_range(struct x86_cpu *c)
+{
+    bool in_range = !(fabsl(st(c, 0)) >= 9223372036854775808.0L);
+    set_condition(c, in_range ? 0 : SW_C2, SW_C1 | SW_C2);
+    return in_range;
+}
+
+static void x87_f2xm1(struct x86_cpu *c) { unary(c, unary_exp2m1); }
+static void x87_fyl2x(struct x86_cpu *c) { binary_pop(c, binary_ylog2x); }
+static void x87_fyl2xp1(struct x86_cpu *c) { binary_pop(c, binary_ylog2xp1); }
+static void x87_fpatan(struct x86_cpu *c)
+{
+    long double x = st(c, 0), y = st(c, 1);
+    set_st(c, 1, compute(c, binary_atan, y, x));
+    pop(c);
+    set_condition(c, 0, SW_C1 | SW_C2);
+}
+static void x87_fptan(struct x86_cpu *c)
+{
+    if (!trig_in_range(c))
+        return;
+    set_st(c, 0, compute(c, unary_tan, st(c, 0), 0.0L));
+    push(c, 1.0L);
+}
+static void x87_fsin(struct x86_cpu *c) { if (trig_in_range(c)) set_st(c, 0, compute(c, unary_sin, st(c, 0), 0.0L)); }
+static void x87_fcos(struct x86_cpu *c) { if (trig_in_range(c)) set_st(c, 0, compute(c, unary_cos, st(c, 0), 0.0L)); }
+static void x87_fsincos(struct x86_cpu *c)
+{
+    if (!trig_in_range(c))
+        return;
+    long double x = st(c, 0);
+    set_st(c, 0, compute(c, unary_sin, x, 0.0L));
+    push(c, compute(c, unary_cos, x, 0.0L));
+}
+static void x87_fsqrt(struct x86_cpu *c) { unary(c, unary_sqrt); }
+static void x87_frndint(struct x86_cpu *c) { unary(c, unary_round); }
+static void x87_fscale(struct x86_cpu *c)
+{
+    set_st(c, 0, compute(c, binary_scale, st(c, 0), st(c, 1)));
+    set_condition(c, 0, SW_C1 | SW_C2);
+}
+
+/* x87_fxtract: ST(0) = exponent, then push the significand (1 <= |s| < 2) */
+static void x87_fxtract(struct x86_cpu *c)
+{
+    long double x = st(c, 0);
+    if (x == 0) {
+        signal(c, SW_ZE);
+        set_st(c, 0, -INFINITY);
+        push(c, x);
+        return;
+    }
+    if (isinf(x) || isnan(x)) {
+        set_st(c, 0, isnan(x) ? x : INFINITY);
+        push(c, x);
+        return;
+    }
+    int e = ilogbl(x);
+    set_st(c, 0, (long double)e);
+    push(c, scalbnl(x, -e));
+}
+
+/* x87_fprem (truncating) and x87_fprem1 (IEEE): the remainder in one step (C2 = 0, complete) with the
+ * quotient's low bits in C0 (Q2), C3 (Q1), C1 (Q0) */
+static void partial_remainder(struct x86_cpu *c, bool ieee)
+{
+    long double a = st(c, 0), b = st(c, 1);
+    if (isnan(a) || isnan(b) || isinf(a) || b == 0) {
+        signal(c, SW_IE);
+        set_st(c, 0, indefinite());
+        set_condition(c, 0, SW_C2);
+        return;
+    }
+    long double r;
+    long long q_low;
+    if (ieee) {
+        int q;
+        r = remquol(a, b, &q);
+        q_low = q < 0 ? -q : q;
+    } else {
+        r = fmodl(a, b);
+        q_low = (long long)fmodl(truncl(fabsl((a - r) / b)), 8.0L);
+    }
+    set_st(c, 0, r);
+    uint16_t bits = (uint16_t)(((q_low & 4) ? SW_C0 : 0) | ((q_low & 2) ? SW_C3 : 0) |
+                               ((q_low & 1) ? SW_C1 : 0));
+    set_condition(c, bits, SW_C0 | SW_C1 | SW_C2 | SW_C3);
+}
+static void x87_fprem(struct x86_cpu *c) { partial_remainder(c, false); }
+static void x87_fprem1(struct x86_cpu *c) { partial_remainder(c, true); }
+static void x87_fdecstp(struct x86_cpu *c) { set_top(c, top(c) - 1); set_condition(c, 0, SW_C1); }
+static void x87_fincstp(struct x86_cpu *c) { set_top(c, top(c) + 1); set_condition(c, 0, SW_C1); }
+
+typedef void (*x87_control_fn)(struct x86_cpu *cpu);
+/* D9 E0-FF by the low five bits of the ModRM byte; NULL: #UD */
+static const x87_control_fn d9_controls[32] = {
+    [0x00] = x87_fchs, [0x01] = x87_fabs, [0x04] = x87_ftst, [0x05] = x87_fxam,
+    [0x08] = x87_fld1, [0x09] = x87_fldl2t, [0x0A] = x87_fldl2e, [0x0B] = x87_fldpi,
+    [0x0C] = x87_fldlg2, [0x0D] = x87_fldln2, [0x0E] = x87_fldz,
+    [0x10] = x87_f2xm1, [0x11] = x87_fyl2x, [0x12] = x87_fptan, [0x13] = x87_fpatan,
+    [0x14] = x87_fxtract, [0x15] = x87_fprem1, [0x16] = x87_fdecstp, [0x17] = x87_fincstp,
+    [0x18] = x87_fprem, [0x19] = x87_fyl2xp1, [0x1A] = x87_fsqrt, [0x1B] = x87_fsincos,
+    [0x1C] = x87_frndint, [0x1D] = x87_fscale, [0x1E] = x87_fsin, [0x1F] = x87_fcos,
+};
+
 static void d9_register(struct x86_cpu *c, const struct x86_insn *insn)
 {
     unsigned r = insn->reg & 7, i = insn->rm & 7;
@@ -473,19 +654,34 @@ static void d9_register(struct x86_cpu *c, const struct x86_insn *insn)
         set_st(c, i, a);
         return;
     }
-    case 4:
-        if (i == 0) { set_st(c, 0, -st(c, 0)); return; }             /* fchs */
-        if (i == 1) { set_st(c, 0, fabsl(st(c, 0))); return; }       /* fabs */
+    case 2:
+        if (i == 0)
+            return;                                                   /* fnop */
         break;
-    case 5:
-        if (i == 0) { push(c, 1.0L); return; }                        /* fld1 */
-        if (i == 6) { push(c, 0.0L); return; }                        /* fldz */
-        break;
-    default:
+    case 3: set_st(c, i, st(c, 0)); pop(c); return;                   /* fstp1: fstp st(i) */
+    default: {
+        x87_control_fn fn = r >= 4 ? d9_controls[(r - 4) * 8 + i] : NULL;
+        if (fn) {
+            fn(c);
+            return;
+        }
         break;
     }
-    x86_raise_ud(c); /* the transcendental and other D9 forms: not implemented (docs/isa.md) */
+    }
+    x86_raise_ud(c); /* the reserved D9 forms */
 }
+
+/* fcmovcc (DA/DB C0-DF): ST(0) <- ST(i) when the EFLAGS condition holds; the conditions are
+ * those of jcc's encoding: DA b, e, be, u; DB the negations */
+static const uint8_t fcmov_conditions[2][4] = { { 0x2, 0x4, 0x6, 0xA }, { 0x3, 0x5, 0x7, 0xB } };
+static void fcmov(struct x86_cpu *c, const struct x86_insn *insn, unsigned negated)
+{
+    long double v = st(c, insn->rm & 7);
+    if (x86_condition(c, fcmov_conditions[negated][insn->reg & 3]))
+        set_st(c, 0, v);
+    set_condition(c, 0, SW_C1);
+}
+
 static void db_register(struct x86_cpu *c, const struct x86_insn *insn)
 {
     if ((insn->reg & 7) == 4 && (insn->rm & 7) == 2) {                /* fnclex */
@@ -500,13 +696,23 @@ static void db_register(struct x86_cpu *c, const struct x86_insn *insn)
         compare_to_eflags(c, insn->rm & 7, (insn->reg & 7) == 5, false);
         return;
     }
-    x86_raise_ud(c); /* fcmovcc: not implemented */
+    if ((insn->reg & 7) < 4) {                                        /* fcmovnb ... fcmovnu */
+        fcmov(c, insn, 1);
+        return;
+    }
+    x86_raise_ud(c);
 }
 static void dd_register(struct x86_cpu *c, const struct x86_insn *insn)
 {
     unsigned r = insn->reg & 7, i = insn->rm & 7;
     switch (r) {
     case 0: set_tag(c, physical(c, i), TAG_EMPTY); return;            /* ffree */
+    case 1: {                                                          /* fxch4: fxch st(i) */
+        long double a = st(c, 0), b = st(c, i);
+        set_st(c, 0, b);
+        set_st(c, i, a);
+        return;
+    }
     case 2: set_st(c, i, st(c, 0)); return;                           /* fst st(i) */
     case 3: set_st(c, i, st(c, 0)); pop(c); return;                   /* fstp st(i) */
     case 4: compare(c, st(c, 0), st(c, i), true); return;             /* fucom */
@@ -523,7 +729,11 @@ static void da_register(struct x86_cpu *c, const struct x86_insn *insn)
         pop(c);
         return;
     }
-    x86_raise_ud(c); /* fcmovcc */
+    if ((insn->reg & 7) < 4) {                                        /* fcmovb ... fcmovu */
+        fcmov(c, insn, 0);
+        return;
+    }
+    x86_raise_ud(c);
 }
 static void df_register(struct x86_cpu *c, const struct x86_insn *insn)
 {
@@ -534,6 +744,19 @@ static void df_register(struct x86_cpu *c, const struct x86_insn *insn)
     if ((insn->reg & 7) == 5 || (insn->reg & 7) == 6) {               /* fucomip, fcomip */
         compare_to_eflags(c, insn->rm & 7, (insn->reg & 7) == 5, true);
         return;
+    }
+    /* the aliases real processors accept (SDM Vol. 2 Table A-22 leaves them out) */
+    unsigned i = insn->rm & 7;
+    switch (insn->reg & 7) {
+    case 0: set_tag(c, physical(c, i), TAG_EMPTY); pop(c); return;     /* ffreep */
+    case 1: {                                                          /* fxch7 */
+        long double a = st(c, 0), b = st(c, i);
+        set_st(c, 0, b);
+        set_st(c, i, a);
+        return;
+    }
+    case 2: case 3: set_st(c, i, st(c, 0)); pop(c); return;           /* fstp8, fstp9 */
+    default: break;
     }
     x86_raise_ud(c);
 }

@@ -322,7 +322,8 @@ static void test_system_instructions(void **state)
     assert_int_equal(EXEC(f, 0xCE), -1);                       /* into without OF */
     assert_int_equal(EXEC(f, 0x0F, 0x0B), X86_VEC_UD);         /* ud2 */
     assert_int_equal(EXEC(f, 0xD9, 0xE8), -1);                 /* fld1 */
-    assert_int_equal(EXEC(f, 0xD9, 0xF0), X86_VEC_UD);         /* f2xm1: not implemented */
+    assert_int_equal(EXEC(f, 0xD9, 0xF0), -1);                 /* f2xm1 */
+    assert_int_equal(EXEC(f, 0xD9, 0xD1), X86_VEC_UD);         /* a reserved D9 form */
     f->cpu->cr0 |= X86_CR0_TS;
     assert_int_equal(EXEC(f, 0xD9, 0xE8), X86_VEC_NM);         /* ... but #NM with CR0.TS */
     f->cpu->cr0 &= ~X86_CR0_TS;
