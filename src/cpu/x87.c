@@ -631,6 +631,43 @@ static void x87_fprem1(struct x86_cpu *c) { partial_remainder(c, true); }
 static void x87_fdecstp(struct x86_cpu *c) { set_top(c, top(c) - 1); set_condition(c, 0, SW_C1); }
 static void x87_fincstp(struct x86_cpu *c) { set_top(c, top(c) + 1); set_condition(c, 0, SW_C1); }
 
+/* fbld / fbstp: the 10-byte packed BCD integer, 18 digits (two a byte, low digit in the low
+ * nibble) and the sign in bit 79 (SDM Vol. 1 4.7) */
+static void fbld(struct x86_cpu *c, const struct x86_insn *i)
+{
+    uint32_t base = ea(c, i);
+    uint8_t bytes[10];
+    for (unsigned b = 0; b < 10; b++)
+        bytes[b] = (uint8_t)x86_read(c, i->seg, base + b, 1);
+    long double v = 0;
+    for (int b = 8; b >= 0; b--)
+        v = v * 100 + (bytes[b] >> 4) * 10 + (bytes[b] & 0xF);
+    push(c, (bytes[9] & 0x80) ? -v : v);
+}
+static void fbstp(struct x86_cpu *c, const struct x86_insn *i)
+{
+    check_write(c, i, 10);
+    uint8_t bytes[10] = { 0 };
+    long double v = compute(c, unary_round, st(c, 0), 0.0L);
+    if (isnan(v) || fabsl(v) > 999999999999999999.0L) {
+        signal(c, SW_IE);
+        if (!(c->fpu.control & SW_IE))
+            return; /* unmasked: nothing stored, nothing popped */
+        bytes[9] = 0xFF; /* the packed BCD indefinite */
+        bytes[8] = 0xFF;
+        bytes[7] = 0xC0;
+    } else {
+        unsigned long long n = (unsigned long long)fabsl(v);
+        for (unsigned b = 0; b < 9; b++, n /= 100)
+            bytes[b] = (uint8_t)((n % 10) | ((n / 10 % 10) << 4));
+        bytes[9] = signbit(v) ? 0x80 : 0;
+    }
+    uint32_t base = ea(c, i);
+    for (unsigned b = 0; b < 10; b++)
+        x86_write(c, i->seg, base + b, 1, bytes[b]);
+    pop(c);
+}
+
 typedef void (*x87_control_fn)(struct x86_cpu *cpu);
 /* D9 E0-FF by the low five bits of the ModRM byte; NULL: #UD */
 static const x87_control_fn d9_controls[32] = {
@@ -770,7 +807,7 @@ static const x87_fn memory_forms[8][8] = {
     /* DC */ { x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory },
     /* DD */ { fld_m64, NULL, fst_m64, fstp_m64, frstor, NULL, fnsave, fnstsw_memory },
     /* DE */ { x87_de_memory, x87_de_memory, x87_de_memory, x87_de_memory, x87_de_memory, x87_de_memory, x87_de_memory, x87_de_memory },
-    /* DF */ { fild_m16, NULL, fist_m16, fistp_m16, NULL, fild_m64, NULL, fistp_m64 },
+    /* DF */ { fild_m16, NULL, fist_m16, fistp_m16, fbld, fild_m64, fbstp, fistp_m64 },
 };
 static const x87_fn register_forms[8] = {
     x87_d8_register, d9_register, da_register, db_register,

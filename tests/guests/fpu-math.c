@@ -1,6 +1,6 @@
 /* Guest test: the x87's one-operand group and fcmovcc (SDM Vol. 2: FLDPI and the other
  * constants, FXAM, FTST, FSQRT, FRNDINT, FSCALE, FXTRACT, FPREM, FPREM1, F2XM1, FYL2X, FPTAN,
- * FPATAN, FSIN, FCOS, FSINCOS, FINCSTP, FDECSTP, FCMOVcc). The exact ones are checked bit for
+ * FPATAN, FSIN, FCOS, FSINCOS, FINCSTP, FDECSTP, FCMOVcc, FBLD, FBSTP). The exact ones are checked bit for
  * bit; the transcendentals (the host's libm here) to within a few units in the last place. */
 #include "kernel.h"
 
@@ -39,7 +39,7 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     (void)magic;
     (void)info;
     kernel_init();
-    tap_plan(22);
+    tap_plan(24);
     __asm__ volatile("mov %%cr0, %%eax\n and $~0xC, %%eax\n or $0x22, %%eax\n mov %%eax, %%cr0"
                      ::: "eax");
     uint8_t e[10];
@@ -114,5 +114,16 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     ok(picked == 8.0, "fcmovb: 3 < 8, so ST(0) takes 8");
     __asm__ volatile("fninit\n fld1\n fincstp\n fdecstp");
     ok(st0_double() == 1.0, "fincstp then fdecstp: the same register again");
+
+    /* packed BCD */
+    static const uint8_t bcd_in[10] = { 0x78, 0x56, 0x34, 0x12, 0x90, 0x78, 0x56, 0x34, 0x12, 0x80 };
+    int64_t loaded;
+    __asm__ volatile("fninit\n fbld %1\n fistpll %0" : "=m"(loaded) : "m"(bcd_in) : "memory");
+    ok(loaded == -123456789012345678ll, "fbld: -123456789012345678");
+    uint8_t bcd_out[10];
+    double to_store = -42.5;
+    __asm__ volatile("fninit\n fldl %1\n fbstp %0" : "=m"(bcd_out) : "m"(to_store) : "memory");
+    ok(bcd_out[0] == 0x42 && bcd_out[1] == 0 && bcd_out[9] == 0x80,
+       "fbstp of -42.5: rounds to even, stores 42 with the sign bit");
     tap_done();
 }
