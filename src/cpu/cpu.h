@@ -177,6 +177,7 @@ struct x86_block;
 struct x86_fpu {
     long double st[8];
     uint16_t control, status, tag;
+    uint8_t stack_fault; /* this instruction read an empty register: its results are indefinite */
 };
 
 struct x86_cpu {

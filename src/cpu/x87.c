@@ -60,14 +60,21 @@ static unsigned tag_of(long double v)
     return isnormal(v) ? 0 : 2;                       /* valid : special */
 }
 
+/* FNINIT (SDM Vol. 1 8.1.10): control 037F (all exceptions masked, extended precision, round
+ * to nearest), status 0, all registers empty; their contents stay (FXAM still shows the sign) */
+static void fninit(struct x86_cpu *cpu)
+{
+    struct x86_fpu *f = fpu(cpu);
+    f->control = 0x037F;
+    f->status = 0;
+    f->tag = 0xFFFF;
+}
+
 void x86_fpu_init(struct x86_cpu *cpu)
 {
-    /* FNINIT (SDM Vol. 1 8.1.10): control 037F (all exceptions masked, extended precision,
-     * round to nearest), status 0, all registers empty */
-    struct x86_fpu *f = fpu(cpu);
-    memset(f, 0, sizeof(*f));
-    f->control = 0x037F;
-    f->tag = 0xFFFF;
+    /* power-up and reset: as FNINIT, and the registers +0.0 (SDM Vol. 3 Table 9-1) */
+    memset(fpu(cpu), 0, sizeof(struct x86_fpu));
+    fninit(cpu);
 }
 
 /* Record exceptions; unmasked ones set ES and B: #MF comes at the next waiting instruction */
@@ -79,23 +86,46 @@ static void signal(struct x86_cpu *cpu, uint16_t flags)
         f->status |= SW_ES | SW_B;
 }
 
-/* an invalid operation's masked response: the QNaN "real indefinite" */
-static long double indefinite(void) { return -NAN; }
+/* an invalid operation's masked response: the QNaN "real indefinite", negative, mantissa
+ * C000000000000000 (SDM Vol. 1 4.8.3.7), built from its bits: -NAN's sign does not survive
+ * every conversion to long double */
+static long double indefinite(void)
+{
+    static const uint8_t bits[10] = { 0, 0, 0, 0, 0, 0, 0, 0xC0, 0xFF, 0xFF };
+    long double v = 0;
+    memcpy(&v, bits, sizeof(bits));
+    return v;
+}
 
 static long double st(struct x86_cpu *cpu, unsigned i)
 {
     if (empty(cpu, i)) {
         signal(cpu, SW_IE | SW_SF); /* stack underflow (C1 = 0) */
         cpu->fpu.status &= (uint16_t)~SW_C1;
+        cpu->fpu.stack_fault = 1;
         return indefinite();
     }
     return cpu->fpu.st[physical(cpu, i)];
 }
+/* a result; after a stack underflow in the same instruction the masked response is the
+ * indefinite, whatever the arithmetic on the operands gave (SDM Vol. 1 8.5.1.1) */
 static void set_st(struct x86_cpu *cpu, unsigned i, long double v)
 {
     unsigned p = physical(cpu, i);
-    cpu->fpu.st[p] = v;
-    set_tag(cpu, p, tag_of(v));
+    cpu->fpu.st[p] = cpu->fpu.stack_fault ? indefinite() : v;
+    set_tag(cpu, p, tag_of(cpu->fpu.st[p]));
+}
+/* fxch: an empty register reads as the indefinite (with the underflow) and the two are
+ * exchanged as they are, so a valid value survives (SDM Vol. 2 FXCH) */
+static void exchange(struct x86_cpu *cpu, unsigned i)
+{
+    long double a = st(cpu, 0), b = st(cpu, i);
+    unsigned p0 = physical(cpu, 0), pi = physical(cpu, i);
+    cpu->fpu.st[p0] = b;
+    set_tag(cpu, p0, tag_of(b));
+    cpu->fpu.st[pi] = a;
+    set_tag(cpu, pi, tag_of(a));
+    cpu->fpu.status &= (uint16_t)~SW_C1;
 }
 static void push(struct x86_cpu *cpu, long double v)
 {
@@ -425,7 +455,7 @@ static void fnsave(struct x86_cpu *c, const struct x86_insn *i)
         for (unsigned b = 0; b < 10; b++)
             x86_write(c, i->seg, registers + 10 * r + b, 1, bytes[b]);
     }
-    x86_fpu_init(c); /* fnsave then initialises, as fninit */
+    fninit(c); /* fnsave then initialises, as fninit */
 }
 static void frstor(struct x86_cpu *c, const struct x86_insn *i)
 {
@@ -481,10 +511,19 @@ static long double unary_exp2m1(long double a, long double b) { (void)b; return 
 static long double binary_atan(long double y, long double x) { return atan2l(y, x); }
 static long double binary_ylog2x(long double x, long double y) { return y * log2l(x); }
 static long double binary_ylog2xp1(long double x, long double y) { return y * (log1pl(x) / 0.693147180559945309417232121458176568L); }
+/* fscale (SDM Vol. 2 FSCALE, Table 3-43): NaNs propagate; an infinite scale makes infinities
+ * or zeros, and 0 * 2^+inf or inf * 2^-inf is invalid; otherwise a * 2^trunc(b), clamped well
+ * outside the extended range so the host raises overflow or underflow */
 static long double binary_scale(long double a, long double b)
 {
-    long double n = truncl(b);
-    int e = n > 32767.0L ? 32767 : n < -32768.0L ? -32768 : (int)n;
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (isinf(b)) {
+        if ((b > 0 && a == 0) || (b < 0 && isinf(a)))
+            return (a - a) * b; /* invalid (0 * inf, inf - inf): the host makes the indefinite */
+        return b > 0 ? a * INFINITY : a * 0;
+    }
+    int e = b > 65536.0L ? 65536 : b < -65536.0L ? -65536 : (int)b; /* b: already truncated */
     return scalbnl(a, e);
 }
 
@@ -496,10 +535,11 @@ static void x87_ftst(struct x86_cpu *c) { compare(c, st(c, 0), 0.0L, false); }
 static void x87_fxam(struct x86_cpu *c)
 {
     uint16_t bits;
+    /* C1 is the sign of the register's contents, empty or not */
+    long double v = c->fpu.st[physical(c, 0)];
     if (empty(c, 0)) {
         bits = SW_C3 | SW_C0;
     } else {
-        long double v = c->fpu.st[physical(c, 0)];
         switch (fpclassify(v)) {
         case FP_NAN: bits = SW_C0; break;
         case FP_INFINITE: bits = SW_C2 | SW_C0; break;
@@ -507,9 +547,9 @@ static void x87_fxam(struct x86_cpu *c)
         case FP_SUBNORMAL: bits = SW_C3 | SW_C2; break;
         default: bits = SW_C2; break;
         }
-        if (signbit(v))
-            bits |= SW_C1;
     }
+    if (signbit(v))
+        bits |= SW_C1;
     set_condition(c, bits, SW_C3 | SW_C2 | SW_C1 | SW_C0);
 }
 
@@ -576,7 +616,9 @@ static void x87_fsqrt(struct x86_cpu *c) { unary(c, unary_sqrt); }
 static void x87_frndint(struct x86_cpu *c) { unary(c, unary_round); }
 static void x87_fscale(struct x86_cpu *c)
 {
-    set_st(c, 0, compute(c, binary_scale, st(c, 0), st(c, 1)));
+    long double a = st(c, 0), b = st(c, 1);
+    /* truncate the scale outside compute(): truncl's own inexact flag is not the result's */
+    set_st(c, 0, compute(c, binary_scale, a, isfinite(b) ? truncl(b) : b));
     set_condition(c, 0, SW_C1 | SW_C2);
 }
 
@@ -685,12 +727,7 @@ static void d9_register(struct x86_cpu *c, const struct x86_insn *insn)
     unsigned r = insn->reg & 7, i = insn->rm & 7;
     switch (r) {
     case 0: push(c, st(c, i)); return;                               /* fld st(i) */
-    case 1: {                                                         /* fxch st(i) */
-        long double a = st(c, 0), b = st(c, i);
-        set_st(c, 0, b);
-        set_st(c, i, a);
-        return;
-    }
+    case 1: exchange(c, i); return;                                   /* fxch st(i) */
     case 2:
         if (i == 0)
             return;                                                   /* fnop */
@@ -726,7 +763,7 @@ static void db_register(struct x86_cpu *c, const struct x86_insn *insn)
         return;
     }
     if ((insn->reg & 7) == 4 && (insn->rm & 7) == 3) {                /* fninit */
-        x86_fpu_init(c);
+        fninit(c);
         return;
     }
     if ((insn->reg & 7) == 5 || (insn->reg & 7) == 6) {               /* fucomi, fcomi */
@@ -744,12 +781,7 @@ static void dd_register(struct x86_cpu *c, const struct x86_insn *insn)
     unsigned r = insn->reg & 7, i = insn->rm & 7;
     switch (r) {
     case 0: set_tag(c, physical(c, i), TAG_EMPTY); return;            /* ffree */
-    case 1: {                                                          /* fxch4: fxch st(i) */
-        long double a = st(c, 0), b = st(c, i);
-        set_st(c, 0, b);
-        set_st(c, i, a);
-        return;
-    }
+    case 1: exchange(c, i); return;                                    /* fxch4: fxch st(i) */
     case 2: set_st(c, i, st(c, 0)); return;                           /* fst st(i) */
     case 3: set_st(c, i, st(c, 0)); pop(c); return;                   /* fstp st(i) */
     case 4: compare(c, st(c, 0), st(c, i), true); return;             /* fucom */
@@ -786,12 +818,7 @@ static void df_register(struct x86_cpu *c, const struct x86_insn *insn)
     unsigned i = insn->rm & 7;
     switch (insn->reg & 7) {
     case 0: set_tag(c, physical(c, i), TAG_EMPTY); pop(c); return;     /* ffreep */
-    case 1: {                                                          /* fxch7 */
-        long double a = st(c, 0), b = st(c, i);
-        set_st(c, 0, b);
-        set_st(c, i, a);
-        return;
-    }
+    case 1: exchange(c, i); return;                                    /* fxch7 */
     case 2: case 3: set_st(c, i, st(c, 0)); pop(c); return;           /* fstp8, fstp9 */
     default: break;
     }
@@ -838,6 +865,7 @@ X86_HANDLER(x86_exec_x87)
     x87_fn fn = insn->mod == 3 ? register_forms[escape] : memory_forms[escape][insn->reg & 7];
     if (!fn)
         x86_raise_ud(cpu);
+    cpu->fpu.stack_fault = 0;
     fn(cpu, insn);
 }
 
