@@ -352,7 +352,8 @@ static uint32_t make_case(struct diff_case *c)
 /* A case of x87 register-form instructions on doubles from the buffer: fninit, 1-4 loads, 1-5
  * operations (arithmetic in both directions and with pop, fxch, fld st(i), fstp st(i), fchs,
  * fabs, fsqrt, frndint, fscale, fxtract) and possibly a comparison last (fcom, fcomp, fucom,
- * ftst, fxam, fcomi, fucomi, fucomip), then fnstsw ax and four fstp m80 into the buffer. The
+ * ftst, fxam, fcomi, fucomi, fucomip) and arithmetic with m32, m64, m32int and m16int operands,
+ * then fnstsw ax and four fstp m80 into the buffer. The
  * host's own x87 runs it natively. Returns the status-word bits to compare: never DE (we do
  * not raise it, docs/isa.md) and C0-C3 only after a comparison (after arithmetic C1 reports
  * rounding up, which we do not model, and the others are undefined). fprem and the
@@ -377,10 +378,20 @@ static uint32_t make_x87_case(struct diff_case *c)
     };
     static const uint8_t one_operand[] = { 0xE0, 0xE1, 0xFA, 0xFC, 0xFD, 0xF4 };
     unsigned operations = 1 + pick(5);
-    for (unsigned k = 0; k < operations; k++) {
-        if (pick(3) == 0) {
+    static const uint8_t memory_escapes[4] = { 0xD8, 0xDC, 0xDA, 0xDE }; /* m32, m64, m32int, m16int */
+    static const uint8_t memory_operations[6] = { 0, 1, 4, 5, 6, 7 };      /* add mul sub subr div divr */
+    const uint32_t tail = 2 + 2 + 4 * 6; /* a comparison, fnstsw ax, the four stores */
+    for (unsigned k = 0; k < operations && e.length + 2 + tail <= DIFF_CODE_MAX; k++) {
+        unsigned kind = pick(4);
+        if (kind == 1 && e.length + 6 + tail > DIFF_CODE_MAX)
+            kind = 2; /* no room for a memory operand */
+        if (kind == 0) {
             b(&e, 0xD9);
             b(&e, one_operand[pick(sizeof(one_operand))]);
+        } else if (kind == 1) {                                /* op st(0), [buffer + 4n] */
+            b(&e, memory_escapes[pick(4)]);
+            b(&e, (uint8_t)((memory_operations[pick(6)] << 3) | 5));
+            imm32(&e, DIFF_BUFFER_ADDRESS + 4 * pick(X87_STORE_AREA / 4 - 2));
         } else {
             const uint8_t *op = arithmetic[pick(sizeof(arithmetic) / sizeof(arithmetic[0]))];
             b(&e, op[0]);
