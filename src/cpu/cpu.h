@@ -177,7 +177,10 @@ struct x86_block;
 struct x86_fpu {
     long double st[8];
     uint16_t control, status, tag;
-    uint8_t stack_fault; /* this instruction read an empty register: its results are indefinite */
+    /* this instruction so far (cleared as each starts): */
+    uint8_t stack_fault;   /* it read an empty register: its results are indefinite */
+    uint8_t denormal_load; /* a denormal m32/m64 operand: DE, unless a higher exception wins */
+    uint8_t nan_operand;   /* an operand was a NaN: no denormal exception then */
 };
 
 struct x86_cpu {

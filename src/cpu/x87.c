@@ -155,9 +155,24 @@ static long double op_subr(long double a, long double b) { return b - a; }
 static long double op_div(long double a, long double b) { return a / b; }
 static long double op_divr(long double a, long double b) { return b / a; }
 
-/* run an operation under the guest's rounding mode and collect the host's exception flags */
+static long double narrow_to_single(long double a, long double b) { (void)b; return (float)a; }
+static long double narrow_to_double(long double a, long double b) { (void)b; return (double)a; }
+
+/* run an operation under the guest's rounding mode and collect the host's exception flags; a
+ * denormal operand sets DE (the host's x87 reports it in its own status word, not fenv) */
+/* the denormal-operand exception: below a stack fault and a NaN operand in priority (SDM
+ * Vol. 1 8.7), so it is decided once the operands are known */
+static void note_operands(struct x86_cpu *cpu, long double a, long double b)
+{
+    if (isnan(a) || isnan(b))
+        cpu->fpu.nan_operand = 1;
+    else if (fpclassify(a) == FP_SUBNORMAL || fpclassify(b) == FP_SUBNORMAL)
+        cpu->fpu.denormal_load = 1;
+}
+
 static long double compute(struct x86_cpu *cpu, arith_fn fn, long double a, long double b)
 {
+    note_operands(cpu, a, b);
     int saved = fegetround();
     fesetround(rounding_modes[(cpu->fpu.control >> 10) & 3]);
     feclearexcept(FE_ALL_EXCEPT);
@@ -209,8 +224,27 @@ enum memory_type { M32REAL, M64REAL, M80REAL, M16INT, M32INT, M64INT };
 static long double load(struct x86_cpu *cpu, const struct x86_insn *insn, enum memory_type type)
 {
     switch (type) {
-    case M32REAL: { uint32_t v = x86_read(cpu, insn->seg, ea(cpu, insn), 4); float f; memcpy(&f, &v, 4); return f; }
-    case M64REAL: { uint64_t v = read64(cpu, insn, 0); double d; memcpy(&d, &v, 8); return d; }
+    /* single and double reals: an SNaN is invalid (and becomes the QNaN), a denormal sets DE */
+    case M32REAL: {
+        uint32_t v = x86_read(cpu, insn->seg, ea(cpu, insn), 4);
+        float f;
+        memcpy(&f, &v, 4);
+        if (issignaling(f))
+            signal(cpu, SW_IE);
+        else if (fpclassify(f) == FP_SUBNORMAL)
+            cpu->fpu.denormal_load = 1;
+        return f;
+    }
+    case M64REAL: {
+        uint64_t v = read64(cpu, insn, 0);
+        double d;
+        memcpy(&d, &v, 8);
+        if (issignaling(d))
+            signal(cpu, SW_IE);
+        else if (fpclassify(d) == FP_SUBNORMAL)
+            cpu->fpu.denormal_load = 1;
+        return d;
+    }
     case M80REAL: {
         uint8_t bytes[16] = { 0 };
         uint64_t low = read64(cpu, insn, 0);
@@ -236,8 +270,22 @@ static void store(struct x86_cpu *cpu, const struct x86_insn *insn, enum memory_
 {
     check_write(cpu, insn, memory_size[type]);
     switch (type) {
-    case M32REAL: { float f = (float)v; uint32_t u; memcpy(&u, &f, 4); x86_write(cpu, insn->seg, ea(cpu, insn), 4, u); break; }
-    case M64REAL: { double d = (double)v; uint64_t u; memcpy(&u, &d, 8); write64(cpu, insn, 0, u); break; }
+    /* narrowing rounds by RC and raises what it raises (overflow, underflow, precision, an
+     * SNaN's invalid), as compute() collects it */
+    case M32REAL: {
+        float f = (float)compute(cpu, narrow_to_single, v, 0.0L);
+        uint32_t u;
+        memcpy(&u, &f, 4);
+        x86_write(cpu, insn->seg, ea(cpu, insn), 4, u);
+        break;
+    }
+    case M64REAL: {
+        double d = (double)compute(cpu, narrow_to_double, v, 0.0L);
+        uint64_t u;
+        memcpy(&u, &d, 8);
+        write64(cpu, insn, 0, u);
+        break;
+    }
     case M80REAL: {
         uint8_t bytes[16] = { 0 };
         memcpy(bytes, &v, sizeof(v) < 16 ? sizeof(v) : 16);
@@ -280,6 +328,7 @@ static void store(struct x86_cpu *cpu, const struct x86_insn *insn, enum memory_
 static void compare(struct x86_cpu *cpu, long double a, long double b, bool unordered_quiet)
 {
     uint16_t c = 0;
+    note_operands(cpu, a, b);
     if (isnan(a) || isnan(b)) {
         c = SW_C3 | SW_C2 | SW_C0;
         if (!unordered_quiet || issignaling(a) || issignaling(b))
@@ -866,7 +915,16 @@ X86_HANDLER(x86_exec_x87)
     if (!fn)
         x86_raise_ud(cpu);
     cpu->fpu.stack_fault = 0;
+    cpu->fpu.denormal_load = 0;
+    cpu->fpu.nan_operand = 0;
+    uint16_t before = cpu->fpu.status;
     fn(cpu, insn);
+    /* a denormal operand is reported unless something of higher priority happened: a stack
+     * fault, a NaN operand, an invalid operation or a division by zero (SDM Vol. 1 8.7) */
+    bool higher = cpu->fpu.stack_fault || cpu->fpu.nan_operand ||
+                  (cpu->fpu.status & ~before & (SW_IE | SW_ZE));
+    if (cpu->fpu.denormal_load && !higher)
+        signal(cpu, SW_DE);
 }
 
 X86_HANDLER(x86_exec_fwait)

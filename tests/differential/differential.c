@@ -398,7 +398,7 @@ static uint32_t make_x87_case(struct diff_case *c)
             b(&e, (uint8_t)(op[1] + pick(4)));
         }
     }
-    uint32_t status_mask = 0xFFFF & ~0x0002u & ~0x4700u;      /* not DE, C0-C3 */
+    uint32_t status_mask = 0xFFFF & ~0x4700u;                 /* not C0-C3 */
     static const uint8_t comparisons[][2] = {
         { 0xD8, 0xD0 }, { 0xD8, 0xD8 }, { 0xDD, 0xE0 }, { 0xD9, 0xE4 }, { 0xD9, 0xE5 },
         { 0xDB, 0xF0 }, { 0xDB, 0xE8 }, { 0xDF, 0xE8 },
