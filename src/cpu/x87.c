@@ -8,8 +8,8 @@
  *
  * The host's long double carries the arithmetic: on an x86 host it is the same 80-bit extended
  * format, so loads and stores of m80 are exact and the results are the hardware's (the
- * differential test's host assumption). Precision control is ignored (results are always
- * extended); rounding control is honoured through the host's rounding mode.
+ * differential test's host assumption). The host's x87 runs each operation under the guest's
+ * rounding control, and its precision control where the hardware applies it (compute_with).
  *
  * The instructions are a table: for each escape D8-DF and ModRM.reg, the memory form and the
  * register form (register forms that depend on ModRM.rm have their own small table). */
@@ -170,15 +170,34 @@ static void note_operands(struct x86_cpu *cpu, long double a, long double b)
         cpu->fpu.denormal_load = 1;
 }
 
-static long double compute(struct x86_cpu *cpu, arith_fn fn, long double a, long double b)
+/* The host's x87 runs the operation: on an x86 host its control word takes the guest's rounding
+ * control, and for the operations precision control applies to (fadd, fsub, fmul, fdiv,
+ * fsqrt: SDM Vol. 1 8.1.5.2) the guest's precision too, so the result is rounded once, as the
+ * hardware rounds it; everything else runs at extended precision. Elsewhere only the rounding
+ * mode carries over (precision control is then ignored: docs/isa.md). */
+static long double compute_with(struct x86_cpu *cpu, arith_fn fn, long double a, long double b,
+                                bool precision_controlled)
 {
     note_operands(cpu, a, b);
+#if defined(__i386__) || defined(__x86_64__)
+    uint16_t saved, cw;
+    __asm__ volatile("fnstcw %0" : "=m"(saved));
+    uint16_t precision = precision_controlled ? (cpu->fpu.control & 0x0300) : 0x0300;
+    cw = (uint16_t)((saved & ~0x0F00u) | (cpu->fpu.control & 0x0C00) | precision);
+    __asm__ volatile("fldcw %0" : : "m"(cw));
+#else
+    (void)precision_controlled;
     int saved = fegetround();
     fesetround(rounding_modes[(cpu->fpu.control >> 10) & 3]);
+#endif
     feclearexcept(FE_ALL_EXCEPT);
     volatile long double r = fn(a, b);
     int raised = fetestexcept(FE_ALL_EXCEPT);
+#if defined(__i386__) || defined(__x86_64__)
+    __asm__ volatile("fldcw %0" : : "m"(saved));
+#else
     fesetround(saved);
+#endif
     uint16_t flags = 0;
     if (raised & FE_INVALID)
         flags |= SW_IE;
@@ -193,6 +212,16 @@ static long double compute(struct x86_cpu *cpu, arith_fn fn, long double a, long
     if (flags)
         signal(cpu, flags);
     return r;
+}
+
+static long double compute(struct x86_cpu *cpu, arith_fn fn, long double a, long double b)
+{
+    return compute_with(cpu, fn, a, b, false);
+}
+/* fadd, fsub(r), fmul, fdiv(r), fsqrt: rounded to the precision control's 24, 53 or 64 bits */
+static long double compute_basic(struct x86_cpu *cpu, arith_fn fn, long double a, long double b)
+{
+    return compute_with(cpu, fn, a, b, true);
 }
 
 /* ------------------------------------------------------------------ memory operands */
@@ -360,7 +389,7 @@ static void arith_memory(struct x86_cpu *cpu, const struct x86_insn *insn, enum 
             pop(cpu);
         return;
     }
-    set_st(cpu, 0, compute(cpu, arithmetic[r], a, m));
+    set_st(cpu, 0, compute_basic(cpu, arithmetic[r], a, m));
 }
 static void x87_d8_memory(struct x86_cpu *c, const struct x86_insn *i) { arith_memory(c, i, M32REAL); }
 static void x87_dc_memory(struct x86_cpu *c, const struct x86_insn *i) { arith_memory(c, i, M64REAL); }
@@ -383,11 +412,11 @@ static void arith_register(struct x86_cpu *cpu, const struct x86_insn *insn, boo
         /* DC/DE: the destination is ST(i), the operation on (ST(0), ST(i)) the same as D8's
          * for the same reg: DC E0+i is FSUBR ST(i), ST(0) = ST(0) - ST(i), DC E8+i is FSUB
          * ST(i), ST(0) = ST(i) - ST(0) (SDM Vol. 2 FSUB, FDIV) */
-        set_st(cpu, i, compute(cpu, arithmetic[r], a, b));
+        set_st(cpu, i, compute_basic(cpu, arithmetic[r], a, b));
         if (pop_after)
             pop(cpu);
     } else {
-        set_st(cpu, 0, compute(cpu, arithmetic[r], a, b));
+        set_st(cpu, 0, compute_basic(cpu, arithmetic[r], a, b));
     }
 }
 static void x87_d8_register(struct x86_cpu *c, const struct x86_insn *i) { arith_register(c, i, false, false); }
@@ -527,6 +556,7 @@ static void compare_to_eflags(struct x86_cpu *cpu, unsigned i, bool quiet, bool 
 {
     long double a = st(cpu, 0), b = st(cpu, i);
     uint32_t flags = 0;
+    note_operands(cpu, a, b);
     if (isnan(a) || isnan(b)) {
         flags = X86_FLAG_ZF | X86_FLAG_PF | X86_FLAG_CF;
         if (!quiet || issignaling(a) || issignaling(b))
@@ -661,11 +691,16 @@ static void x87_fsincos(struct x86_cpu *c)
     set_st(c, 0, compute(c, unary_sin, x, 0.0L));
     push(c, compute(c, unary_cos, x, 0.0L));
 }
-static void x87_fsqrt(struct x86_cpu *c) { unary(c, unary_sqrt); }
+static void x87_fsqrt(struct x86_cpu *c)
+{
+    set_st(c, 0, compute_basic(c, unary_sqrt, st(c, 0), 0.0L));
+    set_condition(c, 0, SW_C1 | SW_C2);
+}
 static void x87_frndint(struct x86_cpu *c) { unary(c, unary_round); }
 static void x87_fscale(struct x86_cpu *c)
 {
     long double a = st(c, 0), b = st(c, 1);
+    note_operands(c, a, b); /* a denormal scale counts, though truncating makes it 0 */
     /* truncate the scale outside compute(): truncl's own inexact flag is not the result's */
     set_st(c, 0, compute(c, binary_scale, a, isfinite(b) ? truncl(b) : b));
     set_condition(c, 0, SW_C1 | SW_C2);
@@ -675,6 +710,7 @@ static void x87_fscale(struct x86_cpu *c)
 static void x87_fxtract(struct x86_cpu *c)
 {
     long double x = st(c, 0);
+    note_operands(c, x, 0.0L);
     if (x == 0) {
         signal(c, SW_ZE);
         set_st(c, 0, -INFINITY);

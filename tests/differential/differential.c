@@ -366,6 +366,17 @@ static uint32_t make_x87_case(struct diff_case *c)
     struct emitter e = { c->code, 0, 0, true };
     b(&e, 0xDB); b(&e, 0xE3);                                  /* fninit */
     unsigned depth = 1 + pick(4);
+    if (pick(2)) {
+        /* a control word with a random rounding control and precision control (24, 53 or 64
+         * bits), exceptions masked: push imm32; fldcw [esp]; lea esp, [esp + 4] */
+        static const uint32_t precisions[3] = { 0x000, 0x200, 0x300 };
+        uint32_t cw = 0x007Fu | precisions[pick(3)] | (pick(4) << 10);
+        b(&e, 0x68); imm32(&e, cw);
+        b(&e, 0xD9); b(&e, 0x2C); b(&e, 0x24);
+        b(&e, 0x8D); b(&e, 0x64); b(&e, 0x24); b(&e, 0x04);
+        if (depth > 3)
+            depth = 3; /* the case's 64 bytes */
+    }
     for (unsigned k = 0; k < depth; k++) {
         b(&e, 0xDD); b(&e, 0x05);                              /* fld qword [buffer + 8n] */
         imm32(&e, DIFF_BUFFER_ADDRESS + 8 * pick(X87_STORE_AREA / 8));
