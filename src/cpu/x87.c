@@ -158,8 +158,6 @@ static long double op_divr(long double a, long double b) { return b / a; }
 static long double narrow_to_single(long double a, long double b) { (void)b; return (float)a; }
 static long double narrow_to_double(long double a, long double b) { (void)b; return (double)a; }
 
-/* run an operation under the guest's rounding mode and collect the host's exception flags; a
- * denormal operand sets DE (the host's x87 reports it in its own status word, not fenv) */
 /* the denormal-operand exception: below a stack fault and a NaN operand in priority (SDM
  * Vol. 1 8.7), so it is decided once the operands are known */
 static void note_operands(struct x86_cpu *cpu, long double a, long double b)
@@ -170,11 +168,12 @@ static void note_operands(struct x86_cpu *cpu, long double a, long double b)
         cpu->fpu.denormal_load = 1;
 }
 
-/* The host's x87 runs the operation: on an x86 host its control word takes the guest's rounding
- * control, and for the operations precision control applies to (fadd, fsub, fmul, fdiv,
- * fsqrt: SDM Vol. 1 8.1.5.2) the guest's precision too, so the result is rounded once, as the
- * hardware rounds it; everything else runs at extended precision. Elsewhere only the rounding
- * mode carries over (precision control is then ignored: docs/isa.md). */
+/* Run an operation and collect its exception flags (DE is decided by the caller, see above).
+ * The host's x87 runs it: on an x86 host its control word takes the guest's rounding control,
+ * and for the operations precision control applies to (fadd, fsub, fmul, fdiv, fsqrt: SDM
+ * Vol. 1 8.1.5.2) the guest's precision too, so the result is rounded once, as the hardware
+ * rounds it; everything else runs at extended precision. Elsewhere only the rounding mode
+ * carries over (precision control is then ignored: docs/isa.md). */
 static long double compute_with(struct x86_cpu *cpu, arith_fn fn, long double a, long double b,
                                 bool precision_controlled)
 {
