@@ -29,11 +29,15 @@ void x86_trace_emit(x86irq_machine *m, x86irq_trace_event *e)
     }
 }
 
-void x86_trace_rule(x86irq_machine *m, x86irq_nesting_rule rule, const char *detail)
+/* A NESTING event for rule, naming the innermost event in service; error_code carries what the
+ * rule adds (user-access-in-irq: the address). */
+static void emit_rule(x86irq_machine *m, x86irq_nesting_rule rule, const char *detail,
+                      uint32_t error_code)
 {
     if (!((m->trace.rules >> rule) & 1) || !x86_trace_on(&m->trace, X86IRQ_TRACE_NESTING))
         return;
-    x86irq_trace_event e = { .kind = X86IRQ_TRACE_NESTING, .rule = rule, .detail = detail };
+    x86irq_trace_event e = { .kind = X86IRQ_TRACE_NESTING, .rule = rule, .detail = detail,
+                             .error_code = error_code };
     if (m->trace.depth) {
         const struct x86_nesting_entry *top =
             &m->trace.stack[(m->trace.depth < X86_NESTING_MAX ? m->trace.depth : X86_NESTING_MAX) - 1];
@@ -43,20 +47,28 @@ void x86_trace_rule(x86irq_machine *m, x86irq_nesting_rule rule, const char *det
     x86_trace_emit(m, &e);
 }
 
-static bool interrupt_in_service(const struct x86_trace *t)
+void x86_trace_rule(x86irq_machine *m, x86irq_nesting_rule rule, const char *detail)
+{
+    emit_rule(m, rule, detail, 0);
+}
+
+/* Whether an event of one of these origins (a mask of 1 << x86irq_event_origin) is in service */
+static bool in_service(const struct x86_trace *t, unsigned origins)
 {
     unsigned n = t->depth < X86_NESTING_MAX ? t->depth : X86_NESTING_MAX;
     for (unsigned i = 0; i < n; i++)
-        if (t->stack[i].origin == X86IRQ_ORIGIN_HARDWARE || t->stack[i].origin == X86IRQ_ORIGIN_NMI)
+        if ((origins >> t->stack[i].origin) & 1)
             return true;
     return false;
 }
+#define HARDWARE (1u << X86IRQ_ORIGIN_HARDWARE)
+#define INTERRUPT_CONTEXT ((1u << X86IRQ_ORIGIN_HARDWARE) | (1u << X86IRQ_ORIGIN_NMI))
 
 void x86_trace_update_user_watch(x86irq_machine *m)
 {
     const struct x86_trace *t = &m->trace;
     bool watch = t->fn && ((t->rules >> X86IRQ_RULE_USER_ACCESS_IN_IRQ) & 1) &&
-                 x86_trace_on(t, X86IRQ_TRACE_NESTING) && interrupt_in_service(t);
+                 x86_trace_on(t, X86IRQ_TRACE_NESTING) && in_service(t, INTERRUPT_CONTEXT);
     struct x86_cpu *cpu = &m->cpu;
     if (watch && !cpu->irq_user_watch && (cpu->cr0 & X86_CR0_PG))
         x86_tlb_flush(cpu); /* user pages cached before must be walked again */
@@ -65,29 +77,9 @@ void x86_trace_update_user_watch(x86irq_machine *m)
 
 void x86_trace_user_access(x86irq_machine *m, uint32_t linear)
 {
-    if (!x86_trace_on(&m->trace, X86IRQ_TRACE_NESTING))
-        return;
-    x86irq_trace_event e = { .kind = X86IRQ_TRACE_NESTING, .rule = X86IRQ_RULE_USER_ACCESS_IN_IRQ,
-                             .error_code = linear,
-                             .detail = "a user page accessed in interrupt context (Linux: no "
-                                       "user memory access from an interrupt handler)" };
-    const struct x86_trace *t = &m->trace;
-    if (t->depth) {
-        const struct x86_nesting_entry *top =
-            &t->stack[(t->depth < X86_NESTING_MAX ? t->depth : X86_NESTING_MAX) - 1];
-        e.vector = top->vector;
-        e.origin = top->origin;
-    }
-    x86_trace_emit(m, &e);
-}
-
-static bool hardware_in_service(const struct x86_trace *t)
-{
-    unsigned n = t->depth < X86_NESTING_MAX ? t->depth : X86_NESTING_MAX;
-    for (unsigned i = 0; i < n; i++)
-        if (t->stack[i].origin == X86IRQ_ORIGIN_HARDWARE)
-            return true;
-    return false;
+    emit_rule(m, X86IRQ_RULE_USER_ACCESS_IN_IRQ,
+              "a user page accessed in interrupt context (Linux: no user memory access from an "
+              "interrupt handler)", linear);
 }
 
 void x86_trace_delivered(x86irq_machine *m, uint8_t vector, uint8_t origin, uint8_t from_cpl,
@@ -98,7 +90,7 @@ void x86_trace_delivered(x86irq_machine *m, uint8_t vector, uint8_t origin, uint
     /* a softirq or a tasklet runs with IF = 1 before the final IRET: an interrupt nesting
      * there is how Linux works, not a bug */
     bool deferred = m->phase == X86IRQ_PHASE_SOFTIRQ || m->phase == X86IRQ_PHASE_TASKLET;
-    if (hardware_in_service(t) && !deferred) {
+    if (in_service(t, HARDWARE) && !deferred) {
         if (origin == X86IRQ_ORIGIN_HARDWARE)
             x86_trace_rule(m, X86IRQ_RULE_IRQ_IN_IRQ,
                            "a hardware interrupt nested inside another one");
