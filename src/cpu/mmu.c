@@ -240,6 +240,45 @@ static void check_supervisor_access_to_user_page(struct x86_cpu *cpu, uint32_t l
     }
 }
 
+/* What a walk found: the entry that maps the page (the PTE, or the PDE of a large page), where
+ * it is, the frame, and the rights all the levels grant together */
+struct walk {
+    uint32_t entry;          /* its low 32 bits: P, R/W, U/S, A, D, G */
+    uint32_t entry_address;
+    uint32_t frame;
+    bool rw, us, no_execute;
+};
+
+/* The end of both walks: the rights (SDM Vol. 3 4.6: user accesses need U/S at every level,
+ * writes need R/W for user and for supervisor with CR0.WP; SMEP, SMAP, execute-disable), then
+ * the accessed and dirty bits in the mapping entry (4.8), then what the TLB fill takes */
+static bool finish_walk(struct x86_cpu *cpu, uint32_t linear, enum x86_access access, bool user,
+                        bool implicit, uint32_t error, const struct walk *w, uint32_t *phys,
+                        bool *writable)
+{
+    bool write = access == X86_ACCESS_WRITE;
+    if (user && !w->us)
+        page_fault(cpu, linear, error | PF_P);
+    if (!user && w->us)
+        check_supervisor_access_to_user_page(cpu, linear, access, implicit, error);
+    bool may_write = w->rw || (!user && !(cpu->cr0 & X86_CR0_WP));
+    if (write && !may_write)
+        page_fault(cpu, linear, error | PF_P);
+    if (w->no_execute && access == X86_ACCESS_EXECUTE)
+        page_fault(cpu, linear, error | PF_P);
+    uint32_t updated = w->entry | PTE_A | (write ? PTE_D : 0);
+    if (updated != w->entry)
+        x86_phys_write(cpu, w->entry_address, 4, updated);
+    /* G counts in the entry that maps the page */
+    cpu->walk_global = (cpu->cr4 & X86_CR4_PGE) && (w->entry & PTE_G);
+    cpu->walk_user = w->us;
+    cpu->walk_no_execute = w->no_execute;
+    *phys = w->frame | (linear & 0xFFF);
+    /* the store path may be cached only once the dirty bit is set */
+    *writable = may_write && (updated & PTE_D);
+    return true;
+}
+
 static uint64_t read_phys64(struct x86_cpu *cpu, uint32_t phys)
 {
     return x86_phys_read(cpu, phys, 8);
@@ -276,54 +315,34 @@ static bool translate_pae(struct x86_cpu *cpu, uint32_t linear, enum x86_access 
     uint64_t pde = read_phys64(cpu, pde_address);
     if (!(pde & PTE_P))
         page_fault(cpu, linear, error);
-    uint64_t entry;
-    uint32_t entry_address, frame;
-    uint64_t rw, us, xd;
+    struct walk w;
+    uint64_t xd;
     if (pde & PDE_PS) {
         /* a 2 MiB page: bits 20:13 reserved (no PAT here) */
         if (pde & (reserved | 0x1FE000ull))
             page_fault(cpu, linear, error | PF_P | PF_RSVD);
-        entry = pde;
-        entry_address = pde_address;
-        frame = (uint32_t)(pde & 0xFFE00000ull) | (linear & 0x001FF000u);
-        rw = pde & PTE_RW;
-        us = pde & PTE_US;
+        w = (struct walk){ .entry = (uint32_t)pde, .entry_address = pde_address,
+                           .frame = (uint32_t)(pde & 0xFFE00000ull) | (linear & 0x001FF000u),
+                           .rw = pde & PTE_RW, .us = pde & PTE_US };
         xd = pde & PAE_XD;
     } else {
         if (pde & reserved)
             page_fault(cpu, linear, error | PF_P | PF_RSVD);
-        entry_address = (uint32_t)(pde & PAE_FRAME) + ((linear >> 12) & 0x1FF) * 8;
-        entry = read_phys64(cpu, entry_address);
+        uint32_t entry_address = (uint32_t)(pde & PAE_FRAME) + ((linear >> 12) & 0x1FF) * 8;
+        uint64_t entry = read_phys64(cpu, entry_address);
         if (!(entry & PTE_P))
             page_fault(cpu, linear, error);
         if (entry & reserved)
             page_fault(cpu, linear, error | PF_P | PF_RSVD);
-        frame = (uint32_t)(entry & PAE_FRAME);
-        rw = pde & entry & PTE_RW;
-        us = pde & entry & PTE_US;
+        w = (struct walk){ .entry = (uint32_t)entry, .entry_address = entry_address,
+                           .frame = (uint32_t)(entry & PAE_FRAME),
+                           .rw = pde & entry & PTE_RW, .us = pde & entry & PTE_US };
         xd = (pde | entry) & PAE_XD;
         if (!(pde & PTE_A))
             x86_phys_write(cpu, pde_address, 4, (uint32_t)pde | PTE_A);
     }
-    if (user && !us)
-        page_fault(cpu, linear, error | PF_P);
-    if (!user && us)
-        check_supervisor_access_to_user_page(cpu, linear, access, implicit, error);
-    bool may_write = rw || (!user && !(cpu->cr0 & X86_CR0_WP));
-    if (write && !may_write)
-        page_fault(cpu, linear, error | PF_P);
-    if (nx && xd && access == X86_ACCESS_EXECUTE)
-        page_fault(cpu, linear, error | PF_P); /* execute-disable (SDM Vol. 3 4.6) */
-    uint32_t low = (uint32_t)entry;
-    uint32_t updated = low | PTE_A | (write ? PTE_D : 0);
-    if (updated != low)
-        x86_phys_write(cpu, entry_address, 4, updated);
-    cpu->walk_global = (cpu->cr4 & X86_CR4_PGE) && (low & PTE_G);
-    cpu->walk_user = us != 0;
-    cpu->walk_no_execute = nx && xd;
-    *phys = frame | (linear & 0xFFF);
-    *writable = may_write && (updated & PTE_D);
-    return true;
+    w.no_execute = nx && xd; /* execute-disable (SDM Vol. 3 4.6) */
+    return finish_walk(cpu, linear, access, user, implicit, error, &w, phys, writable);
 }
 
 bool x86_translate(struct x86_cpu *cpu, uint32_t linear, enum x86_access access, bool user,
@@ -349,49 +368,26 @@ bool x86_translate(struct x86_cpu *cpu, uint32_t linear, enum x86_access access,
     if (!(pde & PTE_P))
         page_fault(cpu, linear, error);
 
-    uint32_t entry, entry_address, frame;
-    uint32_t rw, us;
+    struct walk w;
     if ((pde & PDE_PS) && (cpu->cr4 & X86_CR4_PSE)) {
         /* 4 MiB page. Without PSE-36, bits 21:13 are reserved (SDM Vol. 3 4.3, Table 4-5) */
         if (pde & 0x003FE000u)
             page_fault(cpu, linear, error | PF_P | PF_RSVD);
-        entry = pde;
-        entry_address = pde_address;
-        frame = (pde & 0xFFC00000u) | (linear & 0x003FF000u);
-        rw = pde & PTE_RW;
-        us = pde & PTE_US;
+        w = (struct walk){ .entry = pde, .entry_address = pde_address,
+                           .frame = (pde & 0xFFC00000u) | (linear & 0x003FF000u),
+                           .rw = pde & PTE_RW, .us = pde & PTE_US };
     } else {
-        entry_address = (pde & 0xFFFFF000u) + (((linear >> 12) & 0x3FF) << 2);
-        entry = read_phys32(cpu, entry_address);
+        uint32_t entry_address = (pde & 0xFFFFF000u) + (((linear >> 12) & 0x3FF) << 2);
+        uint32_t entry = read_phys32(cpu, entry_address);
         if (!(entry & PTE_P))
             page_fault(cpu, linear, error);
-        frame = entry & 0xFFFFF000u;
-        rw = pde & entry & PTE_RW;
-        us = pde & entry & PTE_US;
+        w = (struct walk){ .entry = entry, .entry_address = entry_address,
+                           .frame = entry & 0xFFFFF000u,
+                           .rw = pde & entry & PTE_RW, .us = pde & entry & PTE_US };
         if (!(pde & PTE_A))
             write_phys32(cpu, pde_address, pde | PTE_A);
     }
-    /* SDM Vol. 3 4.6: user accesses need U/S in every level; writes need R/W for user, and for
-     * supervisor when CR0.WP is set */
-    if (user && !us)
-        page_fault(cpu, linear, error | PF_P);
-    if (!user && us)
-        check_supervisor_access_to_user_page(cpu, linear, access, implicit, error);
-    bool may_write = rw || (!user && !(cpu->cr0 & X86_CR0_WP));
-    if (write && !may_write)
-        page_fault(cpu, linear, error | PF_P);
-
-    uint32_t updated = entry | PTE_A | (write ? PTE_D : 0);
-    if (updated != entry)
-        write_phys32(cpu, entry_address, updated);
-    /* G counts in the entry that maps the page: the PTE, or the PDE of a 4 MiB page */
-    cpu->walk_global = (cpu->cr4 & X86_CR4_PGE) && (entry & PTE_G);
-    cpu->walk_user = us != 0;
-    cpu->walk_no_execute = 0;
-    *phys = frame | (linear & 0xFFF);
-    /* the store path may be cached only once the dirty bit is set */
-    *writable = may_write && (updated & PTE_D);
-    return true;
+    return finish_walk(cpu, linear, access, user, implicit, error, &w, phys, writable);
 }
 
 static bool user_access(const struct x86_cpu *cpu)
