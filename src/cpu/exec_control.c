@@ -203,21 +203,11 @@ X86_HANDLER(x86_exec_int1)
 
 X86_HANDLER(x86_exec_iret)
 {
-    if ((cpu->eflags & X86_FLAG_VM) && x86_iopl(cpu) < 3) {
-        /* with CR4.VME a 16-bit IRET returns from the 8086 program's own handler, IF going to
-         * VIF; otherwise the monitor emulates it (#GP) */
-        if (!(cpu->cr4 & X86_CR4_VME) || insn->opsize != 2)
-            x86_raise_gp0(cpu);
-        uint32_t ip = x86_stack_peek(cpu, 0, 2), cs = x86_stack_peek(cpu, 2, 2);
-        x86_load_virtual_flags(cpu, x86_stack_peek(cpu, 4, 2)); /* may #GP: nothing popped */
-        x86_load_segment(cpu, X86_SEG_CS, (uint16_t)cs);
-        x86_stack_adjust(cpu, 6);
-        cpu->next_eip = ip;
-        cpu->nmi_blocked = 0; /* any IRET ends NMI blocking */
-        if (cpu->nmi_latched)
-            x86_request_exit(cpu);
-        return;
-    }
+    /* in virtual-8086 mode below IOPL 3 the monitor emulates IRET (#GP), but for a 16-bit IRET
+     * with CR4.VME, which returns from the 8086 program's own handler (x86_iret: IF to VIF) */
+    if ((cpu->eflags & X86_FLAG_VM) && x86_iopl(cpu) < 3 &&
+        (!(cpu->cr4 & X86_CR4_VME) || insn->opsize != 2))
+        x86_raise_gp0(cpu);
     x86_iret(cpu, insn->opsize);
 }
 

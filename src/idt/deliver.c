@@ -8,6 +8,7 @@
  */
 #include "idt/idt.h"
 
+#include "cpu/exec.h"
 #include "cpu/mmu.h"
 #include "cpu/segment.h"
 #include "machine/machine.h"
@@ -472,9 +473,15 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
         mask &= ~(uint32_t)0x8028; /* reserved bits 3, 5, 15 */
         if (cpu->eflags & X86_FLAG_VM)
             mask &= ~X86_FLAG_IOPL;
+        /* virtual-8086 mode below IOPL 3 only with CR4.VME (the instruction checked): IF goes
+         * to VIF, and that may #GP, so it comes first (the far transfer there cannot fault) */
+        bool virtual_flags = (cpu->eflags & X86_FLAG_VM) && x86_iopl(cpu) < 3;
+        if (virtual_flags)
+            x86_load_virtual_flags(cpu, flags);
         x86_far_transfer(cpu, cs, eip, X86_FAR_JMP, opsize);
         x86_stack_adjust(cpu, (int32_t)(3 * opsize));
-        x86_set_eflags(cpu, flags, mask);
+        if (!virtual_flags)
+            x86_set_eflags(cpu, flags, mask);
         if (X86_UNLIKELY(cpu->machine->trace.mask))
             trace_iret(cpu, cpu->next_eip, false);
         return;
