@@ -1,0 +1,51 @@
+/* The firmware tables of the PC board, as a BIOS (SeaBIOS under QEMU) leaves them in memory:
+ * ACPI (RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT, HPET; ACPI Specification 6.4) and an Intel
+ * MultiProcessor Specification 1.4 table (floating pointer and configuration table), so a
+ * kernel finds its processors, interrupt controllers, interrupt routing, timers and power
+ * control with ACPI or with acpi=off.
+ *
+ * Everything goes into one region of guest RAM that the memory map reports reserved (the BIOS
+ * area 0xE0000-0xFFFFF); the RSDP and the MP floating pointer are on 16-byte boundaries there,
+ * where the specifications tell an OS to search.
+ */
+#ifndef X86IRQ_BOARD_FIRMWARE_H
+#define X86IRQ_BOARD_FIRMWARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define X86_FIRMWARE_REGION_BASE 0xE0000u
+#define X86_FIRMWARE_REGION_SIZE 0x20000u
+#define X86_FIRMWARE_MAX_PCI_IRQS 32
+
+/* What the tables describe. */
+struct x86_firmware_layout {
+    unsigned cpu_count;          /* processors, local APIC IDs 0..cpu_count-1, CPU 0 the BSP */
+    uint32_t lapic_base;         /* 0xFEE00000 */
+    uint8_t ioapic_id;           /* the IOAPIC's ID register */
+    uint32_t ioapic_base;        /* 0xFEC00000 */
+    unsigned ioapic_pins;        /* 24, GSI base 0 */
+    uint16_t pm_base;            /* PM1a_EVT_BLK; PM1a_CNT_BLK = +4, PM_TMR_BLK = +8 */
+    uint16_t gpe0_base;          /* GPE0_BLK, 4 bytes */
+    uint8_t sci_irq;             /* 9 */
+    uint16_t reset_port;         /* the FADT's RESET_REG (0xCF9, value 0x06) */
+    uint32_t hpet_base;          /* 0: no HPET */
+    /* PCI INTx routing on bus 0: device's pin (0 INTA .. 3 INTD) reaches IOAPIC pin gsi,
+     * level-triggered, active low (an ACPI _PRT entry with a GSI; an MP I/O interrupt entry) */
+    struct { uint8_t device, pin, gsi; } pci_irqs[X86_FIRMWARE_MAX_PCI_IRQS];
+    unsigned pci_irq_count;
+};
+
+/* Build every table into ram (ram_size bytes of guest RAM from physical 0) inside
+ * [X86_FIRMWARE_REGION_BASE, +X86_FIRMWARE_REGION_SIZE), which must lie in RAM. Returns false
+ * with one line in error when it does not fit or the layout is invalid (nothing is trusted:
+ * cpu_count 1..255, pins 1..240, ...). The region is cleared first. */
+bool x86_firmware_build(uint8_t *ram, uint64_t ram_size, const struct x86_firmware_layout *layout,
+                        char *error, size_t error_size);
+
+/* Where the tables went (for tests and the trace): physical addresses. */
+uint32_t x86_firmware_rsdp_address(const uint8_t *ram, uint64_t ram_size);
+uint32_t x86_firmware_mp_floating_address(const uint8_t *ram, uint64_t ram_size);
+
+#endif

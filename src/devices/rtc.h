@@ -1,0 +1,54 @@
+/* The PC's real-time clock and CMOS RAM: a Motorola MC146818A (datasheet; Intel's PIIX/ICH
+ * "RTC" chapters describe the same registers) at ports 0x70 (index; bit 7 masks NMI) and 0x71
+ * (data), its interrupt on ISA IRQ 8.
+ *
+ * The clock is deterministic: the time of day is the configured epoch (Unix seconds at cycle 0)
+ * plus the machine's cycles converted at cpu_hz, never the host's time. Registers A-D, the
+ * periodic (RS3-RS0 rates from 32.768 kHz), alarm and update-ended interrupts, the update
+ * cycle (UIP for 244 us before each second's update, SET halting updates), BCD or binary and
+ * 12- or 24-hour formats, divider control (DV2-DV0 reset/normal), the 114 bytes of NVRAM.
+ * Interrupt times are exact cycles on the machine's event queue (no accumulated error).
+ */
+#ifndef X86IRQ_DEVICES_RTC_H
+#define X86IRQ_DEVICES_RTC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "machine/bus.h"
+#include "machine/events.h"
+#include "machine/irq.h"
+
+#define X86_RTC_PORT 0x70u
+#define X86_RTC_IRQ 8u
+#define X86_RTC_CMOS_SIZE 128u
+/* 2026-01-01 00:00:00 UTC: the default epoch (x86irq_config.rtc_epoch 0 means this) */
+#define X86_RTC_DEFAULT_EPOCH 1767225600ll
+
+struct x86_rtc {
+    uint8_t cmos[X86_RTC_CMOS_SIZE]; /* registers 0x00-0x0D and NVRAM 0x0E-0x7F */
+    uint8_t index;                   /* the last index written to port 0x70 (bits 6:0) */
+    bool nmi_masked;                 /* port 0x70 bit 7 */
+    struct x86_irq_wire irq;         /* IRQ 8 (active high, as the board sees it) */
+    struct x86_event_queue *events;  /* NULL: no timed interrupts (unit tests may poll) */
+    const uint64_t *cycles;          /* "now" */
+    uint64_t cpu_hz;
+    int64_t epoch;                   /* Unix seconds at cycle 0 */
+    /* the implementation's private state follows (time base, pending event ids, ...) */
+};
+
+/* Power-on state: time = epoch, 24-hour BCD mode (register B 0x02), register A 0x26 (32.768
+ * kHz divider, 1024 Hz periodic rate), interrupts disabled, VRT set in register D. */
+void x86_rtc_init(struct x86_rtc *rtc, struct x86_event_queue *events, const uint64_t *cycles,
+                  uint64_t cpu_hz, int64_t epoch);
+/* Ports 0x70-0x71. */
+x86irq_status x86_rtc_attach(struct x86_rtc *rtc, struct x86_bus *bus);
+uint64_t x86_rtc_read(void *opaque, uint64_t offset, unsigned size);
+void x86_rtc_write(void *opaque, uint64_t offset, unsigned size, uint64_t value);
+/* The NVRAM bytes a PC BIOS (SeaBIOS under QEMU) leaves: base memory (0x15-0x16), extended
+ * memory (0x17-0x18, 0x30-0x31), memory above 16 MiB in 64 KiB units (0x34-0x35), above 4 GiB
+ * (0x5B-0x5D), the CPU count less one (0x5F), the equipment byte (0x14), century (0x32),
+ * shutdown status (0x0F) 0. */
+void x86_rtc_set_bios_nvram(struct x86_rtc *rtc, uint64_t ram_size, unsigned cpu_count);
+
+#endif
