@@ -45,17 +45,23 @@ struct options {
     bool qemu_exit_codes;
     const char *guest;
     char *cmdline;
+    const char *kernel, *initrd, *append; /* --kernel: a Linux bzImage instead of an ELF */
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: x86irq-run [options] GUEST.elf [-- guest command line...]\n"
+            "       x86irq-run [options] --kernel=BZIMAGE [--initrd=FILE] [--append=CMDLINE]\n"
             "\n"
             "Runs a 32-bit ELF guest (Multiboot v1 kernels as qemu-system-i386 -kernel runs them)\n"
             "on an emulated x86 PC. Guest output on COM1 goes to stdout.\n"
             "\n"
             "options:\n"
+            "  --kernel=BZIMAGE    boot a Linux kernel (boot protocol 2.02+) as\n"
+            "                      qemu-system-i386 -kernel does, instead of an ELF guest\n"
+            "  --initrd=FILE       the Linux kernel's initial RAM disk\n"
+            "  --append=CMDLINE    the Linux kernel's command line\n"
             "  --mem=SIZE          guest RAM, bytes or with a K, M or G suffix (default 128M)\n"
             "  --max-cycles=N      stop after N cycles (default: no limit)\n"
             "  --cpu-hz=HZ         modelled clock for time conversions (default 1000000000)\n"
@@ -152,6 +158,21 @@ static int parse(int argc, char **argv, struct options *o)
         } else if (IS("--version") && !v) {
             printf("x86irq-run (libx86irq) %s\n", x86irq_version());
             return 0;
+        } else if (IS("--kernel") || IS("--initrd") || IS("--append")) {
+            /* QEMU's spelling "--kernel FILE" as well as "--kernel=FILE" */
+            const char *value = v;
+            if (!value && i + 1 < argc)
+                value = argv[++i];
+            if (!value || (!IS("--append") && !value[0]))
+                return bad(IS("--kernel") ? "--kernel needs a bzImage file%s"
+                           : IS("--initrd") ? "--initrd needs a file%s"
+                                            : "--append needs a command line%s", "");
+            if (IS("--kernel"))
+                o->kernel = value;
+            else if (IS("--initrd"))
+                o->initrd = value;
+            else
+                o->append = value;
         } else if (IS("--mem")) {
             if (!parse_number(v, &o->mem, true) || o->mem == 0)
                 return bad("--mem needs a size such as 64M or 1G, not '%s'", v ? v : "");
@@ -212,7 +233,14 @@ static int parse(int argc, char **argv, struct options *o)
         }
 #undef IS
     }
-    if (!o->guest) {
+    if (o->kernel) {
+        if (o->guest)
+            return bad("both an ELF guest ('%s') and --kernel given", o->guest);
+        if (i < argc)
+            return bad("a Linux kernel takes its command line from --append, not after --%s", "");
+    } else if (o->initrd || o->append) {
+        return bad("--initrd and --append need --kernel%s", "");
+    } else if (!o->guest) {
         if (i < argc)
             o->guest = argv[i++];
         else
@@ -441,7 +469,8 @@ int main(int argc, char **argv)
         x86irq_machine_destroy(m);
         return EXIT_USAGE;
     }
-    s = x86irq_load_elf(m, o.guest, o.cmdline);
+    s = o.kernel ? x86irq_load_linux(m, o.kernel, o.initrd, o.append)
+                 : x86irq_load_elf(m, o.guest, o.cmdline);
     free(o.cmdline);
     if (s != X86IRQ_OK) {
         fprintf(stderr, "x86irq-run: %s\n", x86irq_last_error(m));

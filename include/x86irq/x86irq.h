@@ -89,6 +89,24 @@ X86IRQ_API x86irq_status x86irq_load_elf_memory(x86irq_machine *machine, const v
                                                 size_t size, const char *name,
                                                 const char *cmdline);
 
+/** Load a Linux kernel (a bzImage, boot protocol 2.02 or later) with an optional initrd
+ *  (initrd_path NULL: none) and command line (NULL: empty), as `qemu-system-i386 -kernel
+ *  bzImage -initrd initrd -append cmdline` does: the protected-mode kernel at its code32_start
+ *  (1 MiB), the zero page (boot_params, with the machine's e820 memory map) at 0x10000, the
+ *  command line at 0x20000, the initrd page-aligned as high as the kernel allows; entered
+ *  through the 32-bit boot protocol (docs/guest-contract.md). Refused, with nothing loaded:
+ *  not a bzImage (X86IRQ_ERR_BAD_IMAGE), a protocol before 2.02 or a truncated file (BAD_IMAGE),
+ *  a kernel or initrd that does not fit in RAM (X86IRQ_ERR_RANGE), a command line longer than
+ *  the kernel accepts (X86IRQ_ERR_INVALID_ARGUMENT). */
+X86IRQ_API x86irq_status x86irq_load_linux(x86irq_machine *machine, const char *kernel_path,
+                                           const char *initrd_path, const char *cmdline);
+
+/** As x86irq_load_linux(), from images in host memory; name is used in messages. */
+X86IRQ_API x86irq_status x86irq_load_linux_memory(x86irq_machine *machine, const void *kernel,
+                                                  size_t kernel_size, const void *initrd,
+                                                  size_t initrd_size, const char *cmdline,
+                                                  const char *name);
+
 /** Describe the guest address addr as "symbol+0xoff" (or "symbol") from the loaded ELF's
  *  symbol table. Returns 0 and writes "" when no symbol covers addr. Always NUL-terminates
  *  when size > 0; returns the number of characters written. */

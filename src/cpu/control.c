@@ -9,9 +9,10 @@
 #define CR0_WRITABLE (X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | X86_CR0_NE | \
                       X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | X86_CR0_CD | X86_CR0_PG)
 /* CR4 bits we implement; setting any other raises #GP(0) as a reserved bit would, and CPUID
- * advertises exactly these (PSE, PAE, PGE, DE, TSD). */
+ * advertises exactly these (VME, DE, PSE, PAE, PGE, TSD through TSC; OSFXSR through FXSR,
+ * which a processor without SSE accepts too: FXSAVE/FXRSTOR then leave the XMM area alone). */
 #define CR4_SUPPORTED (X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | \
-                       X86_CR4_PAE | X86_CR4_PGE | X86_CR4_SMEP | X86_CR4_SMAP)
+                       X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_SMEP | X86_CR4_SMAP)
 
 static void refresh_all_segments(struct x86_cpu *cpu)
 {
@@ -108,62 +109,6 @@ uint32_t x86_read_control_register(struct x86_cpu *cpu, unsigned n)
     }
 }
 
-/* MSRs we implement (the TSC here, the APIC's in src/apic); other MSRs raise #GP(0). */
-#define MSR_IA32_TIME_STAMP_COUNTER 0x10u
-#define MSR_IA32_SYSENTER_CS 0x174u
-#define MSR_IA32_SYSENTER_ESP 0x175u
-#define MSR_IA32_SYSENTER_EIP 0x176u
-#define MSR_IA32_EFER 0xC0000080u
-
-bool x86_read_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t *value)
-{
-    switch (msr) {
-    case MSR_IA32_TIME_STAMP_COUNTER:
-        *value = cpu->cycles + cpu->tsc_offset;
-        return true;
-    case MSR_IA32_EFER:
-        *value = cpu->efer;
-        return true;
-    case MSR_IA32_SYSENTER_CS:
-    case MSR_IA32_SYSENTER_ESP:
-    case MSR_IA32_SYSENTER_EIP:
-        *value = cpu->sysenter[msr - MSR_IA32_SYSENTER_CS];
-        return true;
-    default:
-        /* IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC registers */
-        return cpu->machine && x86_lapic_read_msr(&cpu->machine->lapic, msr, value);
-    }
-}
-
-bool x86_write_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t value)
-{
-    switch (msr) {
-    case MSR_IA32_TIME_STAMP_COUNTER:
-        cpu->tsc_offset = value - cpu->cycles;
-        return true;
-    case MSR_IA32_EFER:
-        /* only NXE: no long mode (LME), no SYSCALL (SCE) here; other bits are reserved */
-        if (value & ~(uint64_t)X86_EFER_NXE)
-            return false;
-        if ((value ^ cpu->efer) & X86_EFER_NXE) {
-            cpu->efer = value;
-            x86_tlb_flush(cpu);
-            x86_tables_changed(cpu);
-        }
-        return true;
-    case MSR_IA32_SYSENTER_CS:
-    case MSR_IA32_SYSENTER_ESP:
-    case MSR_IA32_SYSENTER_EIP:
-        /* 32 bits here (no long mode): the upper half is reserved */
-        if (value >> 32)
-            return false;
-        cpu->sysenter[msr - MSR_IA32_SYSENTER_CS] = (uint32_t)value;
-        return true;
-    default:
-        return cpu->machine && x86_lapic_write_msr(&cpu->machine->lapic, msr, value);
-    }
-}
-
 void x86_halt(struct x86_cpu *cpu)
 {
     cpu->halted = 1;
@@ -257,6 +202,7 @@ void x86_cpu_reset(struct x86_cpu *cpu)
     cpu->mode = X86_MODE_16;
     x86_fpu_init(cpu);
     cpu->fpu.control = 0x0040; /* power-up x87 state (SDM Vol. 3 Table 9-1) */
+    x86_msr_reset(cpu);
     x86_tlb_flush(cpu);
     x86_tables_changed(cpu);
 }
@@ -267,6 +213,7 @@ void x86_cpu_init_signal(struct x86_cpu *cpu)
      * MSRs (and the x87 state); the clock keeps running */
     uint64_t cycles = cpu->cycles, instructions = cpu->instructions, tsc_offset = cpu->tsc_offset;
     uint64_t slice_end = cpu->slice_end, efer = cpu->efer;
+    struct x86_msrs msr = cpu->msr;
     uint32_t sysenter[3];
     memcpy(sysenter, cpu->sysenter, sizeof(sysenter));
     uint32_t cache_bits = cpu->cr0 & (X86_CR0_CD | X86_CR0_NW);
@@ -279,6 +226,7 @@ void x86_cpu_init_signal(struct x86_cpu *cpu)
     cpu->tsc_offset = tsc_offset;
     cpu->slice_end = slice_end;
     cpu->efer = efer;
+    cpu->msr = msr;
     memcpy(cpu->sysenter, sysenter, sizeof(sysenter));
     cpu->cr0 = (cpu->cr0 & ~(X86_CR0_CD | X86_CR0_NW)) | cache_bits;
     cpu->table_epoch = epoch;   /* decoded tables from before must stay stale */

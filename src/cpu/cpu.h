@@ -183,6 +183,20 @@ struct x86_fpu {
     uint8_t nan_operand;   /* an operand was a NaN: no denormal exception then */
 };
 
+/* MSRs kept as storage (msr.c); INIT leaves them as they are (SDM Vol. 3 Table 9-1) */
+struct x86_msrs {
+    uint64_t tsc_adjust;        /* IA32_TSC_ADJUST */
+    uint64_t misc_enable;       /* IA32_MISC_ENABLE */
+    uint64_t mtrr_def_type;     /* IA32_MTRR_DEF_TYPE */
+    uint64_t mtrr_fixed[11];    /* FIX64K_00000, FIX16K_80000/A0000, FIX4K_C0000..F8000 */
+    uint64_t mtrr_variable[16]; /* PHYSBASE0, PHYSMASK0, ... PHYSMASK7 */
+    uint64_t pat;               /* IA32_PAT */
+    uint64_t tsc_aux;           /* IA32_TSC_AUX: RDTSCP's ECX */
+    uint32_t core_ratio;        /* MSR_PLATFORM_INFO's ratio: core clock / 100 MHz */
+};
+/* IA32_BIOS_SIGN_ID's microcode revision (there is no microcode to update) */
+#define X86_MICROCODE_REVISION 1u
+
 struct x86_cpu {
     /* hot state first */
     uint32_t gpr[8];
@@ -206,6 +220,7 @@ struct x86_cpu {
     uint32_t sysenter[3];   /* IA32_SYSENTER_CS, _ESP, _EIP (MSRs 0x174-0x176) */
     uint64_t pdpte[4];      /* PAE: the page-directory-pointer entries loaded with CR3 */
     uint64_t tsc_offset;    /* IA32_TIME_STAMP_COUNTER writes: TSC = cycles + offset */
+    struct x86_msrs msr;    /* the MSRs that are plain storage (msr.c) */
     uint8_t cpl;
     uint8_t mode;           /* enum x86_mode of the code segment (decode default) */
     uint8_t halted;
@@ -515,9 +530,17 @@ void x86_segment_refresh(struct x86_cpu *cpu, unsigned seg);
 /* mov to CRn with the reserved-bit checks (#GP(0)), mode changes, TLB flushes */
 void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value);
 uint32_t x86_read_control_register(struct x86_cpu *cpu, unsigned n);
-/* rdmsr / wrmsr: false if the MSR is unknown or the value reserved (caller raises #GP(0)) */
+/* rdmsr / wrmsr (msr.c): false if the MSR is unknown or the value reserved (the caller raises
+ * #GP(0)) */
 bool x86_read_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t *value);
 bool x86_write_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t value);
+/* The MSRs' power-up values */
+void x86_msr_reset(struct x86_cpu *cpu);
+/* The time-stamp counter as RDTSC reads it */
+uint64_t x86_tsc(const struct x86_cpu *cpu);
+/* IA32_MISC_ENABLE's "limit CPUID maxval" and "XD bit disable" */
+bool x86_cpuid_limited(const struct x86_cpu *cpu);
+bool x86_xd_disabled(const struct x86_cpu *cpu);
 /* hlt: the core sleeps until an event is deliverable */
 void x86_halt(struct x86_cpu *cpu);
 /* Ask the run loop to re-examine state after this instruction (mode, IF, block end). The

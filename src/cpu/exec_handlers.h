@@ -105,6 +105,7 @@ void x86_exec_sysenter(struct x86_cpu *cpu, const struct x86_insn *insn);
 void x86_exec_sysexit(struct x86_cpu *cpu, const struct x86_insn *insn);
 void x86_exec_clac_stac(struct x86_cpu *cpu, const struct x86_insn *insn);
 void x86_exec_rdtsc(struct x86_cpu *cpu, const struct x86_insn *insn);
+void x86_exec_rdtscp(struct x86_cpu *cpu, const struct x86_insn *insn);
 void x86_exec_ret(struct x86_cpu *cpu, const struct x86_insn *insn);
 void x86_exec_ret_far(struct x86_cpu *cpu, const struct x86_insn *insn);
 void x86_exec_rol(struct x86_cpu *cpu, const struct x86_insn *insn);

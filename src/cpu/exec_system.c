@@ -91,8 +91,9 @@ X86_HANDLER(x86_exec_ud)
 /* CPUID feature bits, leaf 1 EDX: exactly what is implemented (docs/isa.md) */
 #define CPUID_1_EDX ((1u << 0) /* FPU */ | (1u << 1) /* VME */ | (1u << 2) /* DE */ | (1u << 3) /* PSE */ | (1u << 4) /* TSC */ | \
                      (1u << 5) /* MSR */ | (1u << 6) /* PAE */ | (1u << 8) /* CX8 */ | \
-                     (1u << 9) /* APIC */ | (1u << 11) /* SEP */ | \
-                     (1u << 13) /* PGE */ | (1u << 15) /* CMOV */ | (1u << 24) /* FXSR */)
+                     (1u << 9) /* APIC */ | (1u << 11) /* SEP */ | (1u << 12) /* MTRR */ | \
+                     (1u << 13) /* PGE */ | (1u << 15) /* CMOV */ | (1u << 16) /* PAT */ | \
+                     (1u << 24) /* FXSR */)
 /* leaf 1 ECX: x2APIC, TSC-deadline timer */
 #define CPUID_1_ECX ((1u << 21) /* x2APIC */ | (1u << 24) /* TSC-DEADLINE */)
 #define CPUID_MAX_BASIC 0x0Au
@@ -111,11 +112,13 @@ X86_HANDLER(x86_exec_cpuid)
     uint32_t leaf = cpu->gpr[X86_EAX];
     uint32_t a = 0, b = 0, c = 0, d = 0;
     /* Intel: a leaf above the maximum returns the highest basic leaf's data */
-    if ((leaf < 0x80000000u && leaf > CPUID_MAX_BASIC) || leaf > CPUID_MAX_EXTENDED)
-        leaf = CPUID_MAX_BASIC;
+    /* IA32_MISC_ENABLE can limit the basic leaves to 2 (for old operating systems) */
+    uint32_t max_basic = x86_cpuid_limited(cpu) ? 2 : CPUID_MAX_BASIC;
+    if ((leaf < 0x80000000u && leaf > max_basic) || leaf > CPUID_MAX_EXTENDED)
+        leaf = max_basic;
     switch (leaf) {
     case 0:
-        a = CPUID_MAX_BASIC;
+        a = max_basic;
         b = text4("Genu");
         d = text4("ineI");
         c = text4("ntel");
@@ -127,14 +130,18 @@ X86_HANDLER(x86_exec_cpuid)
         d = CPUID_1_EDX;  /* EBX[31:24] is the initial APIC ID: 0 */
         break;
     case 7:
-        if (cpu->gpr[X86_ECX] == 0)
-            b = (1u << 7) /* SMEP */ | (1u << 20) /* SMAP */; /* EAX 0: the only sub-leaf */
+        if (cpu->gpr[X86_ECX] == 0) { /* EAX 0: the only sub-leaf */
+            b = (1u << 1) /* IA32_TSC_ADJUST */ | (1u << 7) /* SMEP */ | (1u << 20) /* SMAP */;
+            d = 1u << 29;               /* IA32_ARCH_CAPABILITIES (msr.c) */
+        }
         break;
     case 0x80000000u:
         a = CPUID_MAX_EXTENDED;
         break;
     case 0x80000001u:
-        d = 1u << 20;                   /* NX: EFER.NXE and the XD bit of PAE entries */
+        /* NX (EFER.NXE and the XD bit of PAE entries, unless IA32_MISC_ENABLE disables it),
+         * RDTSCP */
+        d = (x86_xd_disabled(cpu) ? 0 : 1u << 20) | (1u << 27);
         break;
     case 0x80000008u:
         a = 0x2020;                     /* 32 physical and 32 linear address bits */
@@ -161,9 +168,16 @@ X86_HANDLER(x86_exec_rdtsc)
     (void)insn;
     if ((cpu->cr4 & X86_CR4_TSD) && cpu->cpl > 0 && x86_protected(cpu))
         x86_raise_gp0(cpu);
-    uint64_t tsc = cpu->cycles + cpu->tsc_offset;
+    uint64_t tsc = x86_tsc(cpu);
     cpu->gpr[X86_EAX] = (uint32_t)tsc;
     cpu->gpr[X86_EDX] = (uint32_t)(tsc >> 32);
+}
+
+/* rdtscp: the TSC and IA32_TSC_AUX (the kernel keeps the CPU number there) */
+X86_HANDLER(x86_exec_rdtscp)
+{
+    x86_exec_rdtsc(cpu, insn);
+    cpu->gpr[X86_ECX] = (uint32_t)cpu->msr.tsc_aux;
 }
 
 X86_HANDLER(x86_exec_rdmsr)

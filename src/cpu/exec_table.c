@@ -31,7 +31,7 @@ static const x86_exec_fn handlers[X86_MN_COUNT] = {
     H(OUTS, outs)
     H(CLC, clc) H(STC, stc) H(CMC, cmc) H(CLD, cld) H(STD, std) H(CLI, cli) H(STI, sti)
     H(IN, in) H(OUT, out) H(HLT, hlt) H(NOP, nop) H(PAUSE, nop) H(CPUID, cpuid)
-    H(RDTSC, rdtsc) H(RDMSR, rdmsr) H(WRMSR, wrmsr) H(RDPMC, rdpmc)
+    H(RDTSC, rdtsc) H(RDTSCP, rdtscp) H(RDMSR, rdmsr) H(WRMSR, wrmsr) H(RDPMC, rdpmc)
     H(SYSENTER, sysenter) H(SYSEXIT, sysexit) H(CLAC, clac_stac) H(STAC, clac_stac)
     H(LGDT, lgdt_lidt) H(LIDT, lgdt_lidt) H(SGDT, sgdt_sidt) H(SIDT, sgdt_sidt)
     H(LLDT, lldt) H(SLDT, sldt) H(LTR, ltr) H(STR, str) H(LMSW, lmsw) H(SMSW, smsw)

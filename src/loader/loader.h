@@ -43,4 +43,47 @@ x86irq_status x86_load_elf(struct x86_bus *bus, const void *image, size_t size, 
                            const char *cmdline, struct x86_boot_state *boot,
                            struct x86_symbol_table *symbols, char *error, size_t error_size);
 
+/* ------------------------------------------------------------------ the Linux boot protocol */
+
+/* A memory map entry as BIOS e820 reports it (types: 1 RAM, 2 reserved, 3 ACPI data...) */
+#define X86_E820_RAM 1u
+#define X86_E820_RESERVED 2u
+struct x86_e820_entry {
+    uint64_t base, length;
+    uint32_t type;
+};
+
+/* What to boot: a bzImage, an optional initrd, the kernel command line. */
+struct x86_linux_image {
+    const void *kernel;
+    size_t kernel_size;
+    const void *initrd;      /* may be NULL when initrd_size is 0 */
+    size_t initrd_size;
+    const char *cmdline;     /* NULL: empty */
+    const char *name;        /* for messages */
+};
+
+/* How to enter the loaded kernel through the 32-bit boot protocol (boot.rst): flat __BOOT_CS
+ * (0x10) and __BOOT_DS (0x18), paging off, IF = 0, ESI = boot_params, EBP = EDI = EBX = 0. */
+struct x86_linux_boot {
+    uint32_t entry32;        /* code32_start: where the protected-mode kernel was put */
+    uint32_t boot_params;    /* the zero page */
+    uint32_t initrd;         /* where the initrd went (0: none) */
+    uint16_t protocol;       /* the kernel's boot protocol version, e.g. 0x020F */
+    bool has_entry64;        /* the kernel has the 64-bit entry (XLF_KERNEL_64) */
+    uint32_t entry64;        /* entry32 + 0x200 */
+};
+
+/* Does the image carry a Linux setup header (boot flag and "HdrS")? */
+bool x86_is_bzimage(const void *image, size_t size);
+
+/* Load a bzImage with the given memory map (written into boot_params as its e820 table).
+ * Checks everything first: not a bzImage or a zImage, a protocol older than 2.02, a truncated
+ * file, a kernel or initrd that does not fit in usable RAM, a command line longer than the
+ * kernel accepts; then RAM is untouched, error holds one line "NAME: reason", and the status
+ * says which kind. */
+x86irq_status x86_load_linux(struct x86_bus *bus, const struct x86_linux_image *image,
+                             const struct x86_e820_entry *map, unsigned map_count,
+                             struct x86_linux_boot *boot, char *error, size_t error_size);
+
 #endif

@@ -11,6 +11,7 @@
 #include "cpu/segment.h"
 #include "idt/idt.h"
 #include "trace/disasm.h"
+#include "board/board.h"
 
 /* The default cycle-cost profile (docs/cycle-model.md explains the numbers). */
 const uint16_t x86_default_cost_profile[X86_COST_CLASS_COUNT] = {
@@ -312,6 +313,7 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
     }
     x86_cpu_reset(&m->cpu);
     x86_cpu_enter_flat32(&m->cpu);
+    x86_board_firmware_cpu_state(&m->cpu, config->cpu_hz);
 
     if (!config->no_default_devices) {
         x86_uart_init(&m->uart, serial_out, m);
@@ -394,131 +396,6 @@ void x86irq_machine_destroy(x86irq_machine *machine)
 const char *x86irq_last_error(const x86irq_machine *machine)
 {
     return machine ? machine->error : "no machine";
-}
-
-/* ------------------------------------------------------------------ loading */
-
-x86irq_status x86irq_load_elf_memory(x86irq_machine *machine, const void *image, size_t size,
-                                     const char *name, const char *cmdline)
-{
-    if (!machine)
-        return X86IRQ_ERR_INVALID_ARGUMENT;
-    if (!image && size)
-        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT, "no image");
-    if (!name)
-        name = "(memory)";
-    struct x86_boot_state boot;
-    struct x86_symbol_table symbols;
-    memset(&boot, 0, sizeof(boot));
-    memset(&symbols, 0, sizeof(symbols));
-    x86irq_status status = x86_load_elf(&machine->bus, image, size, name, cmdline ? cmdline : "",
-                                        &boot, &symbols, machine->error, sizeof(machine->error));
-    if (status != X86IRQ_OK)
-        return status;
-    x86_symbols_free(&machine->symbols);
-    machine->symbols = symbols;
-    memset(machine->trace.symbol_cache, 0, sizeof(machine->trace.symbol_cache));
-    x86_code_cache_flush(&machine->code);
-    x86_code_cache_collect(&machine->code);
-
-    struct x86_cpu *cpu = &machine->cpu;
-    x86_cpu_enter_flat32(cpu);
-    /* QEMU's Multiboot option ROM leaves GDTR on its own GDT with flat code at 0x08 and flat
-     * data at 0x10; guests written for QEMU may load those selectors without an lgdt of their
-     * own. We keep such a GDT in the EBDA area, which the memory map reports reserved. */
-    static const uint8_t boot_gdt[24] = {
-        0, 0, 0, 0, 0, 0, 0, 0,
-        0xFF, 0xFF, 0, 0, 0, 0x9B, 0xCF, 0,  /* 0x08: code, base 0, 4 GiB, 32-bit, accessed */
-        0xFF, 0xFF, 0, 0, 0, 0x93, 0xCF, 0,  /* 0x10: data, base 0, 4 GiB, 32-bit, accessed */
-    };
-    memcpy(machine->bus.ram + X86_BOOT_GDT_ADDRESS, boot_gdt, sizeof(boot_gdt));
-    cpu->gdtr.base = X86_BOOT_GDT_ADDRESS;
-    cpu->gdtr.limit = sizeof(boot_gdt) - 1;
-    memset(cpu->gpr, 0, sizeof(cpu->gpr));
-    cpu->eip = boot.entry;
-    if (boot.multiboot) {
-        cpu->gpr[X86_EAX] = 0x2BADB002u; /* Multiboot v1 spec 3.2, machine state */
-        cpu->gpr[X86_EBX] = boot.multiboot_info;
-    }
-    machine->loaded = true;
-    machine->finished = false;
-    machine->stop_reason = X86IRQ_STOP_NONE;
-    machine->error[0] = '\0';
-    return X86IRQ_OK;
-}
-
-x86irq_status x86irq_load_elf(x86irq_machine *machine, const char *path, const char *cmdline)
-{
-    if (!machine)
-        return X86IRQ_ERR_INVALID_ARGUMENT;
-    if (!path)
-        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT, "no file name");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return x86_machine_error(machine, X86IRQ_ERR_IO, "%s: %s", path, strerror(errno));
-    size_t capacity = 1 << 16, size = 0;
-    uint8_t *data = malloc(capacity);
-    x86irq_status status = X86IRQ_OK;
-    while (data) {
-        size_t n = fread(data + size, 1, capacity - size, f);
-        size += n;
-        if (n == 0)
-            break;
-        if (size == capacity) {
-            if (capacity >= (1ull << 30)) {
-                status = x86_machine_error(machine, X86IRQ_ERR_BAD_IMAGE,
-                                           "%s: larger than 1 GiB", path);
-                break;
-            }
-            uint8_t *bigger = realloc(data, capacity * 2);
-            if (!bigger) {
-                free(data);
-                data = NULL;
-                break;
-            }
-            data = bigger;
-            capacity *= 2;
-        }
-    }
-    bool read_error = ferror(f);
-    fclose(f);
-    if (!data)
-        return x86_machine_error(machine, X86IRQ_ERR_NO_MEMORY, "%s: out of memory", path);
-    if (status == X86IRQ_OK && read_error)
-        status = x86_machine_error(machine, X86IRQ_ERR_IO, "%s: read error", path);
-    if (status == X86IRQ_OK)
-        status = x86irq_load_elf_memory(machine, data, size, path, cmdline);
-    free(data);
-    return status;
-}
-
-size_t x86irq_symbolize(const x86irq_machine *machine, uint32_t addr, char *buffer, size_t size)
-{
-    if (!buffer || size == 0)
-        return 0;
-    buffer[0] = '\0';
-    if (!machine)
-        return 0;
-    const struct x86_symbol *s = x86_symbols_lookup(&machine->symbols, addr);
-    if (!s)
-        return 0;
-    int n = addr == s->address ? snprintf(buffer, size, "%s", s->name)
-                               : snprintf(buffer, size, "%s+0x%x", s->name, addr - s->address);
-    if (n < 0)
-        return 0;
-    return (size_t)n < size ? (size_t)n : size - 1;
-}
-
-x86irq_status x86irq_symbol_address(const x86irq_machine *machine, const char *name,
-                                    uint32_t *addr)
-{
-    if (!machine || !name || !addr)
-        return X86IRQ_ERR_INVALID_ARGUMENT;
-    const struct x86_symbol *s = x86_symbols_find(&machine->symbols, name);
-    if (!s)
-        return X86IRQ_ERR_INVALID_ARGUMENT;
-    *addr = s->address;
-    return X86IRQ_OK;
 }
 
 /* ------------------------------------------------------------------ running */

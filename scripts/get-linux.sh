@@ -1,0 +1,151 @@
+#!/bin/sh
+# The Linux kit for examples/linux and the meson test suite 'linux': Debian 12's own i386
+# kernels (linux-image-*-686 and -686-pae, as shipped) and an initramfs of busybox-static with
+# the kernel's own e1000.ko. Packages come from Debian's archive through apt-get download,
+# verified by apt against the archive's signed indices, with a private apt state directory, so
+# the host's dpkg architectures, apt lists and caches stay as they were. Idempotent: what is
+# there is kept.
+#
+#   scripts/get-linux.sh            fetch (if needed) and build the kit
+#   scripts/get-linux.sh --print    print the kit's directory and exit
+#   scripts/get-linux.sh --check    exit 0 if the kit is complete, 1 if not (no network)
+#
+# The kit's directory: $X86IRQ_LINUX_KIT, or ${XDG_CACHE_HOME:-$HOME/.cache}/x86irq/linux.
+# Layout: 686/ and 686-pae/ each with bzImage, e1000.ko, initrd.gz, VERSION; debs/ the packages.
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+kit=${X86IRQ_LINUX_KIT:-${XDG_CACHE_HOME:-$HOME/.cache}/x86irq/linux}
+flavours="686 686-pae"
+arch=i386
+suite=bookworm
+mirror=${X86IRQ_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+security=${X86IRQ_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+
+complete() {
+    for f in $flavours; do
+        for file in bzImage e1000.ko initrd.gz VERSION; do
+            [ -s "$kit/$f/$file" ] || return 1
+        done
+    done
+    return 0
+}
+
+case "${1:-}" in
+--print) echo "$kit"; exit 0 ;;
+--check) complete && exit 0; exit 1 ;;
+"") ;;
+*) echo "get-linux.sh: unknown option $1 (use --print or --check)" >&2; exit 64 ;;
+esac
+
+if complete; then
+    echo "get-linux.sh: the kit is complete in $kit"
+    exit 0
+fi
+
+for tool in apt-get dpkg-deb cpio gzip; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "get-linux.sh: $tool is missing (scripts/setup.sh installs what is needed)" >&2
+        exit 69
+    fi
+done
+if [ ! -r "$keyring" ]; then
+    echo "get-linux.sh: $keyring is missing (Debian package debian-archive-keyring)" >&2
+    exit 69
+fi
+
+mkdir -p "$kit/apt/lists/partial" "$kit/apt/cache/archives/partial" "$kit/debs"
+: > "$kit/apt/status"
+cat > "$kit/apt/sources.list" <<EOF
+deb [arch=$arch signed-by=$keyring] $mirror $suite main
+deb [arch=$arch signed-by=$keyring] $mirror $suite-updates main
+deb [arch=$arch signed-by=$keyring] $security $suite-security main
+EOF
+# Every apt setting that could touch the host's state points into the kit instead.
+apt_options="-o Dir::State=$kit/apt -o Dir::State::Lists=$kit/apt/lists
+ -o Dir::State::status=$kit/apt/status -o Dir::Cache=$kit/apt/cache
+ -o Dir::Etc::SourceList=$kit/apt/sources.list -o Dir::Etc::SourceParts=/nonexistent
+ -o Dir::Etc::Preferences=/nonexistent -o Dir::Etc::PreferencesParts=/nonexistent
+ -o APT::Architecture=$arch -o APT::Architectures::=$arch -o Debug::NoLocking=1
+ -o APT::Sandbox::User=root"
+
+echo "get-linux.sh: reading Debian's $arch package lists (private apt state in $kit/apt)"
+# shellcheck disable=SC2086
+apt-get -q $apt_options update >"$kit/apt/update.log" 2>&1 || {
+    echo "get-linux.sh: apt-get update failed; see $kit/apt/update.log" >&2
+    exit 69
+}
+
+# The kernel ABI the metapackages point at today (linux-image-686 -> linux-image-6.1.0-N-686)
+resolve() {
+    # shellcheck disable=SC2086
+    apt-cache $apt_options depends "$1" 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1
+}
+
+cd "$kit/debs"
+packages="busybox-static"
+for f in $flavours; do
+    p=$(resolve "linux-image-$f")
+    if [ -z "$p" ]; then
+        echo "get-linux.sh: cannot resolve linux-image-$f in Debian $suite" >&2
+        exit 69
+    fi
+    echo "$p" > "$kit/.package-$f"
+    packages="$packages $p"
+done
+echo "get-linux.sh: downloading $packages (about 105 MB)"
+# apt-get download checks each file against the hashes of the signed Release/Packages files
+# shellcheck disable=SC2086
+apt-get -q $apt_options download $packages >"$kit/apt/download.log" 2>&1 || {
+    echo "get-linux.sh: apt-get download failed; see $kit/apt/download.log" >&2
+    exit 69
+}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+dpkg-deb -x "$(ls busybox-static_*_$arch.deb | tail -n 1)" "$work/busybox"
+busybox="$work/busybox/bin/busybox"
+[ -x "$busybox" ] || { echo "get-linux.sh: busybox-static has no /bin/busybox" >&2; exit 65; }
+
+for f in $flavours; do
+    p=$(cat "$kit/.package-$f")
+    deb=$(ls "${p}"_*_$arch.deb | tail -n 1)
+    rm -rf "$work/k"
+    dpkg-deb -x "$deb" "$work/k"
+    version=${p#linux-image-}
+    mkdir -p "$kit/$f"
+    vmlinuz="$work/k/boot/vmlinuz-$version"
+    e1000=$(find "$work/k/lib/modules/$version" -name e1000.ko | head -n 1)
+    if [ ! -s "$vmlinuz" ] || [ -z "$e1000" ]; then
+        echo "get-linux.sh: $deb lacks vmlinuz-$version or e1000.ko" >&2
+        exit 65
+    fi
+    # a bzImage carries "HdrS" at offset 0x202
+    if [ "$(dd if="$vmlinuz" bs=1 skip=514 count=4 2>/dev/null)" != "HdrS" ]; then
+        echo "get-linux.sh: $vmlinuz is not a bzImage" >&2
+        exit 65
+    fi
+    cp "$vmlinuz" "$kit/$f/bzImage.new" && mv "$kit/$f/bzImage.new" "$kit/$f/bzImage"
+    cp "$e1000" "$kit/$f/e1000.ko"
+    cp "$work/k/boot/config-$version" "$kit/$f/config"
+
+    # the initramfs: busybox, e1000.ko and /init (examples/linux/init)
+    root="$work/root-$f"
+    rm -rf "$root"
+    mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/lib/modules" "$root/tmp"
+    cp "$busybox" "$root/bin/busybox"
+    cp "$e1000" "$root/lib/modules/e1000.ko"
+    cp "$here/examples/linux/init" "$root/init"
+    chmod 755 "$root/init"
+    # fixed times and owners: the same packages give the same initrd, byte for byte
+    find "$root" -exec touch -h -d @1767225600 {} +
+    (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
+        gzip -n -9 > "$kit/$f/initrd.gz.new"
+    mv "$kit/$f/initrd.gz.new" "$kit/$f/initrd.gz"
+    echo "$version" > "$kit/$f/VERSION"
+    echo "get-linux.sh: $kit/$f: $(cat "$kit/$f/VERSION"), bzImage $(wc -c < "$kit/$f/bzImage") bytes, initrd $(wc -c < "$kit/$f/initrd.gz") bytes"
+done
+complete || { echo "get-linux.sh: the kit is incomplete" >&2; exit 70; }
+echo "get-linux.sh: the kit is complete in $kit"

@@ -1,0 +1,101 @@
+/* What the firmware leaves before a kernel runs: the memory map, the BIOS data area, the boot
+ * GDT and the registers of each boot protocol. */
+#include "board/board.h"
+
+#include <string.h>
+
+#include "machine/machine.h"
+
+unsigned x86_board_memory_map(uint64_t ram_size, struct x86_e820_entry *map, unsigned max)
+{
+    const struct x86_e820_entry entries[] = {
+        { 0x00000, 0x9FC00, X86_E820_RAM },
+        { 0x9FC00, 0x00400, X86_E820_RESERVED },   /* the EBDA */
+        { 0xE0000, 0x20000, X86_E820_RESERVED },   /* BIOS area: the firmware tables */
+        { 0x100000, ram_size - 0x100000, X86_E820_RAM },
+        { 0xFFFC0000u, 0x40000, X86_E820_RESERVED }, /* the BIOS ROM below 4 GiB */
+    };
+    unsigned n = 0;
+    for (unsigned i = 0; i < sizeof(entries) / sizeof(entries[0]) && n < max; i++)
+        map[n++] = entries[i];
+    return n;
+}
+
+void x86_board_firmware_cpu_state(struct x86_cpu *cpu, uint64_t cpu_hz)
+{
+    /* SDM Vol. 3 11.11: memory types in each byte, 6 write-back, 0 uncacheable */
+    static const struct { uint32_t msr; uint64_t value; } mtrrs[] = {
+        { 0x250, 0x0606060606060606ull },  /* 0-512 KiB WB */
+        { 0x258, 0x0606060606060606ull },  /* 512-640 KiB WB */
+        { 0x259, 0 },                      /* 640-768 KiB: the video window, UC */
+        { 0x268, 0x0606060606060606ull }, { 0x269, 0x0606060606060606ull },
+        { 0x26A, 0x0606060606060606ull }, { 0x26B, 0x0606060606060606ull },
+        { 0x26C, 0x0606060606060606ull }, { 0x26D, 0x0606060606060606ull },
+        { 0x26E, 0x0606060606060606ull }, { 0x26F, 0x0606060606060606ull }, /* 768 KiB-1 MiB */
+        { 0x200, 0xC0000000ull },          /* PHYSBASE0: 0xC0000000, UC */
+        { 0x201, 0xC0000800ull },          /* PHYSMASK0: 1 GiB, valid: the MMIO hole */
+        { 0x2FF, 0xC06 },                  /* enabled, fixed ranges enabled, default WB */
+    };
+    for (size_t i = 0; i < sizeof(mtrrs) / sizeof(mtrrs[0]); i++)
+        x86_write_msr(cpu, mtrrs[i].msr, mtrrs[i].value);
+    cpu->msr.core_ratio = (uint32_t)(cpu_hz / 100000000u);
+}
+
+/* The BIOS data area as the BIOS leaves it (IBM PC/AT technical reference; what Linux reads
+ * of it): COM1 at 0x3F8, 639 KiB of base memory, the EBDA's segment. */
+static void write_bios_data_area(uint8_t *ram)
+{
+    static const struct { uint16_t offset, value; } bda[] = {
+        { 0x400, 0x3F8 },   /* COM1's I/O port */
+        { 0x40E, 0x9FC0 },  /* the EBDA's segment (Linux: get_bios_ebda) */
+        { 0x413, 639 },     /* base memory in KiB */
+    };
+    for (size_t i = 0; i < sizeof(bda) / sizeof(bda[0]); i++) {
+        ram[bda[i].offset] = (uint8_t)bda[i].value;
+        ram[bda[i].offset + 1] = (uint8_t)(bda[i].value >> 8);
+    }
+    ram[0x9FC00] = 1; /* the EBDA's first byte: its size in KiB */
+}
+
+/* Load a boot GDT into the EBDA area (reserved in the memory map) and enter flat 32-bit
+ * protected mode with these selectors. */
+static void enter_flat32(x86irq_machine *m, const uint8_t *gdt, size_t gdt_size, uint16_t cs,
+                         uint16_t ds, uint32_t entry)
+{
+    struct x86_cpu *cpu = &m->cpu;
+    write_bios_data_area(m->bus.ram);
+    memcpy(m->bus.ram + X86_BOOT_GDT_ADDRESS, gdt, gdt_size);
+    x86_cpu_enter_flat32(cpu);
+    cpu->gdtr.base = X86_BOOT_GDT_ADDRESS;
+    cpu->gdtr.limit = (uint32_t)gdt_size - 1;
+    x86_set_flat_segment(cpu, X86_SEG_CS, cs, 0, true);
+    for (unsigned s = 0; s < X86_SEG_COUNT; s++)
+        if (s != X86_SEG_CS)
+            x86_set_flat_segment(cpu, s, ds, 0, false);
+    memset(cpu->gpr, 0, sizeof(cpu->gpr));
+    cpu->eip = entry;
+}
+
+#define FLAT_CODE 0xFF, 0xFF, 0, 0, 0, 0x9B, 0xCF, 0  /* base 0, 4 GiB, 32-bit, accessed */
+#define FLAT_DATA 0xFF, 0xFF, 0, 0, 0, 0x93, 0xCF, 0
+#define NULL_DESCRIPTOR 0, 0, 0, 0, 0, 0, 0, 0
+
+void x86_board_enter_multiboot(x86irq_machine *m, uint32_t entry, uint32_t info, bool multiboot)
+{
+    /* QEMU's Multiboot option ROM leaves GDTR on its own GDT with flat code at 0x08 and flat
+     * data at 0x10; guests written for QEMU may load those selectors without an lgdt */
+    static const uint8_t gdt[] = { NULL_DESCRIPTOR, FLAT_CODE, FLAT_DATA };
+    enter_flat32(m, gdt, sizeof(gdt), 0x08, 0x10, entry);
+    if (multiboot) {
+        m->cpu.gpr[X86_EAX] = X86_MULTIBOOT_BOOTLOADER_MAGIC; /* Multiboot 0.6.96 3.2 */
+        m->cpu.gpr[X86_EBX] = info;
+    }
+}
+
+void x86_board_enter_linux32(x86irq_machine *m, const struct x86_linux_boot *boot)
+{
+    /* boot.rst, 32-bit boot protocol: __BOOT_CS = 0x10, __BOOT_DS = 0x18, both flat */
+    static const uint8_t gdt[] = { NULL_DESCRIPTOR, NULL_DESCRIPTOR, FLAT_CODE, FLAT_DATA };
+    enter_flat32(m, gdt, sizeof(gdt), 0x10, 0x18, boot->entry32);
+    m->cpu.gpr[X86_ESI] = boot->boot_params;
+}

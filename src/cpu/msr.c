@@ -1,0 +1,260 @@
+/* Model-specific registers (SDM Vol. 4 chapter 2; Vol. 3 11.11 MTRRs, 11.12 PAT, 17.17 TSC).
+ *
+ * One table names every MSR the core implements and what kind of register it is; the kinds'
+ * semantics (read-only constants, storage with reserved bits, memory-type fields, the TSC
+ * pair) follow. An MSR not in the table, the local APIC's aside, is #GP(0) on RDMSR and WRMSR,
+ * as is a write of a reserved bit; docs/isa.md lists them all.
+ */
+#include "cpu/cpu.h"
+
+#include "cpu/mmu.h"
+#include "machine/machine.h"
+
+enum msr_kind {
+    MSR_CONSTANT,       /* read-only: reads give `value`, writes #GP */
+    MSR_STORED,         /* read/write storage, `value` the writable bits: others #GP */
+    MSR_TSC,
+    MSR_TSC_ADJUST,
+    MSR_EFER,
+    MSR_SYSENTER,       /* IA32_SYSENTER_CS/ESP/EIP: 32 bits without long mode */
+    MSR_BIOS_SIGN_ID,   /* the microcode revision: any write, reads the revision */
+    MSR_MISC_ENABLE,
+    MSR_MTRR_DEF_TYPE,
+    MSR_MTRR_FIXED,     /* eight memory types, one per byte */
+    MSR_MTRR_PHYS_BASE,
+    MSR_MTRR_PHYS_MASK,
+    MSR_PAT,            /* eight PAT types, one per byte */
+};
+
+/* IA32_MISC_ENABLE (SDM Vol. 4 Table 2-2): fast strings (0), automatic thermal control (3),
+ * Enhanced SpeedStep (16), limit CPUID maxval (22), xTPR disable (23), XD disable (34) are
+ * writable; BTS (11) and PEBS (12) unavailable read as 1 and ignore writes */
+#define MISC_FAST_STRINGS (1ull << 0)
+#define MISC_BTS_UNAVAILABLE (1ull << 11)
+#define MISC_PEBS_UNAVAILABLE (1ull << 12)
+#define MISC_LIMIT_CPUID (1ull << 22)
+#define MISC_XD_DISABLE (1ull << 34)
+#define MISC_WRITABLE (MISC_FAST_STRINGS | (1ull << 3) | (1ull << 16) | MISC_LIMIT_CPUID | \
+                       (1ull << 23) | MISC_XD_DISABLE)
+#define MISC_READ_ONLY (MISC_BTS_UNAVAILABLE | MISC_PEBS_UNAVAILABLE)
+
+/* IA32_ARCH_CAPABILITIES (SDM Vol. 4 Table 2-2): an interpreter neither speculates nor keeps
+ * data in fill buffers, so it declares itself free of the speculative-execution and
+ * data-sampling issues those bits name: RDCL_NO (0), SKIP_L1DFL_VMENTRY (3), SSB_NO (4),
+ * MDS_NO (5), PSCHANGE_MC_NO (6), TAA_NO (8), SBDR_SSDP_NO (13), FBSDP_NO (14), PSDP_NO (15),
+ * BHI_NO (20), PBRSB_NO (24), GDS_NO (26), RFDS_NO (27). A kernel then enables none of the
+ * mitigations those would need (no page-table isolation, no buffer clearing). */
+#define ARCH_CAPABILITIES_VALUE ((1ull << 0) | (1ull << 3) | (1ull << 4) | (1ull << 5) | \
+                                 (1ull << 6) | (1ull << 8) | (1ull << 13) | (1ull << 14) | \
+                                 (1ull << 15) | (1ull << 20) | (1ull << 24) | (1ull << 26) | \
+                                 (1ull << 27))
+/* IA32_MTRRCAP: 8 variable ranges, fixed ranges, write-combining; no SMRR (SDM 11.11.1) */
+#define MTRRCAP_VALUE 0x508u
+/* physical address bits beyond MAXPHYADDR (CPUID 0x80000008: 32 here) are reserved */
+#define PHYS_ADDRESS_BITS 32
+#define PHYS_ABOVE_MASK (~0ull << PHYS_ADDRESS_BITS)
+
+struct msr_desc {
+    uint32_t index;
+    uint8_t kind;
+    uint8_t slot;         /* the element of its array (fixed MTRRs, variable MTRRs, SYSENTER) */
+    uint64_t value;       /* MSR_CONSTANT: the value; MSR_STORED: the writable bits */
+    uint64_t *(*storage)(struct x86_cpu *cpu, unsigned slot); /* MSR_STORED and the arrays */
+};
+
+static uint64_t *fixed_mtrr(struct x86_cpu *cpu, unsigned slot) { return &cpu->msr.mtrr_fixed[slot]; }
+static uint64_t *variable_mtrr(struct x86_cpu *cpu, unsigned slot) { return &cpu->msr.mtrr_variable[slot]; }
+static uint64_t *tsc_aux(struct x86_cpu *cpu, unsigned slot) { (void)slot; return &cpu->msr.tsc_aux; }
+
+#define PLATFORM_INFO 0xCEu
+
+static const struct msr_desc msr_table[] = {
+    { 0x010, MSR_TSC, 0, 0, NULL },                       /* IA32_TIME_STAMP_COUNTER */
+    { 0x03B, MSR_TSC_ADJUST, 0, 0, NULL },                /* IA32_TSC_ADJUST */
+    { 0x08B, MSR_BIOS_SIGN_ID, 0, 0, NULL },              /* IA32_BIOS_SIGN_ID */
+    { PLATFORM_INFO, MSR_CONSTANT, 0, 0, NULL },          /* MSR_PLATFORM_INFO: see read */
+    { 0x0FE, MSR_CONSTANT, 0, MTRRCAP_VALUE, NULL },      /* IA32_MTRRCAP */
+    { 0x10A, MSR_CONSTANT, 0, ARCH_CAPABILITIES_VALUE, NULL }, /* IA32_ARCH_CAPABILITIES */
+    { 0x174, MSR_SYSENTER, 0, 0, NULL },                  /* IA32_SYSENTER_CS */
+    { 0x175, MSR_SYSENTER, 1, 0, NULL },                  /* IA32_SYSENTER_ESP */
+    { 0x176, MSR_SYSENTER, 2, 0, NULL },                  /* IA32_SYSENTER_EIP */
+    { 0x1A0, MSR_MISC_ENABLE, 0, 0, NULL },               /* IA32_MISC_ENABLE */
+    { 0x200, MSR_MTRR_PHYS_BASE, 0, 0, variable_mtrr }, { 0x201, MSR_MTRR_PHYS_MASK, 1, 0, variable_mtrr },
+    { 0x202, MSR_MTRR_PHYS_BASE, 2, 0, variable_mtrr }, { 0x203, MSR_MTRR_PHYS_MASK, 3, 0, variable_mtrr },
+    { 0x204, MSR_MTRR_PHYS_BASE, 4, 0, variable_mtrr }, { 0x205, MSR_MTRR_PHYS_MASK, 5, 0, variable_mtrr },
+    { 0x206, MSR_MTRR_PHYS_BASE, 6, 0, variable_mtrr }, { 0x207, MSR_MTRR_PHYS_MASK, 7, 0, variable_mtrr },
+    { 0x208, MSR_MTRR_PHYS_BASE, 8, 0, variable_mtrr }, { 0x209, MSR_MTRR_PHYS_MASK, 9, 0, variable_mtrr },
+    { 0x20A, MSR_MTRR_PHYS_BASE, 10, 0, variable_mtrr }, { 0x20B, MSR_MTRR_PHYS_MASK, 11, 0, variable_mtrr },
+    { 0x20C, MSR_MTRR_PHYS_BASE, 12, 0, variable_mtrr }, { 0x20D, MSR_MTRR_PHYS_MASK, 13, 0, variable_mtrr },
+    { 0x20E, MSR_MTRR_PHYS_BASE, 14, 0, variable_mtrr }, { 0x20F, MSR_MTRR_PHYS_MASK, 15, 0, variable_mtrr },
+    { 0x250, MSR_MTRR_FIXED, 0, 0, fixed_mtrr },          /* IA32_MTRR_FIX64K_00000 */
+    { 0x258, MSR_MTRR_FIXED, 1, 0, fixed_mtrr },          /* IA32_MTRR_FIX16K_80000 */
+    { 0x259, MSR_MTRR_FIXED, 2, 0, fixed_mtrr },          /* IA32_MTRR_FIX16K_A0000 */
+    { 0x268, MSR_MTRR_FIXED, 3, 0, fixed_mtrr },          /* IA32_MTRR_FIX4K_C0000 ... */
+    { 0x269, MSR_MTRR_FIXED, 4, 0, fixed_mtrr }, { 0x26A, MSR_MTRR_FIXED, 5, 0, fixed_mtrr },
+    { 0x26B, MSR_MTRR_FIXED, 6, 0, fixed_mtrr }, { 0x26C, MSR_MTRR_FIXED, 7, 0, fixed_mtrr },
+    { 0x26D, MSR_MTRR_FIXED, 8, 0, fixed_mtrr }, { 0x26E, MSR_MTRR_FIXED, 9, 0, fixed_mtrr },
+    { 0x26F, MSR_MTRR_FIXED, 10, 0, fixed_mtrr },         /* ... IA32_MTRR_FIX4K_F8000 */
+    { 0x277, MSR_PAT, 0, 0, NULL },                       /* IA32_PAT */
+    { 0x2FF, MSR_MTRR_DEF_TYPE, 0, 0, NULL },             /* IA32_MTRR_DEF_TYPE */
+    { 0xC0000080u, MSR_EFER, 0, 0, NULL },                /* IA32_EFER */
+    { 0xC0000103u, MSR_STORED, 0, 0xFFFFFFFFu, tsc_aux }, /* IA32_TSC_AUX (RDTSCP) */
+};
+
+static const struct msr_desc *find_msr(uint32_t index)
+{
+    /* the table is sorted by index */
+    size_t lo = 0, hi = sizeof(msr_table) / sizeof(msr_table[0]);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (msr_table[mid].index == index)
+            return &msr_table[mid];
+        if (msr_table[mid].index < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* memory types an MTRR may hold (SDM Table 11-8): UC 0, WC 1, WT 4, WP 5, WB 6 */
+static bool mtrr_type_valid(unsigned type) { return type <= 6 && type != 2 && type != 3; }
+/* PAT types (SDM Table 11-10) add UC- 7 */
+static bool pat_type_valid(unsigned type) { return type == 7 || mtrr_type_valid(type); }
+
+static bool all_bytes(uint64_t value, bool (*valid)(unsigned))
+{
+    for (unsigned i = 0; i < 8; i++)
+        if (!valid((unsigned)(value >> (8 * i)) & 0xFF))
+            return false;
+    return true;
+}
+
+uint64_t x86_tsc(const struct x86_cpu *cpu) { return cpu->cycles + cpu->tsc_offset; }
+
+void x86_msr_reset(struct x86_cpu *cpu)
+{
+    memset(&cpu->msr, 0, sizeof(cpu->msr));
+    cpu->msr.misc_enable = MISC_FAST_STRINGS | MISC_READ_ONLY;
+    cpu->msr.pat = 0x0007040600070406ull; /* SDM Table 11-12: the power-up PAT */
+}
+
+bool x86_read_msr(struct x86_cpu *cpu, uint32_t index, uint64_t *value)
+{
+    const struct msr_desc *d = find_msr(index);
+    if (!d) /* IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC registers */
+        return cpu->machine && x86_lapic_read_msr(&cpu->machine->lapic, index, value);
+    switch ((enum msr_kind)d->kind) {
+    case MSR_CONSTANT:
+        /* MSR_PLATFORM_INFO: the maximum non-turbo ratio (bits 15:8) of the 100 MHz bus
+         * clock, from the modelled core clock; no CPUID faulting, no programmable ratios */
+        *value = index == PLATFORM_INFO ? (uint64_t)(cpu->msr.core_ratio & 0xFF) << 8
+                                        : d->value;
+        return true;
+    case MSR_STORED:
+        *value = *d->storage(cpu, d->slot);
+        return true;
+    case MSR_TSC: *value = x86_tsc(cpu); return true;
+    case MSR_TSC_ADJUST: *value = cpu->msr.tsc_adjust; return true;
+    case MSR_EFER: *value = cpu->efer; return true;
+    case MSR_SYSENTER: *value = cpu->sysenter[d->slot]; return true;
+    case MSR_BIOS_SIGN_ID: *value = (uint64_t)X86_MICROCODE_REVISION << 32; return true;
+    case MSR_MISC_ENABLE: *value = cpu->msr.misc_enable; return true;
+    case MSR_MTRR_DEF_TYPE: *value = cpu->msr.mtrr_def_type; return true;
+    case MSR_MTRR_FIXED:
+    case MSR_MTRR_PHYS_BASE:
+    case MSR_MTRR_PHYS_MASK: *value = *d->storage(cpu, d->slot); return true;
+    case MSR_PAT: *value = cpu->msr.pat; return true;
+    }
+    return false;
+}
+
+bool x86_write_msr(struct x86_cpu *cpu, uint32_t index, uint64_t value)
+{
+    const struct msr_desc *d = find_msr(index);
+    if (!d)
+        return cpu->machine && x86_lapic_write_msr(&cpu->machine->lapic, index, value);
+    switch ((enum msr_kind)d->kind) {
+    case MSR_CONSTANT:
+        return false;
+    case MSR_STORED:
+        if (value & ~d->value)
+            return false;
+        *d->storage(cpu, d->slot) = value;
+        return true;
+    case MSR_TSC: {
+        /* SDM 17.17.3: a TSC write of X - TSC also adds that to IA32_TSC_ADJUST */
+        uint64_t delta = value - x86_tsc(cpu);
+        cpu->tsc_offset += delta;
+        cpu->msr.tsc_adjust += delta;
+        return true;
+    }
+    case MSR_TSC_ADJUST:
+        cpu->tsc_offset += value - cpu->msr.tsc_adjust;
+        cpu->msr.tsc_adjust = value;
+        return true;
+    case MSR_EFER:
+        /* only NXE: no long mode (LME), no SYSCALL (SCE) here; other bits are reserved, and
+         * NXE too while IA32_MISC_ENABLE disables XD */
+        if ((value & ~(uint64_t)X86_EFER_NXE) ||
+            ((value & X86_EFER_NXE) && (cpu->msr.misc_enable & MISC_XD_DISABLE)))
+            return false;
+        if ((value ^ cpu->efer) & X86_EFER_NXE) {
+            cpu->efer = value;
+            x86_tlb_flush(cpu);
+            x86_tables_changed(cpu);
+        }
+        return true;
+    case MSR_SYSENTER:
+        if (value >> 32)
+            return false; /* 32 bits here (no long mode): the upper half is reserved */
+        cpu->sysenter[d->slot] = (uint32_t)value;
+        return true;
+    case MSR_BIOS_SIGN_ID:
+        return true; /* software writes 0 before CPUID to read the revision: nothing to do */
+    case MSR_MISC_ENABLE:
+        if (value & ~(MISC_WRITABLE | MISC_READ_ONLY))
+            return false;
+        cpu->msr.misc_enable = (value & MISC_WRITABLE) | MISC_READ_ONLY;
+        return true;
+    case MSR_MTRR_DEF_TYPE:
+        /* type in 7:0, FE bit 10, E bit 11 (SDM 11.11.2.1) */
+        if ((value & ~0xCFFull) || !mtrr_type_valid(value & 0xFF))
+            return false;
+        cpu->msr.mtrr_def_type = value;
+        return true;
+    case MSR_MTRR_FIXED:
+        if (!all_bytes(value, mtrr_type_valid))
+            return false;
+        *d->storage(cpu, d->slot) = value;
+        return true;
+    case MSR_MTRR_PHYS_BASE:
+        /* type in 7:0, bits 11:8 and above MAXPHYADDR reserved (SDM 11.11.2.3) */
+        if ((value & (0xF00ull | PHYS_ABOVE_MASK)) || !mtrr_type_valid(value & 0xFF))
+            return false;
+        *d->storage(cpu, d->slot) = value;
+        return true;
+    case MSR_MTRR_PHYS_MASK:
+        /* valid bit 11; bits 10:0 and above MAXPHYADDR reserved */
+        if (value & (0x7FFull | PHYS_ABOVE_MASK))
+            return false;
+        *d->storage(cpu, d->slot) = value;
+        return true;
+    case MSR_PAT:
+        if (!all_bytes(value, pat_type_valid))
+            return false;
+        cpu->msr.pat = value;
+        return true;
+    }
+    return false;
+}
+
+bool x86_cpuid_limited(const struct x86_cpu *cpu)
+{
+    return (cpu->msr.misc_enable & MISC_LIMIT_CPUID) != 0;
+}
+
+bool x86_xd_disabled(const struct x86_cpu *cpu)
+{
+    return (cpu->msr.misc_enable & MISC_XD_DISABLE) != 0;
+}
