@@ -38,6 +38,7 @@ struct options {
     const char *nic_rx, *nic_tx;
     uint64_t traffic_rate, traffic_size, traffic_count;
     bool nic_msi;
+    bool nic_peer;
     bool check_nesting;
     uint32_t rules;
     bool stats;
@@ -78,6 +79,7 @@ static void usage(FILE *out)
             "  --nic-tx=FILE.pcap  write the frames the NIC transmits, stamped with their cycle\n"
             "  --nic-traffic=RATE,SIZE,COUNT  COUNT frames of SIZE bytes at RATE per second of\n"
             "                      guest time, to the NIC's MAC (deterministic)\n"
+            "  --nic-peer          a host at 10.0.2.2 on the NIC's wire answers ARP and ping\n"
             "  --nic-msi           give the NIC an MSI capability (not in the real 82540EM)\n"
             "  --phase-symbols=GLOB=PHASE,...  phases from guest function names, for guests\n"
             "                      without phase markers (slow: per-instruction)\n"
@@ -199,6 +201,8 @@ static int parse(int argc, char **argv, struct options *o)
             if (!v || !*v)
                 return bad("--nic-tx needs a file name%s", "");
             o->nic_tx = v;
+        } else if (IS("--nic-peer") && !v) {
+            o->nic_peer = true;
         } else if (IS("--nic-msi") && !v) {
             o->nic_msi = true;
         } else if (IS("--nic-traffic")) {
@@ -456,6 +460,7 @@ int main(int argc, char **argv)
     config.ram_size = o.mem;
     config.cpu_hz = o.cpu_hz;
     config.nic_msi = o.nic_msi;
+    config.nic_peer = o.nic_peer;
     x86irq_machine *m = NULL;
     x86irq_status s = x86irq_machine_create(&config, &m);
     if (s != X86IRQ_OK) {

@@ -57,6 +57,10 @@ typedef struct x86irq_config {
     /** Non-zero: the NIC (e1000 at PCI 00:03.0) offers an MSI capability, which the real
      *  82540EM does not have (docs/devices.md). Default 0. */
     int nic_msi;
+    /** Non-zero: a host on the NIC's wire at 10.0.2.2 (MAC 52:55:0a:00:02:02, as QEMU's
+     *  user-mode network gateway) answers ARP requests and ICMP echo requests, each reply
+     *  20 us after the request (docs/devices.md). Default 0. */
+    int nic_peer;
 } x86irq_config;
 
 /** Fill *config with the documented defaults. */

@@ -70,6 +70,7 @@ static uint64_t *tsc_aux(struct x86_cpu *cpu, unsigned slot) { (void)slot; retur
 
 static const struct msr_desc msr_table[] = {
     { 0x010, MSR_TSC, 0, 0, NULL },                       /* IA32_TIME_STAMP_COUNTER */
+    { 0x017, MSR_CONSTANT, 0, 0, NULL },                  /* IA32_PLATFORM_ID: platform 0 */
     { 0x03B, MSR_TSC_ADJUST, 0, 0, NULL },                /* IA32_TSC_ADJUST */
     { 0x08B, MSR_BIOS_SIGN_ID, 0, 0, NULL },              /* IA32_BIOS_SIGN_ID */
     { PLATFORM_INFO, MSR_CONSTANT, 0, 0, NULL },          /* MSR_PLATFORM_INFO: see read */

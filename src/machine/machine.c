@@ -230,8 +230,16 @@ static void phase_write(void *opaque, uint64_t offset, unsigned size, uint64_t v
 static void nic_transmitted(void *opaque, const uint8_t *frame, size_t length, uint64_t cycle)
 {
     x86irq_machine *m = opaque;
+    if (m->net_peer)
+        x86_net_peer_transmit(m->net_peer, frame, length, cycle);
     if (m->nic_transmit)
         m->nic_transmit(m->nic_transmit_opaque, frame, length, cycle);
+}
+
+/* the peer's frames reach the NIC as frames from the wire do, traced the same way */
+static int peer_deliver(void *opaque, const uint8_t *frame, size_t length)
+{
+    return x86irq_nic_receive(opaque, frame, length) == X86IRQ_OK;
 }
 
 /* The NIC as QEMU's pc machine has it: an e1000 at 00:03.0, QEMU's default MAC, INTA routed to
@@ -248,6 +256,13 @@ static bool attach_nic(x86irq_machine *m)
     m->nic->pci.function = 0;
     m->nic->transmit = nic_transmitted;
     m->nic->transmit_opaque = m;
+    if (m->config.nic_peer) {
+        m->net_peer = calloc(1, sizeof(*m->net_peer));
+        if (!m->net_peer)
+            return false;
+        x86_net_peer_init(m->net_peer, &m->events, &m->cpu.cycles, m->config.cpu_hz,
+                          peer_deliver, m);
+    }
     return x86_machine_add_pci_function(m, &m->nic->pci, 11) == X86IRQ_OK;
 }
 
@@ -386,6 +401,9 @@ void x86irq_machine_destroy(x86irq_machine *machine)
     x86_disassembler_destroy(machine->disassembler);
     x86_symbols_free(&machine->symbols);
     x86_code_cache_finish(&machine->code);
+    if (machine->net_peer)
+        x86_net_peer_finish(machine->net_peer);
+    free(machine->net_peer);
     x86_events_finish(&machine->events);
     x86_bus_finish(&machine->bus);
     free(machine->external_events);

@@ -22,6 +22,7 @@
 #include "devices/pit8254.h"
 #include "devices/pci.h"
 #include "devices/e1000.h"
+#include "devices/net_peer.h"
 #include "idt/idt.h"
 #include "apic/lapic.h"
 #include "apic/ioapic.h"
@@ -64,6 +65,7 @@ struct x86irq_machine {
     struct x86_pit pit;                 /* the 8254, channel 0 on ISA IRQ0 */
     struct x86_pci_bus pci;             /* configuration mechanism #1, the host bridge */
     struct x86_e1000 *nic;              /* the NIC at 00:03.0 (heap: it is large) */
+    struct x86_net_peer *net_peer;      /* the host on its wire (config.nic_peer), or NULL */
     x86irq_nic_transmit_fn nic_transmit;
     void *nic_transmit_opaque;
     uint32_t gsi_level;                 /* the level of each platform interrupt line */
