@@ -39,13 +39,40 @@ struct x86_hpet {
     const uint64_t *cycles;
     uint64_t cpu_hz;
     /* the implementation's private state follows */
+
+    /* main counter ticks per cycle as a reduced fraction: ticks(c) = floor(c * num / den) */
+    uint64_t tick_numerator, tick_denominator;
+    uint64_t config;        /* General Configuration: ENABLE_CNF, LEG_RT_CNF */
+    uint64_t status;        /* General Interrupt Status: level-mode Tn_INT_STS */
+    /* The main counter: while running, counter_base + ticks since start_cycle; while halted,
+     * counter_base itself. */
+    uint64_t counter_base;
+    uint64_t start_cycle;
+    struct x86_hpet_timer {
+        struct x86_hpet *owner;
+        unsigned index;
+        uint32_t config;        /* the writable Tn_CONFIG bits (capabilities added on reads) */
+        uint64_t comparator;    /* Tn_COMPARATOR as of the last settle */
+        uint64_t period;        /* the last value written to the comparator */
+        uint64_t next_match;    /* tick (since start_cycle) of the next match; UINT64_MAX: none */
+        uint64_t event_id;      /* the pending match event, 0: none */
+        uint64_t event_cycle;
+        int destination;        /* the line it drives now (see hpet.c), -1: none */
+        int level;              /* the level it contributes there */
+    } timer[X86_HPET_TIMERS];
 };
 
+/* Power-on state: counter halted at 0, legacy routing off, every timer disabled, one-shot,
+ * edge, route 0, comparator all ones. Clears the whole struct: wire opaque and the callbacks
+ * after it (any of them may stay NULL). events may be NULL (no events: interrupts are then
+ * delivered only when the HPET is accessed); cpu_hz 0 means 1e9. */
 void x86_hpet_init(struct x86_hpet *hpet, struct x86_event_queue *events, const uint64_t *cycles,
                    uint64_t cpu_hz);
 /* MMIO [X86_HPET_BASE, +X86_HPET_SIZE); 32- and 64-bit accesses as the specification allows. */
 x86irq_status x86_hpet_attach(struct x86_hpet *hpet, struct x86_bus *bus);
 uint64_t x86_hpet_read(void *opaque, uint64_t offset, unsigned size);
 void x86_hpet_write(void *opaque, uint64_t offset, unsigned size, uint64_t value);
+/* The main counter now (what offset 0xF0 reads), without side effects. */
+uint64_t x86_hpet_counter(const struct x86_hpet *hpet);
 
 #endif
