@@ -34,4 +34,13 @@ void x86_board_enter_multiboot(x86irq_machine *machine, uint32_t entry, uint32_t
  * flat __BOOT_CS at 0x10 and __BOOT_DS at 0x18, ESI = boot_params, EBP = EDI = EBX = 0. */
 void x86_board_enter_linux32(x86irq_machine *machine, const struct x86_linux_boot *boot);
 
+/* Create the machine's devices (UART, debug exit, phase port unless no_default_devices; the
+ * LAPIC; the chipset: IOAPIC, 8259 pair, PIT, PCI with the NIC, pc-testdev; fw_cfg) wired and
+ * in the state the firmware leaves them. false: out of memory (the caller destroys). */
+bool x86_board_create_devices(x86irq_machine *machine);
+
+/* An MSI write reaching the local APIC (routing.c) */
+struct x86_msi_message;
+void x86_board_send_msi(void *context, const struct x86_msi_message *msg);
+
 #endif

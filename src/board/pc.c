@@ -1,0 +1,231 @@
+/* The PC board's chipset: the devices at their standard places and how they are wired to
+ * the interrupt controllers (docs/devices.md), the NIC and the host on its wire, the state the
+ * firmware leaves them in. */
+#include "board/board.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "machine/machine.h"
+
+static void serial_out(void *opaque, uint8_t byte)
+{
+    x86irq_machine *m = opaque;
+    if (m->serial_fn)
+        m->serial_fn(m->serial_opaque, byte);
+}
+
+static void debug_exit(void *opaque, uint32_t value)
+{
+    x86irq_machine *m = opaque;
+    m->exit_value = value;
+    x86_machine_stop(m, X86IRQ_STOP_DEBUG_EXIT);
+}
+
+static void pic_output_changed(void *opaque, int line, int level)
+{
+    x86irq_machine *m = opaque;
+    (void)line;
+    if (level && X86_UNLIKELY(m->trace.mask)) {
+        /* the 8259 raised INT: the request is the lowest-numbered IRQ in IRR (fully nested
+         * priority without rotation; the vector comes with the INTA) */
+        uint16_t irr = (uint16_t)(x86_pic_irr(&m->pic, 0) | (x86_pic_irr(&m->pic, 1) << 8));
+        irr &= (uint16_t)~0x0004; /* IR2 is the cascade */
+        unsigned irq = irr ? (unsigned)__builtin_ctz(irr) : 2;
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_ROUTE, .line = irq, .level = 1 };
+        x86_trace_emit(m, &e);
+    }
+    x86_machine_lint0_changed(m);
+}
+
+static void pic_eoi(void *opaque, uint8_t vector)
+{
+    x86irq_machine *m = opaque;
+    if (X86_UNLIKELY(m->trace.mask)) {
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_EOI, .vector = vector, .line = 1 };
+        x86_trace_emit(m, &e);
+    }
+}
+
+/* The 8259s as SeaBIOS leaves them for a kernel QEMU boots: vector bases 0x08 (master) and 0x70
+ * (slave), cascade on IR2, 8086 mode, every input masked but the cascade and IRQ0 (the BIOS
+ * timer tick). A kernel remaps and masks them before it sets IF. */
+static void firmware_program_pic(x86irq_machine *m)
+{
+    static const struct { uint8_t chip, port, value; } sequence[] = {
+        { 0, 0, 0x11 }, { 0, 1, 0x08 }, { 0, 1, 0x04 }, { 0, 1, 0x01 },  /* ICW1-4, master */
+        { 1, 0, 0x11 }, { 1, 1, 0x70 }, { 1, 1, 0x02 }, { 1, 1, 0x01 },  /* ICW1-4, slave */
+        { 0, 1, 0xFA }, { 1, 1, 0xFF },                                  /* OCW1: masks */
+    };
+    for (size_t i = 0; i < sizeof(sequence) / sizeof(sequence[0]); i++)
+        x86_pic_write(&m->pic.chip[sequence[i].chip], sequence[i].port, 1, sequence[i].value);
+    /* the PCI interrupt (the NIC's INTA on IRQ 11) is level-triggered: the ELCR says so, as
+     * SeaBIOS sets it for the PCI IRQs */
+    x86_pic_elcr_write(&m->pic, 1, 1, 0x08);
+}
+
+static void device_line_changed(void *opaque, int line, int level)
+{
+    x86_machine_set_gsi(opaque, (unsigned)line, level);
+}
+
+/* The phase marker port (X86IRQ_PHASE_PORT): the guest names the phase of interrupt handling
+ * it enters; trace events and the nesting rules use it. */
+static void phase_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+    x86irq_machine *m = opaque;
+    (void)offset;
+    (void)size;
+    if ((value & 0xFF) >= X86IRQ_PHASE_COUNT)
+        return;
+    m->phase = (uint8_t)value;
+    if (X86_UNLIKELY(m->trace.mask)) {
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_PHASE, .line = m->phase };
+        x86_trace_emit(m, &e);
+    }
+}
+
+static void nic_transmitted(void *opaque, const uint8_t *frame, size_t length, uint64_t cycle)
+{
+    x86irq_machine *m = opaque;
+    if (m->net_peer)
+        x86_net_peer_transmit(m->net_peer, frame, length, cycle);
+    if (m->nic_transmit)
+        m->nic_transmit(m->nic_transmit_opaque, frame, length, cycle);
+}
+
+/* the peer's frames reach the NIC as frames from the wire do, traced the same way */
+static int peer_deliver(void *opaque, const uint8_t *frame, size_t length)
+{
+    return x86irq_nic_receive(opaque, frame, length) == X86IRQ_OK;
+}
+
+/* The NIC as QEMU's pc machine has it: an e1000 at 00:03.0, QEMU's default MAC, INTA routed to
+ * GSI 11 (docs/devices.md) */
+static bool attach_nic(x86irq_machine *m)
+{
+    static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+    m->nic = calloc(1, sizeof(*m->nic));
+    if (!m->nic)
+        return false;
+    x86_e1000_init_flags(m->nic, &m->bus, &m->events, &m->cpu.cycles, m->config.cpu_hz, mac,
+                         m->config.nic_msi ? X86_E1000_MSI_CAPABLE : 0);
+    m->nic->pci.device = 3;
+    m->nic->pci.function = 0;
+    m->nic->transmit = nic_transmitted;
+    m->nic->transmit_opaque = m;
+    if (m->config.nic_peer) {
+        m->net_peer = calloc(1, sizeof(*m->net_peer));
+        if (!m->net_peer)
+            return false;
+        x86_net_peer_init(m->net_peer, &m->events, &m->cpu.cycles, m->config.cpu_hz,
+                          peer_deliver, m);
+    }
+    return x86_machine_add_pci_function(m, &m->nic->pci, 11) == X86IRQ_OK;
+}
+
+x86irq_status x86irq_nic_receive(x86irq_machine *machine, const void *frame, size_t length)
+{
+    if (!machine || (!frame && length))
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (!machine->nic)
+        return x86_machine_error(machine, X86IRQ_ERR_STATE, "the machine has no NIC");
+    if (length < 14 || length > X86_E1000_MAX_FRAME)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "a frame of %zu bytes (14 to %u)", length, X86_E1000_MAX_FRAME);
+    if (X86_UNLIKELY(machine->trace.mask)) {
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_DEVICE, .line = (uint32_t)length,
+                                 .detail = "NIC: a frame arrived" };
+        x86_trace_emit(machine, &e);
+    }
+    if (!x86_e1000_receive(machine->nic, frame, length))
+        return x86_machine_error(machine, X86IRQ_ERR_STATE, "the NIC dropped the frame");
+    return X86IRQ_OK;
+}
+
+void x86irq_set_nic_transmit(x86irq_machine *machine, x86irq_nic_transmit_fn fn, void *opaque)
+{
+    if (!machine)
+        return;
+    machine->nic_transmit = fn;
+    machine->nic_transmit_opaque = opaque;
+}
+
+static void testdev_set_line(void *context, unsigned line, int level)
+{
+    x86_machine_set_gsi(context, line, level);
+}
+
+x86irq_status x86_machine_add_pci_function(x86irq_machine *m, struct x86_pci_function *function,
+                                           unsigned gsi)
+{
+    if (!m->has_chipset)
+        return X86IRQ_ERR_STATE;
+    function->intx = (struct x86_irq_wire){ device_line_changed, m, (int)gsi };
+    function->send_msi = x86_board_send_msi;
+    function->msi_context = m;
+    x86irq_status s = x86_pci_add_function(&m->pci, function);
+    if (s == X86IRQ_OK)
+        function->config[X86_PCI_INTERRUPT_LINE] = (uint8_t)gsi; /* as the firmware routes it */
+    return s;
+}
+
+bool x86_board_create_devices(x86irq_machine *m)
+{
+    if (!m->config.no_default_devices) {
+        x86_uart_init(&m->uart, serial_out, m);
+        x86_debug_exit_init(&m->debug_exit, debug_exit, m);
+        if (x86_uart_attach(&m->uart, &m->bus, 0x3F8) != X86IRQ_OK ||
+            x86_debug_exit_attach(&m->debug_exit, &m->bus, 0xF4) != X86IRQ_OK ||
+            x86_bus_add_ports(&m->bus, X86IRQ_PHASE_PORT, 1, NULL, phase_write, m,
+                              "phase-marker") != X86IRQ_OK) {
+            return false;
+        }
+    }
+    /* the platform as the firmware leaves it (SeaBIOS under QEMU): the LAPIC in virtual-wire
+     * mode, the IOAPIC's entries masked */
+    x86_lapic_init(&m->lapic, m);
+    if (x86_lapic_attach(&m->lapic) != X86IRQ_OK) {
+        return false;
+    }
+    x86_lapic_virtual_wire(&m->lapic);
+    if (!m->config.no_default_devices) {
+        m->has_chipset = true;
+        x86_ioapic_init(&m->ioapic, &m->lapic);
+        x86_testdev_init(&m->testdev, testdev_set_line, m);
+        x86_pic_init(&m->pic);
+        m->pic.output = (struct x86_irq_wire){ pic_output_changed, m, 0 };
+        m->pic.on_eoi = pic_eoi;
+        m->pic.eoi_opaque = m;
+        x86_pit_init(&m->pit, &m->events, &m->cpu.cycles, m->config.cpu_hz);
+        x86_pci_bus_init(&m->pci);
+        m->pit.irq0 = (struct x86_irq_wire){ device_line_changed, m, 0 };
+        /* COM1's interrupt is ISA IRQ4 (MCR.OUT2 gates it onto the bus, as on a PC) */
+        m->uart.irq = (struct x86_irq_wire){ device_line_changed, m, 4 };
+        if (x86_ioapic_attach(&m->ioapic, &m->bus) != X86IRQ_OK ||
+            x86_testdev_attach(&m->testdev, &m->bus) != X86IRQ_OK ||
+            x86_pic_attach(&m->pic, &m->bus) != X86IRQ_OK ||
+            x86_pit_attach(&m->pit, &m->bus) != X86IRQ_OK ||
+            x86_pci_bus_attach(&m->pci, &m->bus) != X86IRQ_OK) {
+            return false;
+        }
+    }
+    if (m->has_chipset && !attach_nic(m)) {
+        return false;
+    }
+    if (m->has_chipset) {
+        /* SeaBIOS's timer: channel 0 in mode 3 with count 65536, IRQ0 at 18.2 Hz. Programmed
+         * before the 8259s, whose initialisation forgets the edge of OUT going high: as under
+         * QEMU, a kernel finds no IRQ0 pending at entry, and the first tick comes after one
+         * period (about 55 ms) */
+        x86_pit_write(&m->pit, 3, 1, 0x36);
+        x86_pit_write(&m->pit, 0, 1, 0x00);
+        x86_pit_write(&m->pit, 0, 1, 0x00);
+        firmware_program_pic(m);
+    }
+    x86_fw_cfg_init(&m->fw_cfg, m->config.ram_size, 1);
+    if (x86_fw_cfg_attach(&m->fw_cfg, &m->bus, 0x510) != X86IRQ_OK) {
+        return false;
+    }
+    return true;
+}
