@@ -4,7 +4,7 @@
  *   cc doorbell.c $(pkg-config --cflags --libs x86irq) -o doorbell
  *   ./doorbell embed-guest.elf
  *
- * The device ("doorbell", at 0xFED00000) records each write with the cycle it arrived at;
+ * The device ("doorbell", at 0xFE000000) records each write with the cycle it arrived at;
  * offset 4 reads back the number of writes. Exit status 0 when the guest rang five times with
  * the values 100..500 and exited 0. */
 #include <inttypes.h>
@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     if (x86irq_machine_create(&config, &m) != X86IRQ_OK)
         return 1;
     struct doorbell bell = { .machine = m };
-    if (x86irq_add_mmio_device(m, 0xFED00000u, 0x1000, doorbell_read, doorbell_write, &bell) !=
+    if (x86irq_add_mmio_device(m, 0xFE000000u, 0x1000, doorbell_read, doorbell_write, &bell) !=
             X86IRQ_OK ||
         x86irq_load_elf(m, argv[1], NULL) != X86IRQ_OK) {
         fprintf(stderr, "doorbell: %s\n", x86irq_last_error(m));

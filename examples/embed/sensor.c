@@ -4,7 +4,7 @@
  *   cc sensor.c $(pkg-config --cflags --libs x86irq) -o sensor
  *   ./sensor sensor-guest.elf
  *
- * The "sensor" has one MMIO register at 0xFED01000. At each scheduled cycle it takes a sample
+ * The "sensor" has one MMIO register at 0xFE001000. At each scheduled cycle it takes a sample
  * (10, 20, ... 50) and asserts interrupt line 5 (level); the guest's read of the register
  * returns the sample and deasserts the line. The host prints when it raised each interrupt and
  * how many cycles later the guest's handler read the sample (the interrupt latency). */
@@ -14,7 +14,7 @@
 
 #include <x86irq/x86irq.h>
 
-#define SENSOR_BASE 0xFED01000u
+#define SENSOR_BASE 0xFE001000u
 #define SENSOR_LINE 5u
 #define SAMPLES 5
 

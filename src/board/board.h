@@ -39,6 +39,9 @@ void x86_board_enter_linux32(x86irq_machine *machine, const struct x86_linux_boo
  * in the state the firmware leaves them. false: out of memory (the caller destroys). */
 bool x86_board_create_devices(x86irq_machine *machine);
 
+/* A timer of the HPET drives IOAPIC input `pin` directly (not through an ISA IRQ) */
+void x86_board_set_ioapic_pin_source(x86irq_machine *machine, unsigned pin, int level);
+
 /* An MSI write reaching the local APIC (routing.c) */
 struct x86_msi_message;
 void x86_board_send_msi(void *context, const struct x86_msi_message *msg);

@@ -69,6 +69,35 @@ static void device_line_changed(void *opaque, int line, int level)
     x86_machine_set_gsi(opaque, (unsigned)line, level);
 }
 
+/* The PIT's IRQ 0 and the RTC's IRQ 8 are cut off while the HPET's legacy replacement routing
+ * takes those lines (IA-PC HPET 1.0a, 2.3.9.2.1) */
+static void pit_irq0_changed(void *opaque, int line, int level)
+{
+    x86irq_machine *m = opaque;
+    (void)line;
+    m->pit_irq0_level = level;
+    if (!m->hpet_legacy)
+        x86_machine_set_gsi(m, 0, level);
+}
+
+static void hpet_legacy_changed(void *opaque, bool on)
+{
+    x86irq_machine *m = opaque;
+    m->hpet_legacy = on;
+    x86_machine_set_gsi(m, 0, on ? 0 : m->pit_irq0_level);
+    x86_machine_set_gsi(m, 8, on ? 0 : m->rtc_irq8_level);
+}
+
+static void hpet_isa_irq(void *opaque, unsigned irq, int level)
+{
+    x86_machine_set_gsi(opaque, irq, level);
+}
+
+static void hpet_ioapic_pin(void *opaque, unsigned pin, int level)
+{
+    x86_board_set_ioapic_pin_source(opaque, pin, level);
+}
+
 /* The phase marker port (X86IRQ_PHASE_PORT): the guest names the phase of interrupt handling
  * it enters; trace events and the nesting rules use it. */
 static void phase_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
@@ -165,8 +194,11 @@ x86irq_status x86_machine_add_pci_function(x86irq_machine *m, struct x86_pci_fun
     function->send_msi = x86_board_send_msi;
     function->msi_context = m;
     x86irq_status s = x86_pci_add_function(&m->pci, function);
-    if (s == X86IRQ_OK)
+    if (s == X86IRQ_OK) {
         function->config[X86_PCI_INTERRUPT_LINE] = (uint8_t)gsi; /* as the firmware routes it */
+        m->pci_gsi_mask |= 1u << gsi;  /* an INTx# wire: active low at the IOAPIC */
+        x86_machine_set_gsi(m, gsi, 0);
+    }
     return s;
 }
 
@@ -199,13 +231,19 @@ bool x86_board_create_devices(x86irq_machine *m)
         m->pic.eoi_opaque = m;
         x86_pit_init(&m->pit, &m->events, &m->cpu.cycles, m->config.cpu_hz);
         x86_pci_bus_init(&m->pci);
-        m->pit.irq0 = (struct x86_irq_wire){ device_line_changed, m, 0 };
+        m->pit.irq0 = (struct x86_irq_wire){ pit_irq0_changed, m, 0 };
+        x86_hpet_init(&m->hpet, &m->events, &m->cpu.cycles, m->config.cpu_hz);
+        m->hpet.opaque = m;
+        m->hpet.set_isa_irq = hpet_isa_irq;
+        m->hpet.set_ioapic_pin = hpet_ioapic_pin;
+        m->hpet.legacy_changed = hpet_legacy_changed;
         /* COM1's interrupt is ISA IRQ4 (MCR.OUT2 gates it onto the bus, as on a PC) */
         m->uart.irq = (struct x86_irq_wire){ device_line_changed, m, 4 };
         if (x86_ioapic_attach(&m->ioapic, &m->bus) != X86IRQ_OK ||
             x86_testdev_attach(&m->testdev, &m->bus) != X86IRQ_OK ||
             x86_pic_attach(&m->pic, &m->bus) != X86IRQ_OK ||
             x86_pit_attach(&m->pit, &m->bus) != X86IRQ_OK ||
+            x86_hpet_attach(&m->hpet, &m->bus) != X86IRQ_OK ||
             x86_pci_bus_attach(&m->pci, &m->bus) != X86IRQ_OK) {
             return false;
         }

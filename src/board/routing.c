@@ -61,6 +61,22 @@ void x86_machine_move_lapic(x86irq_machine *m, uint32_t base)
     }
 }
 
+/* The electrical level at IOAPIC input `pin`: the line wired there (ISA IRQ 0 on pin 2, the
+ * others on their own number) OR'ed with the HPET's routed timers. A PCI INTx# wire is
+ * active low (PCI Local Bus 2.3, 2.2.6), so the IOAPIC sees it inverted and is programmed
+ * active low for it, as the MP table and the ACPI _PRT tell the OS. */
+static void update_ioapic_pin(x86irq_machine *m, unsigned pin)
+{
+    unsigned line = pin == 2 ? 0 : pin;
+    bool asserted = pin != 0 && ((m->gsi_level >> line) & 1);
+    if ((m->pci_gsi_mask >> line) & 1) {
+        x86_ioapic_set_pin(&m->ioapic, pin, !asserted);
+        return;
+    }
+    asserted |= (m->hpet_pin_level >> pin) & 1;
+    x86_ioapic_set_pin(&m->ioapic, pin, asserted);
+}
+
 void x86_machine_set_gsi(x86irq_machine *m, unsigned gsi, int level)
 {
     if (!m->has_chipset || gsi >= X86_IOAPIC_PINS)
@@ -74,11 +90,23 @@ void x86_machine_set_gsi(x86irq_machine *m, unsigned gsi, int level)
         x86irq_trace_event e = { .kind = X86IRQ_TRACE_LINE, .line = gsi, .level = level != 0 };
         x86_trace_emit(m, &e);
     }
+    /* the 8259s see positive levels (the PIRQ router inverts PCI's INTx# for them); IRQ2 is
+     * the cascade, not an ISA line */
     if (gsi < 16 && gsi != 2)
-        x86_pic_set_irq(&m->pic, gsi, level); /* IRQ2 is the cascade, not an ISA line */
-    unsigned pin = gsi == 0 ? 2 : gsi; /* ISA IRQ0 (the PIT) is on IOAPIC pin 2 */
-    if (gsi != 2 && pin < X86_IOAPIC_PINS)
-        x86_ioapic_set_pin(&m->ioapic, pin, level);
+        x86_pic_set_irq(&m->pic, gsi, level);
+    if (gsi != 2)
+        update_ioapic_pin(m, gsi == 0 ? 2 : gsi); /* ISA IRQ0 (the PIT) is on IOAPIC pin 2 */
+}
+
+void x86_board_set_ioapic_pin_source(x86irq_machine *m, unsigned pin, int level)
+{
+    if (!m->has_chipset || pin >= X86_IOAPIC_PINS)
+        return;
+    if (level)
+        m->hpet_pin_level |= 1u << pin;
+    else
+        m->hpet_pin_level &= ~(1u << pin);
+    update_ioapic_pin(m, pin);
 }
 
 /* An MSI write reaching the local APIC (SDM Vol. 3 10.11): the LAPIC accepts the message when

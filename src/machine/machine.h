@@ -23,6 +23,7 @@
 #include "devices/pci.h"
 #include "devices/e1000.h"
 #include "devices/net_peer.h"
+#include "devices/hpet.h"
 #include "idt/idt.h"
 #include "apic/lapic.h"
 #include "apic/ioapic.h"
@@ -63,12 +64,17 @@ struct x86irq_machine {
     struct x86_testdev testdev;
     struct x86_pic_pair pic;            /* the 8259A pair, its INT on LINT0 */
     struct x86_pit pit;                 /* the 8254, channel 0 on ISA IRQ0 */
+    struct x86_hpet hpet;               /* the HPET at 0xFED00000 */
     struct x86_pci_bus pci;             /* configuration mechanism #1, the host bridge */
     struct x86_e1000 *nic;              /* the NIC at 00:03.0 (heap: it is large) */
     struct x86_net_peer *net_peer;      /* the host on its wire (config.nic_peer), or NULL */
     x86irq_nic_transmit_fn nic_transmit;
     void *nic_transmit_opaque;
     uint32_t gsi_level;                 /* the level of each platform interrupt line */
+    uint32_t pci_gsi_mask;              /* lines that are PCI INTx# wires (active low) */
+    uint32_t hpet_pin_level;            /* IOAPIC pins the HPET's routed timers drive */
+    bool hpet_legacy;                   /* HPET legacy replacement: PIT and RTC cut off */
+    int pit_irq0_level, rtc_irq8_level; /* their outputs, while cut off too */
     bool has_chipset;
     bool embedder_intr;                 /* the INTR level an embedder drives (x86irq_set_intr) */
     struct x86_trace trace;             /* trace events and the nesting tracker */

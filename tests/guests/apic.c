@@ -68,12 +68,13 @@ static void count_and_eoi(struct trap_frame *f)
     eoi();
 }
 
-/* level-triggered line 11: EOI first, lower the line only on the second entry */
+/* level-triggered line 5 (an ISA line: 11 is the NIC's PCI INTA#, active low): EOI first,
+ * lower the line only on the second entry */
 static void level_handler(struct trap_frame *f)
 {
     hits[f->vector]++;
     if (hits[f->vector] == 2)
-        line(11, 0);
+        line(5, 0);
     eoi();
 }
 
@@ -168,10 +169,10 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
         ok(1, "a line held high is one edge: QEMU differs (see the comment)");
 
     /* level */
-    route(11, 0x8041);
-    line(11, 1);
+    route(5, 0x8041);
+    line(5, 1);
     is_u32(hits[0x41], 2, "level: a line still asserted after EOI interrupts again (Remote IRR)");
-    is_u32(ioapic_read(0x10 + 2 * 11) & 0x4000, 0, "level: Remote IRR clear once the line dropped and EOI came");
+    is_u32(ioapic_read(0x10 + 2 * 5) & 0x4000, 0, "level: Remote IRR clear once the line dropped and EOI came");
 
     /* masked edge */
     route(14, 0x10044);

@@ -122,7 +122,7 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     } else {
         ok(1, "INTx: line 11 through the IOAPIC");
         ioapic_write(0x10 + 2 * 11 + 1, 0);
-        ioapic_write(0x10 + 2 * 11, 0x8050);           /* level, vector 0x50 */
+        ioapic_write(0x10 + 2 * 11, 0xA050);           /* level, active low (PCI), vector 0x50 */
     }
     for (unsigned i = 0; i < RING; i++)
         rx_ring[i] = (struct rx_descriptor){ .address = (uint32_t)rx_buffers[i] };

@@ -2,7 +2,7 @@
  * how many rings it counted, and exits 0 if the host saw them all. */
 #include "guest.h"
 
-#define DOORBELL ((volatile uint32_t *)0xFED00000u)
+#define DOORBELL ((volatile uint32_t *)0xFE000000u)
 
 int kmain(uint32_t magic, const struct multiboot_info *info)
 {

@@ -305,7 +305,7 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     trap_set_handler(0x40, do_irq, 0x8E, 0);
     trap_set_handler(0x50, do_irq, 0x8E, 0);
     ioapic_write(0x10 + 2 * 11 + 1, 0);
-    ioapic_write(0x10 + 2 * 11, 0x8050);         /* the NIC's INTA: level, vector 0x50 */
+    ioapic_write(0x10 + 2 * 11, 0xA050);         /* the NIC's INTA#: level, active low, vector 0x50 */
     for (unsigned i = 0; i < RING; i++)
         rx_ring[i] = (struct rx_descriptor){ .address = (uint32_t)rx_buffers[i] };
     nic_write(0x2800, (uint32_t)rx_ring);

@@ -1,10 +1,10 @@
-/* The guest of examples/embed/sensor: the host's "sensor" device (MMIO 0xFED01000) raises
+/* The guest of examples/embed/sensor: the host's "sensor" device (MMIO 0xFE001000) raises
  * interrupt line 5 when it has a sample. The guest routes line 5 through the IOAPIC
  * (level-triggered, vector 0x45), sleeps in HLT, and in the handler reads the sample (which
  * lowers the line, as a device's status read does) and sends the EOI. Exits 0 after five. */
 #include "kernel.h"
 
-#define SENSOR ((volatile uint32_t *)0xFED01000u)
+#define SENSOR ((volatile uint32_t *)0xFE001000u)
 #define IOAPIC_BASE 0xFEC00000u
 
 static volatile uint32_t samples[8];

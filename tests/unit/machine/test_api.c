@@ -170,14 +170,14 @@ static void test_embedder_devices(void **state)
     (void)state;
     x86irq_machine *m = make();
     struct doorbell d = { 0, 0 };
-    assert_int_equal(x86irq_add_mmio_device(m, 0xFED00000u, 0x1000, doorbell_read, doorbell_write, &d), X86IRQ_OK);
-    assert_int_equal(x86irq_add_mmio_device(m, 0xFED00800u, 0x1000, NULL, NULL, NULL), X86IRQ_ERR_CONFLICT);
+    assert_int_equal(x86irq_add_mmio_device(m, 0xFE000000u, 0x1000, doorbell_read, doorbell_write, &d), X86IRQ_OK);
+    assert_int_equal(x86irq_add_mmio_device(m, 0xFE000800u, 0x1000, NULL, NULL, NULL), X86IRQ_ERR_CONFLICT);
     assert_int_equal(x86irq_add_mmio_device(m, 0x1000, 0x1000, NULL, NULL, NULL), X86IRQ_ERR_RANGE);
     assert_int_equal(x86irq_add_port_device(m, 0x3F8, 1, NULL, NULL, NULL), X86IRQ_ERR_CONFLICT);
     assert_int_equal(x86irq_add_port_device(m, 0x300, 4, doorbell_read, doorbell_write, &d), X86IRQ_OK);
-    /* mov dword [0xfed00000], 0x55; mov eax, [0xfed00000]; out 0x300, eax... then exit with al */
-    const uint8_t code[] = { 0xC7, 0x05, 0x00, 0x00, 0xD0, 0xFE, 0x55, 0x00, 0x00, 0x00,
-                             0xA1, 0x00, 0x00, 0xD0, 0xFE,
+    /* mov dword [0xfe000000], 0x55; mov eax, [0xfe000000]; out 0x300, eax... then exit with al */
+    const uint8_t code[] = { 0xC7, 0x05, 0x00, 0x00, 0x00, 0xFE, 0x55, 0x00, 0x00, 0x00,
+                             0xA1, 0x00, 0x00, 0x00, 0xFE,
                              0xE7, 0xF4 };
     put_code(m, 0x10000, code, sizeof(code));
     x86irq_stop_reason reason;
