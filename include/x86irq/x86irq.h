@@ -134,14 +134,19 @@ typedef enum x86irq_stop_reason {
                                    x86irq_set_intr can, then run again) */
     X86IRQ_STOP_REQUESTED,    /**< x86irq_request_stop() was called (e.g. from a callback) */
     X86IRQ_STOP_BREAKPOINT,   /**< the next instruction is at a breakpoint (not yet executed) */
+    X86IRQ_STOP_POWEROFF,     /**< the guest entered ACPI S5 (SLP_EN with \_S5's SLP_TYP in
+                                   PM1a_CNT): soft off */
+    X86IRQ_STOP_RESET,        /**< the guest reset the system (8042 command 0xFE or its output
+                                   port, port 0x92 bit 0, 0xCF9 RST_CPU, the FADT's reset
+                                   register); the machine does not restart by itself */
 } x86irq_stop_reason;
 
 /** A short name of a stop reason ("debug-exit", ...). */
 X86IRQ_API const char *x86irq_stop_reason_string(x86irq_stop_reason reason);
 
 /** Run for at most max_cycles cycles (UINT64_MAX: no limit). The reason is stored in *reason
- *  (may be NULL). After DEBUG_EXIT or SHUTDOWN the machine stays stopped: further calls return
- *  X86IRQ_ERR_STATE. */
+ *  (may be NULL). After DEBUG_EXIT, SHUTDOWN, POWEROFF or RESET the machine stays stopped:
+ *  further calls return X86IRQ_ERR_STATE. */
 X86IRQ_API x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
                                     x86irq_stop_reason *reason);
 

@@ -88,6 +88,20 @@ static void hpet_legacy_changed(void *opaque, bool on)
     x86_machine_set_gsi(m, 8, on ? 0 : m->rtc_irq8_level);
 }
 
+/* ACPI S5 (the \_S5 object's SLP_TYP) is soft off; the machine has no other sleep state */
+static void acpi_sleep(void *opaque, unsigned slp_typ)
+{
+    if (slp_typ == X86_ACPI_SLP_TYP_S5)
+        x86_machine_stop(opaque, X86IRQ_STOP_POWEROFF);
+}
+
+/* every reset source of the chipset ends the run; an embedder (or the CLI's --reboot) may
+ * create the machine anew */
+static void system_reset(void *opaque)
+{
+    x86_machine_stop(opaque, X86IRQ_STOP_RESET);
+}
+
 static void hpet_isa_irq(void *opaque, unsigned irq, int level)
 {
     x86_machine_set_gsi(opaque, irq, level);
@@ -237,6 +251,18 @@ bool x86_board_create_devices(x86irq_machine *m)
         m->hpet.set_isa_irq = hpet_isa_irq;
         m->hpet.set_ioapic_pin = hpet_ioapic_pin;
         m->hpet.legacy_changed = hpet_legacy_changed;
+        x86_acpi_pm_init(&m->acpi_pm, &m->events, &m->cpu.cycles, m->config.cpu_hz);
+        m->acpi_pm.sci = (struct x86_irq_wire){ device_line_changed, m, X86_ACPI_SCI_IRQ };
+        m->acpi_pm.sleep = acpi_sleep;
+        m->acpi_pm.opaque = m;
+        x86_i8042_init(&m->i8042);
+        m->i8042.kbd_irq = (struct x86_irq_wire){ device_line_changed, m, 1 };
+        m->i8042.aux_irq = (struct x86_irq_wire){ device_line_changed, m, 12 };
+        m->i8042.reset = system_reset;
+        m->i8042.opaque = m;
+        x86_system_control_init(&m->system_control);
+        m->system_control.reset = system_reset;
+        m->system_control.opaque = m;
         /* COM1's interrupt is ISA IRQ4 (MCR.OUT2 gates it onto the bus, as on a PC) */
         m->uart.irq = (struct x86_irq_wire){ device_line_changed, m, 4 };
         if (x86_ioapic_attach(&m->ioapic, &m->bus) != X86IRQ_OK ||
@@ -244,7 +270,11 @@ bool x86_board_create_devices(x86irq_machine *m)
             x86_pic_attach(&m->pic, &m->bus) != X86IRQ_OK ||
             x86_pit_attach(&m->pit, &m->bus) != X86IRQ_OK ||
             x86_hpet_attach(&m->hpet, &m->bus) != X86IRQ_OK ||
-            x86_pci_bus_attach(&m->pci, &m->bus) != X86IRQ_OK) {
+            x86_acpi_pm_attach(&m->acpi_pm, &m->bus, X86_ACPI_PM_BASE, X86_ACPI_GPE0_BASE) !=
+                X86IRQ_OK ||
+            x86_i8042_attach(&m->i8042, &m->bus) != X86IRQ_OK ||
+            x86_pci_bus_attach(&m->pci, &m->bus) != X86IRQ_OK ||
+            x86_system_control_attach(&m->system_control, &m->bus) != X86IRQ_OK) {
             return false;
         }
     }

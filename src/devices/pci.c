@@ -487,8 +487,26 @@ static void config_port_write(void *opaque, uint64_t offset, unsigned size, uint
                          (uint8_t)((pci->address & 0xFC) + lane), inside, (uint32_t)value);
 }
 
+/* CONFIG_DATA on its own range: 0xCF9 between the two is the chipset's reset control
+ * register (src/devices/system_control.c), and 0xCFA-0xCFB are nobody's */
+static uint64_t config_data_read(void *opaque, uint64_t offset, unsigned size)
+{
+    return config_port_read(opaque, offset + CONFIG_DATA_OFFSET, size);
+}
+
+static void config_data_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+    config_port_write(opaque, offset + CONFIG_DATA_OFFSET, size, value);
+}
+
 x86irq_status x86_pci_bus_attach(struct x86_pci_bus *pci, struct x86_bus *bus)
 {
-    return x86_bus_add_ports(bus, CONFIG_ADDRESS_PORT, CONFIG_PORT_COUNT, config_port_read,
-                             config_port_write, pci, "pci-config");
+    /* an access goes to the range of its first port: a dword at 0xCF8 is CONFIG_ADDRESS */
+    x86irq_status s = x86_bus_add_ports(bus, CONFIG_ADDRESS_PORT, 1, config_port_read,
+                                        config_port_write, pci, "pci-config-address");
+    if (s != X86IRQ_OK)
+        return s;
+    return x86_bus_add_ports(bus, CONFIG_ADDRESS_PORT + CONFIG_DATA_OFFSET,
+                             CONFIG_PORT_COUNT - CONFIG_DATA_OFFSET, config_data_read,
+                             config_data_write, pci, "pci-config-data");
 }

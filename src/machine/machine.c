@@ -112,6 +112,8 @@ const char *x86irq_stop_reason_string(x86irq_stop_reason reason)
         [X86IRQ_STOP_HALTED] = "halted",
         [X86IRQ_STOP_REQUESTED] = "requested",
         [X86IRQ_STOP_BREAKPOINT] = "breakpoint",
+        [X86IRQ_STOP_POWEROFF] = "poweroff",
+        [X86IRQ_STOP_RESET] = "reset",
     };
     if ((unsigned)reason < sizeof(names) / sizeof(names[0]) && names[reason])
         return names[reason];
@@ -362,7 +364,8 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
     machine->running = false;
     machine->stop_reason = stop;
     /* HALTED is not final: the embedder may raise NMI or INTR and run again */
-    if (stop == X86IRQ_STOP_DEBUG_EXIT || stop == X86IRQ_STOP_SHUTDOWN)
+    if (stop == X86IRQ_STOP_DEBUG_EXIT || stop == X86IRQ_STOP_SHUTDOWN ||
+        stop == X86IRQ_STOP_POWEROFF || stop == X86IRQ_STOP_RESET)
         machine->finished = true;
     if (reason)
         *reason = stop;

@@ -24,6 +24,9 @@
 #include "devices/e1000.h"
 #include "devices/net_peer.h"
 #include "devices/hpet.h"
+#include "devices/acpi_pm.h"
+#include "devices/i8042.h"
+#include "devices/system_control.h"
 #include "idt/idt.h"
 #include "apic/lapic.h"
 #include "apic/ioapic.h"
@@ -65,6 +68,9 @@ struct x86irq_machine {
     struct x86_pic_pair pic;            /* the 8259A pair, its INT on LINT0 */
     struct x86_pit pit;                 /* the 8254, channel 0 on ISA IRQ0 */
     struct x86_hpet hpet;               /* the HPET at 0xFED00000 */
+    struct x86_acpi_pm acpi_pm;         /* ACPI fixed hardware: PM1, PM timer, GPE0; SCI on 9 */
+    struct x86_i8042 i8042;             /* the keyboard controller, IRQ 1 and 12 */
+    struct x86_system_control system_control; /* ports 0x92 and 0xCF9 */
     struct x86_pci_bus pci;             /* configuration mechanism #1, the host bridge */
     struct x86_e1000 *nic;              /* the NIC at 00:03.0 (heap: it is large) */
     struct x86_net_peer *net_peer;      /* the host on its wire (config.nic_peer), or NULL */
