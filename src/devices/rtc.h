@@ -63,8 +63,9 @@ uint64_t x86_rtc_read(void *opaque, uint64_t offset, unsigned size);
 void x86_rtc_write(void *opaque, uint64_t offset, unsigned size, uint64_t value);
 /* The NVRAM bytes a PC BIOS (SeaBIOS under QEMU) leaves: base memory (0x15-0x16), extended
  * memory (0x17-0x18, 0x30-0x31), memory above 16 MiB in 64 KiB units (0x34-0x35), above 4 GiB
- * (0x5B-0x5D), the CPU count less one (0x5F), the equipment byte (0x14), century (0x32),
- * shutdown status (0x0F) 0. */
+ * (0x5B-0x5D), the CPU count less one (0x5F), the equipment byte (0x14), no floppy (0x10),
+ * shutdown status (0x0F) 0. The century (0x32, BCD 0x20 for 20xx) is part of the clock and
+ * already holds the epoch's century; this call leaves it. */
 void x86_rtc_set_bios_nvram(struct x86_rtc *rtc, uint64_t ram_size, unsigned cpu_count);
 /* RAM at and above this address is mapped above 4 GiB (the board's MMIO hole at 3 GiB), as
  * QEMU's pc machine splits RAM larger than its low-memory limit. */

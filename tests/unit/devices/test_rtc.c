@@ -410,6 +410,20 @@ static void test_invalid_values_count_on(void **state)
     cmos_write(r, 0x0B, 0x06);
     assert_int_equal(cmos_read(r, 0x09), 0x27);
     rig_destroy(r);
+
+    /* century 0xA5 counts as 99 until the year carries; day of week 9 until the day ends */
+    r = rig_create(HZ_1GHZ, unix_time(2099, 12, 31, 23, 59, 58), 0);
+    cmos_write(r, 0x32, 0xA5);
+    cmos_write(r, 0x06, 0x09);
+    advance_to(r, second_at(r, 1));
+    assert_int_equal(cmos_read(r, 0x32), 0xA5);
+    assert_int_equal(cmos_read(r, 0x06), 0x09);
+    advance_to(r, second_at(r, 2));
+    assert_int_equal(cmos_read(r, 0x32), 0x00);
+    assert_int_equal(cmos_read(r, 0x09), 0x00);
+    assert_int_equal(cmos_read(r, 0x08), 0x01);
+    assert_int_equal(cmos_read(r, 0x06), 0x01);
+    rig_destroy(r);
 }
 
 /* ------------------------------------------------------------------ UIP */
