@@ -242,7 +242,8 @@ static uint8_t host_pop(struct x86_uart *u)
 {
     uint8_t byte = u->host[u->host_head];
     u->host_head = (u->host_head + 1) % u->host_capacity;
-    u->host_count--;
+    if (--u->host_count == 0)
+        x86_uart_finish(u); /* drained: give the memory back (a large input may be 1 MiB) */
     return byte;
 }
 

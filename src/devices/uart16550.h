@@ -92,7 +92,8 @@ void x86_uart_init(struct x86_uart *uart, x86irq_serial_fn output, void *opaque)
  * once, after x86_uart_init and before the guest runs. */
 void x86_uart_set_clock(struct x86_uart *uart, struct x86_event_queue *events,
                         const uint64_t *cycles, uint64_t cpu_hz);
-/* Free the host queue (the events in the machine's queue are the queue's). */
+/* Free the host queue, dropping what it still holds (it is also freed whenever it drains); the
+ * events in the machine's queue are the queue's. */
 void x86_uart_finish(struct x86_uart *uart);
 x86irq_status x86_uart_attach(struct x86_uart *uart, struct x86_bus *bus, uint16_t base);
 
