@@ -11,6 +11,7 @@
 #include <x86irq/exceptions.h>
 #include <x86irq/x86irq.h>
 
+#include "console.h"
 #include "observe.h"
 #include "pcap.h"
 
@@ -22,6 +23,7 @@ enum {
     EXIT_MAX_CYCLES = 124,  /* --max-cycles reached (as timeout(1)) */
     EXIT_HALTED = 123,      /* HLT with nothing that could wake the core */
     EXIT_NESTING = 122,     /* --check-nesting: a nesting rule fired */
+    EXIT_CONSOLE_QUIT = CONSOLE_EXIT_QUIT, /* --console: Ctrl-A x */
     EXIT_INTERNAL = 70,     /* the library reported an error while running (EX_SOFTWARE) */
 };
 
@@ -44,6 +46,8 @@ struct options {
     bool stats;
     bool quiet;
     bool qemu_exit_codes;
+    const char *serial_input; /* --serial-input=FILE */
+    bool console;             /* --console */
     const char *guest;
     char *cmdline;
     const char *kernel, *initrd, *append; /* --kernel: a Linux bzImage instead of an ELF */
@@ -86,14 +90,18 @@ static void usage(FILE *out)
             "  --stats             a run report on stderr after the run, with latency tables\n"
             "  --quiet             do not print the guest's serial output\n"
             "  --qemu-exit-codes   exit with (v << 1) | 1 for a debug-exit value v, as QEMU does\n"
+            "  --serial-input=FILE the file's bytes arrive on COM1 at the line rate (deterministic)\n"
+            "  --console           stdin to COM1 as typed (raw mode on a terminal; Ctrl-A x quits,\n"
+            "                      Ctrl-A h helps); paced to the host's clock, not deterministic\n"
             "  --help              this text\n"
             "  --version           the library's version\n"
             "\n"
             "exit status: the guest's debug-exit value (port 0xF4), or\n"
             "  %d usage error, %d load error, %d halted forever, %d --max-cycles reached,\n"
-            "  %d triple-fault shutdown, %d internal error, %d a nesting rule fired\n",
+            "  %d triple-fault shutdown, %d internal error, %d a nesting rule fired,\n"
+            "  %d quit from the console\n",
             EXIT_NESTING, EXIT_USAGE, EXIT_LOAD, EXIT_HALTED, EXIT_MAX_CYCLES, EXIT_SHUTDOWN,
-            EXIT_INTERNAL, EXIT_NESTING);
+            EXIT_INTERNAL, EXIT_NESTING, EXIT_CONSOLE_QUIT);
 }
 
 static bool parse_number(const char *s, uint64_t *out, bool size_suffix)
@@ -232,6 +240,12 @@ static int parse(int argc, char **argv, struct options *o)
             o->quiet = true;
         } else if (IS("--qemu-exit-codes") && !v) {
             o->qemu_exit_codes = true;
+        } else if (IS("--serial-input")) {
+            if (!v || !*v)
+                return bad("--serial-input needs a file name%s", "");
+            o->serial_input = v;
+        } else if (IS("--console") && !v) {
+            o->console = true;
         } else {
             return bad("unknown option '%s'", a);
         }
@@ -484,6 +498,10 @@ int main(int argc, char **argv)
     }
     if (!o.quiet)
         x86irq_set_serial_output(m, serial_to_stdout, NULL);
+    if (o.serial_input && !console_queue_file(m, o.serial_input)) {
+        x86irq_machine_destroy(m);
+        return EXIT_USAGE;
+    }
     struct tracer tracer = { m, NULL };
     if (o.trace) {
         tracer.out = strcmp(o.trace_path, "-") == 0 ? stderr : fopen(o.trace_path, "w");
@@ -539,7 +557,11 @@ int main(int argc, char **argv)
 
     double start = now();
     x86irq_stop_reason reason = X86IRQ_STOP_NONE;
-    s = x86irq_run(m, o.max_cycles, &reason);
+    bool console_quit = false;
+    if (o.console)
+        s = console_run(m, o.max_cycles, o.cpu_hz, &reason, &console_quit);
+    else
+        s = x86irq_run(m, o.max_cycles, &reason);
     double seconds = now() - start;
     if (tracer.out && tracer.out != stderr)
         fclose(tracer.out);
@@ -548,6 +570,8 @@ int main(int argc, char **argv)
     if (s != X86IRQ_OK) {
         fprintf(stderr, "x86irq-run: %s\n", x86irq_last_error(m));
         status = EXIT_INTERNAL;
+    } else if (console_quit) {
+        status = EXIT_CONSOLE_QUIT;
     } else {
         switch (reason) {
         case X86IRQ_STOP_DEBUG_EXIT: {

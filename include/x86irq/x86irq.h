@@ -257,6 +257,17 @@ typedef void (*x86irq_serial_fn)(void *opaque, uint8_t byte);
 X86IRQ_API void x86irq_set_serial_output(x86irq_machine *machine, x86irq_serial_fn fn,
                                          void *opaque);
 
+/** Bytes from the host for COM1's receive line. They are queued (up to 1 MiB waiting) and
+ *  arrive one per character time at the line rate the guest programmed (LCR, divisor), with
+ *  lossless RTS/CTS-like flow control: a character is sent only while the guest's receiver is
+ *  ready (IER receive interrupt and MCR RTS set, not in loopback, room in the RX FIFO), so
+ *  nothing is consumed before the guest enables reception and nothing overruns
+ *  (docs/devices.md). May be called between runs or from callbacks. X86IRQ_ERR_NO_MEMORY when
+ *  the queue could not take every byte (those that fit are queued, the rest dropped);
+ *  X86IRQ_ERR_STATE when the machine has no UART (no_default_devices). */
+X86IRQ_API x86irq_status x86irq_serial_input(x86irq_machine *machine, const void *bytes,
+                                             size_t length);
+
 /* ------------------------------------------------------------------ interrupt pins */
 
 /** The INTA cycle: called when the core takes INTR (at an instruction boundary with IF = 1,

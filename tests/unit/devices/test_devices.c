@@ -1,5 +1,4 @@
-/* Unit tests of src/devices: UART 16550 registers (THR/RBR, IER, IIR priorities, FCR, LCR and
- * the divisor latch, MCR loopback, LSR, MSR, SCR), isa-debug-exit, fw_cfg items. */
+/* Unit tests of src/devices: isa-debug-exit, fw_cfg items (the UART: test_uart.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,112 +9,6 @@
 
 #include "devices/debug_exit.h"
 #include "devices/fw_cfg.h"
-#include "devices/uart16550.h"
-
-struct sink { char text[32]; size_t n; int irq_level, irq_changes; };
-static void out(void *opaque, uint8_t byte)
-{
-    struct sink *s = opaque;
-    s->text[s->n++] = (char)byte;
-}
-static void irq(void *opaque, int line, int level)
-{
-    struct sink *s = opaque;
-    assert_int_equal(line, 4);
-    s->irq_level = level;
-    s->irq_changes++;
-}
-
-#define RD(reg) ((uint8_t)x86_uart_read(&u, reg, 1))
-#define WR(reg, v) x86_uart_write(&u, reg, 1, v)
-
-static void test_uart_transmit_and_lsr(void **state)
-{
-    (void)state;
-    struct sink s = { "", 0, 0, 0 };
-    struct x86_uart u;
-    x86_uart_init(&u, out, &s);
-    assert_int_equal(RD(5) & 0x60, 0x60); /* THRE and TEMT when idle */
-    WR(0, 'o');
-    WR(0, 'k');
-    assert_int_equal(s.n, 2);
-    assert_memory_equal(s.text, "ok", 2);
-    assert_int_equal(RD(5) & 0x60, 0x60);
-    WR(7, 0x5A);
-    assert_int_equal(RD(7), 0x5A); /* scratch */
-}
-
-static void test_uart_divisor_latch(void **state)
-{
-    (void)state;
-    struct sink s = { "", 0, 0, 0 };
-    struct x86_uart u;
-    x86_uart_init(&u, out, &s);
-    WR(3, 0x83);          /* DLAB, 8N1 */
-    WR(0, 0x01);          /* 115200 baud */
-    WR(1, 0x00);
-    assert_int_equal(RD(0), 0x01);
-    assert_int_equal(RD(1), 0x00);
-    assert_int_equal(s.n, 0); /* no byte sent through the latch */
-    WR(3, 0x03);
-    assert_int_equal(RD(3), 0x03);
-    WR(1, 0x0F);
-    assert_int_equal(RD(1), 0x0F); /* IER again */
-}
-
-static void test_uart_loopback_and_receive(void **state)
-{
-    (void)state;
-    struct sink s = { "", 0, 0, 0 };
-    struct x86_uart u;
-    x86_uart_init(&u, out, &s);
-    WR(4, 0x10 | 0x03);   /* loopback, DTR, RTS */
-    WR(0, 'x');
-    assert_int_equal(s.n, 0);          /* not transmitted */
-    assert_true(RD(5) & 0x01);         /* DR */
-    assert_int_equal(RD(0), 'x');
-    assert_false(RD(5) & 0x01);
-    assert_int_equal(RD(6) & 0x30, 0x30); /* DTR->DSR, RTS->CTS */
-    WR(4, 0);
-    for (int i = 0; i < 17; i++)
-        x86_uart_receive(&u, (uint8_t)('a' + i));
-    assert_true(RD(5) & 0x02);         /* overrun on the 17th byte */
-    assert_false(RD(5) & 0x02);        /* cleared by reading LSR */
-    assert_int_equal(RD(0), 'a');
-    WR(2, 0x03);                       /* FIFO enable + clear receive FIFO */
-    assert_false(RD(5) & 0x01);
-    assert_int_equal(RD(2) & 0xC0, 0xC0); /* FIFOs enabled shows in IIR */
-}
-
-static void test_uart_interrupts(void **state)
-{
-    (void)state;
-    struct sink s = { "", 0, 0, 0 };
-    struct x86_uart u;
-    x86_uart_init(&u, out, &s);
-    u.irq = (struct x86_irq_wire){ irq, &s, 4 };
-    assert_int_equal(RD(2) & 0x0F, 0x01); /* nothing pending */
-    WR(1, 0x02);                          /* enable THRE: the empty THR interrupts at once */
-    assert_int_equal(RD(2) & 0x0F, 0x02);
-    assert_int_equal(s.irq_level, 0);     /* ... but MCR.OUT2 keeps it off the IRQ line */
-    WR(4, 0x08);                          /* OUT2 */
-    WR(1, 0x00);
-    WR(1, 0x02);
-    assert_int_equal(s.irq_level, 1);
-    assert_int_equal(RD(2) & 0x0F, 0x02);
-    assert_int_equal(RD(2) & 0x0F, 0x01); /* reading IIR cleared it */
-    assert_int_equal(s.irq_level, 0);
-    WR(1, 0x03);                          /* + received data */
-    x86_uart_receive(&u, 'r');
-    assert_int_equal(RD(2) & 0x0F, 0x04); /* RDA outranks THRE */
-    assert_int_equal(s.irq_level, 1);
-    (void)RD(0);
-    assert_int_equal(s.irq_level, 0);
-    x86_uart_receive(&u, 's');
-    assert_int_equal(s.irq_level, 1);
-    WR(4, 0x18);                          /* loopback: the modem outputs, OUT2 too, inactive */
-    assert_int_equal(s.irq_level, 0);
-}
 
 struct exit_log { int calls; uint32_t value; };
 static void on_exit_value(void *context, uint32_t value)
@@ -182,10 +75,6 @@ static void test_fw_cfg(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uart_transmit_and_lsr),
-        cmocka_unit_test(test_uart_divisor_latch),
-        cmocka_unit_test(test_uart_loopback_and_receive),
-        cmocka_unit_test(test_uart_interrupts),
         cmocka_unit_test(test_debug_exit),
         cmocka_unit_test(test_fw_cfg),
     };
