@@ -24,6 +24,7 @@ enum {
     EXIT_HALTED = 123,      /* HLT with nothing that could wake the core */
     EXIT_NESTING = 122,     /* --check-nesting: a nesting rule fired */
     EXIT_CONSOLE_QUIT = CONSOLE_EXIT_QUIT, /* --console: Ctrl-A x */
+    EXIT_RESET = 120,       /* the guest reset the machine (8042, port 0x92, 0xCF9) */
     EXIT_INTERNAL = 70,     /* the library reported an error while running (EX_SOFTWARE) */
 };
 
@@ -41,6 +42,7 @@ struct options {
     uint64_t traffic_rate, traffic_size, traffic_count;
     bool nic_msi;
     bool nic_peer;
+    int64_t rtc_epoch;
     bool check_nesting;
     uint32_t rules;
     bool stats;
@@ -83,6 +85,8 @@ static void usage(FILE *out)
             "  --nic-tx=FILE.pcap  write the frames the NIC transmits, stamped with their cycle\n"
             "  --nic-traffic=RATE,SIZE,COUNT  COUNT frames of SIZE bytes at RATE per second of\n"
             "                      guest time, to the NIC's MAC (deterministic)\n"
+            "  --rtc-epoch=SECONDS the real-time clock's time at cycle 0, in seconds since 1970\n"
+            "                      (default 1767225600: 2026-01-01 00:00:00 UTC)\n"
             "  --nic-peer          a host at 10.0.2.2 on the NIC's wire answers ARP and ping\n"
             "  --nic-msi           give the NIC an MSI capability (not in the real 82540EM)\n"
             "  --phase-symbols=GLOB=PHASE,...  phases from guest function names, for guests\n"
@@ -96,12 +100,12 @@ static void usage(FILE *out)
             "  --help              this text\n"
             "  --version           the library's version\n"
             "\n"
-            "exit status: the guest's debug-exit value (port 0xF4), or\n"
+            "exit status: the guest's debug-exit value (port 0xF4), 0 after an ACPI power-off, or\n"
             "  %d usage error, %d load error, %d halted forever, %d --max-cycles reached,\n"
             "  %d triple-fault shutdown, %d internal error, %d a nesting rule fired,\n"
-            "  %d quit from the console\n",
+            "  %d quit from the console, %d the guest reset the machine\n",
             EXIT_NESTING, EXIT_USAGE, EXIT_LOAD, EXIT_HALTED, EXIT_MAX_CYCLES, EXIT_SHUTDOWN,
-            EXIT_INTERNAL, EXIT_NESTING, EXIT_CONSOLE_QUIT);
+            EXIT_INTERNAL, EXIT_NESTING, EXIT_CONSOLE_QUIT, EXIT_RESET);
 }
 
 static bool parse_number(const char *s, uint64_t *out, bool size_suffix)
@@ -209,6 +213,12 @@ static int parse(int argc, char **argv, struct options *o)
             if (!v || !*v)
                 return bad("--nic-tx needs a file name%s", "");
             o->nic_tx = v;
+        } else if (IS("--rtc-epoch")) {
+            uint64_t seconds;
+            if (!parse_number(v, &seconds, false) || seconds > (uint64_t)INT64_MAX)
+                return bad("--rtc-epoch needs seconds since 1970-01-01 00:00:00 UTC, not '%s'",
+                           v ? v : "");
+            o->rtc_epoch = (int64_t)seconds;
         } else if (IS("--nic-peer") && !v) {
             o->nic_peer = true;
         } else if (IS("--nic-msi") && !v) {
@@ -475,6 +485,7 @@ int main(int argc, char **argv)
     config.cpu_hz = o.cpu_hz;
     config.nic_msi = o.nic_msi;
     config.nic_peer = o.nic_peer;
+    config.rtc_epoch = o.rtc_epoch;
     x86irq_machine *m = NULL;
     x86irq_status s = x86irq_machine_create(&config, &m);
     if (s != X86IRQ_OK) {
@@ -591,6 +602,13 @@ int main(int argc, char **argv)
         case X86IRQ_STOP_BUDGET:
             fprintf(stderr, "x86irq-run: --max-cycles reached\n");
             status = EXIT_MAX_CYCLES;
+            break;
+        case X86IRQ_STOP_POWEROFF:
+            status = 0; /* ACPI S5: the guest powered the machine off */
+            break;
+        case X86IRQ_STOP_RESET:
+            fprintf(stderr, "x86irq-run: the guest reset the machine\n");
+            status = EXIT_RESET;
             break;
         default:
             status = EXIT_INTERNAL;

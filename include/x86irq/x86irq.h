@@ -61,6 +61,10 @@ typedef struct x86irq_config {
      *  user-mode network gateway) answers ARP requests and ICMP echo requests, each reply
      *  20 us after the request (docs/devices.md). Default 0. */
     int nic_peer;
+    /** The real-time clock's time at cycle 0, in seconds since 1970-01-01 00:00:00 UTC (the
+     *  guest's clock is this plus its cycles: never the host's time). 0: 2026-01-01 00:00:00
+     *  UTC. Default 0. */
+    int64_t rtc_epoch;
 } x86irq_config;
 
 /** Fill *config with the documented defaults. */

@@ -80,6 +80,15 @@ static void pit_irq0_changed(void *opaque, int line, int level)
         x86_machine_set_gsi(m, 0, level);
 }
 
+static void rtc_irq8_changed(void *opaque, int line, int level)
+{
+    x86irq_machine *m = opaque;
+    (void)line;
+    m->rtc_irq8_level = level;
+    if (!m->hpet_legacy)
+        x86_machine_set_gsi(m, X86_RTC_IRQ, level);
+}
+
 static void hpet_legacy_changed(void *opaque, bool on)
 {
     x86irq_machine *m = opaque;
@@ -220,6 +229,7 @@ bool x86_board_create_devices(x86irq_machine *m)
 {
     if (!m->config.no_default_devices) {
         x86_uart_init(&m->uart, serial_out, m);
+        x86_uart_set_clock(&m->uart, &m->events, &m->cpu.cycles, m->config.cpu_hz);
         x86_debug_exit_init(&m->debug_exit, debug_exit, m);
         if (x86_uart_attach(&m->uart, &m->bus, 0x3F8) != X86IRQ_OK ||
             x86_debug_exit_attach(&m->debug_exit, &m->bus, 0xF4) != X86IRQ_OK ||
@@ -251,6 +261,9 @@ bool x86_board_create_devices(x86irq_machine *m)
         m->hpet.set_isa_irq = hpet_isa_irq;
         m->hpet.set_ioapic_pin = hpet_ioapic_pin;
         m->hpet.legacy_changed = hpet_legacy_changed;
+        x86_rtc_init(&m->rtc, &m->events, &m->cpu.cycles, m->config.cpu_hz,
+                     m->config.rtc_epoch);
+        m->rtc.irq = (struct x86_irq_wire){ rtc_irq8_changed, m, X86_RTC_IRQ };
         x86_acpi_pm_init(&m->acpi_pm, &m->events, &m->cpu.cycles, m->config.cpu_hz);
         m->acpi_pm.sci = (struct x86_irq_wire){ device_line_changed, m, X86_ACPI_SCI_IRQ };
         m->acpi_pm.sleep = acpi_sleep;
@@ -273,6 +286,7 @@ bool x86_board_create_devices(x86irq_machine *m)
             x86_acpi_pm_attach(&m->acpi_pm, &m->bus, X86_ACPI_PM_BASE, X86_ACPI_GPE0_BASE) !=
                 X86IRQ_OK ||
             x86_i8042_attach(&m->i8042, &m->bus) != X86IRQ_OK ||
+            x86_rtc_attach(&m->rtc, &m->bus) != X86IRQ_OK ||
             x86_pci_bus_attach(&m->pci, &m->bus) != X86IRQ_OK ||
             x86_system_control_attach(&m->system_control, &m->bus) != X86IRQ_OK) {
             return false;
@@ -290,6 +304,7 @@ bool x86_board_create_devices(x86irq_machine *m)
         x86_pit_write(&m->pit, 0, 1, 0x00);
         x86_pit_write(&m->pit, 0, 1, 0x00);
         firmware_program_pic(m);
+        x86_rtc_set_bios_nvram(&m->rtc, m->config.ram_size, 1);
     }
     x86_fw_cfg_init(&m->fw_cfg, m->config.ram_size, 1);
     if (x86_fw_cfg_attach(&m->fw_cfg, &m->bus, 0x510) != X86IRQ_OK) {

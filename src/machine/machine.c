@@ -197,6 +197,7 @@ void x86irq_machine_destroy(x86irq_machine *machine)
     x86_disassembler_destroy(machine->disassembler);
     x86_symbols_free(&machine->symbols);
     x86_code_cache_finish(&machine->code);
+    x86_uart_finish(&machine->uart);
     if (machine->net_peer)
         x86_net_peer_finish(machine->net_peer);
     free(machine->net_peer);

@@ -25,6 +25,7 @@
 #include "devices/net_peer.h"
 #include "devices/hpet.h"
 #include "devices/acpi_pm.h"
+#include "devices/rtc.h"
 #include "devices/i8042.h"
 #include "devices/system_control.h"
 #include "idt/idt.h"
@@ -68,6 +69,7 @@ struct x86irq_machine {
     struct x86_pic_pair pic;            /* the 8259A pair, its INT on LINT0 */
     struct x86_pit pit;                 /* the 8254, channel 0 on ISA IRQ0 */
     struct x86_hpet hpet;               /* the HPET at 0xFED00000 */
+    struct x86_rtc rtc;                 /* the CMOS clock and NVRAM, IRQ 8 */
     struct x86_acpi_pm acpi_pm;         /* ACPI fixed hardware: PM1, PM timer, GPE0; SCI on 9 */
     struct x86_i8042 i8042;             /* the keyboard controller, IRQ 1 and 12 */
     struct x86_system_control system_control; /* ports 0x92 and 0xCF9 */

@@ -9,10 +9,6 @@ x86irq_status x86irq_serial_input(x86irq_machine *machine, const void *bytes, si
     if (machine->config.no_default_devices)
         return x86_machine_error(machine, X86IRQ_ERR_STATE, "the machine has no UART");
     struct x86_uart *uart = &machine->uart;
-    /* the receiver needs the clock to time characters; until the machine connects it at
-     * creation, the first input connects it */
-    if (!uart->events)
-        x86_uart_set_clock(uart, &machine->events, &machine->cpu.cycles, machine->config.cpu_hz);
     uint64_t dropped = x86_uart_host_dropped(uart);
     x86_uart_host_input(uart, bytes, length);
     uint64_t lost = x86_uart_host_dropped(uart) - dropped;
