@@ -8,8 +8,9 @@ set -eu
 cd "$(dirname "$0")/.."
 
 # The build needs a C compiler with 32-bit support for the guests (gcc-multilib), Meson, Ninja,
-# pkg-config (Meson's dependency() uses it; a fresh Debian has none) and three libraries.
-PACKAGES="gcc gcc-multilib libc6-dev-i386 meson ninja-build pkg-config libcapstone-dev libelf-dev libcmocka-dev"
+# pkg-config (Meson's dependency() uses it; a fresh Debian has none), three libraries, and
+# acpica-tools (iasl compiles the DSDT; the firmware tests run iasl -d and acpiexec).
+PACKAGES="gcc gcc-multilib libc6-dev-i386 meson ninja-build pkg-config libcapstone-dev libelf-dev libcmocka-dev acpica-tools"
 
 run=1
 deps_only=0
