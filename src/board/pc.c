@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board/firmware.h"
 #include "machine/machine.h"
 
 static void serial_out(void *opaque, uint8_t byte)
@@ -173,7 +174,8 @@ static bool attach_nic(x86irq_machine *m)
         x86_net_peer_init(m->net_peer, &m->events, &m->cpu.cycles, m->config.cpu_hz,
                           peer_deliver, m);
     }
-    return x86_machine_add_pci_function(m, &m->nic->pci, 11) == X86IRQ_OK;
+    return x86_machine_add_pci_function(m, &m->nic->pci,
+                                        x86_firmware_pci_gsi(m->nic->pci.device, 0)) == X86IRQ_OK;
 }
 
 x86irq_status x86irq_nic_receive(x86irq_machine *machine, const void *frame, size_t length)
@@ -223,6 +225,41 @@ x86irq_status x86_machine_add_pci_function(x86irq_machine *m, struct x86_pci_fun
         x86_machine_set_gsi(m, gsi, 0);
     }
     return s;
+}
+
+/* What SeaBIOS does for the NIC under QEMU: its memory BAR at 0xFEBC0000 and its I/O BAR at
+ * 0xC000 (inside the DSDT's PCI windows), memory and I/O decoding on */
+static void firmware_assign_nic_bars(x86irq_machine *m)
+{
+    uint8_t device = m->nic->pci.device;
+    x86_pci_config_write(&m->pci, 0, device, 0, 0x10, 4, 0xFEBC0000u);
+    x86_pci_config_write(&m->pci, 0, device, 0, 0x14, 4, 0xC000u);
+    x86_pci_config_write(&m->pci, 0, device, 0, 0x04, 2, 0x0003u);
+}
+
+/* The ACPI and MP tables describing this board (src/board/firmware.h) */
+static bool firmware_tables(x86irq_machine *m)
+{
+    struct x86_firmware_layout layout = {
+        .cpu_count = 1,
+        .lapic_base = 0xFEE00000u,
+        .ioapic_id = (uint8_t)m->ioapic.id,
+        .ioapic_base = X86_IOAPIC_BASE,
+        .ioapic_pins = X86_IOAPIC_PINS,
+        .pm_base = X86_ACPI_PM_BASE,
+        .gpe0_base = X86_ACPI_GPE0_BASE,
+        .sci_irq = X86_ACPI_SCI_IRQ,
+        .reset_port = X86_RESET_CONTROL_PORT,
+        .hpet_base = X86_HPET_BASE,
+    };
+    if (m->nic) {
+        layout.pci_irqs[0].device = m->nic->pci.device;
+        layout.pci_irqs[0].pin = 0;
+        layout.pci_irqs[0].gsi = (uint8_t)x86_firmware_pci_gsi(m->nic->pci.device, 0);
+        layout.pci_irq_count = 1;
+    }
+    return x86_firmware_build(m->bus.ram, m->bus.ram_size, &layout, m->error,
+                              sizeof(m->error));
 }
 
 bool x86_board_create_devices(x86irq_machine *m)
@@ -305,6 +342,9 @@ bool x86_board_create_devices(x86irq_machine *m)
         x86_pit_write(&m->pit, 0, 1, 0x00);
         firmware_program_pic(m);
         x86_rtc_set_bios_nvram(&m->rtc, m->config.ram_size, 1);
+        firmware_assign_nic_bars(m);
+        if (!firmware_tables(m))
+            return false;
     }
     x86_fw_cfg_init(&m->fw_cfg, m->config.ram_size, 1);
     if (x86_fw_cfg_attach(&m->fw_cfg, &m->bus, 0x510) != X86IRQ_OK) {
