@@ -23,11 +23,14 @@ mirror=${X86IRQ_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 security=${X86IRQ_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
+# the initrd is rebuilt when examples/linux/init changes
+init_sum=$(cksum < "$here/examples/linux/init")
 complete() {
     for f in $flavours; do
         for file in bzImage e1000.ko initrd.gz VERSION; do
             [ -s "$kit/$f/$file" ] || return 1
         done
+        [ "$(cat "$kit/$f/INIT" 2>/dev/null)" = "$init_sum" ] || return 1
     done
     return 0
 }
@@ -145,6 +148,7 @@ for f in $flavours; do
         gzip -n -9 > "$kit/$f/initrd.gz.new"
     mv "$kit/$f/initrd.gz.new" "$kit/$f/initrd.gz"
     echo "$version" > "$kit/$f/VERSION"
+    echo "$init_sum" > "$kit/$f/INIT"
     echo "get-linux.sh: $kit/$f: $(cat "$kit/$f/VERSION"), bzImage $(wc -c < "$kit/$f/bzImage") bytes, initrd $(wc -c < "$kit/$f/initrd.gz") bytes"
 done
 complete || { echo "get-linux.sh: the kit is incomplete" >&2; exit 70; }

@@ -53,6 +53,7 @@ struct options {
     const char *guest;
     char *cmdline;
     const char *kernel, *initrd, *append; /* --kernel: a Linux bzImage instead of an ELF */
+    const char *symbols;                  /* --symbols: System.map or /proc/kallsyms */
 };
 
 static void usage(FILE *out)
@@ -69,6 +70,8 @@ static void usage(FILE *out)
             "                      qemu-system-i386 -kernel does, instead of an ELF guest\n"
             "  --initrd=FILE       the Linux kernel's initial RAM disk\n"
             "  --append=CMDLINE    the Linux kernel's command line\n"
+            "  --symbols=FILE      guest symbols from a System.map or /proc/kallsyms (nm format)\n"
+            "                      for traces, timelines and reports\n"
             "  --mem=SIZE          guest RAM, bytes or with a K, M or G suffix (default 128M)\n"
             "  --max-cycles=N      stop after N cycles (default: no limit)\n"
             "  --cpu-hz=HZ         modelled clock for time conversions (default 1000000000)\n"
@@ -213,6 +216,10 @@ static int parse(int argc, char **argv, struct options *o)
             if (!v || !*v)
                 return bad("--nic-tx needs a file name%s", "");
             o->nic_tx = v;
+        } else if (IS("--symbols")) {
+            if (!v || !*v)
+                return bad("--symbols needs a System.map or kallsyms file%s", "");
+            o->symbols = v;
         } else if (IS("--rtc-epoch")) {
             uint64_t seconds;
             if (!parse_number(v, &seconds, false) || seconds > (uint64_t)INT64_MAX)
@@ -503,6 +510,11 @@ int main(int argc, char **argv)
                  : x86irq_load_elf(m, o.guest, o.cmdline);
     free(o.cmdline);
     if (s != X86IRQ_OK) {
+        fprintf(stderr, "x86irq-run: %s\n", x86irq_last_error(m));
+        x86irq_machine_destroy(m);
+        return EXIT_LOAD;
+    }
+    if (o.symbols && x86irq_load_symbols(m, o.symbols) != X86IRQ_OK) {
         fprintf(stderr, "x86irq-run: %s\n", x86irq_last_error(m));
         x86irq_machine_destroy(m);
         return EXIT_LOAD;

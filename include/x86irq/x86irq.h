@@ -115,6 +115,13 @@ X86IRQ_API x86irq_status x86irq_load_linux_memory(x86irq_machine *machine, const
                                                   size_t initrd_size, const char *cmdline,
                                                   const char *name);
 
+/** Replace the machine's symbols (those of the loaded ELF, if any) with a list in nm's format:
+ *  a System.map or /proc/kallsyms ("ADDRESS TYPE NAME [MODULE]" lines), for a kernel whose
+ *  image has no symbol table (a bzImage). Used by traces, timelines and the nesting report.
+ *  A malformed file, or a kallsyms whose addresses are all 0 (read without the right to see
+ *  them): X86IRQ_ERR_BAD_IMAGE, and the symbols stay as they were. */
+X86IRQ_API x86irq_status x86irq_load_symbols(x86irq_machine *machine, const char *path);
+
 /** Describe the guest address addr as "symbol+0xoff" (or "symbol") from the loaded ELF's
  *  symbol table. Returns 0 and writes "" when no symbol covers addr. Always NUL-terminates
  *  when size > 0; returns the number of characters written. */

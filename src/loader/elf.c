@@ -188,15 +188,6 @@ static x86irq_status plan_multiboot_addresses(const uint8_t *image, size_t size,
 
 /* ------------------------------------------------------------------ symbols */
 
-static int compare_symbols(const void *a, const void *b)
-{
-    const struct x86_symbol *x = a, *y = b;
-    if (x->address != y->address)
-        return x->address < y->address ? -1 : 1;
-    /* sized symbols first, so lookups prefer them */
-    return (y->size != 0) - (x->size != 0);
-}
-
 static void read_symbols(Elf *elf, struct x86_symbol_table *table)
 {
     memset(table, 0, sizeof(*table));
@@ -249,56 +240,12 @@ static void read_symbols(Elf *elf, struct x86_symbol_table *table)
             used += len;
             count++;
         }
-        qsort(symbols, count, sizeof(*symbols), compare_symbols);
+        x86_symbols_sort(symbols, count);
         table->symbols = symbols;
         table->count = count;
         table->strings = strings;
         return; /* one symbol table per executable */
     }
-}
-
-const struct x86_symbol *x86_symbols_lookup(const struct x86_symbol_table *t, uint32_t addr)
-{
-    if (!t || t->count == 0)
-        return NULL;
-    /* the last symbol whose address <= addr */
-    size_t lo = 0, hi = t->count;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (t->symbols[mid].address <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == 0)
-        return NULL;
-    size_t i = lo - 1;
-    /* among symbols at that address, the first (sized) one */
-    while (i > 0 && t->symbols[i - 1].address == t->symbols[i].address)
-        i--;
-    const struct x86_symbol *s = &t->symbols[i];
-    if (s->size)
-        return addr - s->address < s->size ? s : NULL;
-    return s; /* unsized: covers up to the next symbol */
-}
-
-const struct x86_symbol *x86_symbols_find(const struct x86_symbol_table *t, const char *name)
-{
-    if (!t || !name)
-        return NULL;
-    for (size_t i = 0; i < t->count; i++)
-        if (strcmp(t->symbols[i].name, name) == 0)
-            return &t->symbols[i];
-    return NULL;
-}
-
-void x86_symbols_free(struct x86_symbol_table *t)
-{
-    if (!t)
-        return;
-    free(t->symbols);
-    free(t->strings);
-    memset(t, 0, sizeof(*t));
 }
 
 /* ------------------------------------------------------------------ the Multiboot info block */

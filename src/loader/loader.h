@@ -24,6 +24,15 @@ struct x86_symbol_table {
 const struct x86_symbol *x86_symbols_lookup(const struct x86_symbol_table *t, uint32_t addr);
 const struct x86_symbol *x86_symbols_find(const struct x86_symbol_table *t, const char *name);
 void x86_symbols_free(struct x86_symbol_table *t);
+/* Sort by address, sized symbols first among equal addresses (what lookup expects). */
+void x86_symbols_sort(struct x86_symbol *symbols, size_t count);
+/* Parse a symbol list in nm's format (a System.map, /proc/kallsyms): "ADDRESS TYPE NAME" lines,
+ * an optional "[module]" after the name. Symbols whose address does not fit in 32 bits and
+ * absolute, undefined and weak-undefined ones are left out; each covers up to the next. false
+ * with one line in error for a malformed line, an empty list or one whose addresses are all
+ * zero (kallsyms without the right to see them); *out is then empty. */
+bool x86_symbols_parse_nm(const char *text, size_t length, struct x86_symbol_table *out,
+                          char *error, size_t error_size);
 
 /* How to enter the loaded guest */
 struct x86_boot_state {

@@ -180,3 +180,26 @@ x86irq_status x86irq_symbol_address(const x86irq_machine *machine, const char *n
     *addr = s->address;
     return X86IRQ_OK;
 }
+
+x86irq_status x86irq_load_symbols(x86irq_machine *machine, const char *path)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (!path)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT, "no file name");
+    uint8_t *data;
+    size_t size;
+    x86irq_status status = read_file(machine, path, &data, &size);
+    if (status != X86IRQ_OK)
+        return status;
+    struct x86_symbol_table table;
+    char error[256];
+    bool ok = x86_symbols_parse_nm((const char *)data, size, &table, error, sizeof(error));
+    free(data);
+    if (!ok)
+        return x86_machine_error(machine, X86IRQ_ERR_BAD_IMAGE, "%s: %s", path, error);
+    x86_symbols_free(&machine->symbols);
+    machine->symbols = table;
+    memset(machine->trace.symbol_cache, 0, sizeof(machine->trace.symbol_cache));
+    return X86IRQ_OK;
+}
