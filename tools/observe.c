@@ -32,11 +32,21 @@ struct frame {
     uint64_t flow;           /* Perfetto flow id ending at the entry, 0 none */
 };
 
+/* A guest thread (the library's SWITCH events name them; one without them): its events in
+ * service and its phase, and its tracks on the timeline (interrupts, phases) */
+struct thread {
+    uint32_t id;
+    struct frame stack[MAX_DEPTH];
+    unsigned depth;          /* may exceed MAX_DEPTH: deeper frames are counted only */
+    unsigned phase;
+    bool named;              /* its tracks' names are in the timeline */
+};
+
 struct observer {
     x86irq_machine *machine;
     struct observe_options o;
-    struct frame stack[MAX_DEPTH];
-    unsigned depth;          /* may exceed MAX_DEPTH: deeper frames are counted only */
+    struct thread *threads;  /* threads[current] runs */
+    unsigned thread_count, thread_capacity, current;
     unsigned max_depth;
     /* interrupts on their way */
     uint64_t irr_cycle[256];
@@ -52,20 +62,19 @@ struct observer {
     struct samples samples[256][METRIC_COUNT];
     uint64_t context_cycles[CONTEXT_COUNT];
     uint64_t context_since;
-    /* phases (the guest's markers) */
-    unsigned phase;
+    /* phases (the guest's markers, phase symbols) */
     uint64_t phase_since;
     bool phases_seen;
     uint64_t phase_cycles[X86IRQ_PHASE_COUNT];
     uint64_t phase_entries[X86IRQ_PHASE_COUNT];
     struct samples phase_latency[X86IRQ_PHASE_COUNT]; /* the last acceptance -> phase entry */
     uint64_t last_accept_cycle;
-    uint32_t symbol_start, symbol_end; /* the function the last instruction belonged to */
     /* sinks */
     bool json_first;
     uint64_t next_flow;
     unsigned rules_fired;
     uint64_t last_cycle;
+    uint64_t switches;       /* thread switches seen */
 };
 
 static void add_sample(struct samples *s, uint64_t value)
@@ -86,11 +95,15 @@ static void sample(struct observer *ob, unsigned vector, enum metric m, uint64_t
     add_sample(&ob->samples[vector & 0xFF][m], value);
 }
 
+/* the running thread */
+static struct thread *running(const struct observer *ob) { return &ob->threads[ob->current]; }
+
 static enum context context_of(const struct observer *ob)
 {
-    if (ob->depth == 0)
+    const struct thread *th = running(ob);
+    if (th->depth == 0)
         return PROCESS;
-    const struct frame *top = &ob->stack[(ob->depth <= MAX_DEPTH ? ob->depth : MAX_DEPTH) - 1];
+    const struct frame *top = &th->stack[(th->depth <= MAX_DEPTH ? th->depth : MAX_DEPTH) - 1];
     return top->origin == X86IRQ_ORIGIN_HARDWARE || top->origin == X86IRQ_ORIGIN_NMI
                ? INTERRUPT : EXCEPTION;
 }
@@ -115,7 +128,7 @@ static void vector_name(unsigned vector, char *buffer, size_t size)
 
 static const char *const kind_names[X86IRQ_TRACE_KIND_COUNT] = {
     "line", "irr", "accept", "exception", "deliver", "handler", "eoi", "iret",
-    "double-fault", "shutdown", "device", "nesting", "phase", "route",
+    "double-fault", "shutdown", "device", "nesting", "phase", "route", "switch",
 };
 static const char *const phase_names[X86IRQ_PHASE_COUNT] = {
     "process", "critical", "immediate", "softirq", "tasklet", "workqueue",
@@ -185,10 +198,37 @@ static void json_event_on(struct observer *ob, unsigned tid, const char *phase, 
     fprintf(out, ",\"cat\":\"%s\"%s}", category, extra);
 }
 
+/* Thread i's tracks: its interrupts and exceptions (1 + 2i) and its phases (2 + 2i); thread 0
+ * is the core's when the guest names no threads */
+static unsigned interrupt_track(unsigned thread) { return 1 + 2 * thread; }
+static unsigned phase_track(unsigned thread) { return 2 + 2 * thread; }
+
+static void name_tracks(struct observer *ob, unsigned index)
+{
+    struct thread *th = &ob->threads[index];
+    if (th->named || !ob->o.perfetto)
+        return;
+    th->named = true;
+    char extra[96];
+    if (index == 0 && th->id == 0) {
+        json_event_on(ob, interrupt_track(0), "M", "thread_name", "", 0,
+                      ",\"args\":{\"name\":\"core 0\"}");
+        json_event_on(ob, phase_track(0), "M", "thread_name", "", 0,
+                      ",\"args\":{\"name\":\"core 0 phases\"}");
+        return;
+    }
+    snprintf(extra, sizeof(extra), ",\"args\":{\"name\":\"thread 0x%x\"}", th->id);
+    json_event_on(ob, interrupt_track(index), "M", "thread_name", "", 0, extra);
+    snprintf(extra, sizeof(extra), ",\"args\":{\"name\":\"thread 0x%x phases\"}", th->id);
+    json_event_on(ob, phase_track(index), "M", "thread_name", "", 0, extra);
+}
+
+/* an event on the running thread's interrupt track */
 static void json_event(struct observer *ob, const char *phase, const char *name, const char *category,
                        uint64_t cycle, const char *extra)
 {
-    json_event_on(ob, 1, phase, name, category, cycle, extra);
+    name_tracks(ob, ob->current);
+    json_event_on(ob, interrupt_track(ob->current), phase, name, category, cycle, extra);
 }
 
 static void json_counters(struct observer *ob, uint64_t cycle)
@@ -196,7 +236,7 @@ static void json_counters(struct observer *ob, uint64_t cycle)
     char extra[64];
     snprintf(extra, sizeof(extra), ",\"args\":{\"vectors\":%u}", ob->pending_irr);
     json_event(ob, "C", "pending (IRR)", "apic", cycle, extra);
-    snprintf(extra, sizeof(extra), ",\"args\":{\"depth\":%u}", ob->depth);
+    snprintf(extra, sizeof(extra), ",\"args\":{\"depth\":%u}", running(ob)->depth);
     json_event(ob, "C", "in service", "nesting", cycle, extra);
 }
 
@@ -270,6 +310,9 @@ static void describe(const struct observer *ob, const x86irq_trace_event *e, cha
     case X86IRQ_TRACE_PHASE:
         snprintf(text, size, "phase: %s", phase_names[e->line % X86IRQ_PHASE_COUNT]);
         break;
+    case X86IRQ_TRACE_SWITCH:
+        snprintf(text, size, "thread 0x%x -> 0x%x, depth %u", e->error_code, e->line, e->depth);
+        break;
     default:
         snprintf(text, size, "?");
         break;
@@ -297,11 +340,12 @@ static void log_event(struct observer *ob, const x86irq_trace_event *e, const ch
 static void print_stack(struct observer *ob, FILE *out)
 {
     fprintf(out, "  in service (innermost last):");
-    if (ob->depth == 0)
+    const struct thread *th = running(ob);
+    if (th->depth == 0)
         fprintf(out, " nothing");
-    for (unsigned i = 0; i < ob->depth && i < MAX_DEPTH; i++) {
+    for (unsigned i = 0; i < th->depth && i < MAX_DEPTH; i++) {
         char name[32];
-        vector_name(ob->stack[i].vector, name, sizeof(name));
+        vector_name(th->stack[i].vector, name, sizeof(name));
         fprintf(out, " %s", name);
     }
     fputc('\n', out);
@@ -379,17 +423,19 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
             f.flow = ob->pending_accept_flow;
         }
         ob->pending_accept_vector = -1;
-        if (ob->depth < MAX_DEPTH)
-            ob->stack[ob->depth] = f;
-        ob->depth++;
-        if (ob->depth > ob->max_depth)
-            ob->max_depth = ob->depth;
+        struct thread *th = running(ob);
+        if (th->depth < MAX_DEPTH)
+            th->stack[th->depth] = f;
+        th->depth++;
+        if (th->depth > ob->max_depth)
+            ob->max_depth = th->depth;
         ob->count[e->vector & 0xFF]++;
         break;
     }
-    case X86IRQ_TRACE_HANDLER:
-        if (ob->depth && ob->depth <= MAX_DEPTH) {
-            struct frame *top = &ob->stack[ob->depth - 1];
+    case X86IRQ_TRACE_HANDLER: {
+        struct thread *th = running(ob);
+        if (th->depth && th->depth <= MAX_DEPTH) {
+            struct frame *top = &th->stack[th->depth - 1];
             top->entered = true;
             top->entry_cycle = e->cycle;
             if (top->accept_cycle)
@@ -409,9 +455,11 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
             }
         }
         break;
-    case X86IRQ_TRACE_EOI:
-        for (unsigned i = ob->depth < MAX_DEPTH ? ob->depth : MAX_DEPTH; i-- > 0;) {
-            struct frame *f = &ob->stack[i];
+    }
+    case X86IRQ_TRACE_EOI: {
+        struct thread *th = running(ob);
+        for (unsigned i = th->depth < MAX_DEPTH ? th->depth : MAX_DEPTH; i-- > 0;) {
+            struct frame *f = &th->stack[i];
             if (f->vector == (uint8_t)e->vector && f->entered && !f->eoi_done) {
                 f->eoi_done = true;
                 sample(ob, f->vector, ENTRY_TO_EOI, e->cycle - f->entry_cycle);
@@ -421,12 +469,14 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         if (ob->o.perfetto)
             json_event(ob, "i", text, "apic", e->cycle, ",\"s\":\"t\"");
         break;
-    case X86IRQ_TRACE_IRET:
-        if (ob->depth) {
+    }
+    case X86IRQ_TRACE_IRET: {
+        struct thread *th = running(ob);
+        if (th->depth) {
             account_context(ob, e->cycle);
-            ob->depth--;
-            if (ob->depth < MAX_DEPTH) {
-                struct frame *f = &ob->stack[ob->depth];
+            th->depth--;
+            if (th->depth < MAX_DEPTH) {
+                struct frame *f = &th->stack[th->depth];
                 if (f->entered) {
                     sample(ob, f->vector, ENTRY_TO_IRET, e->cycle - f->entry_cycle);
                     if (ob->o.perfetto)
@@ -437,6 +487,7 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
                 json_counters(ob, e->cycle);
         }
         break;
+    }
     case X86IRQ_TRACE_NESTING:
         ob->rules_fired++;
         if (ob->o.check_nesting) {
@@ -450,22 +501,55 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         break;
     case X86IRQ_TRACE_PHASE: {
         unsigned next = e->line % X86IRQ_PHASE_COUNT;
+        struct thread *th = running(ob);
         ob->phases_seen = true;
-        ob->phase_cycles[ob->phase] += e->cycle - ob->phase_since;
+        ob->phase_cycles[th->phase] += e->cycle - ob->phase_since;
         ob->phase_since = e->cycle;
-        if (next != ob->phase) {
+        if (next != th->phase) {
             ob->phase_entries[next]++;
             if (next != X86IRQ_PHASE_PROCESS && ob->last_accept_cycle)
                 add_sample(&ob->phase_latency[next], e->cycle - ob->last_accept_cycle);
             if (ob->o.perfetto) {
-                /* the phases on a track of their own */
-                if (ob->phase != X86IRQ_PHASE_PROCESS)
-                    json_event_on(ob, 2, "E", "", "phase", e->cycle, "");
+                /* the phases on a track of their own, one per thread */
+                name_tracks(ob, ob->current);
+                unsigned track = phase_track(ob->current);
+                if (th->phase != X86IRQ_PHASE_PROCESS)
+                    json_event_on(ob, track, "E", "", "phase", e->cycle, "");
                 if (next != X86IRQ_PHASE_PROCESS)
-                    json_event_on(ob, 2, "B", phase_names[next], "phase", e->cycle, "");
+                    json_event_on(ob, track, "B", phase_names[next], "phase", e->cycle, "");
             }
         }
-        ob->phase = next;
+        th->phase = next;
+        break;
+    }
+    case X86IRQ_TRACE_SWITCH: {
+        /* time so far belongs to the thread that ran; a suspended thread's slices stay open
+         * on its tracks until it runs again and returns */
+        account_context(ob, e->cycle);
+        ob->phase_cycles[running(ob)->phase] += e->cycle - ob->phase_since;
+        ob->phase_since = e->cycle;
+        if (ob->current == 0 && ob->threads[0].id == 0 && !ob->threads[0].named)
+            ob->threads[0].id = e->error_code; /* the first thread gets its name */
+        unsigned i = 0;
+        while (i < ob->thread_count && ob->threads[i].id != e->line)
+            i++;
+        if (i == ob->thread_count) {
+            if (ob->thread_count == ob->thread_capacity) {
+                unsigned capacity = ob->thread_capacity * 2;
+                struct thread *bigger = realloc(ob->threads, capacity * sizeof(*bigger));
+                if (!bigger)
+                    break; /* out of memory: the threads share the running one's state */
+                ob->threads = bigger;
+                ob->thread_capacity = capacity;
+            }
+            memset(&ob->threads[i], 0, sizeof(ob->threads[i]));
+            ob->threads[i].id = e->line;
+            ob->thread_count++;
+        }
+        ob->current = i;
+        ob->switches++;
+        if (ob->o.perfetto)
+            json_counters(ob, e->cycle);
         break;
     }
     case X86IRQ_TRACE_DOUBLE_FAULT:
@@ -484,85 +568,6 @@ static void on_event(void *opaque, const x86irq_trace_event *e)
     observer_event(opaque, e);
 }
 
-/* ------------------------------------------------------------------ phases from symbols */
-
-/* glob match with * and ? */
-static bool glob(const char *pattern, size_t pattern_length, const char *text)
-{
-    if (pattern_length == 0)
-        return *text == '\0';
-    if (*pattern == '*')
-        return glob(pattern + 1, pattern_length - 1, text) ||
-               (*text && glob(pattern, pattern_length, text + 1));
-    if (*text && (*pattern == '?' || *pattern == *text))
-        return glob(pattern + 1, pattern_length - 1, text + 1);
-    return false;
-}
-
-/* The phase the list gives the function name, or -1 (the first matching entry wins). */
-static int phase_of_symbol(const char *list, const char *function, bool *well_formed)
-{
-    *well_formed = true;
-    for (const char *p = list; p && *p;) {
-        size_t entry = strcspn(p, ",");
-        const char *equals = memchr(p, '=', entry);
-        if (!equals) {
-            *well_formed = false;
-            return -1;
-        }
-        const char *phase_name = equals + 1;
-        size_t phase_length = entry - (size_t)(phase_name - p);
-        int phase = -1;
-        for (unsigned i = 0; i < X86IRQ_PHASE_COUNT; i++)
-            if (strlen(phase_names[i]) == phase_length &&
-                strncmp(phase_name, phase_names[i], phase_length) == 0)
-                phase = (int)i;
-        if (phase < 0) {
-            *well_formed = false;
-            return -1;
-        }
-        if (function && glob(p, (size_t)(equals - p), function))
-            return phase;
-        p += entry;
-        if (*p == ',')
-            p++;
-    }
-    return -1;
-}
-
-bool observer_check_phase_symbols(const char *list)
-{
-    bool well_formed;
-    phase_of_symbol(list, NULL, &well_formed);
-    return well_formed && list && *list;
-}
-
-/* Without markers: before each instruction, the function it belongs to decides the phase (the
- * first match in the list; no match: the phase stays). An opt-in, slow analysis: it runs the
- * per-instruction loop and looks the symbol up whenever EIP leaves the stretch of the current
- * function seen so far. */
-static void phase_from_instruction(void *opaque, const x86irq_instruction_info *info)
-{
-    struct observer *ob = opaque;
-    if (info->eip >= ob->symbol_start && info->eip < ob->symbol_end)
-        return;
-    char symbol[128];
-    x86irq_symbolize(ob->machine, info->eip, symbol, sizeof(symbol));
-    char *plus = strchr(symbol, '+');
-    uint32_t offset = plus ? (uint32_t)strtoul(plus + 1, NULL, 16) : 0;
-    if (plus)
-        *plus = '\0';
-    bool well_formed;
-    int phase = phase_of_symbol(ob->o.phase_symbols, symbol, &well_formed);
-    ob->symbol_start = info->eip - offset;
-    ob->symbol_end = info->eip + 1;
-    if (phase >= 0 && (unsigned)phase != ob->phase) {
-        x86irq_trace_event e = { .cycle = info->cycle, .kind = X86IRQ_TRACE_PHASE,
-                                 .eip = info->eip, .cs = info->cs, .line = (uint32_t)phase };
-        observer_event(ob, &e);
-    }
-}
-
 struct observer *observer_create(x86irq_machine *machine, const struct observe_options *o)
 {
     if (!o->events && !o->perfetto && !o->stats && !o->check_nesting && !o->phase_symbols)
@@ -576,17 +581,20 @@ struct observer *observer_create(x86irq_machine *machine, const struct observe_o
     ob->o = *o;
     ob->json_first = true;
     ob->pending_accept_vector = -1;
+    ob->threads = calloc(4, sizeof(*ob->threads));
+    if (!ob->threads) {
+        free(ob);
+        fprintf(stderr, "x86irq-run: out of memory for the trace\n");
+        return NULL;
+    }
+    ob->thread_capacity = 4;
+    ob->thread_count = 1;
     if (ob->o.perfetto) {
         fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", ob->o.perfetto);
         json_event(ob, "M", "process_name", "", 0, ",\"args\":{\"name\":\"libx86irq machine\"}");
-        json_event(ob, "M", "thread_name", "", 0, ",\"args\":{\"name\":\"core 0\"}");
-        json_event_on(ob, 2, "M", "thread_name", "", 0,
-                      ",\"args\":{\"name\":\"core 0 phases (marker port)\"}");
     }
     x86irq_set_nesting_rules(machine, o->check_nesting ? o->rules : 0);
     x86irq_set_trace_hook(machine, X86IRQ_TRACE_ALL, on_event, ob);
-    if (o->phase_symbols)
-        x86irq_set_instruction_hook(machine, phase_from_instruction, ob);
     return ob;
 }
 
@@ -714,6 +722,9 @@ static void print_stats(struct observer *ob, FILE *out)
         fprintf(out, "%-30s %14" PRIu64 "  %5.1f%%\n", context_names[c], ob->context_cycles[c],
                 total ? 100.0 * (double)ob->context_cycles[c] / (double)total : 0.0);
     fprintf(out, "deepest nesting             %u\n", ob->max_depth);
+    if (ob->switches)
+        fprintf(out, "thread switches             %" PRIu64 " (%u threads)\n", ob->switches,
+                ob->thread_count);
 }
 
 unsigned observer_finish(struct observer *ob, FILE *out)
@@ -723,14 +734,18 @@ unsigned observer_finish(struct observer *ob, FILE *out)
     uint64_t end = x86irq_cycles(ob->machine);
     account_context(ob, end);
     if (ob->phases_seen)
-        ob->phase_cycles[ob->phase] += end - ob->phase_since;
+        ob->phase_cycles[running(ob)->phase] += end - ob->phase_since;
     if (ob->o.perfetto) {
-        /* slices of handlers that never returned (an abort, the end of the run) close here */
-        for (unsigned i = ob->depth < MAX_DEPTH ? ob->depth : MAX_DEPTH; i-- > 0;)
-            if (ob->stack[i].entered)
-                json_event(ob, "E", "", "", end, "");
-        if (ob->phase != X86IRQ_PHASE_PROCESS)
-            json_event_on(ob, 2, "E", "", "phase", end, "");
+        /* slices of handlers that never returned (an abort, the end of the run, a thread that
+         * never ran again) close here */
+        for (unsigned t = 0; t < ob->thread_count; t++) {
+            const struct thread *th = &ob->threads[t];
+            for (unsigned i = th->depth < MAX_DEPTH ? th->depth : MAX_DEPTH; i-- > 0;)
+                if (th->stack[i].entered)
+                    json_event_on(ob, interrupt_track(t), "E", "", "", end, "");
+            if (th->phase != X86IRQ_PHASE_PROCESS)
+                json_event_on(ob, phase_track(t), "E", "", "phase", end, "");
+        }
         fputs("\n]}\n", ob->o.perfetto);
     }
     if (ob->o.stats)
@@ -745,6 +760,7 @@ unsigned observer_finish(struct observer *ob, FILE *out)
             free(ob->samples[v][m].v);
     for (unsigned p = 0; p < X86IRQ_PHASE_COUNT; p++)
         free(ob->phase_latency[p].v);
+    free(ob->threads);
     free(ob);
     return fired;
 }

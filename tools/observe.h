@@ -15,7 +15,7 @@ struct observe_options {
     bool stats;          /* latency tables with --stats */
     bool check_nesting;  /* report the nesting rules */
     uint32_t rules;      /* which rules (1 << x86irq_nesting_rule) */
-    const char *phase_symbols; /* "glob=phase,..." : phases from guest symbols (no markers) */
+    const char *phase_symbols; /* set with x86irq_set_phase_symbols (only makes an observer) */
     uint64_t cpu_hz;
 };
 
@@ -33,7 +33,5 @@ void observer_event(struct observer *observer, const x86irq_trace_event *event);
 
 /* "exception-in-irq,irq-in-irq,..." -> a rule mask; false for an unknown name */
 bool observer_parse_rules(const char *list, uint32_t *rules);
-/* "do_irq=critical,*softirq*=softirq" well-formed (globs with * and ?, known phases)? */
-bool observer_check_phase_symbols(const char *list);
 
 #endif

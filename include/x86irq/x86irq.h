@@ -405,6 +405,9 @@ typedef enum x86irq_trace_kind {
                                     as `vector` (level: level-triggered), the 8259 raised
                                     its INT for IRQ `line` (vector 0: known at INTA), or a PCI
                                     function's MSI reached the LAPIC (`line` 0xFFFF) */
+    X86IRQ_TRACE_SWITCH,       /**< the guest switched threads (`line`: the thread it runs now,
+                                    `error_code`: the one before; depth: what the new thread
+                                    has in service): the thread marker port or a switch symbol */
     X86IRQ_TRACE_KIND_COUNT
 } x86irq_trace_kind;
 
@@ -438,6 +441,28 @@ typedef enum x86irq_phase {
     X86IRQ_PHASE_COUNT
 } x86irq_phase;
 #define X86IRQ_PHASE_PORT 0xFE0u
+/** The thread marker port: a 32-bit write of an ID tells the tracker that the guest now runs
+ *  the thread of that ID (any value the guest likes: a task pointer, an index). What is in
+ *  service and the phase are kept per thread, so a context switch inside an interrupt handler
+ *  (preemption, a scheduler tick) moves to the other thread's nesting (docs/guest-contract.md).
+ *  Without markers or a switch symbol the core has one thread. */
+#define X86IRQ_THREAD_PORT 0xFE4u
+
+/** Phases and thread switches from the guest's own functions, for guests without markers (a
+ *  Linux kernel with --symbols): a comma-separated list of GLOB=PHASE entries, PHASE one of
+ *  process, critical, immediate, softirq, tasklet, workqueue: while a function whose name
+ *  matches GLOB (fnmatch) runs, from its entry until it returns (a block begins at its return
+ *  address with the stack just above it), the thread is in that phase; inner matches nest.
+ *  GLOB=switch:NEXT:PREV marks a thread-switch function whose registers NEXT and PREV (eax,
+ *  ecx, edx, ebx, esi, edi) hold the next and the previous thread's IDs at its entry. The
+ *  word "linux" stands for Linux's own list (docs/observability.md): the IRQ entry points
+ *  critical, handle_irq_event and the local APIC timer's handler immediate, __do_softirq
+ *  softirq, tasklet_action_common tasklet, process_one_work workqueue, and __switch_to_asm
+ *  (32-bit: next in edx, previous in eax). Resolved against the symbols loaded now
+ *  (x86irq_load_symbols, the ELF's); NULL or "" removes them. A malformed list, or a list no
+ *  symbol matches: X86IRQ_ERR_INVALID_ARGUMENT. Costs a check at each decoded block's entry
+ *  while set. */
+X86IRQ_API x86irq_status x86irq_set_phase_symbols(x86irq_machine *machine, const char *list);
 
 /** One trace event. Fields that do not apply to a kind are 0. */
 typedef struct x86irq_trace_event {

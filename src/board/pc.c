@@ -123,19 +123,21 @@ static void hpet_ioapic_pin(void *opaque, unsigned pin, int level)
 }
 
 /* The phase marker port (X86IRQ_PHASE_PORT): the guest names the phase of interrupt handling
- * it enters; trace events and the nesting rules use it. */
+ * it enters; the thread marker port (X86IRQ_THREAD_PORT): the thread it switched to. Trace
+ * events and the nesting rules use both. */
 static void phase_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
 {
-    x86irq_machine *m = opaque;
     (void)offset;
     (void)size;
-    if ((value & 0xFF) >= X86IRQ_PHASE_COUNT)
-        return;
-    m->phase = (uint8_t)value;
-    if (X86_UNLIKELY(m->trace.mask)) {
-        x86irq_trace_event e = { .kind = X86IRQ_TRACE_PHASE, .line = m->phase };
-        x86_trace_emit(m, &e);
-    }
+    if ((value & 0xFF) < X86IRQ_PHASE_COUNT)
+        x86_trace_mark_phase(opaque, (uint8_t)value);
+}
+
+static void thread_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+    /* a 32-bit write at the port itself; narrower or offset writes name no thread */
+    if (offset == 0 && size == 4)
+        x86_trace_switch(opaque, (uint32_t)value);
 }
 
 static void nic_transmitted(void *opaque, const uint8_t *frame, size_t length, uint64_t cycle)
@@ -271,7 +273,9 @@ bool x86_board_create_devices(x86irq_machine *m)
         if (x86_uart_attach(&m->uart, &m->bus, 0x3F8) != X86IRQ_OK ||
             x86_debug_exit_attach(&m->debug_exit, &m->bus, 0xF4) != X86IRQ_OK ||
             x86_bus_add_ports(&m->bus, X86IRQ_PHASE_PORT, 1, NULL, phase_write, m,
-                              "phase-marker") != X86IRQ_OK) {
+                              "phase-marker") != X86IRQ_OK ||
+            x86_bus_add_ports(&m->bus, X86IRQ_THREAD_PORT, 4, NULL, thread_write, m,
+                              "thread-marker") != X86IRQ_OK) {
             return false;
         }
     }

@@ -285,6 +285,18 @@ struct x86_cpu {
     jmp_buf fault_jump;
     struct x86_fault fault;
 
+    /* Code watch (run.c): a callback at block entries for the trace's phase and thread-switch
+     * symbols. A probed address always starts a decoded block (block->probe is set then);
+     * the innermost phase function's return is watched by its address. */
+    struct x86_code_watch {
+        const uint32_t *probes;   /* sorted linear addresses; NULL when none */
+        uint32_t probe_count;
+        uint32_t return_eip;
+        uint8_t return_armed;     /* report a block entry at return_eip */
+        void (*fn)(void *opaque, uint32_t linear, bool probe);
+        void *opaque;
+    } watch;
+
     const uint16_t *cost;   /* cycles per enum x86_cost_class (the machine's profile) */
     struct x86irq_machine *machine;
 };

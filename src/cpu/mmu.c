@@ -600,3 +600,63 @@ void x86_write_system(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint6
         x86_phys_write(cpu, phys, 1, value >> (8 * i));
     }
 }
+
+/* ------------------------------------------------------------------ observers' reads */
+
+/* A page walk without side effects or faults (x86_peek): the translation the walk would make,
+ * the rights not checked */
+static bool peek_translate(const struct x86_cpu *cpu, uint32_t linear, uint64_t *phys)
+{
+    const struct x86_bus *bus = &cpu->machine->bus;
+    if (!(cpu->cr0 & X86_CR0_PG)) {
+        *phys = linear;
+        return true;
+    }
+    if (cpu->cr4 & X86_CR4_PAE) {
+        uint64_t pdpte = cpu->pdpte[linear >> 30];
+        const uint8_t *p = (pdpte & PTE_P)
+            ? x86_bus_ram(bus, (pdpte & PAE_FRAME) + ((linear >> 21) & 0x1FF) * 8, 8) : NULL;
+        uint64_t pde;
+        if (!p || (memcpy(&pde, p, 8), !(pde & PTE_P)))
+            return false;
+        if (pde & PDE_PS) {
+            *phys = (pde & 0xFFE00000ull) | (linear & 0x1FFFFFu);
+            return true;
+        }
+        p = x86_bus_ram(bus, (pde & PAE_FRAME) + ((linear >> 12) & 0x1FF) * 8, 8);
+        uint64_t pte;
+        if (!p || (memcpy(&pte, p, 8), !(pte & PTE_P)))
+            return false;
+        *phys = (pte & PAE_FRAME) | (linear & 0xFFFu);
+        return true;
+    }
+    const uint8_t *p = x86_bus_ram(bus, (cpu->cr3 & 0xFFFFF000u) + ((linear >> 22) << 2), 4);
+    uint32_t pde;
+    if (!p || (memcpy(&pde, p, 4), !(pde & PTE_P)))
+        return false;
+    if ((pde & PDE_PS) && (cpu->cr4 & X86_CR4_PSE)) {
+        *phys = (pde & 0xFFC00000u) | (linear & 0x3FFFFFu);
+        return true;
+    }
+    p = x86_bus_ram(bus, (pde & 0xFFFFF000u) + (((linear >> 12) & 0x3FF) << 2), 4);
+    uint32_t pte;
+    if (!p || (memcpy(&pte, p, 4), !(pte & PTE_P)))
+        return false;
+    *phys = (pte & 0xFFFFF000u) | (linear & 0xFFFu);
+    return true;
+}
+
+bool x86_peek(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_t *value)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++) {
+        uint64_t phys;
+        const uint8_t *p;
+        if (!peek_translate(cpu, linear + i, &phys) ||
+            !(p = x86_bus_ram(&cpu->machine->bus, phys, 1)))
+            return false;
+        v |= (uint64_t)*p << (8 * i);
+    }
+    *value = v;
+    return true;
+}

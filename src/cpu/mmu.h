@@ -21,6 +21,9 @@ void x86_tables_changed(struct x86_cpu *cpu);
 /* Watch the size bytes at linear (a supervisor read, no fault: false when unmapped, split
  * over two pages, or the watch list is full): a store there calls x86_tables_changed(). */
 bool x86_table_watch(struct x86_cpu *cpu, uint32_t linear, unsigned size);
+/* Read size bytes at linear as a supervisor read, for the observers: no fault, no accessed or
+ * dirty bits set, no effect on the machine. false when unmapped (or in MMIO). */
+bool x86_peek(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_t *value);
 /* Stores to this physical page must take the slow path from now on (it holds code). */
 void x86_tlb_protect_code(struct x86_cpu *cpu, uint32_t physical_page);
 

@@ -35,6 +35,7 @@ struct x86_block {
     uint16_t insn_count;
     uint8_t mode;                    /* enum x86_mode decoded in */
     uint8_t valid;
+    uint8_t probe;                   /* its first instruction is at a code-watch probe */
     struct x86_insn insns[];
 };
 

@@ -253,8 +253,35 @@ static uint32_t fetch_physical(struct x86_cpu *cpu)
     return phys;
 }
 
+/* Is there a code-watch probe at this linear address? */
+static bool probed(const struct x86_cpu *cpu, uint32_t linear)
+{
+    size_t lo = 0, hi = cpu->watch.probe_count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cpu->watch.probes[mid] == linear)
+            return true;
+        if (cpu->watch.probes[mid] < linear)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* A block is entered at linear: report a probe there or the watched return (the probe is
+ * checked again by address: a physical page may be mapped at two linear addresses) */
+static X86_ALWAYS_INLINE void block_entry_watch(struct x86_cpu *cpu, bool probe, uint32_t eip)
+{
+    if (X86_UNLIKELY(probe || (cpu->watch.return_armed && cpu->watch.return_eip == eip))) {
+        uint32_t linear = cpu->seg[X86_SEG_CS].base + eip;
+        cpu->watch.fn(cpu->watch.opaque, linear, probe && probed(cpu, linear));
+    }
+}
+
 /* Decode a new block at phys. NULL when the first instruction must be decoded uncached
- * (it crosses the page or the CS limit). Raises #UD/#GP for an undecodable first instruction. */
+ * (it crosses the page or the CS limit). Raises #UD/#GP for an undecodable first instruction.
+ * A probed instruction always begins a block: the block ends before one. */
 static struct x86_block *decode_block(x86irq_machine *m, uint32_t phys)
 {
     struct x86_cpu *cpu = &m->cpu;
@@ -265,7 +292,11 @@ static struct x86_block *decode_block(x86irq_machine *m, uint32_t phys)
     struct x86_insn insns[X86_BLOCK_MAX_INSNS];
     unsigned count = 0;
     uint32_t offset = 0;
+    uint32_t linear = cpu->seg[X86_SEG_CS].base + cpu->eip;
+    bool first_probed = cpu->watch.probe_count && probed(cpu, linear);
     while (count < X86_BLOCK_MAX_INSNS && offset < avail) {
+        if (count > 0 && cpu->watch.probe_count && probed(cpu, linear + offset))
+            break;
         struct x86_insn *insn = &insns[count];
         enum x86_decode_status status = x86_decode(bytes + offset, avail - offset,
                                                    (enum x86_mode)cpu->mode, insn);
@@ -296,6 +327,7 @@ static struct x86_block *decode_block(x86irq_machine *m, uint32_t phys)
     block->insn_count = (uint16_t)count;
     block->mode = cpu->mode;
     block->valid = 1;
+    block->probe = first_probed;
     memcpy(block->insns, insns, count * sizeof(struct x86_insn));
     if (!x86_code_cache_insert(&m->code, block)) {
         free(block);
@@ -449,6 +481,10 @@ static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
     struct x86_cpu *cpu = &m->cpu;
     while (cpu->cycles < cpu->cycle_limit && !cpu->exit_request) {
         struct x86_block *block = find_block(m);
+        block_entry_watch(cpu, block ? block->probe
+                                     : cpu->watch.probe_count &&
+                                           probed(cpu, cpu->seg[X86_SEG_CS].base + cpu->eip),
+                          cpu->eip);
         if (!block) {
             struct x86_insn insn;
             x86_cpu_decode_uncached(cpu, &insn);
@@ -619,10 +655,12 @@ next_block:
         if (!block) {
             struct x86_insn single;
             previous = NULL;
+            block_entry_watch(cpu, cpu->watch.probe_count && probed(cpu, cs_base + eip), eip);
             x86_cpu_decode_uncached(cpu, &single);
             execute_one(cpu, &single);
             continue;
         }
+        block_entry_watch(cpu, block->probe, eip);
         /* the previous block may be retired only when the generation changes: link from this
          * one only while the generation it was found in holds */
         previous = block;

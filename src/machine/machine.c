@@ -173,7 +173,9 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
     x86_events_init(&m->events, m);
     m->events.on_schedule = event_scheduled;
     m->trace.rules = (1u << X86IRQ_RULE_COUNT) - 1;
-    if (!x86_bus_init(&m->bus, config->ram_size) ||
+    m->cpu.watch.fn = x86_trace_code_watch;
+    m->cpu.watch.opaque = m;
+    if (!x86_trace_init(&m->trace) || !x86_bus_init(&m->bus, config->ram_size) ||
         !x86_code_cache_init(&m->code, config->ram_size)) {
         x86irq_machine_destroy(m);
         return X86IRQ_ERR_NO_MEMORY;
@@ -204,6 +206,7 @@ void x86irq_machine_destroy(x86irq_machine *machine)
     x86_events_finish(&machine->events);
     x86_bus_finish(&machine->bus);
     free(machine->external_events);
+    x86_trace_finish(&machine->trace);
     free(machine->nic);
     free(machine);
 }

@@ -87,7 +87,6 @@ struct x86irq_machine {
     bool embedder_intr;                 /* the INTR level an embedder drives (x86irq_set_intr) */
     struct x86_trace trace;             /* trace events and the nesting tracker */
     uint8_t accept_source;              /* the last INTA's answerer: 0 LAPIC, 1 8259, 2 embedder */
-    uint8_t phase;                      /* x86irq_phase the guest last marked */
 
     x86irq_serial_fn serial_fn;
     void *serial_opaque;

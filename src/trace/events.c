@@ -1,9 +1,38 @@
 /* Trace events and the nesting tracker (see events.h). */
 #include "trace/events.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "cpu/mmu.h"
 #include "machine/machine.h"
+
+bool x86_trace_init(struct x86_trace *t)
+{
+    t->threads = calloc(4, sizeof(*t->threads));
+    if (!t->threads)
+        return false;
+    t->thread_capacity = 4;
+    t->thread_count = 1;
+    t->current = 0;
+    return true;
+}
+
+void x86_trace_finish(struct x86_trace *t)
+{
+    free(t->threads);
+    free(t->probes);
+    free(t->probe_addresses);
+    t->threads = NULL;
+    t->probes = NULL;
+    t->probe_addresses = NULL;
+}
+
+uint8_t x86_trace_phase(const struct x86_trace *t)
+{
+    const struct x86_trace_thread *th = x86_trace_running(t);
+    return th->phase_depth ? th->phases[th->phase_depth - 1].phase : th->phase;
+}
 
 void x86_trace_emit(x86irq_machine *m, x86irq_trace_event *e)
 {
@@ -15,7 +44,8 @@ void x86_trace_emit(x86irq_machine *m, x86irq_trace_event *e)
     if (!e->eip)
         e->eip = cpu->eip;
     e->cpl = cpu->cpl;
-    e->depth = (uint8_t)(m->trace.depth > 255 ? 255 : m->trace.depth);
+    unsigned depth = x86_trace_running(&m->trace)->depth;
+    e->depth = (uint8_t)(depth > 255 ? 255 : depth);
     if (m->trace.fn && x86_trace_on(&m->trace, e->kind)) {
         struct x86_trace_symbol *c = &m->trace.symbol_cache[(e->eip * 2654435761u) >> 26];
         if (!c->valid || c->eip != e->eip) {
@@ -30,17 +60,18 @@ void x86_trace_emit(x86irq_machine *m, x86irq_trace_event *e)
 }
 
 /* A NESTING event for rule, naming the innermost event in service; error_code carries what the
- * rule adds (user-access-in-irq: the address). */
+ * rule adds (user-access-in-irq: the address); eip/cs (0: the core's) where it happened. */
 static void emit_rule(x86irq_machine *m, x86irq_nesting_rule rule, const char *detail,
-                      uint32_t error_code)
+                      uint32_t error_code, uint32_t eip, uint16_t cs)
 {
     if (!((m->trace.rules >> rule) & 1) || !x86_trace_on(&m->trace, X86IRQ_TRACE_NESTING))
         return;
     x86irq_trace_event e = { .kind = X86IRQ_TRACE_NESTING, .rule = rule, .detail = detail,
-                             .error_code = error_code };
-    if (m->trace.depth) {
+                             .error_code = error_code, .eip = eip, .cs = cs };
+    const struct x86_trace_thread *th = x86_trace_running(&m->trace);
+    if (th->depth) {
         const struct x86_nesting_entry *top =
-            &m->trace.stack[(m->trace.depth < X86_NESTING_MAX ? m->trace.depth : X86_NESTING_MAX) - 1];
+            &th->stack[(th->depth < X86_NESTING_MAX ? th->depth : X86_NESTING_MAX) - 1];
         e.vector = top->vector;
         e.origin = top->origin;
     }
@@ -49,15 +80,17 @@ static void emit_rule(x86irq_machine *m, x86irq_nesting_rule rule, const char *d
 
 void x86_trace_rule(x86irq_machine *m, x86irq_nesting_rule rule, const char *detail)
 {
-    emit_rule(m, rule, detail, 0);
+    emit_rule(m, rule, detail, 0, 0, 0);
 }
 
-/* Whether an event of one of these origins (a mask of 1 << x86irq_event_origin) is in service */
+/* Whether an event of one of these origins (a mask of 1 << x86irq_event_origin) is in service
+ * in the running thread */
 static bool in_service(const struct x86_trace *t, unsigned origins)
 {
-    unsigned n = t->depth < X86_NESTING_MAX ? t->depth : X86_NESTING_MAX;
+    const struct x86_trace_thread *th = x86_trace_running(t);
+    unsigned n = th->depth < X86_NESTING_MAX ? th->depth : X86_NESTING_MAX;
     for (unsigned i = 0; i < n; i++)
-        if ((origins >> t->stack[i].origin) & 1)
+        if ((origins >> th->stack[i].origin) & 1)
             return true;
     return false;
 }
@@ -79,30 +112,174 @@ void x86_trace_user_access(x86irq_machine *m, uint32_t linear)
 {
     emit_rule(m, X86IRQ_RULE_USER_ACCESS_IN_IRQ,
               "a user page accessed in interrupt context (Linux: no user memory access from an "
-              "interrupt handler)", linear);
+              "interrupt handler)", linear, 0, 0);
 }
+
+/* ------------------------------------------------------------------ phases */
+
+/* The core reports a block entry at the running thread's innermost return address */
+static void arm_return_watch(x86irq_machine *m)
+{
+    const struct x86_trace_thread *th = x86_trace_running(&m->trace);
+    struct x86_cpu *cpu = &m->cpu;
+    cpu->watch.return_armed = th->phase_depth != 0;
+    cpu->watch.return_eip = th->phase_depth ? th->phases[th->phase_depth - 1].return_eip : 0;
+}
+
+/* After anything that may change the running thread's phase: report a change */
+static void phase_changed_from(x86irq_machine *m, uint8_t before)
+{
+    uint8_t now = x86_trace_phase(&m->trace);
+    if (now != before && x86_trace_on(&m->trace, X86IRQ_TRACE_PHASE)) {
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_PHASE, .line = now };
+        x86_trace_emit(m, &e);
+    }
+}
+
+void x86_trace_mark_phase(x86irq_machine *m, uint8_t phase)
+{
+    struct x86_trace *t = &m->trace;
+    uint8_t before = x86_trace_phase(t);
+    t->phases_known = true;
+    x86_trace_running(t)->phase = phase;
+    /* the marker always reports, even when a phase function's phase hides it */
+    if (x86_trace_phase(t) == before && x86_trace_on(t, X86IRQ_TRACE_PHASE)) {
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_PHASE, .line = phase };
+        x86_trace_emit(m, &e);
+    } else {
+        phase_changed_from(m, before);
+    }
+}
+
+static const struct x86_probe *find_probe(const struct x86_trace *t, uint32_t address)
+{
+    size_t lo = 0, hi = t->probe_count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t->probes[mid].address == address)
+            return &t->probes[mid];
+        if (t->probes[mid].address < address)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* The thread with this ID, created (empty, process context) when it is new */
+static unsigned thread_index(struct x86_trace *t, uint32_t id)
+{
+    for (unsigned i = 0; i < t->thread_count; i++)
+        if (t->threads[i].id == id)
+            return i;
+    if (t->thread_count == t->thread_capacity) {
+        unsigned capacity = t->thread_capacity * 2;
+        struct x86_trace_thread *bigger = realloc(t->threads, capacity * sizeof(*bigger));
+        if (!bigger)
+            return t->current; /* out of memory: the threads share a state, as on one core */
+        t->threads = bigger;
+        t->thread_capacity = capacity;
+    }
+    struct x86_trace_thread *th = &t->threads[t->thread_count];
+    memset(th, 0, sizeof(*th));
+    th->id = id;
+    return t->thread_count++;
+}
+
+void x86_trace_switch(x86irq_machine *m, uint32_t thread)
+{
+    struct x86_trace *t = &m->trace;
+    uint32_t previous = x86_trace_running(t)->id;
+    if (previous == thread)
+        return;
+    uint8_t before = x86_trace_phase(t);
+    t->current = thread_index(t, thread);
+    if (x86_trace_on(t, X86IRQ_TRACE_SWITCH)) {
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_SWITCH, .line = thread,
+                                 .error_code = previous };
+        x86_trace_emit(m, &e);
+    }
+    x86_trace_update_user_watch(m);
+    arm_return_watch(m);
+    phase_changed_from(m, before);
+}
+
+void x86_trace_code_watch(void *opaque, uint32_t linear, bool probe)
+{
+    x86irq_machine *m = opaque;
+    struct x86_trace *t = &m->trace;
+    struct x86_cpu *cpu = &m->cpu;
+    struct x86_trace_thread *th = x86_trace_running(t);
+    uint8_t before = x86_trace_phase(t);
+    uint32_t esp = cpu->gpr[X86_ESP];
+    /* returns: the innermost phase functions that came back here (a tail call shares its
+     * caller's return) */
+    while (th->phase_depth && th->phases[th->phase_depth - 1].return_eip == linear &&
+           th->phases[th->phase_depth - 1].return_esp == esp)
+        th->phase_depth--;
+    const struct x86_probe *p = probe ? find_probe(t, linear) : NULL;
+    if (p && p->kind == X86_PROBE_PHASE) {
+        uint64_t return_eip;
+        /* a jump back to the function's own first instruction is no new activation (a tail
+         * call into another phase function is one: it returns with its caller) */
+        bool entered_again = th->phase_depth &&
+                             th->phases[th->phase_depth - 1].function == linear &&
+                             th->phases[th->phase_depth - 1].return_esp == esp + 4;
+        /* the return address the call pushed */
+        if (!entered_again &&
+            x86_peek(cpu, cpu->seg[X86_SEG_SS].base + esp, 4, &return_eip)) {
+            if (th->phase_depth == X86_PHASE_STACK_MAX) {
+                /* missed returns (a longjmp, an unwound stack): forget the outermost */
+                memmove(th->phases, th->phases + 1, sizeof(th->phases[0]) * (X86_PHASE_STACK_MAX - 1));
+                th->phase_depth--;
+            }
+            th->phases[th->phase_depth++] = (struct x86_phase_frame){
+                linear, (uint32_t)return_eip, esp + 4, p->phase };
+        }
+    }
+    if (p && p->kind == X86_PROBE_SWITCH) {
+        /* the first thread has no name until it switches away: it is the previous one */
+        if (th->id == 0 && t->current == 0)
+            th->id = cpu->gpr[p->previous_register];
+        arm_return_watch(m);
+        phase_changed_from(m, before);
+        x86_trace_switch(m, cpu->gpr[p->next_register]);
+        return;
+    }
+    arm_return_watch(m);
+    phase_changed_from(m, before);
+}
+
+/* ------------------------------------------------------------------ delivery and IRET */
 
 void x86_trace_delivered(x86irq_machine *m, uint8_t vector, uint8_t origin, uint8_t from_cpl,
                          bool has_error_code, uint32_t error_code)
 {
     struct x86_trace *t = &m->trace;
-    /* the rules look at what was in service before this event (the seed notes' Linux rules) */
-    /* a softirq or a tasklet runs with IF = 1 before the final IRET: an interrupt nesting
-     * there is how Linux works, not a bug */
-    bool deferred = m->phase == X86IRQ_PHASE_SOFTIRQ || m->phase == X86IRQ_PHASE_TASKLET;
+    struct x86_trace_thread *th = x86_trace_running(t);
+    /* the rules look at what was in service before this event (the seed notes' Linux rules).
+     * Deferred work (a softirq, a tasklet) and whatever follows an interrupt's handler in its
+     * thread (a reschedule before its IRET) run with IF = 1: an interrupt nesting there is
+     * how Linux works, not a bug. Without phases, anything in service counts. */
+    uint8_t phase = x86_trace_phase(t);
+    bool deferred = t->phases_known && phase != X86IRQ_PHASE_CRITICAL &&
+                    phase != X86IRQ_PHASE_IMMEDIATE;
     if (in_service(t, HARDWARE) && !deferred) {
         if (origin == X86IRQ_ORIGIN_HARDWARE)
-            x86_trace_rule(m, X86IRQ_RULE_IRQ_IN_IRQ,
-                           "a hardware interrupt nested inside another one");
+            emit_rule(m, X86IRQ_RULE_IRQ_IN_IRQ,
+                      "a hardware interrupt nested inside another one", 0, t->raising_eip,
+                      t->raising_cs);
         else if (origin != X86IRQ_ORIGIN_NMI)
-            x86_trace_rule(m, X86IRQ_RULE_EXCEPTION_IN_IRQ,
-                           "an exception raised while a hardware interrupt is serviced");
+            emit_rule(m, X86IRQ_RULE_EXCEPTION_IN_IRQ,
+                      "an exception raised while a hardware interrupt is serviced", 0,
+                      t->raising_eip, t->raising_cs);
     }
-    if (t->depth < X86_NESTING_MAX)
-        t->stack[t->depth] = (struct x86_nesting_entry){ m->cpu.cycles, vector, origin };
-    t->depth++;
-    if (t->depth > t->max_depth)
-        t->max_depth = t->depth;
+    if (th->depth < X86_NESTING_MAX)
+        th->stack[th->depth] = (struct x86_nesting_entry){ m->cpu.cycles, vector, origin,
+                                                           (uint8_t)th->phase_depth };
+    th->depth++;
+    if (th->depth > t->max_depth)
+        t->max_depth = th->depth;
     if (origin == X86IRQ_ORIGIN_HARDWARE || origin == X86IRQ_ORIGIN_NMI)
         m->cpu.irq_user_reported = 0; /* the rule reports once per interrupt */
     x86_trace_update_user_watch(m);
@@ -118,16 +295,29 @@ void x86_trace_delivered(x86irq_machine *m, uint8_t vector, uint8_t origin, uint
 void x86_trace_iret(x86irq_machine *m, bool outer)
 {
     struct x86_trace *t = &m->trace;
+    struct x86_trace_thread *th = x86_trace_running(t);
     uint8_t vector = 0, origin = 0;
-    if (t->depth == 0) {
+    if (th->depth == 0) {
         /* an IRET to an outer level with nothing in service is how kernels enter user mode */
         if (!outer)
             x86_trace_rule(m, X86IRQ_RULE_IRET_UNMATCHED, "IRET with nothing in service");
     } else {
-        t->depth--;
-        if (t->depth < X86_NESTING_MAX) {
-            vector = t->stack[t->depth].vector;
-            origin = t->stack[t->depth].origin;
+        th->depth--;
+        if (th->depth < X86_NESTING_MAX) {
+            vector = th->stack[th->depth].vector;
+            origin = th->stack[th->depth].origin;
+            /* phase functions entered inside the event are over with it */
+            uint8_t before = x86_trace_phase(t);
+            if (th->phase_depth > th->stack[th->depth].phase_depth) {
+                th->phase_depth = th->stack[th->depth].phase_depth;
+                arm_return_watch(m);
+            }
+            x86irq_trace_event e = { .kind = X86IRQ_TRACE_IRET, .vector = vector,
+                                     .origin = origin };
+            x86_trace_emit(m, &e);
+            phase_changed_from(m, before);
+            x86_trace_update_user_watch(m);
+            return;
         }
         x86_trace_update_user_watch(m);
     }
@@ -135,15 +325,23 @@ void x86_trace_iret(x86irq_machine *m, bool outer)
     x86_trace_emit(m, &e);
 }
 
+/* ------------------------------------------------------------------ the public calls */
+
 void x86irq_set_trace_hook(x86irq_machine *machine, uint32_t mask, x86irq_trace_fn fn,
                            void *opaque)
 {
     if (!machine)
         return;
-    machine->trace.fn = fn;
-    machine->trace.opaque = opaque;
-    machine->trace.mask = fn ? (mask & X86IRQ_TRACE_ALL) : 0;
-    machine->trace.depth = 0;
+    struct x86_trace *t = &machine->trace;
+    t->fn = fn;
+    t->opaque = opaque;
+    t->mask = fn ? (mask & X86IRQ_TRACE_ALL) : 0;
+    /* what was in service is forgotten: a listener sees events from now on */
+    for (unsigned i = 0; i < t->thread_count; i++) {
+        t->threads[i].depth = 0;
+        t->threads[i].phase_depth = 0;
+    }
+    arm_return_watch(machine);
     x86_trace_update_user_watch(machine);
 }
 

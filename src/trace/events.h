@@ -1,9 +1,17 @@
 /* Interrupt trace events and the nesting tracker (the library side of observability).
  *
  * Every stage of an interrupt's way reports an x86irq_trace_event to the embedder's hook when
- * its kind is in the subscription mask. While anybody listens, the machine also keeps the stack
- * of events in service (pushed on delivery, popped on IRET) and checks the nesting rules
- * against it. Nobody listening costs one mask test per site. */
+ * its kind is in the subscription mask. While anybody listens, the machine also keeps, for each
+ * guest thread, the stack of events in service (pushed on delivery, popped on IRET) and the
+ * phase of interrupt handling it is in, and checks the nesting rules against them. Nobody
+ * listening costs one mask test per site.
+ *
+ * Threads: a kernel switches threads inside interrupt handlers (preemption, a scheduler tick),
+ * so what is in service belongs to a thread, not to the core. The guest names the thread it
+ * switches to through the thread marker port (X86IRQ_THREAD_PORT), or a switch symbol names it
+ * from a register (Linux: __switch_to_asm's next task); without either, the core has one
+ * thread. Phases come from the phase marker port or from phase symbols: functions whose
+ * execution is a phase, from their entry to their return (x86irq_set_phase_symbols). */
 #ifndef X86IRQ_TRACE_EVENTS_H
 #define X86IRQ_TRACE_EVENTS_H
 
@@ -13,11 +21,46 @@
 #include "x86irq/x86irq.h"
 
 #define X86_NESTING_MAX 64
+#define X86_PHASE_STACK_MAX 16
 
 struct x86_nesting_entry {
     uint64_t cycle;
     uint8_t vector;
-    uint8_t origin;      /* x86irq_event_origin */
+    uint8_t origin;        /* x86irq_event_origin */
+    uint8_t phase_depth;   /* the thread's phase stack when it was delivered (IRET restores) */
+};
+
+/* A phase function in progress: entered at a probe, left when a block starts at its return
+ * address with the stack pointer just above its return address */
+struct x86_phase_frame {
+    uint32_t function;     /* the probe's address */
+    uint32_t return_eip;
+    uint32_t return_esp;   /* ESP after the return: the entry ESP + 4 */
+    uint8_t phase;
+};
+
+/* One guest thread as the tracker sees it */
+struct x86_trace_thread {
+    uint32_t id;                 /* the guest's name for it (0: the first, unnamed) */
+    uint8_t phase;               /* the phase the marker port last set */
+    unsigned depth;              /* events in service (deeper nesting is counted, not stored) */
+    struct x86_nesting_entry stack[X86_NESTING_MAX];
+    unsigned phase_depth;
+    struct x86_phase_frame phases[X86_PHASE_STACK_MAX];
+};
+
+/* What a probe of the phase symbols does */
+enum x86_probe_kind {
+    X86_PROBE_PHASE = 0,         /* the function's execution is the probe's phase */
+    X86_PROBE_SWITCH,            /* a thread switch: the next thread's ID in a register */
+};
+
+struct x86_probe {
+    uint32_t address;            /* linear */
+    uint8_t kind;                /* enum x86_probe_kind */
+    uint8_t phase;               /* X86_PROBE_PHASE */
+    uint8_t next_register;       /* X86_PROBE_SWITCH: enum x86_gpr of the next thread's ID */
+    uint8_t previous_register;   /* X86_PROBE_SWITCH: of the previous thread's ID */
 };
 
 struct x86_trace {
@@ -25,10 +68,17 @@ struct x86_trace {
     x86irq_trace_fn fn;
     void *opaque;
     uint32_t rules;      /* nesting rules that report */
-    struct x86_nesting_entry stack[X86_NESTING_MAX];
-    unsigned depth;      /* entries in use (deeper nesting is counted, not stored) */
+    struct x86_trace_thread *threads; /* threads[current] is running */
+    unsigned thread_count, thread_capacity, current;
+    bool phases_known;   /* the guest marked a phase or phase symbols are set: the rules use
+                            the phase (an interrupt in a softirq is no violation...) */
     unsigned max_depth;
     bool handler_pending; /* a delivery completed: the next instruction is the handler's */
+    uint32_t raising_eip; /* the instruction that raised the event being delivered... */
+    uint16_t raising_cs;  /* ...in this code segment */
+    struct x86_probe *probes;         /* sorted by address */
+    uint32_t *probe_addresses;        /* the same addresses, for the core */
+    unsigned probe_count;
     /* EIP -> "symbol+offset" for the events' symbol field: storms repeat a few EIPs, and
      * formatting each anew was most of a listener's cost. Emptied when symbols change. */
     struct x86_trace_symbol {
@@ -45,6 +95,19 @@ static inline bool x86_trace_on(const struct x86_trace *t, unsigned kind)
     return (t->mask >> kind) & 1;
 }
 
+/* The running thread's state */
+static inline struct x86_trace_thread *x86_trace_running(const struct x86_trace *t)
+{
+    return &t->threads[t->current];
+}
+
+/* The phase the running thread is in: its innermost phase function, else its marked phase */
+uint8_t x86_trace_phase(const struct x86_trace *t);
+
+/* Create the tracker's state (one unnamed thread); false when out of memory. */
+bool x86_trace_init(struct x86_trace *t);
+void x86_trace_finish(struct x86_trace *t);
+
 /* Fill cycle, CS, EIP and CPL from the core where the caller left them 0, and report it. */
 void x86_trace_emit(struct x86irq_machine *machine, x86irq_trace_event *event);
 /* A delivery completed (DELIVER, push, the rules). origin: x86irq_event_origin. */
@@ -59,5 +122,11 @@ void x86_trace_user_access(struct x86irq_machine *machine, uint32_t linear);
 void x86_trace_update_user_watch(struct x86irq_machine *machine);
 /* A nesting rule fired. */
 void x86_trace_rule(struct x86irq_machine *machine, x86irq_nesting_rule rule, const char *detail);
+/* The guest marked a phase (the phase marker port) or named the thread it switched to (the
+ * thread marker port). */
+void x86_trace_mark_phase(struct x86irq_machine *machine, uint8_t phase);
+void x86_trace_switch(struct x86irq_machine *machine, uint32_t thread);
+/* The core reached a probe or the watched return address (a block entry at linear). */
+void x86_trace_code_watch(void *machine, uint32_t linear, bool probe);
 
 #endif

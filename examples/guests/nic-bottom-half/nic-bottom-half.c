@@ -116,6 +116,9 @@ static void schedule(void)
     int previous = current;
     current = next;
     context_switches++;
+    /* the thread marker port: what is in service belongs to a thread, and this switch may
+     * happen inside an interrupt handler (the tick), whose IRET then comes in another thread */
+    outl(0xFE4, (uint32_t)next);
     switch_to(&threads[previous].esp, threads[next].esp);
 }
 

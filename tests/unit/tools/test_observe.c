@@ -105,9 +105,6 @@ static void test_rule_lists(void **state)
     assert_true(observer_parse_rules(NULL, &rules));
     assert_int_equal(rules, (1u << X86IRQ_RULE_COUNT) - 1);
     assert_false(observer_parse_rules("exception-in-irq,nope", &rules));
-    assert_true(observer_check_phase_symbols("do_irq*=critical,*softirq*=softirq"));
-    assert_false(observer_check_phase_symbols("do_irq"));
-    assert_false(observer_check_phase_symbols("f=lunch"));
 }
 
 int main(void)

@@ -1,0 +1,154 @@
+/* Phase and thread-switch symbols (x86irq_set_phase_symbols): a list of GLOB=PHASE and
+ * GLOB=switch:NEXT:PREV entries resolved against the guest's symbols into the code-watch probes
+ * of the core (events.h says what the probes do). */
+#include "trace/events.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "machine/machine.h"
+
+/* Linux's own functions, by phase (Linux 6.1, arch/x86 and kernel/): the IDT entry points of
+ * device interrupts and system vectors are the critical phase; handle_irq_event (the drivers'
+ * handlers of a device interrupt) and the local APIC timer's event handler are the immediate
+ * phase; __do_softirq runs the softirqs (from irq_exit or ksoftirqd), tasklet_action_common the
+ * tasklets of both tasklet softirqs, process_one_work a work item in a kworker. A return to
+ * the interrupted context after the handler ran (preempt_schedule_irq) is process context.
+ * __switch_to_asm(prev, next) switches threads: 32-bit Linux passes them in eax and edx. */
+static const char linux_list[] =
+    "asm_common_interrupt=critical,asm_sysvec_*=critical,handle_irq_event=immediate,"
+    "local_apic_timer_interrupt=immediate,__do_softirq=softirq,"
+    "tasklet_action_common*=tasklet,process_one_work=workqueue,"
+    "preempt_schedule_irq=process,__switch_to_asm=switch:edx:eax";
+
+static const char *const phase_names[X86IRQ_PHASE_COUNT] = {
+    "process", "critical", "immediate", "softirq", "tasklet", "workqueue",
+};
+static const char *const register_names[] = { "eax", "ecx", "edx", "ebx", "esp", "ebp",
+                                              "esi", "edi" };
+
+static int register_of(const char *name, size_t length)
+{
+    for (unsigned i = 0; i < 8; i++)
+        if (strlen(register_names[i]) == length && strncmp(name, register_names[i], length) == 0 &&
+            i != X86_ESP && i != X86_EBP)
+            return (int)i;
+    return -1;
+}
+
+/* One entry's right-hand side into a probe template; false if malformed */
+static bool parse_action(const char *text, size_t length, struct x86_probe *probe)
+{
+    memset(probe, 0, sizeof(*probe));
+    for (unsigned i = 0; i < X86IRQ_PHASE_COUNT; i++)
+        if (strlen(phase_names[i]) == length && strncmp(text, phase_names[i], length) == 0) {
+            probe->kind = X86_PROBE_PHASE;
+            probe->phase = (uint8_t)i;
+            return true;
+        }
+    if (length < 7 || strncmp(text, "switch:", 7) != 0)
+        return false;
+    const char *next = text + 7, *end = text + length;
+    const char *colon = memchr(next, ':', (size_t)(end - next));
+    if (!colon)
+        return false;
+    int n = register_of(next, (size_t)(colon - next));
+    int p = register_of(colon + 1, (size_t)(end - colon - 1));
+    if (n < 0 || p < 0)
+        return false;
+    probe->kind = X86_PROBE_SWITCH;
+    probe->next_register = (uint8_t)n;
+    probe->previous_register = (uint8_t)p;
+    return true;
+}
+
+static int compare_probes(const void *a, const void *b)
+{
+    const struct x86_probe *x = a, *y = b;
+    return x->address < y->address ? -1 : x->address > y->address;
+}
+
+x86irq_status x86irq_set_phase_symbols(x86irq_machine *machine, const char *list)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (machine->running)
+        return x86_machine_error(machine, X86IRQ_ERR_STATE,
+                                 "phase symbols change between runs only");
+    struct x86_trace *t = &machine->trace;
+    struct x86_probe *probes = NULL;
+    size_t count = 0, capacity = 0;
+    if (list && strcmp(list, "linux") == 0)
+        list = linux_list;
+    for (const char *p = list; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t length = comma ? (size_t)(comma - p) : strlen(p);
+        const char *equals = memchr(p, '=', length);
+        struct x86_probe template;
+        char glob[128];
+        size_t glob_length = equals ? (size_t)(equals - p) : 0;
+        if (!equals || glob_length == 0 || glob_length >= sizeof(glob) ||
+            !parse_action(equals + 1, length - glob_length - 1, &template)) {
+            free(probes);
+            return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                     "phase symbols: '%.*s' is not GLOB=PHASE (process, critical, "
+                                     "immediate, softirq, tasklet, workqueue) or "
+                                     "GLOB=switch:NEXT:PREV", (int)length, p);
+        }
+        memcpy(glob, p, glob_length);
+        glob[glob_length] = '\0';
+        /* every symbol the glob names; the first entry naming an address wins */
+        const struct x86_symbol_table *symbols = &machine->symbols;
+        for (size_t i = 0; i < symbols->count; i++) {
+            const struct x86_symbol *s = &symbols->symbols[i];
+            if (fnmatch(glob, s->name, 0) != 0)
+                continue;
+            bool known = false;
+            for (size_t k = 0; k < count && !known; k++)
+                known = probes[k].address == s->address;
+            if (known)
+                continue;
+            if (count == capacity) {
+                capacity = capacity ? capacity * 2 : 64;
+                struct x86_probe *bigger = realloc(probes, capacity * sizeof(*bigger));
+                if (!bigger) {
+                    free(probes);
+                    return x86_machine_error(machine, X86IRQ_ERR_NO_MEMORY, "out of memory");
+                }
+                probes = bigger;
+            }
+            probes[count] = template;
+            probes[count].address = s->address;
+            count++;
+        }
+        p = comma ? comma + 1 : p + length;
+    }
+    if (list && *list && count == 0)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "phase symbols: no symbol matches (load the guest's symbols "
+                                 "first: --symbols for a kernel without them)");
+    uint32_t *addresses = count ? malloc(count * sizeof(*addresses)) : NULL;
+    if (count && !addresses) {
+        free(probes);
+        return x86_machine_error(machine, X86IRQ_ERR_NO_MEMORY, "out of memory");
+    }
+    qsort(probes, count, sizeof(*probes), compare_probes);
+    for (size_t i = 0; i < count; i++)
+        addresses[i] = probes[i].address;
+    free(t->probes);
+    free(t->probe_addresses);
+    t->probes = probes;
+    t->probe_addresses = addresses;
+    t->probe_count = (unsigned)count;
+    if (count)
+        t->phases_known = true;
+    struct x86_cpu *cpu = &machine->cpu;
+    cpu->watch.probes = addresses;
+    cpu->watch.probe_count = (uint32_t)count;
+    /* blocks end before probed instructions: decode again */
+    x86_code_cache_flush(&machine->code);
+    machine->code.generation++;
+    x86_request_exit(cpu);
+    return X86IRQ_OK;
+}
