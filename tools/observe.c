@@ -59,6 +59,7 @@ struct observer {
     unsigned pending_irr;
     /* statistics */
     uint64_t count[256];
+    int16_t pin_of_vector[256]; /* the IOAPIC pin last routed to the vector, -1 none */
     struct samples samples[256][METRIC_COUNT];
     uint64_t context_cycles[CONTEXT_COUNT];
     uint64_t context_since;
@@ -363,6 +364,10 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
     char name[32], symbol[96] = "", slice[160], extra[96];
 
     switch (e->kind) {
+    case X86IRQ_TRACE_ROUTE:
+        if (e->line != 0xFFFF && e->vector)
+            ob->pin_of_vector[e->vector & 0xFF] = (int16_t)e->line;
+        break;
     case X86IRQ_TRACE_LINE:
     case X86IRQ_TRACE_DEVICE:
         if (e->kind == X86IRQ_TRACE_DEVICE || e->level) {
@@ -589,6 +594,8 @@ struct observer *observer_create(x86irq_machine *machine, const struct observe_o
     }
     ob->thread_capacity = 4;
     ob->thread_count = 1;
+    for (unsigned v = 0; v < 256; v++)
+        ob->pin_of_vector[v] = -1;
     if (ob->o.perfetto) {
         fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", ob->o.perfetto);
         json_event(ob, "M", "process_name", "", 0, ",\"args\":{\"name\":\"libx86irq machine\"}");
@@ -670,10 +677,13 @@ static void print_stats(struct observer *ob, FILE *out)
                     (double)s->v[s->n - 1] * us_per_cycle);
             first = false;
         }
+        char pin[24] = "";
+        if (ob->pin_of_vector[v] >= 0) /* where it came from, as /proc/interrupts names it */
+            snprintf(pin, sizeof(pin), "  (IOAPIC pin %d)", ob->pin_of_vector[v]);
         if (first)
-            fprintf(out, "%-12s %8" PRIu64 "\n", name, ob->count[v]);
+            fprintf(out, "%-12s %8" PRIu64 "%s\n", name, ob->count[v], pin);
         else
-            fprintf(out, "%-12s %8" PRIu64 "  delivered\n", "", ob->count[v]);
+            fprintf(out, "%-12s %8" PRIu64 "  delivered%s\n", "", ob->count[v], pin);
         /* a histogram of entry->IRET in powers of two */
         struct samples *s = &ob->samples[v][ENTRY_TO_IRET];
         if (s->n > 1) {

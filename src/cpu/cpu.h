@@ -285,6 +285,8 @@ struct x86_cpu {
     jmp_buf fault_jump;
     struct x86_fault fault;
 
+    uint32_t iret_sequential; /* the EIP after the IRET being executed (for the trace) */
+
     /* Code watch (run.c): a callback at block entries for the trace's phase and thread-switch
      * symbols. A probed address always starts a decoded block (block->probe is set then);
      * the innermost phase function's return is watched by its address. */

@@ -397,8 +397,11 @@ void x86_null_outer_data_segments(struct x86_cpu *cpu)
 static void trace_iret(struct x86_cpu *cpu, uint32_t return_eip, bool outer)
 {
     uint32_t eip = cpu->eip;
+    /* an IRET to the instruction after itself serializes: Linux's 32-bit sync_core() builds a
+     * frame for it */
+    bool to_next = !outer && return_eip == cpu->iret_sequential;
     cpu->eip = return_eip;
-    x86_trace_iret(cpu->machine, outer);
+    x86_trace_iret(cpu->machine, outer, to_next);
     cpu->eip = eip;
 }
 
@@ -455,6 +458,7 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
     /* a change of IF or TF requests an exit through x86_set_eflags; CS and the mode are
      * picked up by the next block lookup */
     cpu->cycles += cpu->cost[X86_COST_IRET];
+    cpu->iret_sequential = cpu->next_eip; /* the instruction after it (the loop set it) */
     /* IRET ends NMI blocking (SDM Vol. 3 6.7.1): any IRET, also one that returns from an
      * exception handler nested in the NMI handler */
     cpu->nmi_blocked = 0;
@@ -489,7 +493,7 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
     if (cpu->eflags & X86_FLAG_NT) {
         x86_task_return(cpu); /* return from a nested task through the back-link */
         if (X86_UNLIKELY(cpu->machine->trace.mask))
-            x86_trace_iret(cpu->machine, false);
+            x86_trace_iret(cpu->machine, false, false);
         return;
     }
     if (opsize == 4 && (flags & X86_FLAG_VM) && cpu->cpl == 0) {

@@ -292,11 +292,15 @@ void x86_trace_delivered(x86irq_machine *m, uint8_t vector, uint8_t origin, uint
     t->handler_pending = true;
 }
 
-void x86_trace_iret(x86irq_machine *m, bool outer)
+void x86_trace_iret(x86irq_machine *m, bool outer, bool to_next)
 {
     struct x86_trace *t = &m->trace;
     struct x86_trace_thread *th = x86_trace_running(t);
     uint8_t vector = 0, origin = 0;
+    /* an IRET to the next instruction returns from no event: it serializes (SDM Vol. 3 8.3;
+     * Linux's 32-bit sync_core()), and is no trace event */
+    if (to_next)
+        return;
     if (th->depth == 0) {
         /* an IRET to an outer level with nothing in service is how kernels enter user mode */
         if (!outer)

@@ -113,8 +113,9 @@ void x86_trace_emit(struct x86irq_machine *machine, x86irq_trace_event *event);
 /* A delivery completed (DELIVER, push, the rules). origin: x86irq_event_origin. */
 void x86_trace_delivered(struct x86irq_machine *machine, uint8_t vector, uint8_t origin,
                          uint8_t from_cpl, bool has_error_code, uint32_t error_code);
-/* An IRET completed; outer: it returned to an outer privilege level. */
-void x86_trace_iret(struct x86irq_machine *machine, bool outer);
+/* An IRET completed; outer: it returned to an outer privilege level; to_next: to the instruction
+ * after itself, at the same level (an IRET used to serialize, not to return from an event). */
+void x86_trace_iret(struct x86irq_machine *machine, bool outer, bool to_next);
 /* The user-access-in-irq rule fired for the linear address. */
 void x86_trace_user_access(struct x86irq_machine *machine, uint32_t linear);
 /* Recompute whether the user-access-in-irq rule watches (after the stack or the rules

@@ -476,10 +476,13 @@ static void test_rules_iret_unmatched_and_hlt_hang(void **state)
     x86irq_set_trace_hook(b->m, X86IRQ_TRACE_ALL, record_trace, &t);
     uint8_t code[64];
     size_t n = prologue(code);
-    /* a frame for the same privilege level, then iret: nothing was in service */
+    /* a frame for the same privilege level, then iret: nothing was in service (the frame
+     * skips a nop: an IRET to the very next instruction only serializes, as Linux's 32-bit
+     * sync_core() uses it, and is no return from anything) */
     static const uint8_t fake[] = { 0x9C, 0x0E, 0xE8, 0x00, 0x00, 0x00, 0x00, /* pushf; push cs; call $+5 */
-                                    0x83, 0x04, 0x24, 0x05,                   /* add dword [esp], 5 */
+                                    0x83, 0x04, 0x24, 0x06,                   /* add dword [esp], 6 */
                                     0xCF,                                     /* iret */
+                                    0x90,                                     /* nop (skipped) */
                                     0xFA, 0xF4 };                             /* cli; hlt */
     memcpy(code + n, fake, sizeof(fake));
     n += sizeof(fake);
@@ -491,6 +494,29 @@ static void test_rules_iret_unmatched_and_hlt_hang(void **state)
     assert_int_equal(t.rule_count, 2);
     assert_int_equal(t.rules[0], X86IRQ_RULE_IRET_UNMATCHED);
     assert_int_equal(t.rules[1], X86IRQ_RULE_HLT_HANG);
+}
+
+/* Linux's 32-bit sync_core(): pushf; push cs; push $1f; iret; 1: - serializing, no event */
+static void test_iret_to_next_serializes(void **state)
+{
+    struct board *b = *state;
+    struct trace_log t = { 0 };
+    x86irq_set_trace_hook(b->m, X86IRQ_TRACE_ALL, record_trace, &t);
+    uint8_t code[64];
+    size_t n = prologue(code);
+    static const uint8_t sync[] = { 0x9C, 0x0E, 0xE8, 0x00, 0x00, 0x00, 0x00, /* pushf; push cs; call $+5 */
+                                    0x83, 0x04, 0x24, 0x05,                   /* add dword [esp], 5 */
+                                    0xCF,                                     /* iret */
+                                    0xFA, 0xF4 };                             /* cli; hlt */
+    memcpy(code + n, sync, sizeof(sync));
+    n += sizeof(sync);
+    assert_int_equal(x86irq_write_physical(b->m, CODE_AT, code, n), X86IRQ_OK);
+    assert_int_equal(x86irq_set_register(b->m, X86IRQ_REG_EIP, CODE_AT), X86IRQ_OK);
+    x86irq_stop_reason reason;
+    assert_int_equal(x86irq_run(b->m, 1000000, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_HALTED);
+    assert_int_equal(t.rule_count, 1); /* only the hang */
+    assert_int_equal(t.rules[0], X86IRQ_RULE_HLT_HANG);
 }
 
 static void test_intr_needs_an_acknowledge_callback(void **state)
@@ -517,6 +543,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trace_sequence_and_quiet_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_irq_in_irq, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_exception_in_irq, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_to_next_serializes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_iret_unmatched_and_hlt_hang, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intr_needs_an_acknowledge_callback, setup,
                                         teardown),
