@@ -47,6 +47,7 @@ struct options {
     uint32_t rules;
     bool stats;
     bool quiet;
+    const char *serial_output; /* --serial-output: COM1's output to this file */
     bool qemu_exit_codes;
     const char *serial_input; /* --serial-input=FILE */
     bool console;             /* --console */
@@ -97,6 +98,7 @@ static void usage(FILE *out)
             "                      switch; 'linux' Linux's own (with --symbols)\n"
             "  --stats             a run report on stderr after the run, with latency tables\n"
             "  --quiet             do not print the guest's serial output\n"
+            "  --serial-output=FILE  the guest's serial output to FILE instead of stdout\n"
             "  --qemu-exit-codes   exit with (v << 1) | 1 for a debug-exit value v, as QEMU does\n"
             "  --serial-input=FILE the file's bytes arrive on COM1 at the line rate (deterministic)\n"
             "  --console           stdin to COM1 as typed (raw mode on a terminal; Ctrl-A x quits,\n"
@@ -253,6 +255,10 @@ static int parse(int argc, char **argv, struct options *o)
                 return bad("--check-nesting: unknown rule in '%s'", v);
         } else if (IS("--stats") && !v) {
             o->stats = true;
+        } else if (IS("--serial-output")) {
+            if (!v || !*v)
+                return bad("--serial-output needs a file name%s", "");
+            o->serial_output = v;
         } else if (IS("--quiet") && !v) {
             o->quiet = true;
         } else if (IS("--qemu-exit-codes") && !v) {
@@ -298,9 +304,13 @@ static int parse(int argc, char **argv, struct options *o)
     return -1;
 }
 
+/* COM1's output: stdout, flushed for an interactive console, or --serial-output's file */
 static void serial_to_stdout(void *opaque, uint8_t byte)
 {
-    (void)opaque;
+    if (opaque) {
+        fputc(byte, (FILE *)opaque);
+        return;
+    }
     fputc(byte, stdout);
     fflush(stdout);
 }
@@ -524,8 +534,18 @@ int main(int argc, char **argv)
         x86irq_machine_destroy(m);
         return EXIT_USAGE;
     }
-    if (!o.quiet)
+    FILE *serial_file = NULL;
+    if (o.serial_output) {
+        serial_file = fopen(o.serial_output, "wb");
+        if (!serial_file) {
+            fprintf(stderr, "x86irq-run: %s: %s\n", o.serial_output, strerror(errno));
+            x86irq_machine_destroy(m);
+            return EXIT_USAGE;
+        }
+        x86irq_set_serial_output(m, serial_to_stdout, serial_file);
+    } else if (!o.quiet) {
         x86irq_set_serial_output(m, serial_to_stdout, NULL);
+    }
     if (o.serial_input && !console_queue_file(m, o.serial_input)) {
         x86irq_machine_destroy(m);
         return EXIT_USAGE;
@@ -662,6 +682,8 @@ int main(int argc, char **argv)
         fclose(perfetto_file);
     if (o.check_nesting && rules_fired)
         status = EXIT_NESTING;
+    if (serial_file)
+        fclose(serial_file);
     x86irq_machine_destroy(m);
     return status;
 }

@@ -97,11 +97,23 @@ static bool in_service(const struct x86_trace *t, unsigned origins)
 #define HARDWARE (1u << X86IRQ_ORIGIN_HARDWARE)
 #define INTERRUPT_CONTEXT ((1u << X86IRQ_ORIGIN_HARDWARE) | (1u << X86IRQ_ORIGIN_NMI))
 
+/* Is the running thread in interrupt context, as far as the rules can tell? An interrupt in
+ * service, and, when phases are known, one of the interrupt's own phases: the handler's, or
+ * deferred work in interrupt context (a softirq, a tasklet); not what follows the handler in
+ * the interrupted thread's context (a reschedule, the way back to user mode). */
+static bool in_interrupt_context(const struct x86_trace *t)
+{
+    if (!in_service(t, INTERRUPT_CONTEXT))
+        return false;
+    uint8_t phase = x86_trace_phase(t);
+    return !t->phases_known || (phase != X86IRQ_PHASE_PROCESS && phase != X86IRQ_PHASE_WORKQUEUE);
+}
+
 void x86_trace_update_user_watch(x86irq_machine *m)
 {
     const struct x86_trace *t = &m->trace;
     bool watch = t->fn && ((t->rules >> X86IRQ_RULE_USER_ACCESS_IN_IRQ) & 1) &&
-                 x86_trace_on(t, X86IRQ_TRACE_NESTING) && in_service(t, INTERRUPT_CONTEXT);
+                 x86_trace_on(t, X86IRQ_TRACE_NESTING) && in_interrupt_context(t);
     struct x86_cpu *cpu = &m->cpu;
     if (watch && !cpu->irq_user_watch && (cpu->cr0 & X86_CR0_PG))
         x86_tlb_flush(cpu); /* user pages cached before must be walked again */
@@ -130,7 +142,10 @@ static void arm_return_watch(x86irq_machine *m)
 static void phase_changed_from(x86irq_machine *m, uint8_t before)
 {
     uint8_t now = x86_trace_phase(&m->trace);
-    if (now != before && x86_trace_on(&m->trace, X86IRQ_TRACE_PHASE)) {
+    if (now == before)
+        return;
+    x86_trace_update_user_watch(m); /* interrupt context may have begun or ended */
+    if (x86_trace_on(&m->trace, X86IRQ_TRACE_PHASE)) {
         x86irq_trace_event e = { .kind = X86IRQ_TRACE_PHASE, .line = now };
         x86_trace_emit(m, &e);
     }

@@ -11,16 +11,20 @@
 
 /* Linux's own functions, by phase (Linux 6.1, arch/x86 and kernel/): the IDT entry points of
  * device interrupts and system vectors are the critical phase; handle_irq_event (the drivers'
- * handlers of a device interrupt) and the local APIC timer's event handler are the immediate
- * phase; __do_softirq runs the softirqs (from irq_exit or ksoftirqd), tasklet_action_common the
- * tasklets of both tasklet softirqs, process_one_work a work item in a kworker. A return to
- * the interrupted context after the handler ran (preempt_schedule_irq) is process context.
- * __switch_to_asm(prev, next) switches threads: 32-bit Linux passes them in eax and edx. */
+ * handlers of a device interrupt) and the clock event handlers the local APIC timer and the
+ * HPET call (hrtimer_interrupt, tick_handle_periodic) are the immediate phase; __do_softirq
+ * runs the softirqs (from irq_exit or ksoftirqd), tasklet_action_common the tasklets of both
+ * tasklet softirqs, process_one_work a work item in a kworker. What follows the handler before
+ * the IRET is the interrupted context's again: a reschedule (preempt_schedule_irq) or the work
+ * before a return to user mode (irqentry_exit_to_user_mode: signals, rseq, which touch user
+ * memory). __switch_to_asm(prev, next) switches threads: 32-bit Linux passes them in eax and
+ * edx. */
 static const char linux_list[] =
     "asm_common_interrupt=critical,asm_sysvec_*=critical,handle_irq_event=immediate,"
-    "local_apic_timer_interrupt=immediate,__do_softirq=softirq,"
+    "hrtimer_interrupt=immediate,tick_handle_periodic=immediate,__do_softirq=softirq,"
     "tasklet_action_common*=tasklet,process_one_work=workqueue,"
-    "preempt_schedule_irq=process,__switch_to_asm=switch:edx:eax";
+    "preempt_schedule_irq=process,irqentry_exit_to_user_mode=process,"
+    "__switch_to_asm=switch:edx:eax";
 
 static const char *const phase_names[X86IRQ_PHASE_COUNT] = {
     "process", "critical", "immediate", "softirq", "tasklet", "workqueue",

@@ -1,0 +1,81 @@
+#!/bin/sh
+# The meson test suite 'linux': Debian 12's own i386 kernel (the kit of scripts/get-linux.sh)
+# boots on libx86irq to its busybox userspace, probes its e1000 on the IO-APIC, pings the
+# network peer, powers off through ACPI; two boots give the same bytes; with the kernel's
+# symbols (scripts/linux-symbols.sh) and its phase and switch functions, the nesting check of a
+# third boot is clean and the emulator counts the NIC's interrupts as /proc/interrupts does.
+#   linux-test.sh X86IRQ_RUN FLAVOUR GET_LINUX_SH WORKDIR
+set -u
+run=$1
+flavour=$2
+get_linux=$3
+work=$4/linux-$flavour
+mkdir -p "$work"
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (got '$3', expected '$2')"; fi; }
+check_grep() { if grep -q -- "$2" "$3"; then ok "$1"; else not_ok "$1 (no '$2' in $3)"; fi; }
+
+if ! "$get_linux" --check; then
+    echo "1..1"
+    echo "not ok 1 - the Linux kit is missing or incomplete in $("$get_linux" --print): run scripts/get-linux.sh (scripts/setup.sh does)"
+    exit 1
+fi
+kit=$("$get_linux" --print)/$flavour
+
+boot() {
+    name=$1
+    shift
+    "$run" --mem=256M --nic-peer --kernel "$kit/bzImage" --initrd "$kit/initrd.gz" \
+        --serial-output="$work/$name.console" "$@" 2>"$work/$name.stats"
+    echo $? > "$work/$name.status"
+}
+# a and b: the plain command; c: with the symbols, the phases and the nesting check
+symbols=$("$(dirname "$get_linux")/linux-symbols.sh" "$run" "$flavour") || symbols=
+boot a --append "console=ttyS0 quiet" --trace-events="$work/a.events" &
+boot b --append "console=ttyS0 quiet" --trace-events="$work/b.events"
+wait
+[ -n "$symbols" ] && boot c --append "console=ttyS0 quiet nokaslr" --symbols="$symbols" \
+    --phase-symbols=linux --stats --check-nesting
+console=$work/a.console
+tr -d '\r' < "$console" > "$work/a.text"
+text=$work/a.text
+tr -d '\r' < "$work/c.console" > "$work/c.text" 2>/dev/null
+
+echo "1..16"
+check "the kernel powers off through ACPI S5 (exit status 0)" 0 "$(cat "$work/a.status")"
+check_grep "the busybox userspace runs (/init)" "x86irq-init: userspace reached ($(cat "$kit/VERSION"))" "$text"
+check_grep "e1000 is probed and eth0 on the IO-APIC, fasteoi (level)" "IO-APIC  11-fasteoi   eth0" "$work/c.text"
+check_grep "ping: the peer at 10.0.2.2 answers every echo" "3 packets transmitted, 3 packets received" "$text"
+check_grep "the timer on the IO-APIC (ISA IRQ 0 on pin 2)" "IO-APIC   2-edge      timer" "$text"
+check_grep "ttyS0 on the IO-APIC (IRQ 4)" "IO-APIC   4-edge      ttyS0" "$text"
+loc=$(sed -n 's/^LOC: *\([0-9]*\) .*/\1/p' "$text")
+if [ "${loc:-0}" -gt 0 ]; then ok "local APIC timer interrupts counted (LOC $loc)"; else not_ok "LOC is ${loc:-missing}"; fi
+net_rx=$(sed -n 's/^ *NET_RX: *\([0-9]*\).*/\1/p' "$text")
+if [ "${net_rx:-0}" -gt 0 ]; then ok "NET_RX softirqs ran ($net_rx)"; else not_ok "NET_RX is ${net_rx:-missing}"; fi
+if [ -n "$symbols" ]; then ok "the kernel's symbols ($symbols)"; else not_ok "no symbols (scripts/linux-symbols.sh failed)"; fi
+check "with symbols: powers off too" 0 "$(cat "$work/c.status" 2>/dev/null)"
+check_grep "with Linux's phase and switch symbols the nesting check is clean" "nesting check: 0 rules fired" "$work/c.stats"
+check_grep "the phases table shows the softirqs" "^softirq  *[1-9]" "$work/c.stats"
+# interrupts counted: /proc/interrupts' lines against the vectors routed from the IOAPIC pins
+# of the timer (pin 2: quiet once the local APIC timer took over), the RTC (pin 8) and eth0
+# (pin 11: e1000's watchdog may raise one more before the power-off, every 2 s)
+tr -d '\r' < "$work/c.console" > "$work/c.text"
+counts() {
+    linux=$(sed -n "s/^ *$1: *\([0-9]*\) .*$2\$/\1/p" "$work/c.text")
+    ours=$(sed -n "s/^ *\([0-9]*\)  delivered  (IOAPIC pin $3)\$/\1/p" "$work/c.stats")
+    echo "${linux:-0} ${ours:-0}"
+}
+set -- $(counts 0 timer 2) $(counts 8 rtc0 8) $(counts 11 eth0 11)
+if [ "$1 $3" = "$2 $4" ] && [ "$5" -gt 0 ] && [ "$6" -ge "$5" ] && [ "$6" -le $(($5 + 1)) ]; then
+    ok "--stats counts the interrupts /proc/interrupts shows (timer $1, rtc0 $3, eth0 $5/$6)"
+else
+    not_ok "--stats: timer $2 (Linux $1), rtc0 $4 (Linux $3), eth0 $6 (Linux $5)"
+fi
+check "the second boot ends the same way" "$(cat "$work/a.status")" "$(cat "$work/b.status")"
+if cmp -s "$work/a.console" "$work/b.console"; then ok "two boots: byte-identical serial output"; else not_ok "two boots: the serial output differs"; fi
+if cmp -s "$work/a.events" "$work/b.events"; then ok "two boots: byte-identical trace events"; else not_ok "two boots: the trace events differ"; fi
+[ $fails -eq 0 ] && rm -f "$work"/*.events
+exit $((fails > 0))
