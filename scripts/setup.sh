@@ -1,8 +1,10 @@
 #!/bin/sh
-# Quick start, command 1: install what is missing (Debian 12), configure and build, then run
-# the default bundled guest and print its report.
+# Quick start, command 1: install what is missing (Debian 12), configure and build, fetch the
+# Linux kit for the test suite 'linux' (scripts/get-linux.sh: Debian's i386 kernels and
+# busybox, about 105 MB, cached), then run the default bundled guest and print its report.
 #   ./scripts/setup.sh             everything
-#   ./scripts/setup.sh --no-run    install and build only (CI)
+#   ./scripts/setup.sh --no-run    install, build and fetch the kit only (CI)
+#   ./scripts/setup.sh --no-linux  without the Linux kit (the suite 'linux' then fails, saying so)
 #   ./scripts/setup.sh --deps-only install the packages only
 set -eu
 cd "$(dirname "$0")/.."
@@ -10,15 +12,19 @@ cd "$(dirname "$0")/.."
 # The build needs a C compiler with 32-bit support for the guests (gcc-multilib), Meson, Ninja,
 # pkg-config (Meson's dependency() uses it; a fresh Debian has none), three libraries, and
 # acpica-tools (iasl compiles the DSDT; the firmware tests run iasl -d and acpiexec).
-PACKAGES="gcc gcc-multilib libc6-dev-i386 meson ninja-build pkg-config libcapstone-dev libelf-dev libcmocka-dev acpica-tools"
+# acpica-tools: iasl compiles the DSDT (src/board/dsdt.asl); cpio and the archive keyring:
+# scripts/get-linux.sh builds the Linux kit's initramfs from Debian's verified packages.
+PACKAGES="gcc gcc-multilib libc6-dev-i386 meson ninja-build pkg-config libcapstone-dev libelf-dev libcmocka-dev acpica-tools cpio debian-archive-keyring"
 
 run=1
 deps_only=0
+linux=1
 for arg in "$@"; do
     case $arg in
     --no-run) run=0 ;;
+    --no-linux) linux=0 ;;
     --deps-only) deps_only=1 ;;
-    *) echo "setup.sh: unknown option $arg (use --no-run or --deps-only)" >&2; exit 64 ;;
+    *) echo "setup.sh: unknown option $arg (use --no-run, --no-linux or --deps-only)" >&2; exit 64 ;;
     esac
 done
 
@@ -44,6 +50,9 @@ if [ ! -f build/build.ninja ]; then
     meson setup build
 fi
 meson compile -C build
+if [ "$linux" -eq 1 ]; then
+    ./scripts/get-linux.sh
+fi
 
 if [ "$run" -eq 1 ]; then
     echo

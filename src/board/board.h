@@ -13,6 +13,8 @@
 struct x86_cpu;
 
 #define X86_BOARD_MAP_MAX 8
+/* ESP at the Multiboot and Linux entries: where QEMU 7.2's option ROM leaves it */
+#define X86_BOOT_STACK 0x6F08u
 
 /* The e820 map of a machine with ram_size bytes of RAM, as SeaBIOS reports it under QEMU:
  * conventional memory below the EBDA, the EBDA and the BIOS area (0xE0000-0xFFFFF, where the

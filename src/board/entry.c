@@ -73,6 +73,9 @@ static void enter_flat32(x86irq_machine *m, const uint8_t *gdt, size_t gdt_size,
         if (s != X86_SEG_CS)
             x86_set_flat_segment(cpu, s, ds, 0, false);
     memset(cpu->gpr, 0, sizeof(cpu->gpr));
+    /* the stack QEMU 7.2's option ROMs leave (SeaBIOS's, in conventional memory): a guest that
+     * pushes before it sets up its own stack finds RAM there */
+    cpu->gpr[X86_ESP] = X86_BOOT_STACK;
     cpu->eip = entry;
 }
 

@@ -258,10 +258,11 @@ static void read_symbols(Elf *elf, struct x86_symbol_table *table)
 #define MBI_FLAG_BOOT_LOADER 0x200u
 #define MBI_SIZE 88u         /* through vbe_interface_len, as QEMU writes it */
 #define MMAP_ENTRY_SIZE 24u  /* size field (4) + 20 bytes */
-#define MMAP_ENTRIES 5
 static const char boot_loader_name[] = "libx86irq";
 
 struct info_layout {
+    const struct x86_e820_entry *map; /* the machine's memory map */
+    unsigned map_count;
     uint32_t base;          /* the info block */
     uint32_t mmap;
     uint32_t cmdline;
@@ -297,35 +298,16 @@ static void write_info(struct x86_bus *bus, const struct info_layout *l, const c
     put32(info + 16, l->cmdline);
     put32(info + 20, 0);                                           /* mods_count */
     put32(info + 24, l->mmap);                                     /* mods_addr (empty) */
-    put32(info + 44, MMAP_ENTRIES * MMAP_ENTRY_SIZE);              /* mmap_length */
+    put32(info + 44, l->map_count * MMAP_ENTRY_SIZE);              /* mmap_length */
     put32(info + 48, l->mmap);                                     /* mmap_addr */
     put32(info + 64, l->loader_name);
-    /* the map a PC BIOS (SeaBIOS under QEMU) reports: conventional memory, the EBDA and BIOS
-     * areas reserved, RAM from 1 MiB, the BIOS ROM alias below 4 GiB reserved */
-    static const struct { uint64_t base, length; uint32_t type; } map[MMAP_ENTRIES - 1] = {
-        { 0x00000, 0x9FC00, 1 },
-        { 0x9FC00, 0x00400, 2 },
-        { 0xF0000, 0x10000, 2 },
-        { 0xFFFC0000u, 0x40000, 2 },
-    };
+    /* the machine's map, as a PC BIOS (SeaBIOS under QEMU) reports it */
     uint8_t *e = bus->ram + l->mmap;
-    for (unsigned i = 0, k = 0; i < MMAP_ENTRIES; i++, e += MMAP_ENTRY_SIZE) {
-        uint64_t base, length;
-        uint32_t type;
-        if (i == 3) {
-            base = 0x100000;
-            length = bus->ram_size - 0x100000;
-            type = 1;
-        } else {
-            base = map[k].base;
-            length = map[k].length;
-            type = map[k].type;
-            k++;
-        }
+    for (unsigned i = 0; i < l->map_count; i++, e += MMAP_ENTRY_SIZE) {
         put32(e, 20);
-        put64(e + 4, base);
-        put64(e + 12, length);
-        put32(e + 20, type);
+        put64(e + 4, l->map[i].base);
+        put64(e + 12, l->map[i].length);
+        put32(e + 20, l->map[i].type);
     }
     /* the command line: the image name, then the guest's arguments (as QEMU gives the kernel
      * path, then -append) */
@@ -344,7 +326,8 @@ static void write_info(struct x86_bus *bus, const struct info_layout *l, const c
 /* ------------------------------------------------------------------ entry point */
 
 x86irq_status x86_load_elf(struct x86_bus *bus, const void *image, size_t size, const char *name,
-                           const char *cmdline, struct x86_boot_state *boot,
+                           const char *cmdline, const struct x86_e820_entry *map,
+                           unsigned map_count, struct x86_boot_state *boot,
                            struct x86_symbol_table *symbols, char *error, size_t error_size)
 {
     if (!name)
@@ -411,7 +394,7 @@ x86irq_status x86_load_elf(struct x86_bus *bus, const void *image, size_t size, 
         if (base < 0x1000)
             base = 0x1000;
         uint64_t cmdline_bytes = strlen(name) + 1 + strlen(cmdline) + 1;
-        uint64_t end = base + MBI_SIZE + MMAP_ENTRIES * MMAP_ENTRY_SIZE + cmdline_bytes +
+        uint64_t end = base + MBI_SIZE + map_count * MMAP_ENTRY_SIZE + cmdline_bytes +
                        sizeof(boot_loader_name);
         if (cmdline_bytes > 65536) {
             st = fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name, "command line too long");
@@ -420,9 +403,11 @@ x86irq_status x86_load_elf(struct x86_bus *bus, const void *image, size_t size, 
                       "no room for the Multiboot information after the image (RAM ends at 0x%llx)",
                       (unsigned long long)bus->ram_size);
         } else {
+            layout.map = map;
+            layout.map_count = map_count;
             layout.base = (uint32_t)base;
             layout.mmap = layout.base + MBI_SIZE;
-            layout.cmdline = layout.mmap + MMAP_ENTRIES * MMAP_ENTRY_SIZE;
+            layout.cmdline = layout.mmap + map_count * MMAP_ENTRY_SIZE;
             layout.loader_name = layout.cmdline + (uint32_t)cmdline_bytes;
             layout.end = layout.loader_name + (uint32_t)sizeof(boot_loader_name);
         }

@@ -34,6 +34,14 @@ void x86_symbols_sort(struct x86_symbol *symbols, size_t count);
 bool x86_symbols_parse_nm(const char *text, size_t length, struct x86_symbol_table *out,
                           char *error, size_t error_size);
 
+/* A memory map entry as BIOS e820 reports it (types: 1 RAM, 2 reserved, 3 ACPI data...) */
+#define X86_E820_RAM 1u
+#define X86_E820_RESERVED 2u
+struct x86_e820_entry {
+    uint64_t base, length;
+    uint32_t type;
+};
+
 /* How to enter the loaded guest */
 struct x86_boot_state {
     uint32_t entry;
@@ -46,21 +54,15 @@ struct x86_boot_state {
 #define X86_MULTIBOOT_BOOTLOADER_MAGIC 0x2BADB002u
 #define X86_MULTIBOOT_SEARCH 8192u
 
-/* Validate the whole image first, then copy: on error RAM is untouched, error holds one line
+/* Validate the whole image first, then copy; a Multiboot guest's memory map is map: on error RAM is untouched, error holds one line
  * "NAME: reason", and the status is X86IRQ_ERR_BAD_IMAGE or X86IRQ_ERR_RANGE. */
 x86irq_status x86_load_elf(struct x86_bus *bus, const void *image, size_t size, const char *name,
-                           const char *cmdline, struct x86_boot_state *boot,
+                           const char *cmdline, const struct x86_e820_entry *map,
+                           unsigned map_count, struct x86_boot_state *boot,
                            struct x86_symbol_table *symbols, char *error, size_t error_size);
 
 /* ------------------------------------------------------------------ the Linux boot protocol */
 
-/* A memory map entry as BIOS e820 reports it (types: 1 RAM, 2 reserved, 3 ACPI data...) */
-#define X86_E820_RAM 1u
-#define X86_E820_RESERVED 2u
-struct x86_e820_entry {
-    uint64_t base, length;
-    uint32_t type;
-};
 
 /* What to boot: a bzImage, an optional initrd, the kernel command line. */
 struct x86_linux_image {

@@ -37,8 +37,11 @@ x86irq_status x86irq_load_elf_memory(x86irq_machine *machine, const void *image,
     struct x86_symbol_table symbols;
     memset(&boot, 0, sizeof(boot));
     memset(&symbols, 0, sizeof(symbols));
+    struct x86_e820_entry map[X86_BOARD_MAP_MAX];
+    unsigned count = x86_board_memory_map(machine->bus.ram_size, map, X86_BOARD_MAP_MAX);
     x86irq_status status = x86_load_elf(&machine->bus, image, size, name, cmdline ? cmdline : "",
-                                        &boot, &symbols, machine->error, sizeof(machine->error));
+                                        map, count, &boot, &symbols, machine->error,
+                                        sizeof(machine->error));
     if (status != X86IRQ_OK)
         return status;
     loaded(machine, &symbols);

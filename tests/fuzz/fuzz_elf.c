@@ -17,8 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct x86_symbol_table symbols;
     memset(&symbols, 0, sizeof(symbols));
     char error[256] = "";
-    x86irq_status s = x86_load_elf(&bus, data, size, "fuzz", "arg", &boot, &symbols, error,
-                                   sizeof(error));
+    static const struct x86_e820_entry map[] = {
+        { 0, 0x9FC00, X86_E820_RAM }, { 0x100000, (16u << 20) - 0x100000, X86_E820_RAM },
+    };
+    x86irq_status s = x86_load_elf(&bus, data, size, "fuzz", "arg", map, 2, &boot, &symbols,
+                                   error, sizeof(error));
     if (s == X86IRQ_OK) {
         if (boot.multiboot && boot.multiboot_info >= bus.ram_size)
             abort();

@@ -16,9 +16,10 @@ stack_bottom:
 stack_top:
 
     .section .data
-    .globl boot_magic, boot_info
+    .globl boot_magic, boot_info, boot_esp
 boot_magic: .long 0
 boot_info:  .long 0
+boot_esp:   .long 0
 
     .section .text
     .globl _start
@@ -26,6 +27,7 @@ boot_info:  .long 0
 _start:
     mov %eax, boot_magic
     mov %ebx, boot_info
+    mov %esp, boot_esp
     mov $stack_top, %esp
     cld
     push %ebx

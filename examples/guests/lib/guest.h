@@ -37,7 +37,7 @@ struct multiboot_mmap_entry {
 #define MB_INFO_MMAP 0x040u
 #define MB_INFO_BOOT_LOADER_NAME 0x200u
 
-extern uint32_t boot_magic, boot_info; /* EAX and EBX at entry (crt0.S) */
+extern uint32_t boot_magic, boot_info, boot_esp; /* EAX, EBX and ESP at entry (crt0.S) */
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }

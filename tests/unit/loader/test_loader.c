@@ -12,7 +12,15 @@
 
 #include "loader/loader.h"
 
+
 #define RAM (16u << 20)
+
+/* a PC's memory map for the Multiboot guests */
+static const struct x86_e820_entry map[] = {
+    { 0, 0x9FC00, X86_E820_RAM }, { 0x9FC00, 0x400, X86_E820_RESERVED },
+    { 0xE0000, 0x20000, X86_E820_RESERVED }, { 0x100000, RAM - 0x100000, X86_E820_RAM },
+};
+static const unsigned map_count = sizeof(map) / sizeof(map[0]);
 
 struct image {
     uint8_t data[16384];
@@ -140,7 +148,8 @@ static void test_multiboot_elf_loads(void **state)
     struct x86_symbol_table symbols;
     char error[256] = "";
     assert_int_equal(x86_load_elf(&f->bus, f->image.data, f->image.size, "kernel.elf", "a b",
-                                  &boot, &symbols, error, sizeof(error)), X86IRQ_OK);
+                                  map, map_count, &boot, &symbols, error, sizeof(error)),
+                     X86IRQ_OK);
     assert_true(boot.multiboot);
     assert_int_equal(boot.entry, 0x100040);
     assert_int_equal(f->bus.ram[0x100400], 0xAB);
@@ -172,7 +181,8 @@ static void test_plain_elf_loads(void **state)
     struct x86_boot_state boot;
     struct x86_symbol_table symbols;
     char error[256];
-    assert_int_equal(x86_load_elf(&f->bus, f->image.data, f->image.size, "plain", "", &boot,
+    assert_int_equal(x86_load_elf(&f->bus, f->image.data, f->image.size, "plain", "", map,
+                                  map_count, &boot,
                                   &symbols, error, sizeof(error)), X86IRQ_OK);
     assert_false(boot.multiboot);
     assert_int_equal(f->bus.ram[0x200000], 0x11);
@@ -190,7 +200,8 @@ static void expect_rejected(struct fixture *f, const void *image, size_t size,
     struct x86_boot_state boot;
     struct x86_symbol_table symbols = { 0 };
     char error[256] = "";
-    assert_int_equal(x86_load_elf(&f->bus, image, size, "bad.elf", "", &boot, &symbols, error,
+    assert_int_equal(x86_load_elf(&f->bus, image, size, "bad.elf", "", map, map_count, &boot,
+                                  &symbols, error,
                                   sizeof(error)), status);
     assert_true(strncmp(error, "bad.elf: ", 9) == 0);
     if (!strstr(error, reason))
