@@ -37,14 +37,16 @@ symbols=$("$(dirname "$get_linux")/linux-symbols.sh" "$run" "$flavour") || symbo
 boot a --append "console=ttyS0 quiet" --trace-events="$work/a.events" &
 boot b --append "console=ttyS0 quiet" --trace-events="$work/b.events"
 wait
-[ -n "$symbols" ] && boot c --append "console=ttyS0 quiet nokaslr" --symbols="$symbols" \
-    --phase-symbols=linux --stats --check-nesting
+# c also types into busybox's shell on the console (the UART's receive path, at the line rate)
+printf 'echo typed-input $((6 * 7))\nexit\n' > "$work/input.txt"
+[ -n "$symbols" ] && boot c --append "console=ttyS0 quiet nokaslr shell" --symbols="$symbols" \
+    --phase-symbols=linux --stats --check-nesting --serial-input="$work/input.txt"
 console=$work/a.console
 tr -d '\r' < "$console" > "$work/a.text"
 text=$work/a.text
 tr -d '\r' < "$work/c.console" > "$work/c.text" 2>/dev/null
 
-echo "1..16"
+echo "1..17"
 check "the kernel powers off through ACPI S5 (exit status 0)" 0 "$(cat "$work/a.status")"
 check_grep "the busybox userspace runs (/init)" "x86irq-init: userspace reached ($(cat "$kit/VERSION"))" "$text"
 check_grep "e1000 is probed and eth0 on the IO-APIC, fasteoi (level)" "IO-APIC  11-fasteoi   eth0" "$work/c.text"
@@ -59,6 +61,7 @@ if [ -n "$symbols" ]; then ok "the kernel's symbols ($symbols)"; else not_ok "no
 check "with symbols: powers off too" 0 "$(cat "$work/c.status" 2>/dev/null)"
 check_grep "with Linux's phase and switch symbols the nesting check is clean" "nesting check: 0 rules fired" "$work/c.stats"
 check_grep "the phases table shows the softirqs" "^softirq  *[1-9]" "$work/c.stats"
+check_grep "--serial-input: typed into busybox's shell, the shell answers" "^typed-input 42" "$work/c.text"
 # interrupts counted: /proc/interrupts' lines against the vectors routed from the IOAPIC pins
 # of the timer (pin 2: quiet once the local APIC timer took over), the RTC (pin 8) and eth0
 # (pin 11: e1000's watchdog may raise one more before the power-off, every 2 s)
