@@ -4,7 +4,7 @@ run=$1 hello=$2 stops=$3
 n=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..16"
+echo "1..26"
 check() { # description, expected status, actual status
     n=$((n + 1))
     if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (status $3, expected $2)"; failed=1; fi
@@ -27,6 +27,17 @@ check_grep "the message names the file" "missing.elf" "$tmp/out"
 "$run" "$stops" -- halt >"$tmp/out" 2>&1; check "halted forever" 123 $?
 "$run" "$stops" -- triple >"$tmp/out" 2>&1; check "triple fault" 125 $?
 "$run" --qemu-exit-codes "$stops" -- exit 21 >"$tmp/out" 2>&1; check "--qemu-exit-codes maps v to (v<<1)|1" 43 $?
+"$run" --stats "$stops" -- reset >"$tmp/out" 2>&1; check "the 8042's reset pulse stops the run (120)" 120 $?
+check_grep "--stats: stop reason reset" "stop reason *reset" "$tmp/out"
+"$run" "$stops" -- portreset >"$tmp/out" 2>&1; check "port 0xCF9's RST_CPU stops the run (120)" 120 $?
+"$run" --stats "$stops" -- poweroff >"$tmp/out" 2>&1; check "ACPI S5 powers off: status 0" 0 $?
+check_grep "--stats: stop reason poweroff" "stop reason *poweroff" "$tmp/out"
+# loading Linux kernels: the options, and bad images refused with one line
+"$run" --initrd=/dev/null "$hello" >"$tmp/out" 2>&1; check "--initrd without --kernel is a usage error" 64 $?
+"$run" --kernel="$hello" >"$tmp/out" 2>&1; check "an ELF as --kernel is a load error" 65 $?
+check_grep "the message says it is not a Linux kernel" "not a Linux kernel image" "$tmp/out"
+"$run" --kernel "$tmp/nothing" >"$tmp/out" 2>&1; check "a missing --kernel file is a load error" 65 $?
+"$run" --symbols="$0" "$hello" >"$tmp/out" 2>&1; check "--symbols with a file that is not nm output is a load error" 65 $?
 "$run" --quiet --trace="$tmp/trace" "$hello" >"$tmp/out" 2>&1
 check_grep "--trace shows symbols and disassembly" "kmain.*push" "$tmp/trace"
 # the fast loop and the traced loop count the same instructions and cycles, and two runs are
