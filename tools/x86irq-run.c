@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <x86irq/exceptions.h>
 #include <x86irq/x86irq.h>
@@ -51,6 +52,7 @@ struct options {
     bool qemu_exit_codes;
     const char *serial_input; /* --serial-input=FILE */
     bool console;             /* --console */
+    bool no_console;          /* --no-console */
     const char *guest;
     char *cmdline;
     const char *kernel, *initrd, *append; /* --kernel: a Linux bzImage instead of an ELF */
@@ -101,6 +103,7 @@ static void usage(FILE *out)
             "  --serial-output=FILE  the guest's serial output to FILE instead of stdout\n"
             "  --qemu-exit-codes   exit with (v << 1) | 1 for a debug-exit value v, as QEMU does\n"
             "  --serial-input=FILE the file's bytes arrive on COM1 at the line rate (deterministic)\n"
+            "  --no-console        with --kernel on a terminal: do not make stdin the console\n"
             "  --console           stdin to COM1 as typed (raw mode on a terminal; Ctrl-A x quits,\n"
             "                      Ctrl-A h helps); paced to the host's clock, not deterministic\n"
             "  --help              this text\n"
@@ -269,6 +272,8 @@ static int parse(int argc, char **argv, struct options *o)
             o->serial_input = v;
         } else if (IS("--console") && !v) {
             o->console = true;
+        } else if (IS("--no-console") && !v) {
+            o->no_console = true;
         } else {
             return bad("unknown option '%s'", a);
         }
@@ -606,6 +611,10 @@ int main(int argc, char **argv)
     double start = now();
     x86irq_stop_reason reason = X86IRQ_STOP_NONE;
     bool console_quit = false;
+    /* a Linux kernel run from a terminal gets the terminal as its console, as QEMU's
+     * -nographic gives it (a shell on ttyS0 can be used at once) */
+    if (o.kernel && !o.no_console && !o.serial_input && isatty(STDIN_FILENO))
+        o.console = true;
     if (o.console)
         s = console_run(m, o.max_cycles, o.cpu_hz, &reason, &console_quit);
     else

@@ -137,7 +137,8 @@ x86irq_status x86irq_set_phase_symbols(x86irq_machine *machine, const char *list
         free(probes);
         return x86_machine_error(machine, X86IRQ_ERR_NO_MEMORY, "out of memory");
     }
-    qsort(probes, count, sizeof(*probes), compare_probes);
+    if (count)
+        qsort(probes, count, sizeof(*probes), compare_probes);
     for (size_t i = 0; i < count; i++)
         addresses[i] = probes[i].address;
     free(t->probes);
