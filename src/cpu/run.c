@@ -148,6 +148,12 @@ void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
         cpu->frame_resume_flag = 0;
     }
     uint8_t from_cpl = cpu->cpl;
+    if (X86_UNLIKELY(m->trace.mask)) {
+        /* where it came from, for the nesting report: the faulting or interrupting
+         * instruction, or the interrupted one */
+        m->trace.raising_eip = cpu->eip;
+        m->trace.raising_cs = cpu->seg[X86_SEG_CS].selector;
+    }
     x86_deliver_event(cpu, f.vector, (enum x86_event_source)f.source, f.has_error_code,
                       f.error_code, f.return_eip);
     cpu->delivering = 0;

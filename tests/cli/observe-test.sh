@@ -5,7 +5,7 @@ run=$1 timer=$2 nmi=$3 deferred=$4
 n=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..22"
+echo "1..23"
 check() { # description, expected status, actual status
     n=$((n + 1))
     if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (status $3, expected $2)"; failed=1; fi
@@ -38,6 +38,7 @@ PY
 check_grep "and the checker says so" "0 rules fired" "$tmp/out"
 "$run" --quiet --check-nesting "$timer" -- bug >"$tmp/out" 2>&1; check "the planted bug: exit 122" 122 $?
 check_grep "the checker names the rule and the stack" "exception-in-irq.*" "$tmp/out"
+check_grep "the report names the instruction that raised it (on_tick's int3)" "exception-in-irq) at cycle [0-9]*, 0008:[0-9a-f]* on_tick+" "$tmp/out"
 "$run" --quiet --check-nesting=irq-in-irq "$timer" -- bug >"$tmp/out" 2>&1; check "a rule switched off stays quiet" 0 $?
 "$run" --check-nesting=bogus "$timer" >"$tmp/out" 2>&1; check "an unknown rule is a usage error" 64 $?
 "$run" --quiet --check-nesting "$timer" -- user-bug >"$tmp/out" 2>&1; check "user memory read in a timer handler: exit 122" 122 $?
