@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "apic/lapic.h"
-#include "machine/bus.h"
+#include "platform/bus.h"
 #include "machine/machine.h"
 
 /* redirection entry bits */

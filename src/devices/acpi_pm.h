@@ -14,9 +14,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "machine/bus.h"
-#include "machine/events.h"
-#include "machine/irq.h"
+#include "platform/bus.h"
+#include "platform/events.h"
+#include "platform/irq.h"
 
 #define X86_ACPI_PM_BASE 0x600u   /* PM1a_EVT_BLK (4 bytes), PM1a_CNT_BLK at +4 (2), PM_TMR at +8 (4) */
 #define X86_ACPI_GPE0_BASE 0xAFE0u /* GPE0_BLK, 4 bytes: status then enable */

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "machine/bus.h"
+#include "platform/bus.h"
 
 struct x86_debug_exit {
     void (*on_exit)(void *context, uint32_t value);

@@ -39,8 +39,8 @@
 #include <stdint.h>
 
 #include "devices/pci.h"
-#include "machine/bus.h"
-#include "machine/events.h"
+#include "platform/bus.h"
+#include "platform/events.h"
 
 #define X86_E1000_VENDOR_ID 0x8086
 #define X86_E1000_DEVICE_ID 0x100E           /* 82540EM, desktop (8254x SDM Table 5-1) */

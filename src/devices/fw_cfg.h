@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "machine/bus.h"
+#include "platform/bus.h"
 
 #define X86_FW_CFG_SIGNATURE 0x0000
 #define X86_FW_CFG_ID 0x0001

@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "machine/bus.h"
-#include "machine/events.h"
+#include "platform/bus.h"
+#include "platform/events.h"
 
 #define X86_HPET_BASE 0xFED00000u
 #define X86_HPET_SIZE 0x400u

@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "machine/bus.h"
-#include "machine/irq.h"
+#include "platform/bus.h"
+#include "platform/irq.h"
 
 #define X86_I8042_DATA_PORT 0x60u
 #define X86_I8042_COMMAND_PORT 0x64u

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "machine/events.h"
+#include "platform/events.h"
 
 #define X86_NET_PEER_IP 0x0A000202u          /* 10.0.2.2 */
 #define X86_NET_PEER_MAC { 0x52, 0x55, 0x0A, 0x00, 0x02, 0x02 }

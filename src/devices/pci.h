@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "machine/bus.h"
-#include "machine/irq.h"
+#include "platform/bus.h"
+#include "platform/irq.h"
 
 #define X86_PCI_MAX_FUNCTIONS 8
 #define X86_PCI_BARS 6

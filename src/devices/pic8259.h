@@ -17,8 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "machine/bus.h"
-#include "machine/irq.h"
+#include "platform/bus.h"
+#include "platform/irq.h"
 
 #define X86_PIC_MASTER 0
 #define X86_PIC_SLAVE 1

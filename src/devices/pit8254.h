@@ -20,9 +20,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "machine/bus.h"
-#include "machine/events.h"
-#include "machine/irq.h"
+#include "platform/bus.h"
+#include "platform/events.h"
+#include "platform/irq.h"
 
 #define X86_PIT_CHANNELS 3
 #define X86_PIT_PORT_BASE 0x40       /* counters 0-2 at 0x40-0x42, control word at 0x43 */

@@ -15,9 +15,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "machine/bus.h"
-#include "machine/events.h"
-#include "machine/irq.h"
+#include "platform/bus.h"
+#include "platform/events.h"
+#include "platform/irq.h"
 
 #define X86_RTC_PORT 0x70u
 #define X86_RTC_IRQ 8u

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "machine/bus.h"
+#include "platform/bus.h"
 
 #define X86_PORT_A 0x92u
 #define X86_RESET_CONTROL_PORT 0xCF9u

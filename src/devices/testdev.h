@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "machine/bus.h"
+#include "platform/bus.h"
 
 #define X86_TESTDEV_SCRATCH_PORT 0xE0u
 #define X86_TESTDEV_IRQ_PORT 0x2000u

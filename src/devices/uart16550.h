@@ -30,9 +30,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "machine/bus.h"
-#include "machine/events.h"
-#include "machine/irq.h"
+#include "platform/bus.h"
+#include "platform/events.h"
+#include "platform/irq.h"
 
 #define X86_UART_RX_FIFO 16
 #define X86_UART_HOST_QUEUE_LIMIT (1u << 20)   /* host bytes waiting: 1 MiB */

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "machine/bus.h"
+#include "platform/bus.h"
 
 struct x86_symbol {
     uint32_t address;

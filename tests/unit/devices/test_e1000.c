@@ -14,8 +14,8 @@
 
 #include "devices/e1000.h"
 #include "devices/pci.h"
-#include "machine/bus.h"
-#include "machine/events.h"
+#include "platform/bus.h"
+#include "platform/events.h"
 
 #define RAM_SIZE (1u << 20)
 #define MMIO_BASE 0xFEB00000u

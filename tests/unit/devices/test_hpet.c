@@ -12,8 +12,8 @@
 #include <cmocka.h>
 
 #include "devices/hpet.h"
-#include "machine/bus.h"
-#include "machine/events.h"
+#include "platform/bus.h"
+#include "platform/events.h"
 
 __extension__ typedef unsigned __int128 wide;
 

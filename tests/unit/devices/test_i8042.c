@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "devices/i8042.h"
-#include "machine/bus.h"
+#include "platform/bus.h"
 
 #define MAX_EDGES 256
 

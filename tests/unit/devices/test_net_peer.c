@@ -16,8 +16,8 @@
 #include "devices/e1000.h"
 #include "devices/net_peer.h"
 #include "devices/pci.h"
-#include "machine/bus.h"
-#include "machine/events.h"
+#include "platform/bus.h"
+#include "platform/events.h"
 
 __extension__ typedef unsigned __int128 wide;
 

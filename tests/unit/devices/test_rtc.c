@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "devices/rtc.h"
-#include "machine/bus.h"
-#include "machine/events.h"
+#include "platform/bus.h"
+#include "platform/events.h"
 
 __extension__ typedef unsigned __int128 wide;
 

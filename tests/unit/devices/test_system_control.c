@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "devices/system_control.h"
-#include "machine/bus.h"
+#include "platform/bus.h"
 
 struct rig {
     struct x86_bus bus;

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "devices/uart16550.h"
-#include "machine/events.h"
+#include "platform/events.h"
 
 __extension__ typedef unsigned __int128 wide;
 

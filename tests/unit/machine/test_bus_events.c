@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "machine/bus.h"
-#include "machine/events.h"
+#include "platform/bus.h"
+#include "platform/events.h"
 
 struct device_log {
     uint64_t last_offset, last_value;

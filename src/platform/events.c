@@ -5,7 +5,7 @@
  * cancelled entry leaves the heap no later than its cycle is reached, and when cancelled
  * entries outnumber live ones the heap is compacted. Ids are never reused.
  */
-#include "machine/events.h"
+#include "platform/events.h"
 
 #include <stdlib.h>
 #include <string.h>

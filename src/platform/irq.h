@@ -1,6 +1,6 @@
 /* Interrupt wires between devices and interrupt controllers. */
-#ifndef X86IRQ_MACHINE_IRQ_H
-#define X86IRQ_MACHINE_IRQ_H
+#ifndef X86IRQ_PLATFORM_IRQ_H
+#define X86IRQ_PLATFORM_IRQ_H
 
 /* An interrupt line: the device calls set_level(opaque, line, level) whenever its output level
  * changes (level 0 or 1). set_level NULL: nothing connected. */

@@ -1,5 +1,5 @@
 /* Guest physical memory, the port map and the MMIO map (see bus.h). */
-#include "machine/bus.h"
+#include "platform/bus.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,8 +2,8 @@
  * Events due at the same cycle run in the order they were scheduled (a sequence number breaks
  * ties), so runs are deterministic. A binary heap; cancel is lazy (events.c says how).
  */
-#ifndef X86IRQ_MACHINE_EVENTS_H
-#define X86IRQ_MACHINE_EVENTS_H
+#ifndef X86IRQ_PLATFORM_EVENTS_H
+#define X86IRQ_PLATFORM_EVENTS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -4,8 +4,8 @@
  * registered device reads as open bus (all ones) and writes nowhere. Devices register
  * read/write callbacks (opaque, offset from the range's base, size) as TinyEMU and QEMU do.
  */
-#ifndef X86IRQ_MACHINE_BUS_H
-#define X86IRQ_MACHINE_BUS_H
+#ifndef X86IRQ_PLATFORM_BUS_H
+#define X86IRQ_PLATFORM_BUS_H
 
 #include <stdbool.h>
 #include <stddef.h>
