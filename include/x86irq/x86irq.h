@@ -65,12 +65,24 @@ typedef struct x86irq_config {
      *  guest's clock is this plus its cycles: never the host's time). 0: 2026-01-01 00:00:00
      *  UTC. Default 0. */
     int64_t rtc_epoch;
+    /** Processors (cores): 1 to X86IRQ_MAX_CPUS, APIC IDs 0..cpus-1; 0 means 1. CPU 0 (the
+     *  bootstrap processor) starts at the loaded entry point; the others (application
+     *  processors) wait for INIT and a start-up IPI, as after a PC's reset (docs/api.md). The
+     *  firmware tables list them all. Default 1. */
+    unsigned cpus;
+    /** With several CPUs: the cycles each runs before the next one runs, in CPU order
+     *  (docs/cycle-model.md: an interrupt message to another CPU is late by at most this).
+     *  0: the default, 1000 cycles. Ignored with one CPU. */
+    uint64_t smp_quantum;
 } x86irq_config;
+
+/** The most processors a machine can have. */
+#define X86IRQ_MAX_CPUS 64
 
 /** Fill *config with the documented defaults. */
 X86IRQ_API void x86irq_config_init(x86irq_config *config);
 
-/** An emulated machine: one core, its memory, buses and devices. Opaque. */
+/** An emulated machine: its processors, memory, buses and devices. Opaque. */
 typedef struct x86irq_machine x86irq_machine;
 
 /** Create a machine. *out is set only on success. config may be NULL for the defaults. */
@@ -139,10 +151,12 @@ typedef enum x86irq_stop_reason {
     X86IRQ_STOP_NONE = 0,     /**< not run yet */
     X86IRQ_STOP_BUDGET,       /**< the cycle budget given to x86irq_run() was used */
     X86IRQ_STOP_DEBUG_EXIT,   /**< the guest wrote its status to the debug-exit port (0xF4) */
-    X86IRQ_STOP_SHUTDOWN,     /**< triple fault: the core shut down */
-    X86IRQ_STOP_HALTED,       /**< HLT with no event scheduled and no NMI/INTR deliverable:
-                                   nothing in the machine can wake it (x86irq_raise_nmi or
-                                   x86irq_set_intr can, then run again) */
+    X86IRQ_STOP_SHUTDOWN,     /**< triple fault: a CPU shut down (x86irq_stop_cpu says
+                                   which) */
+    X86IRQ_STOP_HALTED,       /**< every CPU in HLT (or waiting for SIPI) with no event
+                                   scheduled and no NMI/INTR deliverable: nothing in the
+                                   machine can wake one (x86irq_raise_nmi or x86irq_set_intr
+                                   can, then run again) */
     X86IRQ_STOP_REQUESTED,    /**< x86irq_request_stop() was called (e.g. from a callback) */
     X86IRQ_STOP_BREAKPOINT,   /**< the next instruction is at a breakpoint (not yet executed) */
     X86IRQ_STOP_POWEROFF,     /**< the guest entered ACPI S5 (SLP_EN with \_S5's SLP_TYP in
@@ -175,6 +189,10 @@ X86IRQ_API x86irq_status x86irq_remove_breakpoint(x86irq_machine *machine, uint3
 /** The reason of the last stop. */
 X86IRQ_API x86irq_stop_reason x86irq_stop_reason_of(const x86irq_machine *machine);
 
+/** The CPU the last stop came from (a breakpoint it reached, its triple fault), or -1 when the
+ *  stop is the machine's (the budget, a request, a device, every CPU halted). */
+X86IRQ_API int x86irq_stop_cpu(const x86irq_machine *machine);
+
 /** Where an event came from. */
 typedef enum x86irq_event_origin {
     X86IRQ_ORIGIN_EXCEPTION = 0, /**< detected by the processor (fault, trap, abort) */
@@ -205,11 +223,36 @@ X86IRQ_API size_t x86irq_shutdown_events(const x86irq_machine *machine,
 /** The value the guest wrote to the debug-exit port (valid after X86IRQ_STOP_DEBUG_EXIT). */
 X86IRQ_API uint32_t x86irq_exit_value(const x86irq_machine *machine);
 
-/** Cycles elapsed since the machine was created (RDTSC reads this). */
+/** Cycles elapsed since the machine was created: the machine's clock (with several CPUs, the
+ *  furthest any CPU has run; each CPU's own counter, which its RDTSC reads, is
+ *  x86irq_cpu_cycles). */
 X86IRQ_API uint64_t x86irq_cycles(const x86irq_machine *machine);
 
-/** Instructions retired since the machine was created. */
+/** Instructions retired since the machine was created, by all its CPUs. */
 X86IRQ_API uint64_t x86irq_instructions(const x86irq_machine *machine);
+
+/* ------------------------------------------------------------------ processors */
+
+/** The number of CPUs (x86irq_config.cpus). */
+X86IRQ_API unsigned x86irq_cpu_count(const x86irq_machine *machine);
+
+/** What a CPU is doing between runs. */
+typedef enum x86irq_cpu_state {
+    X86IRQ_CPU_RUNNING = 0,        /**< executing instructions */
+    X86IRQ_CPU_HALTED,             /**< in HLT until an interrupt */
+    X86IRQ_CPU_WAITING_FOR_SIPI,   /**< an application processor after INIT (SDM Vol. 3 8.4) */
+    X86IRQ_CPU_SHUTDOWN,           /**< shut down by a triple fault */
+} x86irq_cpu_state;
+
+/** A CPU's state; an index out of range reads as X86IRQ_CPU_SHUTDOWN. */
+X86IRQ_API x86irq_cpu_state x86irq_get_cpu_state(const x86irq_machine *machine, unsigned cpu);
+/** A short name of a CPU state ("running", "halted", "wait-for-sipi", "shutdown"). */
+X86IRQ_API const char *x86irq_cpu_state_string(x86irq_cpu_state state);
+
+/** A CPU's own cycle counter (its TSC runs from it) and instructions retired; 0 for an index
+ *  out of range. */
+X86IRQ_API uint64_t x86irq_cpu_cycles(const x86irq_machine *machine, unsigned cpu);
+X86IRQ_API uint64_t x86irq_cpu_instructions(const x86irq_machine *machine, unsigned cpu);
 
 /* ------------------------------------------------------------------ registers and memory */
 
@@ -230,10 +273,16 @@ typedef enum x86irq_register {
 /** The name of a register ("eax", "cr0", ...). */
 X86IRQ_API const char *x86irq_register_name(x86irq_register reg);
 
+/** CPU 0's registers (the bootstrap processor). */
 X86IRQ_API x86irq_status x86irq_get_register(const x86irq_machine *machine, x86irq_register reg,
                                              uint32_t *value);
 X86IRQ_API x86irq_status x86irq_set_register(x86irq_machine *machine, x86irq_register reg,
                                              uint32_t value);
+/** The registers of CPU `cpu` (0 to x86irq_cpu_count() - 1; else X86IRQ_ERR_INVALID_ARGUMENT). */
+X86IRQ_API x86irq_status x86irq_get_cpu_register(const x86irq_machine *machine, unsigned cpu,
+                                                 x86irq_register reg, uint32_t *value);
+X86IRQ_API x86irq_status x86irq_set_cpu_register(x86irq_machine *machine, unsigned cpu,
+                                                 x86irq_register reg, uint32_t value);
 
 /** Copy guest physical memory. Only RAM is accessed (no device side effects); a range
  *  reaching outside RAM fails with X86IRQ_ERR_RANGE and copies nothing. */
@@ -301,6 +350,8 @@ X86IRQ_API x86irq_status x86irq_set_intr(x86irq_machine *machine, int level);
  *  further ones are lost, as on the processor (SDM Vol. 3 6.7.1). Wakes a halted core. To raise
  *  one at a given cycle, call this from an event (x86irq_schedule_event). */
 X86IRQ_API x86irq_status x86irq_raise_nmi(x86irq_machine *machine);
+/** As x86irq_raise_nmi(), on the NMI input of CPU `cpu` (x86irq_raise_nmi is CPU 0's). */
+X86IRQ_API x86irq_status x86irq_raise_cpu_nmi(x86irq_machine *machine, unsigned cpu);
 
 /** Set the level of a platform interrupt line (non-zero: asserted), as a device would. GSI
  *  0-15 are the ISA IRQs: inputs of the 8259 pair and of the IOAPIC (IRQ0 on IOAPIC pin 2, as
@@ -317,6 +368,9 @@ X86IRQ_API x86irq_status x86irq_pulse_irq_line(x86irq_machine *machine, unsigned
  *  but for its ID and base. There is no firmware at the reset vector: an embedder sets the
  *  registers it wants (x86irq_set_register) before it runs again. */
 X86IRQ_API x86irq_status x86irq_raise_init(x86irq_machine *machine);
+/** As x86irq_raise_init(), on CPU `cpu` (x86irq_raise_init is CPU 0's): an application
+ *  processor then waits for a start-up IPI. */
+X86IRQ_API x86irq_status x86irq_raise_cpu_init(x86irq_machine *machine, unsigned cpu);
 
 /* ------------------------------------------------------------------ time */
 
@@ -343,6 +397,7 @@ typedef struct x86irq_instruction_info {
     uint8_t length;          /**< its length in bytes */
     uint8_t mode_bits;       /**< 16, 32 or 64: the default operand size it was decoded with */
     uint8_t bytes[15];       /**< its bytes */
+    uint8_t cpu;             /**< the CPU that executes it */
 } x86irq_instruction_info;
 
 /** Called before every instruction while set (slow: the fast path is off). NULL unsets. */

@@ -4,8 +4,9 @@
 #include <string.h>
 
 #include "apic/lapic.h"
+#include "cpu/cpu.h"
 #include "platform/bus.h"
-#include "machine/machine.h"
+#include "trace/events.h"
 
 /* redirection entry bits */
 #define RTE_VECTOR 0xFFull
@@ -32,34 +33,34 @@ static bool line_active(const struct x86_ioapic *io, unsigned pin)
     return level != ((io->redirection[pin] & RTE_ACTIVE_LOW) != 0);
 }
 
-/* Send the entry's message to the LAPIC when it names it (destination, physical/logical). */
+/* Send the entry's message on the APIC bus (82093AA 3.2.4). A level-triggered entry sets
+ * Remote IRR until the EOI of its vector; NMI, INIT and ExtINT are edge-triggered whatever the
+ * trigger bit says (the datasheet: those modes ignore it), so they set none. */
 static void deliver(struct x86_ioapic *io, unsigned pin)
 {
     uint64_t rte = io->redirection[pin];
-    bool level = rte & RTE_LEVEL;
+    enum x86_delivery_mode mode = (enum x86_delivery_mode)((rte >> RTE_DELIVERY_MODE_SHIFT) & 7);
+    bool fixed = mode == X86_DELIVERY_FIXED || mode == X86_DELIVERY_LOWEST;
+    bool level = fixed && (rte & RTE_LEVEL);
     if (level) {
         if (rte & RTE_REMOTE_IRR)
             return; /* still in service: the EOI will deliver again if the line stays up */
         io->redirection[pin] |= RTE_REMOTE_IRR;
     }
-    uint32_t destination = (uint32_t)(rte >> RTE_DESTINATION_SHIFT);
-    enum x86_delivery_mode mode = (enum x86_delivery_mode)((rte >> RTE_DELIVERY_MODE_SHIFT) & 7);
-    if (!x86_lapic_matches(io->lapic, destination, rte & RTE_LOGICAL)) {
-        io->redirection[pin] &= ~RTE_REMOTE_IRR; /* nobody accepted it */
-        return;
-    }
-    if (mode == X86_DELIVERY_EXTINT) {
-        /* ExtINT through the IOAPIC (the 8259 on pin 0, "virtual wire B"): not modelled; the
-         * 8259 reaches the core through LINT0 (docs/devices.md) */
-        io->redirection[pin] &= ~RTE_REMOTE_IRR;
-        return;
-    }
-    if (X86_UNLIKELY(io->lapic->machine->trace.mask)) {
+    if (mode == X86_DELIVERY_SMI || mode == 3 || mode == X86_DELIVERY_STARTUP)
+        return; /* no SMM; 3 and start-up are reserved in a redirection entry */
+    struct x86_apic_message m = {
+        .destination = (uint32_t)(rte >> RTE_DESTINATION_SHIFT), .vector = (uint8_t)rte,
+        .delivery_mode = (uint8_t)mode, .logical = (rte & RTE_LOGICAL) != 0, .level = level,
+        .source = -1,
+    };
+    if (X86_UNLIKELY(io->trace->mask)) {
         x86irq_trace_event e = { .kind = X86IRQ_TRACE_ROUTE, .line = pin,
                                  .vector = (uint32_t)(rte & RTE_VECTOR), .level = level };
-        x86_trace_emit(io->lapic->machine, &e);
+        x86_trace_emit(io->trace, &e);
     }
-    x86_lapic_accept(io->lapic, (uint8_t)(rte & RTE_VECTOR), mode, level);
+    if (x86_apic_bus_send(io->apic_bus, &m, *io->clock) == 0)
+        io->redirection[pin] &= ~RTE_REMOTE_IRR; /* nobody accepted it */
 }
 
 void x86_ioapic_set_pin(struct x86_ioapic *io, unsigned pin, int level)
@@ -93,6 +94,17 @@ void x86_ioapic_eoi(struct x86_ioapic *io, uint8_t vector)
                 deliver(io, pin); /* the line is still asserted: the interrupt comes again */
         }
     }
+}
+
+bool x86_ioapic_sends_nmi_or_init(const struct x86_ioapic *io)
+{
+    for (unsigned pin = 0; pin < X86_IOAPIC_PINS; pin++) {
+        uint64_t rte = io->redirection[pin];
+        unsigned mode = (unsigned)(rte >> RTE_DELIVERY_MODE_SHIFT) & 7;
+        if (!(rte & RTE_MASK) && (mode == X86_DELIVERY_NMI || mode == X86_DELIVERY_INIT))
+            return true;
+    }
+    return false;
 }
 
 static uint32_t register_read(const struct x86_ioapic *io, uint8_t reg)
@@ -155,10 +167,13 @@ void x86_ioapic_write(void *opaque, uint64_t offset, unsigned size, uint64_t val
         x86_ioapic_eoi(io, (uint8_t)value); /* the version 0x20 EOI register */
 }
 
-void x86_ioapic_init(struct x86_ioapic *io, struct x86_lapic *lapic)
+void x86_ioapic_init(struct x86_ioapic *io, struct x86_apic_bus *apic_bus,
+                     const uint64_t *clock, struct x86_trace *trace)
 {
     memset(io, 0, sizeof(*io));
-    io->lapic = lapic;
+    io->apic_bus = apic_bus;
+    io->clock = clock;
+    io->trace = trace;
     for (unsigned pin = 0; pin < X86_IOAPIC_PINS; pin++)
         io->redirection[pin] = RTE_MASK; /* reset: every entry masked */
 }

@@ -4,7 +4,10 @@
 
 #include <string.h>
 
-#include "machine/machine.h"
+#include "cpu/cpu.h"
+#include "cpu/mmu.h"
+#include "platform/events.h"
+#include "trace/events.h"
 
 /* IA32_APIC_BASE bits (SDM Vol. 3 10.4.4, Figure 10-5) */
 #define APIC_BASE_BSP 0x100u
@@ -44,8 +47,14 @@ static const uint32_t lvt_writable[X86_LVT_COUNT] = {
     [X86_LVT_ERROR] = 0x000100FFu,       /* vector, mask */
 };
 
-static struct x86_cpu *core(const struct x86_lapic *lapic) { return &lapic->machine->cpu; }
-static uint64_t now(const struct x86_lapic *lapic) { return lapic->machine->cpu.cycles; }
+static struct x86_cpu *core(const struct x86_lapic *lapic) { return lapic->cpu; }
+static uint64_t now(const struct x86_lapic *lapic) { return lapic->cpu->cycles; }
+/* a trace event of this LAPIC's core */
+static void emit(const struct x86_lapic *lapic, x86irq_trace_event *e)
+{
+    if (X86_UNLIKELY(lapic->trace->mask))
+        x86_trace_emit_on(lapic->trace, lapic->cpu, e);
+}
 static bool x2apic_mode(const struct x86_lapic *lapic)
 {
     return (lapic->apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD);
@@ -98,12 +107,41 @@ static int deliverable_vector(const struct x86_lapic *lapic)
 
 bool x86_lapic_intr(const struct x86_lapic *lapic)
 {
-    return lapic->extint_pending || deliverable_vector(lapic) >= 0;
+    return lapic->extint_pending || lapic->extint_message || deliverable_vector(lapic) >= 0;
 }
 
+/* The core's INTR pin: the LAPIC's request, or LINT0 itself while the APIC is disabled */
 static void update_intr(struct x86_lapic *lapic)
 {
-    x86_machine_update_intr(lapic->machine);
+    struct x86_cpu *cpu = core(lapic);
+    bool level = x86_lapic_enabled(lapic) ? x86_lapic_intr(lapic) : lapic->lint_level[0] != 0;
+    if (level && !cpu->intr_line)
+        x86_request_exit(cpu); /* sampled at the next instruction boundary */
+    cpu->intr_line = level;
+}
+
+bool x86_lapic_accepts_fixed(const struct x86_lapic *lapic)
+{
+    return x86_lapic_enabled(lapic) && software_enabled(lapic);
+}
+
+/* APR (SDM Vol. 3 10.8.3.1, Figure 10-15): the TPR when it is at or above the classes of the
+ * highest requested and above the highest in-service vector, else the highest of the three
+ * classes */
+uint32_t x86_lapic_arbitration_priority(const struct x86_lapic *lapic)
+{
+    uint32_t tpr = lapic->tpr & 0xFF;
+    int isrv = highest256(&lapic->isr), irrv = highest256(&lapic->irr);
+    uint32_t isr_class = isrv < 0 ? 0 : ((uint32_t)isrv & 0xF0);
+    uint32_t irr_class = irrv < 0 ? 0 : ((uint32_t)irrv & 0xF0);
+    if ((tpr & 0xF0) >= irr_class && (tpr & 0xF0) > isr_class)
+        return tpr;
+    uint32_t p = tpr & 0xF0;
+    if (isr_class > p)
+        p = isr_class;
+    if (irr_class > p)
+        p = irr_class;
+    return p;
 }
 
 /* ------------------------------------------------------------------ errors (10.5.3) */
@@ -125,7 +163,7 @@ void x86_lapic_accept(struct x86_lapic *lapic, uint8_t vector, enum x86_delivery
     struct x86_cpu *cpu = core(lapic);
     switch (mode) {
     case X86_DELIVERY_FIXED:
-    case X86_DELIVERY_LOWEST: /* one core: lowest priority is this one */
+    case X86_DELIVERY_LOWEST: /* the bus chose this LAPIC (apic_bus.c) */
         if (vector < 16) {
             /* vectors 0-15 are illegal (SDM Vol. 3 10.5.2) */
             record_error(lapic, ESR_RECEIVE_ILLEGAL_VECTOR);
@@ -138,32 +176,95 @@ void x86_lapic_accept(struct x86_lapic *lapic, uint8_t vector, enum x86_delivery
             set_bit256(&lapic->tmr, vector);
         else
             clear_bit256(&lapic->tmr, vector);
-        if (X86_UNLIKELY(lapic->machine->trace.mask)) {
-            x86irq_trace_event e = { .kind = X86IRQ_TRACE_IRR, .vector = vector,
-                                     .level = level_triggered };
-            x86_trace_emit(lapic->machine, &e);
-        }
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_IRR, .vector = vector,
+                                 .level = level_triggered };
+        emit(lapic, &e);
         update_intr(lapic);
         break;
     case X86_DELIVERY_NMI:
         cpu->nmi_latched = 1;
+        cpu->halted = 0;
         x86_request_exit(cpu);
         break;
     case X86_DELIVERY_EXTINT:
-        /* only through LINT0 (the 8259); as a message it has no source to acknowledge */
+        /* an ExtINT message (an IOAPIC pin in ExtINT mode): the core's INTA goes to the 8259,
+         * which supplies the vector (10.6.1; the 82093AA's delivery mode 111) */
+        lapic->extint_message = 1;
+        update_intr(lapic);
         break;
-    case X86_DELIVERY_SMI:     /* no SMM (docs/devices.md) */
-    case X86_DELIVERY_INIT:    /* INIT of the one core: not modelled (docs/devices.md) */
-    case X86_DELIVERY_STARTUP: /* the bootstrap processor ignores SIPI */
+    case X86_DELIVERY_INIT:
+        /* INIT at the next instruction boundary: the core resets (an AP then waits for SIPI);
+         * the LAPIC keeps its ID and base (10.4.7.3) */
+        cpu->init_latched = 1;
+        cpu->halted = 0;
+        x86_request_exit(cpu);
+        break;
+    case X86_DELIVERY_STARTUP:
+        /* SIPI: a core waiting for it starts in real mode at vector << 12 (8.4.4); any other
+         * core ignores it (a second SIPI after the first has started it, the BSP) */
+        if (cpu->wait_for_sipi) {
+            cpu->sipi_vector = vector;
+            cpu->sipi_pending = 1;
+            x86_request_exit(cpu);
+        }
+        break;
+    case X86_DELIVERY_SMI: /* no SMM (docs/devices.md) */
     default:
         break;
     }
 }
 
+void x86_lapic_receive(struct x86_lapic *lapic, const struct x86_apic_message *message,
+                       uint64_t time)
+{
+    if (time <= now(lapic) || lapic->pending_count == X86_LAPIC_PENDING) {
+        /* the core is there (or past it); a full queue takes the message early rather than
+         * losing it */
+        x86_lapic_accept(lapic, message->vector, (enum x86_delivery_mode)message->delivery_mode,
+                         message->level);
+        return;
+    }
+    unsigned i = lapic->pending_count;
+    while (i > 0 && lapic->pending[i - 1].time > time) {
+        lapic->pending[i] = lapic->pending[i - 1];
+        i--;
+    }
+    lapic->pending[i] = (struct x86_apic_pending){ time, *message };
+    lapic->pending_count++;
+    /* the core, running or not, must stop there */
+    struct x86_cpu *cpu = core(lapic);
+    if (time < cpu->cycle_limit)
+        cpu->cycle_limit = time;
+    if (time < cpu->slice_end)
+        cpu->slice_end = time;
+}
+
+uint64_t x86_lapic_deliver_due(struct x86_lapic *lapic)
+{
+    unsigned taken = 0;
+    while (taken < lapic->pending_count && lapic->pending[taken].time <= now(lapic)) {
+        const struct x86_apic_message *m = &lapic->pending[taken].message;
+        taken++;
+        x86_lapic_accept(lapic, m->vector, (enum x86_delivery_mode)m->delivery_mode, m->level);
+    }
+    if (taken) {
+        memmove(lapic->pending, lapic->pending + taken,
+                (lapic->pending_count - taken) * sizeof(lapic->pending[0]));
+        lapic->pending_count -= taken;
+    }
+    return lapic->pending_count ? lapic->pending[0].time : UINT64_MAX;
+}
+
 int x86_lapic_acknowledge(struct x86_lapic *lapic)
 {
-    if (lapic->extint_pending) /* the INTA cycle goes to the 8259 (virtual-wire mode) */
-        return x86_machine_extint_acknowledge(lapic->machine);
+    if (!x86_lapic_enabled(lapic) || lapic->extint_pending || lapic->extint_message) {
+        /* the INTA cycle goes to the 8259: LINT0 is the INTR pin with the APIC disabled
+         * (10.4.3), or virtual-wire mode, or an ExtINT message */
+        lapic->extint_message = 0;
+        int v = lapic->extint_acknowledge ? lapic->extint_acknowledge(lapic->opaque) : -1;
+        update_intr(lapic);
+        return v;
+    }
     int v = deliverable_vector(lapic);
     if (v < 0)
         return (int)(lapic->svr & 0xFF); /* spurious: the request went away (10.9) */
@@ -179,15 +280,13 @@ static void end_of_interrupt(struct x86_lapic *lapic)
     if (v < 0)
         return;
     clear_bit256(&lapic->isr, (uint8_t)v);
-    if (X86_UNLIKELY(lapic->machine->trace.mask)) {
-        x86irq_trace_event e = { .kind = X86IRQ_TRACE_EOI, .vector = (uint32_t)v };
-        x86_trace_emit(lapic->machine, &e);
-    }
+    x86irq_trace_event e = { .kind = X86IRQ_TRACE_EOI, .vector = (uint32_t)v };
+    emit(lapic, &e);
     if (test_bit256(&lapic->tmr, (uint8_t)v)) {
         clear_bit256(&lapic->tmr, (uint8_t)v);
         /* a level-triggered interrupt: the IOAPIC may deliver again (10.8.5) */
         if (!(lapic->svr & SVR_EOI_BROADCAST_SUPPRESSION))
-            x86_machine_eoi_broadcast(lapic->machine, (uint8_t)v);
+            x86_apic_bus_eoi(lapic->apic_bus, (uint8_t)v);
         for (unsigned pin = 0; pin < 2; pin++) {
             uint32_t *lvt = &lapic->lvt[X86_LVT_LINT0 + pin];
             if ((*lvt & LVT_REMOTE_IRR) && (uint8_t)*lvt == (uint8_t)v) {
@@ -201,9 +300,10 @@ static void end_of_interrupt(struct x86_lapic *lapic)
 
 /* ------------------------------------------------------------------ destinations (10.6.2) */
 
-bool x86_lapic_matches(const struct x86_lapic *lapic, uint32_t destination, bool logical)
+bool x86_lapic_matches(const struct x86_lapic *lapic, uint32_t destination, bool logical,
+                       bool x2apic_form)
 {
-    if (x2apic_mode(lapic)) {
+    if (x2apic_form && x2apic_mode(lapic)) {
         if (!logical)
             return destination == 0xFFFFFFFFu || destination == lapic->id;
         uint32_t ldr = lapic->ldr;
@@ -302,7 +402,7 @@ static void timer_fire(void *context, void *opaque);
 static void timer_cancel(struct x86_lapic *lapic)
 {
     if (lapic->timer_event)
-        x86_events_cancel(&lapic->machine->events, lapic->timer_event);
+        x86_events_cancel(lapic->events, lapic->timer_event);
     lapic->timer_event = 0;
 }
 
@@ -314,7 +414,7 @@ static void timer_arm(struct x86_lapic *lapic)
     if (timer_mode(lapic) == TIMER_TSC_DEADLINE) {
         if (lapic->tsc_deadline == 0)
             return;
-        uint64_t tsc_now = now(lapic) + core(lapic)->tsc_offset;
+        uint64_t tsc_now = x86_tsc(core(lapic));
         at = lapic->tsc_deadline <= tsc_now ? now(lapic)
                                             : lapic->tsc_deadline - core(lapic)->tsc_offset;
     } else {
@@ -330,7 +430,7 @@ static void timer_arm(struct x86_lapic *lapic)
             at = lapic->timer_start + (elapsed / period + 1) * period;
         }
     }
-    lapic->timer_event = x86_machine_schedule(lapic->machine, at, timer_fire, lapic);
+    lapic->timer_event = x86_events_schedule(lapic->events, at, timer_fire, lapic);
 }
 
 static void timer_fire(void *context, void *opaque)
@@ -339,11 +439,9 @@ static void timer_fire(void *context, void *opaque)
     struct x86_lapic *lapic = opaque;
     lapic->timer_event = 0;
     uint32_t lvt = lapic->lvt[X86_LVT_TIMER];
-    if (X86_UNLIKELY(lapic->machine->trace.mask)) {
-        x86irq_trace_event e = { .kind = X86IRQ_TRACE_DEVICE, .vector = (uint8_t)lvt,
-                                 .detail = "local APIC timer" };
-        x86_trace_emit(lapic->machine, &e);
-    }
+    x86irq_trace_event e = { .kind = X86IRQ_TRACE_DEVICE, .vector = (uint8_t)lvt,
+                             .detail = "local APIC timer" };
+    emit(lapic, &e);
     if (timer_mode(lapic) == TIMER_TSC_DEADLINE)
         lapic->tsc_deadline = 0; /* one expiry per write (10.5.4.1) */
     if (!(lvt & LVT_MASK))
@@ -358,25 +456,21 @@ static void send_ipi(struct x86_lapic *lapic, uint32_t low, uint32_t destination
 {
     uint8_t vector = (uint8_t)low;
     enum x86_delivery_mode mode = (enum x86_delivery_mode)((low >> 8) & 7);
-    bool logical = low & 0x800;
     bool assert_level = low & 0x4000;
     bool level_trigger = low & 0x8000;
-    unsigned shorthand = (low >> 18) & 3;
     if (mode == X86_DELIVERY_INIT && level_trigger && !assert_level)
         return; /* INIT level de-assert: a synchronisation message, nothing to deliver */
     if ((mode == X86_DELIVERY_FIXED || mode == X86_DELIVERY_LOWEST) && vector < 16) {
         record_error(lapic, ESR_SEND_ILLEGAL_VECTOR);
         return;
     }
-    bool to_self;
-    switch (shorthand) {
-    case 1: to_self = true; break;        /* self */
-    case 2: to_self = true; break;        /* all including self */
-    case 3: to_self = false; break;       /* all excluding self: no other core */
-    default: to_self = x86_lapic_matches(lapic, destination, logical); break;
-    }
-    if (to_self)
-        x86_lapic_accept(lapic, vector, mode, false);
+    struct x86_apic_message m = {
+        .destination = destination, .vector = vector, .delivery_mode = (uint8_t)mode,
+        .logical = (low & 0x800) != 0, .level = level_trigger && mode <= X86_DELIVERY_LOWEST,
+        .shorthand = (uint8_t)((low >> 18) & 3), .x2apic = x2apic_mode(lapic),
+        .source = (int8_t)lapic->cpu->index,
+    };
+    x86_apic_bus_send(lapic->apic_bus, &m, now(lapic));
 }
 
 /* ------------------------------------------------------------------ registers */
@@ -424,7 +518,8 @@ static uint32_t register_read(struct x86_lapic *lapic, unsigned reg)
     case REG_ID: return x2 ? lapic->id : lapic->id << 24;
     case REG_VERSION: return LAPIC_VERSION;
     case REG_TPR: return lapic->tpr;
-    case REG_APR: return 0; /* arbitration priority: one agent on the bus */
+    case REG_APR: return x86_lapic_arbitration_priority(lapic); /* 10.8.3.1: what
+                                                 lowest-priority arbitration compares */
     case REG_PPR: return processor_priority(lapic);
     case REG_LDR: return lapic->ldr;
     case REG_DFR: return lapic->dfr | 0x0FFFFFFFu;
@@ -664,6 +759,7 @@ static void reset_registers(struct x86_lapic *lapic)
     lapic->tsc_deadline = 0;
     lapic->lint_remote_irr[0] = lapic->lint_remote_irr[1] = 0;
     lapic->extint_pending = 0;
+    lapic->extint_message = 0;
 }
 
 static void set_apic_base(struct x86_lapic *lapic, uint64_t value)
@@ -676,26 +772,28 @@ static void set_apic_base(struct x86_lapic *lapic, uint64_t value)
         /* entering x2APIC mode: the logical ID derives from the APIC ID (10.12.10.2) */
         lapic->ldr = ((lapic->id >> 4) << 16) | (1u << (lapic->id & 0xF));
     }
-    if ((value ^ old) & APIC_BASE_ADDRESS_MASK)
-        x86_machine_move_lapic(lapic->machine, (uint32_t)(value & APIC_BASE_ADDRESS_MASK));
+    if (((value ^ old) & (APIC_BASE_ADDRESS_MASK | APIC_BASE_EN | APIC_BASE_EXTD)) &&
+        lapic->base_changed)
+        lapic->base_changed(lapic->opaque, lapic);
     /* LINT0/LINT1 change meaning between enabled (LVT) and disabled (INTR/NMI pins) */
     lapic->extint_pending = 0;
     x86_lapic_set_lint(lapic, 0, lapic->lint_level[0]);
     update_intr(lapic);
 }
 
-void x86_lapic_init(struct x86_lapic *lapic, struct x86irq_machine *machine)
+void x86_lapic_init(struct x86_lapic *lapic, struct x86_cpu *cpu, uint32_t id)
 {
     memset(lapic, 0, sizeof(*lapic));
-    lapic->machine = machine;
+    lapic->cpu = cpu;
+    lapic->id = id;
     x86_lapic_reset(lapic);
 }
 
 void x86_lapic_reset(struct x86_lapic *lapic)
 {
     reset_registers(lapic);
-    lapic->id = 0;
-    lapic->apic_base = X86_LAPIC_DEFAULT_BASE | APIC_BASE_EN | APIC_BASE_BSP;
+    lapic->pending_count = 0;
+    lapic->apic_base = X86_LAPIC_DEFAULT_BASE | APIC_BASE_EN | (lapic->id == 0 ? APIC_BASE_BSP : 0);
 }
 
 void x86_lapic_init_signal(struct x86_lapic *lapic)
@@ -711,8 +809,9 @@ void x86_lapic_virtual_wire(struct x86_lapic *lapic)
     write_lvt(lapic, X86_LVT_LINT1, (uint32_t)X86_DELIVERY_NMI << 8);
 }
 
-x86irq_status x86_lapic_attach(struct x86_lapic *lapic)
+uint32_t x86_lapic_window(const struct x86_lapic *lapic)
 {
-    return x86_bus_add_mmio(&lapic->machine->bus, (uint32_t)(lapic->apic_base & APIC_BASE_ADDRESS_MASK),
-                            0x1000, x86_lapic_mmio_read, x86_lapic_mmio_write, lapic, "lapic");
+    if (!x86_lapic_enabled(lapic) || x2apic_mode(lapic))
+        return 0;
+    return (uint32_t)(lapic->apic_base & APIC_BASE_ADDRESS_MASK);
 }

@@ -41,10 +41,16 @@ void x86_board_enter_linux32(x86irq_machine *machine, const struct x86_linux_boo
  * in the state the firmware leaves them. false: out of memory (the caller destroys). */
 bool x86_board_create_devices(x86irq_machine *machine);
 
+/* The machine's processors (config.cpus): each core with its LAPIC on the APIC bus; the BSP
+ * at the flat 32-bit entry, the APs waiting for SIPI (cores.c). false: out of memory (the
+ * caller destroys). */
+bool x86_board_create_cores(x86irq_machine *machine, unsigned count);
+void x86_board_destroy_cores(x86irq_machine *machine);
+
 /* A timer of the HPET drives IOAPIC input `pin` directly (not through an ISA IRQ) */
 void x86_board_set_ioapic_pin_source(x86irq_machine *machine, unsigned pin, int level);
 
-/* An MSI write reaching the local APIC (routing.c) */
+/* An MSI write reaching the processors' APIC bus (cores.c) */
 struct x86_msi_message;
 void x86_board_send_msi(void *context, const struct x86_msi_message *msg);
 

@@ -62,7 +62,7 @@ static void write_bios_data_area(uint8_t *ram)
 static void enter_flat32(x86irq_machine *m, const uint8_t *gdt, size_t gdt_size, uint16_t cs,
                          uint16_t ds, uint32_t entry)
 {
-    struct x86_cpu *cpu = &m->cpu;
+    struct x86_cpu *cpu = x86_machine_cpu(m);
     write_bios_data_area(m->bus.ram);
     memcpy(m->bus.ram + X86_BOOT_GDT_ADDRESS, gdt, gdt_size);
     x86_cpu_enter_flat32(cpu);
@@ -90,8 +90,8 @@ void x86_board_enter_multiboot(x86irq_machine *m, uint32_t entry, uint32_t info,
     static const uint8_t gdt[] = { NULL_DESCRIPTOR, FLAT_CODE, FLAT_DATA };
     enter_flat32(m, gdt, sizeof(gdt), 0x08, 0x10, entry);
     if (multiboot) {
-        m->cpu.gpr[X86_EAX] = X86_MULTIBOOT_BOOTLOADER_MAGIC; /* Multiboot 0.6.96 3.2 */
-        m->cpu.gpr[X86_EBX] = info;
+        x86_machine_cpu(m)->gpr[X86_EAX] = X86_MULTIBOOT_BOOTLOADER_MAGIC; /* Multiboot 0.6.96 3.2 */
+        x86_machine_cpu(m)->gpr[X86_EBX] = info;
     }
 }
 
@@ -100,5 +100,5 @@ void x86_board_enter_linux32(x86irq_machine *m, const struct x86_linux_boot *boo
     /* boot.rst, 32-bit boot protocol: __BOOT_CS = 0x10, __BOOT_DS = 0x18, both flat */
     static const uint8_t gdt[] = { NULL_DESCRIPTOR, NULL_DESCRIPTOR, FLAT_CODE, FLAT_DATA };
     enter_flat32(m, gdt, sizeof(gdt), 0x10, 0x18, boot->entry32);
-    m->cpu.gpr[X86_ESI] = boot->boot_params;
+    x86_machine_cpu(m)->gpr[X86_ESI] = boot->boot_params;
 }

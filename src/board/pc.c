@@ -34,7 +34,7 @@ static void pic_output_changed(void *opaque, int line, int level)
         irr &= (uint16_t)~0x0004; /* IR2 is the cascade */
         unsigned irq = irr ? (unsigned)__builtin_ctz(irr) : 2;
         x86irq_trace_event e = { .kind = X86IRQ_TRACE_ROUTE, .line = irq, .level = 1 };
-        x86_trace_emit(m, &e);
+        x86_trace_emit(&m->trace, &e);
     }
     x86_machine_lint0_changed(m);
 }
@@ -44,7 +44,7 @@ static void pic_eoi(void *opaque, uint8_t vector)
     x86irq_machine *m = opaque;
     if (X86_UNLIKELY(m->trace.mask)) {
         x86irq_trace_event e = { .kind = X86IRQ_TRACE_EOI, .vector = vector, .line = 1 };
-        x86_trace_emit(m, &e);
+        x86_trace_emit(&m->trace, &e);
     }
 }
 
@@ -130,14 +130,14 @@ static void phase_write(void *opaque, uint64_t offset, unsigned size, uint64_t v
     (void)offset;
     (void)size;
     if ((value & 0xFF) < X86IRQ_PHASE_COUNT)
-        x86_trace_mark_phase(opaque, (uint8_t)value);
+        x86_trace_mark_phase(&((x86irq_machine *)opaque)->trace, (uint8_t)value);
 }
 
 static void thread_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
 {
     /* a 32-bit write at the port itself; narrower or offset writes name no thread */
     if (offset == 0 && size == 4)
-        x86_trace_switch(opaque, (uint32_t)value);
+        x86_trace_switch(&((x86irq_machine *)opaque)->trace, (uint32_t)value);
 }
 
 static void nic_transmitted(void *opaque, const uint8_t *frame, size_t length, uint64_t cycle)
@@ -163,7 +163,7 @@ static bool attach_nic(x86irq_machine *m)
     m->nic = calloc(1, sizeof(*m->nic));
     if (!m->nic)
         return false;
-    x86_e1000_init_flags(m->nic, &m->bus, &m->events, &m->cpu.cycles, m->config.cpu_hz, mac,
+    x86_e1000_init_flags(m->nic, &m->bus, &m->events, &m->clock, m->config.cpu_hz, mac,
                          m->config.nic_msi ? X86_E1000_MSI_CAPABLE : 0);
     m->nic->pci.device = 3;
     m->nic->pci.function = 0;
@@ -173,38 +173,11 @@ static bool attach_nic(x86irq_machine *m)
         m->net_peer = calloc(1, sizeof(*m->net_peer));
         if (!m->net_peer)
             return false;
-        x86_net_peer_init(m->net_peer, &m->events, &m->cpu.cycles, m->config.cpu_hz,
+        x86_net_peer_init(m->net_peer, &m->events, &m->clock, m->config.cpu_hz,
                           peer_deliver, m);
     }
     return x86_machine_add_pci_function(m, &m->nic->pci,
                                         x86_firmware_pci_gsi(m->nic->pci.device, 0)) == X86IRQ_OK;
-}
-
-x86irq_status x86irq_nic_receive(x86irq_machine *machine, const void *frame, size_t length)
-{
-    if (!machine || (!frame && length))
-        return X86IRQ_ERR_INVALID_ARGUMENT;
-    if (!machine->nic)
-        return x86_machine_error(machine, X86IRQ_ERR_STATE, "the machine has no NIC");
-    if (length < 14 || length > X86_E1000_MAX_FRAME)
-        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
-                                 "a frame of %zu bytes (14 to %u)", length, X86_E1000_MAX_FRAME);
-    if (X86_UNLIKELY(machine->trace.mask)) {
-        x86irq_trace_event e = { .kind = X86IRQ_TRACE_DEVICE, .line = (uint32_t)length,
-                                 .detail = "NIC: a frame arrived" };
-        x86_trace_emit(machine, &e);
-    }
-    if (!x86_e1000_receive(machine->nic, frame, length))
-        return x86_machine_error(machine, X86IRQ_ERR_STATE, "the NIC dropped the frame");
-    return X86IRQ_OK;
-}
-
-void x86irq_set_nic_transmit(x86irq_machine *machine, x86irq_nic_transmit_fn fn, void *opaque)
-{
-    if (!machine)
-        return;
-    machine->nic_transmit = fn;
-    machine->nic_transmit_opaque = opaque;
 }
 
 static void testdev_set_line(void *context, unsigned line, int level)
@@ -243,7 +216,7 @@ static void firmware_assign_nic_bars(x86irq_machine *m)
 static bool firmware_tables(x86irq_machine *m)
 {
     struct x86_firmware_layout layout = {
-        .cpu_count = 1,
+        .cpu_count = m->core_count,
         .lapic_base = 0xFEE00000u,
         .ioapic_id = (uint8_t)m->ioapic.id,
         .ioapic_base = X86_IOAPIC_BASE,
@@ -268,7 +241,7 @@ bool x86_board_create_devices(x86irq_machine *m)
 {
     if (!m->config.no_default_devices) {
         x86_uart_init(&m->uart, serial_out, m);
-        x86_uart_set_clock(&m->uart, &m->events, &m->cpu.cycles, m->config.cpu_hz);
+        x86_uart_set_clock(&m->uart, &m->events, &m->clock, m->config.cpu_hz);
         x86_debug_exit_init(&m->debug_exit, debug_exit, m);
         if (x86_uart_attach(&m->uart, &m->bus, 0x3F8) != X86IRQ_OK ||
             x86_debug_exit_attach(&m->debug_exit, &m->bus, 0xF4) != X86IRQ_OK ||
@@ -279,33 +252,28 @@ bool x86_board_create_devices(x86irq_machine *m)
             return false;
         }
     }
-    /* the platform as the firmware leaves it (SeaBIOS under QEMU): the LAPIC in virtual-wire
-     * mode, the IOAPIC's entries masked */
-    x86_lapic_init(&m->lapic, m);
-    if (x86_lapic_attach(&m->lapic) != X86IRQ_OK) {
-        return false;
-    }
-    x86_lapic_virtual_wire(&m->lapic);
+    /* the platform as the firmware leaves it (SeaBIOS under QEMU): the BSP's LAPIC in
+     * virtual-wire mode (cores.c), the IOAPIC's entries masked */
     if (!m->config.no_default_devices) {
         m->has_chipset = true;
-        x86_ioapic_init(&m->ioapic, &m->lapic);
+        x86_ioapic_init(&m->ioapic, &m->apic_bus, &m->clock, &m->trace);
         x86_testdev_init(&m->testdev, testdev_set_line, m);
         x86_pic_init(&m->pic);
         m->pic.output = (struct x86_irq_wire){ pic_output_changed, m, 0 };
         m->pic.on_eoi = pic_eoi;
         m->pic.eoi_opaque = m;
-        x86_pit_init(&m->pit, &m->events, &m->cpu.cycles, m->config.cpu_hz);
+        x86_pit_init(&m->pit, &m->events, &m->clock, m->config.cpu_hz);
         x86_pci_bus_init(&m->pci);
         m->pit.irq0 = (struct x86_irq_wire){ pit_irq0_changed, m, 0 };
-        x86_hpet_init(&m->hpet, &m->events, &m->cpu.cycles, m->config.cpu_hz);
+        x86_hpet_init(&m->hpet, &m->events, &m->clock, m->config.cpu_hz);
         m->hpet.opaque = m;
         m->hpet.set_isa_irq = hpet_isa_irq;
         m->hpet.set_ioapic_pin = hpet_ioapic_pin;
         m->hpet.legacy_changed = hpet_legacy_changed;
-        x86_rtc_init(&m->rtc, &m->events, &m->cpu.cycles, m->config.cpu_hz,
+        x86_rtc_init(&m->rtc, &m->events, &m->clock, m->config.cpu_hz,
                      m->config.rtc_epoch);
         m->rtc.irq = (struct x86_irq_wire){ rtc_irq8_changed, m, X86_RTC_IRQ };
-        x86_acpi_pm_init(&m->acpi_pm, &m->events, &m->cpu.cycles, m->config.cpu_hz);
+        x86_acpi_pm_init(&m->acpi_pm, &m->events, &m->clock, m->config.cpu_hz);
         m->acpi_pm.sci = (struct x86_irq_wire){ device_line_changed, m, X86_ACPI_SCI_IRQ };
         m->acpi_pm.sleep = acpi_sleep;
         m->acpi_pm.opaque = m;
@@ -350,7 +318,7 @@ bool x86_board_create_devices(x86irq_machine *m)
         if (!firmware_tables(m))
             return false;
     }
-    x86_fw_cfg_init(&m->fw_cfg, m->config.ram_size, 1);
+    x86_fw_cfg_init(&m->fw_cfg, m->config.ram_size, m->core_count);
     if (x86_fw_cfg_attach(&m->fw_cfg, &m->bus, 0x510) != X86IRQ_OK) {
         return false;
     }

@@ -1,23 +1,18 @@
-/* Interrupt routing on the PC board: ISA lines and GSIs to the 8259 pair and the IOAPIC, the
- * core's INTR from the LAPIC or LINT0, the INTA cycle, EOI broadcast, MSI, INIT. */
+/* Interrupt routing on the PC board: ISA lines and GSIs to the 8259 pair and the IOAPIC, LINT0
+ * from the 8259 and the embedder's INTR, the INTA cycle on the external bus. */
 #include "board/board.h"
 
 #include "machine/machine.h"
 
-void x86_machine_update_intr(x86irq_machine *m)
-{
-    bool level = x86_lapic_enabled(&m->lapic) ? x86_lapic_intr(&m->lapic)
-                                              : m->lapic.lint_level[0] != 0;
-    if (level && !m->cpu.intr_line)
-        x86_request_exit(&m->cpu); /* sampled at the next instruction boundary */
-    m->cpu.intr_line = level;
-}
-
 void x86_machine_lint0_changed(x86irq_machine *m)
 {
-    /* LINT0 is the wired OR of the 8259's INT output and the embedder's INTR */
+    /* LINT0 of every LAPIC is the wired OR of the 8259's INT output and the embedder's INTR
+     * (the MP specification's virtual wire mode; the APs' LINT0 is masked until their OS
+     * programs it) */
     int level = m->embedder_intr || (m->has_chipset && x86_pic_output(&m->pic));
-    x86_lapic_set_lint(&m->lapic, 0, level);
+    m->lint0_level = level;
+    for (unsigned i = 0; i < m->core_count; i++)
+        x86_lapic_set_lint(&m->cores[i]->lapic, 0, level);
 }
 
 int x86_machine_extint_acknowledge(x86irq_machine *m)
@@ -30,35 +25,6 @@ int x86_machine_extint_acknowledge(x86irq_machine *m)
     if (m->embedder_intr && m->intr_acknowledge)
         return m->intr_acknowledge(m->intr_acknowledge_opaque);
     return -1;
-}
-
-int x86_machine_acknowledge_intr(x86irq_machine *m)
-{
-    m->accept_source = 0;
-    int vector = x86_lapic_enabled(&m->lapic) ? x86_lapic_acknowledge(&m->lapic)
-                                              : x86_machine_extint_acknowledge(m);
-    if (vector >= 0 && X86_UNLIKELY(m->trace.mask)) {
-        x86irq_trace_event e = { .kind = X86IRQ_TRACE_ACCEPT, .vector = (uint32_t)vector,
-                                 .origin = X86IRQ_ORIGIN_HARDWARE, .line = m->accept_source };
-        x86_trace_emit(m, &e);
-    }
-    return vector;
-}
-
-void x86_machine_eoi_broadcast(x86irq_machine *m, uint8_t vector)
-{
-    if (m->has_chipset)
-        x86_ioapic_eoi(&m->ioapic, vector);
-}
-
-void x86_machine_move_lapic(x86irq_machine *m, uint32_t base)
-{
-    (void)base;
-    x86_bus_remove_mmio(&m->bus, &m->lapic, "lapic");
-    if (x86_lapic_attach(&m->lapic) != X86IRQ_OK) {
-        /* the new window overlaps RAM or a device: the LAPIC is reachable through MSRs only,
-         * as when hardware leaves it behind memory */
-    }
 }
 
 /* The electrical level at IOAPIC input `pin`: the line wired there (ISA IRQ 0 on pin 2, the
@@ -88,7 +54,7 @@ void x86_machine_set_gsi(x86irq_machine *m, unsigned gsi, int level)
         m->gsi_level &= ~(1u << gsi);
     if (changed && X86_UNLIKELY(m->trace.mask)) {
         x86irq_trace_event e = { .kind = X86IRQ_TRACE_LINE, .line = gsi, .level = level != 0 };
-        x86_trace_emit(m, &e);
+        x86_trace_emit(&m->trace, &e);
     }
     /* the 8259s see positive levels (the PIRQ router inverts PCI's INTx# for them); IRQ2 is
      * the cascade, not an ISA line */
@@ -108,27 +74,3 @@ void x86_board_set_ioapic_pin_source(x86irq_machine *m, unsigned pin, int level)
         m->hpet_pin_level &= ~(1u << pin);
     update_ioapic_pin(m, pin);
 }
-
-/* An MSI write reaching the local APIC (SDM Vol. 3 10.11): the LAPIC accepts the message when
- * the destination names it */
-void x86_board_send_msi(void *context, const struct x86_msi_message *msg)
-{
-    x86irq_machine *m = context;
-    if (!x86_lapic_matches(&m->lapic, msg->destination, msg->logical))
-        return;
-    if (X86_UNLIKELY(m->trace.mask)) {
-        x86irq_trace_event e = { .kind = X86IRQ_TRACE_ROUTE, .vector = msg->vector,
-                                 .line = 0xFFFF, .level = msg->level };
-        x86_trace_emit(m, &e);
-    }
-    x86_lapic_accept(&m->lapic, msg->vector, (enum x86_delivery_mode)msg->delivery_mode,
-                     msg->level);
-}
-
-void x86_machine_init_signal(x86irq_machine *m)
-{
-    x86_cpu_init_signal(&m->cpu);
-    x86_lapic_init_signal(&m->lapic);
-    x86_machine_lint0_changed(m);
-}
-

@@ -3,7 +3,7 @@
 
 #include "cpu/mmu.h"
 #include "cpu/segment.h"
-#include "machine/machine.h"
+#include "platform/bus.h"
 
 /* CR0 bits software can change; ET is hardwired to 1 (SDM Vol. 3 2.5). */
 #define CR0_WRITABLE (X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | X86_CR0_NE | \
@@ -144,7 +144,8 @@ uint32_t x86_port_in(struct x86_cpu *cpu, uint16_t port, unsigned size)
         x86_debug_io_access(cpu, port, size);
     check_io_permission(cpu, port, size);
     cpu->cycles += cpu->cost[X86_COST_IO];
-    return x86_bus_port_read(&cpu->machine->bus, port, size);
+    x86_publish_clock(cpu);
+    return x86_bus_port_read(cpu->bus, port, size);
 }
 
 void x86_port_out(struct x86_cpu *cpu, uint16_t port, unsigned size, uint32_t value)
@@ -153,7 +154,8 @@ void x86_port_out(struct x86_cpu *cpu, uint16_t port, unsigned size, uint32_t va
         x86_debug_io_access(cpu, port, size);
     check_io_permission(cpu, port, size);
     cpu->cycles += cpu->cost[X86_COST_IO];
-    x86_bus_port_write(&cpu->machine->bus, port, size, value);
+    x86_publish_clock(cpu);
+    x86_bus_port_write(cpu->bus, port, size, value);
 }
 
 void x86_set_flat_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector, uint8_t dpl,
@@ -172,11 +174,8 @@ void x86_set_flat_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector, 
 void x86_cpu_reset(struct x86_cpu *cpu)
 {
     /* SDM Vol. 3 9.1.1, Table 9-1: the power-up state */
-    struct x86irq_machine *machine = cpu->machine;
-    const uint16_t *cost = cpu->cost;
+    /* the fields from fault_jump on (the links to the platform) stay */
     memset(cpu, 0, offsetof(struct x86_cpu, fault_jump));
-    cpu->machine = machine;
-    cpu->cost = cost;
     cpu->tlb = cpu->tlb_sets; /* CPL 0's */
     cpu->eflags = X86_FLAG_FIXED1;
     cpu->cr0 = X86_CR0_CD | X86_CR0_NW | X86_CR0_ET;
@@ -231,6 +230,23 @@ void x86_cpu_init_signal(struct x86_cpu *cpu)
     cpu->cr0 = (cpu->cr0 & ~(X86_CR0_CD | X86_CR0_NW)) | cache_bits;
     cpu->table_epoch = epoch;   /* decoded tables from before must stay stale */
     x86_tables_changed(cpu);
+    x86_request_exit(cpu);
+}
+
+void x86_cpu_startup(struct x86_cpu *cpu, uint8_t vector)
+{
+    /* the state INIT left, but CS:IP at the start-up page: selector vector << 8, base
+     * vector << 12, IP 0 (SDM Vol. 3 8.4.4.1; what QEMU and KVM do too) */
+    struct x86_segment *cs = &cpu->seg[X86_SEG_CS];
+    cs->selector = (uint16_t)(vector << 8);
+    cs->base = (uint32_t)vector << 12;
+    cs->limit = 0xFFFF;
+    cs->attributes = 0x9B;
+    x86_segment_refresh(cpu, X86_SEG_CS);
+    cpu->eip = 0;
+    cpu->wait_for_sipi = 0;
+    cpu->sipi_pending = 0;
+    cpu->halted = 0;
     x86_request_exit(cpu);
 }
 

@@ -19,8 +19,15 @@
 #include <string.h>
 
 #include "insn.h"
+#include "x86irq/x86irq.h"
+#include "cpu/platform.h"
 
-struct x86irq_machine;
+struct x86_bus;
+struct x86_code_cache;
+struct x86_jump_entry;
+struct x86_gate_cache;
+struct x86_trace;
+struct x86_platform;
 
 #if defined(__GNUC__)
 #define X86_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -240,6 +247,12 @@ struct x86_cpu {
     uint8_t nmi_latched;
     uint8_t nmi_blocked;
     uint8_t init_latched;   /* INIT pending: taken first at the next boundary */
+    /* Wait-for-SIPI (SDM Vol. 3 8.4.1): an AP after INIT sleeps (halted is set too) and only
+     * INIT or a start-up IPI ends it: NMI and INTR are held. sipi_pending: a SIPI with
+     * sipi_vector arrived; the core starts at the next boundary (x86_cpu_startup). */
+    uint8_t wait_for_sipi;
+    uint8_t sipi_pending;
+    uint8_t sipi_vector;
     uint8_t last_gate_type; /* the gate the last delivery went through (0: real-mode IVT) */
     uint8_t alignment_check; /* CR0.AM, EFLAGS.AC and CPL 3: data accesses are checked (#AC) */
     uint8_t breakpoints_armed;  /* a DR7 enable is set: the per-instruction loop runs */
@@ -300,7 +313,25 @@ struct x86_cpu {
     } watch;
 
     const uint16_t *cost;   /* cycles per enum x86_cost_class (the machine's profile) */
-    struct x86irq_machine *machine;
+
+    /* Outside the core (the board fills these in; a reset keeps them). The core reaches the
+     * machine through them only: src/cpu never includes the board's headers. */
+    struct x86_bus *bus;              /* RAM, ports, MMIO */
+    uint64_t *clock;                  /* the machine's "now" for devices: the core publishes
+                                         its cycles there before a port or MMIO access */
+    struct x86_code_cache *code;      /* decoded blocks, shared by the machine's cores */
+    struct x86_jump_entry *jump_cache; /* X86_JUMP_CACHE_SIZE entries: this core's own */
+    struct x86_gate_cache *gates;     /* this core's IDT dispatch table (src/idt) */
+    struct x86_trace *trace;
+    const struct x86_platform *platform;
+    unsigned index;                   /* the core's number (its APIC ID) */
+    /* jump-cache entries and block links made under another generation are stale: renewed on
+     * TLB flushes, CPL and CS-limit changes (this core's translations) and when decoded blocks
+     * go (every core's) */
+    uint64_t generation;
+    uint32_t jump_cs_limit;           /* the CS limit this generation's jump entries assume */
+    uint8_t hooked;                   /* the platform sees every instruction (per-instruction loop) */
+    uint8_t stop_pending;             /* the machine stops: leave at the next boundary */
 };
 
 /* ---------------------------------------------------------------- registers */
@@ -557,6 +588,34 @@ bool x86_cpuid_limited(const struct x86_cpu *cpu);
 bool x86_xd_disabled(const struct x86_cpu *cpu);
 /* hlt: the core sleeps until an event is deliverable */
 void x86_halt(struct x86_cpu *cpu);
+/* Registers by their public names (state.c): a write is refused (false) when the architecture
+ * would fault on it (a control register's reserved bits...) */
+const char *x86_register_name(x86irq_register reg);
+uint32_t x86_cpu_get_register(struct x86_cpu *cpu, x86irq_register reg);
+bool x86_cpu_set_register(struct x86_cpu *cpu, x86irq_register reg, uint32_t value);
+/* After a triple fault: the events that led to it, oldest first (x86irq_shutdown_events) */
+size_t x86_cpu_shutdown_events(const struct x86_cpu *cpu, x86irq_event_record *records,
+                               size_t max);
+/* The cycle model (cost.c): the default profile, the classes' names */
+extern const uint16_t x86_default_cost_profile[X86_COST_CLASS_COUNT];
+const char *x86_cost_class_name(unsigned index);
+int x86_cost_class_index(const char *name);
+
+/* A start-up IPI ends wait-for-SIPI: real mode at vector << 12 (CS = vector << 8, IP = 0; SDM
+ * Vol. 3 8.4.4, 10.6.1) */
+void x86_cpu_startup(struct x86_cpu *cpu, uint8_t vector);
+/* A new generation for this core's jump cache and block links (predecode.c) */
+void x86_cpu_renew(struct x86_cpu *cpu);
+
+/* Before a port or MMIO access: the devices' "now" is this core's cycle. With several cores
+ * the machine's clock never goes back (a core behind the others in its quantum sees the
+ * latest time any core reached: docs/cycle-model.md). */
+static inline void x86_publish_clock(struct x86_cpu *cpu)
+{
+    if (cpu->cycles > *cpu->clock)
+        *cpu->clock = cpu->cycles;
+}
+
 /* Ask the run loop to re-examine state after this instruction (mode, IF, block end). The
  * cycle limit drops to 0 as well, so the hot loop needs only its one cycle comparison. */
 static inline void x86_request_exit(struct x86_cpu *cpu)

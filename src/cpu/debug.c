@@ -6,7 +6,6 @@
  * core runs its per-instruction loop, and data accesses take the checked path. */
 #include "cpu/cpu.h"
 
-#include "machine/machine.h"
 
 enum { RW_EXECUTE = 0, RW_WRITE = 1, RW_IO = 2, RW_READ_WRITE = 3 };
 

@@ -9,7 +9,9 @@
 #include "cpu/mmu.h"
 #include "trace/events.h"
 
-#include "machine/machine.h"
+#include "cpu/predecode.h"
+#include "idt/idt.h"
+#include "platform/bus.h"
 
 /* ------------------------------------------------------------------ segments */
 
@@ -84,9 +86,9 @@ void x86_segment_refresh(struct x86_cpu *cpu, unsigned seg)
                     (!protected_mode || (!code && (attr & 0x2)));
     /* jump-cache entries and block links record the CS base; they assume the CS limit they
      * were made under, so a different limit makes them stale */
-    if (seg == X86_SEG_CS && cpu->machine && cpu->machine->code.cs_limit != s->limit) {
-        cpu->machine->code.cs_limit = s->limit;
-        cpu->machine->code.generation++;
+    if (seg == X86_SEG_CS && cpu->code && cpu->jump_cs_limit != s->limit) {
+        cpu->jump_cs_limit = s->limit;
+        x86_cpu_renew(cpu);
     }
 }
 
@@ -94,8 +96,8 @@ void x86_segment_refresh(struct x86_cpu *cpu, unsigned seg)
 
 void x86_tlb_flush(struct x86_cpu *cpu)
 {
-    if (cpu->machine)
-        cpu->machine->code.generation++; /* cached EIP -> block translations too */
+    if (cpu->code)
+        x86_cpu_renew(cpu); /* cached EIP -> block translations too */
     for (unsigned i = 0; i < 2 * X86_TLB_ENTRIES; i++) {
         cpu->tlb_sets[i].read_tag = X86_TLB_INVALID;
         cpu->tlb_sets[i].write_tag = X86_TLB_INVALID;
@@ -105,8 +107,8 @@ void x86_tlb_flush(struct x86_cpu *cpu)
 
 void x86_tlb_flush_non_global(struct x86_cpu *cpu)
 {
-    if (cpu->machine)
-        cpu->machine->code.generation++;
+    if (cpu->code)
+        x86_cpu_renew(cpu);
     for (unsigned i = 0; i < 2 * X86_TLB_ENTRIES; i++) {
         if (!cpu->tlb_sets[i].global) {
             cpu->tlb_sets[i].read_tag = X86_TLB_INVALID;
@@ -119,7 +121,7 @@ void x86_tlb_flush_non_global(struct x86_cpu *cpu)
 void x86_tlb_flush_page(struct x86_cpu *cpu, uint32_t linear)
 {
     x86_tables_changed(cpu); /* the tables may be mapped through this page */
-    cpu->machine->code.generation++;
+    x86_cpu_renew(cpu);
     for (unsigned set = 0; set < 2; set++) {
         struct x86_tlb_entry *e =
             &cpu->tlb_sets[set * X86_TLB_ENTRIES + ((linear >> 12) & (X86_TLB_ENTRIES - 1))];
@@ -138,8 +140,8 @@ void x86_tables_changed(struct x86_cpu *cpu)
 {
     if (++cpu->table_epoch == 0) {
         /* after 2^32 changes: forget every entry rather than let an old one match */
-        if (cpu->machine)
-            memset(&cpu->machine->gate_cache, 0, sizeof(cpu->machine->gate_cache));
+        if (cpu->gates)
+            memset(cpu->gates, 0, sizeof(*cpu->gates));
         cpu->table_epoch = 1;
     }
     cpu->table_watch_count = 0; /* pages stay write-protected in the TLB until refilled */
@@ -166,22 +168,30 @@ bool x86_table_watch(struct x86_cpu *cpu, uint32_t linear, unsigned size)
     bool writable;
     /* the caller has just read these bytes with the same rights: this cannot fault */
     x86_translate(cpu, linear, X86_ACCESS_READ | X86_ACCESS_IMPLICIT, false, &phys, &writable);
-    if ((uint64_t)phys + size > cpu->machine->bus.ram_size)
+    if ((uint64_t)phys + size > cpu->bus->ram_size)
         return false; /* tables in MMIO are not cached: a device may change them */
     if (!table_watched(cpu, phys, size)) {
         cpu->table_watch[cpu->table_watch_count].start = phys;
         cpu->table_watch[cpu->table_watch_count].end = phys + size;
         cpu->table_watch_count++;
     }
-    x86_tlb_protect_code(cpu, phys >> 12); /* stores to the page take the slow path */
+    x86_tlb_protect_code(cpu, phys >> 12); /* every core's stores there take the slow path */
     return true;
 }
 
-void x86_tlb_protect_code(struct x86_cpu *cpu, uint32_t physical_page)
+void x86_tlb_protect_page(struct x86_cpu *cpu, uint32_t physical_page)
 {
     for (unsigned i = 0; i < 2 * X86_TLB_ENTRIES; i++)
         if (cpu->tlb_sets[i].physical_page == physical_page)
             cpu->tlb_sets[i].write_tag = X86_TLB_INVALID;
+}
+
+void x86_tlb_protect_code(struct x86_cpu *cpu, uint32_t physical_page)
+{
+    /* every core's stores to a page with decoded code must see it: the code is shared */
+    const struct x86_code_cache *code = cpu->code;
+    for (unsigned i = 0; i < code->core_count; i++)
+        x86_tlb_protect_page(code->cores[i], physical_page);
 }
 
 /* ------------------------------------------------------------------ paging */
@@ -420,7 +430,7 @@ static inline void ram_store(uint8_t *p, unsigned size, uint64_t value)
 
 uint64_t x86_phys_read(struct x86_cpu *cpu, uint64_t phys, unsigned size)
 {
-    struct x86_bus *bus = &cpu->machine->bus;
+    struct x86_bus *bus = cpu->bus;
     if (phys + size <= bus->ram_size)
         return ram_load(bus->ram + phys, size);
     if (phys < bus->ram_size) {  /* straddles the end of RAM */
@@ -429,21 +439,27 @@ uint64_t x86_phys_read(struct x86_cpu *cpu, uint64_t phys, unsigned size)
             v |= x86_phys_read(cpu, phys + i, 1) << (8 * i);
         return v;
     }
+    x86_publish_clock(cpu);
     return x86_bus_mmio_read(bus, phys, size);
 }
 
 void x86_phys_write(struct x86_cpu *cpu, uint64_t phys, unsigned size, uint64_t value)
 {
-    x86irq_machine *m = cpu->machine;
-    struct x86_bus *bus = &m->bus;
+    struct x86_bus *bus = cpu->bus;
+    struct x86_code_cache *code = cpu->code;
     if (phys + size <= bus->ram_size) {
-        if (x86_code_page_has_code(&m->code, (uint32_t)(phys >> 12)) ||
-            x86_code_page_has_code(&m->code, (uint32_t)((phys + size - 1) >> 12))) {
-            if (x86_code_cache_write(&m->code, phys, size))
+        if (x86_code_page_has_code(code, (uint32_t)(phys >> 12)) ||
+            x86_code_page_has_code(code, (uint32_t)((phys + size - 1) >> 12))) {
+            if (x86_code_cache_write(code, phys, size))
                 x86_request_exit(cpu); /* the executing block may be gone */
         }
-        if (X86_UNLIKELY(cpu->table_watch_count) && table_watched(cpu, phys, size))
-            x86_tables_changed(cpu); /* a store into a decoded gate or descriptor */
+        /* a store into a gate or descriptor some core decoded (the cores share the tables
+         * Linux sets up once: each core's dispatch table must see another core's store) */
+        for (unsigned i = 0; i < code->core_count; i++) {
+            struct x86_cpu *c = code->cores[i];
+            if (X86_UNLIKELY(c->table_watch_count) && table_watched(c, phys, size))
+                x86_tables_changed(c);
+        }
         ram_store(bus->ram + phys, size, value);
         return;
     }
@@ -452,31 +468,42 @@ void x86_phys_write(struct x86_cpu *cpu, uint64_t phys, unsigned size, uint64_t 
             x86_phys_write(cpu, phys + i, 1, value >> (8 * i));
         return;
     }
+    x86_publish_clock(cpu);
     x86_bus_mmio_write(bus, phys, size, value);
+}
+
+/* Is the page watched by any core (table bytes decoded there)? */
+static bool page_watched_by_any(const struct x86_cpu *cpu, uint32_t page)
+{
+    const struct x86_code_cache *code = cpu->code;
+    for (unsigned i = 0; i < code->core_count; i++)
+        if (page_watched(code->cores[i], page))
+            return true;
+    return false;
 }
 
 static void tlb_fill(struct x86_cpu *cpu, uint32_t linear, uint32_t phys, bool writable)
 {
-    x86irq_machine *m = cpu->machine;
     uint32_t page = phys >> 12;
-    if ((uint64_t)(phys & ~0xFFFu) + X86_PAGE_SIZE > m->bus.ram_size)
+    if ((uint64_t)(phys & ~0xFFFu) + X86_PAGE_SIZE > cpu->bus->ram_size)
         return; /* MMIO and open bus are never cached */
     struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
     e->read_tag = linear & ~0xFFFu;
-    bool protected_page = x86_code_page_has_code(&m->code, page) || page_watched(cpu, page);
+    bool protected_page = x86_code_page_has_code(cpu->code, page) ||
+                          page_watched_by_any(cpu, page);
     e->write_tag = (writable && !protected_page) ? (linear & ~0xFFFu) : X86_TLB_INVALID;
     e->checked_write_tag = writable ? (linear & ~0xFFFu) : X86_TLB_INVALID;
     e->physical_page = page;
     e->global = cpu->walk_global;
     e->no_execute = cpu->walk_no_execute;
-    e->host_minus_linear = (uintptr_t)(m->bus.ram + (phys & ~0xFFFu)) - (linear & ~0xFFFu);
+    e->host_minus_linear = (uintptr_t)(cpu->bus->ram + (phys & ~0xFFFu)) - (linear & ~0xFFFu);
 }
 
 static void report_user_access(struct x86_cpu *cpu, uint32_t linear)
 {
     if (!cpu->irq_user_reported) {
         cpu->irq_user_reported = 1;
-        x86_trace_user_access(cpu->machine, linear);
+        x86_trace_user_access(cpu->trace, linear);
     }
 }
 
@@ -607,7 +634,7 @@ void x86_write_system(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint6
  * the rights not checked */
 static bool peek_translate(const struct x86_cpu *cpu, uint32_t linear, uint64_t *phys)
 {
-    const struct x86_bus *bus = &cpu->machine->bus;
+    const struct x86_bus *bus = cpu->bus;
     if (!(cpu->cr0 & X86_CR0_PG)) {
         *phys = linear;
         return true;
@@ -653,7 +680,7 @@ bool x86_peek(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_t *val
         uint64_t phys;
         const uint8_t *p;
         if (!peek_translate(cpu, linear + i, &phys) ||
-            !(p = x86_bus_ram(&cpu->machine->bus, phys, 1)))
+            !(p = x86_bus_ram(cpu->bus, phys, 1)))
             return false;
         v |= (uint64_t)*p << (8 * i);
     }

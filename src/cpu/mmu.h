@@ -3,6 +3,7 @@
 #define X86IRQ_CPU_MMU_H
 
 #include "cpu/cpu.h"
+#include "cpu/limits.h"
 
 /* Linear -> physical for an access; raises #PF (with CR2) when the access is not allowed.
  * user: the access is made with user rights (CPL 3, not an implicit supervisor access).
@@ -24,7 +25,9 @@ bool x86_table_watch(struct x86_cpu *cpu, uint32_t linear, unsigned size);
 /* Read size bytes at linear as a supervisor read, for the observers: no fault, no accessed or
  * dirty bits set, no effect on the machine. false when unmapped (or in MMIO). */
 bool x86_peek(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_t *value);
-/* Stores to this physical page must take the slow path from now on (it holds code). */
+/* Stores to this physical page must take the slow path from now on (it holds code): in every
+ * core's TLB (they share the decoded code); x86_tlb_protect_page only in this core's. */
 void x86_tlb_protect_code(struct x86_cpu *cpu, uint32_t physical_page);
+void x86_tlb_protect_page(struct x86_cpu *cpu, uint32_t physical_page);
 
 #endif

@@ -8,7 +8,6 @@
 #include "cpu/cpu.h"
 
 #include "cpu/mmu.h"
-#include "machine/machine.h"
 
 enum msr_kind {
     MSR_CONSTANT,       /* read-only: reads give `value`, writes #GP */
@@ -143,8 +142,8 @@ void x86_msr_reset(struct x86_cpu *cpu)
 bool x86_read_msr(struct x86_cpu *cpu, uint32_t index, uint64_t *value)
 {
     const struct msr_desc *d = find_msr(index);
-    if (!d) /* IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC registers */
-        return cpu->machine && x86_lapic_read_msr(&cpu->machine->lapic, index, value);
+    if (!d) /* IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC registers: the local APIC's */
+        return cpu->platform && cpu->platform->read_msr(cpu->platform->opaque, cpu, index, value);
     switch ((enum msr_kind)d->kind) {
     case MSR_CONSTANT:
         /* MSR_PLATFORM_INFO: the maximum non-turbo ratio (bits 15:8) of the 100 MHz bus
@@ -174,7 +173,7 @@ bool x86_write_msr(struct x86_cpu *cpu, uint32_t index, uint64_t value)
 {
     const struct msr_desc *d = find_msr(index);
     if (!d)
-        return cpu->machine && x86_lapic_write_msr(&cpu->machine->lapic, index, value);
+        return cpu->platform && cpu->platform->write_msr(cpu->platform->opaque, cpu, index, value);
     switch ((enum msr_kind)d->kind) {
     case MSR_CONSTANT:
         return false;

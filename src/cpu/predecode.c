@@ -1,6 +1,8 @@
 /* The decoded-block cache (see predecode.h). */
 #include "predecode.h"
 
+#include "cpu/cpu.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,9 +10,37 @@ bool x86_code_cache_init(struct x86_code_cache *cache, uint64_t ram_size)
 {
     memset(cache, 0, sizeof(*cache));
     cache->page_count = (uint32_t)((ram_size + X86_PAGE_SIZE - 1) / X86_PAGE_SIZE);
-    cache->generation = 1;
     cache->pages = calloc(cache->page_count, sizeof(*cache->pages));
     return cache->pages != NULL;
+}
+
+/* A generation no core has seen: its jump-cache entries and block links from before are stale
+ * (zeroed entries, generation 0, never match) */
+static uint64_t next_generation(struct x86_code_cache *cache)
+{
+    return ++cache->last_generation;
+}
+
+void x86_cpu_renew(struct x86_cpu *cpu)
+{
+    cpu->generation = next_generation(cpu->code);
+}
+
+/* Blocks went: what any core's jump cache or links point to may be gone */
+static void retired(struct x86_code_cache *cache)
+{
+    for (unsigned i = 0; i < cache->core_count; i++)
+        cache->cores[i]->generation = next_generation(cache);
+}
+
+bool x86_code_cache_add_core(struct x86_code_cache *cache, struct x86_cpu *cpu)
+{
+    if (cache->core_count == sizeof(cache->cores) / sizeof(cache->cores[0]))
+        return false;
+    cache->cores[cache->core_count++] = cpu;
+    cpu->code = cache;
+    x86_cpu_renew(cpu);
+    return true;
 }
 
 static void free_list(struct x86_block *b)
@@ -34,7 +64,7 @@ static void retire_page(struct x86_code_cache *cache, uint32_t page_number)
     if (!page)
         return;
     struct x86_block *b = page->blocks;
-    cache->generation++;
+    retired(cache);
     while (b) {
         struct x86_block *next = b->next_in_page;
         b->valid = 0;
@@ -48,6 +78,7 @@ static void retire_page(struct x86_code_cache *cache, uint32_t page_number)
 
 void x86_code_cache_flush(struct x86_code_cache *cache)
 {
+    retired(cache); /* even with nothing decoded: no core keeps an entry from before */
     for (uint32_t i = 0; i < cache->page_count; i++)
         retire_page(cache, i);
 }
@@ -109,7 +140,7 @@ bool x86_code_cache_insert(struct x86_code_cache *cache, struct x86_block *block
         old->valid = 0;
         old->next_in_page = cache->retired;
         cache->retired = old;
-        cache->generation++;
+        retired(cache);
     }
     block->next_in_page = page->blocks;
     page->blocks = block;
@@ -147,7 +178,7 @@ bool x86_code_cache_write(struct x86_code_cache *cache, uint64_t phys, uint64_t 
                     b->valid = 0;
                     b->next_in_page = cache->retired;
                     cache->retired = b;
-                    cache->generation++;
+                    retired(cache);
                     page->block_count--;
                     cache->blocks_invalidated++;
                     invalidated = true;

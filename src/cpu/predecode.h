@@ -14,9 +14,9 @@
 #include <stdint.h>
 
 #include "insn.h"
+#include "cpu/limits.h"
 
 #define X86_BLOCK_MAX_INSNS 48
-#define X86_PAGE_SIZE 4096u
 
 /* A block's memory of where execution went after it (block chaining): checked before the
  * jump cache; valid while the cache generation is unchanged. */
@@ -52,10 +52,13 @@ struct x86_code_cache {
     struct x86_block *retired;      /* invalidated, freed at the next safe point */
     uint64_t blocks_decoded;        /* statistics */
     uint64_t blocks_invalidated;
-    /* Bumped whenever a block is retired or a translation may have changed: entries of the
-     * run loop's jump cache (EIP -> block) from an older generation are ignored. */
-    uint64_t generation;  /* starts at 1: a zeroed jump-cache entry never matches */
-    uint32_t cs_limit;    /* the CS limit the present generation's entries assume */
+    /* The cores sharing the blocks. Each has a generation (cpu->generation) that its jump
+     * cache (EIP -> block) and the block links it makes carry: a new one, unique in the
+     * machine, when a block is retired (every core's) or the core's translations may have
+     * changed (its own: a TLB flush, CPL, the CS limit); older entries are ignored. */
+    struct x86_cpu *cores[X86_MAX_CORES];
+    unsigned core_count;
+    uint64_t last_generation;
 };
 
 /* The run loop's jump cache: the block last found for an EIP, so a taken branch finds its
@@ -70,6 +73,8 @@ struct x86_jump_entry {
 };
 
 bool x86_code_cache_init(struct x86_code_cache *cache, uint64_t ram_size);
+/* A core shares the blocks (cpu->code is set, its generation begins); false when full. */
+bool x86_code_cache_add_core(struct x86_code_cache *cache, struct x86_cpu *cpu);
 void x86_code_cache_finish(struct x86_code_cache *cache);
 /* Free retired blocks: only when no block is executing. */
 void x86_code_cache_collect(struct x86_code_cache *cache);

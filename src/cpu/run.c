@@ -14,7 +14,8 @@
 #include "cpu/mmu.h"
 #include "cpu/segment.h"
 #include "idt/idt.h"
-#include "machine/machine.h"
+#include "cpu/predecode.h"
+#include "platform/bus.h"
 #include "trace/events.h"
 
 /* ------------------------------------------------------------------ raising */
@@ -87,15 +88,15 @@ static uint8_t trace_origin(const struct x86_fault *f)
 void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
 {
     struct x86_fault f = *event;
-    x86irq_machine *m = cpu->machine;
+    struct x86_trace *trace = cpu->trace;
     if (!cpu->delivering)
         cpu->event_chain_length = 0;
     chain_append(cpu, &f, false);
-    if (X86_UNLIKELY(m->trace.mask) && f.source != X86_EVENT_HARDWARE) {
+    if (X86_UNLIKELY(trace->mask) && f.source != X86_EVENT_HARDWARE) {
         x86irq_trace_event e = { .kind = X86IRQ_TRACE_EXCEPTION, .vector = f.vector,
                                  .origin = trace_origin(&f), .eip = f.return_eip,
                                  .has_error_code = f.has_error_code, .error_code = f.error_code };
-        x86_trace_emit(m, &e);
+        x86_trace_emit(trace, &e);
     }
     if (cpu->delivering) {
         /* a fault while delivering an earlier event */
@@ -104,13 +105,13 @@ void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
         cpu->delivering = 0;
         cpu->event_ext = 0;
         if (!first_benign && first == X86_VEC_DF) {
-            if (X86_UNLIKELY(m->trace.mask)) {
+            if (X86_UNLIKELY(trace->mask)) {
                 x86irq_trace_event e = { .kind = X86IRQ_TRACE_SHUTDOWN, .vector = f.vector };
-                x86_trace_emit(m, &e);
+                x86_trace_emit(trace, &e);
             }
             cpu->shutdown = 1; /* triple fault: the processor enters shutdown */
             x86_request_exit(cpu);
-            x86_machine_stop(cpu->machine, X86IRQ_STOP_SHUTDOWN);
+            cpu->platform->shutdown(cpu->platform->opaque, cpu);
             return;
         }
         bool first_pf = !first_benign && first == X86_VEC_PF;
@@ -123,9 +124,9 @@ void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
             f.source = X86_EVENT_EXCEPTION;
             /* #DF is an abort: the saved CS:EIP is undefined; we save the faulting EIP */
             chain_append(cpu, &f, true);
-            if (X86_UNLIKELY(m->trace.mask)) {
+            if (X86_UNLIKELY(trace->mask)) {
                 x86irq_trace_event e = { .kind = X86IRQ_TRACE_DOUBLE_FAULT, .vector = first };
-                x86_trace_emit(m, &e);
+                x86_trace_emit(trace, &e);
             }
         }
         /* otherwise the two are handled serially: the second one is delivered */
@@ -148,17 +149,17 @@ void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
         cpu->frame_resume_flag = 0;
     }
     uint8_t from_cpl = cpu->cpl;
-    if (X86_UNLIKELY(m->trace.mask)) {
+    if (X86_UNLIKELY(trace->mask)) {
         /* where it came from, for the nesting report: the faulting or interrupting
          * instruction, or the interrupted one */
-        m->trace.raising_eip = cpu->eip;
-        m->trace.raising_cs = cpu->seg[X86_SEG_CS].selector;
+        trace->raising_eip = cpu->eip;
+        trace->raising_cs = cpu->seg[X86_SEG_CS].selector;
     }
     x86_deliver_event(cpu, f.vector, (enum x86_event_source)f.source, f.has_error_code,
                       f.error_code, f.return_eip);
     cpu->delivering = 0;
-    if (X86_UNLIKELY(m->trace.mask))
-        x86_trace_delivered(m, f.vector, trace_origin(&f), from_cpl, f.has_error_code,
+    if (X86_UNLIKELY(trace->mask))
+        x86_trace_delivered(trace, f.vector, trace_origin(&f), from_cpl, f.has_error_code,
                             f.error_code);
 }
 
@@ -288,13 +289,12 @@ static X86_ALWAYS_INLINE void block_entry_watch(struct x86_cpu *cpu, bool probe,
 /* Decode a new block at phys. NULL when the first instruction must be decoded uncached
  * (it crosses the page or the CS limit). Raises #UD/#GP for an undecodable first instruction.
  * A probed instruction always begins a block: the block ends before one. */
-static struct x86_block *decode_block(x86irq_machine *m, uint32_t phys)
+static struct x86_block *decode_block(struct x86_cpu *cpu, uint32_t phys)
 {
-    struct x86_cpu *cpu = &m->cpu;
     uint32_t page_left = X86_PAGE_SIZE - (phys & 0xFFF);
     uint32_t limit_left = bytes_to_limit(cpu);
     uint32_t avail = page_left < limit_left ? page_left : limit_left;
-    const uint8_t *bytes = m->bus.ram + phys;
+    const uint8_t *bytes = cpu->bus->ram + phys;
     struct x86_insn insns[X86_BLOCK_MAX_INSNS];
     unsigned count = 0;
     uint32_t offset = 0;
@@ -335,7 +335,7 @@ static struct x86_block *decode_block(x86irq_machine *m, uint32_t phys)
     block->valid = 1;
     block->probe = first_probed;
     memcpy(block->insns, insns, count * sizeof(struct x86_insn));
-    if (!x86_code_cache_insert(&m->code, block)) {
+    if (!x86_code_cache_insert(cpu->code, block)) {
         free(block);
         return NULL;
     }
@@ -344,43 +344,6 @@ static struct x86_block *decode_block(x86irq_machine *m, uint32_t phys)
 }
 
 /* ------------------------------------------------------------------ execution */
-
-/* The slow loop's check before each instruction: breakpoints, then the instruction hook.
- * Returns false when the run must stop before the instruction. */
-static bool before_instruction(x86irq_machine *m, const struct x86_insn *insn)
-{
-    struct x86_cpu *cpu = &m->cpu;
-    if (m->breakpoint_count) {
-        uint32_t linear = cpu->seg[X86_SEG_CS].base + cpu->eip;
-        bool resuming = m->resuming_at_breakpoint;
-        m->resuming_at_breakpoint = false;
-        for (unsigned i = 0; i < m->breakpoint_count && !resuming; i++)
-            if (m->breakpoints[i] == linear) {
-                m->resuming_at_breakpoint = true;
-                x86_machine_stop(m, X86IRQ_STOP_BREAKPOINT);
-                return false;
-            }
-    }
-    if (!m->instruction_hook)
-        return true;
-    x86irq_instruction_info info;
-    memset(&info, 0, sizeof(info));
-    info.cycle = cpu->cycles;
-    info.eip = cpu->eip;
-    info.linear = cpu->seg[X86_SEG_CS].base + cpu->eip;
-    info.cs = cpu->seg[X86_SEG_CS].selector;
-    info.length = insn->length;
-    info.mode_bits = cpu->mode == X86_MODE_16 ? 16 : cpu->mode == X86_MODE_32 ? 32 : 64;
-    for (unsigned i = 0; i < insn->length && i < sizeof(info.bytes); i++) {
-        uint32_t phys;
-        bool w;
-        /* the bytes were fetched a moment ago: this cannot fault; read them again for the hook */
-        x86_translate(cpu, info.linear + i, X86_ACCESS_EXECUTE, cpu->cpl == 3, &phys, &w);
-        info.bytes[i] = (uint8_t)x86_phys_read(cpu, phys, 1);
-    }
-    m->instruction_hook(m->instruction_hook_opaque, &info);
-    return true;
-}
 
 static X86_ALWAYS_INLINE void execute_one(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
@@ -396,26 +359,25 @@ static X86_ALWAYS_INLINE void execute_one(struct x86_cpu *cpu, const struct x86_
 
 /* The block at CS:EIP: from the jump cache, the decoded-block cache, or freshly decoded; NULL
  * when the instruction there must be decoded uncached. */
-static X86_ALWAYS_INLINE struct x86_block *find_block(x86irq_machine *m)
+static X86_ALWAYS_INLINE struct x86_block *find_block(struct x86_cpu *cpu)
 {
-    struct x86_cpu *cpu = &m->cpu;
     uint32_t eip = cpu->eip;
     uint32_t cs_base = cpu->seg[X86_SEG_CS].base;
-    struct x86_jump_entry *jump = &m->jump_cache[(eip ^ (eip >> 12)) & (X86_JUMP_CACHE_SIZE - 1)];
+    struct x86_jump_entry *jump = &cpu->jump_cache[(eip ^ (eip >> 12)) & (X86_JUMP_CACHE_SIZE - 1)];
     if (X86_LIKELY(jump->eip == eip && jump->cs_base == cs_base &&
-                   jump->generation == m->code.generation && jump->block->mode == cpu->mode))
+                   jump->generation == cpu->generation && jump->block->mode == cpu->mode))
         return jump->block;
     uint32_t phys = fetch_physical(cpu);
-    if ((uint64_t)phys >= m->bus.ram_size)
+    if ((uint64_t)phys >= cpu->bus->ram_size)
         return NULL;
-    struct x86_block *block = x86_code_cache_find(&m->code, phys, cpu->mode);
+    struct x86_block *block = x86_code_cache_find(cpu->code, phys, cpu->mode);
     if (!block)
-        block = decode_block(m, phys);
+        block = decode_block(cpu, phys);
     if (block && bytes_to_limit(cpu) >= block->byte_count) {
         /* only blocks wholly inside CS are remembered: the limit is not rechecked */
         jump->eip = eip;
         jump->cs_base = cs_base;
-        jump->generation = m->code.generation;
+        jump->generation = cpu->generation;
         jump->block = block;
     }
     return block;
@@ -482,11 +444,16 @@ static void after_instruction_breakpoints(struct x86_cpu *cpu, bool step)
     x86_raise(cpu, X86_VEC_DB, 0);
 }
 
-static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
+/* The per-instruction loop's check: the platform's (breakpoints, the instruction hook) */
+static bool before_instruction(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    struct x86_cpu *cpu = &m->cpu;
+    return cpu->platform->before_instruction(cpu->platform->opaque, cpu, insn);
+}
+
+static X86_ALWAYS_INLINE void execute_loop(struct x86_cpu *cpu, bool traced)
+{
     while (cpu->cycles < cpu->cycle_limit && !cpu->exit_request) {
-        struct x86_block *block = find_block(m);
+        struct x86_block *block = find_block(cpu);
         block_entry_watch(cpu, block ? block->probe
                                      : cpu->watch.probe_count &&
                                            probed(cpu, cpu->seg[X86_SEG_CS].base + cpu->eip),
@@ -494,7 +461,7 @@ static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
         if (!block) {
             struct x86_insn insn;
             x86_cpu_decode_uncached(cpu, &insn);
-            if (traced && !before_instruction(m, &insn))
+            if (traced && cpu->hooked && !before_instruction(cpu, &insn))
                 return;
             bool step = traced && (cpu->eflags & X86_FLAG_TF);
             cpu->debug_shadow = 0; /* only the instruction that sets it delays the trap */
@@ -513,7 +480,7 @@ static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
         const struct x86_insn *end = insn + block->insn_count;
         for (;;) {
             uint32_t sequential = cpu->eip + insn->length;
-            if (traced && !before_instruction(m, insn))
+            if (traced && cpu->hooked && !before_instruction(cpu, insn))
                 return;
             bool step = traced && (cpu->eflags & X86_FLAG_TF);
             cpu->debug_shadow = 0;
@@ -539,9 +506,8 @@ static X86_ALWAYS_INLINE void execute_loop(x86irq_machine *m, bool traced)
  * through insn->exec. Each form ends in its own copy of the dispatch (NEXT), so the indirect
  * jumps are predicted per form; crossjumping would merge those copies again. Kept out of
  * x86_cpu_execute(): a function that calls setjmp keeps its locals in memory. */
-__attribute__((noinline, optimize("no-crossjumping"))) static void execute_fast(x86irq_machine *m)
+__attribute__((noinline, optimize("no-crossjumping"))) static void execute_fast(struct x86_cpu *cpu)
 {
-    struct x86_cpu *cpu = &m->cpu;
     static const void *const forms[X86_FAST_COUNT] = {
         [X86_FAST_NONE] = &&call_handler,
         [X86_FAST_MOV_RR32] = &&mov_rr32, [X86_FAST_MOV_RI32] = &&mov_ri32,
@@ -642,21 +608,21 @@ next_block:
         if (previous) {
             /* chaining: where did the previous block go last time? */
             struct x86_block_link *l = previous->links;
-            if (l[0].eip == eip && l[0].generation == m->code.generation &&
+            if (l[0].eip == eip && l[0].generation == cpu->generation &&
                 l[0].cs_base == cs_base && l[0].block->mode == cpu->mode) {
                 block = l[0].block;
-            } else if (l[1].eip == eip && l[1].generation == m->code.generation &&
+            } else if (l[1].eip == eip && l[1].generation == cpu->generation &&
                        l[1].cs_base == cs_base && l[1].block->mode == cpu->mode) {
                 block = l[1].block;
             } else {
-                block = find_block(m);
-                if (block && m->code.generation == previous_generation) {
+                block = find_block(cpu);
+                if (block && cpu->generation == previous_generation) {
                     l[1] = l[0];
-                    l[0] = (struct x86_block_link){ eip, cs_base, m->code.generation, block };
+                    l[0] = (struct x86_block_link){ eip, cs_base, cpu->generation, block };
                 }
             }
         } else {
-            block = find_block(m);
+            block = find_block(cpu);
         }
         if (!block) {
             struct x86_insn single;
@@ -670,7 +636,7 @@ next_block:
         /* the previous block may be retired only when the generation changes: link from this
          * one only while the generation it was found in holds */
         previous = block;
-        previous_generation = m->code.generation;
+        previous_generation = cpu->generation;
         insn = block->insns;
         end = insn + block->insn_count;
         eip_mask = block->mode == X86_MODE_16 ? 0xFFFFu : 0xFFFFFFFFu;
@@ -812,10 +778,14 @@ ALU_RM(cmp, a - b, LAZY_SUB, 0)
 #undef ALU_RM
 }
 
-__attribute__((noinline)) static void execute_traced(x86irq_machine *m) { execute_loop(m, true); }
+__attribute__((noinline)) static void execute_traced(struct x86_cpu *cpu) { execute_loop(cpu, true); }
 
 bool x86_cpu_event_deliverable(const struct x86_cpu *cpu)
 {
+    if (cpu->init_latched)
+        return true;
+    if (cpu->wait_for_sipi)
+        return cpu->sipi_pending; /* NMI and INTR are held until the core starts */
     return (cpu->nmi_latched && !cpu->nmi_blocked) ||
            (cpu->intr_line && (cpu->eflags & X86_FLAG_IF));
 }
@@ -826,13 +796,18 @@ bool x86_cpu_event_deliverable(const struct x86_cpu *cpu)
  * boundary before the handler's first instruction, where the next event is considered (an NMI
  * handler entered through an interrupt gate has IF clear, so INTR waits). Faults of the next
  * instruction (fetch, decode) come last, when it executes. */
-static void take_external_events(x86irq_machine *m)
+static void take_external_events(struct x86_cpu *cpu)
 {
-    struct x86_cpu *cpu = &m->cpu;
     if (cpu->init_latched) {
         /* INIT is an external hardware intervention: above traps, NMI and INTR (Table 6-2) */
-        x86_machine_init_signal(m);
+        x86_cpu_init_signal(cpu);
+        cpu->platform->init(cpu->platform->opaque, cpu);
         return;
+    }
+    if (cpu->wait_for_sipi) {
+        if (cpu->sipi_pending)
+            x86_cpu_startup(cpu, cpu->sipi_vector);
+        return; /* waiting for SIPI: NMI and INTR stay pending (SDM Vol. 3 8.4.1) */
     }
     uint8_t shadow = cpu->interrupt_shadow;
     cpu->interrupt_shadow = 0;
@@ -844,16 +819,16 @@ static void take_external_events(x86irq_machine *m)
         cpu->nmi_blocked = 1;
         struct x86_fault nmi = { .vector = X86_VEC_NMI, .source = X86_EVENT_HARDWARE,
                                  .return_eip = cpu->eip };
-        if (X86_UNLIKELY(m->trace.mask)) {
+        if (X86_UNLIKELY(cpu->trace->mask)) {
             x86irq_trace_event e = { .kind = X86IRQ_TRACE_ACCEPT, .vector = X86_VEC_NMI,
                                      .origin = X86IRQ_ORIGIN_NMI, .line = 3 };
-            x86_trace_emit(m, &e);
+            x86_trace_emit(cpu->trace, &e);
         }
         x86_cpu_deliver(cpu, &nmi);
     }
     if (intr_allowed && cpu->intr_line && (cpu->eflags & X86_FLAG_IF)) {
         /* the INTA cycle: the interrupt controller (or the embedder) names the vector */
-        int vector = x86_machine_acknowledge_intr(m);
+        int vector = cpu->platform->acknowledge(cpu->platform->opaque, cpu);
         if (vector >= 0 && vector <= 255) {
             struct x86_fault intr = { .vector = (uint8_t)vector, .source = X86_EVENT_HARDWARE,
                                       .return_eip = cpu->eip };
@@ -865,9 +840,8 @@ static void take_external_events(x86irq_machine *m)
         cpu->cycle_limit = cpu->cycles + 1;
 }
 
-void x86_cpu_execute(x86irq_machine *m)
+void x86_cpu_execute(struct x86_cpu *cpu)
 {
-    struct x86_cpu *cpu = &m->cpu;
     if (setjmp(cpu->fault_jump) != 0) {
         /* an exception unwound here: state is as before the faulting instruction (faults) or
          * after it (traps); deliver it. A fault during delivery unwinds here again. */
@@ -890,37 +864,36 @@ void x86_cpu_execute(x86irq_machine *m)
         /* the boundary before the next instruction: external events (a fault while delivering
          * one unwinds to the setjmp above and comes back here) */
         if (X86_UNLIKELY(cpu->interrupt_shadow | cpu->nmi_latched | cpu->intr_line |
-                         cpu->init_latched))
-            take_external_events(m);
+                         cpu->init_latched | cpu->wait_for_sipi))
+            take_external_events(cpu);
         cpu->string_interrupted = 0; /* the rep string resumes from here */
         if (cpu->halted)
             return; /* nothing woke the core */
-        if (X86_UNLIKELY(m->trace.handler_pending)) {
-            m->trace.handler_pending = false;
+        if (X86_UNLIKELY(cpu->trace->handler_pending[cpu->index])) {
+            cpu->trace->handler_pending[cpu->index] = false;
             x86irq_trace_event e = { .kind = X86IRQ_TRACE_HANDLER };
-            x86_trace_emit(m, &e);
+            x86_trace_emit(cpu->trace, &e);
         }
         /* single-stepping (EFLAGS.TF), hooks and breakpoints need the per-instruction loop
          * (which also clears a set RF as the next instruction starts); a change of TF or a newly
          * set RF requests an exit, so the loop is chosen again */
-        bool per_instruction = m->instruction_hook || m->breakpoint_count ||
-                               (cpu->eflags & X86_FLAG_TF) || cpu->breakpoints_armed;
+        bool per_instruction = cpu->hooked || (cpu->eflags & X86_FLAG_TF) ||
+                               cpu->breakpoints_armed;
         if (!per_instruction && (cpu->eflags & X86_FLAG_RF))
             cpu->eflags &= ~X86_FLAG_RF; /* no breakpoint check to skip: the next instruction
                                           * would clear it as it starts, before anything reads it */
         if (per_instruction)
-            execute_traced(m);
+            execute_traced(cpu);
         else
-            execute_fast(m);
+            execute_fast(cpu);
         /* An exit request that only changed the core's state (IF, a pin, the mode, a store
          * into the executing block) goes on here, without leaving the slice: the machine's
          * loop is needed for due events, stops and HLT only. */
-        if (cpu->cycles >= cpu->slice_end || cpu->halted || cpu->shutdown ||
-            m->pending_stop != X86IRQ_STOP_NONE)
+        if (cpu->cycles >= cpu->slice_end || cpu->halted || cpu->shutdown || cpu->stop_pending)
             return;
         cpu->exit_request = 0;
         cpu->cycle_limit = cpu->slice_end;
-        x86_code_cache_collect(&m->code); /* no block is executing here */
+        x86_code_cache_collect(cpu->code); /* no block is executing here */
     }
 }
 

@@ -8,7 +8,7 @@
 #include "cpu/cpu.h"
 
 /* Execute until cpu->cycle_limit or an exit request; exceptions are delivered. */
-void x86_cpu_execute(x86irq_machine *machine);
+void x86_cpu_execute(struct x86_cpu *cpu);
 /* Execute exactly one instruction at CS:EIP, for tests: an exception it raises (or a software
  * interrupt) is NOT delivered; it is returned in *raised with false, state precise. */
 bool x86_cpu_step(struct x86_cpu *cpu, struct x86_fault *raised);

@@ -5,7 +5,6 @@
 
 #include "cpu/mmu.h"
 #include "idt/idt.h"
-#include "machine/machine.h"
 
 bool x86_protected_mode(const struct x86_cpu *cpu)
 {
@@ -71,8 +70,8 @@ void x86_set_cpl(struct x86_cpu *cpu, uint8_t cpl)
         /* TLB entries were checked for one privilege: switch to the other privilege's TLB;
          * cached EIP -> block lookups checked fetch rights, so they go */
         cpu->tlb = &cpu->tlb_sets[cpl == 3 ? X86_TLB_ENTRIES : 0];
-        if (cpu->machine)
-            cpu->machine->code.generation++;
+        if (cpu->code)
+            x86_cpu_renew(cpu);
         x86_update_alignment_check(cpu);
     }
 }
@@ -109,7 +108,7 @@ void x86_load_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector)
     }
     bool stack = seg == X86_SEG_SS;
     struct x86_segment_load_entry *cached =
-        &cpu->machine->gate_cache.loads[(selector >> 3) & (X86_SEGMENT_LOAD_CACHE - 1)];
+        &cpu->gates->loads[(selector >> 3) & (X86_SEGMENT_LOAD_CACHE - 1)];
     if (X86_LIKELY(cached->epoch == cpu->table_epoch && cached->selector == selector &&
                    cached->cpl == cpu->cpl && cached->stack == stack)) {
         *s = cached->segment;

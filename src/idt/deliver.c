@@ -11,7 +11,6 @@
 #include "cpu/exec.h"
 #include "cpu/mmu.h"
 #include "cpu/segment.h"
-#include "machine/machine.h"
 #include "trace/events.h"
 
 /* ------------------------------------------------------------------ stack writes */
@@ -153,7 +152,7 @@ static const struct x86_gate_entry *gate_lookup(struct x86_cpu *cpu, uint8_t vec
     uint32_t entry = vector * 8u;
     if (entry + 7 > cpu->idtr.limit)
         x86_raise(cpu, X86_VEC_GP, idt_error);
-    struct x86_gate_entry *g = &cpu->machine->gate_cache.gates[vector];
+    struct x86_gate_entry *g = &cpu->gates->gates[vector];
     if (X86_LIKELY(g->epoch == cpu->table_epoch))
         return g;
     uint32_t linear = cpu->idtr.base + entry;
@@ -208,7 +207,7 @@ static const struct x86_segment *gate_target(struct x86_cpu *cpu, struct x86_gat
 static void ring_stack_segment(struct x86_cpu *cpu, uint16_t selector, uint8_t new_cpl,
                                uint32_t ext, struct x86_segment *ss)
 {
-    struct x86_stack_entry *e = &cpu->machine->gate_cache.stacks[new_cpl];
+    struct x86_stack_entry *e = &cpu->gates->stacks[new_cpl];
     if (X86_LIKELY(e->epoch == cpu->table_epoch && e->selector == selector)) {
         *ss = e->ss;
         return;
@@ -401,7 +400,7 @@ static void trace_iret(struct x86_cpu *cpu, uint32_t return_eip, bool outer)
      * frame for it */
     bool to_next = !outer && return_eip == cpu->iret_sequential;
     cpu->eip = return_eip;
-    x86_trace_iret(cpu->machine, outer, to_next);
+    x86_trace_iret(cpu->trace, outer, to_next);
     cpu->eip = eip;
 }
 
@@ -410,7 +409,7 @@ static void trace_iret(struct x86_cpu *cpu, uint32_t return_eip, bool outer)
  * one-entry cache while its descriptor bytes are unchanged. */
 static const struct x86_segment *iret_code_segment(struct x86_cpu *cpu, uint16_t cs)
 {
-    struct x86_return_entry *e = &cpu->machine->gate_cache.iret;
+    struct x86_return_entry *e = &cpu->gates->iret;
     if (X86_LIKELY(e->epoch == cpu->table_epoch && e->selector == cs))
         return &e->cs;
     uint8_t rpl = cs & 3;
@@ -449,7 +448,7 @@ static void iret_to_vm86(struct x86_cpu *cpu, uint32_t eip, uint16_t cs, uint32_
     cpu->mode = X86_MODE_16;
     cpu->cycles += cpu->cost[X86_COST_PRIVILEGE];
     cpu->next_eip = eip & 0xFFFF;
-    if (X86_UNLIKELY(cpu->machine->trace.mask))
+    if (X86_UNLIKELY(cpu->trace->mask))
         trace_iret(cpu, eip & 0xFFFF, true);
 }
 
@@ -486,14 +485,14 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
         x86_stack_adjust(cpu, (int32_t)(3 * opsize));
         if (!virtual_flags)
             x86_set_eflags(cpu, flags, mask);
-        if (X86_UNLIKELY(cpu->machine->trace.mask))
+        if (X86_UNLIKELY(cpu->trace->mask))
             trace_iret(cpu, cpu->next_eip, false);
         return;
     }
     if (cpu->eflags & X86_FLAG_NT) {
         x86_task_return(cpu); /* return from a nested task through the back-link */
-        if (X86_UNLIKELY(cpu->machine->trace.mask))
-            x86_trace_iret(cpu->machine, false, false);
+        if (X86_UNLIKELY(cpu->trace->mask))
+            x86_trace_iret(cpu->trace, false, false);
         return;
     }
     if (opsize == 4 && (flags & X86_FLAG_VM) && cpu->cpl == 0) {
@@ -549,6 +548,6 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
     cpu->mode = (new_cs.attributes & X86_SEG_ATTR_DB) ? X86_MODE_32 : X86_MODE_16;
     x86_set_eflags(cpu, flags, mask);
     cpu->next_eip = eip;
-    if (X86_UNLIKELY(cpu->machine->trace.mask))
+    if (X86_UNLIKELY(cpu->trace->mask))
         trace_iret(cpu, eip, rpl != old_cpl);
 }

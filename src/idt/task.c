@@ -13,7 +13,6 @@
 
 #include "cpu/mmu.h"
 #include "cpu/segment.h"
-#include "machine/machine.h"
 
 /* Where each field lives in a TSS (SDM Vol. 3 7.2.1 Figure 7-2; 7.6 Figure 7-11 for 16-bit).
  * An offset of 0xFF: the format has no such field. */

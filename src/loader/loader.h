@@ -24,6 +24,10 @@ struct x86_symbol_table {
 const struct x86_symbol *x86_symbols_lookup(const struct x86_symbol_table *t, uint32_t addr);
 const struct x86_symbol *x86_symbols_find(const struct x86_symbol_table *t, const char *name);
 void x86_symbols_free(struct x86_symbol_table *t);
+/* "symbol+0xoff" (or "symbol") for addr in buffer, "" when no symbol covers it (t may be
+ * NULL); always terminated when size > 0; returns the characters written. */
+size_t x86_symbols_describe(const struct x86_symbol_table *t, uint32_t addr, char *buffer,
+                            size_t size);
 /* Sort by address, sized symbols first among equal addresses (what lookup expects). */
 void x86_symbols_sort(struct x86_symbol *symbols, size_t count);
 /* Parse a symbol list in nm's format (a System.map, /proc/kallsyms): "ADDRESS TYPE NAME" lines,

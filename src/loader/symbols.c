@@ -65,6 +65,22 @@ void x86_symbols_free(struct x86_symbol_table *t)
     memset(t, 0, sizeof(*t));
 }
 
+size_t x86_symbols_describe(const struct x86_symbol_table *t, uint32_t addr, char *buffer,
+                            size_t size)
+{
+    if (!buffer || size == 0)
+        return 0;
+    buffer[0] = '\0';
+    const struct x86_symbol *s = x86_symbols_lookup(t, addr);
+    if (!s)
+        return 0;
+    int n = addr == s->address ? snprintf(buffer, size, "%s", s->name)
+                               : snprintf(buffer, size, "%s+0x%x", s->name, addr - s->address);
+    if (n < 0)
+        return 0;
+    return (size_t)n < size ? (size_t)n : size - 1;
+}
+
 /* ------------------------------------------------------------------ the nm format */
 
 static int hex_digit(char c)

@@ -157,19 +157,7 @@ x86irq_status x86irq_load_linux(x86irq_machine *machine, const char *kernel_path
 
 size_t x86irq_symbolize(const x86irq_machine *machine, uint32_t addr, char *buffer, size_t size)
 {
-    if (!buffer || size == 0)
-        return 0;
-    buffer[0] = '\0';
-    if (!machine)
-        return 0;
-    const struct x86_symbol *s = x86_symbols_lookup(&machine->symbols, addr);
-    if (!s)
-        return 0;
-    int n = addr == s->address ? snprintf(buffer, size, "%s", s->name)
-                               : snprintf(buffer, size, "%s+0x%x", s->name, addr - s->address);
-    if (n < 0)
-        return 0;
-    return (size_t)n < size ? (size_t)n : size - 1;
+    return x86_symbols_describe(machine ? &machine->symbols : NULL, addr, buffer, size);
 }
 
 x86irq_status x86irq_symbol_address(const x86irq_machine *machine, const char *name,

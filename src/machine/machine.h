@@ -1,4 +1,4 @@
-/* The machine: one core, its memory and buses, the event queue, devices, and the glue the
+/* The machine: its cores, memory and buses, the event queue, devices, and the glue the
  * public API (include/x86irq/x86irq.h) is made of. Internal to the library.
  */
 #ifndef X86IRQ_MACHINE_MACHINE_H
@@ -31,6 +31,8 @@
 #include "idt/idt.h"
 #include "apic/lapic.h"
 #include "apic/ioapic.h"
+#include "apic/apic_bus.h"
+#include "cpu/platform.h"
 #include "trace/events.h"
 
 struct x86_disassembler;
@@ -47,10 +49,36 @@ struct x86_external_event {
     uint64_t id;
 };
 
-struct x86irq_machine {
+/* One processor of the machine: the core and what it owns (its jump cache and IDT dispatch
+ * table, its local APIC). The decoded blocks, memory and devices are the machine's. */
+struct x86_core {
     struct x86_cpu cpu;               /* first: the hot state */
-    struct x86_code_cache code;
     struct x86_jump_entry jump_cache[X86_JUMP_CACHE_SIZE] __attribute__((aligned(64)));
+    struct x86_gate_cache gates;      /* the IDT dispatch table (src/idt/deliver.c) */
+    struct x86_lapic lapic;
+    x86irq_machine *machine;
+    bool resuming_at_breakpoint;      /* the first instruction of this run is not checked */
+};
+
+/* A LAPIC MMIO window the board maps (the running core's LAPIC answers there) */
+struct x86_lapic_window {
+    x86irq_machine *machine;
+    uint32_t base;
+};
+
+struct x86irq_machine {
+    struct x86_core *cores[X86_MAX_CORES];
+    struct x86_cpu *cpus[X86_MAX_CORES]; /* &cores[i]->cpu, for the code cache and the trace */
+    unsigned core_count;
+    struct x86_core *current;         /* the core that runs (between runs: the last one) */
+    uint64_t clock;                   /* the devices' "now" (cpu.h: x86_publish_clock) */
+    uint64_t quantum;                 /* cycles each core runs before the next (N > 1) */
+    uint64_t window_end;              /* where the cores' present round ends */
+    struct x86_platform platform;     /* what the cores reach outside themselves (board) */
+    struct x86_apic_bus apic_bus;
+    struct x86_lapic_window lapic_windows[X86_MAX_CORES];
+    unsigned lapic_window_count;
+    struct x86_code_cache code;
     struct x86_bus bus;
     struct x86_event_queue events;
     x86irq_config config;
@@ -62,8 +90,6 @@ struct x86irq_machine {
     struct x86_uart uart;
     struct x86_debug_exit debug_exit;
     struct x86_fw_cfg fw_cfg;
-    struct x86_gate_cache gate_cache;   /* the IDT dispatch table (src/idt/deliver.c) */
-    struct x86_lapic lapic;             /* the core's local APIC (always present) */
     struct x86_ioapic ioapic;           /* chipset devices (unless no_default_devices) */
     struct x86_testdev testdev;
     struct x86_pic_pair pic;            /* the 8259A pair, its INT on LINT0 */
@@ -85,6 +111,7 @@ struct x86irq_machine {
     int pit_irq0_level, rtc_irq8_level; /* their outputs, while cut off too */
     bool has_chipset;
     bool embedder_intr;                 /* the INTR level an embedder drives (x86irq_set_intr) */
+    int lint0_level;                    /* the LAPICs' LINT0: the 8259's INT or the embedder's */
     struct x86_trace trace;             /* trace events and the nesting tracker */
     uint8_t accept_source;              /* the last INTA's answerer: 0 LAPIC, 1 8259, 2 embedder */
 
@@ -94,13 +121,13 @@ struct x86irq_machine {
     size_t external_event_count;
     uint32_t breakpoints[X86_MAX_BREAKPOINTS];
     unsigned breakpoint_count;
-    bool resuming_at_breakpoint;      /* the first instruction of this run is not checked */
     x86irq_intr_acknowledge_fn intr_acknowledge; /* the INTA cycle of an embedder's INTR */
     void *intr_acknowledge_opaque;
     x86irq_instruction_fn instruction_hook;
     void *instruction_hook_opaque;
 
     x86irq_stop_reason stop_reason;   /* of the last stop */
+    int stop_cpu;                     /* the core it came from, -1: the machine's */
     x86irq_stop_reason pending_stop;  /* a stop decided inside the run (debug exit...) */
     bool finished;                    /* debug exit / shutdown: no more runs */
     bool running;                     /* inside x86irq_run (callbacks may be on the stack) */
@@ -111,35 +138,47 @@ struct x86irq_machine {
     char error[512];
 };
 
-/* The machine's core (for the library's modules and unit tests). */
-static inline struct x86_cpu *x86_machine_cpu(x86irq_machine *machine) { return &machine->cpu; }
-static inline x86irq_machine *x86_cpu_machine(struct x86_cpu *cpu) { return cpu->machine; }
+/* The bootstrap processor's core (the one-core API, unit tests); core i's */
+static inline struct x86_cpu *x86_machine_cpu(x86irq_machine *machine)
+{
+    return &machine->cores[0]->cpu;
+}
+static inline struct x86_core *x86_machine_core(x86irq_machine *machine, unsigned i)
+{
+    return machine->cores[i];
+}
 
 /* Record an error message (printf-style) and return status. */
 x86irq_status x86_machine_error(x86irq_machine *machine, x86irq_status status,
                                 const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* End the run at the next instruction boundary with this reason (debug exit, shutdown...). */
+/* End the run at the next instruction boundary with this reason (debug exit, shutdown...);
+ * _on: a reason that comes from one core (a breakpoint, a triple fault). */
 void x86_machine_stop(x86irq_machine *machine, x86irq_stop_reason reason);
+void x86_machine_stop_on(x86irq_machine *machine, x86irq_stop_reason reason, unsigned cpu);
+/* The per-instruction loop's check (the platform's before_instruction): breakpoints, the
+ * instruction hook (run_api.c) */
+bool x86_machine_before_instruction(x86irq_machine *machine, struct x86_core *core,
+                                    const struct x86_insn *insn);
+/* The machine's cores need their per-instruction loop (a hook or breakpoints set)? */
+void x86_machine_hooks_changed(x86irq_machine *machine);
+
+/* The event queue's on_schedule hook (run_api.c) */
+void x86_machine_event_scheduled(void *context, uint64_t cycle);
 
 /* Schedule a device's event on the machine's queue (a running slice that would pass the
  * event's cycle ends there: the queue's on_schedule hook). */
 uint64_t x86_machine_schedule(x86irq_machine *machine, uint64_t cycle, x86_event_fn fn,
                               void *opaque);
 
-/* Interrupt routing (machine.c): the core's INTR line from the LAPIC (or, with the LAPIC
- * disabled, from LINT0: the 8259's output and the embedder's INTR); the INTA cycle. */
-void x86_machine_update_intr(x86irq_machine *machine);
+/* Interrupt routing (src/board/routing.c): LINT0 of the BSP's LAPIC from the 8259's output
+ * and the embedder's INTR; the INTA cycle on the external bus. */
 void x86_machine_lint0_changed(x86irq_machine *machine);
-int x86_machine_acknowledge_intr(x86irq_machine *machine);
 int x86_machine_extint_acknowledge(x86irq_machine *machine);
-/* INIT: the core and its LAPIC as after INIT (the LAPIC keeps its ID and base). */
-void x86_machine_init_signal(x86irq_machine *machine);
-/* A level-triggered interrupt's EOI, broadcast by the LAPIC to the IOAPIC. */
-void x86_machine_eoi_broadcast(x86irq_machine *machine, uint8_t vector);
-/* IA32_APIC_BASE moved the LAPIC's MMIO window. */
-void x86_machine_move_lapic(x86irq_machine *machine, uint32_t base);
+/* INIT on a core: it and its LAPIC as after INIT (the LAPIC keeps its ID and base); an AP
+ * then waits for SIPI. */
+void x86_machine_init_signal(x86irq_machine *machine, struct x86_core *core);
 /* An interrupt line of the platform: GSI 0-15 are the ISA IRQs (8259 inputs; IOAPIC pins with
  * IRQ0 on pin 2 as the MP/ACPI tables of a PC say), 16-23 IOAPIC pins only. */
 void x86_machine_set_gsi(x86irq_machine *machine, unsigned gsi, int level);
@@ -150,7 +189,5 @@ void x86_machine_set_gsi(x86irq_machine *machine, unsigned gsi, int level);
 x86irq_status x86_machine_add_pci_function(x86irq_machine *machine,
                                            struct x86_pci_function *function, unsigned gsi);
 
-/* The default cost profile (docs/cycle-model.md). */
-extern const uint16_t x86_default_cost_profile[X86_COST_CLASS_COUNT];
 
 #endif

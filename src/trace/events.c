@@ -5,16 +5,22 @@
 #include <string.h>
 
 #include "cpu/mmu.h"
-#include "machine/machine.h"
+#include "loader/loader.h"
 
-bool x86_trace_init(struct x86_trace *t)
+bool x86_trace_init(struct x86_trace *t, struct x86_cpu *const *cores, unsigned core_count)
 {
-    t->threads = calloc(4, sizeof(*t->threads));
+    /* one unnamed thread to begin with on each core */
+    unsigned capacity = core_count < 4 ? 4 : core_count;
+    t->threads = calloc(capacity, sizeof(*t->threads));
     if (!t->threads)
         return false;
-    t->thread_capacity = 4;
-    t->thread_count = 1;
-    t->current = 0;
+    t->thread_capacity = capacity;
+    t->thread_count = core_count;
+    for (unsigned i = 0; i < core_count; i++)
+        t->current[i] = i;
+    t->cores = cores;
+    t->core_count = core_count;
+    t->running = cores[0];
     return true;
 }
 
@@ -28,15 +34,20 @@ void x86_trace_finish(struct x86_trace *t)
     t->probe_addresses = NULL;
 }
 
+struct x86_trace_thread *x86_trace_running(const struct x86_trace *t)
+{
+    return &t->threads[t->current[t->running->index]];
+}
+
 uint8_t x86_trace_phase(const struct x86_trace *t)
 {
     const struct x86_trace_thread *th = x86_trace_running(t);
     return th->phase_depth ? th->phases[th->phase_depth - 1].phase : th->phase;
 }
 
-void x86_trace_emit(x86irq_machine *m, x86irq_trace_event *e)
+void x86_trace_emit(struct x86_trace *t, x86irq_trace_event *e)
 {
-    struct x86_cpu *cpu = &m->cpu;
+    const struct x86_cpu *cpu = t->running;
     if (!e->cycle)
         e->cycle = cpu->cycles;
     if (!e->cs)
@@ -44,43 +55,52 @@ void x86_trace_emit(x86irq_machine *m, x86irq_trace_event *e)
     if (!e->eip)
         e->eip = cpu->eip;
     e->cpl = cpu->cpl;
-    unsigned depth = x86_trace_running(&m->trace)->depth;
+    e->core = (uint8_t)cpu->index;
+    unsigned depth = x86_trace_running(t)->depth;
     e->depth = (uint8_t)(depth > 255 ? 255 : depth);
-    if (m->trace.fn && x86_trace_on(&m->trace, e->kind)) {
-        struct x86_trace_symbol *c = &m->trace.symbol_cache[(e->eip * 2654435761u) >> 26];
+    if (t->fn && x86_trace_on(t, e->kind)) {
+        struct x86_trace_symbol *c = &t->symbol_cache[(e->eip * 2654435761u) >> 26];
         if (!c->valid || c->eip != e->eip) {
-            x86irq_symbolize(m, e->eip, c->text, sizeof(c->text));
+            x86_symbols_describe(t->symbols, e->eip, c->text, sizeof(c->text));
             c->eip = e->eip;
             c->valid = true;
         }
         _Static_assert(sizeof(c->text) == sizeof(e->symbol), "the cache holds a whole symbol");
         memcpy(e->symbol, c->text, sizeof(e->symbol));
-        m->trace.fn(m->trace.opaque, e);
+        t->fn(t->opaque, e);
     }
+}
+
+void x86_trace_emit_on(struct x86_trace *t, struct x86_cpu *cpu, x86irq_trace_event *e)
+{
+    struct x86_cpu *running = t->running;
+    t->running = cpu;
+    x86_trace_emit(t, e);
+    t->running = running;
 }
 
 /* A NESTING event for rule, naming the innermost event in service; error_code carries what the
  * rule adds (user-access-in-irq: the address); eip/cs (0: the core's) where it happened. */
-static void emit_rule(x86irq_machine *m, x86irq_nesting_rule rule, const char *detail,
+static void emit_rule(struct x86_trace *t, x86irq_nesting_rule rule, const char *detail,
                       uint32_t error_code, uint32_t eip, uint16_t cs)
 {
-    if (!((m->trace.rules >> rule) & 1) || !x86_trace_on(&m->trace, X86IRQ_TRACE_NESTING))
+    if (!((t->rules >> rule) & 1) || !x86_trace_on(t, X86IRQ_TRACE_NESTING))
         return;
     x86irq_trace_event e = { .kind = X86IRQ_TRACE_NESTING, .rule = rule, .detail = detail,
                              .error_code = error_code, .eip = eip, .cs = cs };
-    const struct x86_trace_thread *th = x86_trace_running(&m->trace);
+    const struct x86_trace_thread *th = x86_trace_running(t);
     if (th->depth) {
         const struct x86_nesting_entry *top =
             &th->stack[(th->depth < X86_NESTING_MAX ? th->depth : X86_NESTING_MAX) - 1];
         e.vector = top->vector;
         e.origin = top->origin;
     }
-    x86_trace_emit(m, &e);
+    x86_trace_emit(t, &e);
 }
 
-void x86_trace_rule(x86irq_machine *m, x86irq_nesting_rule rule, const char *detail)
+void x86_trace_rule(struct x86_trace *t, x86irq_nesting_rule rule, const char *detail)
 {
-    emit_rule(m, rule, detail, 0, 0, 0);
+    emit_rule(t, rule, detail, 0, 0, 0);
 }
 
 /* Whether an event of one of these origins (a mask of 1 << x86irq_event_origin) is in service
@@ -109,20 +129,19 @@ static bool in_interrupt_context(const struct x86_trace *t)
     return !t->phases_known || (phase != X86IRQ_PHASE_PROCESS && phase != X86IRQ_PHASE_WORKQUEUE);
 }
 
-void x86_trace_update_user_watch(x86irq_machine *m)
+void x86_trace_update_user_watch(struct x86_trace *t)
 {
-    const struct x86_trace *t = &m->trace;
     bool watch = t->fn && ((t->rules >> X86IRQ_RULE_USER_ACCESS_IN_IRQ) & 1) &&
                  x86_trace_on(t, X86IRQ_TRACE_NESTING) && in_interrupt_context(t);
-    struct x86_cpu *cpu = &m->cpu;
+    struct x86_cpu *cpu = t->running;
     if (watch && !cpu->irq_user_watch && (cpu->cr0 & X86_CR0_PG))
         x86_tlb_flush(cpu); /* user pages cached before must be walked again */
     cpu->irq_user_watch = watch;
 }
 
-void x86_trace_user_access(x86irq_machine *m, uint32_t linear)
+void x86_trace_user_access(struct x86_trace *t, uint32_t linear)
 {
-    emit_rule(m, X86IRQ_RULE_USER_ACCESS_IN_IRQ,
+    emit_rule(t, X86IRQ_RULE_USER_ACCESS_IN_IRQ,
               "a user page accessed in interrupt context (Linux: no user memory access from an "
               "interrupt handler)", linear, 0, 0);
 }
@@ -130,39 +149,38 @@ void x86_trace_user_access(x86irq_machine *m, uint32_t linear)
 /* ------------------------------------------------------------------ phases */
 
 /* The core reports a block entry at the running thread's innermost return address */
-static void arm_return_watch(x86irq_machine *m)
+static void arm_return_watch(struct x86_trace *t)
 {
-    const struct x86_trace_thread *th = x86_trace_running(&m->trace);
-    struct x86_cpu *cpu = &m->cpu;
+    const struct x86_trace_thread *th = x86_trace_running(t);
+    struct x86_cpu *cpu = t->running;
     cpu->watch.return_armed = th->phase_depth != 0;
     cpu->watch.return_eip = th->phase_depth ? th->phases[th->phase_depth - 1].return_eip : 0;
 }
 
 /* After anything that may change the running thread's phase: report a change */
-static void phase_changed_from(x86irq_machine *m, uint8_t before)
+static void phase_changed_from(struct x86_trace *t, uint8_t before)
 {
-    uint8_t now = x86_trace_phase(&m->trace);
+    uint8_t now = x86_trace_phase(t);
     if (now == before)
         return;
-    x86_trace_update_user_watch(m); /* interrupt context may have begun or ended */
-    if (x86_trace_on(&m->trace, X86IRQ_TRACE_PHASE)) {
+    x86_trace_update_user_watch(t); /* interrupt context may have begun or ended */
+    if (x86_trace_on(t, X86IRQ_TRACE_PHASE)) {
         x86irq_trace_event e = { .kind = X86IRQ_TRACE_PHASE, .line = now };
-        x86_trace_emit(m, &e);
+        x86_trace_emit(t, &e);
     }
 }
 
-void x86_trace_mark_phase(x86irq_machine *m, uint8_t phase)
+void x86_trace_mark_phase(struct x86_trace *t, uint8_t phase)
 {
-    struct x86_trace *t = &m->trace;
     uint8_t before = x86_trace_phase(t);
     t->phases_known = true;
     x86_trace_running(t)->phase = phase;
     /* the marker always reports, even when a phase function's phase hides it */
     if (x86_trace_phase(t) == before && x86_trace_on(t, X86IRQ_TRACE_PHASE)) {
         x86irq_trace_event e = { .kind = X86IRQ_TRACE_PHASE, .line = phase };
-        x86_trace_emit(m, &e);
+        x86_trace_emit(t, &e);
     } else {
-        phase_changed_from(m, before);
+        phase_changed_from(t, before);
     }
 }
 
@@ -191,7 +209,8 @@ static unsigned thread_index(struct x86_trace *t, uint32_t id)
         unsigned capacity = t->thread_capacity * 2;
         struct x86_trace_thread *bigger = realloc(t->threads, capacity * sizeof(*bigger));
         if (!bigger)
-            return t->current; /* out of memory: the threads share a state, as on one core */
+            return t->current[t->running->index]; /* out of memory: the thread goes on as
+                                                   * the one before */
         t->threads = bigger;
         t->thread_capacity = capacity;
     }
@@ -201,29 +220,27 @@ static unsigned thread_index(struct x86_trace *t, uint32_t id)
     return t->thread_count++;
 }
 
-void x86_trace_switch(x86irq_machine *m, uint32_t thread)
+void x86_trace_switch(struct x86_trace *t, uint32_t thread)
 {
-    struct x86_trace *t = &m->trace;
     uint32_t previous = x86_trace_running(t)->id;
     if (previous == thread)
         return;
     uint8_t before = x86_trace_phase(t);
-    t->current = thread_index(t, thread);
+    t->current[t->running->index] = thread_index(t, thread);
     if (x86_trace_on(t, X86IRQ_TRACE_SWITCH)) {
         x86irq_trace_event e = { .kind = X86IRQ_TRACE_SWITCH, .line = thread,
                                  .error_code = previous };
-        x86_trace_emit(m, &e);
+        x86_trace_emit(t, &e);
     }
-    x86_trace_update_user_watch(m);
-    arm_return_watch(m);
-    phase_changed_from(m, before);
+    x86_trace_update_user_watch(t);
+    arm_return_watch(t);
+    phase_changed_from(t, before);
 }
 
 void x86_trace_code_watch(void *opaque, uint32_t linear, bool probe)
 {
-    x86irq_machine *m = opaque;
-    struct x86_trace *t = &m->trace;
-    struct x86_cpu *cpu = &m->cpu;
+    struct x86_trace *t = opaque;
+    struct x86_cpu *cpu = t->running;
     struct x86_trace_thread *th = x86_trace_running(t);
     uint8_t before = x86_trace_phase(t);
     uint32_t esp = cpu->gpr[X86_ESP];
@@ -254,23 +271,22 @@ void x86_trace_code_watch(void *opaque, uint32_t linear, bool probe)
     }
     if (p && p->kind == X86_PROBE_SWITCH) {
         /* the first thread has no name until it switches away: it is the previous one */
-        if (th->id == 0 && t->current == 0)
+        if (th->id == 0 && t->current[cpu->index] == cpu->index)
             th->id = cpu->gpr[p->previous_register];
-        arm_return_watch(m);
-        phase_changed_from(m, before);
-        x86_trace_switch(m, cpu->gpr[p->next_register]);
+        arm_return_watch(t);
+        phase_changed_from(t, before);
+        x86_trace_switch(t, cpu->gpr[p->next_register]);
         return;
     }
-    arm_return_watch(m);
-    phase_changed_from(m, before);
+    arm_return_watch(t);
+    phase_changed_from(t, before);
 }
 
 /* ------------------------------------------------------------------ delivery and IRET */
 
-void x86_trace_delivered(x86irq_machine *m, uint8_t vector, uint8_t origin, uint8_t from_cpl,
+void x86_trace_delivered(struct x86_trace *t, uint8_t vector, uint8_t origin, uint8_t from_cpl,
                          bool has_error_code, uint32_t error_code)
 {
-    struct x86_trace *t = &m->trace;
     struct x86_trace_thread *th = x86_trace_running(t);
     /* the rules look at what was in service before this event (the seed notes' Linux rules).
      * Deferred work (a softirq, a tasklet) and whatever follows an interrupt's handler in its
@@ -281,35 +297,34 @@ void x86_trace_delivered(x86irq_machine *m, uint8_t vector, uint8_t origin, uint
                     phase != X86IRQ_PHASE_IMMEDIATE;
     if (in_service(t, HARDWARE) && !deferred) {
         if (origin == X86IRQ_ORIGIN_HARDWARE)
-            emit_rule(m, X86IRQ_RULE_IRQ_IN_IRQ,
+            emit_rule(t, X86IRQ_RULE_IRQ_IN_IRQ,
                       "a hardware interrupt nested inside another one", 0, t->raising_eip,
                       t->raising_cs);
         else if (origin != X86IRQ_ORIGIN_NMI)
-            emit_rule(m, X86IRQ_RULE_EXCEPTION_IN_IRQ,
+            emit_rule(t, X86IRQ_RULE_EXCEPTION_IN_IRQ,
                       "an exception raised while a hardware interrupt is serviced", 0,
                       t->raising_eip, t->raising_cs);
     }
     if (th->depth < X86_NESTING_MAX)
-        th->stack[th->depth] = (struct x86_nesting_entry){ m->cpu.cycles, vector, origin,
+        th->stack[th->depth] = (struct x86_nesting_entry){ t->running->cycles, vector, origin,
                                                            (uint8_t)th->phase_depth };
     th->depth++;
     if (th->depth > t->max_depth)
         t->max_depth = th->depth;
     if (origin == X86IRQ_ORIGIN_HARDWARE || origin == X86IRQ_ORIGIN_NMI)
-        m->cpu.irq_user_reported = 0; /* the rule reports once per interrupt */
-    x86_trace_update_user_watch(m);
+        t->running->irq_user_reported = 0; /* the rule reports once per interrupt */
+    x86_trace_update_user_watch(t);
     x86irq_trace_event e = { .kind = X86IRQ_TRACE_DELIVER, .vector = vector, .origin = origin,
                              .from_cpl = from_cpl, .has_error_code = has_error_code,
-                             .error_code = error_code, .gate = m->cpu.last_gate_type,
-                             .esp = m->cpu.gpr[X86_ESP],
-                             .ss = m->cpu.seg[X86_SEG_SS].selector };
-    x86_trace_emit(m, &e);
-    t->handler_pending = true;
+                             .error_code = error_code, .gate = t->running->last_gate_type,
+                             .esp = t->running->gpr[X86_ESP],
+                             .ss = t->running->seg[X86_SEG_SS].selector };
+    x86_trace_emit(t, &e);
+    t->handler_pending[t->running->index] = true;
 }
 
-void x86_trace_iret(x86irq_machine *m, bool outer, bool to_next)
+void x86_trace_iret(struct x86_trace *t, bool outer, bool to_next)
 {
-    struct x86_trace *t = &m->trace;
     struct x86_trace_thread *th = x86_trace_running(t);
     uint8_t vector = 0, origin = 0;
     /* an IRET to the next instruction returns from no event: it serializes (SDM Vol. 3 8.3;
@@ -319,7 +334,7 @@ void x86_trace_iret(x86irq_machine *m, bool outer, bool to_next)
     if (th->depth == 0) {
         /* an IRET to an outer level with nothing in service is how kernels enter user mode */
         if (!outer)
-            x86_trace_rule(m, X86IRQ_RULE_IRET_UNMATCHED, "IRET with nothing in service");
+            x86_trace_rule(t, X86IRQ_RULE_IRET_UNMATCHED, "IRET with nothing in service");
     } else {
         th->depth--;
         if (th->depth < X86_NESTING_MAX) {
@@ -329,29 +344,25 @@ void x86_trace_iret(x86irq_machine *m, bool outer, bool to_next)
             uint8_t before = x86_trace_phase(t);
             if (th->phase_depth > th->stack[th->depth].phase_depth) {
                 th->phase_depth = th->stack[th->depth].phase_depth;
-                arm_return_watch(m);
+                arm_return_watch(t);
             }
             x86irq_trace_event e = { .kind = X86IRQ_TRACE_IRET, .vector = vector,
                                      .origin = origin };
-            x86_trace_emit(m, &e);
-            phase_changed_from(m, before);
-            x86_trace_update_user_watch(m);
+            x86_trace_emit(t, &e);
+            phase_changed_from(t, before);
+            x86_trace_update_user_watch(t);
             return;
         }
-        x86_trace_update_user_watch(m);
+        x86_trace_update_user_watch(t);
     }
     x86irq_trace_event e = { .kind = X86IRQ_TRACE_IRET, .vector = vector, .origin = origin };
-    x86_trace_emit(m, &e);
+    x86_trace_emit(t, &e);
 }
 
-/* ------------------------------------------------------------------ the public calls */
+/* ------------------------------------------------------------------ the machine's calls */
 
-void x86irq_set_trace_hook(x86irq_machine *machine, uint32_t mask, x86irq_trace_fn fn,
-                           void *opaque)
+void x86_trace_set_hook(struct x86_trace *t, uint32_t mask, x86irq_trace_fn fn, void *opaque)
 {
-    if (!machine)
-        return;
-    struct x86_trace *t = &machine->trace;
     t->fn = fn;
     t->opaque = opaque;
     t->mask = fn ? (mask & X86IRQ_TRACE_ALL) : 0;
@@ -360,19 +371,22 @@ void x86irq_set_trace_hook(x86irq_machine *machine, uint32_t mask, x86irq_trace_
         t->threads[i].depth = 0;
         t->threads[i].phase_depth = 0;
     }
-    arm_return_watch(machine);
-    x86_trace_update_user_watch(machine);
+    x86_trace_refresh_cores(t);
 }
 
-void x86irq_set_nesting_rules(x86irq_machine *machine, uint32_t rules)
+void x86_trace_set_rules(struct x86_trace *t, uint32_t rules)
 {
-    if (machine) {
-        machine->trace.rules = rules;
-        x86_trace_update_user_watch(machine);
+    t->rules = rules;
+    x86_trace_refresh_cores(t);
+}
+
+void x86_trace_refresh_cores(struct x86_trace *t)
+{
+    struct x86_cpu *running = t->running;
+    for (unsigned i = 0; i < t->core_count; i++) {
+        t->running = t->cores[i];
+        arm_return_watch(t);
+        x86_trace_update_user_watch(t);
     }
-}
-
-unsigned x86irq_nesting_max_depth(const x86irq_machine *machine)
-{
-    return machine ? machine->trace.max_depth : 0;
+    t->running = running;
 }

@@ -16,9 +16,11 @@
 #define X86IRQ_TRACE_EVENTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "x86irq/x86irq.h"
+#include "cpu/limits.h"
 
 #define X86_NESTING_MAX 64
 #define X86_PHASE_STACK_MAX 16
@@ -63,17 +65,26 @@ struct x86_probe {
     uint8_t previous_register;   /* X86_PROBE_SWITCH: of the previous thread's ID */
 };
 
+struct x86_cpu;
+struct x86_symbol_table;
+
 struct x86_trace {
     uint32_t mask;
     x86irq_trace_fn fn;
     void *opaque;
     uint32_t rules;      /* nesting rules that report */
-    struct x86_trace_thread *threads; /* threads[current] is running */
-    unsigned thread_count, thread_capacity, current;
+    struct x86_cpu *running;          /* the core that runs: its state fills the events */
+    struct x86_cpu *const *cores;     /* every core, index order */
+    unsigned core_count;
+    const struct x86_symbol_table *symbols; /* for the events' symbol field */
+    struct x86_trace_thread *threads; /* threads[current[core]] runs on the core */
+    unsigned thread_count, thread_capacity;
+    unsigned current[X86_MAX_CORES];
     bool phases_known;   /* the guest marked a phase or phase symbols are set: the rules use
                             the phase (an interrupt in a softirq is no violation...) */
     unsigned max_depth;
-    bool handler_pending; /* a delivery completed: the next instruction is the handler's */
+    /* a delivery completed on the core: its next instruction is the handler's */
+    bool handler_pending[X86_MAX_CORES];
     uint32_t raising_eip; /* the instruction that raised the event being delivered... */
     uint16_t raising_cs;  /* ...in this code segment */
     struct x86_probe *probes;         /* sorted by address */
@@ -95,39 +106,48 @@ static inline bool x86_trace_on(const struct x86_trace *t, unsigned kind)
     return (t->mask >> kind) & 1;
 }
 
-/* The running thread's state */
-static inline struct x86_trace_thread *x86_trace_running(const struct x86_trace *t)
-{
-    return &t->threads[t->current];
-}
+/* The state of the thread the running core runs */
+struct x86_trace_thread *x86_trace_running(const struct x86_trace *t);
 
 /* The phase the running thread is in: its innermost phase function, else its marked phase */
 uint8_t x86_trace_phase(const struct x86_trace *t);
 
-/* Create the tracker's state (one unnamed thread); false when out of memory. */
-bool x86_trace_init(struct x86_trace *t);
+/* Create the tracker's state for the cores (an unnamed thread on each; core 0 runs); false when
+ * out of memory. */
+bool x86_trace_init(struct x86_trace *t, struct x86_cpu *const *cores, unsigned core_count);
 void x86_trace_finish(struct x86_trace *t);
 
-/* Fill cycle, CS, EIP and CPL from the core where the caller left them 0, and report it. */
-void x86_trace_emit(struct x86irq_machine *machine, x86irq_trace_event *event);
+/* Fill cycle, CS, EIP and CPL from the running core where the caller left them 0, and report
+ * it; _on: from this core (a LAPIC's event while another core runs). */
+void x86_trace_emit(struct x86_trace *trace, x86irq_trace_event *event);
+void x86_trace_emit_on(struct x86_trace *trace, struct x86_cpu *cpu, x86irq_trace_event *event);
 /* A delivery completed (DELIVER, push, the rules). origin: x86irq_event_origin. */
-void x86_trace_delivered(struct x86irq_machine *machine, uint8_t vector, uint8_t origin,
+void x86_trace_delivered(struct x86_trace *trace, uint8_t vector, uint8_t origin,
                          uint8_t from_cpl, bool has_error_code, uint32_t error_code);
 /* An IRET completed; outer: it returned to an outer privilege level; to_next: to the instruction
  * after itself, at the same level (an IRET used to serialize, not to return from an event). */
-void x86_trace_iret(struct x86irq_machine *machine, bool outer, bool to_next);
+void x86_trace_iret(struct x86_trace *trace, bool outer, bool to_next);
 /* The user-access-in-irq rule fired for the linear address. */
-void x86_trace_user_access(struct x86irq_machine *machine, uint32_t linear);
+void x86_trace_user_access(struct x86_trace *trace, uint32_t linear);
 /* Recompute whether the user-access-in-irq rule watches (after the stack or the rules
  * changed); starting to watch empties the TLB so user pages are walked again. */
-void x86_trace_update_user_watch(struct x86irq_machine *machine);
+void x86_trace_update_user_watch(struct x86_trace *trace);
 /* A nesting rule fired. */
-void x86_trace_rule(struct x86irq_machine *machine, x86irq_nesting_rule rule, const char *detail);
+void x86_trace_rule(struct x86_trace *trace, x86irq_nesting_rule rule, const char *detail);
 /* The guest marked a phase (the phase marker port) or named the thread it switched to (the
  * thread marker port). */
-void x86_trace_mark_phase(struct x86irq_machine *machine, uint8_t phase);
-void x86_trace_switch(struct x86irq_machine *machine, uint32_t thread);
+void x86_trace_mark_phase(struct x86_trace *trace, uint8_t phase);
+void x86_trace_switch(struct x86_trace *trace, uint32_t thread);
 /* The core reached a probe or the watched return address (a block entry at linear). */
-void x86_trace_code_watch(void *machine, uint32_t linear, bool probe);
+void x86_trace_code_watch(void *trace, uint32_t linear, bool probe);
+/* Subscribe (the machine's x86irq_set_trace_hook), choose the rules; recompute what each core's
+ * watches need (its return watch, the user-access rule) */
+void x86_trace_set_hook(struct x86_trace *t, uint32_t mask, x86irq_trace_fn fn, void *opaque);
+void x86_trace_set_rules(struct x86_trace *t, uint32_t rules);
+void x86_trace_refresh_cores(struct x86_trace *t);
+/* Resolve a phase-symbol list (x86irq_set_phase_symbols) against the symbols into t's probes;
+ * false with one line in error */
+bool x86_trace_set_phase_symbols(struct x86_trace *t, const char *list, char *error,
+                                 size_t error_size);
 
 #endif

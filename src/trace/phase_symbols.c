@@ -4,10 +4,13 @@
 #include "trace/events.h"
 
 #include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "machine/machine.h"
+#include "cpu/cpu.h"
+#include "loader/loader.h"
 
 /* Linux's own functions, by phase (Linux 6.1, arch/x86 and kernel/): the IDT entry points of
  * device interrupts and system vectors are the critical phase; handle_irq_event (the drivers'
@@ -73,14 +76,22 @@ static int compare_probes(const void *a, const void *b)
     return x->address < y->address ? -1 : x->address > y->address;
 }
 
-x86irq_status x86irq_set_phase_symbols(x86irq_machine *machine, const char *list)
+static bool fail(char *error, size_t size, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool fail(char *error, size_t size, const char *format, ...)
 {
-    if (!machine)
-        return X86IRQ_ERR_INVALID_ARGUMENT;
-    if (machine->running)
-        return x86_machine_error(machine, X86IRQ_ERR_STATE,
-                                 "phase symbols change between runs only");
-    struct x86_trace *t = &machine->trace;
+    if (error && size) {
+        va_list ap;
+        va_start(ap, format);
+        vsnprintf(error, size, format, ap);
+        va_end(ap);
+    }
+    return false;
+}
+
+bool x86_trace_set_phase_symbols(struct x86_trace *t, const char *list, char *error,
+                                 size_t error_size)
+{
     struct x86_probe *probes = NULL;
     size_t count = 0, capacity = 0;
     if (list && strcmp(list, "linux") == 0)
@@ -95,16 +106,15 @@ x86irq_status x86irq_set_phase_symbols(x86irq_machine *machine, const char *list
         if (!equals || glob_length == 0 || glob_length >= sizeof(glob) ||
             !parse_action(equals + 1, length - glob_length - 1, &template)) {
             free(probes);
-            return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
-                                     "phase symbols: '%.*s' is not GLOB=PHASE (process, critical, "
-                                     "immediate, softirq, tasklet, workqueue) or "
-                                     "GLOB=switch:NEXT:PREV", (int)length, p);
+            return fail(error, error_size,
+                        "phase symbols: '%.*s' is not GLOB=PHASE (process, critical, immediate, "
+                        "softirq, tasklet, workqueue) or GLOB=switch:NEXT:PREV", (int)length, p);
         }
         memcpy(glob, p, glob_length);
         glob[glob_length] = '\0';
         /* every symbol the glob names; the first entry naming an address wins */
-        const struct x86_symbol_table *symbols = &machine->symbols;
-        for (size_t i = 0; i < symbols->count; i++) {
+        const struct x86_symbol_table *symbols = t->symbols;
+        for (size_t i = 0; symbols && i < symbols->count; i++) {
             const struct x86_symbol *s = &symbols->symbols[i];
             if (fnmatch(glob, s->name, 0) != 0)
                 continue;
@@ -118,7 +128,7 @@ x86irq_status x86irq_set_phase_symbols(x86irq_machine *machine, const char *list
                 struct x86_probe *bigger = realloc(probes, capacity * sizeof(*bigger));
                 if (!bigger) {
                     free(probes);
-                    return x86_machine_error(machine, X86IRQ_ERR_NO_MEMORY, "out of memory");
+                    return fail(error, error_size, "out of memory");
                 }
                 probes = bigger;
             }
@@ -129,13 +139,13 @@ x86irq_status x86irq_set_phase_symbols(x86irq_machine *machine, const char *list
         p = comma ? comma + 1 : p + length;
     }
     if (list && *list && count == 0)
-        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
-                                 "phase symbols: no symbol matches (load the guest's symbols "
-                                 "first: --symbols for a kernel without them)");
+        return fail(error, error_size,
+                    "phase symbols: no symbol matches (load the guest's symbols first: "
+                    "--symbols for a kernel without them)");
     uint32_t *addresses = count ? malloc(count * sizeof(*addresses)) : NULL;
     if (count && !addresses) {
         free(probes);
-        return x86_machine_error(machine, X86IRQ_ERR_NO_MEMORY, "out of memory");
+        return fail(error, error_size, "out of memory");
     }
     if (count)
         qsort(probes, count, sizeof(*probes), compare_probes);
@@ -148,12 +158,5 @@ x86irq_status x86irq_set_phase_symbols(x86irq_machine *machine, const char *list
     t->probe_count = (unsigned)count;
     if (count)
         t->phases_known = true;
-    struct x86_cpu *cpu = &machine->cpu;
-    cpu->watch.probes = addresses;
-    cpu->watch.probe_count = (uint32_t)count;
-    /* blocks end before probed instructions: decode again */
-    x86_code_cache_flush(&machine->code);
-    machine->code.generation++;
-    x86_request_exit(cpu);
-    return X86IRQ_OK;
+    return true;
 }

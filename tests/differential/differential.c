@@ -471,9 +471,11 @@ static void run_ours(x86irq_machine *m, const struct diff_case *c, struct diff_r
         const uint8_t exit_bytes[2] = { 0xE6, 0xF4 };
         x86irq_write_physical(m, 0x1000 + c->code_length, exit_bytes, 2);
         cpu->cycle_limit = cpu->cycles + 10000000;
+        cpu->slice_end = cpu->cycle_limit;
         cpu->exit_request = 0;
+        cpu->stop_pending = 0;
         m->pending_stop = X86IRQ_STOP_NONE;
-        x86_cpu_execute(m);
+        x86_cpu_execute(cpu);
         *faulted = m->pending_stop != X86IRQ_STOP_DEBUG_EXIT ||
                    cpu->eip != 0x1000 + c->code_length + 2;
         m->pending_stop = X86IRQ_STOP_NONE;

@@ -1,7 +1,11 @@
-/* Unit tests of src/apic: the local APIC's registers, priorities, EOI, timer modes, ICR, ESR
- * and x2APIC mode; the IOAPIC's redirection entries (edge, level with Remote IRR, masking,
- * polarity, the EOI register). The LAPIC is driven through its MMIO callbacks and MSRs, time
- * through the machine's cycle counter and event queue. */
+/* Unit tests of src/apic on the cores fixture (four cores, their LAPICs on one APIC bus, no
+ * board): the local APIC's registers, priorities, EOI, timer modes, ICR, ESR and x2APIC mode;
+ * the APIC bus (every destination mode and shorthand, lowest-priority arbitration, NMI, INIT,
+ * SIPI and ExtINT messages, messages stamped with a cycle a core has not reached); the
+ * IOAPIC's redirection entries (edge, level with Remote IRR and the EOI broadcast, masking,
+ * polarity, the EOI register, every delivery mode, logical destinations). The LAPICs are
+ * driven through their MMIO callbacks and MSRs, time through the cores' cycle counters and
+ * the event queue. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +15,8 @@
 
 #include "apic/ioapic.h"
 #include "apic/lapic.h"
-#include "machine/machine.h"
+#include "core_fixture.h"
+#include "cpu/run.h"
 
 /* xAPIC register offsets (SDM Vol. 3 Table 10-1) */
 enum {
@@ -22,18 +27,20 @@ enum {
 };
 
 struct fixture {
-    x86irq_machine *m;
-    struct x86_lapic *lapic;
+    struct test_core *m;       /* four cores, their LAPICs on one APIC bus */
+    struct x86_lapic *lapic;   /* CPU 0's */
+    struct x86_ioapic ioapic;
 };
 
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    assert_int_equal(x86irq_machine_create(NULL, &f->m), X86IRQ_OK);
-    f->lapic = &f->m->lapic;
-    /* the 8259s' INT (ExtINT on LINT0) would take precedence: mask them, as an OS does */
-    x86_pic_write(&f->m->pic.chip[0], 1, 1, 0xFF);
-    x86_pic_write(&f->m->pic.chip[1], 1, 1, 0xFF);
+    f->m = test_core_create(1u << 20, 4);
+    f->lapic = f->m->lapic;
+    /* software enabled, as an OS leaves it */
+    for (unsigned i = 0; i < 4; i++)
+        x86_lapic_mmio_write(&f->m->cores[i]->lapic, 0xF0, 4, 0x1FF);
+    x86_ioapic_init(&f->ioapic, &f->m->apic_bus, &f->m->clock, &f->m->trace);
     *state = f;
     return 0;
 }
@@ -41,48 +48,67 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    x86irq_machine_destroy(f->m);
+    test_core_destroy(f->m);
     free(f);
     return 0;
 }
 
-static uint32_t rd(struct fixture *f, uint32_t offset)
+static struct x86_lapic *lapic_of(struct fixture *f, unsigned cpu)
 {
-    return (uint32_t)x86_lapic_mmio_read(f->lapic, offset, 4);
+    return &f->m->cores[cpu]->lapic;
 }
-static void wr(struct fixture *f, uint32_t offset, uint32_t value)
+static uint32_t rd_on(struct fixture *f, unsigned cpu, uint32_t offset)
 {
-    x86_lapic_mmio_write(f->lapic, offset, 4, value);
+    return (uint32_t)x86_lapic_mmio_read(lapic_of(f, cpu), offset, 4);
+}
+static void wr_on(struct fixture *f, unsigned cpu, uint32_t offset, uint32_t value)
+{
+    x86_lapic_mmio_write(lapic_of(f, cpu), offset, 4, value);
+}
+static uint32_t rd(struct fixture *f, uint32_t offset) { return rd_on(f, 0, offset); }
+static void wr(struct fixture *f, uint32_t offset, uint32_t value) { wr_on(f, 0, offset, value); }
+static bool in_set_on(struct fixture *f, unsigned cpu, uint32_t base, uint8_t vector)
+{
+    return (rd_on(f, cpu, base + 0x10 * (vector >> 5)) >> (vector & 31)) & 1;
 }
 static bool in_set(struct fixture *f, uint32_t base, uint8_t vector)
 {
-    return (rd(f, base + 0x10 * (vector >> 5)) >> (vector & 31)) & 1;
+    return in_set_on(f, 0, base, vector);
 }
-/* advance the clock to cycle, running the events due */
+/* advance every core's clock to cycle, running the events due */
 static void advance(struct fixture *f, uint64_t cycle)
 {
-    f->m->cpu.cycles = cycle;
-    x86_events_run_due(&f->m->events, cycle);
+    test_core_advance(f->m, cycle);
 }
 
-static void test_state_after_firmware(void **state)
+static void test_power_on_and_virtual_wire(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(rd(f, ID), 0);
-    assert_int_equal(rd(f, VERSION) & 0xFF, 0x14);
-    assert_int_equal((rd(f, VERSION) >> 16) & 0xFF, 5);       /* six LVT entries */
-    assert_true(rd(f, SVR) & 0x100);                           /* software enabled */
-    assert_int_equal(rd(f, LVT_LINT0), 0x700);                 /* ExtINT, unmasked */
-    assert_int_equal(rd(f, LVT_LINT1), 0x400);                 /* NMI */
-    assert_true(rd(f, LVT_TIMER) & 0x10000);                   /* masked */
-    assert_int_equal(rd(f, DFR), 0xFFFFFFFF);
+    struct x86_lapic *ap = lapic_of(f, 2);
+    x86_lapic_reset(ap);
+    assert_int_equal(rd_on(f, 2, ID), 2u << 24);
+    assert_int_equal(rd_on(f, 2, VERSION) & 0xFF, 0x14);
+    assert_int_equal((rd_on(f, 2, VERSION) >> 16) & 0xFF, 5);  /* six LVT entries */
+    assert_false(rd_on(f, 2, SVR) & 0x100);                     /* software disabled */
+    assert_int_equal(rd_on(f, 2, SVR) & 0xFF, 0xFF);
+    assert_true(rd_on(f, 2, LVT_LINT0) & 0x10000);              /* every LVT masked */
+    assert_int_equal(rd_on(f, 2, DFR), 0xFFFFFFFF);
     uint64_t base;
+    assert_true(x86_lapic_read_msr(ap, 0x1B, &base));
+    assert_int_equal(base, 0xFEE00800);                         /* enabled, not the BSP */
     assert_true(x86_lapic_read_msr(f->lapic, 0x1B, &base));
-    assert_int_equal(base, 0xFEE00900);
-    /* through the machine's bus too */
-    uint32_t version;
-    assert_int_equal(x86irq_read_physical(f->m, 0xFEE00030, &version, 4), X86IRQ_ERR_RANGE);
-    assert_int_equal(x86_bus_mmio_read(&f->m->bus, 0xFEE00030, 4), rd(f, VERSION));
+    assert_int_equal(base, 0xFEE00900);                         /* CPU 0: the BSP */
+    /* what the firmware leaves on the BSP (SeaBIOS): virtual wire to the 8259 */
+    x86_lapic_virtual_wire(f->lapic);
+    assert_true(rd(f, SVR) & 0x100);
+    assert_int_equal(rd(f, LVT_LINT0), 0x700);                  /* ExtINT, unmasked */
+    assert_int_equal(rd(f, LVT_LINT1), 0x400);                  /* NMI */
+    assert_true(rd(f, LVT_TIMER) & 0x10000);
+    /* LINT0 high in ExtINT mode: INTR, and the INTA goes to the external bus */
+    f->m->extint_vector = 0x20;
+    x86_lapic_set_lint(f->lapic, 0, 1);
+    assert_true(f->m->cpu->intr_line);
+    assert_int_equal(x86_lapic_acknowledge(f->lapic), 0x20);
 }
 
 static void test_priority_acknowledge_and_eoi(void **state)
@@ -90,23 +116,23 @@ static void test_priority_acknowledge_and_eoi(void **state)
     struct fixture *f = *state;
     x86_lapic_accept(f->lapic, 0x41, X86_DELIVERY_FIXED, false);
     assert_true(in_set(f, IRR, 0x41));
-    assert_true(f->m->cpu.intr_line);
+    assert_true(f->m->cpu->intr_line);
     assert_int_equal(x86_lapic_acknowledge(f->lapic), 0x41);
     assert_false(in_set(f, IRR, 0x41));
     assert_true(in_set(f, ISR, 0x41));
     assert_int_equal(rd(f, PPR), 0x40);
     /* the same priority class waits, a higher one preempts */
     x86_lapic_accept(f->lapic, 0x45, X86_DELIVERY_FIXED, false);
-    assert_false(f->m->cpu.intr_line);
+    assert_false(f->m->cpu->intr_line);
     x86_lapic_accept(f->lapic, 0x61, X86_DELIVERY_FIXED, false);
-    assert_true(f->m->cpu.intr_line);
+    assert_true(f->m->cpu->intr_line);
     assert_int_equal(x86_lapic_acknowledge(f->lapic), 0x61);
     /* EOI ends the highest in service (0x61), then 0x45 may come, then EOI of 0x45 and 0x41 */
     wr(f, EOI, 0);
     assert_false(in_set(f, ISR, 0x61));
-    assert_false(f->m->cpu.intr_line);      /* 0x45 is in 0x41's class, still in service */
+    assert_false(f->m->cpu->intr_line);      /* 0x45 is in 0x41's class, still in service */
     wr(f, EOI, 0);
-    assert_true(f->m->cpu.intr_line);
+    assert_true(f->m->cpu->intr_line);
     assert_int_equal(x86_lapic_acknowledge(f->lapic), 0x45);
     wr(f, EOI, 0);
     assert_int_equal(rd(f, PPR), 0);
@@ -118,9 +144,9 @@ static void test_tpr_masks_classes(void **state)
     wr(f, TPR, 0x50);
     assert_int_equal(rd(f, PPR), 0x50);
     x86_lapic_accept(f->lapic, 0x55, X86_DELIVERY_FIXED, false);
-    assert_false(f->m->cpu.intr_line);      /* class 5 is not above TPR's class 5 */
+    assert_false(f->m->cpu->intr_line);      /* class 5 is not above TPR's class 5 */
     wr(f, TPR, 0x4F);
-    assert_true(f->m->cpu.intr_line);
+    assert_true(f->m->cpu->intr_line);
     /* a TPR raised between INTR and INTA: the spurious vector (SDM Vol. 3 10.9) */
     wr(f, TPR, 0x60);
     assert_int_equal(x86_lapic_acknowledge(f->lapic), 0xFF);
@@ -201,28 +227,132 @@ static void test_timer_tsc_deadline(void **state)
     assert_int_equal(rd(f, TIMER_INITIAL), 0);
 }
 
+/* an IPI from CPU `from`: ICR high (the destination) then low (which sends) */
+static void ipi(struct fixture *f, unsigned from, uint8_t destination, uint32_t low)
+{
+    wr_on(f, from, ICR_HIGH, (uint32_t)destination << 24);
+    wr_on(f, from, ICR_LOW, low);
+}
+/* which of the four CPUs have vector in IRR, as a bit mask */
+static unsigned irr_mask(struct fixture *f, uint8_t vector)
+{
+    unsigned mask = 0;
+    for (unsigned i = 0; i < 4; i++)
+        mask |= (unsigned)in_set_on(f, i, IRR, vector) << i;
+    return mask;
+}
+
 static void test_icr_destinations(void **state)
 {
     struct fixture *f = *state;
-    wr(f, ICR_HIGH, 0x00000000);
-    wr(f, ICR_LOW, 0x00000050);             /* fixed, physical destination 0: us */
-    assert_true(in_set(f, IRR, 0x50));
-    wr(f, ICR_HIGH, 0x01000000);
-    wr(f, ICR_LOW, 0x00000051);             /* physical 1: nobody */
-    assert_false(in_set(f, IRR, 0x51));
-    wr(f, LDR, 0x02000000);
-    wr(f, ICR_LOW, 0x00000852);             /* logical, flat: 0x01 & 0x02 = none */
-    assert_false(in_set(f, IRR, 0x52));
-    wr(f, ICR_HIGH, 0x03000000);
-    wr(f, ICR_LOW, 0x00000853);             /* logical 0x03 includes us */
-    assert_true(in_set(f, IRR, 0x53));
-    wr(f, ICR_LOW, 0x000C0054);             /* all excluding self */
-    assert_false(in_set(f, IRR, 0x54));
-    wr(f, ICR_LOW, 0x00080055);             /* all including self */
-    assert_true(in_set(f, IRR, 0x55));
-    assert_false(rd(f, ICR_LOW) & 0x1000);  /* delivery status: idle */
-    wr(f, ICR_LOW, 0x00040400);             /* NMI to self */
-    assert_true(f->m->cpu.nmi_latched);
+    ipi(f, 0, 0, 0x00000050);               /* fixed, physical destination 0: itself */
+    assert_int_equal(irr_mask(f, 0x50), 0x1);
+    ipi(f, 0, 2, 0x00000051);               /* physical 2 */
+    assert_int_equal(irr_mask(f, 0x51), 0x4);
+    ipi(f, 1, 7, 0x00000052);               /* physical 7: nobody */
+    assert_int_equal(irr_mask(f, 0x52), 0);
+    ipi(f, 1, 0xFF, 0x00000053);            /* physical broadcast */
+    assert_int_equal(irr_mask(f, 0x53), 0xF);
+    /* logical, flat model: one bit per CPU in LDR */
+    for (unsigned i = 0; i < 4; i++)
+        wr_on(f, i, LDR, 1u << (24 + i));
+    ipi(f, 3, 0x05, 0x00000854);            /* CPUs 0 and 2 */
+    assert_int_equal(irr_mask(f, 0x54), 0x5);
+    /* logical, cluster model: cluster 1 holds CPUs 1 (member bit 0) and 3 (bit 1) */
+    for (unsigned i = 0; i < 4; i++) {
+        wr_on(f, i, DFR, 0x0FFFFFFF);
+        wr_on(f, i, LDR, (i & 1) ? (0x10u | (1u << (i >> 1))) << 24 : (1u << 24));
+    }
+    ipi(f, 0, 0x13, 0x00000855);            /* cluster 1, members 0 and 1: CPUs 1 and 3 */
+    assert_int_equal(irr_mask(f, 0x55), 0xA);
+    ipi(f, 0, 0x12, 0x00000856);            /* cluster 1, member 1: CPU 3 */
+    assert_int_equal(irr_mask(f, 0x56), 0x8);
+    /* shorthands ignore the destination field */
+    ipi(f, 2, 0, 0x00040057);               /* self */
+    assert_int_equal(irr_mask(f, 0x57), 0x4);
+    ipi(f, 2, 0, 0x00080058);               /* all including self */
+    assert_int_equal(irr_mask(f, 0x58), 0xF);
+    ipi(f, 2, 0, 0x000C0059);               /* all excluding self */
+    assert_int_equal(irr_mask(f, 0x59), 0xB);
+    assert_false(rd(f, ICR_LOW) & 0x1000);  /* delivery status: idle, sent at its cycle */
+    ipi(f, 0, 3, 0x00000400);               /* NMI to CPU 3 */
+    assert_true(f->m->cpus[3]->nmi_latched);
+    assert_false(f->m->cpus[0]->nmi_latched);
+}
+
+static void test_lowest_priority_arbitration(void **state)
+{
+    struct fixture *f = *state;
+    for (unsigned i = 0; i < 4; i++)
+        wr_on(f, i, LDR, 1u << (24 + i));
+    /* all equal: the lowest APIC ID among those named */
+    ipi(f, 0, 0x0E, 0x00000960);            /* lowest priority, logical CPUs 1-3 */
+    assert_int_equal(irr_mask(f, 0x60), 0x2);
+    /* CPU 1 now has 0x60 requested: its APR is class 6; CPU 2 raises its TPR to 0x30 */
+    wr_on(f, 2, TPR, 0x30);
+    ipi(f, 0, 0x0E, 0x00000961);
+    assert_int_equal(irr_mask(f, 0x61), 0x8); /* CPU 3: priority 0 */
+    ipi(f, 0, 0x06, 0x00000962);            /* CPUs 1 (class 6) and 2 (TPR 0x30) */
+    assert_int_equal(irr_mask(f, 0x62), 0x4);
+    /* a software-disabled LAPIC takes no part */
+    wr_on(f, 3, SVR, 0xFF);
+    wr_on(f, 2, TPR, 0xF0);
+    ipi(f, 0, 0x0C, 0x00000963);            /* CPUs 2 and 3: 3 is disabled */
+    assert_int_equal(irr_mask(f, 0x63), 0x4);
+    /* the APR register reads what the arbitration compares */
+    assert_int_equal(rd_on(f, 1, 0x90), 0x60);
+    assert_int_equal(rd_on(f, 2, 0x90), 0xF0);
+}
+
+static void test_init_and_startup_messages(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *ap = f->m->cpus[1];
+    assert_true(ap->wait_for_sipi);
+    /* NMI and fixed interrupts wait while the AP waits for SIPI */
+    ipi(f, 0, 1, 0x00000400);
+    assert_true(ap->nmi_latched);
+    assert_false(x86_cpu_event_deliverable(ap));
+    ap->nmi_latched = 0;
+    /* INIT (level assert), then the de-assert which delivers nothing, then SIPI */
+    ipi(f, 0, 1, 0x0000C500);
+    assert_true(ap->init_latched);
+    ap->init_latched = 0;
+    ipi(f, 0, 1, 0x00008500);
+    assert_false(ap->init_latched);
+    ipi(f, 0, 1, 0x00000698);               /* start-up, vector 0x98: real mode at 0x98000 */
+    assert_true(ap->sipi_pending);
+    assert_int_equal(ap->sipi_vector, 0x98);
+    assert_true(x86_cpu_event_deliverable(ap));
+    x86_cpu_startup(ap, ap->sipi_vector);
+    assert_false(ap->wait_for_sipi);
+    assert_false(ap->halted);
+    assert_int_equal(ap->seg[X86_SEG_CS].selector, 0x9800);
+    assert_int_equal(ap->seg[X86_SEG_CS].base, 0x98000);
+    assert_int_equal(ap->eip, 0);
+    /* a second SIPI to a running core is ignored */
+    ipi(f, 0, 1, 0x00000699);
+    assert_false(ap->sipi_pending);
+}
+
+static void test_messages_wait_for_their_cycle(void **state)
+{
+    struct fixture *f = *state;
+    /* CPU 0 is ahead at cycle 5000 when it sends; CPU 1 is still at 1000 */
+    f->m->cpus[0]->cycles = 5000;
+    f->m->cpus[1]->cycles = 1000;
+    f->m->cpus[1]->cycle_limit = UINT64_MAX;
+    ipi(f, 0, 1, 0x00000070);
+    assert_false(in_set_on(f, 1, IRR, 0x70));           /* not yet: CPU 1 is behind */
+    assert_int_equal(f->m->cpus[1]->cycle_limit, 5000); /* its slice must end there */
+    assert_int_equal(x86_lapic_deliver_due(lapic_of(f, 1)), 5000);
+    f->m->cpus[1]->cycles = 5000;
+    assert_int_equal(x86_lapic_deliver_due(lapic_of(f, 1)), UINT64_MAX);
+    assert_true(in_set_on(f, 1, IRR, 0x70));
+    /* a core already past the send cycle takes it at once */
+    f->m->cpus[2]->cycles = 9000;
+    ipi(f, 0, 2, 0x00000071);
+    assert_true(in_set_on(f, 2, IRR, 0x71));
 }
 
 static void test_x2apic_mode(void **state)
@@ -252,24 +382,24 @@ static void test_disabled_apic_passes_lint0_as_intr(void **state)
     struct fixture *f = *state;
     assert_true(x86_lapic_write_msr(f->lapic, 0x1B, 0xFEE00000u));
     x86_lapic_set_lint(f->lapic, 0, 1);
-    assert_true(f->m->cpu.intr_line);
+    assert_true(f->m->cpu->intr_line);
     x86_lapic_set_lint(f->lapic, 0, 0);
-    assert_false(f->m->cpu.intr_line);
+    assert_false(f->m->cpu->intr_line);
     x86_lapic_set_lint(f->lapic, 1, 1);
-    assert_true(f->m->cpu.nmi_latched);
+    assert_true(f->m->cpu->nmi_latched);
 }
 
 /* ------------------------------------------------------------------ IOAPIC */
 
 static void ioapic_write(struct fixture *f, uint8_t reg, uint32_t value)
 {
-    x86_ioapic_write(&f->m->ioapic, 0x00, 4, reg);
-    x86_ioapic_write(&f->m->ioapic, 0x10, 4, value);
+    x86_ioapic_write(&f->ioapic, 0x00, 4, reg);
+    x86_ioapic_write(&f->ioapic, 0x10, 4, value);
 }
 static uint32_t ioapic_read(struct fixture *f, uint8_t reg)
 {
-    x86_ioapic_write(&f->m->ioapic, 0x00, 4, reg);
-    return (uint32_t)x86_ioapic_read(&f->m->ioapic, 0x10, 4);
+    x86_ioapic_write(&f->ioapic, 0x00, 4, reg);
+    return (uint32_t)x86_ioapic_read(&f->ioapic, 0x10, 4);
 }
 
 static void test_ioapic_registers(void **state)
@@ -290,29 +420,36 @@ static void test_ioapic_edge_and_mask(void **state)
     struct fixture *f = *state;
     ioapic_write(f, 0x10 + 2 * 5, 0x31);                     /* pin 5: vector 0x31, edge */
     ioapic_write(f, 0x11 + 2 * 5, 0x00000000);
-    x86_ioapic_set_pin(&f->m->ioapic, 5, 1);
+    x86_ioapic_set_pin(&f->ioapic, 5, 1);
     assert_true(in_set(f, IRR, 0x31));
     assert_int_equal(x86_lapic_acknowledge(f->lapic), 0x31);
     wr(f, EOI, 0);
-    x86_ioapic_set_pin(&f->m->ioapic, 5, 1);                 /* no new edge */
+    x86_ioapic_set_pin(&f->ioapic, 5, 1);                 /* no new edge */
     assert_false(in_set(f, IRR, 0x31));
-    x86_ioapic_set_pin(&f->m->ioapic, 5, 0);
+    x86_ioapic_set_pin(&f->ioapic, 5, 0);
     ioapic_write(f, 0x10 + 2 * 5, 0x10031);                  /* masked */
-    x86_ioapic_set_pin(&f->m->ioapic, 5, 1);
+    x86_ioapic_set_pin(&f->ioapic, 5, 1);
     ioapic_write(f, 0x10 + 2 * 5, 0x31);                     /* an edge while masked is lost */
     assert_false(in_set(f, IRR, 0x31));
     /* active low: the edge is the line falling */
-    x86_ioapic_set_pin(&f->m->ioapic, 7, 1);
+    x86_ioapic_set_pin(&f->ioapic, 7, 1);
     ioapic_write(f, 0x10 + 2 * 7, 0x2033);
-    x86_ioapic_set_pin(&f->m->ioapic, 7, 0);
+    x86_ioapic_set_pin(&f->ioapic, 7, 0);
     assert_true(in_set(f, IRR, 0x33));
+}
+
+static void ioapic_eoi(void *opaque, uint8_t vector)
+{
+    x86_ioapic_eoi(opaque, vector);
 }
 
 static void test_ioapic_level_remote_irr(void **state)
 {
     struct fixture *f = *state;
+    f->m->apic_bus.eoi_broadcast = ioapic_eoi;
+    f->m->apic_bus.opaque = &f->ioapic;
     ioapic_write(f, 0x10 + 2 * 9, 0x8039);                   /* pin 9: 0x39, level */
-    x86_machine_set_gsi(f->m, 9, 1);
+    x86_ioapic_set_pin(&f->ioapic, 9, 1);
     assert_true(in_set(f, IRR, 0x39));
     assert_true(in_set(f, TMR, 0x39));
     assert_true(ioapic_read(f, 0x10 + 2 * 9) & 0x4000);      /* Remote IRR */
@@ -320,47 +457,90 @@ static void test_ioapic_level_remote_irr(void **state)
     wr(f, EOI, 0);                                           /* broadcast: line still high */
     assert_true(in_set(f, IRR, 0x39));                       /* so it comes again */
     assert_int_equal(x86_lapic_acknowledge(f->lapic), 0x39);
-    x86_machine_set_gsi(f->m, 9, 0);                         /* the device is serviced */
+    x86_ioapic_set_pin(&f->ioapic, 9, 0);                    /* the device is serviced */
     wr(f, EOI, 0);
     assert_false(in_set(f, IRR, 0x39));
     assert_false(ioapic_read(f, 0x10 + 2 * 9) & 0x4000);
     /* EOI broadcast suppression: the IOAPIC's EOI register ends it instead */
     wr(f, SVR, 0x11FF);
-    x86_machine_set_gsi(f->m, 9, 1);
+    x86_ioapic_set_pin(&f->ioapic, 9, 1);
     assert_int_equal(x86_lapic_acknowledge(f->lapic), 0x39);
-    x86_machine_set_gsi(f->m, 9, 0);
+    x86_ioapic_set_pin(&f->ioapic, 9, 0);
     wr(f, EOI, 0);
     assert_true(ioapic_read(f, 0x10 + 2 * 9) & 0x4000);
-    x86_ioapic_write(&f->m->ioapic, 0x40, 4, 0x39);
+    x86_ioapic_write(&f->ioapic, 0x40, 4, 0x39);
     assert_false(ioapic_read(f, 0x10 + 2 * 9) & 0x4000);
 }
 
-static void test_irq0_is_on_pin_2(void **state)
+static void test_ioapic_destinations_and_modes(void **state)
 {
     struct fixture *f = *state;
-    ioapic_write(f, 0x10 + 2 * 2, 0x30);
-    x86_pit_write(&f->m->pit, 3, 1, 0x30);   /* channel 0 to mode 0: the PIT's OUT goes low */
-    assert_int_equal(x86irq_pulse_irq_line(f->m, 0), X86IRQ_OK);
-    assert_true(in_set(f, IRR, 0x30));
-    assert_int_equal(x86irq_set_irq_line(f->m, 24, 1), X86IRQ_ERR_INVALID_ARGUMENT);
+    for (unsigned i = 0; i < 4; i++)
+        wr_on(f, i, LDR, 1u << (24 + i));
+    /* physical destination 3 */
+    ioapic_write(f, 0x10 + 2 * 4, 0x41);
+    ioapic_write(f, 0x11 + 2 * 4, 3u << 24);
+    x86_ioapic_set_pin(&f->ioapic, 4, 1);
+    assert_int_equal(irr_mask(f, 0x41), 0x8);
+    /* logical destination 0x06: CPUs 1 and 2 take a fixed interrupt */
+    ioapic_write(f, 0x10 + 2 * 5, 0x842);
+    ioapic_write(f, 0x11 + 2 * 5, 0x06u << 24);
+    x86_ioapic_set_pin(&f->ioapic, 5, 1);
+    assert_int_equal(irr_mask(f, 0x42), 0x6);
+    /* lowest priority to the same set: one of them (CPU 1: equal priority, lower ID) */
+    ioapic_write(f, 0x10 + 2 * 6, 0x943);
+    ioapic_write(f, 0x11 + 2 * 6, 0x06u << 24);
+    x86_ioapic_set_pin(&f->ioapic, 6, 1);
+    assert_int_equal(irr_mask(f, 0x43), 0x2);
+    /* NMI delivery: the core latches an NMI, even with IF = 0; no Remote IRR although the
+     * entry says level (NMI is edge-triggered) */
+    assert_false(x86_ioapic_sends_nmi_or_init(&f->ioapic));
+    ioapic_write(f, 0x10 + 2 * 8, 0x8400);
+    ioapic_write(f, 0x11 + 2 * 8, 2u << 24);
+    assert_true(x86_ioapic_sends_nmi_or_init(&f->ioapic));
+    x86_ioapic_set_pin(&f->ioapic, 8, 1);
+    assert_true(f->m->cpus[2]->nmi_latched);
+    assert_false(ioapic_read(f, 0x10 + 2 * 8) & 0x4000);
+    /* INIT delivery */
+    ioapic_write(f, 0x10 + 2 * 10, 0x500);
+    ioapic_write(f, 0x11 + 2 * 10, 3u << 24);
+    x86_ioapic_set_pin(&f->ioapic, 10, 1);
+    assert_true(f->m->cpus[3]->init_latched);
+    /* ExtINT delivery: the core's INTA goes to the external bus (the 8259) */
+    f->m->extint_vector = 0x28;
+    ioapic_write(f, 0x10 + 2 * 0, 0x700);
+    ioapic_write(f, 0x11 + 2 * 0, 0);
+    x86_ioapic_set_pin(&f->ioapic, 0, 1);
+    assert_true(f->m->cpu->intr_line);
+    assert_int_equal(x86_lapic_acknowledge(f->lapic), 0x28);
+    assert_false(f->m->cpu->intr_line);
+    /* a destination nobody has: a level entry gets no Remote IRR stuck */
+    ioapic_write(f, 0x10 + 2 * 11, 0x8044);
+    ioapic_write(f, 0x11 + 2 * 11, 9u << 24);
+    x86_ioapic_set_pin(&f->ioapic, 11, 1);
+    assert_int_equal(irr_mask(f, 0x44), 0);
+    assert_false(ioapic_read(f, 0x10 + 2 * 11) & 0x4000);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_state_after_firmware, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_power_on_and_virtual_wire, setup, teardown),
         cmocka_unit_test_setup_teardown(test_priority_acknowledge_and_eoi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tpr_masks_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_illegal_vectors_and_esr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_one_shot_and_periodic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_tsc_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_icr_destinations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lowest_priority_arbitration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_init_and_startup_messages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_messages_wait_for_their_cycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_x2apic_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_apic_passes_lint0_as_intr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ioapic_registers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ioapic_edge_and_mask, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ioapic_level_remote_irr, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_irq0_is_on_pin_2, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ioapic_destinations_and_modes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

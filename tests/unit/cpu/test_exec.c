@@ -12,23 +12,20 @@
 
 #include "cpu/exec.h"
 #include "cpu/run.h"
-#include "machine/machine.h"
+#include "core_fixture.h"
 
 #define CODE 0x1000u
 
 struct fixture {
-    x86irq_machine *m;
+    struct test_core *m;
     struct x86_cpu *cpu;
 };
 
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    x86irq_config c;
-    x86irq_config_init(&c);
-    c.ram_size = 4u << 20;
-    assert_int_equal(x86irq_machine_create(&c, &f->m), X86IRQ_OK);
-    f->cpu = x86_machine_cpu(f->m);
+    f->m = test_core_create(4u << 20, 1);
+    f->cpu = f->m->cpu;
     f->cpu->gpr[X86_ESP] = 0x8000;
     f->cpu->cycle_limit = UINT64_MAX;
     f->cpu->exit_request = 0; /* the platform's start (PIT, 8259) may have asked for one */
@@ -39,7 +36,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    x86irq_machine_destroy(f->m);
+    test_core_destroy(f->m);
     free(f);
     return 0;
 }
@@ -47,7 +44,7 @@ static int teardown(void **state)
 /* Execute the instructions in bytes; returns -1, or the vector of the exception one raised. */
 static int exec(struct fixture *f, const uint8_t *bytes, size_t n)
 {
-    assert_int_equal(x86irq_write_physical(f->m, CODE, bytes, n), X86IRQ_OK);
+    assert_int_equal(test_write_physical(f->m, CODE, bytes, n), X86IRQ_OK);
     f->cpu->eip = CODE;
     while (f->cpu->eip >= CODE && f->cpu->eip < CODE + n) {
         struct x86_fault fault;
@@ -205,7 +202,7 @@ static void test_bits_and_bcd(void **state)
     struct fixture *f = *state;
     /* bt [0x2000], ecx with ecx = -1: the bit is bit 7 of the byte at 0x1FFF */
     uint8_t byte = 0x80;
-    x86irq_write_physical(f->m, 0x1FFF, &byte, 1);
+    test_write_physical(f->m, 0x1FFF, &byte, 1);
     R(f, ECX) = 0xFFFFFFFF;
     set_flags(f, 0);
     EXEC(f, 0x0F, 0xA3, 0x0D, 0x00, 0x20, 0x00, 0x00);
@@ -249,11 +246,11 @@ static void test_strings(void **state)
 {
     struct fixture *f = *state;
     const char text[] = "interrupt";
-    x86irq_write_physical(f->m, 0x3000, text, sizeof(text));
+    test_write_physical(f->m, 0x3000, text, sizeof(text));
     R(f, ESI) = 0x3000; R(f, EDI) = 0x4000; R(f, ECX) = sizeof(text);
     EXEC(f, 0xF3, 0xA4);                                       /* rep movsb */
     char copy[sizeof(text)];
-    x86irq_read_physical(f->m, 0x4000, copy, sizeof(copy));
+    test_read_physical(f->m, 0x4000, copy, sizeof(copy));
     assert_string_equal(copy, text);
     assert_int_equal(R(f, ECX), 0);
     assert_int_equal(R(f, ESI), 0x3000 + sizeof(text));
@@ -261,7 +258,7 @@ static void test_strings(void **state)
     R(f, ESI) = 0x3000; R(f, EDI) = 0x5000; R(f, ECX) = 8;
     f->cpu->cycle_limit = f->cpu->cycles + 3;
     const uint8_t rep[] = { 0xF3, 0xA4 };
-    x86irq_write_physical(f->m, CODE, rep, 2);
+    test_write_physical(f->m, CODE, rep, 2);
     f->cpu->eip = CODE;
     struct x86_fault fault;
     assert_true(x86_cpu_step(f->cpu, &fault));
@@ -333,13 +330,13 @@ static void test_system_instructions(void **state)
     f->cpu->cpl = 0;
     /* lgdt / sgdt */
     const uint8_t gdtr[6] = { 0xFF, 0x00, 0x00, 0x50, 0x00, 0x00 };
-    x86irq_write_physical(f->m, 0x2000, gdtr, 6);
+    test_write_physical(f->m, 0x2000, gdtr, 6);
     EXEC(f, 0x0F, 0x01, 0x15, 0x00, 0x20, 0x00, 0x00);         /* lgdt [0x2000] */
     assert_int_equal(f->cpu->gdtr.base, 0x5000);
     assert_int_equal(f->cpu->gdtr.limit, 0xFF);
     EXEC(f, 0x0F, 0x01, 0x05, 0x10, 0x20, 0x00, 0x00);         /* sgdt [0x2010] */
     uint8_t back[6];
-    x86irq_read_physical(f->m, 0x2010, back, 6);
+    test_read_physical(f->m, 0x2010, back, 6);
     assert_memory_equal(back, gdtr, 6);
 }
 

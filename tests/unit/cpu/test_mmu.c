@@ -9,21 +9,18 @@
 
 #include "cpu/mmu.h"
 #include "cpu/segment.h"
-#include "machine/machine.h"
+#include "core_fixture.h"
 
 struct fixture {
-    x86irq_machine *m;
+    struct test_core *m;
     struct x86_cpu *cpu;
 };
 
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    x86irq_config c;
-    x86irq_config_init(&c);
-    c.ram_size = 16u << 20;
-    assert_int_equal(x86irq_machine_create(&c, &f->m), X86IRQ_OK);
-    f->cpu = x86_machine_cpu(f->m);
+    f->m = test_core_create(16u << 20, 1);
+    f->cpu = f->m->cpu;
     *state = f;
     return 0;
 }
@@ -31,7 +28,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    x86irq_machine_destroy(f->m);
+    test_core_destroy(f->m);
     free(f);
     return 0;
 }
@@ -51,14 +48,14 @@ static struct attempt try_access(struct x86_cpu *cpu, access_fn fn, void *arg)
     return a;
 }
 
-static void put32(x86irq_machine *m, uint32_t addr, uint32_t v)
+static void put32(struct test_core *m, uint32_t addr, uint32_t v)
 {
-    assert_int_equal(x86irq_write_physical(m, addr, &v, 4), X86IRQ_OK);
+    assert_int_equal(test_write_physical(m, addr, &v, 4), X86IRQ_OK);
 }
-static uint32_t get32(x86irq_machine *m, uint32_t addr)
+static uint32_t get32(struct test_core *m, uint32_t addr)
 {
     uint32_t v;
-    assert_int_equal(x86irq_read_physical(m, addr, &v, 4), X86IRQ_OK);
+    assert_int_equal(test_read_physical(m, addr, &v, 4), X86IRQ_OK);
     return v;
 }
 
@@ -325,27 +322,27 @@ static void test_control_register_checks(void **state)
 {
     struct fixture *f = *state;
     /* PG without PE and NW without CD are refused (#GP(0)) */
-    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR0, 0x80000000u),
+    assert_int_equal(test_set_register(f->m, X86IRQ_REG_CR0, 0x80000000u),
                      X86IRQ_ERR_INVALID_ARGUMENT);
-    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR0, 0x20000001u),
+    assert_int_equal(test_set_register(f->m, X86IRQ_REG_CR0, 0x20000001u),
                      X86IRQ_ERR_INVALID_ARGUMENT);
     /* bit 15 and OSXMMEXCPT (no SSE) are reserved bits for us; OSFXSR is not: CPUID has FXSR,
      * and Linux sets it whenever FXSR is there, with SSE or without */
-    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR4, 0x8000),
+    assert_int_equal(test_set_register(f->m, X86IRQ_REG_CR4, 0x8000),
                      X86IRQ_ERR_INVALID_ARGUMENT);
-    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR4, 0x400),
+    assert_int_equal(test_set_register(f->m, X86IRQ_REG_CR4, 0x400),
                      X86IRQ_ERR_INVALID_ARGUMENT);
-    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR4, X86_CR4_OSFXSR), X86IRQ_OK);
-    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR4, X86_CR4_PSE), X86IRQ_OK);
+    assert_int_equal(test_set_register(f->m, X86IRQ_REG_CR4, X86_CR4_OSFXSR), X86IRQ_OK);
+    assert_int_equal(test_set_register(f->m, X86IRQ_REG_CR4, X86_CR4_PSE), X86IRQ_OK);
     uint32_t cr0;
-    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR0, 0x1), X86IRQ_OK);
-    assert_int_equal(x86irq_get_register(f->m, X86IRQ_REG_CR0, &cr0), X86IRQ_OK);
+    assert_int_equal(test_set_register(f->m, X86IRQ_REG_CR0, 0x1), X86IRQ_OK);
+    assert_int_equal(test_get_register(f->m, X86IRQ_REG_CR0, &cr0), X86IRQ_OK);
     assert_int_equal(cr0, 0x11); /* ET reads as 1 */
 }
 
-static void put64(x86irq_machine *m, uint32_t addr, uint64_t v)
+static void put64(struct test_core *m, uint32_t addr, uint64_t v)
 {
-    assert_int_equal(x86irq_write_physical(m, addr, &v, 8), X86IRQ_OK);
+    assert_int_equal(test_write_physical(m, addr, &v, 8), X86IRQ_OK);
 }
 
 struct fetch { uint32_t linear; };
@@ -396,9 +393,9 @@ static void test_pae_paging_and_nx(void **state)
     put64(f->m, 0x13000, 0x12000 | 0x3);
     put64(f->m, 0x12008, 0x300000 | 0x3 | (1ull << 63));
     put32(f->m, 0x300000, 0x11223344);
-    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR4, X86_CR4_PAE), X86IRQ_OK);
-    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR3, 0x10000), X86IRQ_OK);
-    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR0, 0x80000001u), X86IRQ_OK);
+    assert_int_equal(test_set_register(f->m, X86IRQ_REG_CR4, X86_CR4_PAE), X86IRQ_OK);
+    assert_int_equal(test_set_register(f->m, X86IRQ_REG_CR3, 0x10000), X86IRQ_OK);
+    assert_int_equal(test_set_register(f->m, X86IRQ_REG_CR0, 0x80000001u), X86IRQ_OK);
     struct rw r = { 0x40001000, 4, 0, X86_SEG_DS };
     /* without EFER.NXE bit 63 is reserved: #PF with RSVD */
     struct attempt a = try_access(f->cpu, do_read, &r);
@@ -418,7 +415,7 @@ static void test_pae_paging_and_nx(void **state)
     struct rw low = { 0x1FF000, 4, 0, X86_SEG_DS };
     assert_int_equal(try_access(f->cpu, do_read, &low).vector, -1);
     put64(f->m, 0x20000, 0x11000 | 1 | 0x4);              /* bit 2 reserved in a PDPTE */
-    assert_int_equal(x86irq_set_register(f->m, X86IRQ_REG_CR3, 0x20000),
+    assert_int_equal(test_set_register(f->m, X86IRQ_REG_CR3, 0x20000),
                      X86IRQ_ERR_INVALID_ARGUMENT);
     /* an address bit above MAXPHYADDR (32) in a PDE: #PF RSVD */
     put64(f->m, 0x11000, 0x000000 | 0x83 | (1ull << 32));

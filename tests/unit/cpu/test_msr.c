@@ -11,24 +11,23 @@
 
 #include "cpu/exec.h"
 #include "cpu/run.h"
-#include "machine/machine.h"
+#include "board/board.h"
+#include "core_fixture.h"
 
 #define CODE 0x1000u
 
 struct fixture {
-    x86irq_machine *m;
+    struct test_core *m;
     struct x86_cpu *cpu;
 };
 
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    x86irq_config c;
-    x86irq_config_init(&c);
-    c.ram_size = 4u << 20;
-    c.cpu_hz = 2400000000ull;
-    assert_int_equal(x86irq_machine_create(&c, &f->m), X86IRQ_OK);
-    f->cpu = x86_machine_cpu(f->m);
+    f->m = test_core_create(4u << 20, 1);
+    f->cpu = f->m->cpu;
+    /* the MSRs as the PC's firmware leaves them for a 2.4 GHz core (MTRRs, the ratio) */
+    x86_board_firmware_cpu_state(f->cpu, 2400000000ull);
     f->cpu->cycle_limit = UINT64_MAX;
     f->cpu->exit_request = 0;
     *state = f;
@@ -38,14 +37,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    x86irq_machine_destroy(f->m);
+    test_core_destroy(f->m);
     free(f);
     return 0;
 }
 
 static int exec(struct fixture *f, const uint8_t *bytes, size_t n)
 {
-    assert_int_equal(x86irq_write_physical(f->m, CODE, bytes, n), X86IRQ_OK);
+    assert_int_equal(test_write_physical(f->m, CODE, bytes, n), X86IRQ_OK);
     f->cpu->eip = CODE;
     while (f->cpu->eip >= CODE && f->cpu->eip < CODE + n) {
         struct x86_fault fault;

@@ -12,7 +12,7 @@
 #include "cpu/exec.h"
 #include "cpu/run.h"
 #include "cpu/segment.h"
-#include "machine/machine.h"
+#include "core_fixture.h"
 
 #define CODE 0x1000u
 #define GDT 0x5000u
@@ -58,19 +58,16 @@ static const uint64_t gdt[GDT_ENTRIES] = {
 };
 
 struct fixture {
-    x86irq_machine *m;
+    struct test_core *m;
     struct x86_cpu *cpu;
 };
 
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    x86irq_config c;
-    x86irq_config_init(&c);
-    c.ram_size = 4u << 20;
-    assert_int_equal(x86irq_machine_create(&c, &f->m), X86IRQ_OK);
-    f->cpu = x86_machine_cpu(f->m);
-    assert_int_equal(x86irq_write_physical(f->m, GDT, gdt, sizeof(gdt)), X86IRQ_OK);
+    f->m = test_core_create(4u << 20, 1);
+    f->cpu = f->m->cpu;
+    assert_int_equal(test_write_physical(f->m, GDT, gdt, sizeof(gdt)), X86IRQ_OK);
     f->cpu->gdtr.base = GDT;
     f->cpu->gdtr.limit = GDT_ENTRIES * 8 - 1;
     f->cpu->ldtr.attributes = X86_SEG_ATTR_UNUSABLE; /* no LDT loaded */
@@ -86,7 +83,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    x86irq_machine_destroy(f->m);
+    test_core_destroy(f->m);
     free(f);
     return 0;
 }
@@ -94,7 +91,7 @@ static int teardown(void **state)
 /* Execute bytes; returns -1, or the vector of the exception raised (its error code in *error). */
 static int exec(struct fixture *f, const uint8_t *bytes, size_t n, uint32_t *error)
 {
-    assert_int_equal(x86irq_write_physical(f->m, CODE, bytes, n), X86IRQ_OK);
+    assert_int_equal(test_write_physical(f->m, CODE, bytes, n), X86IRQ_OK);
     f->cpu->eip = CODE;
     while (f->cpu->eip >= CODE && f->cpu->eip < CODE + n) {
         struct x86_fault fault;
@@ -225,7 +222,7 @@ static void test_descriptor_cache_and_accessed_bit(void **state)
 {
     struct fixture *f = *state;
     uint8_t access;
-    x86irq_read_physical(f->m, GDT + SEL_DATA0 + 5, &access, 1);
+    test_read_physical(f->m, GDT + SEL_DATA0 + 5, &access, 1);
     assert_int_equal(access, 0x92);
     f->cpu->gpr[X86_EAX] = SEL_DATA0;
     assert_int_equal(EXEC(f, 0x8E, 0xE0), -1);                 /* mov fs, ax */
@@ -233,7 +230,7 @@ static void test_descriptor_cache_and_accessed_bit(void **state)
     assert_int_equal(fs->base, 0x12345000);
     assert_int_equal(fs->limit, 0xFFFFFFFFu);                  /* G=1: limit << 12 | 0xFFF */
     assert_true(fs->attributes & X86_SEG_ATTR_DB);
-    x86irq_read_physical(f->m, GDT + SEL_DATA0 + 5, &access, 1);
+    test_read_physical(f->m, GDT + SEL_DATA0 + 5, &access, 1);
     assert_int_equal(access, 0x93);                            /* the accessed bit, written back */
     /* a null selector in FS: loads, but any use is #GP(0) */
     f->cpu->gpr[X86_EAX] = 0;
@@ -261,7 +258,7 @@ static void test_segment_load_cache_follows_the_descriptor(void **state)
     x86_set_cpl(f->cpu, 0);
     /* a guest store clears the descriptor's present bit: the next load is #NP(selector) */
     uint8_t access = 0;
-    x86irq_read_physical(f->m, GDT + SEL_DATA3 + 5, &access, 1);
+    test_read_physical(f->m, GDT + SEL_DATA3 + 5, &access, 1);
     if (setjmp(f->cpu->fault_jump) == 0)
         x86_write(f->cpu, X86_SEG_ES, GDT + SEL_DATA3 + 5, 1, access & 0x7F);
     else

@@ -13,29 +13,29 @@
 #include "cpu/run.h"
 #include "cpu/segment.h"
 #include "idt/idt.h"
-#include "machine/machine.h"
+#include "core_fixture.h"
 
 #define GDT 0x1000u
 #define IDT 0x2000u
 #define TSS 0x3000u
 
 struct fixture {
-    x86irq_machine *m;
+    struct test_core *m;
     struct x86_cpu *cpu;
 };
 
-static void put32(x86irq_machine *m, uint32_t addr, uint32_t v)
+static void put32(struct test_core *m, uint32_t addr, uint32_t v)
 {
-    assert_int_equal(x86irq_write_physical(m, addr, &v, 4), X86IRQ_OK);
+    assert_int_equal(test_write_physical(m, addr, &v, 4), X86IRQ_OK);
 }
-static uint32_t get32(x86irq_machine *m, uint32_t addr)
+static uint32_t get32(struct test_core *m, uint32_t addr)
 {
     uint32_t v;
-    assert_int_equal(x86irq_read_physical(m, addr, &v, 4), X86IRQ_OK);
+    assert_int_equal(test_read_physical(m, addr, &v, 4), X86IRQ_OK);
     return v;
 }
 
-static void put_descriptor(x86irq_machine *m, uint32_t addr, uint32_t base, uint32_t limit,
+static void put_descriptor(struct test_core *m, uint32_t addr, uint32_t base, uint32_t limit,
                            uint8_t access, uint8_t flags)
 {
     uint32_t low = (limit & 0xFFFF) | (base << 16);
@@ -46,7 +46,7 @@ static void put_descriptor(x86irq_machine *m, uint32_t addr, uint32_t base, uint
 }
 
 /* gate: type 0xE (32-bit interrupt), 0xF (trap), 0x6/0x7 (16-bit) */
-static void put_gate(x86irq_machine *m, unsigned vector, uint16_t selector, uint32_t offset,
+static void put_gate(struct test_core *m, unsigned vector, uint16_t selector, uint32_t offset,
                      uint8_t type, uint8_t dpl, bool present)
 {
     uint32_t low = (offset & 0xFFFF) | ((uint32_t)selector << 16);
@@ -58,11 +58,8 @@ static void put_gate(x86irq_machine *m, unsigned vector, uint16_t selector, uint
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    x86irq_config c;
-    x86irq_config_init(&c);
-    c.ram_size = 4u << 20;
-    assert_int_equal(x86irq_machine_create(&c, &f->m), X86IRQ_OK);
-    f->cpu = x86_machine_cpu(f->m);
+    f->m = test_core_create(4u << 20, 1);
+    f->cpu = f->m->cpu;
     struct x86_cpu *cpu = f->cpu;
     /* GDT: 0x08 ring-0 code, 0x10 ring-0 data, 0x1B ring-3 code, 0x23 ring-3 data, 0x28 TSS */
     put_descriptor(f->m, GDT + 0x00, 0, 0, 0, 0);
@@ -82,9 +79,9 @@ static int setup(void **state)
     cpu->tr.limit = 0x67;
     cpu->tr.attributes = 0x8B;
     /* start at ring 0 on the flat segments above */
-    x86irq_set_register(f->m, X86IRQ_REG_CS, 0x08);
-    x86irq_set_register(f->m, X86IRQ_REG_SS, 0x10);
-    x86irq_set_register(f->m, X86IRQ_REG_DS, 0x10);
+    test_set_register(f->m, X86IRQ_REG_CS, 0x08);
+    test_set_register(f->m, X86IRQ_REG_SS, 0x10);
+    test_set_register(f->m, X86IRQ_REG_DS, 0x10);
     cpu->gpr[X86_ESP] = 0x80000;
     cpu->eip = 0x5000;
     *state = f;
@@ -94,7 +91,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    x86irq_machine_destroy(f->m);
+    test_core_destroy(f->m);
     free(f);
     return 0;
 }
@@ -174,8 +171,8 @@ static void test_privilege_change_uses_tss_stack(void **state)
     struct fixture *f = *state;
     struct x86_cpu *cpu = f->cpu;
     put_gate(f->m, 0x80, 0x08, 0x7200, 0xF, 3, true);
-    x86irq_set_register(f->m, X86IRQ_REG_CS, 0x1B);
-    x86irq_set_register(f->m, X86IRQ_REG_SS, 0x23);
+    test_set_register(f->m, X86IRQ_REG_CS, 0x1B);
+    test_set_register(f->m, X86IRQ_REG_SS, 0x23);
     cpu->gpr[X86_ESP] = 0x70000;
     deliver(cpu, 0x80, X86_EVENT_SOFTWARE, false, 0, 0x6000);
     assert_int_equal(cpu->cpl, 0);
@@ -202,8 +199,8 @@ static void test_gate_dpl_applies_to_software_only(void **state)
     struct fixture *f = *state;
     struct x86_cpu *cpu = f->cpu;
     put_gate(f->m, 0x30, 0x08, 0x7300, 0xE, 0, true);
-    x86irq_set_register(f->m, X86IRQ_REG_CS, 0x1B);
-    x86irq_set_register(f->m, X86IRQ_REG_SS, 0x23);
+    test_set_register(f->m, X86IRQ_REG_CS, 0x1B);
+    test_set_register(f->m, X86IRQ_REG_SS, 0x23);
     put_gate(f->m, 13, 0x08, 0x7400, 0xE, 0, true);
     /* int 0x30 from ring 3 to a DPL-0 gate: #GP(0x30*8+2), no EXT */
     deliver(cpu, 0x30, X86_EVENT_SOFTWARE, false, 0, 0x6000);
@@ -258,7 +255,7 @@ static void test_fault_during_double_fault_is_triple_fault(void **state)
     /* the chain the embedder gets: #GP, #NP while delivering it, the #DF made of the two, and
      * #NP while delivering the #DF */
     x86irq_event_record chain[8];
-    assert_int_equal(x86irq_shutdown_events(f->m, chain, 8), 4);
+    assert_int_equal(x86_cpu_shutdown_events(f->cpu, chain, 8), 4);
     assert_int_equal(chain[0].vector, 13);
     assert_int_equal(chain[1].vector, 11);
     assert_int_equal(chain[1].error_code, 13 * 8 + 2 + 1);
@@ -276,7 +273,7 @@ static void test_gate_cache_follows_stores_to_the_gate(void **state)
     put_gate(f->m, 0x30, 0x08, 0x7000, 0xE, 0, true);
     deliver(cpu, 0x30, X86_EVENT_HARDWARE, false, 0, 0x5000);
     assert_int_equal(cpu->eip, 0x7000);
-    assert_int_equal(f->m->gate_cache.gates[0x30].epoch, cpu->table_epoch);
+    assert_int_equal(f->m->cores[0]->gates.gates[0x30].epoch, cpu->table_epoch);
     /* a guest store beside the gate (same page, other bytes) keeps the decoded gate */
     uint32_t epoch = cpu->table_epoch;
     x86_write(cpu, X86_SEG_DS, IDT + 0x31 * 8, 4, 0xDEADBEEF);
@@ -322,7 +319,7 @@ static void test_iret_rechecks_a_changed_code_descriptor(void **state)
         assert_int_equal(cpu->next_eip, 0x5000 + round);
         assert_int_equal(cpu->gpr[X86_ESP], 0x80000);
     }
-    assert_int_equal(f->m->gate_cache.iret.selector, 0x08);
+    assert_int_equal(f->m->cores[0]->gates.iret.selector, 0x08);
     /* a guest store clears the present bit of the code descriptor (GDT entry 1, byte 5) */
     cpu->gpr[X86_ESP] = 0x80000;
     deliver(cpu, 0x30, X86_EVENT_HARDWARE, false, 0, 0x5008);

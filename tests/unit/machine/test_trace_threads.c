@@ -73,14 +73,14 @@ static int teardown(void **state)
 #define HW X86IRQ_ORIGIN_HARDWARE
 static void deliver(struct fixture *f, uint8_t vector, uint8_t origin)
 {
-    x86_trace_delivered(f->m, vector, origin, 0, false, 0);
+    x86_trace_delivered(&f->m->trace, vector, origin, 0, false, 0);
 }
 
 static void test_switch_inside_an_interrupt(void **state)
 {
     struct fixture *f = *state;
     deliver(f, 0x40, HW);                /* thread 0 takes a tick... */
-    x86_trace_switch(f->m, 7);           /* ...whose handler switches to thread 7 */
+    x86_trace_switch(&f->m->trace, 7);           /* ...whose handler switches to thread 7 */
     const x86irq_trace_event *s = last_kind(&f->log, X86IRQ_TRACE_SWITCH);
     assert_non_null(s);
     assert_int_equal(s->line, 7);
@@ -89,11 +89,11 @@ static void test_switch_inside_an_interrupt(void **state)
     deliver(f, 0x41, HW);                /* thread 7's own interrupt: not nested */
     assert_int_equal(count_kind(&f->log, X86IRQ_TRACE_NESTING), 0);
     assert_int_equal(last_kind(&f->log, X86IRQ_TRACE_DELIVER)->depth, 1);
-    x86_trace_iret(f->m, false, false);
+    x86_trace_iret(&f->m->trace, false, false);
     assert_int_equal(last_kind(&f->log, X86IRQ_TRACE_IRET)->vector, 0x41);
-    x86_trace_switch(f->m, 0);           /* back: the tick is still in service there */
+    x86_trace_switch(&f->m->trace, 0);           /* back: the tick is still in service there */
     assert_int_equal(last_kind(&f->log, X86IRQ_TRACE_SWITCH)->depth, 1);
-    x86_trace_iret(f->m, false, false);
+    x86_trace_iret(&f->m->trace, false, false);
     assert_int_equal(last_kind(&f->log, X86IRQ_TRACE_IRET)->vector, 0x40);
     assert_int_equal(count_kind(&f->log, X86IRQ_TRACE_NESTING), 0);
     /* without a switch, the same two interrupts nest: the rule fires */
@@ -109,13 +109,13 @@ static void test_phases_decide_the_rules(void **state)
 {
     struct fixture *f = *state;
     deliver(f, 0x40, HW);
-    x86_trace_mark_phase(f->m, X86IRQ_PHASE_SOFTIRQ);   /* deferred work with IF = 1 */
+    x86_trace_mark_phase(&f->m->trace, X86IRQ_PHASE_SOFTIRQ);   /* deferred work with IF = 1 */
     deliver(f, 0x41, HW);
     deliver(f, 3, X86IRQ_ORIGIN_SOFTWARE);
     assert_int_equal(count_kind(&f->log, X86IRQ_TRACE_NESTING), 0);
-    x86_trace_iret(f->m, false, false);
-    x86_trace_iret(f->m, false, false);
-    x86_trace_mark_phase(f->m, X86IRQ_PHASE_IMMEDIATE); /* the driver's handler */
+    x86_trace_iret(&f->m->trace, false, false);
+    x86_trace_iret(&f->m->trace, false, false);
+    x86_trace_mark_phase(&f->m->trace, X86IRQ_PHASE_IMMEDIATE); /* the driver's handler */
     deliver(f, 0x42, HW);
     assert_int_equal(last_kind(&f->log, X86IRQ_TRACE_NESTING)->rule, X86IRQ_RULE_IRQ_IN_IRQ);
     deliver(f, 14, X86IRQ_ORIGIN_EXCEPTION);
@@ -124,9 +124,9 @@ static void test_phases_decide_the_rules(void **state)
     /* the user-access rule watches in the interrupt's phases only */
     struct x86_cpu *cpu = x86_machine_cpu(f->m);
     assert_true(cpu->irq_user_watch);
-    x86_trace_mark_phase(f->m, X86IRQ_PHASE_PROCESS);   /* a reschedule before the IRET */
+    x86_trace_mark_phase(&f->m->trace, X86IRQ_PHASE_PROCESS);   /* a reschedule before the IRET */
     assert_false(cpu->irq_user_watch);
-    x86_trace_mark_phase(f->m, X86IRQ_PHASE_TASKLET);
+    x86_trace_mark_phase(&f->m->trace, X86IRQ_PHASE_TASKLET);
     assert_true(cpu->irq_user_watch);
 }
 
@@ -169,17 +169,17 @@ static void test_phase_functions(void **state)
     assert_int_equal(cpu->watch.probe_count, 4);
     /* handle_irq_event called from 0x5000, tail-calls e1000_intr, both return together */
     at_function_entry(f, 0x8000, 0x5005);
-    x86_trace_code_watch(f->m, 0x4000, true);
+    x86_trace_code_watch(&f->m->trace, 0x4000, true);
     assert_int_equal(x86_trace_phase(&f->m->trace), X86IRQ_PHASE_IMMEDIATE);
     assert_true(cpu->watch.return_armed);
     assert_int_equal(cpu->watch.return_eip, 0x5005);
-    x86_trace_code_watch(f->m, 0x4100, true);            /* jmp e1000_intr: same stack */
+    x86_trace_code_watch(&f->m->trace, 0x4100, true);            /* jmp e1000_intr: same stack */
     assert_int_equal(x86_trace_running(&f->m->trace)->phase_depth, 2);
     cpu->gpr[X86_ESP] = 0x7FF0;                          /* not yet: deeper in the stack */
-    x86_trace_code_watch(f->m, 0x5005, false);
+    x86_trace_code_watch(&f->m->trace, 0x5005, false);
     assert_int_equal(x86_trace_running(&f->m->trace)->phase_depth, 2);
     cpu->gpr[X86_ESP] = 0x8004;                          /* the ret: both are over */
-    x86_trace_code_watch(f->m, 0x5005, false);
+    x86_trace_code_watch(&f->m->trace, 0x5005, false);
     assert_int_equal(x86_trace_running(&f->m->trace)->phase_depth, 0);
     assert_int_equal(x86_trace_phase(&f->m->trace), X86IRQ_PHASE_PROCESS);
     assert_false(cpu->watch.return_armed);
@@ -187,19 +187,19 @@ static void test_phase_functions(void **state)
     /* an interrupt's IRET ends the phase functions entered inside it */
     deliver(f, 0x40, HW);
     at_function_entry(f, 0x7000, 0x6000);
-    x86_trace_code_watch(f->m, 0x4200, true);            /* __do_softirq */
+    x86_trace_code_watch(&f->m->trace, 0x4200, true);            /* __do_softirq */
     assert_int_equal(x86_trace_phase(&f->m->trace), X86IRQ_PHASE_SOFTIRQ);
-    x86_trace_iret(f->m, false, false);
+    x86_trace_iret(&f->m->trace, false, false);
     assert_int_equal(x86_trace_phase(&f->m->trace), X86IRQ_PHASE_PROCESS);
     /* the switch symbol: the first thread is named by PREV (eax), the next one is EDX */
     cpu->gpr[X86_EAX] = 0xC1000000u;
     cpu->gpr[X86_EDX] = 0xC2000000u;
-    x86_trace_code_watch(f->m, 0x4300, true);
+    x86_trace_code_watch(&f->m->trace, 0x4300, true);
     const x86irq_trace_event *s = last_kind(&f->log, X86IRQ_TRACE_SWITCH);
     assert_non_null(s);
     assert_int_equal(s->line, 0xC2000000u);
     assert_int_equal(s->error_code, 0xC1000000u);
-    x86_trace_switch(f->m, 0xC1000000u);                 /* back to the named first thread */
+    x86_trace_switch(&f->m->trace, 0xC1000000u);                 /* back to the named first thread */
     assert_int_equal(f->m->trace.thread_count, 2);
     /* removing them: no probes, blocks decoded anew */
     assert_int_equal(x86irq_set_phase_symbols(f->m, NULL), X86IRQ_OK);
@@ -211,10 +211,10 @@ static void test_iret_to_the_next_instruction(void **state)
     struct fixture *f = *state;
     deliver(f, 0x40, HW);
     unsigned irets = count_kind(&f->log, X86IRQ_TRACE_IRET);
-    x86_trace_iret(f->m, false, true);   /* sync_core inside the handler */
+    x86_trace_iret(&f->m->trace, false, true);   /* sync_core inside the handler */
     assert_int_equal(count_kind(&f->log, X86IRQ_TRACE_IRET), irets);
     assert_int_equal(x86_trace_running(&f->m->trace)->depth, 1);
-    x86_trace_iret(f->m, false, false);
+    x86_trace_iret(&f->m->trace, false, false);
     assert_int_equal(x86_trace_running(&f->m->trace)->depth, 0);
 }
 

@@ -1,0 +1,32 @@
+/* What a core reaches outside itself, filled in by the board (src/board): the calls a core
+ * makes to the rest of the machine. The memory and buses, the decoded code the cores share,
+ * the trace and the core's own caches are pointers in struct x86_cpu (cpu.h). */
+#ifndef X86IRQ_CPU_PLATFORM_H
+#define X86IRQ_CPU_PLATFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct x86_cpu;
+struct x86_insn;
+
+struct x86_platform {
+    void *opaque;
+    /* The INTA cycle: the vector of the external interrupt the core takes now (its local
+     * APIC's, or the 8259's through LINT0), or -1 when there is none any more. */
+    int (*acknowledge)(void *opaque, struct x86_cpu *cpu);
+    /* MSRs outside the core (its local APIC's: IA32_APIC_BASE, TSC_DEADLINE, x2APIC): false
+     * for an unknown MSR or a reserved value (the core raises #GP(0)). */
+    bool (*read_msr)(void *opaque, struct x86_cpu *cpu, uint32_t msr, uint64_t *value);
+    bool (*write_msr)(void *opaque, struct x86_cpu *cpu, uint32_t msr, uint64_t value);
+    /* INIT was taken at a boundary: the core has reset itself; the rest of the processor (its
+     * local APIC) follows. */
+    void (*init)(void *opaque, struct x86_cpu *cpu);
+    /* A triple fault shut the core down. */
+    void (*shutdown)(void *opaque, struct x86_cpu *cpu);
+    /* The per-instruction loop's check before each instruction while cpu->hooked (breakpoints,
+     * the instruction hook): false stops the run before the instruction. */
+    bool (*before_instruction)(void *opaque, struct x86_cpu *cpu, const struct x86_insn *insn);
+};
+
+#endif

@@ -1,0 +1,349 @@
+/* Running the machine: the cores' rounds (docs/cycle-model.md), stops, the embedder's events,
+ * breakpoints and the instruction hook. */
+#include "machine/machine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/mmu.h"
+#include "cpu/run.h"
+
+void x86_machine_stop(x86irq_machine *machine, x86irq_stop_reason reason)
+{
+    if (machine->pending_stop == X86IRQ_STOP_NONE)
+        machine->pending_stop = reason;
+    struct x86_cpu *cpu = &machine->current->cpu;
+    cpu->stop_pending = 1;
+    x86_request_exit(cpu);
+}
+
+void x86_machine_stop_on(x86irq_machine *machine, x86irq_stop_reason reason, unsigned cpu)
+{
+    if (machine->pending_stop == X86IRQ_STOP_NONE)
+        machine->stop_cpu = (int)cpu;
+    x86_machine_stop(machine, reason);
+}
+
+void x86irq_request_stop(x86irq_machine *machine)
+{
+    if (machine)
+        x86_machine_stop(machine, X86IRQ_STOP_REQUESTED);
+}
+
+uint64_t x86_machine_schedule(x86irq_machine *m, uint64_t cycle, x86_event_fn fn, void *opaque)
+{
+    return x86_events_schedule(&m->events, cycle, fn, opaque);
+}
+
+/* An event due before the round ends cuts it there: the running core's slice and the cores
+ * after it in this round */
+void x86_machine_event_scheduled(void *context, uint64_t cycle)
+{
+    x86irq_machine *m = context;
+    if (cycle < m->window_end)
+        m->window_end = cycle;
+    struct x86_cpu *cpu = &m->current->cpu;
+    if (cycle < cpu->slice_end)
+        cpu->slice_end = cycle;
+    if (cycle < cpu->cycle_limit)
+        cpu->cycle_limit = cycle;
+}
+
+/* ------------------------------------------------------------------ the rounds */
+
+/* The machine's clock: the furthest any core has run */
+static uint64_t machine_now(const x86irq_machine *m)
+{
+    uint64_t now = 0;
+    for (unsigned i = 0; i < m->core_count; i++)
+        if (m->cores[i]->cpu.cycles > now)
+            now = m->cores[i]->cpu.cycles;
+    return now;
+}
+
+static bool embedder_events_pending(const x86irq_machine *m)
+{
+    for (size_t i = 0; i < m->external_event_count; i++)
+        if (m->external_events[i].fn)
+            return true;
+    return false;
+}
+
+/* Will the core run in this round: awake, or asleep with an interrupt it takes now or a
+ * message on its way? */
+static bool runnable(const struct x86_core *core)
+{
+    const struct x86_cpu *cpu = &core->cpu;
+    return !cpu->shutdown &&
+           (!cpu->halted || x86_cpu_event_deliverable(cpu) || core->lapic.pending_count);
+}
+
+/* Could anything wake this sleeping core later? An interrupt it can take (IF = 1) from a
+ * device's event; with IF = 0 an NMI or INIT, which only the IOAPIC (a pin in NMI or INIT
+ * mode) or the embedder's own events can send. A core waiting for SIPI: only another core. */
+static bool can_wake(const x86irq_machine *m, const struct x86_core *core, bool events)
+{
+    const struct x86_cpu *cpu = &core->cpu;
+    if (cpu->shutdown)
+        return false;
+    if (embedder_events_pending(m))
+        return true;
+    if (!events || cpu->wait_for_sipi)
+        return false;
+    return (cpu->eflags & X86_FLAG_IF) ||
+           (m->has_chipset && x86_ioapic_sends_nmi_or_init(&m->ioapic));
+}
+
+/* Run one core to the round's end (which events scheduled meanwhile may pull in), taking the
+ * interrupt messages that reach it on the way; a sleeping core's time jumps. */
+static void run_core(x86irq_machine *m, struct x86_core *core)
+{
+    struct x86_cpu *cpu = &core->cpu;
+    m->current = core;
+    m->trace.running = cpu;
+    cpu->stop_pending = 0;
+    bool ran = false;
+    for (;;) {
+        uint64_t end = m->window_end;
+        uint64_t message = core->lapic.pending_count ? x86_lapic_deliver_due(&core->lapic)
+                                                     : UINT64_MAX;
+        if (cpu->cycles >= end || m->pending_stop != X86IRQ_STOP_NONE)
+            return;
+        if (cpu->shutdown || (cpu->halted && !x86_cpu_event_deliverable(cpu))) {
+            /* asleep: to the next message, at no cost; asleep for the whole round, its time
+             * jumps to the end. A core that fell asleep in this round stays where it is: the
+             * machine's loop decides whether anything can wake it. */
+            if (message < end && !cpu->shutdown) {
+                cpu->cycles = message;
+                continue;
+            }
+            if (!ran)
+                cpu->cycles = end;
+            return;
+        }
+        cpu->slice_end = message < end ? message : end;
+        cpu->cycle_limit = cpu->slice_end;
+        cpu->exit_request = 0;
+        x86_cpu_execute(cpu); /* takes pending NMI / INTR at its first boundary */
+        ran = true;
+    }
+}
+
+x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
+                         x86irq_stop_reason *reason)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (machine->finished)
+        return x86_machine_error(machine, X86IRQ_ERR_STATE,
+                                 "the machine has stopped (%s) and cannot run again",
+                                 x86irq_stop_reason_string(machine->stop_reason));
+    x86irq_machine *m = machine;
+    uint64_t start = machine_now(m);
+    uint64_t end = start + max_cycles < start ? UINT64_MAX : start + max_cycles;
+    x86irq_stop_reason stop = X86IRQ_STOP_NONE;
+    m->pending_stop = X86IRQ_STOP_NONE;
+    m->stop_cpu = -1;
+    m->running = true;
+    for (;;) {
+        uint64_t now = machine_now(m);
+        if (now > m->clock)
+            m->clock = now;
+        x86_events_run_due(&m->events, m->clock);
+        if (m->pending_stop != X86IRQ_STOP_NONE) {
+            stop = m->pending_stop;
+            break;
+        }
+        if (now >= end) {
+            stop = X86IRQ_STOP_BUDGET;
+            break;
+        }
+        uint64_t next_event = x86_events_next_cycle(&m->events);
+        bool awake = false, wakeable = false;
+        for (unsigned i = 0; i < m->core_count && !awake; i++) {
+            awake = runnable(m->cores[i]);
+            wakeable = wakeable || can_wake(m, m->cores[i], next_event != UINT64_MAX);
+        }
+        if (!awake && !wakeable) {
+            /* every core asleep and nothing can wake one */
+            const struct x86_cpu *bsp = &m->cores[0]->cpu;
+            if (!bsp->shutdown && !(bsp->eflags & X86_FLAG_IF) && X86_UNLIKELY(m->trace.mask)) {
+                m->trace.running = &m->cores[0]->cpu;
+                x86_trace_rule(&m->trace, X86IRQ_RULE_HLT_HANG,
+                               "HLT with IF = 0 and nothing that can raise an NMI: a hang");
+            }
+            stop = X86IRQ_STOP_HALTED;
+            break;
+        }
+        /* the round: every core to its end in core order; with several cores running, a
+         * quantum at most (an idle machine jumps to its next event at once) */
+        uint64_t round_end = next_event < end ? next_event : end;
+        if (awake && m->core_count > 1 && now + m->quantum < round_end)
+            round_end = now + m->quantum;
+        m->window_end = round_end;
+        for (unsigned i = 0; i < m->core_count && m->pending_stop == X86IRQ_STOP_NONE; i++)
+            run_core(m, m->cores[i]);
+        x86_code_cache_collect(&m->code);
+    }
+    m->running = false;
+    m->stop_reason = stop;
+    /* HALTED is not final: the embedder may raise NMI or INTR and run again */
+    if (stop == X86IRQ_STOP_DEBUG_EXIT || stop == X86IRQ_STOP_SHUTDOWN ||
+        stop == X86IRQ_STOP_POWEROFF || stop == X86IRQ_STOP_RESET)
+        m->finished = true;
+    if (reason)
+        *reason = stop;
+    return X86IRQ_OK;
+}
+
+x86irq_stop_reason x86irq_stop_reason_of(const x86irq_machine *machine)
+{
+    return machine ? machine->stop_reason : X86IRQ_STOP_NONE;
+}
+
+int x86irq_stop_cpu(const x86irq_machine *machine)
+{
+    return machine ? machine->stop_cpu : -1;
+}
+
+/* ------------------------------------------------------------------ events */
+
+/* Embedder events live in a slot table of the machine (reused, freed with it): the queue's
+ * opaque is the slot index. */
+static void run_external_event(void *context, void *opaque)
+{
+    x86irq_machine *m = context;
+    size_t index = (size_t)(uintptr_t)opaque;
+    struct x86_external_event e = m->external_events[index];
+    m->external_events[index].fn = NULL;
+    e.fn(m, e.opaque);
+}
+x86irq_status x86irq_schedule_event(x86irq_machine *machine, uint64_t cycle, x86irq_event_fn fn,
+                                    void *opaque, uint64_t *id)
+{
+    if (!machine || !fn)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    size_t index = 0;
+    while (index < machine->external_event_count && machine->external_events[index].fn)
+        index++;
+    if (index == machine->external_event_count) {
+        size_t n = machine->external_event_count ? machine->external_event_count * 2 : 8;
+        struct x86_external_event *bigger =
+            realloc(machine->external_events, n * sizeof(*bigger));
+        if (!bigger)
+            return X86IRQ_ERR_NO_MEMORY;
+        memset(bigger + machine->external_event_count, 0,
+               (n - machine->external_event_count) * sizeof(*bigger));
+        machine->external_events = bigger;
+        machine->external_event_count = n;
+    }
+    uint64_t handle = x86_machine_schedule(machine, cycle, run_external_event,
+                                           (void *)(uintptr_t)index);
+    if (handle == 0)
+        return X86IRQ_ERR_NO_MEMORY;
+    machine->external_events[index] = (struct x86_external_event){ fn, opaque, handle };
+    if (id)
+        *id = handle;
+    return X86IRQ_OK;
+}
+
+x86irq_status x86irq_cancel_event(x86irq_machine *machine, uint64_t id)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (!x86_events_cancel(&machine->events, id))
+        return x86_machine_error(machine, X86IRQ_ERR_STATE, "event %llu is not pending",
+                                 (unsigned long long)id);
+    for (size_t i = 0; i < machine->external_event_count; i++)
+        if (machine->external_events[i].fn && machine->external_events[i].id == id)
+            machine->external_events[i].fn = NULL;
+    return X86IRQ_OK;
+}
+
+
+/* ------------------------------------------------------------------ breakpoints, hook */
+
+void x86_machine_hooks_changed(x86irq_machine *m)
+{
+    bool hooked = m->instruction_hook || m->breakpoint_count;
+    for (unsigned i = 0; i < m->core_count; i++) {
+        m->cores[i]->cpu.hooked = hooked;
+        x86_request_exit(&m->cores[i]->cpu);
+    }
+}
+
+x86irq_status x86irq_add_breakpoint(x86irq_machine *machine, uint32_t address)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    for (unsigned i = 0; i < machine->breakpoint_count; i++)
+        if (machine->breakpoints[i] == address)
+            return X86IRQ_OK;
+    if (machine->breakpoint_count == X86_MAX_BREAKPOINTS)
+        return x86_machine_error(machine, X86IRQ_ERR_NO_MEMORY, "more than %d breakpoints",
+                                 X86_MAX_BREAKPOINTS);
+    machine->breakpoints[machine->breakpoint_count++] = address;
+    x86_machine_hooks_changed(machine);
+    return X86IRQ_OK;
+}
+
+x86irq_status x86irq_remove_breakpoint(x86irq_machine *machine, uint32_t address)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    for (unsigned i = 0; i < machine->breakpoint_count; i++)
+        if (machine->breakpoints[i] == address) {
+            machine->breakpoints[i] = machine->breakpoints[--machine->breakpoint_count];
+            x86_machine_hooks_changed(machine);
+            return X86IRQ_OK;
+        }
+    return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                             "no breakpoint at 0x%08x", address);
+}
+
+void x86irq_set_instruction_hook(x86irq_machine *machine, x86irq_instruction_fn fn, void *opaque)
+{
+    if (!machine)
+        return;
+    machine->instruction_hook = fn;
+    machine->instruction_hook_opaque = opaque;
+    x86_machine_hooks_changed(machine);
+}
+
+bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
+                                    const struct x86_insn *insn)
+{
+    struct x86_cpu *cpu = &core->cpu;
+    if (m->breakpoint_count) {
+        uint32_t linear = cpu->seg[X86_SEG_CS].base + cpu->eip;
+        /* the core that stopped at a breakpoint executes it when it runs again */
+        bool resuming = core->resuming_at_breakpoint;
+        core->resuming_at_breakpoint = false;
+        for (unsigned i = 0; i < m->breakpoint_count && !resuming; i++)
+            if (m->breakpoints[i] == linear) {
+                core->resuming_at_breakpoint = true;
+                x86_machine_stop_on(m, X86IRQ_STOP_BREAKPOINT, cpu->index);
+                return false;
+            }
+    }
+    if (!m->instruction_hook)
+        return true;
+    x86irq_instruction_info info;
+    memset(&info, 0, sizeof(info));
+    info.cycle = cpu->cycles;
+    info.eip = cpu->eip;
+    info.linear = cpu->seg[X86_SEG_CS].base + cpu->eip;
+    info.cs = cpu->seg[X86_SEG_CS].selector;
+    info.length = insn->length;
+    info.mode_bits = cpu->mode == X86_MODE_16 ? 16 : cpu->mode == X86_MODE_32 ? 32 : 64;
+    info.cpu = (uint8_t)cpu->index;
+    for (unsigned i = 0; i < insn->length && i < sizeof(info.bytes); i++) {
+        uint32_t phys;
+        bool w;
+        /* the bytes were fetched a moment ago: this cannot fault; read them again for the hook */
+        x86_translate(cpu, info.linear + i, X86_ACCESS_EXECUTE, cpu->cpl == 3, &phys, &w);
+        info.bytes[i] = (uint8_t)x86_phys_read(cpu, phys, 1);
+    }
+    m->instruction_hook(m->instruction_hook_opaque, &info);
+    return true;
+}
