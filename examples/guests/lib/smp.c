@@ -535,3 +535,39 @@ void smp_barrier(unsigned n)
             cpu_relax();
     }
 }
+
+/* ------------------------------------------------------------------ smp_call mailboxes */
+static struct mailbox {
+    void (*volatile fn)(unsigned cpu);
+    volatile uint32_t sequence, done;
+} mailboxes[SMP_MAX_CPUS];
+
+void smp_serve(unsigned cpu)
+{
+    struct mailbox *m = &mailboxes[cpu];
+    __asm__ volatile("sti");
+    for (;;) {
+        uint32_t s = m->sequence;
+        if (s != m->done) {
+            barrier();
+            m->fn(cpu);
+            barrier();
+            m->done = s;
+        }
+        cpu_relax();
+    }
+}
+
+int smp_call(unsigned cpu, void (*fn)(unsigned cpu), unsigned timeout_ms)
+{
+    unsigned first = cpu == SMP_ALL_APS ? 1 : cpu, last = cpu == SMP_ALL_APS ? running - 1 : cpu;
+    int all = 1;
+    for (unsigned c = first; c <= last && c < SMP_MAX_CPUS; c++) {
+        mailboxes[c].fn = fn;
+        barrier();
+        mailboxes[c].sequence++;
+    }
+    for (unsigned c = first; c <= last && c < SMP_MAX_CPUS; c++)
+        all &= SMP_WAIT(mailboxes[c].done == mailboxes[c].sequence, timeout_ms);
+    return all;
+}

@@ -198,6 +198,15 @@ void smp_send_sipi(uint8_t apic_id, uint32_t page);
 int smp_accept_ap(void (*fn)(unsigned cpu), unsigned timeout_ms);
 unsigned smp_finished(void);           /* APs whose fn returned */
 
+/* --- running code on the APs --- */
+/* An AP main loop (pass it to smp_start_aps): interrupts on (sti), it runs what smp_call hands
+ * it and otherwise spins with pause (not hlt: a mailbox write wakes nothing). Never returns. */
+void smp_serve(unsigned cpu) __attribute__((noreturn));
+#define SMP_ALL_APS 0xFFFFu
+/* Runs fn(cpu) on AP cpu (SMP_ALL_APS: on every AP, in parallel) in smp_serve and waits until
+ * it returned (timeout_ms each). Returns 1 if it did. From the BSP. */
+int smp_call(unsigned cpu, void (*fn)(unsigned cpu), unsigned timeout_ms);
+
 /* --- synchronisation --- */
 /* all n participants (the BSP included if it takes part) meet here; reusable */
 void smp_barrier(unsigned n);
