@@ -40,29 +40,25 @@ static void on_illegal(struct trap_frame *f)
     lapic_eoi();
 }
 
-/* on each core: the flat model, LDR bit cpu */
-static void set_flat(unsigned cpu)
+/* The model changes with the LAPIC software-disabled: "If you are using cluster mode, DFRs
+ * must be programmed before the APIC is software enabled" (SDM 10.6.2.2 notes); every core
+ * changes between phases, when no IPI is on its way. */
+static void set_model(unsigned cpu, uint32_t dfr, uint32_t ldr)
 {
-    lapic_write(LAPIC_DFR, 0xFFFFFFFFu);
-    lapic_write(LAPIC_LDR, cpu < 8 ? (1u << cpu) << 24 : 0);
+    uint32_t svr = lapic_read(LAPIC_SVR);
+    lapic_write(LAPIC_SVR, svr & ~0x100u);
+    lapic_write(LAPIC_DFR, dfr);
+    lapic_write(LAPIC_LDR, ldr);
+    lapic_write(LAPIC_SVR, svr);
     reg_ldr[cpu] = lapic_read(LAPIC_LDR);
     reg_dfr[cpu] = lapic_read(LAPIC_DFR);
 }
+/* on each core: the flat model, LDR bit cpu */
+static void set_flat(unsigned cpu) { set_model(cpu, 0xFFFFFFFFu, cpu < 8 ? (1u << cpu) << 24 : 0); }
 /* the cluster model: cluster cpu & 1, member bit cpu >> 1 */
 static uint32_t cluster_id(unsigned cpu) { return cpu < 8 ? (cpu & 1) << 4 | 1u << (cpu >> 1) : 0; }
-static void set_cluster(unsigned cpu)
-{
-    lapic_write(LAPIC_DFR, 0x0FFFFFFFu);
-    lapic_write(LAPIC_LDR, cluster_id(cpu) << 24);
-    reg_ldr[cpu] = lapic_read(LAPIC_LDR);
-    reg_dfr[cpu] = lapic_read(LAPIC_DFR);
-}
-static void clear_logical(unsigned cpu)
-{
-    (void)cpu;
-    lapic_write(LAPIC_LDR, 0);
-    lapic_write(LAPIC_DFR, 0xFFFFFFFFu);
-}
+static void set_cluster(unsigned cpu) { set_model(cpu, 0x0FFFFFFFu, cluster_id(cpu) << 24); }
+static void clear_logical(unsigned cpu) { set_model(cpu, 0xFFFFFFFFu, 0); }
 static void everywhere(void (*fn)(unsigned))
 {
     uint32_t f = irq_save();

@@ -5,7 +5,8 @@
 # report a TAP skip (or pass, where one CPU makes sense). Builds nothing.
 # Prints TAP: one line per run with the guest's own counts; -v shows each guest's output.
 # Usage: tests/qemu/smp-on-qemu.sh [-v] [BUILD_DIR]   (default: ./build)
-# Environment: QEMU (default qemu-system-i386), TIMEOUT seconds per run (default 60).
+# Environment: QEMU (default qemu-system-i386), TIMEOUT seconds per run (default 60), ACCEL
+# (e.g. tcg,thread=single or tcg,thread=multi; default QEMU's own choice).
 verbose=0
 if [ "$1" = "-v" ]; then verbose=1; shift; fi
 build=${1:-build}
@@ -63,7 +64,7 @@ while IFS='|' read -r name smp args devices; do
     fi
     start=$(date +%s%N)
     # shellcheck disable=SC2086 # devices is a word list
-    timeout "$limit" "$qemu" -smp "$smp" -m 64 -kernel "$elf" ${args:+-append "$args"} \
+    timeout "$limit" "$qemu" ${ACCEL:+-accel "$ACCEL"} -smp "$smp" -m 64 -kernel "$elf" ${args:+-append "$args"} \
         -device isa-debug-exit,iobase=0xf4,iosize=4 $devices \
         -serial stdio -display none -no-reboot -monitor none </dev/null >"$out" 2>&1
     status=$?
