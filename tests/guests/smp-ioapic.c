@@ -8,7 +8,7 @@
  *    interrupts again (Remote IRR, set while the handler runs, cleared by that EOI, 82093AA
  *    3.2.4); the handler lowers the line the second time; Remote IRR ends clear, the BSP sent
  *    no EOI and took nothing.
- * Run with -smp 2 and 4.
+ * Run with -smp 2 and 4 (skipped without pc-testdev, e.g. on hardware).
  * QEMU 7.2: agrees on everything checked here. */
 #include "smp.h"
 
@@ -95,6 +95,9 @@ int kmain(void)
     n = smp_cpu_count();
     if (n < 2)
         tap_skip_all("needs 2 CPUs");
+    outl(0xE0, 0x5A5AA5A5u);                /* pc-testdev's scratch register */
+    if (inl(0xE0) != 0x5A5AA5A5u)
+        tap_skip_all("needs pc-testdev (QEMU: -device pc-testdev)");
     tap_plan(PLAN);
     trap_set_handler(V_EDGE, on_edge, 0x8E, 0);
     trap_set_handler(V_LEVEL, on_level, 0x8E, 0);
