@@ -19,6 +19,8 @@
  * The AP then records what it found (struct smp_ap_info), software-enables its local APIC
  * (SVR = 0x1FF), reports in (lock xadd on a shared counter) and waits until the BSP gives it
  * its CPU number and function; it runs fn(cpu) with IF = 0 and halts (cli; hlt) if fn returns.
+ * APs share the IDT and its handlers (trap_set_handler), but load no TSS (kernel.c has one, and
+ * its busy bit allows one TR): they stay in ring 0, where no interrupt switches stacks.
  *
  * CPU numbers: the BSP is CPU 0, the APs smp_start_aps() started are 1..N-1 in increasing
  * APIC ID order (on libx86irq and QEMU CPU k has APIC ID k; on hardware IDs may be sparse). */
