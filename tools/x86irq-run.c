@@ -44,6 +44,7 @@ struct options {
     bool nic_msi;
     bool nic_peer;
     int64_t rtc_epoch;
+    uint64_t smp, smp_quantum;
     bool check_nesting;
     uint32_t rules;
     bool stats;
@@ -91,6 +92,10 @@ static void usage(FILE *out)
             "  --nic-tx=FILE.pcap  write the frames the NIC transmits, stamped with their cycle\n"
             "  --nic-traffic=RATE,SIZE,COUNT  COUNT frames of SIZE bytes at RATE per second of\n"
             "                      guest time, to the NIC's MAC (deterministic)\n"
+            "  --smp=N             N processors (1-64); the BSP starts at the entry point, the\n"
+            "                      others wait for INIT and SIPI (docs/cycle-model.md)\n"
+            "  --smp-quantum=CYCLES  with several processors, each runs this long before the\n"
+            "                      next (default 1000): an IPI is late by at most this much\n"
             "  --rtc-epoch=SECONDS the real-time clock's time at cycle 0, in seconds since 1970\n"
             "                      (default 1767225600: 2026-01-01 00:00:00 UTC)\n"
             "  --nic-peer          a host at 10.0.2.2 on the NIC's wire answers ARP and ping\n"
@@ -226,6 +231,14 @@ static int parse(int argc, char **argv, struct options *o)
             if (!v || !*v)
                 return bad("--symbols needs a System.map or kallsyms file%s", "");
             o->symbols = v;
+        } else if (IS("--smp")) {
+            if (!parse_number(v, &o->smp, false) || o->smp == 0 || o->smp > X86IRQ_MAX_CPUS)
+                return bad("--smp needs a number of processors from 1 to 64, not '%s'",
+                           v ? v : "");
+        } else if (IS("--smp-quantum")) {
+            if (!parse_number(v, &o->smp_quantum, false) || o->smp_quantum == 0)
+                return bad("--smp-quantum needs a positive number of cycles, not '%s'",
+                           v ? v : "");
         } else if (IS("--rtc-epoch")) {
             uint64_t seconds;
             if (!parse_number(v, &seconds, false) || seconds > (uint64_t)INT64_MAX)
@@ -508,6 +521,8 @@ int main(int argc, char **argv)
     config.nic_msi = o.nic_msi;
     config.nic_peer = o.nic_peer;
     config.rtc_epoch = o.rtc_epoch;
+    config.cpus = (unsigned)o.smp;
+    config.smp_quantum = o.smp_quantum;
     x86irq_machine *m = NULL;
     x86irq_status s = x86irq_machine_create(&config, &m);
     if (s != X86IRQ_OK) {

@@ -179,7 +179,8 @@ void x86_cpu_reset(struct x86_cpu *cpu)
     cpu->tlb = cpu->tlb_sets; /* CPL 0's */
     cpu->eflags = X86_FLAG_FIXED1;
     cpu->cr0 = X86_CR0_CD | X86_CR0_NW | X86_CR0_ET;
-    cpu->gpr[X86_EDX] = 0x00000600; /* family 6 */
+    cpu->gpr[X86_EDX] = X86_CPUID_SIGNATURE; /* EDX after reset and INIT: CPUID.1:EAX (SDM
+                                              * Vol. 3 9.1.4) */
     cpu->eip = 0xFFF0;
     for (unsigned s = 0; s < X86_SEG_COUNT; s++) {
         cpu->seg[s].selector = 0;

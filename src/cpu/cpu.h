@@ -588,6 +588,9 @@ bool x86_cpuid_limited(const struct x86_cpu *cpu);
 bool x86_xd_disabled(const struct x86_cpu *cpu);
 /* hlt: the core sleeps until an event is deliverable */
 void x86_halt(struct x86_cpu *cpu);
+/* The processor signature (CPUID.1:EAX): family 6, model 15, stepping 1 */
+#define X86_CPUID_SIGNATURE 0x000006F1u
+
 /* Registers by their public names (state.c): a write is refused (false) when the architecture
  * would fault on it (a control register's reserved bits...) */
 const char *x86_register_name(x86irq_register reg);

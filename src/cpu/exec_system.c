@@ -124,10 +124,12 @@ X86_HANDLER(x86_exec_cpuid)
         c = text4("ntel");
         break;
     case 1:
-        a = 0x000006F1u;                /* family 6, model 15, stepping 1 */
-        b = (1u << 16) | (8u << 8);     /* one logical processor, 64-byte clflush line */
+        /* one logical processor per package, 64-byte clflush line; EBX[31:24] the initial
+         * APIC ID: the core's number (each core is its own package: HTT clear) */
+        b = (1u << 16) | (8u << 8) | ((uint32_t)cpu->index << 24);
+        a = X86_CPUID_SIGNATURE;
         c = CPUID_1_ECX;
-        d = CPUID_1_EDX;  /* EBX[31:24] is the initial APIC ID: 0 */
+        d = CPUID_1_EDX;
         break;
     case 7:
         if (cpu->gpr[X86_ECX] == 0) { /* EAX 0: the only sub-leaf */
