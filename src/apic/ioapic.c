@@ -6,7 +6,7 @@
 #include "apic/lapic.h"
 #include "cpu/cpu.h"
 #include "platform/bus.h"
-#include "trace/events.h"
+#include "trace/emit.h"
 
 /* redirection entry bits */
 #define RTE_VECTOR 0xFFull
@@ -54,11 +54,7 @@ static void deliver(struct x86_ioapic *io, unsigned pin)
         .delivery_mode = (uint8_t)mode, .logical = (rte & RTE_LOGICAL) != 0, .level = level,
         .source = -1,
     };
-    if (X86_UNLIKELY(io->trace->mask)) {
-        x86irq_trace_event e = { .kind = X86IRQ_TRACE_ROUTE, .line = pin,
-                                 .vector = (uint32_t)(rte & RTE_VECTOR), .level = level };
-        x86_trace_emit(io->trace, &e);
-    }
+    x86_trace_route_pin(io->trace, pin, (uint8_t)rte, level);
     if (x86_apic_bus_send(io->apic_bus, &m, *io->clock) == 0)
         io->redirection[pin] &= ~RTE_REMOTE_IRR; /* nobody accepted it */
 }

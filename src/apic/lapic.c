@@ -7,7 +7,7 @@
 #include "cpu/cpu.h"
 #include "cpu/mmu.h"
 #include "platform/events.h"
-#include "trace/events.h"
+#include "trace/emit.h"
 
 /* IA32_APIC_BASE bits (SDM Vol. 3 10.4.4, Figure 10-5) */
 #define APIC_BASE_BSP 0x100u
@@ -49,12 +49,6 @@ static const uint32_t lvt_writable[X86_LVT_COUNT] = {
 
 static struct x86_cpu *core(const struct x86_lapic *lapic) { return lapic->cpu; }
 static uint64_t now(const struct x86_lapic *lapic) { return lapic->cpu->cycles; }
-/* a trace event of this LAPIC's core */
-static void emit(const struct x86_lapic *lapic, x86irq_trace_event *e)
-{
-    if (X86_UNLIKELY(lapic->trace->mask))
-        x86_trace_emit_on(lapic->trace, lapic->cpu, e);
-}
 static bool x2apic_mode(const struct x86_lapic *lapic)
 {
     return (lapic->apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD);
@@ -176,9 +170,7 @@ void x86_lapic_accept(struct x86_lapic *lapic, uint8_t vector, enum x86_delivery
             set_bit256(&lapic->tmr, vector);
         else
             clear_bit256(&lapic->tmr, vector);
-        x86irq_trace_event e = { .kind = X86IRQ_TRACE_IRR, .vector = vector,
-                                 .level = level_triggered };
-        emit(lapic, &e);
+        x86_trace_irr(lapic->trace, lapic->cpu, vector, level_triggered);
         update_intr(lapic);
         break;
     case X86_DELIVERY_NMI:
@@ -280,8 +272,7 @@ static void end_of_interrupt(struct x86_lapic *lapic)
     if (v < 0)
         return;
     clear_bit256(&lapic->isr, (uint8_t)v);
-    x86irq_trace_event e = { .kind = X86IRQ_TRACE_EOI, .vector = (uint32_t)v };
-    emit(lapic, &e);
+    x86_trace_eoi(lapic->trace, lapic->cpu, (uint8_t)v, X86_EOI_LAPIC);
     if (test_bit256(&lapic->tmr, (uint8_t)v)) {
         clear_bit256(&lapic->tmr, (uint8_t)v);
         /* a level-triggered interrupt: the IOAPIC may deliver again (10.8.5) */
@@ -439,9 +430,7 @@ static void timer_fire(void *context, void *opaque)
     struct x86_lapic *lapic = opaque;
     lapic->timer_event = 0;
     uint32_t lvt = lapic->lvt[X86_LVT_TIMER];
-    x86irq_trace_event e = { .kind = X86IRQ_TRACE_DEVICE, .vector = (uint8_t)lvt,
-                             .detail = "local APIC timer" };
-    emit(lapic, &e);
+    x86_trace_device(lapic->trace, lapic->cpu, (uint8_t)lvt, 0, "local APIC timer");
     if (timer_mode(lapic) == TIMER_TSC_DEADLINE)
         lapic->tsc_deadline = 0; /* one expiry per write (10.5.4.1) */
     if (!(lvt & LVT_MASK))

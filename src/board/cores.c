@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "machine/machine.h"
+#include "trace/emit.h"
 
 /* struct x86_cpu is the first member of struct x86_core */
 static struct x86_core *core_of(struct x86_cpu *cpu) { return (struct x86_core *)(void *)cpu; }
@@ -18,11 +19,8 @@ static int acknowledge(void *opaque, struct x86_cpu *cpu)
     x86irq_machine *m = opaque;
     m->accept_source = 0; /* the LAPIC's, unless the INTA goes on to the 8259 */
     int vector = x86_lapic_acknowledge(&core_of(cpu)->lapic);
-    if (vector >= 0 && X86_UNLIKELY(m->trace.mask)) {
-        x86irq_trace_event e = { .kind = X86IRQ_TRACE_ACCEPT, .vector = (uint32_t)vector,
-                                 .origin = X86IRQ_ORIGIN_HARDWARE, .line = m->accept_source };
-        x86_trace_emit(&m->trace, &e);
-    }
+    if (vector >= 0)
+        x86_trace_accept(&m->trace, (uint8_t)vector, (enum x86_accept_source)m->accept_source);
     return vector;
 }
 
@@ -143,11 +141,7 @@ static void eoi_broadcast(void *opaque, uint8_t vector)
 void x86_board_send_msi(void *context, const struct x86_msi_message *msg)
 {
     x86irq_machine *m = context;
-    if (X86_UNLIKELY(m->trace.mask)) {
-        x86irq_trace_event e = { .kind = X86IRQ_TRACE_ROUTE, .vector = msg->vector,
-                                 .line = 0xFFFF, .level = msg->level };
-        x86_trace_emit(&m->trace, &e);
-    }
+    x86_trace_route_msi(&m->trace, msg->vector, msg->level);
     struct x86_apic_message am = {
         .destination = msg->destination, .vector = msg->vector,
         .delivery_mode = msg->delivery_mode, .logical = msg->logical,

@@ -8,6 +8,7 @@
 
 #include "board/firmware.h"
 #include "machine/machine.h"
+#include "trace/emit.h"
 
 static void serial_out(void *opaque, uint8_t byte)
 {
@@ -32,9 +33,7 @@ static void pic_output_changed(void *opaque, int line, int level)
          * priority without rotation; the vector comes with the INTA) */
         uint16_t irr = (uint16_t)(x86_pic_irr(&m->pic, 0) | (x86_pic_irr(&m->pic, 1) << 8));
         irr &= (uint16_t)~0x0004; /* IR2 is the cascade */
-        unsigned irq = irr ? (unsigned)__builtin_ctz(irr) : 2;
-        x86irq_trace_event e = { .kind = X86IRQ_TRACE_ROUTE, .line = irq, .level = 1 };
-        x86_trace_emit(&m->trace, &e);
+        x86_trace_route_8259(&m->trace, irr ? (unsigned)__builtin_ctz(irr) : 2);
     }
     x86_machine_lint0_changed(m);
 }
@@ -42,10 +41,7 @@ static void pic_output_changed(void *opaque, int line, int level)
 static void pic_eoi(void *opaque, uint8_t vector)
 {
     x86irq_machine *m = opaque;
-    if (X86_UNLIKELY(m->trace.mask)) {
-        x86irq_trace_event e = { .kind = X86IRQ_TRACE_EOI, .vector = vector, .line = 1 };
-        x86_trace_emit(&m->trace, &e);
-    }
+    x86_trace_eoi(&m->trace, NULL, vector, X86_EOI_8259);
 }
 
 /* The 8259s as SeaBIOS leaves them for a kernel QEMU boots: vector bases 0x08 (master) and 0x70

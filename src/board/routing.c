@@ -3,6 +3,7 @@
 #include "board/board.h"
 
 #include "machine/machine.h"
+#include "trace/emit.h"
 
 void x86_machine_lint0_changed(x86irq_machine *m)
 {
@@ -52,10 +53,8 @@ void x86_machine_set_gsi(x86irq_machine *m, unsigned gsi, int level)
         m->gsi_level |= 1u << gsi;
     else
         m->gsi_level &= ~(1u << gsi);
-    if (changed && X86_UNLIKELY(m->trace.mask)) {
-        x86irq_trace_event e = { .kind = X86IRQ_TRACE_LINE, .line = gsi, .level = level != 0 };
-        x86_trace_emit(&m->trace, &e);
-    }
+    if (changed)
+        x86_trace_line(&m->trace, gsi, level != 0);
     /* the 8259s see positive levels (the PIRQ router inverts PCI's INTx# for them); IRQ2 is
      * the cascade, not an ISA line */
     if (gsi < 16 && gsi != 2)

@@ -16,7 +16,7 @@
 #include "idt/idt.h"
 #include "cpu/predecode.h"
 #include "platform/bus.h"
-#include "trace/events.h"
+#include "trace/emit.h"
 
 /* ------------------------------------------------------------------ raising */
 
@@ -92,12 +92,9 @@ void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
     if (!cpu->delivering)
         cpu->event_chain_length = 0;
     chain_append(cpu, &f, false);
-    if (X86_UNLIKELY(trace->mask) && f.source != X86_EVENT_HARDWARE) {
-        x86irq_trace_event e = { .kind = X86IRQ_TRACE_EXCEPTION, .vector = f.vector,
-                                 .origin = trace_origin(&f), .eip = f.return_eip,
-                                 .has_error_code = f.has_error_code, .error_code = f.error_code };
-        x86_trace_emit(trace, &e);
-    }
+    if (f.source != X86_EVENT_HARDWARE)
+        x86_trace_exception(trace, f.vector, trace_origin(&f), f.return_eip, f.has_error_code,
+                            f.error_code);
     if (cpu->delivering) {
         /* a fault while delivering an earlier event */
         uint8_t first = cpu->delivering_vector;
@@ -105,10 +102,7 @@ void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
         cpu->delivering = 0;
         cpu->event_ext = 0;
         if (!first_benign && first == X86_VEC_DF) {
-            if (X86_UNLIKELY(trace->mask)) {
-                x86irq_trace_event e = { .kind = X86IRQ_TRACE_SHUTDOWN, .vector = f.vector };
-                x86_trace_emit(trace, &e);
-            }
+            x86_trace_shutdown(trace, f.vector);
             cpu->shutdown = 1; /* triple fault: the processor enters shutdown */
             x86_request_exit(cpu);
             cpu->platform->shutdown(cpu->platform->opaque, cpu);
@@ -124,10 +118,7 @@ void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
             f.source = X86_EVENT_EXCEPTION;
             /* #DF is an abort: the saved CS:EIP is undefined; we save the faulting EIP */
             chain_append(cpu, &f, true);
-            if (X86_UNLIKELY(trace->mask)) {
-                x86irq_trace_event e = { .kind = X86IRQ_TRACE_DOUBLE_FAULT, .vector = first };
-                x86_trace_emit(trace, &e);
-            }
+            x86_trace_double_fault(trace, first);
         }
         /* otherwise the two are handled serially: the second one is delivered */
     }
@@ -819,11 +810,7 @@ static void take_external_events(struct x86_cpu *cpu)
         cpu->nmi_blocked = 1;
         struct x86_fault nmi = { .vector = X86_VEC_NMI, .source = X86_EVENT_HARDWARE,
                                  .return_eip = cpu->eip };
-        if (X86_UNLIKELY(cpu->trace->mask)) {
-            x86irq_trace_event e = { .kind = X86IRQ_TRACE_ACCEPT, .vector = X86_VEC_NMI,
-                                     .origin = X86IRQ_ORIGIN_NMI, .line = 3 };
-            x86_trace_emit(cpu->trace, &e);
-        }
+        x86_trace_accept(cpu->trace, X86_VEC_NMI, X86_ACCEPT_NMI);
         x86_cpu_deliver(cpu, &nmi);
     }
     if (intr_allowed && cpu->intr_line && (cpu->eflags & X86_FLAG_IF)) {
@@ -871,8 +858,7 @@ void x86_cpu_execute(struct x86_cpu *cpu)
             return; /* nothing woke the core */
         if (X86_UNLIKELY(cpu->trace->handler_pending[cpu->index])) {
             cpu->trace->handler_pending[cpu->index] = false;
-            x86irq_trace_event e = { .kind = X86IRQ_TRACE_HANDLER };
-            x86_trace_emit(cpu->trace, &e);
+            x86_trace_handler(cpu->trace);
         }
         /* single-stepping (EFLAGS.TF), hooks and breakpoints need the per-instruction loop
          * (which also clears a set RF as the next instruction starts); a change of TF or a newly

@@ -1,5 +1,6 @@
 /* The public calls of devices: the embedder's own on ports and MMIO, COM1's output, the NIC. */
 #include "machine/machine.h"
+#include "trace/emit.h"
 
 #include "cpu/mmu.h"
 
@@ -54,11 +55,7 @@ x86irq_status x86irq_nic_receive(x86irq_machine *machine, const void *frame, siz
     if (length < 14 || length > X86_E1000_MAX_FRAME)
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
                                  "a frame of %zu bytes (14 to %u)", length, X86_E1000_MAX_FRAME);
-    if (X86_UNLIKELY(machine->trace.mask)) {
-        x86irq_trace_event e = { .kind = X86IRQ_TRACE_DEVICE, .line = (uint32_t)length,
-                                 .detail = "NIC: a frame arrived" };
-        x86_trace_emit(&machine->trace, &e);
-    }
+    x86_trace_device(&machine->trace, NULL, 0, (uint32_t)length, "NIC: a frame arrived");
     if (!x86_e1000_receive(machine->nic, frame, length))
         return x86_machine_error(machine, X86IRQ_ERR_STATE, "the NIC dropped the frame");
     return X86IRQ_OK;
