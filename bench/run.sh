@@ -8,12 +8,15 @@ set -eu
 build=${1:-build}
 repeat=${2:-3}
 run=$build/tools/x86irq-run
+here=$(cd "$(dirname "$0")" && pwd)
 
 now() { date +%s.%N; }
 
 for elf in "$build"/bench/bench-*.elf; do
     name=$(basename "$elf" .elf)
-    out=$("$run" --stats "$elf" 2>&1)
+    # shellcheck disable=SC2046 # the options are words
+    set -- $(awk -v n="${name#bench-}" '$1 == n { $1 = ""; print }' "$here/guests/options")
+    out=$("$run" "$@" --stats "$elf" 2>&1)
     insns=$(printf '%s\n' "$out" | awk '/^instructions/ {print $2}')
     stats_secs=$(printf '%s\n' "$out" | awk '/host time/ {print $3}')
     events=$(printf '%s\n' "$out" | awk '/ events / {print $3}')
@@ -21,7 +24,7 @@ for elf in "$build"/bench/bench-*.elf; do
     i=0
     while [ "$i" -lt "$repeat" ]; do
         start=$(now)
-        "$run" --quiet "$elf" >/dev/null
+        "$run" "$@" --quiet "$elf" >/dev/null
         secs=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
         if [ -z "$best" ] || awk -v s="$secs" -v b="$best" 'BEGIN { exit !(s < b) }'; then
             best=$secs
