@@ -127,16 +127,7 @@ static void vector_name(unsigned vector, char *buffer, size_t size)
         snprintf(buffer, size, "vector 0x%02x", vector);
 }
 
-static const char *const kind_names[X86IRQ_TRACE_KIND_COUNT] = {
-    "line", "irr", "accept", "exception", "deliver", "handler", "eoi", "iret",
-    "double-fault", "shutdown", "device", "nesting", "phase", "route", "switch",
-};
-static const char *const phase_names[X86IRQ_PHASE_COUNT] = {
-    "process", "critical", "immediate", "softirq", "tasklet", "workqueue",
-};
-static const char *const rule_names[X86IRQ_RULE_COUNT] = {
-    "exception-in-irq", "irq-in-irq", "iret-unmatched", "hlt-hang", "user-access-in-irq",
-};
+/* kinds, phases and rules are named by the library (x86irq_trace_kind_name...) */
 static const char *const accept_sources[4] = { "local APIC", "8259", "embedder INTR", "NMI pin" };
 
 bool observer_parse_rules(const char *list, uint32_t *rules)
@@ -150,11 +141,13 @@ bool observer_parse_rules(const char *list, uint32_t *rules)
     while (*p) {
         size_t n = strcspn(p, ",");
         bool known = false;
-        for (unsigned r = 0; r < X86IRQ_RULE_COUNT; r++)
-            if (strlen(rule_names[r]) == n && strncmp(p, rule_names[r], n) == 0) {
+        for (unsigned r = 0; r < X86IRQ_RULE_COUNT; r++) {
+            const char *name = x86irq_nesting_rule_name((x86irq_nesting_rule)r);
+            if (strlen(name) == n && strncmp(p, name, n) == 0) {
                 *rules |= 1u << r;
                 known = true;
             }
+        }
         if (!known)
             return false;
         p += n;
@@ -303,13 +296,13 @@ static void describe(const struct observer *ob, const x86irq_trace_event *e, cha
     case X86IRQ_TRACE_NESTING:
         if (e->rule == X86IRQ_RULE_USER_ACCESS_IN_IRQ)
             snprintf(text, size, "%s, address 0x%08x (%s)", e->detail ? e->detail : "",
-                     e->error_code, rule_names[e->rule]);
+                     e->error_code, x86irq_nesting_rule_name(X86IRQ_RULE_USER_ACCESS_IN_IRQ));
         else
             snprintf(text, size, "%s (%s)", e->detail ? e->detail : "",
-                     rule_names[e->rule % X86IRQ_RULE_COUNT]);
+                     x86irq_nesting_rule_name((x86irq_nesting_rule)(e->rule % X86IRQ_RULE_COUNT)));
         break;
     case X86IRQ_TRACE_PHASE:
-        snprintf(text, size, "phase: %s", phase_names[e->line % X86IRQ_PHASE_COUNT]);
+        snprintf(text, size, "phase: %s", x86irq_phase_name((x86irq_phase)(e->line % X86IRQ_PHASE_COUNT)));
         break;
     case X86IRQ_TRACE_SWITCH:
         snprintf(text, size, "thread 0x%x -> 0x%x, depth %u", e->error_code, e->line, e->depth);
@@ -324,7 +317,7 @@ static void describe(const struct observer *ob, const x86irq_trace_event *e, cha
 static void log_event(struct observer *ob, const x86irq_trace_event *e, const char *text)
 {
     fprintf(ob->o.events, "%12" PRIu64 "  %-12s %04x:%08x  %-28s  %s", e->cycle,
-            kind_names[e->kind % X86IRQ_TRACE_KIND_COUNT], e->cs, e->eip,
+            x86irq_trace_kind_name((x86irq_trace_kind)(e->kind % X86IRQ_TRACE_KIND_COUNT)), e->cs, e->eip,
             e->symbol[0] ? e->symbol : "-", text);
     if (e->kind == X86IRQ_TRACE_HANDLER || e->kind == X86IRQ_TRACE_EXCEPTION) {
         /* the instruction at EIP (flat guests: CS base 0 and EIP a physical address) */
@@ -521,7 +514,7 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
                 if (th->phase != X86IRQ_PHASE_PROCESS)
                     json_event_on(ob, track, "E", "", "phase", e->cycle, "");
                 if (next != X86IRQ_PHASE_PROCESS)
-                    json_event_on(ob, track, "B", phase_names[next], "phase", e->cycle, "");
+                    json_event_on(ob, track, "B", x86irq_phase_name((x86irq_phase)next), "phase", e->cycle, "");
             }
         }
         th->phase = next;
@@ -713,7 +706,7 @@ static void print_stats(struct observer *ob, FILE *out)
                 "min", "p50", "max");
         for (unsigned p = 0; p < X86IRQ_PHASE_COUNT; p++) {
             struct samples *s = &ob->phase_latency[p];
-            fprintf(out, "%-12s %8" PRIu64 " %14" PRIu64 " %6.1f%%", phase_names[p],
+            fprintf(out, "%-12s %8" PRIu64 " %14" PRIu64 " %6.1f%%", x86irq_phase_name((x86irq_phase)p),
                     ob->phase_entries[p], ob->phase_cycles[p],
                     all ? 100.0 * (double)ob->phase_cycles[p] / (double)all : 0.0);
             if (s->n) {
