@@ -26,28 +26,37 @@ struct samples {
 
 struct frame {
     uint8_t vector, origin;
+    uint8_t entry_cpu;       /* the core whose clock entry_cycle (and accept_cycle) is on */
+    uint8_t track_cpu;       /* the core whose track holds its slice (moves with the thread) */
     bool entered, eoi_done;
+    uint32_t handler_eip;    /* to name its slice again when the thread moves to another core */
     uint64_t accept_cycle;   /* 0: not an interrupt, or no acceptance seen */
     uint64_t entry_cycle;
     uint64_t flow;           /* Perfetto flow id ending at the entry, 0 none */
 };
 
-/* A guest thread (the library's SWITCH events name them; one without them): its events in
- * service and its phase, and its tracks on the timeline (interrupts, phases) */
+/* A guest thread (the library's SWITCH events name them; one per core without them): its
+ * events in service and its phase, and its tracks on the timeline (interrupts, phases). A
+ * thread is not a core: Linux moves a thread preempted inside a handler to another CPU, and
+ * its IRET comes there. */
 struct thread {
     uint32_t id;
     struct frame stack[MAX_DEPTH];
     unsigned depth;          /* may exceed MAX_DEPTH: deeper frames are counted only */
     unsigned phase;
-    bool named;              /* its tracks' names are in the timeline */
+    uint8_t phase_cpu;       /* the core whose phase track holds its open phase slice */
+    uint8_t left_cpu;        /* where and when it last stopped running (a SWITCH away) */
+    uint64_t left_cycle;
+    uint64_t named;          /* its tracks' names are in the timeline: a bit per core */
 };
 
-struct observer {
-    x86irq_machine *machine;
-    struct observe_options o;
-    struct thread *threads;  /* threads[current] runs */
-    unsigned thread_count, thread_capacity, current;
-    unsigned max_depth;
+/* What one core has: the thread it runs, the interrupts on their way to it, its own clock.
+ * Cores run in rounds, so events of different cores interleave with cycles that go back and
+ * forth; each core's own events are in order. Everything paired here is paired on one core. */
+struct core {
+    unsigned initial;        /* the thread it ran before the guest named one */
+    unsigned current;        /* threads[current] runs on it */
+    uint64_t clock;          /* its latest event's cycle */
     /* interrupts on their way */
     uint64_t irr_cycle[256];
     uint64_t flow_of_vector[256];
@@ -57,24 +66,40 @@ struct observer {
     uint64_t pending_accept_flow;
     int pending_accept_vector;
     unsigned pending_irr;
+    uint64_t last_accept_cycle;
+    /* statistics */
+    uint64_t count[256];
+    uint64_t context_cycles[CONTEXT_COUNT];
+    uint64_t context_since;
+    uint64_t phase_since;
+    bool started;            /* has its initial thread */
+    bool named;              /* its process name is in the timeline (several cores) */
+};
+
+struct observer {
+    x86irq_machine *machine;
+    struct observe_options o;
+    unsigned cpus;           /* x86irq_cpu_count: with more than one, the sinks name the core */
+    unsigned core_span;      /* cores 0..core_span-1 have state (events may name more) */
+    struct core *cores;      /* X86IRQ_MAX_CPUS of them */
+    struct thread *threads;
+    unsigned thread_count, thread_capacity;
+    unsigned max_depth;
     /* statistics */
     uint64_t count[256];
     int16_t pin_of_vector[256]; /* the IOAPIC pin last routed to the vector, -1 none */
     struct samples samples[256][METRIC_COUNT];
-    uint64_t context_cycles[CONTEXT_COUNT];
-    uint64_t context_since;
+    uint64_t dropped;        /* spans whose ends are on two cores' clocks (a thread moved), or
+                                that would be negative: not samples */
     /* phases (the guest's markers, phase symbols) */
-    uint64_t phase_since;
     bool phases_seen;
     uint64_t phase_cycles[X86IRQ_PHASE_COUNT];
     uint64_t phase_entries[X86IRQ_PHASE_COUNT];
     struct samples phase_latency[X86IRQ_PHASE_COUNT]; /* the last acceptance -> phase entry */
-    uint64_t last_accept_cycle;
     /* sinks */
     bool json_first;
     uint64_t next_flow;
     unsigned rules_fired;
-    uint64_t last_cycle;
     uint64_t switches;       /* thread switches seen */
 };
 
@@ -91,17 +116,66 @@ static void add_sample(struct samples *s, uint64_t value)
     s->v[s->n++] = value;
 }
 
-static void sample(struct observer *ob, unsigned vector, enum metric m, uint64_t value)
+/* A latency from one event to a later one of the same core. Both ends are on one clock by
+ * construction; a span that would still be negative (clocks of two cores met somewhere) is
+ * dropped and counted, never stored as a huge unsigned number. */
+static void span(struct samples *s, struct observer *ob, uint64_t from, uint64_t to)
 {
-    add_sample(&ob->samples[vector & 0xFF][m], value);
+    if (to < from) {
+        ob->dropped++;
+        return;
+    }
+    add_sample(s, to - from);
 }
 
-/* the running thread */
-static struct thread *running(const struct observer *ob) { return &ob->threads[ob->current]; }
-
-static enum context context_of(const struct observer *ob)
+static void sample(struct observer *ob, unsigned vector, enum metric m, uint64_t from,
+                   uint64_t to)
 {
-    const struct thread *th = running(ob);
+    span(&ob->samples[vector & 0xFF][m], ob, from, to);
+}
+
+/* A new thread in process context; UINT32_MAX when out of memory */
+static unsigned new_thread(struct observer *ob, uint32_t id)
+{
+    if (ob->thread_count == ob->thread_capacity) {
+        unsigned capacity = ob->thread_capacity * 2;
+        struct thread *bigger = realloc(ob->threads, capacity * sizeof(*bigger));
+        if (!bigger)
+            return UINT32_MAX;
+        ob->threads = bigger;
+        ob->thread_capacity = capacity;
+    }
+    memset(&ob->threads[ob->thread_count], 0, sizeof(ob->threads[0]));
+    ob->threads[ob->thread_count].id = id;
+    return ob->thread_count++;
+}
+
+/* The core an event names, given its initial thread the first time (as the library does:
+ * an unnamed thread per core) */
+static unsigned core_of(struct observer *ob, const x86irq_trace_event *e)
+{
+    unsigned c = e->core < X86IRQ_MAX_CPUS ? e->core : 0;
+    struct core *k = &ob->cores[c];
+    if (!k->started) {
+        unsigned t = new_thread(ob, 0);
+        k->initial = k->current = t == UINT32_MAX ? 0 : t; /* out of memory: core 0's */
+        k->started = true;
+        k->pending_accept_vector = -1;
+        if (c >= ob->core_span)
+            ob->core_span = c + 1;
+    }
+    return c;
+}
+
+/* the thread a core runs */
+static struct thread *running(const struct observer *ob, unsigned cpu)
+{
+    return &ob->threads[ob->cores[cpu].current];
+}
+
+static enum context context_of(const struct observer *ob, unsigned cpu)
+{
+    const struct thread *th = running(ob, cpu);
     if (th->depth == 0)
         return PROCESS;
     const struct frame *top = &th->stack[(th->depth <= MAX_DEPTH ? th->depth : MAX_DEPTH) - 1];
@@ -109,11 +183,22 @@ static enum context context_of(const struct observer *ob)
                ? INTERRUPT : EXCEPTION;
 }
 
-static void account_context(struct observer *ob, uint64_t cycle)
+/* the time since the core's last change of context, on its own clock */
+static void account_context(struct observer *ob, unsigned cpu, uint64_t cycle)
 {
-    if (cycle > ob->context_since)
-        ob->context_cycles[context_of(ob)] += cycle - ob->context_since;
-    ob->context_since = cycle;
+    struct core *k = &ob->cores[cpu];
+    if (cycle > k->context_since)
+        k->context_cycles[context_of(ob, cpu)] += cycle - k->context_since;
+    k->context_since = cycle;
+}
+
+/* the time since the core's last phase change, to the phase of the thread it runs */
+static void account_phase(struct observer *ob, unsigned cpu, uint64_t cycle)
+{
+    struct core *k = &ob->cores[cpu];
+    if (cycle > k->phase_since)
+        ob->phase_cycles[running(ob, cpu)->phase] += cycle - k->phase_since;
+    k->phase_since = cycle;
 }
 
 /* ------------------------------------------------------------------ names */
@@ -127,16 +212,7 @@ static void vector_name(unsigned vector, char *buffer, size_t size)
         snprintf(buffer, size, "vector 0x%02x", vector);
 }
 
-static const char *const kind_names[X86IRQ_TRACE_KIND_COUNT] = {
-    "line", "irr", "accept", "exception", "deliver", "handler", "eoi", "iret",
-    "double-fault", "shutdown", "device", "nesting", "phase", "route", "switch",
-};
-static const char *const phase_names[X86IRQ_PHASE_COUNT] = {
-    "process", "critical", "immediate", "softirq", "tasklet", "workqueue",
-};
-static const char *const rule_names[X86IRQ_RULE_COUNT] = {
-    "exception-in-irq", "irq-in-irq", "iret-unmatched", "hlt-hang", "user-access-in-irq",
-};
+/* kinds, phases and rules are named by the library (x86irq_trace_kind_name...) */
 static const char *const accept_sources[4] = { "local APIC", "8259", "embedder INTR", "NMI pin" };
 
 bool observer_parse_rules(const char *list, uint32_t *rules)
@@ -150,11 +226,13 @@ bool observer_parse_rules(const char *list, uint32_t *rules)
     while (*p) {
         size_t n = strcspn(p, ",");
         bool known = false;
-        for (unsigned r = 0; r < X86IRQ_RULE_COUNT; r++)
-            if (strlen(rule_names[r]) == n && strncmp(p, rule_names[r], n) == 0) {
+        for (unsigned r = 0; r < X86IRQ_RULE_COUNT; r++) {
+            const char *name = x86irq_nesting_rule_name((x86irq_nesting_rule)r);
+            if (strlen(name) == n && strncmp(p, name, n) == 0) {
                 *rules |= 1u << r;
                 known = true;
             }
+        }
         if (!known)
             return false;
         p += n;
@@ -185,16 +263,26 @@ static void json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
-/* one event object on track tid; extra: ,"key":value pairs already formatted (may be "") */
-static void json_event_on(struct observer *ob, unsigned tid, const char *phase, const char *name,
-                          const char *category, uint64_t cycle, const char *extra)
+/* With one core everything is process 1 (the machine); with several, each core is a process
+ * of its own, "CPU n", holding the tracks of the threads that ran on it */
+static unsigned json_pid(const struct observer *ob, unsigned cpu)
+{
+    return ob->cpus > 1 ? cpu + 1 : 1;
+}
+
+/* one event object on core cpu's track tid; extra: ,"key":value pairs already formatted (may
+ * be "") */
+static void json_event_on(struct observer *ob, unsigned cpu, unsigned tid, const char *phase,
+                          const char *name, const char *category, uint64_t cycle,
+                          const char *extra)
 {
     FILE *out = ob->o.perfetto;
     char ts[48];
     json_time(ob, cycle, ts, sizeof(ts));
     fputs(ob->json_first ? "\n" : ",\n", out);
     ob->json_first = false;
-    fprintf(out, "{\"ph\":\"%s\",\"pid\":1,\"tid\":%u,\"ts\":%s,\"name\":", phase, tid, ts);
+    fprintf(out, "{\"ph\":\"%s\",\"pid\":%u,\"tid\":%u,\"ts\":%s,\"name\":", phase,
+            json_pid(ob, cpu), tid, ts);
     json_string(out, name);
     fprintf(out, ",\"cat\":\"%s\"%s}", category, extra);
 }
@@ -204,41 +292,105 @@ static void json_event_on(struct observer *ob, unsigned tid, const char *phase, 
 static unsigned interrupt_track(unsigned thread) { return 1 + 2 * thread; }
 static unsigned phase_track(unsigned thread) { return 2 + 2 * thread; }
 
-static void name_tracks(struct observer *ob, unsigned index)
+static void name_tracks(struct observer *ob, unsigned cpu, unsigned index)
 {
     struct thread *th = &ob->threads[index];
-    if (th->named || !ob->o.perfetto)
+    uint64_t bit = (uint64_t)1 << cpu;
+    if ((th->named & bit) || !ob->o.perfetto)
         return;
-    th->named = true;
+    th->named |= bit;
     char extra[96];
-    if (index == 0 && th->id == 0) {
-        json_event_on(ob, interrupt_track(0), "M", "thread_name", "", 0,
+    if (ob->cpus > 1) {
+        struct core *k = &ob->cores[cpu];
+        if (!k->named) {
+            k->named = true;
+            snprintf(extra, sizeof(extra), ",\"args\":{\"name\":\"CPU %u\"}", cpu);
+            json_event_on(ob, cpu, interrupt_track(index), "M", "process_name", "", 0, extra);
+            snprintf(extra, sizeof(extra), ",\"args\":{\"sort_index\":%u}", cpu);
+            json_event_on(ob, cpu, interrupt_track(index), "M", "process_sort_index", "", 0,
+                          extra);
+        }
+        if (th->id == 0) { /* a core's own thread, before the guest names one */
+            snprintf(extra, sizeof(extra), ",\"args\":{\"name\":\"CPU %u\"}", cpu);
+            json_event_on(ob, cpu, interrupt_track(index), "M", "thread_name", "", 0, extra);
+            snprintf(extra, sizeof(extra), ",\"args\":{\"name\":\"CPU %u phases\"}", cpu);
+            json_event_on(ob, cpu, phase_track(index), "M", "thread_name", "", 0, extra);
+            return;
+        }
+    } else if (index == 0 && th->id == 0) {
+        json_event_on(ob, cpu, interrupt_track(0), "M", "thread_name", "", 0,
                       ",\"args\":{\"name\":\"core 0\"}");
-        json_event_on(ob, phase_track(0), "M", "thread_name", "", 0,
+        json_event_on(ob, cpu, phase_track(0), "M", "thread_name", "", 0,
                       ",\"args\":{\"name\":\"core 0 phases\"}");
         return;
     }
     snprintf(extra, sizeof(extra), ",\"args\":{\"name\":\"thread 0x%x\"}", th->id);
-    json_event_on(ob, interrupt_track(index), "M", "thread_name", "", 0, extra);
+    json_event_on(ob, cpu, interrupt_track(index), "M", "thread_name", "", 0, extra);
     snprintf(extra, sizeof(extra), ",\"args\":{\"name\":\"thread 0x%x phases\"}", th->id);
-    json_event_on(ob, phase_track(index), "M", "thread_name", "", 0, extra);
+    json_event_on(ob, cpu, phase_track(index), "M", "thread_name", "", 0, extra);
 }
 
-/* an event on the running thread's interrupt track */
-static void json_event(struct observer *ob, const char *phase, const char *name, const char *category,
-                       uint64_t cycle, const char *extra)
+/* an event on the interrupt track of the thread core cpu runs */
+static void json_event(struct observer *ob, unsigned cpu, const char *phase, const char *name,
+                       const char *category, uint64_t cycle, const char *extra)
 {
-    name_tracks(ob, ob->current);
-    json_event_on(ob, interrupt_track(ob->current), phase, name, category, cycle, extra);
+    unsigned current = ob->cores[cpu].current;
+    name_tracks(ob, cpu, current);
+    json_event_on(ob, cpu, interrupt_track(current), phase, name, category, cycle, extra);
 }
 
-static void json_counters(struct observer *ob, uint64_t cycle)
+/* the core's counters: its IRR, what its thread has in service */
+static void json_counters(struct observer *ob, unsigned cpu, uint64_t cycle)
 {
     char extra[64];
-    snprintf(extra, sizeof(extra), ",\"args\":{\"vectors\":%u}", ob->pending_irr);
-    json_event(ob, "C", "pending (IRR)", "apic", cycle, extra);
-    snprintf(extra, sizeof(extra), ",\"args\":{\"depth\":%u}", running(ob)->depth);
-    json_event(ob, "C", "in service", "nesting", cycle, extra);
+    snprintf(extra, sizeof(extra), ",\"args\":{\"vectors\":%u}", ob->cores[cpu].pending_irr);
+    json_event(ob, cpu, "C", "pending (IRR)", "apic", cycle, extra);
+    snprintf(extra, sizeof(extra), ",\"args\":{\"depth\":%u}", running(ob, cpu)->depth);
+    json_event(ob, cpu, "C", "in service", "nesting", cycle, extra);
+}
+
+/* a handler's slice begins on the track of the thread core cpu runs */
+static void json_handler_slice(struct observer *ob, unsigned cpu, const struct frame *f,
+                               uint64_t cycle)
+{
+    char name[32], symbol[96] = "", slice[160];
+    vector_name(f->vector, name, sizeof(name));
+    x86irq_symbolize(ob->machine, f->handler_eip, symbol, sizeof(symbol));
+    snprintf(slice, sizeof(slice), "%s %s", name, symbol[0] ? symbol : "");
+    const char *category = f->origin == X86IRQ_ORIGIN_NMI ? "nmi"
+        : f->origin == X86IRQ_ORIGIN_HARDWARE ? "interrupt" : "exception";
+    json_event(ob, cpu, "B", slice, category, cycle, "");
+}
+
+/* The thread core cpu runs now may have stopped on another core with slices open (a handler
+ * preempted, a softirq): close them on the old core's track when it left (that track's clock)
+ * and open them again here, so each track's slices nest and its times only go forward. */
+static void json_move_thread(struct observer *ob, unsigned cpu, uint64_t cycle)
+{
+    unsigned index = ob->cores[cpu].current;
+    struct thread *th = &ob->threads[index];
+    unsigned n = th->depth < MAX_DEPTH ? th->depth : MAX_DEPTH;
+    for (unsigned i = n; i-- > 0;) {
+        const struct frame *f = &th->stack[i];
+        if (f->entered && f->track_cpu != cpu)
+            json_event_on(ob, f->track_cpu, interrupt_track(index), "E", "", "",
+                          th->left_cycle, "");
+    }
+    for (unsigned i = 0; i < n; i++) {
+        struct frame *f = &th->stack[i];
+        if (f->entered && f->track_cpu != cpu) {
+            json_handler_slice(ob, cpu, f, cycle);
+            f->track_cpu = (uint8_t)cpu;
+        }
+    }
+    if (th->phase != X86IRQ_PHASE_PROCESS && th->phase_cpu != cpu) {
+        json_event_on(ob, th->phase_cpu, phase_track(index), "E", "", "phase", th->left_cycle,
+                      "");
+        name_tracks(ob, cpu, index);
+        json_event_on(ob, cpu, phase_track(index), "B",
+                      x86irq_phase_name((x86irq_phase)th->phase), "phase", cycle, "");
+        th->phase_cpu = (uint8_t)cpu;
+    }
 }
 
 /* ------------------------------------------------------------------ the event hook */
@@ -303,13 +455,13 @@ static void describe(const struct observer *ob, const x86irq_trace_event *e, cha
     case X86IRQ_TRACE_NESTING:
         if (e->rule == X86IRQ_RULE_USER_ACCESS_IN_IRQ)
             snprintf(text, size, "%s, address 0x%08x (%s)", e->detail ? e->detail : "",
-                     e->error_code, rule_names[e->rule]);
+                     e->error_code, x86irq_nesting_rule_name(X86IRQ_RULE_USER_ACCESS_IN_IRQ));
         else
             snprintf(text, size, "%s (%s)", e->detail ? e->detail : "",
-                     rule_names[e->rule % X86IRQ_RULE_COUNT]);
+                     x86irq_nesting_rule_name((x86irq_nesting_rule)(e->rule % X86IRQ_RULE_COUNT)));
         break;
     case X86IRQ_TRACE_PHASE:
-        snprintf(text, size, "phase: %s", phase_names[e->line % X86IRQ_PHASE_COUNT]);
+        snprintf(text, size, "phase: %s", x86irq_phase_name((x86irq_phase)(e->line % X86IRQ_PHASE_COUNT)));
         break;
     case X86IRQ_TRACE_SWITCH:
         snprintf(text, size, "thread 0x%x -> 0x%x, depth %u", e->error_code, e->line, e->depth);
@@ -323,9 +475,15 @@ static void describe(const struct observer *ob, const x86irq_trace_event *e, cha
 
 static void log_event(struct observer *ob, const x86irq_trace_event *e, const char *text)
 {
-    fprintf(ob->o.events, "%12" PRIu64 "  %-12s %04x:%08x  %-28s  %s", e->cycle,
-            kind_names[e->kind % X86IRQ_TRACE_KIND_COUNT], e->cs, e->eip,
-            e->symbol[0] ? e->symbol : "-", text);
+    /* the core's column only when there are several: a one-core log stays as it was */
+    if (ob->cpus > 1)
+        fprintf(ob->o.events, "%12" PRIu64 "  cpu%-2u  %-12s %04x:%08x  %-28s  %s", e->cycle,
+                e->core, x86irq_trace_kind_name((x86irq_trace_kind)(e->kind % X86IRQ_TRACE_KIND_COUNT)),
+                e->cs, e->eip, e->symbol[0] ? e->symbol : "-", text);
+    else
+        fprintf(ob->o.events, "%12" PRIu64 "  %-12s %04x:%08x  %-28s  %s", e->cycle,
+                x86irq_trace_kind_name((x86irq_trace_kind)(e->kind % X86IRQ_TRACE_KIND_COUNT)),
+                e->cs, e->eip, e->symbol[0] ? e->symbol : "-", text);
     if (e->kind == X86IRQ_TRACE_HANDLER || e->kind == X86IRQ_TRACE_EXCEPTION) {
         /* the instruction at EIP (flat guests: CS base 0 and EIP a physical address) */
         uint8_t bytes[15];
@@ -338,10 +496,11 @@ static void log_event(struct observer *ob, const x86irq_trace_event *e, const ch
     fputc('\n', ob->o.events);
 }
 
-static void print_stack(struct observer *ob, FILE *out)
+/* what the thread core cpu runs has in service */
+static void print_stack(struct observer *ob, unsigned cpu, FILE *out)
 {
     fprintf(out, "  in service (innermost last):");
-    const struct thread *th = running(ob);
+    const struct thread *th = running(ob, cpu);
     if (th->depth == 0)
         fprintf(out, " nothing");
     for (unsigned i = 0; i < th->depth && i < MAX_DEPTH; i++) {
@@ -358,10 +517,15 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
     char text[160] = "";
     if (ob->o.events || ob->o.perfetto || e->kind == X86IRQ_TRACE_NESTING)
         describe(ob, e, text, sizeof(text));
-    ob->last_cycle = e->cycle;
+    /* everything below is the state of the core the event names (IRR, EOI and timer events:
+     * the LAPIC's core; the rest: the core that ran) */
+    unsigned cpu = core_of(ob, e);
+    struct core *k = &ob->cores[cpu];
+    if (e->cycle > k->clock)
+        k->clock = e->cycle;
     if (ob->o.events)
         log_event(ob, e, text);
-    char name[32], symbol[96] = "", slice[160], extra[96];
+    char symbol[96] = "", extra[96];
 
     switch (e->kind) {
     case X86IRQ_TRACE_ROUTE:
@@ -371,125 +535,134 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
     case X86IRQ_TRACE_LINE:
     case X86IRQ_TRACE_DEVICE:
         if (e->kind == X86IRQ_TRACE_DEVICE || e->level) {
-            ob->last_line_cycle = e->cycle;
-            ob->line_unconsumed = true;
+            /* per core: an IRR or an INTA pairs with a line only on the same clock */
+            k->last_line_cycle = e->cycle;
+            k->line_unconsumed = true;
             if (ob->o.perfetto) {
-                ob->last_line_flow = ++ob->next_flow;
-                json_event(ob, "X", text, "irq", e->cycle, ",\"dur\":0.001");
-                snprintf(extra, sizeof(extra), ",\"id\":%" PRIu64, ob->last_line_flow);
-                json_event(ob, "s", "interrupt", "irq", e->cycle, extra);
+                k->last_line_flow = ++ob->next_flow;
+                json_event(ob, cpu, "X", text, "irq", e->cycle, ",\"dur\":0.001");
+                snprintf(extra, sizeof(extra), ",\"id\":%" PRIu64, k->last_line_flow);
+                json_event(ob, cpu, "s", "interrupt", "irq", e->cycle, extra);
             }
         }
         break;
     case X86IRQ_TRACE_IRR: {
         /* the line (or timer) that set it did so in this same cycle, on the IOAPIC's way */
-        bool from_line = ob->line_unconsumed && ob->last_line_cycle == e->cycle;
-        ob->irr_cycle[e->vector & 0xFF] = e->cycle;
-        ob->flow_of_vector[e->vector & 0xFF] = from_line ? ob->last_line_flow : 0;
+        bool from_line = k->line_unconsumed && k->last_line_cycle == e->cycle;
+        k->irr_cycle[e->vector & 0xFF] = e->cycle;
+        k->flow_of_vector[e->vector & 0xFF] = from_line ? k->last_line_flow : 0;
         if (from_line)
-            ob->line_unconsumed = false;
-        ob->pending_irr++;
+            k->line_unconsumed = false;
+        k->pending_irr++;
         if (ob->o.perfetto)
-            json_counters(ob, e->cycle);
+            json_counters(ob, cpu, e->cycle);
         break;
     }
     case X86IRQ_TRACE_ACCEPT: {
         unsigned v = e->vector & 0xFF;
         uint64_t since;
         uint64_t flow = 0;
-        if (e->line == 0 && ob->irr_cycle[v]) {          /* from the LAPIC's IRR */
-            since = ob->irr_cycle[v];
-            flow = ob->flow_of_vector[v];
-            ob->irr_cycle[v] = 0;
-            if (ob->pending_irr)
-                ob->pending_irr--;
-        } else if (e->line == 1 && ob->line_unconsumed) { /* the 8259: the last line raised */
-            since = ob->last_line_cycle;
-            flow = ob->last_line_flow;
-            ob->line_unconsumed = false;
+        if (e->line == 0 && k->irr_cycle[v]) {          /* from the LAPIC's IRR */
+            since = k->irr_cycle[v];
+            flow = k->flow_of_vector[v];
+            k->irr_cycle[v] = 0;
+            if (k->pending_irr)
+                k->pending_irr--;
+        } else if (e->line == 1 && k->line_unconsumed) { /* the 8259: the last line raised */
+            since = k->last_line_cycle;
+            flow = k->last_line_flow;
+            k->line_unconsumed = false;
         } else {
             since = e->cycle;
         }
-        sample(ob, v, ASSERT_TO_ACCEPT, e->cycle - since);
-        ob->pending_accept_cycle = e->cycle;
-        ob->last_accept_cycle = e->cycle;
-        ob->pending_accept_flow = flow;
-        ob->pending_accept_vector = (int)v;
+        sample(ob, v, ASSERT_TO_ACCEPT, since, e->cycle);
+        k->pending_accept_cycle = e->cycle;
+        k->last_accept_cycle = e->cycle;
+        k->pending_accept_flow = flow;
+        k->pending_accept_vector = (int)v;
         if (ob->o.perfetto)
-            json_counters(ob, e->cycle);
+            json_counters(ob, cpu, e->cycle);
         break;
     }
     case X86IRQ_TRACE_DELIVER: {
-        account_context(ob, e->cycle);
-        struct frame f = { .vector = (uint8_t)e->vector, .origin = e->origin };
+        account_context(ob, cpu, e->cycle);
+        struct frame f = { .vector = (uint8_t)e->vector, .origin = e->origin,
+                           .entry_cpu = (uint8_t)cpu, .track_cpu = (uint8_t)cpu };
         bool interrupt = e->origin == X86IRQ_ORIGIN_HARDWARE || e->origin == X86IRQ_ORIGIN_NMI;
-        if (interrupt && ob->pending_accept_vector == (int)e->vector) {
-            f.accept_cycle = ob->pending_accept_cycle;
-            f.flow = ob->pending_accept_flow;
+        if (interrupt && k->pending_accept_vector == (int)e->vector) {
+            f.accept_cycle = k->pending_accept_cycle;
+            f.flow = k->pending_accept_flow;
         }
-        ob->pending_accept_vector = -1;
-        struct thread *th = running(ob);
+        k->pending_accept_vector = -1;
+        struct thread *th = running(ob, cpu);
         if (th->depth < MAX_DEPTH)
             th->stack[th->depth] = f;
         th->depth++;
         if (th->depth > ob->max_depth)
             ob->max_depth = th->depth;
         ob->count[e->vector & 0xFF]++;
+        k->count[e->vector & 0xFF]++;
         break;
     }
     case X86IRQ_TRACE_HANDLER: {
-        struct thread *th = running(ob);
+        struct thread *th = running(ob, cpu);
         if (th->depth && th->depth <= MAX_DEPTH) {
             struct frame *top = &th->stack[th->depth - 1];
             top->entered = true;
             top->entry_cycle = e->cycle;
+            top->entry_cpu = top->track_cpu = (uint8_t)cpu;
+            top->handler_eip = e->eip;
             if (top->accept_cycle)
-                sample(ob, top->vector, ACCEPT_TO_ENTRY, e->cycle - top->accept_cycle);
+                sample(ob, top->vector, ACCEPT_TO_ENTRY, top->accept_cycle, e->cycle);
             if (ob->o.perfetto) {
-                vector_name(top->vector, name, sizeof(name));
-                x86irq_symbolize(ob->machine, e->eip, symbol, sizeof(symbol));
-                snprintf(slice, sizeof(slice), "%s %s", name, symbol[0] ? symbol : "");
-                const char *category = top->origin == X86IRQ_ORIGIN_NMI ? "nmi"
-                    : top->origin == X86IRQ_ORIGIN_HARDWARE ? "interrupt" : "exception";
-                json_event(ob, "B", slice, category, e->cycle, "");
+                json_handler_slice(ob, cpu, top, e->cycle);
                 if (top->flow) {
                     snprintf(extra, sizeof(extra), ",\"id\":%" PRIu64 ",\"bp\":\"e\"", top->flow);
-                    json_event(ob, "f", "interrupt", "irq", e->cycle, extra);
+                    json_event(ob, cpu, "f", "interrupt", "irq", e->cycle, extra);
                 }
-                json_counters(ob, e->cycle);
+                json_counters(ob, cpu, e->cycle);
             }
         }
         break;
     }
     case X86IRQ_TRACE_EOI: {
-        struct thread *th = running(ob);
+        struct thread *th = running(ob, cpu);
         for (unsigned i = th->depth < MAX_DEPTH ? th->depth : MAX_DEPTH; i-- > 0;) {
             struct frame *f = &th->stack[i];
             if (f->vector == (uint8_t)e->vector && f->entered && !f->eoi_done) {
                 f->eoi_done = true;
-                sample(ob, f->vector, ENTRY_TO_EOI, e->cycle - f->entry_cycle);
+                /* entered on another core (the thread moved): two clocks, no latency */
+                if (f->entry_cpu == cpu)
+                    sample(ob, f->vector, ENTRY_TO_EOI, f->entry_cycle, e->cycle);
+                else
+                    ob->dropped++;
                 break;
             }
         }
         if (ob->o.perfetto)
-            json_event(ob, "i", text, "apic", e->cycle, ",\"s\":\"t\"");
+            json_event(ob, cpu, "i", text, "apic", e->cycle, ",\"s\":\"t\"");
         break;
     }
     case X86IRQ_TRACE_IRET: {
-        struct thread *th = running(ob);
+        unsigned index = k->current;
+        struct thread *th = running(ob, cpu);
         if (th->depth) {
-            account_context(ob, e->cycle);
+            account_context(ob, cpu, e->cycle);
             th->depth--;
             if (th->depth < MAX_DEPTH) {
                 struct frame *f = &th->stack[th->depth];
                 if (f->entered) {
-                    sample(ob, f->vector, ENTRY_TO_IRET, e->cycle - f->entry_cycle);
+                    if (f->entry_cpu == cpu)
+                        sample(ob, f->vector, ENTRY_TO_IRET, f->entry_cycle, e->cycle);
+                    else
+                        ob->dropped++;
                     if (ob->o.perfetto)
-                        json_event(ob, "E", "", "", e->cycle, "");
+                        json_event_on(ob, f->track_cpu, interrupt_track(index), "E", "", "",
+                                      e->cycle, "");
                 }
             }
             if (ob->o.perfetto)
-                json_counters(ob, e->cycle);
+                json_counters(ob, cpu, e->cycle);
         }
         break;
     }
@@ -497,31 +670,36 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         ob->rules_fired++;
         if (ob->o.check_nesting) {
             x86irq_symbolize(ob->machine, e->eip, symbol, sizeof(symbol));
-            fprintf(stderr, "x86irq-run: nesting: %s at cycle %" PRIu64 ", %04x:%08x %s\n",
-                    text, e->cycle, e->cs, e->eip, symbol);
-            print_stack(ob, stderr);
+            if (ob->cpus > 1)
+                fprintf(stderr, "x86irq-run: nesting: %s at cycle %" PRIu64 " on CPU %u, "
+                        "%04x:%08x %s\n", text, e->cycle, cpu, e->cs, e->eip, symbol);
+            else
+                fprintf(stderr, "x86irq-run: nesting: %s at cycle %" PRIu64 ", %04x:%08x %s\n",
+                        text, e->cycle, e->cs, e->eip, symbol);
+            print_stack(ob, cpu, stderr);
         }
         if (ob->o.perfetto)
-            json_event(ob, "i", text, "nesting", e->cycle, ",\"s\":\"t\"");
+            json_event(ob, cpu, "i", text, "nesting", e->cycle, ",\"s\":\"t\"");
         break;
     case X86IRQ_TRACE_PHASE: {
         unsigned next = e->line % X86IRQ_PHASE_COUNT;
-        struct thread *th = running(ob);
+        struct thread *th = running(ob, cpu);
         ob->phases_seen = true;
-        ob->phase_cycles[th->phase] += e->cycle - ob->phase_since;
-        ob->phase_since = e->cycle;
+        account_phase(ob, cpu, e->cycle);
         if (next != th->phase) {
             ob->phase_entries[next]++;
-            if (next != X86IRQ_PHASE_PROCESS && ob->last_accept_cycle)
-                add_sample(&ob->phase_latency[next], e->cycle - ob->last_accept_cycle);
+            if (next != X86IRQ_PHASE_PROCESS && k->last_accept_cycle)
+                span(&ob->phase_latency[next], ob, k->last_accept_cycle, e->cycle);
             if (ob->o.perfetto) {
                 /* the phases on a track of their own, one per thread */
-                name_tracks(ob, ob->current);
-                unsigned track = phase_track(ob->current);
+                name_tracks(ob, cpu, k->current);
+                unsigned track = phase_track(k->current);
                 if (th->phase != X86IRQ_PHASE_PROCESS)
-                    json_event_on(ob, track, "E", "", "phase", e->cycle, "");
+                    json_event_on(ob, th->phase_cpu, track, "E", "", "phase", e->cycle, "");
                 if (next != X86IRQ_PHASE_PROCESS)
-                    json_event_on(ob, track, "B", phase_names[next], "phase", e->cycle, "");
+                    json_event_on(ob, cpu, track, "B", x86irq_phase_name((x86irq_phase)next),
+                                  "phase", e->cycle, "");
+                th->phase_cpu = (uint8_t)cpu;
             }
         }
         th->phase = next;
@@ -530,38 +708,32 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
     case X86IRQ_TRACE_SWITCH: {
         /* time so far belongs to the thread that ran; a suspended thread's slices stay open
          * on its tracks until it runs again and returns */
-        account_context(ob, e->cycle);
-        ob->phase_cycles[running(ob)->phase] += e->cycle - ob->phase_since;
-        ob->phase_since = e->cycle;
-        if (ob->current == 0 && ob->threads[0].id == 0 && !ob->threads[0].named)
-            ob->threads[0].id = e->error_code; /* the first thread gets its name */
+        account_context(ob, cpu, e->cycle);
+        account_phase(ob, cpu, e->cycle);
+        struct thread *first = &ob->threads[k->initial];
+        if (k->current == k->initial && first->id == 0 && !first->named)
+            first->id = e->error_code; /* the core's first thread gets its name */
         unsigned i = 0;
         while (i < ob->thread_count && ob->threads[i].id != e->line)
             i++;
-        if (i == ob->thread_count) {
-            if (ob->thread_count == ob->thread_capacity) {
-                unsigned capacity = ob->thread_capacity * 2;
-                struct thread *bigger = realloc(ob->threads, capacity * sizeof(*bigger));
-                if (!bigger)
-                    break; /* out of memory: the threads share the running one's state */
-                ob->threads = bigger;
-                ob->thread_capacity = capacity;
-            }
-            memset(&ob->threads[i], 0, sizeof(ob->threads[i]));
-            ob->threads[i].id = e->line;
-            ob->thread_count++;
-        }
-        ob->current = i;
+        if (i == ob->thread_count && new_thread(ob, e->line) == UINT32_MAX)
+            break; /* out of memory: the threads share the running one's state */
+        struct thread *left = running(ob, cpu);
+        left->left_cpu = (uint8_t)cpu;
+        left->left_cycle = e->cycle;
+        k->current = i;
         ob->switches++;
-        if (ob->o.perfetto)
-            json_counters(ob, e->cycle);
+        if (ob->o.perfetto) {
+            json_move_thread(ob, cpu, e->cycle);
+            json_counters(ob, cpu, e->cycle);
+        }
         break;
     }
     case X86IRQ_TRACE_DOUBLE_FAULT:
     case X86IRQ_TRACE_SHUTDOWN:
     case X86IRQ_TRACE_EXCEPTION:
         if (ob->o.perfetto && e->kind != X86IRQ_TRACE_EXCEPTION)
-            json_event(ob, "i", text, "event", e->cycle, ",\"s\":\"t\"");
+            json_event(ob, cpu, "i", text, "event", e->cycle, ",\"s\":\"t\"");
         break;
     default:
         break;
@@ -578,27 +750,37 @@ struct observer *observer_create(x86irq_machine *machine, const struct observe_o
     if (!o->events && !o->perfetto && !o->stats && !o->check_nesting && !o->phase_symbols)
         return NULL;
     struct observer *ob = calloc(1, sizeof(*ob));
-    if (!ob) {
+    struct core *cores = calloc(X86IRQ_MAX_CPUS, sizeof(*cores));
+    struct thread *threads = calloc(4, sizeof(*threads));
+    if (!ob || !cores || !threads) {
+        free(ob);
+        free(cores);
+        free(threads);
         fprintf(stderr, "x86irq-run: out of memory for the trace\n");
         return NULL;
     }
     ob->machine = machine;
     ob->o = *o;
     ob->json_first = true;
-    ob->pending_accept_vector = -1;
-    ob->threads = calloc(4, sizeof(*ob->threads));
-    if (!ob->threads) {
-        free(ob);
-        fprintf(stderr, "x86irq-run: out of memory for the trace\n");
-        return NULL;
-    }
+    ob->cpus = x86irq_cpu_count(machine);
+    if (ob->cpus == 0 || ob->cpus > X86IRQ_MAX_CPUS)
+        ob->cpus = 1;
+    ob->cores = cores;
+    ob->threads = threads;
     ob->thread_capacity = 4;
-    ob->thread_count = 1;
+    /* each core's first thread, in core order (as the library numbers them) */
+    for (unsigned c = 0; c < ob->cpus; c++)
+        core_of(ob, &(x86irq_trace_event){ .core = (uint8_t)c });
     for (unsigned v = 0; v < 256; v++)
         ob->pin_of_vector[v] = -1;
     if (ob->o.perfetto) {
         fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", ob->o.perfetto);
-        json_event(ob, "M", "process_name", "", 0, ",\"args\":{\"name\":\"libx86irq machine\"}");
+        if (ob->cpus == 1)
+            json_event(ob, 0, "M", "process_name", "", 0,
+                       ",\"args\":{\"name\":\"libx86irq machine\"}");
+        else /* a process per core, "CPU n", each there from the start */
+            for (unsigned c = 0; c < ob->cpus; c++)
+                name_tracks(ob, c, ob->cores[c].initial);
     }
     x86irq_set_nesting_rules(machine, o->check_nesting ? o->rules : 0);
     x86irq_set_trace_hook(machine, X86IRQ_TRACE_ALL, on_event, ob);
@@ -684,6 +866,12 @@ static void print_stats(struct observer *ob, FILE *out)
             fprintf(out, "%-12s %8" PRIu64 "%s\n", name, ob->count[v], pin);
         else
             fprintf(out, "%-12s %8" PRIu64 "  delivered%s\n", "", ob->count[v], pin);
+        if (ob->cpus > 1) { /* where they ran */
+            fprintf(out, "%-12s %8s  by cpu:", "", "");
+            for (unsigned c = 0; c < ob->core_span; c++)
+                fprintf(out, " %u:%" PRIu64, c, ob->cores[c].count[v]);
+            fputc('\n', out);
+        }
         /* a histogram of entry->IRET in powers of two */
         struct samples *s = &ob->samples[v][ENTRY_TO_IRET];
         if (s->n > 1) {
@@ -713,7 +901,7 @@ static void print_stats(struct observer *ob, FILE *out)
                 "min", "p50", "max");
         for (unsigned p = 0; p < X86IRQ_PHASE_COUNT; p++) {
             struct samples *s = &ob->phase_latency[p];
-            fprintf(out, "%-12s %8" PRIu64 " %14" PRIu64 " %6.1f%%", phase_names[p],
+            fprintf(out, "%-12s %8" PRIu64 " %14" PRIu64 " %6.1f%%", x86irq_phase_name((x86irq_phase)p),
                     ob->phase_entries[p], ob->phase_cycles[p],
                     all ? 100.0 * (double)ob->phase_cycles[p] / (double)all : 0.0);
             if (s->n) {
@@ -724,13 +912,34 @@ static void print_stats(struct observer *ob, FILE *out)
             fputc('\n', out);
         }
     }
-    uint64_t total = 0;
+    /* each core's time on its own clock; the total is their sum (CPU cycles) */
+    uint64_t context_cycles[CONTEXT_COUNT] = { 0 }, total = 0;
+    for (unsigned k = 0; k < ob->core_span; k++)
+        for (unsigned c = 0; c < CONTEXT_COUNT; c++)
+            context_cycles[c] += ob->cores[k].context_cycles[c];
     for (unsigned c = 0; c < CONTEXT_COUNT; c++)
-        total += ob->context_cycles[c];
+        total += context_cycles[c];
     fprintf(out, "--- time by context (cycles) ---\n");
     for (unsigned c = 0; c < CONTEXT_COUNT; c++)
-        fprintf(out, "%-30s %14" PRIu64 "  %5.1f%%\n", context_names[c], ob->context_cycles[c],
-                total ? 100.0 * (double)ob->context_cycles[c] / (double)total : 0.0);
+        fprintf(out, "%-30s %14" PRIu64 "  %5.1f%%\n", context_names[c], context_cycles[c],
+                total ? 100.0 * (double)context_cycles[c] / (double)total : 0.0);
+    if (ob->cpus > 1) {
+        fprintf(out, "--- time by context per CPU (cycles) ---\n");
+        fprintf(out, "%-5s %22s %22s %22s\n", "cpu", "process", "interrupt (IRQ, NMI)",
+                "exception");
+        for (unsigned k = 0; k < ob->core_span; k++) {
+            const uint64_t *cycles = ob->cores[k].context_cycles;
+            uint64_t all = cycles[PROCESS] + cycles[INTERRUPT] + cycles[EXCEPTION];
+            fprintf(out, "%-5u", k);
+            for (unsigned c = 0; c < CONTEXT_COUNT; c++)
+                fprintf(out, " %14" PRIu64 " %6.1f%%", cycles[c],
+                        all ? 100.0 * (double)cycles[c] / (double)all : 0.0);
+            fputc('\n', out);
+        }
+    }
+    if (ob->dropped)
+        fprintf(out, "latencies dropped           %" PRIu64 " (ends on different clocks)\n",
+                ob->dropped);
     fprintf(out, "deepest nesting             %u\n", ob->max_depth);
     if (ob->switches)
         fprintf(out, "thread switches             %" PRIu64 " (%u threads)\n", ob->switches,
@@ -741,20 +950,29 @@ unsigned observer_finish(struct observer *ob, FILE *out)
 {
     if (!ob)
         return 0;
-    uint64_t end = x86irq_cycles(ob->machine);
-    account_context(ob, end);
-    if (ob->phases_seen)
-        ob->phase_cycles[running(ob)->phase] += end - ob->phase_since;
+    /* each core's time runs to its own end: the cycles it ran (or its last event, for a
+     * synthetic stream) */
+    uint64_t end[X86IRQ_MAX_CPUS];
+    for (unsigned c = 0; c < ob->core_span; c++) {
+        uint64_t cycles = ob->cpus > 1 ? x86irq_cpu_cycles(ob->machine, c)
+                                       : x86irq_cycles(ob->machine);
+        end[c] = cycles > ob->cores[c].clock ? cycles : ob->cores[c].clock;
+        account_context(ob, c, end[c]);
+        if (ob->phases_seen)
+            account_phase(ob, c, end[c]);
+    }
     if (ob->o.perfetto) {
         /* slices of handlers that never returned (an abort, the end of the run, a thread that
-         * never ran again) close here */
+         * never ran again) close here, on the track that holds them */
         for (unsigned t = 0; t < ob->thread_count; t++) {
             const struct thread *th = &ob->threads[t];
             for (unsigned i = th->depth < MAX_DEPTH ? th->depth : MAX_DEPTH; i-- > 0;)
                 if (th->stack[i].entered)
-                    json_event_on(ob, interrupt_track(t), "E", "", "", end, "");
+                    json_event_on(ob, th->stack[i].track_cpu, interrupt_track(t), "E", "", "",
+                                  end[th->stack[i].track_cpu], "");
             if (th->phase != X86IRQ_PHASE_PROCESS)
-                json_event_on(ob, phase_track(t), "E", "", "phase", end, "");
+                json_event_on(ob, th->phase_cpu, phase_track(t), "E", "", "phase",
+                              end[th->phase_cpu], "");
         }
         fputs("\n]}\n", ob->o.perfetto);
     }
@@ -771,6 +989,7 @@ unsigned observer_finish(struct observer *ob, FILE *out)
     for (unsigned p = 0; p < X86IRQ_PHASE_COUNT; p++)
         free(ob->phase_latency[p].v);
     free(ob->threads);
+    free(ob->cores);
     free(ob);
     return fired;
 }

@@ -469,6 +469,12 @@ typedef enum x86irq_trace_kind {
 #define X86IRQ_TRACE_BIT(kind) (1u << (kind))
 #define X86IRQ_TRACE_ALL ((1u << X86IRQ_TRACE_KIND_COUNT) - 1)
 
+/** The name of a trace kind as the command line's event log prints it ("line", "irr",
+ *  "accept", "exception", "deliver", "handler", "eoi", "iret", "double-fault", "shutdown",
+ *  "device", "nesting", "phase", "route", "switch"); "unknown" for a value out of range
+ *  (never NULL: the result can go straight to printf). */
+X86IRQ_API const char *x86irq_trace_kind_name(x86irq_trace_kind kind);
+
 /** Nesting rules (the seed notes' rules for Linux, SDM for the rest). */
 typedef enum x86irq_nesting_rule {
     X86IRQ_RULE_EXCEPTION_IN_IRQ = 0, /**< an exception while a hardware interrupt is serviced */
@@ -483,6 +489,11 @@ typedef enum x86irq_nesting_rule {
     X86IRQ_RULE_COUNT
 } x86irq_nesting_rule;
 
+/** The name of a nesting rule as --check-nesting=RULES spells it ("exception-in-irq",
+ *  "irq-in-irq", "iret-unmatched", "hlt-hang", "user-access-in-irq"); "unknown" for a value out
+ *  of range (never NULL). */
+X86IRQ_API const char *x86irq_nesting_rule_name(x86irq_nesting_rule rule);
+
 /** The phases of interrupt handling a guest may mark by writing the number (one byte) to the
  *  phase marker port, 0xFE0 (docs/guest-contract.md): Linux's critical, immediate and deferred
  *  phases of the seed notes. */
@@ -495,6 +506,10 @@ typedef enum x86irq_phase {
     X86IRQ_PHASE_WORKQUEUE,    /**< deferred, process context (a kernel thread) */
     X86IRQ_PHASE_COUNT
 } x86irq_phase;
+/** The name of a phase as phase-symbol lists (x86irq_set_phase_symbols) and the statistics
+ *  spell it ("process", "critical", "immediate", "softirq", "tasklet", "workqueue"); "unknown"
+ *  for a value out of range (never NULL). */
+X86IRQ_API const char *x86irq_phase_name(x86irq_phase phase);
 #define X86IRQ_PHASE_PORT 0xFE0u
 /** The thread marker port: a 32-bit write of an ID tells the tracker that the guest now runs
  *  the thread of that ID (any value the guest likes: a task pointer, an index). What is in

@@ -29,9 +29,6 @@ static const char linux_list[] =
     "preempt_schedule_irq=process,irqentry_exit_to_user_mode=process,"
     "__switch_to_asm=switch:edx:eax";
 
-static const char *const phase_names[X86IRQ_PHASE_COUNT] = {
-    "process", "critical", "immediate", "softirq", "tasklet", "workqueue",
-};
 static const char *const register_names[] = { "eax", "ecx", "edx", "ebx", "esp", "ebp",
                                               "esi", "edi" };
 
@@ -48,12 +45,14 @@ static int register_of(const char *name, size_t length)
 static bool parse_action(const char *text, size_t length, struct x86_probe *probe)
 {
     memset(probe, 0, sizeof(*probe));
-    for (unsigned i = 0; i < X86IRQ_PHASE_COUNT; i++)
-        if (strlen(phase_names[i]) == length && strncmp(text, phase_names[i], length) == 0) {
+    for (unsigned i = 0; i < X86IRQ_PHASE_COUNT; i++) {
+        const char *name = x86irq_phase_name((x86irq_phase)i); /* the library's own words */
+        if (strlen(name) == length && strncmp(text, name, length) == 0) {
             probe->kind = X86_PROBE_PHASE;
             probe->phase = (uint8_t)i;
             return true;
         }
+    }
     if (length < 7 || strncmp(text, "switch:", 7) != 0)
         return false;
     const char *next = text + 7, *end = text + length;
