@@ -53,6 +53,8 @@ struct thread {
 /* What one core has: the thread it runs, the interrupts on their way to it, its own clock.
  * Cores run in rounds, so events of different cores interleave with cycles that go back and
  * forth; each core's own events are in order. Everything paired here is paired on one core. */
+#define MAX_PINS 64 /* IOAPIC pins counted (the board's IOAPIC has 24) */
+
 struct core {
     unsigned initial;        /* the thread it ran before the guest named one */
     unsigned current;        /* threads[current] runs on it */
@@ -60,6 +62,8 @@ struct core {
     /* interrupts on their way */
     uint64_t irr_cycle[256];
     uint64_t flow_of_vector[256];
+    int8_t irr_pin[256];     /* the IOAPIC pin whose message set the IRR bit, -1 none */
+    int8_t accept_pin;       /* ... and of the interrupt being accepted */
     uint64_t last_line_cycle, last_line_flow;
     bool line_unconsumed;
     uint64_t pending_accept_cycle;
@@ -87,7 +91,12 @@ struct observer {
     unsigned max_depth;
     /* statistics */
     uint64_t count[256];
-    int16_t pin_of_vector[256]; /* the IOAPIC pin last routed to the vector, -1 none */
+    /* deliveries by IOAPIC pin, per core (as /proc/interrupts counts an IRQ): a vector is not
+     * an IRQ, since Linux reuses vectors and gives each CPU its own vector table */
+    uint64_t pin_count[MAX_PINS][X86IRQ_MAX_CPUS];
+    uint64_t pin_vectors[MAX_PINS][4]; /* which vectors each pin came as */
+    uint64_t vector_pins[256];         /* and which pins each vector came from */
+    int8_t routed_pin[256];            /* the pin of the vector's latest message, -1 none */
     struct samples samples[256][METRIC_COUNT];
     uint64_t dropped;        /* spans whose ends are on two cores' clocks (a thread moved), or
                                 that would be negative: not samples */
@@ -161,6 +170,8 @@ static unsigned core_of(struct observer *ob, const x86irq_trace_event *e)
         k->initial = k->current = t == UINT32_MAX ? 0 : t; /* out of memory: core 0's */
         k->started = true;
         k->pending_accept_vector = -1;
+        memset(k->irr_pin, -1, sizeof(k->irr_pin));
+        k->accept_pin = -1;
         if (c >= ob->core_span)
             ob->core_span = c + 1;
     }
@@ -529,8 +540,11 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
 
     switch (e->kind) {
     case X86IRQ_TRACE_ROUTE:
-        if (e->line != 0xFFFF && e->vector)
-            ob->pin_of_vector[e->vector & 0xFF] = (int16_t)e->line;
+        /* the message goes to the cores its destination names, at once or (to a core ahead
+         * in its round) at that core's next instruction: their IRR events take the pin (an
+         * IRR of the vector comes from its latest message: system vectors are not pins') */
+        if (e->vector)
+            ob->routed_pin[e->vector & 0xFF] = (int8_t)(e->line < MAX_PINS ? (int)e->line : -1);
         break;
     case X86IRQ_TRACE_LINE:
     case X86IRQ_TRACE_DEVICE:
@@ -551,6 +565,7 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         bool from_line = k->line_unconsumed && k->last_line_cycle == e->cycle;
         k->irr_cycle[e->vector & 0xFF] = e->cycle;
         k->flow_of_vector[e->vector & 0xFF] = from_line ? k->last_line_flow : 0;
+        k->irr_pin[e->vector & 0xFF] = ob->routed_pin[e->vector & 0xFF];
         if (from_line)
             k->line_unconsumed = false;
         k->pending_irr++;
@@ -562,8 +577,11 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         unsigned v = e->vector & 0xFF;
         uint64_t since;
         uint64_t flow = 0;
+        k->accept_pin = -1;
         if (e->line == 0 && k->irr_cycle[v]) {          /* from the LAPIC's IRR */
             since = k->irr_cycle[v];
+            k->accept_pin = k->irr_pin[v];
+            k->irr_pin[v] = -1;
             flow = k->flow_of_vector[v];
             k->irr_cycle[v] = 0;
             if (k->pending_irr)
@@ -592,7 +610,14 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         if (interrupt && k->pending_accept_vector == (int)e->vector) {
             f.accept_cycle = k->pending_accept_cycle;
             f.flow = k->pending_accept_flow;
+            if (k->accept_pin >= 0) {
+                unsigned pin = (unsigned)k->accept_pin, v = e->vector & 0xFF;
+                ob->pin_count[pin][cpu]++;
+                ob->pin_vectors[pin][v / 64] |= 1ull << (v % 64);
+                ob->vector_pins[v] |= 1ull << pin;
+            }
         }
+        k->accept_pin = -1;
         k->pending_accept_vector = -1;
         struct thread *th = running(ob, cpu);
         if (th->depth < MAX_DEPTH)
@@ -771,8 +796,7 @@ struct observer *observer_create(x86irq_machine *machine, const struct observe_o
     /* each core's first thread, in core order (as the library numbers them) */
     for (unsigned c = 0; c < ob->cpus; c++)
         core_of(ob, &(x86irq_trace_event){ .core = (uint8_t)c });
-    for (unsigned v = 0; v < 256; v++)
-        ob->pin_of_vector[v] = -1;
+    memset(ob->routed_pin, -1, sizeof(ob->routed_pin));
     if (ob->o.perfetto) {
         fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", ob->o.perfetto);
         if (ob->cpus == 1)
@@ -831,6 +855,34 @@ static uint64_t percentile(const struct samples *s, unsigned p)
     return s->v[i ? i - 1 : 0];
 }
 
+/* Deliveries by IOAPIC pin, per CPU with several: the rows of /proc/interrupts */
+static void print_pins(const struct observer *ob, FILE *out)
+{
+    bool any = false;
+    for (unsigned p = 0; p < MAX_PINS; p++) {
+        uint64_t total = 0;
+        for (unsigned c = 0; c < ob->core_span; c++)
+            total += ob->pin_count[p][c];
+        if (!total)
+            continue;
+        if (!any) {
+            fprintf(out, "--- deliveries by IOAPIC pin ---\n%-6s %10s", "pin", "delivered");
+            for (unsigned c = 0; ob->cpus > 1 && c < ob->core_span; c++)
+                fprintf(out, " %9s%u", "cpu", c);
+            fprintf(out, "  vectors\n");
+            any = true;
+        }
+        fprintf(out, "%-6u %10" PRIu64, p, total);
+        for (unsigned c = 0; ob->cpus > 1 && c < ob->core_span; c++)
+            fprintf(out, " %10" PRIu64, ob->pin_count[p][c]);
+        fprintf(out, " ");
+        for (unsigned v = 0; v < 256; v++)
+            if (ob->pin_vectors[p][v / 64] >> (v % 64) & 1)
+                fprintf(out, " 0x%02x", v);
+        fputc('\n', out);
+    }
+}
+
 static void print_stats(struct observer *ob, FILE *out)
 {
     double us_per_cycle = 1e6 / (double)ob->o.cpu_hz;
@@ -859,9 +911,11 @@ static void print_stats(struct observer *ob, FILE *out)
                     (double)s->v[s->n - 1] * us_per_cycle);
             first = false;
         }
-        char pin[24] = "";
-        if (ob->pin_of_vector[v] >= 0) /* where it came from, as /proc/interrupts names it */
-            snprintf(pin, sizeof(pin), "  (IOAPIC pin %d)", ob->pin_of_vector[v]);
+        char pin[32] = ""; /* where it came from, as /proc/interrupts names it */
+        if (ob->vector_pins[v] && !(ob->vector_pins[v] & (ob->vector_pins[v] - 1)))
+            snprintf(pin, sizeof(pin), "  (IOAPIC pin %d)", __builtin_ctzll(ob->vector_pins[v]));
+        else if (ob->vector_pins[v])
+            snprintf(pin, sizeof(pin), "  (IOAPIC pins: see below)");
         if (first)
             fprintf(out, "%-12s %8" PRIu64 "%s\n", name, ob->count[v], pin);
         else
@@ -912,6 +966,7 @@ static void print_stats(struct observer *ob, FILE *out)
             fputc('\n', out);
         }
     }
+    print_pins(ob, out);
     /* each core's time on its own clock; the total is their sum (CPU cycles) */
     uint64_t context_cycles[CONTEXT_COUNT] = { 0 }, total = 0;
     for (unsigned k = 0; k < ob->core_span; k++)

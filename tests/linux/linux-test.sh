@@ -4,12 +4,19 @@
 # network peer, powers off through ACPI; two boots give the same bytes; with the kernel's
 # symbols (scripts/linux-symbols.sh) and its phase and switch functions, the nesting check of a
 # third boot is clean and the emulator counts the NIC's interrupts as /proc/interrupts does.
-#   linux-test.sh X86IRQ_RUN FLAVOUR GET_LINUX_SH WORKDIR
+# With CPUS > 1 (x86irq-run --smp): every CPU is online and takes local timer, rescheduling
+# and function-call IPIs, and the counts are the sums of /proc/interrupts' columns.
+#   linux-test.sh X86IRQ_RUN FLAVOUR GET_LINUX_SH WORKDIR [CPUS]
 set -u
 run=$1
 flavour=$2
 get_linux=$3
-work=$4/linux-$flavour
+cpus=${5:-1}
+if [ "$cpus" -gt 1 ]; then
+    work=$4/linux-$flavour-smp$cpus
+else
+    work=$4/linux-$flavour
+fi
 mkdir -p "$work"
 n=0
 fails=0
@@ -28,7 +35,7 @@ kit=$("$get_linux" --print)/$flavour
 boot() {
     name=$1
     shift
-    "$run" --mem=256M --nic-peer --kernel "$kit/bzImage" --initrd "$kit/initrd.gz" \
+    "$run" --smp="$cpus" --mem=256M --nic-peer --kernel "$kit/bzImage" --initrd "$kit/initrd.gz" \
         --serial-output="$work/$name.console" "$@" 2>"$work/$name.stats"
     echo $? > "$work/$name.status"
 }
@@ -46,16 +53,32 @@ tr -d '\r' < "$console" > "$work/a.text"
 text=$work/a.text
 tr -d '\r' < "$work/c.console" > "$work/c.text" 2>/dev/null
 
-echo "1..17"
+[ "$cpus" -gt 1 ] && echo "1..19" || echo "1..17"
 check "the kernel powers off through ACPI S5 (exit status 0)" 0 "$(cat "$work/a.status")"
 check_grep "the busybox userspace runs (/init)" "x86irq-init: userspace reached ($(cat "$kit/VERSION"))" "$text"
 check_grep "e1000 is probed and eth0 on the IO-APIC, fasteoi (level)" "IO-APIC  11-fasteoi   eth0" "$work/c.text"
 check_grep "ping: the peer at 10.0.2.2 answers every echo" "3 packets transmitted, 3 packets received" "$text"
 check_grep "the timer on the IO-APIC (ISA IRQ 0 on pin 2)" "IO-APIC   2-edge      timer" "$text"
 check_grep "ttyS0 on the IO-APIC (IRQ 4)" "IO-APIC   4-edge      ttyS0" "$text"
-loc=$(sed -n 's/^LOC: *\([0-9]*\) .*/\1/p' "$text")
+# the first $cpus numbers of a /proc/interrupts row (one column per CPU)
+columns() { sed -n "s/^ *$1: *//p" "$2" | awk -v n="$cpus" '{ s = $1; for (i = 2; i <= n; i++) s = s " " $i; print s }'; }
+sum() { awk '{ t = 0; for (i = 1; i <= NF; i++) t += $i; print t }'; }
+loc=$(columns LOC "$text" | sum)
 if [ "${loc:-0}" -gt 0 ]; then ok "local APIC timer interrupts counted (LOC $loc)"; else not_ok "LOC is ${loc:-missing}"; fi
-net_rx=$(sed -n 's/^ *NET_RX: *\([0-9]*\).*/\1/p' "$text")
+if [ "$cpus" -gt 1 ]; then
+    check_grep "all $cpus CPUs online (/proc/interrupts has a column for CPU$((cpus - 1)))" \
+        "^ *CPU0 .*CPU$((cpus - 1)) *$" "$text"
+    every=yes
+    for row in LOC RES CAL; do
+        set -- $(columns $row "$text")
+        [ $# -eq "$cpus" ] || every=no
+        for c in "$@"; do [ "$c" -gt 0 ] 2>/dev/null || every=no; done
+    done
+    seen="LOC $(columns LOC "$text"), RES $(columns RES "$text"), CAL $(columns CAL "$text")"
+    if [ $every = yes ]; then ok "every CPU takes timer, rescheduling and call IPIs ($seen)"
+    else not_ok "a CPU without LOC, RES or CAL ($seen)"; fi
+fi
+net_rx=$(columns NET_RX "$text" | sum)
 if [ "${net_rx:-0}" -gt 0 ]; then ok "NET_RX softirqs ran ($net_rx)"; else not_ok "NET_RX is ${net_rx:-missing}"; fi
 if [ -n "$symbols" ]; then ok "the kernel's symbols ($symbols)"; else not_ok "no symbols (scripts/linux-symbols.sh failed)"; fi
 check "with symbols: powers off too" 0 "$(cat "$work/c.status" 2>/dev/null)"
@@ -67,8 +90,9 @@ check_grep "--serial-input: typed into busybox's shell, the shell answers" "^typ
 # (pin 11: e1000's watchdog may raise one more before the power-off, every 2 s)
 tr -d '\r' < "$work/c.console" > "$work/c.text"
 counts() {
-    linux=$(sed -n "s/^ *$1: *\([0-9]*\) .*$2\$/\1/p" "$work/c.text")
-    ours=$(sed -n "s/^ *\([0-9]*\)  delivered  (IOAPIC pin $3)\$/\1/p" "$work/c.stats")
+    linux=$(grep -E " $2\$" "$work/c.text" | columns "$1" /dev/stdin | sum)
+    ours=$(sed -n '/^--- deliveries by IOAPIC pin/,/^---/p' "$work/c.stats" |
+        awk -v p="$3" '$1 == p { print $2 }')
     echo "${linux:-0} ${ours:-0}"
 }
 set -- $(counts 0 timer 2) $(counts 8 rtc0 8) $(counts 11 eth0 11)
