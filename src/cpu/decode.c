@@ -11,7 +11,7 @@
 /* ------------------------------------------------------------------ mnemonics */
 
 static const char *const mnemonic_names[X86_MN_COUNT] = {
-#define X(name, text) [X86_MN_##name] = text,
+#define X(name, text, handler, properties) [X86_MN_##name] = text,
 #include "mnemonics.def"
 #undef X
 };

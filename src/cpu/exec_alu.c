@@ -44,45 +44,6 @@ X86_HANDLER(x86_exec_xor) { alu(cpu, insn, ALU_XOR); }
 X86_HANDLER(x86_exec_cmp) { alu(cpu, insn, ALU_CMP); }
 X86_HANDLER(x86_exec_test) { alu(cpu, insn, ALU_TEST); }
 
-/* Fast forms: 32-bit register destination and register or immediate source. The destination
- * register is operand 0's (reg or rm); these are chosen only for mod == 3 / imm forms. */
-static X86_ALWAYS_INLINE unsigned dst_reg(const struct x86_insn *insn)
-{
-    return insn->operand[0] == X86_OPK_REG ? insn->reg
-         : insn->operand[0] == X86_OPK_ACC ? X86_EAX : insn->rm;
-}
-static X86_ALWAYS_INLINE unsigned src_reg(const struct x86_insn *insn)
-{
-    return insn->operand[1] == X86_OPK_REG ? insn->reg : insn->rm;
-}
-#define FAST_RR(name, expr, lazy_op, writes) \
-    X86_HANDLER(x86_exec_##name##_rr32) \
-    { \
-        unsigned d = dst_reg(insn); \
-        uint32_t a = cpu->gpr[d], b = cpu->gpr[src_reg(insn)]; \
-        uint32_t r = (expr); \
-        if (writes) \
-            cpu->gpr[d] = r; \
-        x86_set_lazy(cpu, lazy_op, 4, a, b, r); \
-    } \
-    X86_HANDLER(x86_exec_##name##_ri32) \
-    { \
-        unsigned d = dst_reg(insn); \
-        uint32_t a = cpu->gpr[d], b = (uint32_t)insn->imm; \
-        uint32_t r = (expr); \
-        if (writes) \
-            cpu->gpr[d] = r; \
-        x86_set_lazy(cpu, lazy_op, 4, a, b, r); \
-    }
-FAST_RR(add, a + b, LAZY_ADD, 1)
-FAST_RR(sub, a - b, LAZY_SUB, 1)
-FAST_RR(cmp, a - b, LAZY_SUB, 0)
-FAST_RR(and, a & b, LAZY_LOGIC, 1)
-FAST_RR(or, a | b, LAZY_LOGIC, 1)
-FAST_RR(xor, a ^ b, LAZY_LOGIC, 1)
-FAST_RR(test, a & b, LAZY_LOGIC, 0)
-#undef FAST_RR
-
 /* ------------------------------------------------------------------ one-operand */
 
 X86_HANDLER(x86_exec_inc)

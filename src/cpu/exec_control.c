@@ -24,14 +24,6 @@ X86_HANDLER(x86_exec_jmp)
     near_branch(cpu, insn, target);
 }
 
-X86_HANDLER(x86_exec_jmp_rel32)
-{
-    uint32_t target = cpu->next_eip + (uint32_t)insn->imm;
-    if (X86_UNLIKELY(target > cpu->seg[X86_SEG_CS].limit))
-        x86_raise_gp0(cpu);
-    cpu->next_eip = target;
-}
-
 X86_HANDLER(x86_exec_call)
 {
     unsigned size = insn->opsize;

@@ -35,20 +35,6 @@ X86_HANDLER(x86_exec_mov)
     x86_location_write(cpu, &d, size, v);
 }
 
-/* fast forms of mov */
-X86_HANDLER(x86_exec_mov_rr32) { cpu->gpr[insn->operand[0] == X86_OPK_REG ? insn->reg : insn->rm] =
-                                     cpu->gpr[insn->operand[0] == X86_OPK_REG ? insn->rm : insn->reg]; }
-X86_HANDLER(x86_exec_mov_ri32) { cpu->gpr[insn->operand[0] == X86_OPK_REG ? insn->reg : insn->rm] =
-                                     (uint32_t)insn->imm; }
-X86_HANDLER(x86_exec_mov_load32)
-{
-    cpu->gpr[insn->reg] = x86_read(cpu, insn->seg, x86_effective_address(cpu, insn), 4);
-}
-X86_HANDLER(x86_exec_mov_store32)
-{
-    x86_write(cpu, insn->seg, x86_effective_address(cpu, insn), 4, cpu->gpr[insn->reg]);
-}
-
 X86_HANDLER(x86_exec_movzx)
 {
     unsigned source_size = insn->opcode == 0xB6 ? 1 : 2;
@@ -99,14 +85,6 @@ X86_HANDLER(x86_exec_push)
     }
     uint32_t v = x86_operand_read(cpu, insn, 0, size); /* push esp pushes the old value */
     x86_push(cpu, size, v);
-}
-
-X86_HANDLER(x86_exec_push_r32) { x86_push(cpu, 4, cpu->gpr[insn->reg]); }
-X86_HANDLER(x86_exec_pop_r32)
-{
-    uint32_t v = x86_stack_peek(cpu, 0, 4);
-    x86_stack_adjust(cpu, 4);
-    cpu->gpr[insn->reg] = v; /* pop esp: the popped value wins */
 }
 
 X86_HANDLER(x86_exec_pop)

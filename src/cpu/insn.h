@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 enum x86_mnemonic {
-#define X(name, text) X86_MN_##name,
+#define X(name, text, handler, properties) X86_MN_##name,
 #include "mnemonics.def"
 #undef X
     X86_MN_COUNT
@@ -17,6 +17,12 @@ enum x86_mnemonic {
 
 /* The mnemonic's text ("add"). */
 const char *x86_mnemonic_name(unsigned mnemonic);
+
+/* Per-mnemonic properties, the last column of mnemonics.def (exec_table.c) */
+enum x86_mnemonic_property {
+    X86_MNP_ENDS_BLOCK = 1u << 0, /* a decoded block ends after it */
+};
+extern const uint8_t x86_mnemonic_properties[X86_MN_COUNT];
 
 /* The processor mode an instruction is decoded in: what the defaults of operand and address
  * size are (CS.D, or long mode's 64-bit sub-mode). */
@@ -106,25 +112,14 @@ struct x86_insn {
     uint8_t fast;         /* enum x86_fast_op: an inline form of the run loop, or 0 */
 };
 
-/* Forms the run loop executes inline (threaded dispatch, src/cpu/run.c); anything else goes
- * through insn->exec. Chosen at predecode by x86_exec_fast_op(). */
+/* The fast forms (fast_forms.def): specialised handlers for the commonest operand shapes, which
+ * the run loop also executes inline (threaded dispatch, src/cpu/run.c); 0 for anything else,
+ * which goes through insn->exec. Chosen at predecode by x86_exec_fast_op(). */
 enum x86_fast_op {
     X86_FAST_NONE = 0,
-    X86_FAST_MOV_RR32, X86_FAST_MOV_RI32, X86_FAST_MOV_LOAD32, X86_FAST_MOV_STORE32,
-    X86_FAST_ADD_RR32, X86_FAST_ADD_RI32, X86_FAST_SUB_RR32, X86_FAST_SUB_RI32,
-    X86_FAST_CMP_RR32, X86_FAST_CMP_RI32, X86_FAST_AND_RR32, X86_FAST_AND_RI32,
-    X86_FAST_OR_RR32, X86_FAST_OR_RI32, X86_FAST_XOR_RR32, X86_FAST_XOR_RI32,
-    X86_FAST_TEST_RR32, X86_FAST_TEST_RI32,
-    X86_FAST_PUSH_R32, X86_FAST_POP_R32, X86_FAST_JCC, X86_FAST_JMP_REL, X86_FAST_CALL_REL32,
-    X86_FAST_RET, X86_FAST_LEA32, X86_FAST_INC_R32, X86_FAST_DEC_R32,
-    /* memory destination, register source (read-modify-write; cmp and test only read) */
-    X86_FAST_ADD_MR32, X86_FAST_SUB_MR32, X86_FAST_AND_MR32, X86_FAST_OR_MR32,
-    X86_FAST_XOR_MR32, X86_FAST_CMP_MR32, X86_FAST_TEST_MR32,
-    /* register destination, memory source */
-    X86_FAST_ADD_RM32, X86_FAST_SUB_RM32, X86_FAST_AND_RM32, X86_FAST_OR_RM32,
-    X86_FAST_XOR_RM32, X86_FAST_CMP_RM32,
-    /* shl / shr / sar of a 32-bit register by an immediate; test / cmp of a byte register */
-    X86_FAST_SHL_RI32, X86_FAST_SHR_RI32, X86_FAST_SAR_RI32, X86_FAST_TEST_RI8, X86_FAST_CMP_RI8,
+#define FAST(NAME, name, mnemonic, shape) X86_FAST_##NAME,
+#include "fast_forms.def"
+#undef FAST
     X86_FAST_COUNT
 };
 uint8_t x86_exec_fast_op(const struct x86_insn *insn);

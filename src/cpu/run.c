@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "cpu/exec.h"
+#include "cpu/exec_fast.h"
 #include "cpu/mmu.h"
 #include "cpu/segment.h"
 #include "idt/idt.h"
@@ -169,19 +170,6 @@ static uint16_t insn_cycles(const struct x86_cpu *cpu, const struct x86_insn *in
     return (uint16_t)(c > 0xFFFF ? 0xFFFF : c);
 }
 
-static bool ends_block(const struct x86_insn *insn)
-{
-    switch (insn->mnemonic) {
-    case X86_MN_JMP: case X86_MN_JMP_FAR: case X86_MN_CALL: case X86_MN_CALL_FAR:
-    case X86_MN_RET: case X86_MN_RET_FAR: case X86_MN_IRET: case X86_MN_INT: case X86_MN_INT3:
-    case X86_MN_INT1: case X86_MN_HLT: case X86_MN_UD0: case X86_MN_UD1: case X86_MN_UD2:
-    case X86_MN_INVALID: case X86_MN_UNIMPLEMENTED:
-        return true;
-    default:
-        return false;
-    }
-}
-
 /* Bytes from CS:EIP to the CS limit (at most 15 are ever needed). */
 static uint32_t bytes_to_limit(const struct x86_cpu *cpu)
 {
@@ -309,7 +297,7 @@ static struct x86_block *decode_block(struct x86_cpu *cpu, uint32_t phys)
         insn->cycles = insn_cycles(cpu, insn);
         offset += insn->length;
         count++;
-        if (ends_block(insn))
+        if (x86_mnemonic_properties[insn->mnemonic] & X86_MNP_ENDS_BLOCK)
             break;
     }
     if (count == 0)
@@ -372,14 +360,6 @@ static X86_ALWAYS_INLINE struct x86_block *find_block(struct x86_cpu *cpu)
         jump->block = block;
     }
     return block;
-}
-
-/* A near branch target must lie within CS (#GP(0) on the branch itself). */
-static X86_ALWAYS_INLINE void branch_to(struct x86_cpu *cpu, uint32_t target)
-{
-    if (X86_UNLIKELY(target > cpu->seg[X86_SEG_CS].limit))
-        x86_raise_gp0(cpu);
-    cpu->next_eip = target;
 }
 
 /* After an instruction that began with EFLAGS.TF set: the single-step #DB, a trap (SDM Vol. 3
@@ -492,38 +472,18 @@ static X86_ALWAYS_INLINE void execute_loop(struct x86_cpu *cpu, bool traced)
     }
 }
 
-/* The fast loop: threaded dispatch with computed goto. The hottest 32-bit forms (moves, ALU
- * register/immediate forms, push/pop, jcc/jmp/call/ret, lea) run inline; everything else
- * through insn->exec. Each form ends in its own copy of the dispatch (NEXT), so the indirect
+/* The fast loop: threaded dispatch with computed goto. The fast forms (fast_forms.def: the
+ * hottest 32-bit moves, ALU forms, push/pop, jcc/jmp/call/ret, lea) run inline, from their
+ * one definition in exec_fast.h; everything else through insn->exec. Each form ends in its own copy of the dispatch (NEXT), so the indirect
  * jumps are predicted per form; crossjumping would merge those copies again. Kept out of
  * x86_cpu_execute(): a function that calls setjmp keeps its locals in memory. */
 __attribute__((noinline, optimize("no-crossjumping"))) static void execute_fast(struct x86_cpu *cpu)
 {
     static const void *const forms[X86_FAST_COUNT] = {
         [X86_FAST_NONE] = &&call_handler,
-        [X86_FAST_MOV_RR32] = &&mov_rr32, [X86_FAST_MOV_RI32] = &&mov_ri32,
-        [X86_FAST_MOV_LOAD32] = &&mov_load32, [X86_FAST_MOV_STORE32] = &&mov_store32,
-        [X86_FAST_ADD_RR32] = &&add_rr32, [X86_FAST_ADD_RI32] = &&add_ri32,
-        [X86_FAST_SUB_RR32] = &&sub_rr32, [X86_FAST_SUB_RI32] = &&sub_ri32,
-        [X86_FAST_CMP_RR32] = &&cmp_rr32, [X86_FAST_CMP_RI32] = &&cmp_ri32,
-        [X86_FAST_AND_RR32] = &&and_rr32, [X86_FAST_AND_RI32] = &&and_ri32,
-        [X86_FAST_OR_RR32] = &&or_rr32, [X86_FAST_OR_RI32] = &&or_ri32,
-        [X86_FAST_XOR_RR32] = &&xor_rr32, [X86_FAST_XOR_RI32] = &&xor_ri32,
-        [X86_FAST_TEST_RR32] = &&test_rr32, [X86_FAST_TEST_RI32] = &&test_ri32,
-        [X86_FAST_PUSH_R32] = &&push_r32, [X86_FAST_POP_R32] = &&pop_r32,
-        [X86_FAST_JCC] = &&jcc, [X86_FAST_JMP_REL] = &&jmp_rel, [X86_FAST_CALL_REL32] = &&call_rel32,
-        [X86_FAST_RET] = &&ret, [X86_FAST_LEA32] = &&lea32,
-        [X86_FAST_INC_R32] = &&inc_r32, [X86_FAST_DEC_R32] = &&dec_r32,
-        [X86_FAST_ADD_MR32] = &&add_mr32, [X86_FAST_SUB_MR32] = &&sub_mr32,
-        [X86_FAST_AND_MR32] = &&and_mr32, [X86_FAST_OR_MR32] = &&or_mr32,
-        [X86_FAST_XOR_MR32] = &&xor_mr32, [X86_FAST_CMP_MR32] = &&cmp_mr32,
-        [X86_FAST_TEST_MR32] = &&test_mr32,
-        [X86_FAST_ADD_RM32] = &&add_rm32, [X86_FAST_SUB_RM32] = &&sub_rm32,
-        [X86_FAST_AND_RM32] = &&and_rm32, [X86_FAST_OR_RM32] = &&or_rm32,
-        [X86_FAST_XOR_RM32] = &&xor_rm32, [X86_FAST_CMP_RM32] = &&cmp_rm32,
-        [X86_FAST_SHL_RI32] = &&shift_ri32, [X86_FAST_SHR_RI32] = &&shift_ri32,
-        [X86_FAST_SAR_RI32] = &&shift_ri32, [X86_FAST_TEST_RI8] = &&test_ri8,
-        [X86_FAST_CMP_RI8] = &&cmp_ri8,
+#define FAST(NAME, name, mnemonic, shape) [X86_FAST_##NAME] = &&name,
+#include "fast_forms.def"
+#undef FAST
     };
     const struct x86_insn *insn, *end;
     uint32_t sequential;
@@ -548,49 +508,6 @@ __attribute__((noinline, optimize("no-crossjumping"))) static void execute_fast(
         SEQUENTIAL(); \
         goto *forms[insn->fast]; \
     } while (0)
-    /* the destination register of a two-operand form: reg, rm or EAX */
-#define DST() (insn->operand[0] == X86_OPK_REG ? insn->reg : insn->operand[0] == X86_OPK_ACC ? X86_EAX : insn->rm)
-#define SRC() (insn->operand[1] == X86_OPK_REG ? insn->reg : insn->rm)
-#define ALU(name, expr, lazy_op, writes) \
-    name##_rr32: { \
-        unsigned d = DST(); \
-        uint32_t a = cpu->gpr[d], b = cpu->gpr[SRC()], r = (expr); \
-        if (writes) \
-            cpu->gpr[d] = r; \
-        cpu->lazy.op = lazy_op; cpu->lazy.size = 4; \
-        cpu->lazy.src1 = a; cpu->lazy.src2 = b; cpu->lazy.result = r; \
-        NEXT(); \
-    } \
-    name##_ri32: { \
-        unsigned d = DST(); \
-        uint32_t a = cpu->gpr[d], b = (uint32_t)insn->imm, r = (expr); \
-        if (writes) \
-            cpu->gpr[d] = r; \
-        cpu->lazy.op = lazy_op; cpu->lazy.size = 4; \
-        cpu->lazy.src1 = a; cpu->lazy.src2 = b; cpu->lazy.result = r; \
-        NEXT(); \
-    }
-    /* memory forms: read (may fault), compute, write back (may fault), then the flags */
-#define ALU_MR(name, expr, lazy_op, writes) \
-    name##_mr32: { \
-        uint32_t ea = x86_effective_address(cpu, insn); \
-        uint32_t a = x86_read(cpu, insn->seg, ea, 4), b = cpu->gpr[insn->reg], r = (expr); \
-        if (writes) \
-            x86_write(cpu, insn->seg, ea, 4, r); \
-        cpu->lazy.op = lazy_op; cpu->lazy.size = 4; \
-        cpu->lazy.src1 = a; cpu->lazy.src2 = b; cpu->lazy.result = r; \
-        NEXT(); \
-    }
-#define ALU_RM(name, expr, lazy_op, writes) \
-    name##_rm32: { \
-        uint32_t a = cpu->gpr[insn->reg]; \
-        uint32_t b = x86_read(cpu, insn->seg, x86_effective_address(cpu, insn), 4), r = (expr); \
-        if (writes) \
-            cpu->gpr[insn->reg] = r; \
-        cpu->lazy.op = lazy_op; cpu->lazy.size = 4; \
-        cpu->lazy.src1 = a; cpu->lazy.src2 = b; cpu->lazy.result = r; \
-        NEXT(); \
-    }
 
 next_block:
     while (cpu->cycles < cpu->cycle_limit && !cpu->exit_request) {
@@ -646,127 +563,15 @@ leave_block:
 call_handler:
     insn->exec(cpu, insn);
     NEXT();
-mov_rr32:
-    cpu->gpr[DST()] = cpu->gpr[SRC()];
+    /* each fast form (fast_forms.def), inline, with its own copy of the dispatch */
+#define FAST(NAME, name, mnemonic, shape) \
+    name: \
+    x86_fast_##name(cpu, insn); \
     NEXT();
-mov_ri32:
-    cpu->gpr[DST()] = (uint32_t)insn->imm;
-    NEXT();
-mov_load32:
-    cpu->gpr[insn->reg] = x86_read(cpu, insn->seg, x86_effective_address(cpu, insn), 4);
-    NEXT();
-mov_store32:
-    x86_write(cpu, insn->seg, x86_effective_address(cpu, insn), 4, cpu->gpr[insn->reg]);
-    NEXT();
-ALU(add, a + b, LAZY_ADD, 1)
-ALU(sub, a - b, LAZY_SUB, 1)
-ALU(cmp, a - b, LAZY_SUB, 0)
-ALU(and, a & b, LAZY_LOGIC, 1)
-ALU(or, a | b, LAZY_LOGIC, 1)
-ALU(xor, a ^ b, LAZY_LOGIC, 1)
-ALU(test, a & b, LAZY_LOGIC, 0)
-push_r32:
-    x86_push(cpu, 4, cpu->gpr[insn->reg]);
-    NEXT();
-pop_r32: {
-    uint32_t v = x86_stack_peek(cpu, 0, 4);
-    x86_stack_adjust(cpu, 4);
-    cpu->gpr[insn->reg] = v;
-    NEXT();
-}
-jcc:
-    if (x86_condition_fast(cpu, insn->cond))
-        branch_to(cpu, cpu->next_eip + (uint32_t)insn->imm);
-    NEXT();
-jmp_rel:
-    branch_to(cpu, cpu->next_eip + (uint32_t)insn->imm);
-    NEXT();
-call_rel32: {
-    uint32_t target = cpu->next_eip + (uint32_t)insn->imm;
-    if (X86_UNLIKELY(target > cpu->seg[X86_SEG_CS].limit))
-        x86_raise_gp0(cpu);
-    x86_push(cpu, 4, cpu->next_eip);
-    cpu->next_eip = target;
-    NEXT();
-}
-ret: {
-    uint32_t target = x86_stack_peek(cpu, 0, 4);
-    branch_to(cpu, target);
-    x86_stack_adjust(cpu, 4);
-    NEXT();
-}
-lea32:
-    cpu->gpr[insn->reg] = x86_effective_address(cpu, insn);
-    NEXT();
-inc_r32:
-dec_r32: {
-    /* inc and dec keep CF: record it with the operation */
-    unsigned d = insn->operand[0] == X86_OPK_REG ? insn->reg : insn->rm;
-    uint32_t cf = x86_cf(cpu) ? X86_FLAG_CF : 0;
-    uint32_t a = cpu->gpr[d];
-    bool inc = insn->fast == X86_FAST_INC_R32;
-    uint32_t r = inc ? a + 1 : a - 1;
-    cpu->gpr[d] = r;
-    cpu->lazy.op = inc ? LAZY_INC : LAZY_DEC; cpu->lazy.size = 4;
-    cpu->lazy.src1 = a; cpu->lazy.src2 = 1; cpu->lazy.result = r; cpu->lazy.aux = cf;
-    NEXT();
-}
-shift_ri32: {
-    /* SDM Vol. 2 SAL/SAR/SHL/SHR: count masked to 5 bits; 0 changes nothing; all six flags
-     * are set (AF 0, OF as for a count of 1: docs/isa.md) */
-    unsigned d = insn->operand[0] == X86_OPK_REG ? insn->reg : insn->rm;
-    unsigned count = (insn->operand[1] == X86_OPK_ONE ? 1 : (unsigned)insn->imm) & 31;
-    if (count) {
-        uint32_t a = cpu->gpr[d], r, cf, of = 0;
-        if (insn->fast == X86_FAST_SHL_RI32) {
-            r = a << count;
-            cf = (a >> (32 - count)) & 1;
-            of = (r >> 31) ^ cf;
-        } else if (insn->fast == X86_FAST_SHR_RI32) {
-            r = a >> count;
-            cf = (a >> (count - 1)) & 1;
-            of = count == 1 ? a >> 31 : 0;
-        } else {
-            r = (uint32_t)((int32_t)a >> count);
-            cf = (uint32_t)((int32_t)a >> (count - 1)) & 1;
-        }
-        cpu->gpr[d] = r;
-        cpu->lazy.op = LAZY_NONE;
-        cpu->eflags = (cpu->eflags & ~X86_FLAGS_ARITH) | x86_szp_flags(r, 4) |
-                      (cf ? X86_FLAG_CF : 0) | (of ? X86_FLAG_OF : 0);
-    }
-    NEXT();
-}
-test_ri8:
-cmp_ri8: {
-    uint32_t a = x86_reg_get(cpu, insn->operand[0] == X86_OPK_REG ? insn->reg
-                                 : insn->operand[0] == X86_OPK_ACC ? X86_EAX : insn->rm, 1);
-    uint32_t b = (uint32_t)insn->imm & 0xFF;
-    bool test = insn->fast == X86_FAST_TEST_RI8;
-    cpu->lazy.op = test ? LAZY_LOGIC : LAZY_SUB; cpu->lazy.size = 1;
-    cpu->lazy.src1 = a; cpu->lazy.src2 = b; cpu->lazy.result = (test ? a & b : a - b) & 0xFF;
-    NEXT();
-}
-ALU_MR(add, a + b, LAZY_ADD, 1)
-ALU_MR(sub, a - b, LAZY_SUB, 1)
-ALU_MR(and, a & b, LAZY_LOGIC, 1)
-ALU_MR(or, a | b, LAZY_LOGIC, 1)
-ALU_MR(xor, a ^ b, LAZY_LOGIC, 1)
-ALU_MR(cmp, a - b, LAZY_SUB, 0)
-ALU_MR(test, a & b, LAZY_LOGIC, 0)
-ALU_RM(add, a + b, LAZY_ADD, 1)
-ALU_RM(sub, a - b, LAZY_SUB, 1)
-ALU_RM(and, a & b, LAZY_LOGIC, 1)
-ALU_RM(or, a | b, LAZY_LOGIC, 1)
-ALU_RM(xor, a ^ b, LAZY_LOGIC, 1)
-ALU_RM(cmp, a - b, LAZY_SUB, 0)
+#include "fast_forms.def"
+#undef FAST
 #undef SEQUENTIAL
 #undef NEXT
-#undef DST
-#undef SRC
-#undef ALU
-#undef ALU_MR
-#undef ALU_RM
 }
 
 __attribute__((noinline)) static void execute_traced(struct x86_cpu *cpu) { execute_loop(cpu, true); }
