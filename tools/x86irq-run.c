@@ -92,8 +92,8 @@ static void usage(FILE *out)
             "  --nic-tx=FILE.pcap  write the frames the NIC transmits, stamped with their cycle\n"
             "  --nic-traffic=RATE,SIZE,COUNT  COUNT frames of SIZE bytes at RATE per second of\n"
             "                      guest time, to the NIC's MAC (deterministic)\n"
-            "  --smp=N             N processors (1-64); the BSP starts at the entry point, the\n"
-            "                      others wait for INIT and SIPI (docs/cycle-model.md)\n"
+            "  --smp=N             N processors (1-64; or --smp N): the BSP starts at the\n"
+            "                      entry point, the others wait for INIT and SIPI\n"
             "  --smp-quantum=CYCLES  with several processors, each runs this long before the\n"
             "                      next (default 1000): an IPI is late by at most this much\n"
             "  --rtc-epoch=SECONDS the real-time clock's time at cycle 0, in seconds since 1970\n"
@@ -232,6 +232,8 @@ static int parse(int argc, char **argv, struct options *o)
                 return bad("--symbols needs a System.map or kallsyms file%s", "");
             o->symbols = v;
         } else if (IS("--smp")) {
+            if (!v && i + 1 < argc && argv[i + 1][0] != '-')
+                v = argv[++i]; /* QEMU's spelling "-smp N" as well */
             if (!parse_number(v, &o->smp, false) || o->smp == 0 || o->smp > X86IRQ_MAX_CPUS)
                 return bad("--smp needs a number of processors from 1 to 64, not '%s'",
                            v ? v : "");

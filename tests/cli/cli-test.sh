@@ -4,7 +4,7 @@ run=$1 hello=$2 stops=$3
 n=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..26"
+echo "1..31"
 check() { # description, expected status, actual status
     n=$((n + 1))
     if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (status $3, expected $2)"; failed=1; fi
@@ -32,6 +32,12 @@ check_grep "--stats: stop reason reset" "stop reason *reset" "$tmp/out"
 "$run" "$stops" -- portreset >"$tmp/out" 2>&1; check "port 0xCF9's RST_CPU stops the run (120)" 120 $?
 "$run" --stats "$stops" -- poweroff >"$tmp/out" 2>&1; check "ACPI S5 powers off: status 0" 0 $?
 check_grep "--stats: stop reason poweroff" "stop reason *poweroff" "$tmp/out"
+# processors: --smp=N and QEMU's --smp N; out of range is a usage error
+"$run" --smp=0 "$hello" >"$tmp/out" 2>&1; check "--smp=0 is a usage error" 64 $?
+"$run" --smp=65 "$hello" >"$tmp/out" 2>&1; check "--smp=65 is a usage error" 64 $?
+"$run" --smp-quantum=0 "$hello" >"$tmp/out" 2>&1; check "--smp-quantum=0 is a usage error" 64 $?
+"$run" --smp 3 --stats "$hello" >"$tmp/out" 2>&1; check "--smp 3 (QEMU's spelling) runs the guest" 0 $?
+check_grep "--smp 3: the report has a row per CPU" "^2  " "$tmp/out"
 # loading Linux kernels: the options, and bad images refused with one line
 "$run" --initrd=/dev/null "$hello" >"$tmp/out" 2>&1; check "--initrd without --kernel is a usage error" 64 $?
 "$run" --kernel="$hello" >"$tmp/out" 2>&1; check "an ELF as --kernel is a load error" 65 $?
