@@ -24,6 +24,7 @@ unsigned x86_apic_bus_send(struct x86_apic_bus *bus, const struct x86_apic_messa
          * the lowest APIC ID (hardware breaks it by the arbitration ID, which after reset
          * follows the APIC ID): deterministic. Software-disabled LAPICs take no part. */
         struct x86_lapic *chosen = NULL;
+        unsigned chosen_index = 0;
         uint32_t best = 0;
         for (unsigned i = 0; i < bus->count; i++) {
             struct x86_lapic *l = bus->lapics[i];
@@ -32,18 +33,30 @@ unsigned x86_apic_bus_send(struct x86_apic_bus *bus, const struct x86_apic_messa
             uint32_t p = x86_lapic_arbitration_priority(l);
             if (!chosen || p < best || (p == best && l->id < chosen->id)) {
                 chosen = l;
+                chosen_index = i;
                 best = p;
             }
         }
         if (!chosen)
             return 0;
         x86_lapic_receive(chosen, m, time);
+        if (bus->delivered)
+            bus->delivered(bus->opaque, chosen_index, time);
         return 1;
     }
     unsigned taken = 0;
-    for (unsigned i = 0; i < bus->count; i++)
+    unsigned first = 0, last = bus->count;
+    if (m->shorthand == X86_SHORTHAND_SELF) { /* the storm's case: no scan of every LAPIC */
+        if (m->source < 0 || (unsigned)m->source >= bus->count)
+            return 0;
+        first = (unsigned)m->source;
+        last = first + 1;
+    }
+    for (unsigned i = first; i < last; i++)
         if (names(m, i, bus->lapics[i])) {
             x86_lapic_receive(bus->lapics[i], m, time);
+            if (bus->delivered)
+                bus->delivered(bus->opaque, i, time);
             taken++;
         }
     return taken;

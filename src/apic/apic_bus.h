@@ -39,6 +39,9 @@ struct x86_apic_bus {
     unsigned count;
     /* an EOI for a level-triggered vector, broadcast to the IOAPICs (10.8.5) */
     void (*eoi_broadcast)(void *opaque, uint8_t vector);
+    /* a message sent at `time` reached lapics[index] (the board bounds the round there:
+     * docs/cycle-model.md); may be NULL */
+    void (*delivered)(void *opaque, unsigned index, uint64_t time);
     void *opaque;
 };
 

@@ -150,6 +150,17 @@ void x86_board_send_msi(void *context, const struct x86_msi_message *msg)
     x86_apic_bus_send(&m->apic_bus, &am, m->clock);
 }
 
+/* A message reached another core than the one running: the round ends a quantum after it at
+ * the latest, so the target (if it sleeps, and takes it at its cycle) and the sender stay
+ * within the quantum of each other (docs/cycle-model.md). A round with one core running has
+ * no quantum until this happens. */
+static void message_delivered(void *opaque, unsigned index, uint64_t time)
+{
+    x86irq_machine *m = opaque;
+    if (m->running && m->cores[index] != m->current)
+        x86_machine_bound_round(m, time);
+}
+
 /* ------------------------------------------------------------------ creation */
 
 bool x86_board_create_cores(x86irq_machine *m, unsigned count)
@@ -159,6 +170,7 @@ bool x86_board_create_cores(x86irq_machine *m, unsigned count)
         .init = platform_init, .shutdown = shutdown, .before_instruction = before_instruction,
     };
     m->apic_bus.eoi_broadcast = eoi_broadcast;
+    m->apic_bus.delivered = message_delivered;
     m->apic_bus.opaque = m;
     for (unsigned i = 0; i < count; i++) {
         struct x86_core *core = aligned_alloc(64, (sizeof(*core) + 63) & ~(size_t)63);

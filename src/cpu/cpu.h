@@ -325,6 +325,7 @@ struct x86_cpu {
     struct x86_trace *trace;
     const struct x86_platform *platform;
     unsigned index;                   /* the core's number (its APIC ID) */
+    unsigned code_slot;               /* its place in code->cores (a bit of table_watchers) */
     /* jump-cache entries and block links made under another generation are stale: renewed on
      * TLB flushes, CPL and CS-limit changes (this core's translations) and when decoded blocks
      * go (every core's) */

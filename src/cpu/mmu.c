@@ -145,6 +145,8 @@ void x86_tables_changed(struct x86_cpu *cpu)
         cpu->table_epoch = 1;
     }
     cpu->table_watch_count = 0; /* pages stay write-protected in the TLB until refilled */
+    if (cpu->code)
+        cpu->code->table_watchers &= ~(1ull << cpu->code_slot);
 }
 
 static bool table_watched(const struct x86_cpu *cpu, uint64_t phys, unsigned size)
@@ -174,6 +176,7 @@ bool x86_table_watch(struct x86_cpu *cpu, uint32_t linear, unsigned size)
         cpu->table_watch[cpu->table_watch_count].start = phys;
         cpu->table_watch[cpu->table_watch_count].end = phys + size;
         cpu->table_watch_count++;
+        cpu->code->table_watchers |= 1ull << cpu->code_slot;
     }
     x86_tlb_protect_code(cpu, phys >> 12); /* every core's stores there take the slow path */
     return true;
@@ -455,9 +458,9 @@ void x86_phys_write(struct x86_cpu *cpu, uint64_t phys, unsigned size, uint64_t 
         }
         /* a store into a gate or descriptor some core decoded (the cores share the tables
          * Linux sets up once: each core's dispatch table must see another core's store) */
-        for (unsigned i = 0; i < code->core_count; i++) {
-            struct x86_cpu *c = code->cores[i];
-            if (X86_UNLIKELY(c->table_watch_count) && table_watched(c, phys, size))
+        for (uint64_t w = code->table_watchers; w; w &= w - 1) {
+            struct x86_cpu *c = code->cores[__builtin_ctzll(w)];
+            if (table_watched(c, phys, size))
                 x86_tables_changed(c);
         }
         ram_store(bus->ram + phys, size, value);
@@ -476,8 +479,8 @@ void x86_phys_write(struct x86_cpu *cpu, uint64_t phys, unsigned size, uint64_t 
 static bool page_watched_by_any(const struct x86_cpu *cpu, uint32_t page)
 {
     const struct x86_code_cache *code = cpu->code;
-    for (unsigned i = 0; i < code->core_count; i++)
-        if (page_watched(code->cores[i], page))
+    for (uint64_t w = code->table_watchers; w; w &= w - 1)
+        if (page_watched(code->cores[__builtin_ctzll(w)], page))
             return true;
     return false;
 }

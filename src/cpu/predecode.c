@@ -37,6 +37,7 @@ bool x86_code_cache_add_core(struct x86_code_cache *cache, struct x86_cpu *cpu)
 {
     if (cache->core_count == sizeof(cache->cores) / sizeof(cache->cores[0]))
         return false;
+    cpu->code_slot = cache->core_count;
     cache->cores[cache->core_count++] = cpu;
     cpu->code = cache;
     x86_cpu_renew(cpu);

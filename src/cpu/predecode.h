@@ -58,6 +58,8 @@ struct x86_code_cache {
      * changed (its own: a TLB flush, CPL, the CS limit); older entries are ignored. */
     struct x86_cpu *cores[X86_MAX_CORES];
     unsigned core_count;
+    uint64_t table_watchers;  /* the cores (bit = code_slot) with table bytes watched (mmu.c):
+                                 a store checks only theirs, whatever the number of cores */
     uint64_t last_generation;
 };
 

@@ -58,6 +58,7 @@ struct x86_core {
     struct x86_lapic lapic;
     x86irq_machine *machine;
     bool resuming_at_breakpoint;      /* the first instruction of this run is not checked */
+    bool awake;                       /* runnable when its round began (run_api.c) */
 };
 
 /* A LAPIC MMIO window the board maps (the running core's LAPIC answers there) */
@@ -182,6 +183,9 @@ void x86_machine_init_signal(x86irq_machine *machine, struct x86_core *core);
 /* An interrupt line of the platform: GSI 0-15 are the ISA IRQs (8259 inputs; IOAPIC pins with
  * IRQ0 on pin 2 as the MP/ACPI tables of a PC say), 16-23 IOAPIC pins only. */
 void x86_machine_set_gsi(x86irq_machine *machine, unsigned gsi, int level);
+/* Another core got something at `time` (a message, an NMI, INIT): the round ends at most a
+ * quantum later (run_api.c) */
+void x86_machine_bound_round(x86irq_machine *machine, uint64_t time);
 
 /* Put a PCI function on bus 0: its INTA# drives GSI gsi (level, active high as seen by the
  * IOAPIC, as a PC's PCI interrupt router delivers it), its MSI messages go to the local APIC,

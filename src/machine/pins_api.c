@@ -72,6 +72,7 @@ x86irq_status x86irq_raise_cpu_init(x86irq_machine *machine, unsigned cpu)
     core->cpu.init_latched = 1;
     core->cpu.halted = 0; /* INIT ends HLT too */
     x86_request_exit(&core->cpu);
+    x86_machine_bound_round(machine, machine->clock);
     return X86IRQ_OK;
 }
 
@@ -88,6 +89,8 @@ x86irq_status x86irq_raise_cpu_nmi(x86irq_machine *machine, unsigned cpu)
     struct x86_cpu *c = &machine->cores[cpu]->cpu;
     c->nmi_latched = 1; /* an edge: one more is remembered while NMIs are blocked */
     x86_request_exit(c);
+    if (machine->running)
+        x86_machine_bound_round(machine, machine->clock);
     return X86IRQ_OK;
 }
 

@@ -49,6 +49,12 @@ void x86_machine_event_scheduled(void *context, uint64_t cycle)
         cpu->cycle_limit = cycle;
 }
 
+void x86_machine_bound_round(x86irq_machine *m, uint64_t time)
+{
+    if (m->core_count > 1)
+        x86_machine_event_scheduled(m, time + m->quantum < time ? UINT64_MAX : time + m->quantum);
+}
+
 /* ------------------------------------------------------------------ the rounds */
 
 /* The machine's clock: the furthest any core has run */
@@ -159,9 +165,11 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
             break;
         }
         uint64_t next_event = x86_events_next_cycle(&m->events);
-        bool awake = false, wakeable = false;
-        for (unsigned i = 0; i < m->core_count && !awake; i++) {
-            awake = runnable(m->cores[i]);
+        unsigned awake = 0;
+        bool wakeable = false;
+        for (unsigned i = 0; i < m->core_count; i++) {
+            m->cores[i]->awake = runnable(m->cores[i]);
+            awake += m->cores[i]->awake;
             wakeable = wakeable || can_wake(m, m->cores[i], next_event != UINT64_MAX);
         }
         if (!awake && !wakeable) {
@@ -175,14 +183,21 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
             stop = X86IRQ_STOP_HALTED;
             break;
         }
-        /* the round: every core to its end in core order; with several cores running, a
-         * quantum at most (an idle machine jumps to its next event at once) */
+        /* the round: with several cores running, a quantum at most; with one, to the next
+         * event (or until it sends another core something: x86_machine_bound_round), so the
+         * cores that exist but sleep cost nothing; an idle machine jumps to its next event.
+         * The cores awake run first, in core order, then the sleeping ones, which take the
+         * messages of the round at their cycles or jump to its end. */
         uint64_t round_end = next_event < end ? next_event : end;
-        if (awake && m->core_count > 1 && now + m->quantum < round_end)
+        if (awake > 1 && now + m->quantum < round_end)
             round_end = now + m->quantum;
         m->window_end = round_end;
         for (unsigned i = 0; i < m->core_count && m->pending_stop == X86IRQ_STOP_NONE; i++)
-            run_core(m, m->cores[i]);
+            if (m->cores[i]->awake)
+                run_core(m, m->cores[i]);
+        for (unsigned i = 0; i < m->core_count && m->pending_stop == X86IRQ_STOP_NONE; i++)
+            if (!m->cores[i]->awake)
+                run_core(m, m->cores[i]);
         x86_code_cache_collect(&m->code);
     }
     m->running = false;
