@@ -18,7 +18,13 @@ static bool names(const struct x86_apic_message *m, unsigned index, const struct
 unsigned x86_apic_bus_send(struct x86_apic_bus *bus, const struct x86_apic_message *m,
                            uint64_t time)
 {
-    if (m->delivery_mode == X86_DELIVERY_LOWEST && m->shorthand != X86_SHORTHAND_SELF) {
+    if (m->shorthand == X86_SHORTHAND_SELF) { /* the storms' case: no scan of the LAPICs */
+        if (m->source < 0 || (unsigned)m->source >= bus->count)
+            return 0;
+        x86_lapic_receive(bus->lapics[m->source], m, time);
+        return 1; /* to the sender itself: no other core to bound the round for */
+    }
+    if (m->delivery_mode == X86_DELIVERY_LOWEST) {
         /* one of the named LAPICs takes it: the lowest arbitration priority (10.6.2.4, the APR
          * of 10.8.3.1, as the P6 family's APIC bus arbitrates; no focus processor). A tie goes to
          * the lowest APIC ID (hardware breaks it by the arbitration ID, which after reset
@@ -45,14 +51,7 @@ unsigned x86_apic_bus_send(struct x86_apic_bus *bus, const struct x86_apic_messa
         return 1;
     }
     unsigned taken = 0;
-    unsigned first = 0, last = bus->count;
-    if (m->shorthand == X86_SHORTHAND_SELF) { /* the storm's case: no scan of every LAPIC */
-        if (m->source < 0 || (unsigned)m->source >= bus->count)
-            return 0;
-        first = (unsigned)m->source;
-        last = first + 1;
-    }
-    for (unsigned i = first; i < last; i++)
+    for (unsigned i = 0; i < bus->count; i++)
         if (names(m, i, bus->lapics[i])) {
             x86_lapic_receive(bus->lapics[i], m, time);
             if (bus->delivered)

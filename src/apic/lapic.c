@@ -798,9 +798,3 @@ void x86_lapic_virtual_wire(struct x86_lapic *lapic)
     write_lvt(lapic, X86_LVT_LINT1, (uint32_t)X86_DELIVERY_NMI << 8);
 }
 
-uint32_t x86_lapic_window(const struct x86_lapic *lapic)
-{
-    if (!x86_lapic_enabled(lapic) || x2apic_mode(lapic))
-        return 0;
-    return (uint32_t)(lapic->apic_base & APIC_BASE_ADDRESS_MASK);
-}

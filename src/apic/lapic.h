@@ -92,8 +92,6 @@ void x86_lapic_init_signal(struct x86_lapic *lapic);
 /* The register state a PC BIOS leaves for the OS (as SeaBIOS under QEMU does): software
  * enabled, LINT0 ExtINT (virtual wire to the 8259), LINT1 NMI. */
 void x86_lapic_virtual_wire(struct x86_lapic *lapic);
-/* The MMIO window's base while it is open (enabled, xAPIC mode), else 0 */
-uint32_t x86_lapic_window(const struct x86_lapic *lapic);
 
 /* An interrupt for this LAPIC (an LVT entry, or a message the bus resolved to it): vector,
  * delivery mode, level-triggered or not. */
@@ -128,6 +126,14 @@ bool x86_lapic_accepts_fixed(const struct x86_lapic *lapic);
 static inline bool x86_lapic_enabled(const struct x86_lapic *lapic)
 {
     return (lapic->apic_base >> 11) & 1;
+}
+/* The MMIO window's base while it is open (enabled, xAPIC mode: EN set, EXTD clear), else 0;
+ * inline: every LAPIC register access asks it */
+static inline uint32_t x86_lapic_window(const struct x86_lapic *lapic)
+{
+    if ((lapic->apic_base & 0xC00u) != 0x800u)
+        return 0;
+    return (uint32_t)(lapic->apic_base & 0xFFFFF000u); /* 32-bit physical addresses here */
 }
 
 /* MSRs: IA32_APIC_BASE (0x1B), IA32_TSC_DEADLINE (0x6E0), x2APIC 0x800-0x8FF. false: not an

@@ -75,6 +75,8 @@ struct x86irq_machine {
     uint64_t clock;                   /* the devices' "now" (cpu.h: x86_publish_clock) */
     uint64_t quantum;                 /* cycles each core runs before the next (N > 1) */
     uint64_t window_end;              /* where the cores' present round ends */
+    bool window_at_event;             /* ... at an event's cycle (not the budget or quantum) */
+    unsigned round_awake;             /* cores awake when the round began */
     struct x86_platform platform;     /* what the cores reach outside themselves (board) */
     struct x86_apic_bus apic_bus;
     struct x86_lapic_window lapic_windows[X86_MAX_CORES];

@@ -35,13 +35,14 @@ uint64_t x86_machine_schedule(x86irq_machine *m, uint64_t cycle, x86_event_fn fn
     return x86_events_schedule(&m->events, cycle, fn, opaque);
 }
 
-/* An event due before the round ends cuts it there: the running core's slice and the cores
- * after it in this round */
-void x86_machine_event_scheduled(void *context, uint64_t cycle)
+/* The round ends at `cycle` at the latest: the running core's slice and the cores after it in
+ * this round */
+static void cut_round(x86irq_machine *m, uint64_t cycle, bool at_event)
 {
-    x86irq_machine *m = context;
-    if (cycle < m->window_end)
+    if (cycle < m->window_end) {
         m->window_end = cycle;
+        m->window_at_event = at_event;
+    }
     struct x86_cpu *cpu = &m->current->cpu;
     if (cycle < cpu->slice_end)
         cpu->slice_end = cycle;
@@ -49,10 +50,16 @@ void x86_machine_event_scheduled(void *context, uint64_t cycle)
         cpu->cycle_limit = cycle;
 }
 
+/* An event due before the round ends cuts it there */
+void x86_machine_event_scheduled(void *context, uint64_t cycle)
+{
+    cut_round(context, cycle, true);
+}
+
 void x86_machine_bound_round(x86irq_machine *m, uint64_t time)
 {
     if (m->core_count > 1)
-        x86_machine_event_scheduled(m, time + m->quantum < time ? UINT64_MAX : time + m->quantum);
+        cut_round(m, time + m->quantum < time ? UINT64_MAX : time + m->quantum, false);
 }
 
 /* ------------------------------------------------------------------ the rounds */
@@ -123,7 +130,10 @@ static void run_core(x86irq_machine *m, struct x86_core *core)
                 cpu->cycles = message;
                 continue;
             }
-            if (!ran)
+            /* the only core awake, fallen asleep until the event ending the round, which can
+             * wake it: it may sleep through to it now (the next round would jump there; no
+             * other core runs before it that could send it something) */
+            if (!ran || (m->round_awake == 1 && m->window_at_event && can_wake(m, core, true)))
                 cpu->cycles = end;
             return;
         }
@@ -166,13 +176,14 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
         }
         uint64_t next_event = x86_events_next_cycle(&m->events);
         unsigned awake = 0;
-        bool wakeable = false;
         for (unsigned i = 0; i < m->core_count; i++) {
             m->cores[i]->awake = runnable(m->cores[i]);
             awake += m->cores[i]->awake;
-            wakeable = wakeable || can_wake(m, m->cores[i], next_event != UINT64_MAX);
         }
-        if (!awake && !wakeable) {
+        bool wakeable = awake > 0;
+        for (unsigned i = 0; i < m->core_count && !wakeable; i++)
+            wakeable = can_wake(m, m->cores[i], next_event != UINT64_MAX);
+        if (!wakeable) {
             /* every core asleep and nothing can wake one */
             const struct x86_cpu *bsp = &m->cores[0]->cpu;
             if (!bsp->shutdown && !(bsp->eflags & X86_FLAG_IF) && X86_UNLIKELY(m->trace.mask)) {
@@ -189,9 +200,13 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
          * The cores awake run first, in core order, then the sleeping ones, which take the
          * messages of the round at their cycles or jump to its end. */
         uint64_t round_end = next_event < end ? next_event : end;
-        if (awake > 1 && now + m->quantum < round_end)
+        m->window_at_event = next_event < end;
+        if (awake > 1 && now + m->quantum < round_end) {
             round_end = now + m->quantum;
+            m->window_at_event = false;
+        }
         m->window_end = round_end;
+        m->round_awake = awake;
         for (unsigned i = 0; i < m->core_count && m->pending_stop == X86IRQ_STOP_NONE; i++)
             if (m->cores[i]->awake)
                 run_core(m, m->cores[i]);
