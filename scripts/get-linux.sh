@@ -1,7 +1,9 @@
 #!/bin/sh
 # The Linux kit for examples/linux and the meson test suite 'linux': Debian 12's own i386
 # kernels (linux-image-*-686 and -686-pae, as shipped) and an initramfs of busybox-static with
-# the kernel's own e1000.ko. Packages come from Debian's archive through apt-get download,
+# the kernel's own e1000.ko and /bin/x86irq-threads (examples/linux/threads.c, a freestanding
+# two-thread program for TLB shootdowns, compiled here by the host's gcc -m32: no 32-bit
+# libraries needed). Packages come from Debian's archive through apt-get download,
 # verified by apt against the archive's signed indices, with a private apt state directory, so
 # the host's dpkg architectures, apt lists and caches stay as they were. Idempotent: what is
 # there is kept.
@@ -23,8 +25,13 @@ mirror=${X86IRQ_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 security=${X86IRQ_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
-# the initrd is rebuilt when examples/linux/init changes
-init_sum=$(cksum < "$here/examples/linux/init")
+# /bin/x86irq-threads: no libc, its own _start; fixed flags, no build id: the same gcc gives
+# the same bytes
+threads_cflags="-m32 -march=i686 -static -nostdlib -ffreestanding -fno-pic -no-pie
+ -fno-stack-protector -fno-asynchronous-unwind-tables -O2 -s -Wl,--build-id=none"
+# the initrd is rebuilt when examples/linux/init, examples/linux/threads.c or its flags change
+init_sum=$({ cat "$here/examples/linux/init" "$here/examples/linux/threads.c"
+    echo "$threads_cflags"; } | cksum)
 complete() {
     for f in $flavours; do
         for file in bzImage e1000.ko initrd.gz VERSION; do
@@ -47,7 +54,7 @@ if complete; then
     exit 0
 fi
 
-for tool in apt-get dpkg-deb cpio gzip; do
+for tool in apt-get dpkg-deb cpio gzip gcc; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "get-linux.sh: $tool is missing (scripts/setup.sh installs what is needed)" >&2
         exit 69
@@ -111,6 +118,13 @@ trap 'rm -rf "$work"' EXIT
 dpkg-deb -x "$(ls busybox-static_*_$arch.deb | tail -n 1)" "$work/busybox"
 busybox="$work/busybox/bin/busybox"
 [ -x "$busybox" ] || { echo "get-linux.sh: busybox-static has no /bin/busybox" >&2; exit 65; }
+# shellcheck disable=SC2086
+if ! gcc $threads_cflags -o "$work/x86irq-threads" "$here/examples/linux/threads.c" \
+    >"$work/gcc.log" 2>&1; then
+    cat "$work/gcc.log" >&2
+    echo "get-linux.sh: gcc -m32 cannot build examples/linux/threads.c" >&2
+    exit 69
+fi
 
 for f in $flavours; do
     p=$(cat "$kit/.package-$f")
@@ -134,17 +148,20 @@ for f in $flavours; do
     cp "$e1000" "$kit/$f/e1000.ko"
     cp "$work/k/boot/config-$version" "$kit/$f/config"
 
-    # the initramfs: busybox, e1000.ko and /init (examples/linux/init)
+    # the initramfs: busybox, x86irq-threads, e1000.ko and /init (examples/linux/init)
     root="$work/root-$f"
     rm -rf "$root"
     mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/lib/modules" "$root/tmp"
     cp "$busybox" "$root/bin/busybox"
+    cp "$work/x86irq-threads" "$root/bin/x86irq-threads"
+    chmod 755 "$root/bin/x86irq-threads"
     cp "$e1000" "$root/lib/modules/e1000.ko"
     cp "$here/examples/linux/init" "$root/init"
     chmod 755 "$root/init"
-    # fixed times and owners: the same packages give the same initrd, byte for byte
+    # fixed times and owners, inodes numbered in order, no device numbers: the same packages
+    # (and the same gcc) give the same initrd, byte for byte
     find "$root" -exec touch -h -d @1767225600 {} +
-    (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
+    (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) |
         gzip -n -9 > "$kit/$f/initrd.gz.new"
     mv "$kit/$f/initrd.gz.new" "$kit/$f/initrd.gz"
     echo "$version" > "$kit/$f/VERSION"

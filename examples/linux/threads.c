@@ -1,0 +1,247 @@
+/* /bin/x86irq-threads of the libx86irq Linux kit (scripts/get-linux.sh): TLB shootdowns.
+ *
+ * Busybox has no threads, so on its own no two CPUs ever run one mm and /proc/interrupts'
+ * TLB row stays at 0. This program starts a second thread (clone with CLONE_VM: one mm),
+ * pins the two threads to two CPUs (when there are two), and while the second thread spins
+ * in user mode touching memory, so that the mm is live (not lazy) on its CPU, the main thread
+ * maps, touches and unmaps a few pages, N times. Each munmap of present pages ends in
+ * flush_tlb_mm_range(), which finds the other CPU in the mm's cpumask and sends it a
+ * function-call IPI; flush_tlb_func() there counts it in irq_tlb_count, the TLB row of
+ * /proc/interrupts (and NR_TLB_REMOTE_FLUSH_RECEIVED). With one CPU the threads share it and
+ * every flush is local: no IPIs.
+ *
+ * Freestanding i386: no libc, raw int $0x80 system calls, its own _start. Built by
+ * get-linux.sh with the host's gcc (no 32-bit libraries needed):
+ *   gcc -m32 -march=i686 -static -nostdlib -ffreestanding -fno-pic -no-pie
+ *       -fno-stack-protector -fno-asynchronous-unwind-tables -O2 -s -Wl,--build-id=none
+ * Prints: x86irq-threads: N munmaps on CPU a while a thread ran on CPU b
+ */
+
+#define SYS_exit 1
+#define SYS_write 4
+#define SYS_munmap 91
+#define SYS_clone 120
+#define SYS_sched_yield 158
+#define SYS_mmap2 192
+#define SYS_sched_setaffinity 241
+#define SYS_sched_getaffinity 242
+#define SYS_exit_group 252
+#define SYS_getcpu 318
+
+#define CLONE_VM 0x00000100
+#define CLONE_FS 0x00000200
+#define CLONE_FILES 0x00000400
+#define CLONE_SIGHAND 0x00000800
+#define CLONE_THREAD 0x00010000
+#define CLONE_SYSVSEM 0x00040000
+
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define MAP_PRIVATE 0x02
+#define MAP_ANONYMOUS 0x20
+
+#define ROUNDS 200      /* mmap, touch, munmap */
+#define PAGES 4         /* pages per mapping */
+#define PAGE_SIZE 4096
+#define MASK_BYTES 128  /* room for 1024 CPUs */
+
+static inline long sys1(long n, long a)
+{
+    long r;
+    __asm__ volatile("int $0x80" : "=a"(r) : "0"(n), "b"(a) : "memory");
+    return r;
+}
+
+static inline long sys3(long n, long a, long b, long c)
+{
+    long r;
+    __asm__ volatile("int $0x80" : "=a"(r) : "0"(n), "b"(a), "c"(b), "d"(c) : "memory");
+    return r;
+}
+
+/* mmap2 with its sixth argument, the page offset, 0 in %ebp (saved around the call) */
+static inline long sys_mmap2(long addr, long len, long prot, long flags, long fd)
+{
+    long r;
+    __asm__ volatile("push %%ebp\n\txor %%ebp, %%ebp\n\tint $0x80\n\tpop %%ebp"
+                     : "=a"(r)
+                     : "0"(SYS_mmap2), "b"(addr), "c"(len), "d"(prot), "S"(flags), "D"(fd)
+                     : "memory");
+    return r;
+}
+
+static unsigned char child_stack[16384] __attribute__((aligned(16)));
+static unsigned char scratch[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static volatile int child_cpu = -1;  /* set by the thread once it runs where it was pinned */
+static volatile int stop;            /* set by the main thread when it is done */
+static volatile int child_done;      /* set by the thread just before it exits */
+
+static int this_cpu(void)
+{
+    unsigned cpu = 0;
+    if (sys3(SYS_getcpu, (long)&cpu, 0, 0) < 0)
+        return -1;
+    return (int)cpu;
+}
+
+/* pin the calling thread to one CPU */
+static void pin(int cpu)
+{
+    unsigned long mask[MASK_BYTES / sizeof(unsigned long)];
+    for (unsigned i = 0; i < sizeof mask / sizeof mask[0]; i++)
+        mask[i] = 0;
+    mask[cpu / 32] = 1ul << (cpu % 32);
+    sys3(SYS_sched_setaffinity, 0, sizeof mask, (long)mask);
+}
+
+static int pin_to; /* the thread's CPU */
+static int ncpus;
+
+/* the second thread: on its own CPU, in user mode, touching memory until told to stop */
+static void __attribute__((noreturn, used)) thread_main(void)
+{
+    if (ncpus > 1)
+        pin(pin_to);
+    child_cpu = this_cpu();
+    unsigned n = 0;
+    while (!stop) {
+        ((volatile unsigned char *)scratch)[(n * 64) % PAGE_SIZE] = (unsigned char)n;
+        n++;
+        if (ncpus < 2 && n % 4096 == 0)
+            sys1(SYS_sched_yield, 0);
+    }
+    child_done = 1;
+    for (;;)
+        sys1(SYS_exit, 0); /* this thread only */
+}
+
+/* clone onto child_stack: the child comes back from int $0x80 with %eax 0 on the new stack
+ * and calls thread_main; the parent gets the thread's id */
+static long start_thread(void)
+{
+    long r;
+    long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+    __asm__ volatile("int $0x80\n\t"
+                     "test %%eax, %%eax\n\t"
+                     "jnz 1f\n\t"
+                     "xor %%ebp, %%ebp\n\t"
+                     "call thread_main\n"
+                     "1:"
+                     : "=a"(r)
+                     : "0"(SYS_clone), "b"(flags), "c"(child_stack + sizeof child_stack),
+                       "d"(0), "S"(0), "D"(0)
+                     : "memory");
+    return r;
+}
+
+static unsigned long len(const char *s)
+{
+    unsigned long n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+static char *put_str(char *p, const char *s)
+{
+    while (*s)
+        *p++ = *s++;
+    return p;
+}
+
+static char *put_int(char *p, long v)
+{
+    char d[12];
+    int n = 0;
+    if (v < 0) {
+        *p++ = '-';
+        v = -v;
+    }
+    do {
+        d[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = d[--n];
+    return p;
+}
+
+static void say(const char *s)
+{
+    sys3(SYS_write, 1, (long)s, (long)len(s));
+}
+
+static int __attribute__((used)) threads_main(void)
+{
+    /* the CPUs this process may use: the first for this thread, the second for the other */
+    unsigned long mask[MASK_BYTES / sizeof(unsigned long)];
+    for (unsigned i = 0; i < sizeof mask / sizeof mask[0]; i++)
+        mask[i] = 0;
+    long got = sys3(SYS_sched_getaffinity, 0, sizeof mask, (long)mask);
+    int first = -1, second = -1;
+    ncpus = 0;
+    for (long i = 0; got > 0 && i < got * 8; i++) {
+        if (mask[i / 32] & (1ul << (i % 32))) {
+            if (first < 0)
+                first = (int)i;
+            else if (second < 0)
+                second = (int)i;
+            ncpus++;
+        }
+    }
+    if (first < 0)
+        first = 0;
+    if (ncpus > 1)
+        pin(first);
+    pin_to = ncpus > 1 ? second : first;
+
+    if (start_thread() < 0) {
+        say("x86irq-threads: clone failed\n");
+        return 1;
+    }
+    while (child_cpu < 0)
+        sys1(SYS_sched_yield, 0);
+
+    int rounds = 0;
+    for (int i = 0; i < ROUNDS; i++) {
+        long p = sys_mmap2(0, PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1);
+        if (p < 0 && p > -4096)
+            break;
+        for (int k = 0; k < PAGES; k++)
+            ((volatile unsigned char *)p)[k * PAGE_SIZE] = (unsigned char)i;
+        if (sys3(SYS_munmap, p, PAGES * PAGE_SIZE, 0) < 0)
+            break;
+        rounds++;
+    }
+    int cpu = this_cpu();
+
+    stop = 1;
+    while (!child_done)
+        sys1(SYS_sched_yield, 0);
+
+    char line[128];
+    char *q = put_str(line, "x86irq-threads: ");
+    q = put_int(q, rounds);
+    q = put_str(q, " munmaps on CPU ");
+    q = put_int(q, cpu);
+    q = put_str(q, " while a thread ran on CPU ");
+    q = put_int(q, child_cpu);
+    if (ncpus < 2)
+        q = put_str(q, " (one CPU: no TLB shootdowns)");
+    *q++ = '\n';
+    sys3(SYS_write, 1, (long)line, q - line);
+    return rounds == ROUNDS ? 0 : 1;
+}
+
+/* the process's entry: align the stack, run threads_main, exit_group with its status */
+__asm__(".text\n"
+        ".globl _start\n"
+        "_start:\n\t"
+        "xor %ebp, %ebp\n\t"
+        "and $-16, %esp\n\t"
+        "call threads_main\n\t"
+        "mov %eax, %ebx\n\t"
+        "mov $252, %eax\n\t" /* SYS_exit_group */
+        "int $0x80\n\t"
+        "hlt\n");
