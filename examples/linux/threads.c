@@ -1,20 +1,20 @@
 /* /bin/x86irq-threads of the libx86irq Linux kit (scripts/get-linux.sh): TLB shootdowns.
  *
  * Busybox has no threads, so on its own no two CPUs ever run one mm and /proc/interrupts'
- * TLB row stays at 0. This program starts a second thread (clone with CLONE_VM: one mm),
- * pins the two threads to two CPUs (when there are two), and while the second thread spins
- * in user mode touching memory, so that the mm is live (not lazy) on its CPU, the main thread
- * maps, touches and unmaps a few pages, N times. Each munmap of present pages ends in
- * flush_tlb_mm_range(), which finds the other CPU in the mm's cpumask and sends it a
+ * TLB row stays at 0. This program runs one thread per CPU (up to MAX_THREADS; clone with
+ * CLONE_VM: one mm), each pinned to its CPU, and every thread maps, touches and unmaps a few
+ * pages, ROUNDS times, then keeps touching memory in user mode until all are done, so that
+ * the mm stays live (not lazy) on every CPU meanwhile. Each munmap of present pages ends in
+ * flush_tlb_mm_range(), which finds the other CPUs in the mm's cpumask and sends them a
  * function-call IPI; flush_tlb_func() there counts it in irq_tlb_count, the TLB row of
- * /proc/interrupts (and NR_TLB_REMOTE_FLUSH_RECEIVED). With one CPU the threads share it and
- * every flush is local: no IPIs.
+ * /proc/interrupts (and NR_TLB_REMOTE_FLUSH_RECEIVED): every CPU both sends and receives
+ * shootdowns. With one CPU two threads share it and every flush is local: no IPIs.
  *
  * Freestanding i386: no libc, raw int $0x80 system calls, its own _start. Built by
  * get-linux.sh with the host's gcc (no 32-bit libraries needed):
  *   gcc -m32 -march=i686 -static -nostdlib -ffreestanding -fno-pic -no-pie
  *       -fno-stack-protector -fno-asynchronous-unwind-tables -O2 -s -Wl,--build-id=none
- * Prints: x86irq-threads: N munmaps on CPU a while a thread ran on CPU b
+ * Prints: x86irq-threads: N threads on CPUs a b ..., R munmaps each
  */
 
 #define SYS_exit 1
@@ -44,6 +44,7 @@
 #define PAGES 4         /* pages per mapping */
 #define PAGE_SIZE 4096
 #define MASK_BYTES 128  /* room for 1024 CPUs */
+#define MAX_THREADS 8
 
 static inline long sys1(long n, long a)
 {
@@ -70,11 +71,19 @@ static inline long sys_mmap2(long addr, long len, long prot, long flags, long fd
     return r;
 }
 
-static unsigned char child_stack[16384] __attribute__((aligned(16)));
+static unsigned char stacks[MAX_THREADS][16384] __attribute__((aligned(16)));
 static unsigned char scratch[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
-static volatile int child_cpu = -1;  /* set by the thread once it runs where it was pinned */
-static volatile int stop;            /* set by the main thread when it is done */
-static volatile int child_done;      /* set by the thread just before it exits */
+static int cpus[MAX_THREADS];          /* where each thread is pinned */
+static volatile int ran_on[MAX_THREADS]; /* where each found itself (getcpu) */
+static volatile int rounds_done[MAX_THREADS];
+static volatile unsigned next_index = 1, started, finished, exited;
+static int nthreads, ncpus;
+
+static unsigned atomic_add(volatile unsigned *p, unsigned v)
+{
+    __asm__ volatile("lock xaddl %0, %1" : "+r"(v), "+m"(*p) : : "memory");
+    return v;
+}
 
 static int this_cpu(void)
 {
@@ -94,30 +103,55 @@ static void pin(int cpu)
     sys3(SYS_sched_setaffinity, 0, sizeof mask, (long)mask);
 }
 
-static int pin_to; /* the thread's CPU */
-static int ncpus;
-
-/* the second thread: on its own CPU, in user mode, touching memory until told to stop */
-static void __attribute__((noreturn, used)) thread_main(void)
+/* wait in user mode, touching memory (the mm stays live on this CPU); with one CPU, yield */
+static void spin_until(volatile unsigned *counter, unsigned value)
 {
-    if (ncpus > 1)
-        pin(pin_to);
-    child_cpu = this_cpu();
     unsigned n = 0;
-    while (!stop) {
+    while (*counter < value) {
         ((volatile unsigned char *)scratch)[(n * 64) % PAGE_SIZE] = (unsigned char)n;
         n++;
         if (ncpus < 2 && n % 4096 == 0)
             sys1(SYS_sched_yield, 0);
     }
-    child_done = 1;
-    for (;;)
-        sys1(SYS_exit, 0); /* this thread only */
 }
 
-/* clone onto child_stack: the child comes back from int $0x80 with %eax 0 on the new stack
- * and calls thread_main; the parent gets the thread's id */
-static long start_thread(void)
+/* every thread: on its CPU, once all run: map, touch, unmap; then stay until all are done */
+static void work(int index)
+{
+    if (ncpus > 1)
+        pin(cpus[index]);
+    ran_on[index] = this_cpu();
+    atomic_add(&started, 1);
+    spin_until(&started, (unsigned)nthreads);
+    int rounds = 0;
+    for (int i = 0; i < ROUNDS; i++) {
+        long p = sys_mmap2(0, PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1);
+        if (p < 0 && p > -4096)
+            break;
+        for (int k = 0; k < PAGES; k++)
+            ((volatile unsigned char *)p)[k * PAGE_SIZE] = (unsigned char)i;
+        if (sys3(SYS_munmap, p, PAGES * PAGE_SIZE, 0) < 0)
+            break;
+        rounds++;
+    }
+    rounds_done[index] = rounds;
+    atomic_add(&finished, 1);
+    spin_until(&finished, (unsigned)nthreads);
+}
+
+/* a thread: takes the next index, works, exits (this thread only) */
+static void __attribute__((noreturn, used)) thread_main(void)
+{
+    work((int)atomic_add(&next_index, 1));
+    atomic_add(&exited, 1);
+    for (;;)
+        sys1(SYS_exit, 0);
+}
+
+/* clone onto a stack of its own: the child comes back from int $0x80 with %eax 0 on the new
+ * stack and calls thread_main; the parent gets the thread's id */
+static long start_thread(unsigned char *stack_top)
 {
     long r;
     long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
@@ -128,8 +162,7 @@ static long start_thread(void)
                      "call thread_main\n"
                      "1:"
                      : "=a"(r)
-                     : "0"(SYS_clone), "b"(flags), "c"(child_stack + sizeof child_stack),
-                       "d"(0), "S"(0), "D"(0)
+                     : "0"(SYS_clone), "b"(flags), "c"(stack_top), "d"(0), "S"(0), "D"(0)
                      : "memory");
     return r;
 }
@@ -173,65 +206,48 @@ static void say(const char *s)
 
 static int __attribute__((used)) threads_main(void)
 {
-    /* the CPUs this process may use: the first for this thread, the second for the other */
+    /* the CPUs this process may use: a thread on each (two threads on one CPU) */
     unsigned long mask[MASK_BYTES / sizeof(unsigned long)];
     for (unsigned i = 0; i < sizeof mask / sizeof mask[0]; i++)
         mask[i] = 0;
     long got = sys3(SYS_sched_getaffinity, 0, sizeof mask, (long)mask);
-    int first = -1, second = -1;
     ncpus = 0;
-    for (long i = 0; got > 0 && i < got * 8; i++) {
+    for (long i = 0; got > 0 && i < got * 8; i++)
         if (mask[i / 32] & (1ul << (i % 32))) {
-            if (first < 0)
-                first = (int)i;
-            else if (second < 0)
-                second = (int)i;
+            if (ncpus < MAX_THREADS)
+                cpus[ncpus] = (int)i;
             ncpus++;
         }
-    }
-    if (first < 0)
-        first = 0;
-    if (ncpus > 1)
-        pin(first);
-    pin_to = ncpus > 1 ? second : first;
+    nthreads = ncpus < 2 ? 2 : ncpus > MAX_THREADS ? MAX_THREADS : ncpus;
+    if (ncpus < 2)
+        cpus[0] = cpus[1] = 0;
 
-    if (start_thread() < 0) {
-        say("x86irq-threads: clone failed\n");
-        return 1;
-    }
-    while (child_cpu < 0)
-        sys1(SYS_sched_yield, 0);
+    for (int t = 1; t < nthreads; t++)
+        if (start_thread(stacks[t] + sizeof stacks[t]) < 0) {
+            say("x86irq-threads: clone failed\n");
+            return 1;
+        }
+    work(0);
+    spin_until(&exited, (unsigned)nthreads - 1);
 
-    int rounds = 0;
-    for (int i = 0; i < ROUNDS; i++) {
-        long p = sys_mmap2(0, PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS, -1);
-        if (p < 0 && p > -4096)
-            break;
-        for (int k = 0; k < PAGES; k++)
-            ((volatile unsigned char *)p)[k * PAGE_SIZE] = (unsigned char)i;
-        if (sys3(SYS_munmap, p, PAGES * PAGE_SIZE, 0) < 0)
-            break;
-        rounds++;
-    }
-    int cpu = this_cpu();
-
-    stop = 1;
-    while (!child_done)
-        sys1(SYS_sched_yield, 0);
-
-    char line[128];
+    char line[160];
     char *q = put_str(line, "x86irq-threads: ");
-    q = put_int(q, rounds);
-    q = put_str(q, " munmaps on CPU ");
-    q = put_int(q, cpu);
-    q = put_str(q, " while a thread ran on CPU ");
-    q = put_int(q, child_cpu);
+    q = put_int(q, nthreads);
+    q = put_str(q, " threads on CPUs");
+    int all = 1;
+    for (int t = 0; t < nthreads; t++) {
+        q = put_str(q, " ");
+        q = put_int(q, ran_on[t]);
+        all &= rounds_done[t] == ROUNDS;
+    }
+    q = put_str(q, ", ");
+    q = put_int(q, all ? ROUNDS : -1);
+    q = put_str(q, " munmaps each");
     if (ncpus < 2)
         q = put_str(q, " (one CPU: no TLB shootdowns)");
     *q++ = '\n';
     sys3(SYS_write, 1, (long)line, q - line);
-    return rounds == ROUNDS ? 0 : 1;
+    return all ? 0 : 1;
 }
 
 /* the process's entry: align the stack, run threads_main, exit_group with its status */
