@@ -2,12 +2,14 @@
 # Boot to power-off of Debian's i386 kernel (the kit of scripts/get-linux.sh), libx86irq beside
 # qemu-system-i386 (TCG) with the same files, the same command line and the same /init (which
 # pings 10.0.2.2: our --nic-peer, QEMU's user-mode network). Prints each run's host seconds and
-# the median of REPEAT runs; QEMU's row only when qemu-system-i386 is installed.
-#   bench/linux.sh [BUILD_DIR] [FLAVOUR] [REPEAT]     (default: build 686 3)
+# the median of REPEAT runs; QEMU's row only when qemu-system-i386 is installed. CPUS > 1 boots
+# both with that many processors (--smp / -smp).
+#   bench/linux.sh [BUILD_DIR] [FLAVOUR] [REPEAT] [CPUS]     (default: build 686 3 1)
 set -eu
 build=${1:-build}
 flavour=${2:-686}
 repeat=${3:-3}
+cpus=${4:-1}
 here=$(cd "$(dirname "$0")/.." && pwd)
 run=$build/tools/x86irq-run
 kit=$("$here/scripts/get-linux.sh" --print)/$flavour
@@ -35,12 +37,12 @@ measure() {
     printf '%-34s median %7s s   runs:%s\n' "$name" "$m" "$times"
 }
 
-echo "boot to power-off, Debian $(cat "$kit/VERSION"), $repeat runs each (host seconds)"
-measure "libx86irq ($build)" "$run" --mem=256M --nic-peer --kernel "$kit/bzImage" \
+echo "boot to power-off, Debian $(cat "$kit/VERSION"), $cpus CPU(s), $repeat runs each (host seconds)"
+measure "libx86irq ($build)" "$run" --smp="$cpus" --mem=256M --nic-peer --kernel "$kit/bzImage" \
     --initrd "$kit/initrd.gz" --append "$cmdline"
 if command -v qemu-system-i386 >/dev/null 2>&1; then
     measure "qemu-system-i386 $(qemu-system-i386 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p') TCG" \
-        qemu-system-i386 -m 256 -kernel "$kit/bzImage" -initrd "$kit/initrd.gz" \
+        qemu-system-i386 -smp "$cpus" -m 256 -kernel "$kit/bzImage" -initrd "$kit/initrd.gz" \
         -append "$cmdline" -nographic -no-reboot -monitor none \
         -netdev user,id=n0 -device e1000,netdev=n0
 fi

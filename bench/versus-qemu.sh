@@ -1,11 +1,12 @@
 #!/bin/sh
 # The bench guests on libx86irq beside qemu-system-i386 on the same ELF files: QEMU's
-# deterministic mode (-icount shift=0, one instruction a nanosecond) and plain TCG. Each figure
-# is the best of REPEAT runs of host seconds, from start to exit; the last columns are QEMU's
-# time over ours (above 1: we are faster). QEMU runs the guest as a Multiboot kernel with
-# isa-debug-exit, as tests/qemu/ does; a guest's --smp=N (guests/options) becomes -smp N. A run
-# longer than TIMEOUT seconds (default 120) shows as "timeout": QEMU 7.2's plain TCG never ends
-# interrupt-storm here (a self-IPI sent from the handler before its IRET; -icount ends it).
+# deterministic mode (-icount shift=0,sleep=off: one instruction a nanosecond, no waiting for
+# the host's clock in HLT) and plain TCG. Each figure is the best of REPEAT runs of host
+# seconds, from start to exit; the last columns are QEMU's time over ours (above 1: we are
+# faster). QEMU runs the guest as a Multiboot kernel with isa-debug-exit, as tests/qemu/ does;
+# a guest's --smp=N (guests/options) becomes -smp N. A run longer than TIMEOUT seconds (default
+# 120) shows as "timeout": plain TCG's timers run on the host's clock, so the timer guest's
+# million 1-us ticks and the self-IPI storm take QEMU 7.2 minutes there.
 #   bench/versus-qemu.sh [BUILD_DIR] [REPEAT]     (default: build, best of 3)
 set -eu
 build=${1:-build}
@@ -43,7 +44,7 @@ for elf in "$build"/bench/bench-*.elf; do
     ours=$(best "$run" $opts --quiet "$elf")
     q="$qemu -smp ${smp:-1} -m 128 -kernel $elf -device isa-debug-exit,iobase=0xf4,iosize=4 -serial null -display none -no-reboot -monitor none"
     # shellcheck disable=SC2086
-    icount=$(best $q -icount shift=0)
+    icount=$(best $q -icount shift=0,sleep=off)
     # shellcheck disable=SC2086
     tcg=$(best $q)
     awk -v n="$name" -v o="$ours" -v i="$icount" -v t="$tcg" 'BEGIN {
