@@ -377,6 +377,52 @@ static void test_x2apic_mode(void **state)
     assert_true(rd(f, LVT_LINT0) & 0x10000);                  /* state reset: masked */
 }
 
+/* x2APIC destinations over the bus (SDM Vol. 3 10.12.9, 10.12.10): the 64-bit ICR MSR with a
+ * 32-bit destination, physical IDs and 0xFFFFFFFF broadcast, logical cluster IDs from the
+ * read-only LDR (cluster = ID[19:4], member bit = 1 << ID[3:0]) */
+static bool in_irr(struct x86_lapic *l, uint8_t vector)
+{
+    return (l->irr.word[vector >> 5] >> (vector & 31)) & 1;
+}
+static unsigned irr_mask_x2(struct fixture *f, uint8_t vector)
+{
+    unsigned mask = 0;
+    for (unsigned i = 0; i < 4; i++)
+        mask |= (unsigned)in_irr(lapic_of(f, i), vector) << i;
+    return mask;
+}
+static void x2ipi(struct fixture *f, unsigned from, uint32_t destination, uint32_t low)
+{
+    assert_true(x86_lapic_write_msr(lapic_of(f, from), 0x830,
+                                    (uint64_t)destination << 32 | low));
+}
+static void test_x2apic_destinations(void **state)
+{
+    struct fixture *f = *state;
+    for (unsigned i = 0; i < 4; i++) {
+        uint64_t base;
+        assert_true(x86_lapic_read_msr(lapic_of(f, i), 0x1B, &base));
+        assert_true(x86_lapic_write_msr(lapic_of(f, i), 0x1B, base | 0xC00)); /* EN | EXTD */
+        uint64_t ldr;
+        assert_true(x86_lapic_read_msr(lapic_of(f, i), 0x80D, &ldr));
+        assert_int_equal(ldr, 1u << i);                   /* cluster 0, member bit i */
+    }
+    x2ipi(f, 0, 2, 0x60);                                 /* physical 2 */
+    assert_int_equal(irr_mask_x2(f, 0x60), 0x4);
+    x2ipi(f, 1, 0xFF, 0x61);                              /* 0xFF is an ID, not a broadcast */
+    assert_int_equal(irr_mask_x2(f, 0x61), 0);
+    x2ipi(f, 1, 0xFFFFFFFFu, 0x62);                       /* the x2APIC broadcast */
+    assert_int_equal(irr_mask_x2(f, 0x62), 0xF);
+    x2ipi(f, 3, 0x00000006u, 0x863);                      /* logical: cluster 0, members 1, 2 */
+    assert_int_equal(irr_mask_x2(f, 0x63), 0x6);
+    x2ipi(f, 3, 0x00010001u, 0x864);                      /* cluster 1: nobody */
+    assert_int_equal(irr_mask_x2(f, 0x64), 0);
+    x2ipi(f, 2, 0, 0xC0065);                              /* all excluding self */
+    assert_int_equal(irr_mask_x2(f, 0x65), 0xB);
+    assert_true(x86_lapic_write_msr(lapic_of(f, 3), 0x83F, 0x66)); /* SELF IPI register */
+    assert_int_equal(irr_mask_x2(f, 0x66), 0x8);
+}
+
 static void test_disabled_apic_passes_lint0_as_intr(void **state)
 {
     struct fixture *f = *state;
@@ -536,6 +582,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_init_and_startup_messages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_messages_wait_for_their_cycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_x2apic_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_x2apic_destinations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_apic_passes_lint0_as_intr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ioapic_registers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ioapic_edge_and_mask, setup, teardown),
