@@ -653,6 +653,10 @@ void x86_cpu_execute(struct x86_cpu *cpu)
         /* and go on executing, from the handler (a fault in there unwinds here again) */
     }
     for (;;) {
+        /* the slice may end here without an instruction: deliveries alone can use it (an
+         * interrupt whose delivery faults at every boundary, found by fuzz_devices) */
+        if (X86_UNLIKELY(cpu->cycles >= cpu->slice_end))
+            return;
         /* the boundary before the next instruction: external events (a fault while delivering
          * one unwinds to the setjmp above and comes back here) */
         if (X86_UNLIKELY(cpu->interrupt_shadow | cpu->nmi_latched | cpu->intr_line |

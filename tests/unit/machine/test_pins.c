@@ -5,6 +5,7 @@
  * handlers report (vector, saved EIP) on port 0x80. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ struct board {
     unsigned nmis_on_trigger; /* port 0x81 raises this many NMIs ... */
     unsigned nmis_next_trigger; /* ... and this many the time after (then none) */
     int intr_on_trigger;      /* ... and asserts INTR this many more times */
+    bool intr_stays;          /* the acknowledge leaves INTR asserted (a stuck line) */
 };
 
 static uint64_t no_read(void *opaque, uint64_t offset, unsigned size)
@@ -69,7 +71,8 @@ static int acknowledge(void *opaque)
 {
     struct board *b = opaque;
     b->acknowledged++;
-    x86irq_set_intr(b->m, 0); /* the controller drops the line once the vector is taken */
+    if (!b->intr_stays)
+        x86irq_set_intr(b->m, 0); /* the controller drops the line once the vector is taken */
     return b->intr_vector;
 }
 
@@ -154,6 +157,38 @@ static void run_program(struct board *b, const uint8_t *code, size_t n)
     x86irq_stop_reason reason;
     assert_int_equal(x86irq_run(b->m, 10000000, &reason), X86IRQ_OK);
     assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT);
+}
+
+/* A stuck INTR whose delivery faults at every boundary (its gate names a selector beyond the
+ * GDT: #GP(selector | EXT), delivered through a trap gate, so IF stays set and the next boundary
+ * takes INTR again): no instruction ever completes, and the run still ends at its budget
+ * (fuzz_devices found the run going on for ever). */
+static void test_faulting_interrupt_storm_ends_at_the_budget(void **state)
+{
+    struct board *b = *state;
+    b->intr_stays = true;
+    uint32_t bad_gate[2] = { 0x00503000u, 0x00008E00u };   /* selector 0x50, offset 0x3000 */
+    assert_int_equal(x86irq_write_physical(b->m, IDT_AT + 8 * 0x40, bad_gate, 8), X86IRQ_OK);
+    static const uint8_t spin[] = { 0xEB, 0xFE };           /* the #GP handler: jmp $ */
+    assert_int_equal(x86irq_write_physical(b->m, 0x3800, spin, sizeof(spin)), X86IRQ_OK);
+    uint32_t gp_gate[2] = { 0x00083800u, 0x00008F00u };     /* a trap gate: IF unchanged */
+    assert_int_equal(x86irq_write_physical(b->m, IDT_AT + 8 * 13, gp_gate, 8), X86IRQ_OK);
+    uint8_t code[64];
+    size_t n = prologue(code);
+    code[n++] = 0xFB; /* sti */
+    code[n++] = 0xE6; /* out 0x81, al: INTR, which stays */
+    code[n++] = 0x81;
+    code[n++] = 0xEB; /* jmp $ */
+    code[n++] = 0xFE;
+    b->intr_on_trigger = 1;
+    assert_int_equal(x86irq_write_physical(b->m, CODE_AT, code, n), X86IRQ_OK);
+    assert_int_equal(x86irq_set_register(b->m, X86IRQ_REG_EIP, CODE_AT), X86IRQ_OK);
+    x86irq_stop_reason reason;
+    assert_int_equal(x86irq_run(b->m, 1000000, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_BUDGET);
+    assert_true(x86irq_cycles(b->m) >= 1000000);
+    assert_true(x86irq_cycles(b->m) < 1000000 + 1000); /* one delivery's cost at most */
+    assert_true(b->acknowledged > 1000);                 /* it was a storm */
 }
 
 static void test_trap_then_nmi_then_intr(void **state)
@@ -545,6 +580,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rule_exception_in_irq, setup, teardown),
         cmocka_unit_test_setup_teardown(test_iret_to_next_serializes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_iret_unmatched_and_hlt_hang, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_faulting_interrupt_storm_ends_at_the_budget, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_intr_needs_an_acknowledge_callback, setup,
                                         teardown),
     };

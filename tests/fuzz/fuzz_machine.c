@@ -1,0 +1,148 @@
+/* Fuzz target for the whole machine (issue "Reliability"): random code under random state, one
+ * or two CPUs, through the public API only. The input picks the options (two CPUs, paging,
+ * ring 3, damaged descriptors), overwrites some GDT descriptors, IDT gates and page-directory
+ * entries of a sane protected-mode set-up, and the rest is the code, run after a fixed
+ * prologue that loads those tables. Properties: every call returns a defined status, the run
+ * stays within its budget (plus one instruction), and the same input gives the same machine
+ * twice (cycles, instructions, stop reason, every register). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <x86irq/x86irq.h>
+
+#define RAM (16u << 20)
+#define BUDGET 20000u
+#define GDT 0x1000u
+#define IDT 0x2000u
+#define PAGE_DIR 0x3000u
+#define HANDLER 0x4000u
+#define PROLOGUE 0x7000u
+#define TABLES 0x0800u   /* the GDTR and IDTR images */
+#define CODE 0x100000u
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+struct outcome {
+    uint64_t cycles, instructions;
+    x86irq_stop_reason reason;
+    uint32_t regs[X86IRQ_REG_COUNT];
+};
+
+static struct outcome run_once(const uint8_t *data, size_t size)
+{
+    struct outcome o;
+    memset(&o, 0, sizeof(o));
+    uint8_t options = size ? data[0] : 0;
+    x86irq_config c;
+    x86irq_config_init(&c);
+    c.ram_size = RAM;
+    c.cpus = options & 1 ? 2 : 1;
+    x86irq_machine *m = NULL;
+    if (x86irq_machine_create(&c, &m) != X86IRQ_OK)
+        abort();
+    static uint8_t low[0x8000];
+    memset(low, 0, sizeof(low));
+    /* the GDT: null, flat code and data for rings 0 and 3 */
+    static const uint64_t gdt[] = { 0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull,
+                                    0x00CFFA000000FFFFull, 0x00CFF2000000FFFFull };
+    memcpy(low + GDT, gdt, sizeof(gdt));
+    /* every vector: a 32-bit interrupt gate (DPL 3) to a handler that gives up (cli; hlt) */
+    for (unsigned v = 0; v < 256; v++) {
+        uint8_t *g = low + IDT + 8 * v;
+        g[0] = (uint8_t)HANDLER; g[1] = (uint8_t)(HANDLER >> 8); g[2] = 0x08; g[3] = 0;
+        g[4] = 0; g[5] = 0xEE; g[6] = 0; g[7] = 0;
+    }
+    low[HANDLER] = 0xFA;     /* cli */
+    low[HANDLER + 1] = 0xF4; /* hlt */
+    /* 4 MiB identity pages for the RAM */
+    for (unsigned i = 0; i < RAM >> 22; i++)
+        put32(low + PAGE_DIR + 4 * i, (i << 22) | 0x87);
+    /* the input's edits: up to 8 (what, index, value) triples */
+    size_t at = 1;
+    for (unsigned e = 0; e < 8 && at + 3 <= size && (options & 0x10); e++, at += 3) {
+        uint8_t what = data[at], index = data[at + 1], value = data[at + 2];
+        switch (what & 3) {
+        case 0: low[GDT + (index % 40)] ^= value; break;         /* a descriptor byte */
+        case 1: low[IDT + (index * 8 + (what >> 2) % 8)] ^= value; break; /* a gate byte */
+        case 2: low[PAGE_DIR + 4 * (index % 4)] ^= value; break; /* PDE flags */
+        default: low[HANDLER + (index % 2)] = value; break;      /* the handler */
+        }
+    }
+    /* the GDTR and IDTR images, and the prologue */
+    uint8_t *t = low + TABLES;
+    t[0] = 39; t[1] = 0; put32(t + 2, GDT);
+    t[8] = 0xFF; t[9] = 0x07; put32(t + 10, IDT);
+    static const uint8_t prologue[] = {
+        0x0F, 0x01, 0x15, 0x00, 0x08, 0x00, 0x00,       /* lgdt [0x800] */
+        0x0F, 0x01, 0x1D, 0x08, 0x08, 0x00, 0x00,       /* lidt [0x808] */
+        0xEA, 0x15, 0x70, 0x00, 0x00, 0x08, 0x00,       /* jmp 0x08:0x7015 */
+        0x66, 0xB8, 0x10, 0x00,                         /* mov ax, 0x10 */
+        0x8E, 0xD8, 0x8E, 0xC0, 0x8E, 0xD0,             /* mov ds, es, ss */
+        0xBC, 0x00, 0x00, 0x09, 0x00,                   /* mov esp, 0x90000 */
+    };
+    memcpy(low + PROLOGUE, prologue, sizeof(prologue));
+    size_t p = PROLOGUE + sizeof(prologue);
+    if (options & 2) { /* paging: CR3, CR4.PSE, CR0.PG */
+        static const uint8_t paging[] = {
+            0xB8, 0x00, 0x30, 0x00, 0x00, 0x0F, 0x22, 0xD8, /* mov eax, 0x3000; mov cr3, eax */
+            0x0F, 0x20, 0xE0, 0x83, 0xC8, 0x10, 0x0F, 0x22, 0xE0, /* cr4 |= PSE */
+            0x0F, 0x20, 0xC0, 0x0D, 0x00, 0x00, 0x00, 0x80, 0x0F, 0x22, 0xC0, /* cr0 |= PG */
+        };
+        memcpy(low + p, paging, sizeof(paging));
+        p += sizeof(paging);
+    }
+    if (options & 4) { /* to ring 3 through IRET: SS, ESP, EFLAGS, CS, EIP */
+        static const uint8_t to_user[] = {
+            0x6A, 0x23, 0x68, 0x00, 0x00, 0x08, 0x00, 0x68, 0x02, 0x02, 0x00, 0x00,
+            0x6A, 0x1B, 0x68, 0x00, 0x00, 0x10, 0x00, 0xCF,
+        };
+        memcpy(low + p, to_user, sizeof(to_user));
+        p += sizeof(to_user);
+    } else {
+        low[p] = 0xE9; /* jmp CODE */
+        put32(low + p + 1, CODE - (uint32_t)(p + 5));
+        p += 5;
+    }
+    if (x86irq_write_physical(m, 0, low, sizeof(low)) != X86IRQ_OK)
+        abort();
+    /* the code: the rest of the input, then zeros (add [eax], al) */
+    if (at < size && x86irq_write_physical(m, CODE, data + at, size - at) != X86IRQ_OK)
+        abort();
+    if (x86irq_set_register(m, X86IRQ_REG_EIP, PROLOGUE) != X86IRQ_OK)
+        abort();
+    x86irq_status s = x86irq_run(m, BUDGET, &o.reason);
+    if (s != X86IRQ_OK)
+        abort();
+    o.cycles = x86irq_cycles(m);
+    o.instructions = x86irq_instructions(m);
+    /* a stop at the budget may overrun it by one instruction's cost (a string iteration, a
+     * delivery, a task switch: at most a few hundred cycles) */
+    if (o.reason == X86IRQ_STOP_BUDGET && o.cycles > BUDGET + 4096)
+        abort();
+    for (unsigned r = 0; r < X86IRQ_REG_COUNT; r++)
+        if (x86irq_get_register(m, (x86irq_register)r, &o.regs[r]) != X86IRQ_OK)
+            abort();
+    /* a second run: either more of the same or a refusal with a message */
+    x86irq_stop_reason again;
+    s = x86irq_run(m, 1000, &again);
+    if (s != X86IRQ_OK && (s != X86IRQ_ERR_STATE || !x86irq_last_error(m)[0]))
+        abort();
+    x86irq_machine_destroy(m);
+    return o;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct outcome a = run_once(data, size);
+    struct outcome b = run_once(data, size);
+    if (memcmp(&a, &b, sizeof(a)) != 0)
+        abort(); /* the same input, another machine */
+    return 0;
+}
