@@ -439,6 +439,8 @@ static x86irq_status call_setters(struct board *b)
     x86irq_set_serial_output(b->m, serial, b);
     x86irq_set_intr_acknowledge(b->m, acknowledge, b);
     x86irq_set_nesting_rules(b->m, 0);
+    x86irq_set_nic_transmit(b->m, NULL, NULL);
+    x86irq_set_instruction_hook(b->m, b->kind == KIND_INSTRUCTION ? instruction_hook : NULL, b);
     x86irq_set_trace_hook(b->m, X86IRQ_TRACE_BIT(X86IRQ_TRACE_PHASE) |
                                     X86IRQ_TRACE_BIT(X86IRQ_TRACE_LINE), trace, b);
     return X86IRQ_OK;
