@@ -4,6 +4,13 @@
  * mutable state, so any number of machines may live in one process (one thread per machine).
  * Every call that can fail returns an x86irq_status; x86irq_last_error() then gives a readable
  * message. The library never prints, never exits and never aborts.
+ *
+ * Callbacks (device read/write, events, the instruction and trace hooks, serial output, INTA,
+ * NIC transmit) may call anything on the machine but the calls that would pull the run out
+ * from under them: x86irq_run, x86irq_load_*, x86irq_machine_destroy, x86irq_set_cost,
+ * x86irq_set_phase_symbols, x86irq_add_port_device and x86irq_add_mmio_device are refused there
+ * with X86IRQ_ERR_STATE (destroy, being void, does nothing). docs/api.md, "What a callback may
+ * call", has the whole table.
  */
 #ifndef X86IRQ_X86IRQ_H
 #define X86IRQ_X86IRQ_H
@@ -88,10 +95,12 @@ typedef struct x86irq_machine x86irq_machine;
 /** Create a machine. *out is set only on success. config may be NULL for the defaults. */
 X86IRQ_API x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine **out);
 
-/** Destroy a machine and everything it owns. NULL is a no-op. */
+/** Destroy a machine and everything it owns. NULL is a no-op. From a callback of the machine
+ *  it does nothing (the machine is in use on the stack): x86irq_last_error() then says so. */
 X86IRQ_API void x86irq_machine_destroy(x86irq_machine *machine);
 
-/** The message of the machine's last error ("" if none). Valid until the next call on it. */
+/** The message of the machine's last error ("" if none). Every failing call on a machine sets
+ *  its own (a NULL machine: "no machine"). Valid until the next call on it. */
 X86IRQ_API const char *x86irq_last_error(const x86irq_machine *machine);
 
 /* ------------------------------------------------------------------ loading */
@@ -100,7 +109,9 @@ X86IRQ_API const char *x86irq_last_error(const x86irq_machine *machine);
  *  entered as `qemu-system-i386 -kernel` enters it; another ELF32 executable is entered at its
  *  entry point in the same flat 32-bit protected mode, without the Multiboot registers.
  *  cmdline (may be NULL) becomes the Multiboot command line. On error nothing is loaded: guest
- *  memory and registers are as before the call. */
+ *  memory and registers are as before the call. Every load (x86irq_load_elf, _elf_memory,
+ *  _linux, _linux_memory, x86irq_load_symbols) is refused from a callback of the machine:
+ *  X86IRQ_ERR_STATE. */
 X86IRQ_API x86irq_status x86irq_load_elf(x86irq_machine *machine, const char *path,
                                          const char *cmdline);
 
@@ -171,12 +182,14 @@ X86IRQ_API const char *x86irq_stop_reason_string(x86irq_stop_reason reason);
 
 /** Run for at most max_cycles cycles (UINT64_MAX: no limit). The reason is stored in *reason
  *  (may be NULL). After DEBUG_EXIT, SHUTDOWN, POWEROFF or RESET the machine stays stopped:
- *  further calls return X86IRQ_ERR_STATE. */
+ *  further calls return X86IRQ_ERR_STATE. X86IRQ_ERR_STATE too, with nothing done: from a
+ *  callback of the machine, and with nothing to run (no image loaded, and the embedder wrote
+ *  neither memory nor registers). */
 X86IRQ_API x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
                                     x86irq_stop_reason *reason);
 
 /** Ask a running machine to return from x86irq_run() at the next instruction boundary. Safe
- *  to call from any callback the machine makes. */
+ *  to call from any callback the machine makes; between runs it does nothing. */
 X86IRQ_API void x86irq_request_stop(x86irq_machine *machine);
 
 /** Stop before executing the instruction at linear address `address` (any mode). Running
@@ -273,7 +286,14 @@ typedef enum x86irq_register {
 /** The name of a register ("eax", "cr0", ...). */
 X86IRQ_API const char *x86irq_register_name(x86irq_register reg);
 
-/** CPU 0's registers (the bootstrap processor). */
+/** CPU 0's registers (the bootstrap processor). Allowed from callbacks. A write there takes
+ *  effect at once, with one exception: EIP written while the CPU is inside an instruction or
+ *  an event delivery (a device callback, INTA, the trace hook, serial output) is set at the
+ *  next instruction boundary, when what is in progress has completed (an event it raised is
+ *  delivered first), and reads back at once. From the instruction hook the new EIP applies
+ *  at once: the instruction the hook was called for is not executed, and the hook is called
+ *  for the one at the new CS:EIP. An instruction in progress writes its own results after the
+ *  callback returns (an IN's destination, the stack pointer of a push). */
 X86IRQ_API x86irq_status x86irq_get_register(const x86irq_machine *machine, x86irq_register reg,
                                              uint32_t *value);
 X86IRQ_API x86irq_status x86irq_set_register(x86irq_machine *machine, x86irq_register reg,
@@ -285,7 +305,8 @@ X86IRQ_API x86irq_status x86irq_set_cpu_register(x86irq_machine *machine, unsign
                                                  x86irq_register reg, uint32_t value);
 
 /** Copy guest physical memory. Only RAM is accessed (no device side effects); a range
- *  reaching outside RAM fails with X86IRQ_ERR_RANGE and copies nothing. */
+ *  reaching outside RAM fails with X86IRQ_ERR_RANGE and copies nothing. size 0 copies nothing
+ *  (buffer may then be NULL) and succeeds for an address up to the end of RAM. */
 X86IRQ_API x86irq_status x86irq_read_physical(const x86irq_machine *machine, uint64_t address,
                                               void *buffer, size_t size);
 /** Writes keep the decoded-instruction cache coherent (code written here is re-decoded). */
@@ -302,7 +323,9 @@ typedef void (*x86irq_device_write_fn)(void *opaque, uint64_t offset, unsigned s
                                        uint64_t value);
 
 /** Register a device on count I/O ports from base. Either callback may be NULL (reads then
- *  give all ones, writes are dropped). Overlapping an existing range: X86IRQ_ERR_CONFLICT. */
+ *  give all ones, writes are dropped). Overlapping an existing range: X86IRQ_ERR_CONFLICT;
+ *  count 0 or a range past port 0xFFFF: X86IRQ_ERR_INVALID_ARGUMENT. Between runs only
+ *  (X86IRQ_ERR_STATE from a callback), as x86irq_add_mmio_device. */
 X86IRQ_API x86irq_status x86irq_add_port_device(x86irq_machine *machine, uint16_t base,
                                                 uint32_t count, x86irq_device_read_fn read,
                                                 x86irq_device_write_fn write, void *opaque);
@@ -366,7 +389,9 @@ X86IRQ_API x86irq_status x86irq_pulse_irq_line(x86irq_machine *machine, unsigned
  *  returns to its power-up state (real mode, CS:IP = F000:FFF0), keeping what INIT keeps (the
  *  cycle counter and TSC, CR0.CD/NW, MSRs; SDM Vol. 3 Table 9-1), and the local APIC is reset
  *  but for its ID and base. There is no firmware at the reset vector: an embedder sets the
- *  registers it wants (x86irq_set_register) before it runs again. */
+ *  registers it wants (x86irq_set_register) before it runs again. After a final stop
+ *  (x86irq_run: DEBUG_EXIT, SHUTDOWN, POWEROFF, RESET) X86IRQ_ERR_STATE: INIT does not restart
+ *  the machine; loading a guest does. */
 X86IRQ_API x86irq_status x86irq_raise_init(x86irq_machine *machine);
 /** As x86irq_raise_init(), on CPU `cpu` (x86irq_raise_init is CPU 0's): an application
  *  processor then waits for a start-up IPI. */
@@ -427,8 +452,8 @@ X86IRQ_API void x86irq_set_nic_transmit(x86irq_machine *machine, x86irq_nic_tran
  *  ("simple", "memory", "branch", ..., "delivery", "privilege", "iret", "task-switch"). */
 X86IRQ_API unsigned x86irq_cost_class_count(void);
 X86IRQ_API const char *x86irq_cost_class_name(unsigned index);
-/** Set (or read) the cycles of a class by name. Between runs only (X86IRQ_ERR_STATE inside a
- *  run); decoded instructions are dropped so the new costs apply. Unknown name or a cost above
+/** Set (or read) the cycles of a class by name. Between runs only (X86IRQ_ERR_STATE from a
+ *  callback); decoded instructions are dropped so the new costs apply. Unknown name or a cost above
  *  65535: X86IRQ_ERR_INVALID_ARGUMENT. */
 X86IRQ_API x86irq_status x86irq_set_cost(x86irq_machine *machine, const char *class_name,
                                          unsigned cycles);
@@ -531,7 +556,7 @@ X86IRQ_API const char *x86irq_phase_name(x86irq_phase phase);
  *  (32-bit: next in edx, previous in eax). Resolved against the symbols loaded now
  *  (x86irq_load_symbols, the ELF's); NULL or "" removes them. A malformed list, or a list no
  *  symbol matches: X86IRQ_ERR_INVALID_ARGUMENT. Costs a check at each decoded block's entry
- *  while set. */
+ *  while set. Between runs only (X86IRQ_ERR_STATE from a callback). */
 X86IRQ_API x86irq_status x86irq_set_phase_symbols(x86irq_machine *machine, const char *list);
 
 /** One trace event. Fields that do not apply to a kind are 0. */

@@ -10,6 +10,10 @@ x86irq_status x86irq_add_port_device(x86irq_machine *machine, uint16_t base, uin
 {
     if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    /* the bus may be dispatching to a device now: its tables must not move under it */
+    x86irq_status refused = x86_machine_outside_callbacks(machine, "x86irq_add_port_device");
+    if (refused != X86IRQ_OK)
+        return refused;
     x86irq_status s = x86_bus_add_ports(&machine->bus, base, count, read, write, opaque,
                                         "external");
     if (s != X86IRQ_OK)
@@ -24,6 +28,10 @@ x86irq_status x86irq_add_mmio_device(x86irq_machine *machine, uint64_t base, uin
 {
     if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    /* the bus may be dispatching to a device now: its tables must not move under it */
+    x86irq_status refused = x86_machine_outside_callbacks(machine, "x86irq_add_mmio_device");
+    if (refused != X86IRQ_OK)
+        return refused;
     x86irq_status s = x86_bus_add_mmio(&machine->bus, base, size, read, write, opaque,
                                        "external");
     if (s != X86IRQ_OK)
@@ -48,8 +56,10 @@ void x86irq_set_serial_output(x86irq_machine *machine, x86irq_serial_fn fn, void
 
 x86irq_status x86irq_nic_receive(x86irq_machine *machine, const void *frame, size_t length)
 {
-    if (!machine || (!frame && length))
+    if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (!frame && length)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT, "x86irq_nic_receive: no frame");
     if (!machine->nic)
         return x86_machine_error(machine, X86IRQ_ERR_STATE, "the machine has no NIC");
     if (length < 14 || length > X86_E1000_MAX_FRAME)

@@ -29,6 +29,9 @@ x86irq_status x86irq_load_elf_memory(x86irq_machine *machine, const void *image,
 {
     if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    x86irq_status refused = x86_machine_outside_callbacks(machine, "x86irq_load_elf_memory");
+    if (refused != X86IRQ_OK)
+        return refused;
     if (!image && size)
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT, "no image");
     if (!name)
@@ -100,6 +103,9 @@ x86irq_status x86irq_load_elf(x86irq_machine *machine, const char *path, const c
 {
     if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    x86irq_status refused = x86_machine_outside_callbacks(machine, "x86irq_load_elf");
+    if (refused != X86IRQ_OK)
+        return refused;
     if (!path)
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT, "no file name");
     uint8_t *data;
@@ -119,6 +125,9 @@ x86irq_status x86irq_load_linux_memory(x86irq_machine *machine, const void *kern
 {
     if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    x86irq_status refused = x86_machine_outside_callbacks(machine, "x86irq_load_linux_memory");
+    if (refused != X86IRQ_OK)
+        return refused;
     if ((!kernel && kernel_size) || (!initrd && initrd_size))
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT, "no image");
     struct x86_e820_entry map[X86_BOARD_MAP_MAX];
@@ -140,6 +149,9 @@ x86irq_status x86irq_load_linux(x86irq_machine *machine, const char *kernel_path
 {
     if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    x86irq_status refused = x86_machine_outside_callbacks(machine, "x86irq_load_linux");
+    if (refused != X86IRQ_OK)
+        return refused;
     if (!kernel_path)
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT, "no kernel file name");
     uint8_t *kernel = NULL, *initrd = NULL;
@@ -163,11 +175,15 @@ size_t x86irq_symbolize(const x86irq_machine *machine, uint32_t addr, char *buff
 x86irq_status x86irq_symbol_address(const x86irq_machine *machine, const char *name,
                                     uint32_t *addr)
 {
-    if (!machine || !name || !addr)
+    if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (!name || !addr)
+        return x86_machine_error((x86irq_machine *)machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_symbol_address: no %s", !name ? "name" : "result pointer");
     const struct x86_symbol *s = x86_symbols_find(&machine->symbols, name);
     if (!s)
-        return X86IRQ_ERR_INVALID_ARGUMENT;
+        return x86_machine_error((x86irq_machine *)machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "no symbol '%s'", name);
     *addr = s->address;
     return X86IRQ_OK;
 }
@@ -176,6 +192,9 @@ x86irq_status x86irq_load_symbols(x86irq_machine *machine, const char *path)
 {
     if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    x86irq_status refused = x86_machine_outside_callbacks(machine, "x86irq_load_symbols");
+    if (refused != X86IRQ_OK)
+        return refused;
     if (!path)
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT, "no file name");
     uint8_t *data;

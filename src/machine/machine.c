@@ -27,13 +27,14 @@ x86irq_status x86irq_set_cost(x86irq_machine *machine, const char *class_name, u
 {
     if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    x86irq_status s = x86_machine_outside_callbacks(machine, "x86irq_set_cost");
+    if (s != X86IRQ_OK)
+        return s;
     int i = x86_cost_class_index(class_name);
     if (i < 0 || cycles > 0xFFFF)
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
                                  "cost class '%s' with %u cycles: no such class, or above 65535",
                                  class_name ? class_name : "(null)", cycles);
-    if (machine->running)
-        return x86_machine_error(machine, X86IRQ_ERR_STATE, "costs change between runs only");
     machine->cost[i] = (uint16_t)cycles;
     /* decoded instructions carry their cost: decode again (the flush renews every core's
      * generation: no jump-cache entry or link survives) */
@@ -44,9 +45,14 @@ x86irq_status x86irq_set_cost(x86irq_machine *machine, const char *class_name, u
 x86irq_status x86irq_get_cost(const x86irq_machine *machine, const char *class_name,
                               unsigned *cycles)
 {
-    int i = x86_cost_class_index(class_name);
-    if (!machine || !cycles || i < 0)
+    if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    int i = x86_cost_class_index(class_name);
+    if (!cycles || i < 0)
+        /* the message is not the machine's state: writing it through a const handle is fine */
+        return x86_machine_error((x86irq_machine *)machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_get_cost: %s", !cycles ? "no result pointer"
+                                 : "no such cost class");
     *cycles = machine->cost[i];
     return X86IRQ_OK;
 }
@@ -86,6 +92,17 @@ const char *x86irq_stop_reason_string(x86irq_stop_reason reason)
     if ((unsigned)reason < sizeof(names) / sizeof(names[0]) && names[reason])
         return names[reason];
     return "unknown";
+}
+
+x86irq_status x86_machine_outside_callbacks(x86irq_machine *machine, const char *call)
+{
+    if (!x86_machine_in_callback(machine))
+        return X86IRQ_OK;
+    return x86_machine_error(machine, X86IRQ_ERR_STATE,
+                             machine->running
+                                 ? "%s: called from a callback while the machine is running"
+                                 : "%s: called from a callback of the machine",
+                             call);
 }
 
 x86irq_status x86_machine_error(x86irq_machine *machine, x86irq_status status,
@@ -154,6 +171,11 @@ void x86irq_machine_destroy(x86irq_machine *machine)
 {
     if (!machine)
         return;
+    if (x86_machine_in_callback(machine)) {
+        /* the run on the stack still uses it: refused (it cannot return a status) */
+        x86_machine_outside_callbacks(machine, "x86irq_machine_destroy");
+        return;
+    }
     x86_disassembler_destroy(machine->disassembler);
     x86_symbols_free(&machine->symbols);
     x86_code_cache_finish(&machine->code);

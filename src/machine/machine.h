@@ -59,6 +59,10 @@ struct x86_core {
     x86irq_machine *machine;
     bool resuming_at_breakpoint;      /* the first instruction of this run is not checked */
     bool awake;                       /* runnable when its round began (run_api.c) */
+    /* EIP an embedder set from a callback while this core executes: the instruction in progress
+     * would overwrite it, so it is applied at the next boundary (run_api.c) */
+    bool eip_pending;
+    uint32_t pending_eip;
 };
 
 /* A LAPIC MMIO window the board maps (the running core's LAPIC answers there) */
@@ -88,7 +92,8 @@ struct x86irq_machine {
     uint16_t cost[X86_COST_CLASS_COUNT]; /* the cycle-cost profile in use */
 
     struct x86_symbol_table symbols;
-    bool loaded;
+    bool loaded;                      /* an image was loaded, or the embedder wrote memory or
+                                         registers: there is something to run */
 
     struct x86_uart uart;
     struct x86_debug_exit debug_exit;
@@ -134,6 +139,11 @@ struct x86irq_machine {
     x86irq_stop_reason pending_stop;  /* a stop decided inside the run (debug exit...) */
     bool finished;                    /* debug exit / shutdown: no more runs */
     bool running;                     /* inside x86irq_run (callbacks may be on the stack) */
+    unsigned callback_depth;          /* inside a trace hook made outside a run */
+    struct x86_core *executing;       /* the core inside x86_cpu_execute, or NULL */
+    struct x86_core *hooked_core;     /* the core whose instruction hook is being called */
+    x86irq_trace_fn trace_fn;         /* the embedder's trace hook (behind a trampoline) */
+    void *trace_opaque;
     uint32_t exit_value;
 
     struct x86_disassembler *disassembler; /* Capstone handles, created on first use */
@@ -155,6 +165,15 @@ static inline struct x86_core *x86_machine_core(x86irq_machine *machine, unsigne
 x86irq_status x86_machine_error(x86irq_machine *machine, x86irq_status status,
                                 const char *format, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Inside x86irq_run or one of the machine's callbacks: a call that replaces or frees what the
+ * run uses (run, load, destroy, costs, devices) is refused there. */
+static inline bool x86_machine_in_callback(const x86irq_machine *machine)
+{
+    return machine->running || machine->callback_depth;
+}
+/* X86IRQ_OK outside callbacks; else X86IRQ_ERR_STATE with a message naming `call`. */
+x86irq_status x86_machine_outside_callbacks(x86irq_machine *machine, const char *call);
 
 /* End the run at the next instruction boundary with this reason (debug exit, shutdown...);
  * _on: a reason that comes from one core (a breakpoint, a triple fault). */

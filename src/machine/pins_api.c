@@ -62,6 +62,11 @@ x86irq_status x86irq_raise_cpu_init(x86irq_machine *machine, unsigned cpu)
     x86irq_status s = cpu_index(machine, cpu);
     if (s != X86IRQ_OK)
         return s;
+    if (machine->finished)
+        /* run would refuse anyway: an INIT cannot bring a stopped machine back */
+        return x86_machine_error(machine, X86IRQ_ERR_STATE,
+                                 "INIT: the machine has stopped (%s) and cannot run again; load "
+                                 "a guest to start over", x86irq_stop_reason_string(machine->stop_reason));
     struct x86_core *core = machine->cores[cpu];
     if (!machine->running) {
         /* between runs the core is at an instruction boundary: INIT takes effect now, so the

@@ -140,7 +140,15 @@ static void run_core(x86irq_machine *m, struct x86_core *core)
         cpu->slice_end = message < end ? message : end;
         cpu->cycle_limit = cpu->slice_end;
         cpu->exit_request = 0;
+        m->executing = core;
         x86_cpu_execute(cpu); /* takes pending NMI / INTR at its first boundary */
+        m->executing = NULL;
+        if (core->eip_pending) {
+            /* the embedder's EIP from a callback: the core is at a boundary now */
+            core->eip_pending = false;
+            cpu->eip = core->pending_eip;
+            cpu->stop_pending = m->pending_stop != X86IRQ_STOP_NONE;
+        }
         ran = true;
     }
 }
@@ -150,10 +158,18 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
 {
     if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    /* a nested run would reset the state the outer one's loop holds (its decoded block) */
+    x86irq_status refused = x86_machine_outside_callbacks(machine, "x86irq_run");
+    if (refused != X86IRQ_OK)
+        return refused;
     if (machine->finished)
         return x86_machine_error(machine, X86IRQ_ERR_STATE,
                                  "the machine has stopped (%s) and cannot run again",
                                  x86irq_stop_reason_string(machine->stop_reason));
+    if (!machine->loaded)
+        return x86_machine_error(machine, X86IRQ_ERR_STATE,
+                                 "x86irq_run: nothing to run: load a guest, or write its code "
+                                 "and registers (x86irq_write_physical, x86irq_set_register)");
     x86irq_machine *m = machine;
     uint64_t start = machine_now(m);
     uint64_t end = start + max_cycles < start ? UINT64_MAX : start + max_cycles;
@@ -251,8 +267,11 @@ static void run_external_event(void *context, void *opaque)
 x86irq_status x86irq_schedule_event(x86irq_machine *machine, uint64_t cycle, x86irq_event_fn fn,
                                     void *opaque, uint64_t *id)
 {
-    if (!machine || !fn)
+    if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (!fn)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_schedule_event: no function");
     size_t index = 0;
     while (index < machine->external_event_count && machine->external_events[index].fn)
         index++;
@@ -261,7 +280,7 @@ x86irq_status x86irq_schedule_event(x86irq_machine *machine, uint64_t cycle, x86
         struct x86_external_event *bigger =
             realloc(machine->external_events, n * sizeof(*bigger));
         if (!bigger)
-            return X86IRQ_ERR_NO_MEMORY;
+            return x86_machine_error(machine, X86IRQ_ERR_NO_MEMORY, "out of memory for events");
         memset(bigger + machine->external_event_count, 0,
                (n - machine->external_event_count) * sizeof(*bigger));
         machine->external_events = bigger;
@@ -270,7 +289,7 @@ x86irq_status x86irq_schedule_event(x86irq_machine *machine, uint64_t cycle, x86
     uint64_t handle = x86_machine_schedule(machine, cycle, run_external_event,
                                            (void *)(uintptr_t)index);
     if (handle == 0)
-        return X86IRQ_ERR_NO_MEMORY;
+        return x86_machine_error(machine, X86IRQ_ERR_NO_MEMORY, "out of memory for events");
     machine->external_events[index] = (struct x86_external_event){ fn, opaque, handle };
     if (id)
         *id = handle;
@@ -374,6 +393,12 @@ bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
         x86_translate(cpu, info.linear + i, X86_ACCESS_EXECUTE, cpu->cpl == 3, &phys, &w);
         info.bytes[i] = (uint8_t)x86_phys_read(cpu, phys, 1);
     }
+    uint32_t eip = cpu->eip, cs_base = cpu->seg[X86_SEG_CS].base;
+    uint8_t mode = cpu->mode;
+    m->hooked_core = core; /* an EIP the hook sets applies at once (x86irq_set_cpu_register) */
     m->instruction_hook(m->instruction_hook_opaque, &info);
-    return true;
+    m->hooked_core = NULL;
+    /* the hook moved the core: the instruction decoded here is not the one to run; the loop
+     * goes on from the new CS:EIP (and calls the hook there) */
+    return cpu->eip == eip && cpu->seg[X86_SEG_CS].base == cs_base && cpu->mode == mode;
 }

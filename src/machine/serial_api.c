@@ -4,8 +4,11 @@
 
 x86irq_status x86irq_serial_input(x86irq_machine *machine, const void *bytes, size_t length)
 {
-    if (!machine || (!bytes && length))
+    if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (!bytes && length)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_serial_input: no bytes");
     if (machine->config.no_default_devices)
         return x86_machine_error(machine, X86IRQ_ERR_STATE, "the machine has no UART");
     struct x86_uart *uart = &machine->uart;

@@ -88,26 +88,65 @@ const char *x86irq_register_name(x86irq_register reg)
 x86irq_status x86irq_get_cpu_register(const x86irq_machine *machine, unsigned index,
                                       x86irq_register reg, uint32_t *value)
 {
-    if (!machine || !value || (unsigned)reg >= X86IRQ_REG_COUNT || index >= machine->core_count)
+    if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    /* the message is not the machine's state: writing it through a const handle is fine */
+    x86irq_machine *m = (x86irq_machine *)machine;
+    if (!value)
+        return x86_machine_error(m, X86IRQ_ERR_INVALID_ARGUMENT, "x86irq_get_register: no result "
+                                 "pointer");
+    if ((unsigned)reg >= X86IRQ_REG_COUNT)
+        return x86_machine_error(m, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "register %u does not exist", (unsigned)reg);
+    if (index >= machine->core_count)
+        return x86_machine_error(m, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "CPU %u does not exist (the machine has %u)", index,
+                                 machine->core_count);
+    const struct x86_core *core = machine->cores[index];
+    if (reg == X86IRQ_REG_EIP && core->eip_pending) {
+        *value = core->pending_eip; /* what the embedder set, due at the next boundary */
+        return X86IRQ_OK;
+    }
     /* reading EFLAGS computes the lazy flags: not a change of state */
-    *value = x86_cpu_get_register((struct x86_cpu *)&machine->cores[index]->cpu, reg);
+    *value = x86_cpu_get_register((struct x86_cpu *)&core->cpu, reg);
     return X86IRQ_OK;
 }
 
 x86irq_status x86irq_set_cpu_register(x86irq_machine *machine, unsigned index,
                                       x86irq_register reg, uint32_t value)
 {
-    if (!machine || (unsigned)reg >= X86IRQ_REG_COUNT)
+    if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    if ((unsigned)reg >= X86IRQ_REG_COUNT)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "register %u does not exist", (unsigned)reg);
     if (index >= machine->core_count)
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
                                  "CPU %u does not exist (the machine has %u)", index,
                                  machine->core_count);
-    if (!x86_cpu_set_register(&machine->cores[index]->cpu, reg, value))
+    struct x86_core *core = machine->cores[index];
+    struct x86_cpu *cpu = &core->cpu;
+    if (reg == X86IRQ_REG_EIP && machine->executing == core && machine->hooked_core != core) {
+        /* a callback from inside an instruction or a delivery: what is in progress would
+         * overwrite EIP, so it is set when the core leaves it (run_core, at the boundary) */
+        core->eip_pending = true;
+        core->pending_eip = value;
+        cpu->stop_pending = 1;
+        x86_request_exit(cpu);
+        machine->loaded = true;
+        return X86IRQ_OK;
+    }
+    if (!x86_cpu_set_register(cpu, reg, value))
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
                                  "%s: value 0x%08x is not allowed", x86_register_name(reg),
                                  value);
+    if (reg == X86IRQ_REG_EIP)
+        core->eip_pending = false; /* a later write wins */
+    /* mode, flags (TF, IF) or breakpoints may have changed under the running loop: it looks
+     * again at the next boundary */
+    if (machine->running && reg > X86IRQ_REG_EDI)
+        x86_request_exit(cpu);
+    machine->loaded = true;
     return X86IRQ_OK;
 }
 
@@ -127,25 +166,38 @@ x86irq_status x86irq_set_register(x86irq_machine *machine, x86irq_register reg, 
 x86irq_status x86irq_read_physical(const x86irq_machine *machine, uint64_t address,
                                    void *buffer, size_t size)
 {
-    if (!machine || (!buffer && size))
+    if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    x86irq_machine *m = (x86irq_machine *)machine; /* for the message only */
+    if (!buffer && size)
+        return x86_machine_error(m, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_read_physical: no buffer for %zu bytes", size);
     const uint8_t *p = x86_bus_ram(&machine->bus, address, size);
     if (!p)
-        return X86IRQ_ERR_RANGE;
-    memcpy(buffer, p, size);
+        return x86_machine_error(m, X86IRQ_ERR_RANGE,
+                                 "read of %zu bytes at 0x%llx is outside RAM", size,
+                                 (unsigned long long)address);
+    if (size) /* memcpy must not see a NULL buffer, even for 0 bytes */
+        memcpy(buffer, p, size);
     return X86IRQ_OK;
 }
 
 x86irq_status x86irq_write_physical(x86irq_machine *machine, uint64_t address,
                                     const void *buffer, size_t size)
 {
-    if (!machine || (!buffer && size))
+    if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (!buffer && size)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_write_physical: no buffer for %zu bytes", size);
     uint8_t *p = x86_bus_ram(&machine->bus, address, size);
     if (!p)
         return x86_machine_error(machine, X86IRQ_ERR_RANGE,
                                  "write of %zu bytes at 0x%llx is outside RAM", size,
                                  (unsigned long long)address);
+    if (size == 0)
+        return X86IRQ_OK; /* in range, nothing to copy (memcpy must not see a NULL buffer) */
+    machine->loaded = true;
     for (unsigned i = 0; i < machine->core_count; i++)
         x86_tables_changed(&machine->cores[i]->cpu); /* the embedder may have rewritten an IDT
                                                         or a GDT */

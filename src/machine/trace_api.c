@@ -7,11 +7,24 @@
 #include "trace/disasm.h"
 #include "trace/events.h"
 
+/* The hook also runs outside a run (a line raised between runs): the depth marks it as a
+ * callback there, so calls that must not nest (run, load, destroy) are refused. */
+static void trace_trampoline(void *opaque, const x86irq_trace_event *event)
+{
+    x86irq_machine *m = opaque;
+    m->callback_depth++;
+    m->trace_fn(m->trace_opaque, event);
+    m->callback_depth--;
+}
+
 void x86irq_set_trace_hook(x86irq_machine *machine, uint32_t mask, x86irq_trace_fn fn,
                            void *opaque)
 {
-    if (machine)
-        x86_trace_set_hook(&machine->trace, mask, fn, opaque);
+    if (!machine)
+        return;
+    machine->trace_fn = fn;
+    machine->trace_opaque = opaque;
+    x86_trace_set_hook(&machine->trace, mask, fn ? trace_trampoline : NULL, machine);
 }
 
 void x86irq_set_nesting_rules(x86irq_machine *machine, uint32_t rules)
@@ -29,9 +42,9 @@ x86irq_status x86irq_set_phase_symbols(x86irq_machine *machine, const char *list
 {
     if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
-    if (machine->running)
-        return x86_machine_error(machine, X86IRQ_ERR_STATE,
-                                 "phase symbols change between runs only");
+    x86irq_status refused = x86_machine_outside_callbacks(machine, "x86irq_set_phase_symbols");
+    if (refused != X86IRQ_OK)
+        return refused;
     char error[256];
     if (!x86_trace_set_phase_symbols(&machine->trace, list, error, sizeof(error)))
         return x86_machine_error(machine, strstr(error, "memory") ? X86IRQ_ERR_NO_MEMORY

@@ -45,7 +45,7 @@ x86irq_status x86_bus_add_ports(struct x86_bus *bus, uint16_t base, uint32_t cou
                                 x86irq_device_read_fn read, x86irq_device_write_fn write,
                                 void *opaque, const char *name)
 {
-    if (count == 0 || (uint32_t)base + count > PORT_COUNT)
+    if (count == 0 || count > PORT_COUNT - (uint32_t)base) /* base + count could wrap */
         return X86IRQ_ERR_INVALID_ARGUMENT;
     for (uint32_t p = base; p < (uint32_t)base + count; p++)
         if (bus->port_slot[p])
