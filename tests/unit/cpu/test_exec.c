@@ -45,8 +45,8 @@ static int teardown(void **state)
 static int exec(struct fixture *f, const uint8_t *bytes, size_t n)
 {
     assert_int_equal(test_write_physical(f->m, CODE, bytes, n), X86IRQ_OK);
-    f->cpu->eip = CODE;
-    while (f->cpu->eip >= CODE && f->cpu->eip < CODE + n) {
+    f->cpu->rip = CODE;
+    while (f->cpu->rip >= CODE && f->cpu->rip < CODE + n) {
         struct x86_fault fault;
         if (!x86_cpu_step(f->cpu, &fault))
             return fault.vector;
@@ -184,7 +184,7 @@ static void test_multiply_divide(void **state)
     R(f, EAX) = 100; R(f, EDX) = 0; R(f, EBX) = 0;
     assert_int_equal(EXEC(f, 0xF7, 0xF3), X86_VEC_DE);         /* div ebx, ebx = 0 */
     assert_int_equal(R(f, EAX), 100);
-    assert_int_equal(f->cpu->eip, CODE);                       /* a fault: EIP at the div */
+    assert_int_equal(f->cpu->rip, CODE);                       /* a fault: EIP at the div */
     R(f, EDX) = 5; R(f, EBX) = 2;                              /* quotient overflow */
     assert_int_equal(EXEC(f, 0xF7, 0xF3), X86_VEC_DE);
     R(f, EAX) = 0x80000000; R(f, EDX) = 0xFFFFFFFF; R(f, EBX) = 0xFFFFFFFF;
@@ -239,7 +239,7 @@ static void test_precise_stack_fault(void **state)
     R(f, ESP) = 0x1002;                                        /* call: the push crosses the limit */
     assert_int_equal(EXEC(f, 0xE8, 0x00, 0x00, 0x00, 0x00), X86_VEC_SS);
     assert_int_equal(R(f, ESP), 0x1002);
-    assert_int_equal(f->cpu->eip, CODE);
+    assert_int_equal(f->cpu->rip, CODE);
 }
 
 static void test_strings(void **state)
@@ -259,10 +259,10 @@ static void test_strings(void **state)
     f->cpu->cycle_limit = f->cpu->cycles + 3;
     const uint8_t rep[] = { 0xF3, 0xA4 };
     test_write_physical(f->m, CODE, rep, 2);
-    f->cpu->eip = CODE;
+    f->cpu->rip = CODE;
     struct x86_fault fault;
     assert_true(x86_cpu_step(f->cpu, &fault));
-    assert_int_equal(f->cpu->eip, CODE);                       /* to be resumed */
+    assert_int_equal(f->cpu->rip, CODE);                       /* to be resumed */
     assert_true(R(f, ECX) > 0 && R(f, ECX) < 8);
     assert_int_equal(R(f, ESI) - 0x3000, 8 - R(f, ECX));       /* registers consistent */
     f->cpu->cycle_limit = UINT64_MAX;
