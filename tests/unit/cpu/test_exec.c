@@ -59,6 +59,30 @@ static uint32_t flags(struct fixture *f) { return x86_get_eflags(f->cpu) & X86_F
 static void set_flags(struct fixture *f, uint32_t v) { x86_set_eflags(f->cpu, v, X86_FLAGS_ARITH); }
 #define R(f, r) ((f)->cpu->gpr[X86_##r])
 
+/* The 64-bit register file outside 64-bit mode (docs/isa.md): a 32-bit write zero-extends into
+ * bits 63:32, 8- and 16-bit writes keep the other bits, registers not written keep all 64 */
+static void test_upper_halves(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    cpu->gpr[X86_EAX] = 0x1111111122222222ull;
+    cpu->gpr[X86_ECX] = 0x0000000100000001ull;
+    cpu->gpr[X86_R8] = 0xAAAAAAAABBBBBBBBull;
+    cpu->gpr[X86_R15] = 0xCCCCCCCCDDDDDDDDull;
+    EXEC(f, 0x66, 0xB8, 0x55, 0x55);                           /* mov ax, 0x5555 */
+    assert_true(cpu->gpr[X86_EAX] == 0x1111111122225555ull);
+    EXEC(f, 0xB0, 0x77, 0xB4, 0x88);                           /* mov al, 0x77; mov ah, 0x88 */
+    assert_true(cpu->gpr[X86_EAX] == 0x1111111122228877ull);
+    EXEC(f, 0x01, 0xC0);                                       /* add eax, eax */
+    assert_true(cpu->gpr[X86_EAX] == 0x444510EEull);
+    EXEC(f, 0x49);                                             /* dec ecx */
+    assert_true(cpu->gpr[X86_ECX] == 0);
+    EXEC(f, 0x50, 0x5B);                                       /* push eax; pop ebx */
+    assert_true(cpu->gpr[X86_EBX] == 0x444510EEull);
+    assert_true(cpu->gpr[X86_R8] == 0xAAAAAAAABBBBBBBBull);
+    assert_true(cpu->gpr[X86_R15] == 0xCCCCCCCCDDDDDDDDull);
+}
+
 static void test_add_sub_flags(void **state)
 {
     struct fixture *f = *state;
@@ -344,7 +368,7 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_add_sub_flags), T(test_inc_dec_neg_logic), T(test_shifts_and_rotates),
+        T(test_upper_halves), T(test_add_sub_flags), T(test_inc_dec_neg_logic), T(test_shifts_and_rotates),
         T(test_multiply_divide), T(test_bits_and_bcd), T(test_precise_stack_fault),
         T(test_strings), T(test_stack_and_frames), T(test_system_instructions),
     };
