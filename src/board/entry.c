@@ -75,8 +75,8 @@ static void enter_flat32(x86irq_machine *m, const uint8_t *gdt, size_t gdt_size,
     memset(cpu->gpr, 0, sizeof(cpu->gpr));
     /* the stack QEMU 7.2's option ROMs leave (SeaBIOS's, in conventional memory): a guest that
      * pushes before it sets up its own stack finds RAM there */
-    cpu->gpr[X86_ESP] = X86_BOOT_STACK;
-    cpu->eip = entry;
+    x86_set_gpr32(cpu, X86_ESP, X86_BOOT_STACK);
+    cpu->rip = entry;
 }
 
 #define FLAT_CODE 0xFF, 0xFF, 0, 0, 0, 0x9B, 0xCF, 0  /* base 0, 4 GiB, 32-bit, accessed */
@@ -90,8 +90,8 @@ void x86_board_enter_multiboot(x86irq_machine *m, uint32_t entry, uint32_t info,
     static const uint8_t gdt[] = { NULL_DESCRIPTOR, FLAT_CODE, FLAT_DATA };
     enter_flat32(m, gdt, sizeof(gdt), 0x08, 0x10, entry);
     if (multiboot) {
-        x86_machine_cpu(m)->gpr[X86_EAX] = X86_MULTIBOOT_BOOTLOADER_MAGIC; /* Multiboot 0.6.96 3.2 */
-        x86_machine_cpu(m)->gpr[X86_EBX] = info;
+        x86_set_gpr32(x86_machine_cpu(m), X86_EAX, X86_MULTIBOOT_BOOTLOADER_MAGIC); /* Multiboot 0.6.96 3.2 */
+        x86_set_gpr32(x86_machine_cpu(m), X86_EBX, info);
     }
 }
 
@@ -100,5 +100,5 @@ void x86_board_enter_linux32(x86irq_machine *m, const struct x86_linux_boot *boo
     /* boot.rst, 32-bit boot protocol: __BOOT_CS = 0x10, __BOOT_DS = 0x18, both flat */
     static const uint8_t gdt[] = { NULL_DESCRIPTOR, NULL_DESCRIPTOR, FLAT_CODE, FLAT_DATA };
     enter_flat32(m, gdt, sizeof(gdt), 0x10, 0x18, boot->entry32);
-    x86_machine_cpu(m)->gpr[X86_ESI] = boot->boot_params;
+    x86_set_gpr32(x86_machine_cpu(m), X86_ESI, boot->boot_params);
 }

@@ -179,9 +179,9 @@ void x86_cpu_reset(struct x86_cpu *cpu)
     cpu->tlb = cpu->tlb_sets; /* CPL 0's */
     cpu->eflags = X86_FLAG_FIXED1;
     cpu->cr0 = X86_CR0_CD | X86_CR0_NW | X86_CR0_ET;
-    cpu->gpr[X86_EDX] = X86_CPUID_SIGNATURE; /* EDX after reset and INIT: CPUID.1:EAX (SDM
+    x86_set_gpr32(cpu, X86_EDX, X86_CPUID_SIGNATURE); /* EDX after reset and INIT: CPUID.1:EAX (SDM
                                               * Vol. 3 9.1.4) */
-    cpu->eip = 0xFFF0;
+    cpu->rip = 0xFFF0;
     for (unsigned s = 0; s < X86_SEG_COUNT; s++) {
         cpu->seg[s].selector = 0;
         cpu->seg[s].base = 0;
@@ -244,7 +244,7 @@ void x86_cpu_startup(struct x86_cpu *cpu, uint8_t vector)
     cs->limit = 0xFFFF;
     cs->attributes = 0x9B;
     x86_segment_refresh(cpu, X86_SEG_CS);
-    cpu->eip = 0;
+    cpu->rip = 0;
     cpu->wait_for_sipi = 0;
     cpu->sipi_pending = 0;
     cpu->halted = 0;

@@ -41,7 +41,13 @@ struct x86_platform;
 #define X86_ALWAYS_INLINE inline
 #endif
 
-enum x86_gpr { X86_EAX = 0, X86_ECX, X86_EDX, X86_EBX, X86_ESP, X86_EBP, X86_ESI, X86_EDI };
+/* The general-purpose registers RAX..R15 (SDM Vol. 1 3.4.1.1): the first eight by their
+ * legacy names; R8-R15 exist in the register file but only 64-bit code can name them. */
+enum x86_gpr {
+    X86_EAX = 0, X86_ECX, X86_EDX, X86_EBX, X86_ESP, X86_EBP, X86_ESI, X86_EDI,
+    X86_R8, X86_R9, X86_R10, X86_R11, X86_R12, X86_R13, X86_R14, X86_R15,
+};
+#define X86_GPR_COUNT 16
 
 /* EFLAGS bits (SDM Vol. 1 3.4.3) */
 #define X86_FLAG_CF   0x00000001u
@@ -206,9 +212,13 @@ struct x86_msrs {
 
 struct x86_cpu {
     /* hot state first */
-    uint32_t gpr[8];
-    uint32_t eip;           /* the executing instruction's EIP until it completes */
-    uint32_t next_eip;      /* EIP of the next instruction; branches write here */
+    /* The register file is 64-bit (docs/architecture.md): RAX..R15 and RIP. 16- and 32-bit
+     * code reads the low halves (x86_gpr32, x86_eip); a 32-bit write zero-extends into bits
+     * 63:32 and an 8- or 16-bit write keeps the bits above it (docs/isa.md, SDM Vol. 1
+     * 3.4.1.1), so outside 64-bit mode the upper halves stay zero and are never seen. */
+    uint64_t gpr[X86_GPR_COUNT];
+    uint64_t rip;           /* the executing instruction's RIP until it completes */
+    uint64_t next_rip;      /* RIP of the next instruction; branches write here */
     uint32_t eflags;        /* all of EFLAGS except the arithmetic flags while lazy.op != 0 */
     struct x86_lazy_flags lazy;
     uint64_t cycles;        /* the cycle counter (RDTSC) */
@@ -337,35 +347,73 @@ struct x86_cpu {
 
 /* ---------------------------------------------------------------- registers */
 
+/* 32- and 16-bit views of the register file and the instruction pointer, for code outside
+ * 64-bit mode: reads take the low half; a 32-bit write zero-extends (as in 64-bit mode, SDM
+ * Vol. 1 3.4.1.1), a 16-bit write keeps bits 63:16. */
+static X86_ALWAYS_INLINE uint32_t x86_gpr32(const struct x86_cpu *cpu, unsigned reg)
+{
+    return (uint32_t)cpu->gpr[reg];
+}
+static X86_ALWAYS_INLINE void x86_set_gpr32(struct x86_cpu *cpu, unsigned reg, uint32_t value)
+{
+    cpu->gpr[reg] = value;
+}
+static X86_ALWAYS_INLINE uint16_t x86_gpr16(const struct x86_cpu *cpu, unsigned reg)
+{
+    return (uint16_t)cpu->gpr[reg];
+}
+static X86_ALWAYS_INLINE void x86_set_gpr16(struct x86_cpu *cpu, unsigned reg, uint32_t value)
+{
+    cpu->gpr[reg] = (cpu->gpr[reg] & ~(uint64_t)0xFFFF) | (value & 0xFFFF);
+}
+/* EIP and the next instruction's EIP: outside 64-bit mode RIP's upper half is zero */
+static X86_ALWAYS_INLINE uint32_t x86_eip(const struct x86_cpu *cpu)
+{
+    return (uint32_t)cpu->rip;
+}
+static X86_ALWAYS_INLINE uint32_t x86_next_eip(const struct x86_cpu *cpu)
+{
+    return (uint32_t)cpu->next_rip;
+}
+
+/* The instruction pointer wraps by the code's size: IP at 64 KiB in 16-bit code, EIP at
+ * 4 GiB in 32-bit code; RIP + length is masked with this (64-bit code does not run yet) */
+static X86_ALWAYS_INLINE uint64_t x86_ip_mask(unsigned mode)
+{
+    return mode == X86_MODE_16 ? 0xFFFFu : 0xFFFFFFFFu;
+}
+
 /* Byte registers without REX: 0-3 = AL CL DL BL, 4-7 = AH CH DH BH. */
 static X86_ALWAYS_INLINE uint32_t x86_reg_get(const struct x86_cpu *cpu, unsigned reg,
                                               unsigned size)
 {
     switch (size) {
     case 1:
-        return reg < 4 ? (cpu->gpr[reg] & 0xFF) : ((cpu->gpr[reg - 4] >> 8) & 0xFF);
+        return reg < 4 ? (uint32_t)(cpu->gpr[reg] & 0xFF)
+                       : (uint32_t)((cpu->gpr[reg - 4] >> 8) & 0xFF);
     case 2:
-        return cpu->gpr[reg] & 0xFFFF;
+        return (uint32_t)(cpu->gpr[reg] & 0xFFFF);
     default:
-        return cpu->gpr[reg];
+        return (uint32_t)cpu->gpr[reg];
     }
 }
 
+/* Size 4 zero-extends into bits 63:32; sizes 1 and 2 keep every other bit. */
 static X86_ALWAYS_INLINE void x86_reg_set(struct x86_cpu *cpu, unsigned reg, unsigned size,
                                           uint32_t value)
 {
     switch (size) {
     case 1:
         if (reg < 4)
-            cpu->gpr[reg] = (cpu->gpr[reg] & ~0xFFu) | (value & 0xFF);
+            cpu->gpr[reg] = (cpu->gpr[reg] & ~(uint64_t)0xFF) | (value & 0xFF);
         else
-            cpu->gpr[reg - 4] = (cpu->gpr[reg - 4] & ~0xFF00u) | ((value & 0xFF) << 8);
+            cpu->gpr[reg - 4] = (cpu->gpr[reg - 4] & ~(uint64_t)0xFF00) | ((value & 0xFF) << 8);
         break;
     case 2:
-        cpu->gpr[reg] = (cpu->gpr[reg] & ~0xFFFFu) | (value & 0xFFFF);
+        x86_set_gpr16(cpu, reg, value);
         break;
     default:
-        cpu->gpr[reg] = value;
+        x86_set_gpr32(cpu, reg, value);
         break;
     }
 }
@@ -376,9 +424,9 @@ static X86_ALWAYS_INLINE uint32_t x86_effective_address(const struct x86_cpu *cp
 {
     uint32_t ea = (uint32_t)insn->disp;
     if (insn->base != X86_REG_NONE)
-        ea += cpu->gpr[insn->base];
+        ea += x86_gpr32(cpu, insn->base);
     if (insn->index != X86_REG_NONE)
-        ea += cpu->gpr[insn->index] << insn->scale;
+        ea += x86_gpr32(cpu, insn->index) << insn->scale;
     if (insn->addrsize == 2)
         ea &= 0xFFFF;
     return ea;
@@ -496,28 +544,28 @@ static X86_ALWAYS_INLINE bool x86_stack32(const struct x86_cpu *cpu)
 static X86_ALWAYS_INLINE void x86_push(struct x86_cpu *cpu, unsigned size, uint32_t value)
 {
     if (x86_stack32(cpu)) {
-        uint32_t sp = cpu->gpr[X86_ESP] - size;
+        uint32_t sp = x86_gpr32(cpu, X86_ESP) - size;
         x86_write(cpu, X86_SEG_SS, sp, size, value);
-        cpu->gpr[X86_ESP] = sp;
+        x86_set_gpr32(cpu, X86_ESP, sp);
     } else {
-        uint16_t sp = (uint16_t)(cpu->gpr[X86_ESP] - size);
+        uint16_t sp = (uint16_t)(x86_gpr32(cpu, X86_ESP) - size);
         x86_write(cpu, X86_SEG_SS, sp, size, value);
-        cpu->gpr[X86_ESP] = (cpu->gpr[X86_ESP] & 0xFFFF0000u) | sp;
+        x86_set_gpr16(cpu, X86_ESP, sp);
     }
 }
 /* Read the value `depth` bytes above the stack top, without popping. */
 static X86_ALWAYS_INLINE uint32_t x86_stack_peek(struct x86_cpu *cpu, uint32_t depth, unsigned size)
 {
     if (x86_stack32(cpu))
-        return x86_read(cpu, X86_SEG_SS, cpu->gpr[X86_ESP] + depth, size);
-    return x86_read(cpu, X86_SEG_SS, (uint16_t)(cpu->gpr[X86_ESP] + depth), size);
+        return x86_read(cpu, X86_SEG_SS, x86_gpr32(cpu, X86_ESP) + depth, size);
+    return x86_read(cpu, X86_SEG_SS, (uint16_t)(x86_gpr32(cpu, X86_ESP) + depth), size);
 }
 static X86_ALWAYS_INLINE void x86_stack_adjust(struct x86_cpu *cpu, int32_t delta)
 {
     if (x86_stack32(cpu))
-        cpu->gpr[X86_ESP] += (uint32_t)delta;
+        x86_set_gpr32(cpu, X86_ESP, x86_gpr32(cpu, X86_ESP) + (uint32_t)delta);
     else
-        cpu->gpr[X86_ESP] = (cpu->gpr[X86_ESP] & 0xFFFF0000u) | (uint16_t)(cpu->gpr[X86_ESP] + (uint32_t)delta);
+        x86_set_gpr16(cpu, X86_ESP, x86_gpr32(cpu, X86_ESP) + (uint32_t)delta);
 }
 static X86_ALWAYS_INLINE uint32_t x86_pop(struct x86_cpu *cpu, unsigned size)
 {

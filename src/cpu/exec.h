@@ -164,9 +164,9 @@ static X86_ALWAYS_INLINE uint32_t x86_operand_read(struct x86_cpu *cpu, const st
     case X86_OPK_ONE:
         return 1;
     case X86_OPK_CL:
-        return cpu->gpr[X86_ECX] & 0xFF;
+        return x86_gpr32(cpu, X86_ECX) & 0xFF;
     case X86_OPK_DX:
-        return cpu->gpr[X86_EDX] & 0xFFFF;
+        return x86_gpr32(cpu, X86_EDX) & 0xFFFF;
     case X86_OPK_SREG:
         return cpu->seg[insn->reg].selector;
     default: {
@@ -199,7 +199,7 @@ static X86_ALWAYS_INLINE unsigned x86_iopl(const struct x86_cpu *cpu)
 static X86_ALWAYS_INLINE void x86_branch(struct x86_cpu *cpu, const struct x86_insn *insn,
                                          uint32_t target)
 {
-    cpu->next_eip = insn->opsize == 2 ? (target & 0xFFFF) : target;
+    cpu->next_rip = insn->opsize == 2 ? (target & 0xFFFF) : target;
 }
 
 /* Handlers of each family, for the dispatch table (exec_table.c) */

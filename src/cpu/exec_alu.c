@@ -98,20 +98,20 @@ X86_HANDLER(x86_exec_mul)
     bool high;
     switch (size) {
     case 1:
-        r = (uint64_t)(cpu->gpr[X86_EAX] & 0xFF) * src;
+        r = (uint64_t)(x86_gpr32(cpu, X86_EAX) & 0xFF) * src;
         x86_reg_set(cpu, X86_EAX, 2, (uint32_t)r);
         high = (r >> 8) != 0;
         break;
     case 2:
-        r = (uint64_t)(cpu->gpr[X86_EAX] & 0xFFFF) * src;
+        r = (uint64_t)(x86_gpr32(cpu, X86_EAX) & 0xFFFF) * src;
         x86_reg_set(cpu, X86_EAX, 2, (uint32_t)r);
         x86_reg_set(cpu, X86_EDX, 2, (uint32_t)(r >> 16));
         high = (r >> 16) != 0;
         break;
     default:
-        r = (uint64_t)cpu->gpr[X86_EAX] * src;
-        cpu->gpr[X86_EAX] = (uint32_t)r;
-        cpu->gpr[X86_EDX] = (uint32_t)(r >> 32);
+        r = (uint64_t)x86_gpr32(cpu, X86_EAX) * src;
+        x86_set_gpr32(cpu, X86_EAX, (uint32_t)r);
+        x86_set_gpr32(cpu, X86_EDX, (uint32_t)(r >> 32));
         high = (r >> 32) != 0;
         break;
     }
@@ -141,8 +141,8 @@ X86_HANDLER(x86_exec_imul)
             x86_reg_set(cpu, X86_EAX, 2, (uint32_t)r);
             x86_reg_set(cpu, X86_EDX, 2, (uint32_t)((uint64_t)r >> 16));
         } else {
-            cpu->gpr[X86_EAX] = (uint32_t)r;
-            cpu->gpr[X86_EDX] = (uint32_t)((uint64_t)r >> 32);
+            x86_set_gpr32(cpu, X86_EAX, (uint32_t)r);
+            x86_set_gpr32(cpu, X86_EDX, (uint32_t)((uint64_t)r >> 32));
         }
         imul_flags(cpu, r, size);
         return;
@@ -169,9 +169,9 @@ X86_HANDLER(x86_exec_div)
         x86_raise(cpu, X86_VEC_DE, 0);
     uint64_t dividend;
     switch (size) {
-    case 1: dividend = cpu->gpr[X86_EAX] & 0xFFFF; break;
-    case 2: dividend = ((cpu->gpr[X86_EDX] & 0xFFFF) << 16) | (cpu->gpr[X86_EAX] & 0xFFFF); break;
-    default: dividend = ((uint64_t)cpu->gpr[X86_EDX] << 32) | cpu->gpr[X86_EAX]; break;
+    case 1: dividend = x86_gpr32(cpu, X86_EAX) & 0xFFFF; break;
+    case 2: dividend = ((x86_gpr32(cpu, X86_EDX) & 0xFFFF) << 16) | (x86_gpr32(cpu, X86_EAX) & 0xFFFF); break;
+    default: dividend = ((uint64_t)x86_gpr32(cpu, X86_EDX) << 32) | x86_gpr32(cpu, X86_EAX); break;
     }
     uint64_t q = dividend / divisor, rem = dividend % divisor;
     if (q > x86_size_mask(size))
@@ -193,9 +193,9 @@ X86_HANDLER(x86_exec_idiv)
         x86_raise(cpu, X86_VEC_DE, 0);
     int64_t dividend;
     switch (size) {
-    case 1: dividend = (int16_t)(cpu->gpr[X86_EAX] & 0xFFFF); break;
-    case 2: dividend = (int32_t)(((cpu->gpr[X86_EDX] & 0xFFFF) << 16) | (cpu->gpr[X86_EAX] & 0xFFFF)); break;
-    default: dividend = (int64_t)(((uint64_t)cpu->gpr[X86_EDX] << 32) | cpu->gpr[X86_EAX]); break;
+    case 1: dividend = (int16_t)(x86_gpr32(cpu, X86_EAX) & 0xFFFF); break;
+    case 2: dividend = (int32_t)(((x86_gpr32(cpu, X86_EDX) & 0xFFFF) << 16) | (x86_gpr32(cpu, X86_EAX) & 0xFFFF)); break;
+    default: dividend = (int64_t)(((uint64_t)x86_gpr32(cpu, X86_EDX) << 32) | x86_gpr32(cpu, X86_EAX)); break;
     }
     if (size == 4 && dividend == INT64_MIN && divisor == -1)
         x86_raise(cpu, X86_VEC_DE, 0);
@@ -418,11 +418,11 @@ X86_HANDLER(x86_exec_bsr) { bit_scan(cpu, insn, true); }
 
 X86_HANDLER(x86_exec_bswap)
 {
-    uint32_t v = cpu->gpr[insn->reg];
+    uint32_t v = x86_gpr32(cpu, insn->reg);
     if (insn->opsize == 2)
         x86_reg_set(cpu, insn->reg, 2, 0); /* 16-bit: undefined; Intel processors give 0 */
     else
-        cpu->gpr[insn->reg] = __builtin_bswap32(v);
+        x86_set_gpr32(cpu, insn->reg, __builtin_bswap32(v));
 }
 
 /* ------------------------------------------------------------------ BCD (SDM Vol. 2 DAA...) */
@@ -431,7 +431,7 @@ X86_HANDLER(x86_exec_daa)
 {
     (void)insn;
     uint32_t f = x86_get_eflags(cpu);
-    uint8_t al = (uint8_t)cpu->gpr[X86_EAX], old_al = al;
+    uint8_t al = (uint8_t)x86_gpr32(cpu, X86_EAX), old_al = al;
     bool old_cf = f & X86_FLAG_CF, cf = false, af = false;
     if ((al & 0xF) > 9 || (f & X86_FLAG_AF)) {
         cf = old_cf || al > 0xF9;
@@ -450,7 +450,7 @@ X86_HANDLER(x86_exec_das)
 {
     (void)insn;
     uint32_t f = x86_get_eflags(cpu);
-    uint8_t al = (uint8_t)cpu->gpr[X86_EAX], old_al = al;
+    uint8_t al = (uint8_t)x86_gpr32(cpu, X86_EAX), old_al = al;
     bool old_cf = f & X86_FLAG_CF, cf = false, af = false;
     if ((al & 0xF) > 9 || (f & X86_FLAG_AF)) {
         cf = old_cf || al < 6;
@@ -468,7 +468,7 @@ X86_HANDLER(x86_exec_das)
 static void ascii_adjust(struct x86_cpu *cpu, bool subtract)
 {
     uint32_t f = x86_get_eflags(cpu);
-    uint32_t ax = cpu->gpr[X86_EAX] & 0xFFFF;
+    uint32_t ax = x86_gpr32(cpu, X86_EAX) & 0xFFFF;
     bool adjust = (ax & 0xF) > 9 || (f & X86_FLAG_AF);
     /* SDM Vol. 2 AAA: AX <- AX + 106H; AAS: AX <- AX - 6, then AH <- AH - 1 (the borrow of the
      * first step reaches AH too) */
@@ -489,7 +489,7 @@ X86_HANDLER(x86_exec_aam)
     uint8_t base = (uint8_t)insn->imm;
     if (base == 0)
         x86_raise(cpu, X86_VEC_DE, 0);
-    uint8_t al = (uint8_t)cpu->gpr[X86_EAX];
+    uint8_t al = (uint8_t)x86_gpr32(cpu, X86_EAX);
     uint32_t ax = ((uint32_t)(al / base) << 8) | (al % base);
     x86_reg_set(cpu, X86_EAX, 2, ax);
     x86_set_arith_flags(cpu, x86_szp_flags(ax, 1));
@@ -498,7 +498,7 @@ X86_HANDLER(x86_exec_aam)
 X86_HANDLER(x86_exec_aad)
 {
     uint8_t base = (uint8_t)insn->imm;
-    uint32_t ax = cpu->gpr[X86_EAX];
+    uint32_t ax = x86_gpr32(cpu, X86_EAX);
     uint8_t al = (uint8_t)((ax & 0xFF) + ((ax >> 8) & 0xFF) * base);
     x86_reg_set(cpu, X86_EAX, 2, al);
     x86_set_arith_flags(cpu, x86_szp_flags(al, 1));
@@ -515,17 +515,17 @@ X86_HANDLER(x86_exec_salc)
 X86_HANDLER(x86_exec_cbw)
 {
     if (insn->opsize == 2)
-        x86_reg_set(cpu, X86_EAX, 2, (uint32_t)(int32_t)(int8_t)cpu->gpr[X86_EAX]);
+        x86_reg_set(cpu, X86_EAX, 2, (uint32_t)(int32_t)(int8_t)x86_gpr32(cpu, X86_EAX));
     else
-        cpu->gpr[X86_EAX] = (uint32_t)(int32_t)(int16_t)cpu->gpr[X86_EAX];
+        x86_set_gpr32(cpu, X86_EAX, (uint32_t)(int32_t)(int16_t)x86_gpr32(cpu, X86_EAX));
 }
 
 X86_HANDLER(x86_exec_cwd)
 {
     if (insn->opsize == 2)
-        x86_reg_set(cpu, X86_EDX, 2, (cpu->gpr[X86_EAX] & 0x8000) ? 0xFFFF : 0);
+        x86_reg_set(cpu, X86_EDX, 2, (x86_gpr32(cpu, X86_EAX) & 0x8000) ? 0xFFFF : 0);
     else
-        cpu->gpr[X86_EDX] = (cpu->gpr[X86_EAX] & 0x80000000u) ? 0xFFFFFFFFu : 0;
+        x86_set_gpr32(cpu, X86_EDX, (x86_gpr32(cpu, X86_EAX) & 0x80000000u) ? 0xFFFFFFFFu : 0);
 }
 
 X86_HANDLER(x86_exec_setcc)
@@ -577,15 +577,15 @@ X86_HANDLER(x86_exec_cmpxchg8b)
 {
     uint32_t ea = x86_effective_address(cpu, insn);
     uint64_t m = x86_read64(cpu, insn->seg, ea);
-    uint64_t edx_eax = ((uint64_t)cpu->gpr[X86_EDX] << 32) | cpu->gpr[X86_EAX];
+    uint64_t edx_eax = ((uint64_t)x86_gpr32(cpu, X86_EDX) << 32) | x86_gpr32(cpu, X86_EAX);
     uint32_t f = x86_get_eflags(cpu) & X86_FLAGS_ARITH;
     if (m == edx_eax) {
-        x86_write(cpu, insn->seg, ea, 8, ((uint64_t)cpu->gpr[X86_ECX] << 32) | cpu->gpr[X86_EBX]);
+        x86_write(cpu, insn->seg, ea, 8, ((uint64_t)x86_gpr32(cpu, X86_ECX) << 32) | x86_gpr32(cpu, X86_EBX));
         x86_set_arith_flags(cpu, f | X86_FLAG_ZF);
     } else {
         x86_write(cpu, insn->seg, ea, 8, m);
-        cpu->gpr[X86_EAX] = (uint32_t)m;
-        cpu->gpr[X86_EDX] = (uint32_t)(m >> 32);
+        x86_set_gpr32(cpu, X86_EAX, (uint32_t)m);
+        x86_set_gpr32(cpu, X86_EDX, (uint32_t)(m >> 32));
         x86_set_arith_flags(cpu, f & ~X86_FLAG_ZF);
     }
 }
@@ -617,7 +617,7 @@ X86_HANDLER(x86_exec_lahf)
 X86_HANDLER(x86_exec_sahf)
 {
     (void)insn;
-    uint32_t ah = (cpu->gpr[X86_EAX] >> 8) & 0xFF;
+    uint32_t ah = (x86_gpr32(cpu, X86_EAX) >> 8) & 0xFF;
     x86_set_eflags(cpu, ah, X86_FLAG_SF | X86_FLAG_ZF | X86_FLAG_AF | X86_FLAG_PF | X86_FLAG_CF);
 }
 

@@ -14,12 +14,12 @@ static X86_ALWAYS_INLINE void near_branch(struct x86_cpu *cpu, const struct x86_
         target &= 0xFFFF;
     if (X86_UNLIKELY(target > cpu->seg[X86_SEG_CS].limit))
         x86_raise_gp0(cpu);
-    cpu->next_eip = target;
+    cpu->next_rip = target;
 }
 
 X86_HANDLER(x86_exec_jmp)
 {
-    uint32_t target = insn->operand[0] == X86_OPK_REL ? cpu->next_eip + (uint32_t)insn->imm
+    uint32_t target = insn->operand[0] == X86_OPK_REL ? x86_next_eip(cpu) + (uint32_t)insn->imm
                                                       : x86_operand_read(cpu, insn, 0, insn->opsize);
     near_branch(cpu, insn, target);
 }
@@ -27,14 +27,14 @@ X86_HANDLER(x86_exec_jmp)
 X86_HANDLER(x86_exec_call)
 {
     unsigned size = insn->opsize;
-    uint32_t target = insn->operand[0] == X86_OPK_REL ? cpu->next_eip + (uint32_t)insn->imm
+    uint32_t target = insn->operand[0] == X86_OPK_REL ? x86_next_eip(cpu) + (uint32_t)insn->imm
                                                       : x86_operand_read(cpu, insn, 0, size);
     if (size == 2)
         target &= 0xFFFF;
     if (X86_UNLIKELY(target > cpu->seg[X86_SEG_CS].limit))
         x86_raise_gp0(cpu);
-    x86_push(cpu, size, cpu->next_eip);
-    cpu->next_eip = target;
+    x86_push(cpu, size, x86_next_eip(cpu));
+    cpu->next_rip = target;
 }
 
 X86_HANDLER(x86_exec_ret)
@@ -49,18 +49,18 @@ X86_HANDLER(x86_exec_ret)
 X86_HANDLER(x86_exec_jcc)
 {
     if (x86_condition_fast(cpu, insn->cond))
-        near_branch(cpu, insn, cpu->next_eip + (uint32_t)insn->imm);
+        near_branch(cpu, insn, x86_next_eip(cpu) + (uint32_t)insn->imm);
 }
 
 static uint32_t count_register(const struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    return insn->addrsize == 2 ? (cpu->gpr[X86_ECX] & 0xFFFF) : cpu->gpr[X86_ECX];
+    return insn->addrsize == 2 ? (x86_gpr32(cpu, X86_ECX) & 0xFFFF) : x86_gpr32(cpu, X86_ECX);
 }
 
 X86_HANDLER(x86_exec_jcxz)
 {
     if (count_register(cpu, insn) == 0)
-        near_branch(cpu, insn, cpu->next_eip + (uint32_t)insn->imm);
+        near_branch(cpu, insn, x86_next_eip(cpu) + (uint32_t)insn->imm);
 }
 
 static X86_ALWAYS_INLINE void loop(struct x86_cpu *cpu, const struct x86_insn *insn, int zf_rule)
@@ -71,12 +71,12 @@ static X86_ALWAYS_INLINE void loop(struct x86_cpu *cpu, const struct x86_insn *i
         bool zf = x86_get_eflags(cpu) & X86_FLAG_ZF;
         taken = taken && (zf_rule > 0 ? zf : !zf);
     }
-    uint32_t target = (cpu->next_eip + (uint32_t)insn->imm) & (insn->opsize == 2 ? 0xFFFF : ~0u);
+    uint32_t target = (x86_next_eip(cpu) + (uint32_t)insn->imm) & (insn->opsize == 2 ? 0xFFFF : ~0u);
     if (taken && target > cpu->seg[X86_SEG_CS].limit)
         x86_raise_gp0(cpu);
     x86_reg_set(cpu, X86_ECX, insn->addrsize == 2 ? 2 : 4, count); /* no flags change */
     if (taken)
-        cpu->next_eip = target;
+        cpu->next_rip = target;
 }
 
 X86_HANDLER(x86_exec_loop) { loop(cpu, insn, 0); }
@@ -154,15 +154,15 @@ static void interrupt_through_the_ivt(struct x86_cpu *cpu, uint8_t vector)
         flags = (flags & ~X86_FLAG_IF) | X86_FLAG_IOPL |
                 ((cpu->eflags & X86_FLAG_VIF) ? X86_FLAG_IF : 0);
     /* all three pushes fit, or nothing changes */
-    uint16_t sp = (uint16_t)cpu->gpr[X86_ESP];
+    uint16_t sp = (uint16_t)x86_gpr32(cpu, X86_ESP);
     x86_check_write(cpu, X86_SEG_SS, (uint16_t)(sp - 2), 2);
     x86_check_write(cpu, X86_SEG_SS, (uint16_t)(sp - 6), 2);
     x86_push(cpu, 2, flags);
     x86_push(cpu, 2, cpu->seg[X86_SEG_CS].selector);
-    x86_push(cpu, 2, cpu->next_eip & 0xFFFF);
+    x86_push(cpu, 2, x86_next_eip(cpu) & 0xFFFF);
     x86_set_eflags(cpu, 0, X86_FLAG_TF | (virtual_if ? X86_FLAG_VIF : X86_FLAG_IF));
     x86_load_segment(cpu, X86_SEG_CS, (uint16_t)(entry >> 16));
-    cpu->next_eip = entry & 0xFFFF;
+    cpu->next_rip = entry & 0xFFFF;
 }
 
 X86_HANDLER(x86_exec_int)
@@ -222,16 +222,16 @@ enum string_op { STR_MOVS, STR_STOS, STR_LODS, STR_CMPS, STR_SCAS, STR_INS, STR_
 static X86_ALWAYS_INLINE uint32_t index_register(const struct x86_cpu *cpu, unsigned reg,
                                                  unsigned addrsize)
 {
-    return addrsize == 2 ? (cpu->gpr[reg] & 0xFFFF) : cpu->gpr[reg];
+    return addrsize == 2 ? (x86_gpr32(cpu, reg) & 0xFFFF) : x86_gpr32(cpu, reg);
 }
 
 static X86_ALWAYS_INLINE void advance(struct x86_cpu *cpu, unsigned reg, unsigned addrsize,
                                       int32_t delta)
 {
     if (addrsize == 2)
-        x86_reg_set(cpu, reg, 2, cpu->gpr[reg] + (uint32_t)delta);
+        x86_reg_set(cpu, reg, 2, x86_gpr32(cpu, reg) + (uint32_t)delta);
     else
-        cpu->gpr[reg] += (uint32_t)delta;
+        x86_set_gpr32(cpu, reg, x86_gpr32(cpu, reg) + (uint32_t)delta);
 }
 
 /* One iteration; every register it changes is committed before the next can fault. */
@@ -272,7 +272,7 @@ static X86_ALWAYS_INLINE void string_step(struct x86_cpu *cpu, const struct x86_
         break;
     }
     case STR_INS: {
-        uint16_t port = (uint16_t)cpu->gpr[X86_EDX];
+        uint16_t port = (uint16_t)x86_gpr32(cpu, X86_EDX);
         x86_check_write(cpu, X86_SEG_ES, di, size); /* before the port read's side effects */
         uint32_t v = x86_port_in(cpu, port, size);
         x86_write(cpu, X86_SEG_ES, di, size, v);
@@ -281,7 +281,7 @@ static X86_ALWAYS_INLINE void string_step(struct x86_cpu *cpu, const struct x86_
     }
     default: { /* OUTS */
         uint32_t v = x86_read(cpu, insn->seg, si, size);
-        x86_port_out(cpu, (uint16_t)cpu->gpr[X86_EDX], size, v);
+        x86_port_out(cpu, (uint16_t)x86_gpr32(cpu, X86_EDX), size, v);
         advance(cpu, X86_ESI, as, delta);
         break;
     }
@@ -316,7 +316,7 @@ static X86_ALWAYS_INLINE void string_op(struct x86_cpu *cpu, const struct x86_in
             return;
         if (cpu->cycles >= cpu->cycle_limit || cpu->exit_request) {
             /* interruptible: resume this instruction at the next boundary (SDM Vol. 1 7.3.9.2) */
-            cpu->next_eip = cpu->eip;
+            cpu->next_rip = x86_eip(cpu);
             cpu->string_interrupted = 1;
             return;
         }

@@ -56,8 +56,8 @@ X86_HANDLER(x86_exec_lea)
 
 X86_HANDLER(x86_exec_xlat)
 {
-    uint32_t base = insn->addrsize == 2 ? (cpu->gpr[X86_EBX] & 0xFFFF) : cpu->gpr[X86_EBX];
-    uint32_t offset = base + (cpu->gpr[X86_EAX] & 0xFF);
+    uint32_t base = insn->addrsize == 2 ? (x86_gpr32(cpu, X86_EBX) & 0xFFFF) : x86_gpr32(cpu, X86_EBX);
+    uint32_t offset = base + (x86_gpr32(cpu, X86_EAX) & 0xFF);
     if (insn->addrsize == 2)
         offset &= 0xFFFF;
     x86_reg_set(cpu, X86_EAX, 1, x86_read(cpu, insn->seg, offset, 1));
@@ -68,7 +68,7 @@ X86_HANDLER(x86_exec_xlat)
 /* the stack pointer after moving by delta, with SS.B's width */
 static uint32_t stack_offset(const struct x86_cpu *cpu, int32_t delta)
 {
-    uint32_t sp = cpu->gpr[X86_ESP] + (uint32_t)delta;
+    uint32_t sp = x86_gpr32(cpu, X86_ESP) + (uint32_t)delta;
     return x86_stack32(cpu) ? sp : (sp & 0xFFFF);
 }
 
@@ -110,13 +110,13 @@ X86_HANDLER(x86_exec_pop)
     }
     /* pop to memory: an ESP-based address is computed with ESP after the pop
      * (SDM Vol. 2 POP), but ESP changes only once the store has succeeded */
-    uint32_t saved = cpu->gpr[X86_ESP];
+    uint32_t saved = x86_gpr32(cpu, X86_ESP);
     x86_stack_adjust(cpu, (int32_t)size);
     uint32_t ea = x86_effective_address(cpu, insn);
-    uint32_t popped = cpu->gpr[X86_ESP];
-    cpu->gpr[X86_ESP] = saved;
+    uint32_t popped = x86_gpr32(cpu, X86_ESP);
+    x86_set_gpr32(cpu, X86_ESP, saved);
     x86_write(cpu, insn->seg, ea, size, v);
-    cpu->gpr[X86_ESP] = popped;
+    x86_set_gpr32(cpu, X86_ESP, popped);
 }
 
 /* The host bytes of a 32-byte stack block when one TLB entry maps it for the access, else
@@ -140,13 +140,13 @@ X86_HANDLER(x86_exec_pusha)
     unsigned size = insn->opsize;
     if (size == 4 && x86_stack32(cpu)) {
         /* the common case, one block of 32 bytes in one page: EDI lowest, EAX highest */
-        uint8_t *host = stack_block(cpu, cpu->gpr[X86_ESP] - 32, true);
+        uint8_t *host = stack_block(cpu, x86_gpr32(cpu, X86_ESP) - 32, true);
         if (host) {
             uint32_t block[8];
             for (unsigned r = 0; r < 8; r++)
-                block[7 - r] = cpu->gpr[r]; /* ESP as it was before the instruction */
+                block[7 - r] = x86_gpr32(cpu, r); /* ESP as it was before the instruction */
             memcpy(host, block, sizeof(block));
-            cpu->gpr[X86_ESP] -= 32;
+            x86_set_gpr32(cpu, X86_ESP, x86_gpr32(cpu, X86_ESP) - 32);
             return;
         }
     }
@@ -154,9 +154,9 @@ X86_HANDLER(x86_exec_pusha)
     uint32_t highest = stack_offset(cpu, -(int32_t)size);
     x86_check_write(cpu, X86_SEG_SS, lowest, size);
     x86_check_write(cpu, X86_SEG_SS, highest, size);
-    uint32_t original_esp = cpu->gpr[X86_ESP];
+    uint32_t original_esp = x86_gpr32(cpu, X86_ESP);
     for (unsigned r = 0; r < 8; r++) {
-        uint32_t v = r == X86_ESP ? original_esp : cpu->gpr[r];
+        uint32_t v = r == X86_ESP ? original_esp : x86_gpr32(cpu, r);
         x86_write(cpu, X86_SEG_SS, stack_offset(cpu, -(int32_t)((r + 1) * size)), size, v);
     }
     x86_stack_adjust(cpu, -(int32_t)(8 * size));
@@ -166,14 +166,14 @@ X86_HANDLER(x86_exec_popa)
 {
     unsigned size = insn->opsize;
     if (size == 4 && x86_stack32(cpu)) {
-        uint8_t *host = stack_block(cpu, cpu->gpr[X86_ESP], false);
+        uint8_t *host = stack_block(cpu, x86_gpr32(cpu, X86_ESP), false);
         if (host) {
             uint32_t block[8];
             memcpy(block, host, sizeof(block));
             for (unsigned r = 0; r < 8; r++)
                 if (r != X86_ESP)
-                    cpu->gpr[r] = block[7 - r];
-            cpu->gpr[X86_ESP] += 32;
+                    x86_set_gpr32(cpu, r, block[7 - r]);
+            x86_set_gpr32(cpu, X86_ESP, x86_gpr32(cpu, X86_ESP) + 32);
             return;
         }
     }
@@ -256,7 +256,7 @@ X86_HANDLER(x86_exec_enter)
     uint32_t frame_size = (uint32_t)insn->imm & 0xFFFF;
     unsigned level = insn->imm2 % 32;
     bool s32 = x86_stack32(cpu);
-    uint32_t ebp = cpu->gpr[X86_EBP];
+    uint32_t ebp = x86_gpr32(cpu, X86_EBP);
     /* gather what is pushed, then check the stack, then write (precise) */
     uint32_t values[33];
     unsigned count = 0;
@@ -275,13 +275,13 @@ X86_HANDLER(x86_exec_enter)
         x86_write(cpu, X86_SEG_SS, stack_offset(cpu, -(int32_t)((i + 1) * size)), size, values[i]);
     uint32_t new_esp = stack_offset(cpu, -(int32_t)(count * size)) - frame_size;
     if (s32) {
-        cpu->gpr[X86_ESP] = new_esp;
+        x86_set_gpr32(cpu, X86_ESP, new_esp);
     } else {
         x86_reg_set(cpu, X86_ESP, 2, new_esp);
     }
     /* the stack size, not the operand size, picks EBP or BP (SDM Vol. 2 ENTER) */
     if (s32)
-        cpu->gpr[X86_EBP] = frame_temp;
+        x86_set_gpr32(cpu, X86_EBP, frame_temp);
     else
         x86_reg_set(cpu, X86_EBP, 2, frame_temp);
 }
@@ -290,10 +290,10 @@ X86_HANDLER(x86_exec_leave)
 {
     unsigned size = insn->opsize;
     bool s32 = x86_stack32(cpu);
-    uint32_t sp = s32 ? cpu->gpr[X86_EBP] : (cpu->gpr[X86_EBP] & 0xFFFF);
+    uint32_t sp = s32 ? x86_gpr32(cpu, X86_EBP) : (x86_gpr32(cpu, X86_EBP) & 0xFFFF);
     uint32_t v = x86_read(cpu, X86_SEG_SS, sp, size);
     if (s32)
-        cpu->gpr[X86_ESP] = sp + size;
+        x86_set_gpr32(cpu, X86_ESP, sp + size);
     else
         x86_reg_set(cpu, X86_ESP, 2, sp + size);
     x86_reg_set(cpu, X86_EBP, size, v);

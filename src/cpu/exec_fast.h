@@ -28,26 +28,26 @@ static X86_ALWAYS_INLINE void x86_fast_branch(struct x86_cpu *cpu, uint32_t targ
 {
     if (X86_UNLIKELY(target > cpu->seg[X86_SEG_CS].limit))
         x86_raise_gp0(cpu);
-    cpu->next_eip = target;
+    cpu->next_rip = target;
 }
 
 /* ------------------------------------------------------------------ moves */
 
 static X86_ALWAYS_INLINE void x86_fast_mov_rr32(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    cpu->gpr[x86_fast_dst(insn)] = cpu->gpr[x86_fast_src(insn)];
+    x86_set_gpr32(cpu, x86_fast_dst(insn), x86_gpr32(cpu, x86_fast_src(insn)));
 }
 static X86_ALWAYS_INLINE void x86_fast_mov_ri32(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    cpu->gpr[x86_fast_dst(insn)] = (uint32_t)insn->imm;
+    x86_set_gpr32(cpu, x86_fast_dst(insn), (uint32_t)insn->imm);
 }
 static X86_ALWAYS_INLINE void x86_fast_mov_load32(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    cpu->gpr[insn->reg] = x86_read(cpu, insn->seg, x86_effective_address(cpu, insn), 4);
+    x86_set_gpr32(cpu, insn->reg, x86_read(cpu, insn->seg, x86_effective_address(cpu, insn), 4));
 }
 static X86_ALWAYS_INLINE void x86_fast_mov_store32(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    x86_write(cpu, insn->seg, x86_effective_address(cpu, insn), 4, cpu->gpr[insn->reg]);
+    x86_write(cpu, insn->seg, x86_effective_address(cpu, insn), 4, x86_gpr32(cpu, insn->reg));
 }
 
 /* ------------------------------------------------------------------ two-operand ALU
@@ -61,25 +61,25 @@ static X86_ALWAYS_INLINE void x86_fast_mov_store32(struct x86_cpu *cpu, const st
                                                          const struct x86_insn *insn) \
     { \
         unsigned d = x86_fast_dst(insn); \
-        uint32_t a = cpu->gpr[d], b = cpu->gpr[x86_fast_src(insn)], r = (expr); \
+        uint32_t a = x86_gpr32(cpu, d), b = x86_gpr32(cpu, x86_fast_src(insn)), r = (expr); \
         if (writes) \
-            cpu->gpr[d] = r; \
+            x86_set_gpr32(cpu, d, r); \
         x86_set_lazy(cpu, lazy_op, 4, a, b, r); \
     } \
     static X86_ALWAYS_INLINE void x86_fast_##name##_ri32(struct x86_cpu *cpu, \
                                                          const struct x86_insn *insn) \
     { \
         unsigned d = x86_fast_dst(insn); \
-        uint32_t a = cpu->gpr[d], b = (uint32_t)insn->imm, r = (expr); \
+        uint32_t a = x86_gpr32(cpu, d), b = (uint32_t)insn->imm, r = (expr); \
         if (writes) \
-            cpu->gpr[d] = r; \
+            x86_set_gpr32(cpu, d, r); \
         x86_set_lazy(cpu, lazy_op, 4, a, b, r); \
     } \
     static X86_ALWAYS_INLINE void x86_fast_##name##_mr32(struct x86_cpu *cpu, \
                                                          const struct x86_insn *insn) \
     { \
         uint32_t ea = x86_effective_address(cpu, insn); \
-        uint32_t a = x86_read(cpu, insn->seg, ea, 4), b = cpu->gpr[insn->reg], r = (expr); \
+        uint32_t a = x86_read(cpu, insn->seg, ea, 4), b = x86_gpr32(cpu, insn->reg), r = (expr); \
         if (writes) \
             x86_write(cpu, insn->seg, ea, 4, r); \
         x86_set_lazy(cpu, lazy_op, 4, a, b, r); \
@@ -87,10 +87,10 @@ static X86_ALWAYS_INLINE void x86_fast_mov_store32(struct x86_cpu *cpu, const st
     static X86_ALWAYS_INLINE void x86_fast_##name##_rm32(struct x86_cpu *cpu, \
                                                          const struct x86_insn *insn) \
     { \
-        uint32_t a = cpu->gpr[insn->reg]; \
+        uint32_t a = x86_gpr32(cpu, insn->reg); \
         uint32_t b = x86_read(cpu, insn->seg, x86_effective_address(cpu, insn), 4), r = (expr); \
         if (writes) \
-            cpu->gpr[insn->reg] = r; \
+            x86_set_gpr32(cpu, insn->reg, r); \
         x86_set_lazy(cpu, lazy_op, 4, a, b, r); \
     }
 X86_FAST_ALU(add, a + b, LAZY_ADD, 1)
@@ -127,9 +127,9 @@ static X86_ALWAYS_INLINE void x86_fast_inc_dec_r32(struct x86_cpu *cpu,
 {
     unsigned d = x86_fast_reg0(insn);
     uint32_t cf = x86_cf(cpu) ? X86_FLAG_CF : 0;
-    uint32_t a = cpu->gpr[d];
+    uint32_t a = x86_gpr32(cpu, d);
     uint32_t r = inc ? a + 1 : a - 1;
-    cpu->gpr[d] = r;
+    x86_set_gpr32(cpu, d, r);
     x86_set_lazy(cpu, inc ? LAZY_INC : LAZY_DEC, 4, a, 1, r);
     cpu->lazy.aux = cf;
 }
@@ -152,7 +152,7 @@ static X86_ALWAYS_INLINE void x86_fast_shift_ri32(struct x86_cpu *cpu, const str
     unsigned count = (insn->operand[1] == X86_OPK_ONE ? 1 : (unsigned)insn->imm) & 31;
     if (!count)
         return;
-    uint32_t a = cpu->gpr[d], r, cf, of = 0;
+    uint32_t a = x86_gpr32(cpu, d), r, cf, of = 0;
     if (op == X86_FAST_SHIFT_SHL) {
         r = a << count;
         cf = (a >> (32 - count)) & 1;
@@ -165,7 +165,7 @@ static X86_ALWAYS_INLINE void x86_fast_shift_ri32(struct x86_cpu *cpu, const str
         r = (uint32_t)((int32_t)a >> count);
         cf = (uint32_t)((int32_t)a >> (count - 1)) & 1;
     }
-    cpu->gpr[d] = r;
+    x86_set_gpr32(cpu, d, r);
     cpu->lazy.op = LAZY_NONE;
     cpu->eflags = (cpu->eflags & ~X86_FLAGS_ARITH) | x86_szp_flags(r, 4) |
                   (cf ? X86_FLAG_CF : 0) | (of ? X86_FLAG_OF : 0);
@@ -185,38 +185,38 @@ static X86_ALWAYS_INLINE void x86_fast_sar_ri32(struct x86_cpu *cpu, const struc
 
 static X86_ALWAYS_INLINE void x86_fast_lea32(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    cpu->gpr[insn->reg] = x86_effective_address(cpu, insn);
+    x86_set_gpr32(cpu, insn->reg, x86_effective_address(cpu, insn));
 }
 
 /* ------------------------------------------------------------------ stack and near branches */
 
 static X86_ALWAYS_INLINE void x86_fast_push_r32(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    x86_push(cpu, 4, cpu->gpr[insn->reg]);
+    x86_push(cpu, 4, x86_gpr32(cpu, insn->reg));
 }
 static X86_ALWAYS_INLINE void x86_fast_pop_r32(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
     uint32_t v = x86_stack_peek(cpu, 0, 4);
     x86_stack_adjust(cpu, 4);
-    cpu->gpr[insn->reg] = v; /* pop esp: the popped value wins */
+    x86_set_gpr32(cpu, insn->reg, v); /* pop esp: the popped value wins */
 }
 static X86_ALWAYS_INLINE void x86_fast_jcc(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
     if (x86_condition_fast(cpu, insn->cond))
-        x86_fast_branch(cpu, cpu->next_eip + (uint32_t)insn->imm);
+        x86_fast_branch(cpu, x86_next_eip(cpu) + (uint32_t)insn->imm);
 }
 static X86_ALWAYS_INLINE void x86_fast_jmp_rel(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    x86_fast_branch(cpu, cpu->next_eip + (uint32_t)insn->imm);
+    x86_fast_branch(cpu, x86_next_eip(cpu) + (uint32_t)insn->imm);
 }
 /* the target is checked before the push: a #GP leaves the stack as it was */
 static X86_ALWAYS_INLINE void x86_fast_call_rel32(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    uint32_t target = cpu->next_eip + (uint32_t)insn->imm;
+    uint32_t target = x86_next_eip(cpu) + (uint32_t)insn->imm;
     if (X86_UNLIKELY(target > cpu->seg[X86_SEG_CS].limit))
         x86_raise_gp0(cpu);
-    x86_push(cpu, 4, cpu->next_eip);
-    cpu->next_eip = target;
+    x86_push(cpu, 4, x86_next_eip(cpu));
+    cpu->next_rip = target;
 }
 static X86_ALWAYS_INLINE void x86_fast_ret(struct x86_cpu *cpu, const struct x86_insn *insn)
 {

@@ -11,7 +11,7 @@
 X86_HANDLER(x86_exec_in)
 {
     unsigned size = insn->opsize;
-    uint16_t port = insn->operand[1] == X86_OPK_DX ? (uint16_t)cpu->gpr[X86_EDX]
+    uint16_t port = insn->operand[1] == X86_OPK_DX ? (uint16_t)x86_gpr32(cpu, X86_EDX)
                                                    : (uint16_t)(insn->imm & 0xFF);
     x86_reg_set(cpu, X86_EAX, size, x86_port_in(cpu, port, size));
 }
@@ -19,7 +19,7 @@ X86_HANDLER(x86_exec_in)
 X86_HANDLER(x86_exec_out)
 {
     unsigned size = insn->opsize;
-    uint16_t port = insn->operand[0] == X86_OPK_DX ? (uint16_t)cpu->gpr[X86_EDX]
+    uint16_t port = insn->operand[0] == X86_OPK_DX ? (uint16_t)x86_gpr32(cpu, X86_EDX)
                                                    : (uint16_t)(insn->imm & 0xFF);
     x86_port_out(cpu, port, size, x86_reg_get(cpu, X86_EAX, size));
 }
@@ -109,7 +109,7 @@ X86_HANDLER(x86_exec_cpuid)
 {
     (void)insn;
     static const char brand[48] = "libx86irq virtual processor";
-    uint32_t leaf = cpu->gpr[X86_EAX];
+    uint32_t leaf = x86_gpr32(cpu, X86_EAX);
     uint32_t a = 0, b = 0, c = 0, d = 0;
     /* Intel: a leaf above the maximum returns the highest basic leaf's data */
     /* IA32_MISC_ENABLE can limit the basic leaves to 2 (for old operating systems) */
@@ -132,7 +132,7 @@ X86_HANDLER(x86_exec_cpuid)
         d = CPUID_1_EDX;
         break;
     case 7:
-        if (cpu->gpr[X86_ECX] == 0) { /* EAX 0: the only sub-leaf */
+        if (x86_gpr32(cpu, X86_ECX) == 0) { /* EAX 0: the only sub-leaf */
             b = (1u << 1) /* IA32_TSC_ADJUST */ | (1u << 7) /* SMEP */ | (1u << 20) /* SMAP */;
             d = 1u << 29;               /* IA32_ARCH_CAPABILITIES (msr.c) */
         }
@@ -159,10 +159,10 @@ X86_HANDLER(x86_exec_cpuid)
     default:
         break; /* leaves 2-6 and 8-0xA (0xA: no performance monitoring), 0x80000005-7: zero */
     }
-    cpu->gpr[X86_EAX] = a;
-    cpu->gpr[X86_EBX] = b;
-    cpu->gpr[X86_ECX] = c;
-    cpu->gpr[X86_EDX] = d;
+    x86_set_gpr32(cpu, X86_EAX, a);
+    x86_set_gpr32(cpu, X86_EBX, b);
+    x86_set_gpr32(cpu, X86_ECX, c);
+    x86_set_gpr32(cpu, X86_EDX, d);
 }
 
 X86_HANDLER(x86_exec_rdtsc)
@@ -171,15 +171,15 @@ X86_HANDLER(x86_exec_rdtsc)
     if ((cpu->cr4 & X86_CR4_TSD) && cpu->cpl > 0 && x86_protected(cpu))
         x86_raise_gp0(cpu);
     uint64_t tsc = x86_tsc(cpu);
-    cpu->gpr[X86_EAX] = (uint32_t)tsc;
-    cpu->gpr[X86_EDX] = (uint32_t)(tsc >> 32);
+    x86_set_gpr32(cpu, X86_EAX, (uint32_t)tsc);
+    x86_set_gpr32(cpu, X86_EDX, (uint32_t)(tsc >> 32));
 }
 
 /* rdtscp: the TSC and IA32_TSC_AUX (the kernel keeps the CPU number there) */
 X86_HANDLER(x86_exec_rdtscp)
 {
     x86_exec_rdtsc(cpu, insn);
-    cpu->gpr[X86_ECX] = (uint32_t)cpu->msr.tsc_aux;
+    x86_set_gpr32(cpu, X86_ECX, (uint32_t)cpu->msr.tsc_aux);
 }
 
 X86_HANDLER(x86_exec_rdmsr)
@@ -187,18 +187,18 @@ X86_HANDLER(x86_exec_rdmsr)
     (void)insn;
     x86_require_cpl0(cpu);
     uint64_t v;
-    if (!x86_read_msr(cpu, cpu->gpr[X86_ECX], &v))
+    if (!x86_read_msr(cpu, x86_gpr32(cpu, X86_ECX), &v))
         x86_raise_gp0(cpu);
-    cpu->gpr[X86_EAX] = (uint32_t)v;
-    cpu->gpr[X86_EDX] = (uint32_t)(v >> 32);
+    x86_set_gpr32(cpu, X86_EAX, (uint32_t)v);
+    x86_set_gpr32(cpu, X86_EDX, (uint32_t)(v >> 32));
 }
 
 X86_HANDLER(x86_exec_wrmsr)
 {
     (void)insn;
     x86_require_cpl0(cpu);
-    uint64_t v = ((uint64_t)cpu->gpr[X86_EDX] << 32) | cpu->gpr[X86_EAX];
-    if (!x86_write_msr(cpu, cpu->gpr[X86_ECX], v))
+    uint64_t v = ((uint64_t)x86_gpr32(cpu, X86_EDX) << 32) | x86_gpr32(cpu, X86_EAX);
+    if (!x86_write_msr(cpu, x86_gpr32(cpu, X86_ECX), v))
         x86_raise_gp0(cpu);
 }
 
@@ -217,8 +217,8 @@ X86_HANDLER(x86_exec_sysenter)
     x86_set_flat_segment(cpu, X86_SEG_SS, (uint16_t)(cs + 8), 0, false);
     x86_set_cpl(cpu, 0);
     cpu->mode = X86_MODE_32;
-    cpu->gpr[X86_ESP] = cpu->sysenter[1];
-    cpu->next_eip = cpu->sysenter[2];
+    x86_set_gpr32(cpu, X86_ESP, cpu->sysenter[1]);
+    cpu->next_rip = cpu->sysenter[2];
 }
 
 X86_HANDLER(x86_exec_sysexit)
@@ -231,8 +231,8 @@ X86_HANDLER(x86_exec_sysexit)
     x86_set_flat_segment(cpu, X86_SEG_SS, (uint16_t)((cs + 24) | 3), 3, false);
     x86_set_cpl(cpu, 3);
     cpu->mode = X86_MODE_32;
-    cpu->gpr[X86_ESP] = cpu->gpr[X86_ECX];
-    cpu->next_eip = cpu->gpr[X86_EDX];
+    x86_set_gpr32(cpu, X86_ESP, x86_gpr32(cpu, X86_ECX));
+    cpu->next_rip = x86_gpr32(cpu, X86_EDX);
 }
 
 /* clac / stac: EFLAGS.AC, which lets explicit supervisor accesses reach user pages under SMAP
@@ -458,9 +458,9 @@ X86_HANDLER(x86_exec_mov_cr)
 {
     x86_require_cpl0(cpu);
     if (insn->operand[0] == X86_OPK_CREG)
-        x86_write_control_register(cpu, insn->reg, cpu->gpr[insn->rm & 7]);
+        x86_write_control_register(cpu, insn->reg, x86_gpr32(cpu, insn->rm & 7));
     else
-        cpu->gpr[insn->rm & 7] = x86_read_control_register(cpu, insn->reg);
+        x86_set_gpr32(cpu, insn->rm & 7, x86_read_control_register(cpu, insn->reg));
 }
 
 X86_HANDLER(x86_exec_mov_dr)
@@ -483,7 +483,7 @@ X86_HANDLER(x86_exec_mov_dr)
         x86_raise_debug_fault(cpu);
     }
     if (insn->operand[0] == X86_OPK_DREG) {
-        uint32_t v = cpu->gpr[insn->rm & 7];
+        uint32_t v = x86_gpr32(cpu, insn->rm & 7);
         if (n == 6)
             v = (v & 0x0000E00Fu) | 0xFFFF0FF0u; /* reserved bits read as 1 / 0 */
         else if (n == 7)
@@ -492,7 +492,7 @@ X86_HANDLER(x86_exec_mov_dr)
         if (n == 7 || n < 4)
             x86_debug_registers_changed(cpu);
     } else {
-        cpu->gpr[insn->rm & 7] = cpu->dr[n];
+        x86_set_gpr32(cpu, insn->rm & 7, cpu->dr[n]);
     }
 }
 

@@ -31,7 +31,7 @@ static X86_NORETURN void raise_exception(struct x86_cpu *cpu, uint8_t vector, ui
     cpu->fault.has_error_code = has_error;
     cpu->fault.error_code = has_error ? error_code : 0;
     cpu->fault.source = X86_EVENT_EXCEPTION;
-    cpu->fault.return_eip = cpu->eip;
+    cpu->fault.return_eip = x86_eip(cpu);
     cpu->fault.resume_flag = fault_class;
     longjmp(cpu->fault_jump, 1);
 }
@@ -55,7 +55,7 @@ void x86_software_interrupt(struct x86_cpu *cpu, uint8_t vector, int kind)
     cpu->fault.has_error_code = 0;
     cpu->fault.error_code = 0;
     cpu->fault.source = (uint8_t)kind;
-    cpu->fault.return_eip = cpu->next_eip; /* int n, int3, into, int1 are traps */
+    cpu->fault.return_eip = x86_next_eip(cpu); /* int n, int3, into, int1 are traps */
     cpu->fault.resume_flag = 0;
     longjmp(cpu->fault_jump, 1);
 }
@@ -144,7 +144,7 @@ void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
     if (X86_UNLIKELY(trace->mask)) {
         /* where it came from, for the nesting report: the faulting or interrupting
          * instruction, or the interrupted one */
-        trace->raising_eip = cpu->eip;
+        trace->raising_eip = x86_eip(cpu);
         trace->raising_cs = cpu->seg[X86_SEG_CS].selector;
     }
     x86_deliver_event(cpu, f.vector, (enum x86_event_source)f.source, f.has_error_code,
@@ -174,9 +174,9 @@ static uint16_t insn_cycles(const struct x86_cpu *cpu, const struct x86_insn *in
 static uint32_t bytes_to_limit(const struct x86_cpu *cpu)
 {
     const struct x86_segment *cs = &cpu->seg[X86_SEG_CS];
-    if (cpu->eip > cs->limit)
+    if (x86_eip(cpu) > cs->limit)
         return 0;
-    uint64_t n = (uint64_t)cs->limit - cpu->eip + 1;
+    uint64_t n = (uint64_t)cs->limit - x86_eip(cpu) + 1;
     return n > 0x10000 ? 0x10000 : (uint32_t)n;
 }
 
@@ -193,7 +193,7 @@ void x86_cpu_decode_uncached(struct x86_cpu *cpu, struct x86_insn *insn)
 {
     uint8_t bytes[15];
     uint32_t limit_bytes = bytes_to_limit(cpu);
-    uint32_t linear = cpu->seg[X86_SEG_CS].base + cpu->eip;
+    uint32_t linear = cpu->seg[X86_SEG_CS].base + x86_eip(cpu);
     bool user = cpu->cpl == 3;
     size_t have = 0;
     enum x86_decode_status status = X86_DECODE_TRUNCATED;
@@ -226,9 +226,9 @@ void x86_cpu_decode_uncached(struct x86_cpu *cpu, struct x86_insn *insn)
 /* Translate CS:EIP for execution. */
 static uint32_t fetch_physical(struct x86_cpu *cpu)
 {
-    if (cpu->eip > cpu->seg[X86_SEG_CS].limit)
+    if (x86_eip(cpu) > cpu->seg[X86_SEG_CS].limit)
         x86_raise_gp0(cpu);
-    uint32_t linear = cpu->seg[X86_SEG_CS].base + cpu->eip;
+    uint32_t linear = cpu->seg[X86_SEG_CS].base + x86_eip(cpu);
     const struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
     /* a page the TLB has from a data access may be execute-disabled: then the walk faults */
     if (X86_LIKELY(e->read_tag == (linear & ~0xFFFu) && !e->no_execute))
@@ -277,7 +277,7 @@ static struct x86_block *decode_block(struct x86_cpu *cpu, uint32_t phys)
     struct x86_insn insns[X86_BLOCK_MAX_INSNS];
     unsigned count = 0;
     uint32_t offset = 0;
-    uint32_t linear = cpu->seg[X86_SEG_CS].base + cpu->eip;
+    uint32_t linear = cpu->seg[X86_SEG_CS].base + x86_eip(cpu);
     bool first_probed = cpu->watch.probe_count && probed(cpu, linear);
     while (count < X86_BLOCK_MAX_INSNS && offset < avail) {
         if (count > 0 && cpu->watch.probe_count && probed(cpu, linear + offset))
@@ -326,12 +326,9 @@ static struct x86_block *decode_block(struct x86_cpu *cpu, uint32_t phys)
 
 static X86_ALWAYS_INLINE void execute_one(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    uint32_t sequential = cpu->eip + insn->length;
-    if (insn->mode == X86_MODE_16)
-        sequential &= 0xFFFF;
-    cpu->next_eip = sequential;
+    cpu->next_rip = (cpu->rip + insn->length) & x86_ip_mask(insn->mode);
     insn->exec(cpu, insn);
-    cpu->eip = cpu->next_eip;
+    cpu->rip = cpu->next_rip;
     cpu->cycles += insn->cycles;
     cpu->instructions++;
 }
@@ -340,7 +337,7 @@ static X86_ALWAYS_INLINE void execute_one(struct x86_cpu *cpu, const struct x86_
  * when the instruction there must be decoded uncached. */
 static X86_ALWAYS_INLINE struct x86_block *find_block(struct x86_cpu *cpu)
 {
-    uint32_t eip = cpu->eip;
+    uint32_t eip = x86_eip(cpu);
     uint32_t cs_base = cpu->seg[X86_SEG_CS].base;
     struct x86_jump_entry *jump = &cpu->jump_cache[(eip ^ (eip >> 12)) & (X86_JUMP_CACHE_SIZE - 1)];
     if (X86_LIKELY(jump->eip == eip && jump->cs_base == cs_base &&
@@ -384,7 +381,7 @@ static void check_instruction_breakpoint(struct x86_cpu *cpu)
     cpu->pending_breakpoints = 0;
     if (cpu->eflags & X86_FLAG_RF)
         return;
-    uint8_t hit = x86_debug_instruction_breakpoints(cpu, cpu->seg[X86_SEG_CS].base + cpu->eip);
+    uint8_t hit = x86_debug_instruction_breakpoints(cpu, cpu->seg[X86_SEG_CS].base + x86_eip(cpu));
     if (hit) {
         cpu->dr[6] = (cpu->dr[6] & ~0xFu) | hit;
         x86_raise(cpu, X86_VEC_DB, 0);
@@ -427,8 +424,8 @@ static X86_ALWAYS_INLINE void execute_loop(struct x86_cpu *cpu, bool traced)
         struct x86_block *block = find_block(cpu);
         block_entry_watch(cpu, block ? block->probe
                                      : cpu->watch.probe_count &&
-                                           probed(cpu, cpu->seg[X86_SEG_CS].base + cpu->eip),
-                          cpu->eip);
+                                           probed(cpu, cpu->seg[X86_SEG_CS].base + x86_eip(cpu)),
+                          x86_eip(cpu));
         if (!block) {
             struct x86_insn insn;
             x86_cpu_decode_uncached(cpu, &insn);
@@ -450,7 +447,7 @@ static X86_ALWAYS_INLINE void execute_loop(struct x86_cpu *cpu, bool traced)
         const struct x86_insn *insn = block->insns;
         const struct x86_insn *end = insn + block->insn_count;
         for (;;) {
-            uint32_t sequential = cpu->eip + insn->length;
+            uint64_t sequential = (cpu->rip + insn->length) & x86_ip_mask(insn->mode);
             if (traced && cpu->hooked && !before_instruction(cpu, insn))
                 return;
             bool step = traced && (cpu->eflags & X86_FLAG_TF);
@@ -464,7 +461,7 @@ static X86_ALWAYS_INLINE void execute_loop(struct x86_cpu *cpu, bool traced)
                 after_instruction_breakpoints(cpu, step);
             if (step)
                 single_step_trap(cpu);
-            if (cpu->eip != (insn->mode == X86_MODE_16 ? (sequential & 0xFFFF) : sequential))
+            if (cpu->rip != sequential)
                 break;
             if (++insn == end || cpu->cycles >= cpu->cycle_limit || cpu->exit_request)
                 break;
@@ -486,24 +483,24 @@ __attribute__((noinline, optimize("no-crossjumping"))) static void execute_fast(
 #undef FAST
     };
     const struct x86_insn *insn, *end;
-    uint32_t sequential;
+    uint64_t sequential;
     struct x86_block *previous = NULL;  /* the block just executed, for chaining */
     uint64_t previous_generation = 0;
-    uint32_t eip_mask = 0xFFFFFFFFu;    /* 16-bit code wraps IP at 64 KiB */
+    uint64_t ip_mask = 0xFFFFFFFFu;     /* 32-bit code wraps EIP at 4 GiB, 16-bit IP at 64 KiB */
 
 #define SEQUENTIAL() \
     do { \
-        sequential = (cpu->eip + insn->length) & eip_mask; \
-        cpu->next_eip = sequential; \
+        sequential = (cpu->rip + insn->length) & ip_mask; \
+        cpu->next_rip = sequential; \
     } while (0)
     /* retire the instruction; continue in the block while execution is sequential (the
      * retired count is added when the block is left) */
 #define NEXT() \
     do { \
-        cpu->eip = cpu->next_eip; \
+        cpu->rip = cpu->next_rip; \
         cpu->cycles += insn->cycles; \
         ++insn; \
-        if (cpu->eip != sequential || insn == end || cpu->cycles >= cpu->cycle_limit) \
+        if (cpu->rip != sequential || insn == end || cpu->cycles >= cpu->cycle_limit) \
             goto leave_block; /* an exit request has set cycle_limit to 0 */ \
         SEQUENTIAL(); \
         goto *forms[insn->fast]; \
@@ -512,7 +509,7 @@ __attribute__((noinline, optimize("no-crossjumping"))) static void execute_fast(
 next_block:
     while (cpu->cycles < cpu->cycle_limit && !cpu->exit_request) {
         struct x86_block *block = NULL;
-        uint32_t eip = cpu->eip, cs_base = cpu->seg[X86_SEG_CS].base;
+        uint32_t eip = x86_eip(cpu), cs_base = cpu->seg[X86_SEG_CS].base;
         if (previous) {
             /* chaining: where did the previous block go last time? */
             struct x86_block_link *l = previous->links;
@@ -547,7 +544,7 @@ next_block:
         previous_generation = cpu->generation;
         insn = block->insns;
         end = insn + block->insn_count;
-        eip_mask = block->mode == X86_MODE_16 ? 0xFFFFu : 0xFFFFFFFFu;
+        ip_mask = x86_ip_mask(block->mode);
         cpu->current_block = block;
         cpu->current_block_eip = eip;
         SEQUENTIAL();
@@ -614,7 +611,7 @@ static void take_external_events(struct x86_cpu *cpu)
         cpu->nmi_latched = 0;
         cpu->nmi_blocked = 1;
         struct x86_fault nmi = { .vector = X86_VEC_NMI, .source = X86_EVENT_HARDWARE,
-                                 .return_eip = cpu->eip };
+                                 .return_eip = x86_eip(cpu) };
         x86_trace_accept(cpu->trace, X86_VEC_NMI, X86_ACCEPT_NMI);
         x86_cpu_deliver(cpu, &nmi);
     }
@@ -623,7 +620,7 @@ static void take_external_events(struct x86_cpu *cpu)
         int vector = cpu->platform->acknowledge(cpu->platform->opaque, cpu);
         if (vector >= 0 && vector <= 255) {
             struct x86_fault intr = { .vector = (uint8_t)vector, .source = X86_EVENT_HARDWARE,
-                                      .return_eip = cpu->eip };
+                                      .return_eip = x86_eip(cpu) };
             x86_cpu_deliver(cpu, &intr);
         }
     }
@@ -642,7 +639,7 @@ void x86_cpu_execute(struct x86_cpu *cpu)
              * before the one that raised the exception */
             const struct x86_block *b = cpu->current_block;
             uint32_t at = cpu->current_block_eip;
-            for (unsigned i = 0; i < b->insn_count && at != cpu->eip; i++) {
+            for (unsigned i = 0; i < b->insn_count && at != x86_eip(cpu); i++) {
                 at += b->insns[i].length;
                 cpu->instructions++;
             }

@@ -256,10 +256,10 @@ static void through_call_gate(struct x86_cpu *cpu, uint16_t gate_selector, uint6
         cpu->seg[X86_SEG_CS] = target;
         x86_segment_refresh(cpu, X86_SEG_CS);
         update_mode(cpu);
-        cpu->next_eip = offset;
+        cpu->next_rip = offset;
         return;
     }
-    uint32_t return_eip = cpu->next_eip;
+    uint32_t return_eip = x86_next_eip(cpu);
     uint16_t return_cs = cpu->seg[X86_SEG_CS].selector;
     if (new_cpl < cpu->cpl) {
         /* more privilege: the TSS's stack; the old SS:ESP and the parameters go there */
@@ -269,7 +269,7 @@ static void through_call_gate(struct x86_cpu *cpu, uint16_t gate_selector, uint6
         uint32_t values[4 + 31];
         unsigned count = 0;
         values[count++] = cpu->seg[X86_SEG_SS].selector;
-        values[count++] = cpu->gpr[X86_ESP];
+        values[count++] = x86_gpr32(cpu, X86_ESP);
         /* parameters: copied from the old stack, the deepest first (SDM Vol. 3 Figure 5-13) */
         for (unsigned i = parameters; i-- > 0;)
             values[count++] = x86_stack_peek(cpu, i * size, size);
@@ -289,14 +289,17 @@ static void through_call_gate(struct x86_cpu *cpu, uint16_t gate_selector, uint6
         mark_accessed(cpu, d, address);
         cpu->seg[X86_SEG_SS] = ss;
         x86_segment_refresh(cpu, X86_SEG_SS);
-        cpu->gpr[X86_ESP] = s32 ? sp : (cpu->gpr[X86_ESP] & 0xFFFF0000u) | sp;
+        if (s32)
+            x86_set_gpr32(cpu, X86_ESP, sp);
+        else
+            x86_set_gpr16(cpu, X86_ESP, sp);
         cpu->seg[X86_SEG_CS] = target;
         x86_segment_refresh(cpu, X86_SEG_CS);
         x86_set_cpl(cpu, new_cpl);
         cpu->cycles += cpu->cost[X86_COST_PRIVILEGE];
     } else {
         /* same privilege: CS and EIP on the current stack, in the gate's size */
-        uint32_t sp = cpu->gpr[X86_ESP];
+        uint32_t sp = x86_gpr32(cpu, X86_ESP);
         bool s32 = x86_stack32(cpu);
         uint32_t a = s32 ? sp - size : (uint16_t)(sp - size);
         uint32_t b = s32 ? sp - 2 * size : (uint16_t)(sp - 2 * size);
@@ -311,7 +314,7 @@ static void through_call_gate(struct x86_cpu *cpu, uint16_t gate_selector, uint6
     }
     update_mode(cpu);
     x86_request_exit(cpu);
-    cpu->next_eip = offset;
+    cpu->next_rip = offset;
 }
 
 void x86_far_return(struct x86_cpu *cpu, unsigned opsize, uint32_t release)
@@ -357,14 +360,16 @@ void x86_far_return(struct x86_cpu *cpu, unsigned opsize, uint32_t release)
     x86_segment_refresh(cpu, X86_SEG_SS);
     /* the new stack releases the parameters too (ret imm16) */
     esp += release;
-    cpu->gpr[X86_ESP] = (ss.attributes & X86_SEG_ATTR_DB)
-                            ? esp : (cpu->gpr[X86_ESP] & 0xFFFF0000u) | (esp & 0xFFFF);
+    if (ss.attributes & X86_SEG_ATTR_DB)
+        x86_set_gpr32(cpu, X86_ESP, esp);
+    else
+        x86_set_gpr16(cpu, X86_ESP, esp);
     x86_set_cpl(cpu, rpl);
     x86_null_outer_data_segments(cpu);
     update_mode(cpu);
     x86_request_exit(cpu);
     cpu->cycles += cpu->cost[X86_COST_PRIVILEGE];
-    cpu->next_eip = offset;
+    cpu->next_rip = offset;
 }
 
 void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, int kind,
@@ -375,21 +380,21 @@ void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, i
     if (!x86_protected_mode(cpu)) {
         if (kind == X86_FAR_CALL) {
             uint32_t cs = cpu->seg[X86_SEG_CS].selector;
-            uint32_t sp = cpu->gpr[X86_ESP];
+            uint32_t sp = x86_gpr32(cpu, X86_ESP);
             bool s32 = x86_stack32(cpu);
             uint32_t a = s32 ? sp - opsize : (uint16_t)(sp - opsize);
             uint32_t b = s32 ? sp - 2 * opsize : (uint16_t)(sp - 2 * opsize);
             x86_check_write(cpu, X86_SEG_SS, a, opsize);
             x86_check_write(cpu, X86_SEG_SS, b, opsize);
             x86_write(cpu, X86_SEG_SS, a, opsize, cs);
-            x86_write(cpu, X86_SEG_SS, b, opsize, cpu->next_eip);
+            x86_write(cpu, X86_SEG_SS, b, opsize, x86_next_eip(cpu));
             x86_stack_adjust(cpu, -(int32_t)(2 * opsize));
         }
         /* real mode: EIP beyond the CS limit faults before the transfer (SDM Vol. 2 JMP) */
         if (offset > cpu->seg[X86_SEG_CS].limit && !(cpu->eflags & X86_FLAG_VM))
             x86_raise(cpu, X86_VEC_GP, 0);
         x86_load_segment(cpu, X86_SEG_CS, selector);
-        cpu->next_eip = offset;
+        cpu->next_rip = offset;
         return;
     }
 
@@ -437,19 +442,19 @@ void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, i
         x86_raise(cpu, X86_VEC_GP, 0);
     if (kind == X86_FAR_CALL) {
         uint32_t cs = cpu->seg[X86_SEG_CS].selector;
-        uint32_t sp = cpu->gpr[X86_ESP];
+        uint32_t sp = x86_gpr32(cpu, X86_ESP);
         bool s32 = x86_stack32(cpu);
         uint32_t a = s32 ? sp - opsize : (uint16_t)(sp - opsize);
         uint32_t b = s32 ? sp - 2 * opsize : (uint16_t)(sp - 2 * opsize);
         x86_check_write(cpu, X86_SEG_SS, a, opsize);
         x86_check_write(cpu, X86_SEG_SS, b, opsize);
         x86_write(cpu, X86_SEG_SS, a, opsize, cs);
-        x86_write(cpu, X86_SEG_SS, b, opsize, cpu->next_eip);
+        x86_write(cpu, X86_SEG_SS, b, opsize, x86_next_eip(cpu));
         x86_stack_adjust(cpu, -(int32_t)(2 * opsize));
     }
     mark_accessed(cpu, d, address);
     cpu->seg[X86_SEG_CS] = target;
     x86_segment_refresh(cpu, X86_SEG_CS);
     update_mode(cpu);
-    cpu->next_eip = offset;
+    cpu->next_rip = offset;
 }

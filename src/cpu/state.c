@@ -24,9 +24,9 @@ static const uint8_t debug_register_number[] = { 0, 1, 2, 3, 6, 7 };
 uint32_t x86_cpu_get_register(struct x86_cpu *cpu, x86irq_register reg)
 {
     if (reg <= X86IRQ_REG_EDI)
-        return cpu->gpr[reg];
+        return x86_gpr32(cpu, reg);
     if (reg == X86IRQ_REG_EIP)
-        return cpu->eip;
+        return x86_eip(cpu);
     if (reg == X86IRQ_REG_EFLAGS)
         return x86_get_eflags(cpu);
     if (reg <= X86IRQ_REG_GS)
@@ -45,9 +45,9 @@ uint32_t x86_cpu_get_register(struct x86_cpu *cpu, x86irq_register reg)
 bool x86_cpu_set_register(struct x86_cpu *cpu, x86irq_register reg, uint32_t value)
 {
     if (reg <= X86IRQ_REG_EDI) {
-        cpu->gpr[reg] = value;
+        x86_set_gpr32(cpu, reg, value);
     } else if (reg == X86IRQ_REG_EIP) {
-        cpu->eip = value;
+        cpu->rip = value;
     } else if (reg == X86IRQ_REG_EFLAGS) {
         x86_set_eflags(cpu, value, ~0u);
     } else if (reg <= X86IRQ_REG_GS) {

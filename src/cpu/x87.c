@@ -891,7 +891,7 @@ static void da_register(struct x86_cpu *c, const struct x86_insn *insn)
 static void df_register(struct x86_cpu *c, const struct x86_insn *insn)
 {
     if ((insn->reg & 7) == 4 && (insn->rm & 7) == 0) {                /* fnstsw ax */
-        c->gpr[X86_EAX] = (c->gpr[X86_EAX] & 0xFFFF0000u) | c->fpu.status;
+        x86_set_gpr16(c, X86_EAX, c->fpu.status);
         return;
     }
     if ((insn->reg & 7) == 5 || (insn->reg & 7) == 6) {               /* fucomip, fcomip */

@@ -131,15 +131,15 @@ static void deliver_real_mode(struct x86_cpu *cpu, uint8_t vector, uint32_t retu
     if (entry + 3 > cpu->idtr.limit)
         x86_raise(cpu, X86_VEC_GP, 0);
     uint32_t vector_address = (uint32_t)x86_read_system(cpu, cpu->idtr.base + entry, 4);
-    struct frame_stack st = { .ss = cpu->seg[X86_SEG_SS], .sp = cpu->gpr[X86_ESP], .user = false,
+    struct frame_stack st = { .ss = cpu->seg[X86_SEG_SS], .sp = x86_gpr32(cpu, X86_ESP), .user = false,
                               .fault_code = 0 };
     uint32_t frame[3] = { x86_get_eflags(cpu) & 0xFFFF, cpu->seg[X86_SEG_CS].selector,
                           return_eip & 0xFFFF };
     push_frame(cpu, &st, frame, 3, 2);
-    cpu->gpr[X86_ESP] = st.sp;
+    x86_set_gpr32(cpu, X86_ESP, st.sp);
     x86_set_eflags(cpu, 0, X86_FLAG_IF | X86_FLAG_TF | X86_FLAG_AC | X86_FLAG_RF);
     x86_load_segment(cpu, X86_SEG_CS, (uint16_t)(vector_address >> 16));
-    cpu->eip = vector_address & 0xFFFF;
+    cpu->rip = vector_address & 0xFFFF;
 }
 
 /* ------------------------------------------------------------------ protected mode */
@@ -312,10 +312,10 @@ static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
             values[count++] = cpu->seg[X86_SEG_ES].selector;
         }
         values[count++] = cpu->seg[X86_SEG_SS].selector;
-        values[count++] = cpu->gpr[X86_ESP];
+        values[count++] = x86_gpr32(cpu, X86_ESP);
     } else {
         st.ss = cpu->seg[X86_SEG_SS];
-        st.sp = cpu->gpr[X86_ESP];
+        st.sp = x86_gpr32(cpu, X86_ESP);
         st.fault_code = ext;
     }
     st.user = new_cpl == 3;
@@ -344,9 +344,9 @@ static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
         }
     }
     if (st.ss.attributes & X86_SEG_ATTR_DB)
-        cpu->gpr[X86_ESP] = st.sp;
+        x86_set_gpr32(cpu, X86_ESP, st.sp);
     else
-        cpu->gpr[X86_ESP] = (cpu->gpr[X86_ESP] & 0xFFFF0000u) | (st.sp & 0xFFFF);
+        x86_set_gpr16(cpu, X86_ESP, st.sp);
     cpu->seg[X86_SEG_CS] = new_cs;
     x86_segment_refresh(cpu, X86_SEG_CS);
     x86_set_cpl(cpu, new_cpl);
@@ -355,7 +355,7 @@ static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
     if (interrupt_gate)
         clear |= X86_FLAG_IF;
     x86_set_eflags(cpu, 0, clear);
-    cpu->eip = gate32 ? offset : (offset & 0xFFFF);
+    cpu->rip = gate32 ? offset : (offset & 0xFFFF);
 }
 
 void x86_deliver_event(struct x86_cpu *cpu, uint8_t vector, enum x86_event_source source,
@@ -395,13 +395,13 @@ void x86_null_outer_data_segments(struct x86_cpu *cpu)
 /* IRET is traced with the core at the return address (EIP is updated after the handler) */
 static void trace_iret(struct x86_cpu *cpu, uint32_t return_eip, bool outer)
 {
-    uint32_t eip = cpu->eip;
+    uint32_t eip = x86_eip(cpu);
     /* an IRET to the instruction after itself serializes: Linux's 32-bit sync_core() builds a
      * frame for it */
     bool to_next = !outer && return_eip == cpu->iret_sequential;
-    cpu->eip = return_eip;
+    cpu->rip = return_eip;
     x86_trace_iret(cpu->trace, outer, to_next);
-    cpu->eip = eip;
+    cpu->rip = eip;
 }
 
 /* The code segment a protected-mode IRET returns to, checked as SDM Vol. 2 IRET does
@@ -443,11 +443,11 @@ static void iret_to_vm86(struct x86_cpu *cpu, uint32_t eip, uint16_t cs, uint32_
     for (unsigned i = 0; i < 5; i++)
         x86_load_segment(cpu, segments[i], (uint16_t)frame[1 + i]);
     x86_load_segment(cpu, X86_SEG_CS, cs);
-    cpu->gpr[X86_ESP] = frame[0];
+    x86_set_gpr32(cpu, X86_ESP, frame[0]);
     x86_set_cpl(cpu, 3);
     cpu->mode = X86_MODE_16;
     cpu->cycles += cpu->cost[X86_COST_PRIVILEGE];
-    cpu->next_eip = eip & 0xFFFF;
+    cpu->next_rip = eip & 0xFFFF;
     if (X86_UNLIKELY(cpu->trace->mask))
         trace_iret(cpu, eip & 0xFFFF, true);
 }
@@ -457,7 +457,7 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
     /* a change of IF or TF requests an exit through x86_set_eflags; CS and the mode are
      * picked up by the next block lookup */
     cpu->cycles += cpu->cost[X86_COST_IRET];
-    cpu->iret_sequential = cpu->next_eip; /* the instruction after it (the loop set it) */
+    cpu->iret_sequential = x86_next_eip(cpu); /* the instruction after it (the loop set it) */
     /* IRET ends NMI blocking (SDM Vol. 3 6.7.1): any IRET, also one that returns from an
      * exception handler nested in the NMI handler */
     cpu->nmi_blocked = 0;
@@ -486,7 +486,7 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
         if (!virtual_flags)
             x86_set_eflags(cpu, flags, mask);
         if (X86_UNLIKELY(cpu->trace->mask))
-            trace_iret(cpu, cpu->next_eip, false);
+            trace_iret(cpu, x86_next_eip(cpu), false);
         return;
     }
     if (cpu->eflags & X86_FLAG_NT) {
@@ -538,16 +538,16 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
         cpu->seg[X86_SEG_SS] = new_ss;
         x86_segment_refresh(cpu, X86_SEG_SS);
         if (new_ss.attributes & X86_SEG_ATTR_DB)
-            cpu->gpr[X86_ESP] = esp;
+            x86_set_gpr32(cpu, X86_ESP, esp);
         else
-            cpu->gpr[X86_ESP] = (cpu->gpr[X86_ESP] & 0xFFFF0000u) | (esp & 0xFFFF);
+            x86_set_gpr16(cpu, X86_ESP, esp);
         x86_set_cpl(cpu, rpl);
         x86_null_outer_data_segments(cpu);
         cpu->cycles += cpu->cost[X86_COST_PRIVILEGE];
     }
     cpu->mode = (new_cs.attributes & X86_SEG_ATTR_DB) ? X86_MODE_32 : X86_MODE_16;
     x86_set_eflags(cpu, flags, mask);
-    cpu->next_eip = eip;
+    cpu->next_rip = eip;
     if (X86_UNLIKELY(cpu->trace->mask))
         trace_iret(cpu, eip, rpl != old_cpl);
 }

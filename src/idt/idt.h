@@ -83,7 +83,7 @@ struct x86_gate_cache {
 extern const struct x86_exception_info x86_exception_table[32];
 
 /* Deliver event `vector` with return address return_eip: pushes the frame, loads CS:EIP from
- * the gate, sets cpu->eip (not next_eip: it is called between instructions). Faults found
+ * the gate, sets cpu->rip (not next_rip: it is called between instructions). Faults found
  * during delivery are raised with x86_raise (the run loop applies the double-fault rules). */
 void x86_deliver_event(struct x86_cpu *cpu, uint8_t vector, enum x86_event_source source,
                        bool has_error_code, uint32_t error_code, uint32_t return_eip);
@@ -98,7 +98,7 @@ enum x86_task_switch_reason {
 
 /* Switch to the task whose TSS descriptor `selector` names (task.c). The caller has done the
  * privilege checks of its own path (gate DPL...). return_eip is saved in the old TSS. An
- * exception's error code is pushed on the new task's stack. Sets cpu->eip and next_eip. */
+ * exception's error code is pushed on the new task's stack. Sets cpu->rip and next_rip. */
 void x86_task_switch(struct x86_cpu *cpu, uint16_t selector, enum x86_task_switch_reason reason,
                      uint32_t return_eip, bool has_error_code, uint32_t error_code);
 /* IRET with EFLAGS.NT set: return to the task named by the current TSS's back-link. */

@@ -236,7 +236,7 @@ void x86_task_switch(struct x86_cpu *cpu, uint16_t selector, enum x86_task_switc
     x86_write_system(cpu, old_base + old_layout->eip, w, return_eip);
     x86_write_system(cpu, old_base + old_layout->eflags, w, saved_eflags);
     for (unsigned i = 0; i < 8; i++)
-        x86_write_system(cpu, old_base + old_layout->gpr[i], w, cpu->gpr[i]);
+        x86_write_system(cpu, old_base + old_layout->gpr[i], w, x86_gpr32(cpu, i));
     for (unsigned i = 0; i < X86_SEG_COUNT; i++)
         if (old_layout->seg[i] != TSS_NONE)
             x86_write_system(cpu, old_base + old_layout->seg[i], 2, cpu->seg[i].selector);
@@ -261,11 +261,15 @@ void x86_task_switch(struct x86_cpu *cpu, uint16_t selector, enum x86_task_switc
             x86_raise_gp0(cpu); /* in the new task's context */
     }
     uint32_t keep_high = new_layout->width == 2 ? 0xFFFF0000u : 0;
-    for (unsigned i = 0; i < 8; i++)
-        cpu->gpr[i] = (cpu->gpr[i] & keep_high) | next.gpr[i];
+    for (unsigned i = 0; i < 8; i++) {
+        if (new_layout->width == 2)
+            x86_set_gpr16(cpu, i, next.gpr[i]); /* a 16-bit TSS: the upper bits stay */
+        else
+            x86_set_gpr32(cpu, i, next.gpr[i]);
+    }
     x86_set_eflags(cpu, next.eflags | (saved_eflags & keep_high), 0xFFFFFFFFu);
-    cpu->eip = next.eip;
-    cpu->next_eip = next.eip;
+    cpu->rip = next.eip;
+    cpu->next_rip = next.eip;
     /* the selectors first, then the descriptors, in the SDM's order (LDTR, CS, SS, DS...) */
     for (unsigned i = 0; i < X86_SEG_COUNT; i++)
         cpu->seg[i].selector = next.seg[i];
@@ -289,7 +293,7 @@ void x86_task_switch(struct x86_cpu *cpu, uint16_t selector, enum x86_task_switc
     uint32_t ext = cpu->event_ext ? 1 : 0;
     if (has_error_code)
         x86_push(cpu, new_layout->width, error_code);
-    if (cpu->eip > cpu->seg[X86_SEG_CS].limit)
+    if (x86_eip(cpu) > cpu->seg[X86_SEG_CS].limit)
         x86_raise(cpu, X86_VEC_GP, ext);
 }
 
@@ -300,7 +304,7 @@ void x86_task_return(struct x86_cpu *cpu)
     if (cpu->tr.attributes & X86_SEG_ATTR_UNUSABLE)
         x86_raise(cpu, X86_VEC_TS, 0);
     uint16_t link = (uint16_t)x86_read_system(cpu, cpu->tr.base, 2);
-    x86_task_switch(cpu, link, X86_TASK_SWITCH_IRET, cpu->next_eip, false, 0);
+    x86_task_switch(cpu, link, X86_TASK_SWITCH_IRET, x86_next_eip(cpu), false, 0);
 }
 
 void x86_task_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint64_t descriptor, int kind)
@@ -319,5 +323,5 @@ void x86_task_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint64_t desc
         tss = (uint16_t)(descriptor >> 16); /* the task gate's TSS selector */
     enum x86_task_switch_reason reason = kind == X86_FAR_CALL ? X86_TASK_SWITCH_CALL
                                                               : X86_TASK_SWITCH_JMP;
-    x86_task_switch(cpu, tss, reason, cpu->next_eip, false, 0);
+    x86_task_switch(cpu, tss, reason, x86_next_eip(cpu), false, 0);
 }

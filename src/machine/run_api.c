@@ -364,7 +364,7 @@ bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
 {
     struct x86_cpu *cpu = &core->cpu;
     if (m->breakpoint_count) {
-        uint32_t linear = cpu->seg[X86_SEG_CS].base + cpu->eip;
+        uint32_t linear = cpu->seg[X86_SEG_CS].base + x86_eip(cpu);
         /* the core that stopped at a breakpoint executes it when it runs again */
         bool resuming = core->resuming_at_breakpoint;
         core->resuming_at_breakpoint = false;
@@ -380,8 +380,8 @@ bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
     x86irq_instruction_info info;
     memset(&info, 0, sizeof(info));
     info.cycle = cpu->cycles;
-    info.eip = cpu->eip;
-    info.linear = cpu->seg[X86_SEG_CS].base + cpu->eip;
+    info.eip = x86_eip(cpu);
+    info.linear = cpu->seg[X86_SEG_CS].base + x86_eip(cpu);
     info.cs = cpu->seg[X86_SEG_CS].selector;
     info.length = insn->length;
     info.mode_bits = cpu->mode == X86_MODE_16 ? 16 : cpu->mode == X86_MODE_32 ? 32 : 64;

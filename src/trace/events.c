@@ -53,7 +53,7 @@ void x86_trace_emit(struct x86_trace *t, x86irq_trace_event *e)
     if (!e->cs)
         e->cs = cpu->seg[X86_SEG_CS].selector;
     if (!e->eip)
-        e->eip = cpu->eip;
+        e->eip = x86_eip(cpu);
     e->cpl = cpu->cpl;
     e->core = (uint8_t)cpu->index;
     unsigned depth = x86_trace_running(t)->depth;
@@ -243,7 +243,7 @@ void x86_trace_code_watch(void *opaque, uint32_t linear, bool probe)
     struct x86_cpu *cpu = t->running;
     struct x86_trace_thread *th = x86_trace_running(t);
     uint8_t before = x86_trace_phase(t);
-    uint32_t esp = cpu->gpr[X86_ESP];
+    uint32_t esp = x86_gpr32(cpu, X86_ESP);
     /* returns: the innermost phase functions that came back here (a tail call shares its
      * caller's return) */
     while (th->phase_depth && th->phases[th->phase_depth - 1].return_eip == linear &&
@@ -272,10 +272,10 @@ void x86_trace_code_watch(void *opaque, uint32_t linear, bool probe)
     if (p && p->kind == X86_PROBE_SWITCH) {
         /* the first thread has no name until it switches away: it is the previous one */
         if (th->id == 0 && t->current[cpu->index] == cpu->index)
-            th->id = cpu->gpr[p->previous_register];
+            th->id = x86_gpr32(cpu, p->previous_register);
         arm_return_watch(t);
         phase_changed_from(t, before);
-        x86_trace_switch(t, cpu->gpr[p->next_register]);
+        x86_trace_switch(t, x86_gpr32(cpu, p->next_register));
         return;
     }
     arm_return_watch(t);
@@ -317,7 +317,7 @@ void x86_trace_delivered(struct x86_trace *t, uint8_t vector, uint8_t origin, ui
     x86irq_trace_event e = { .kind = X86IRQ_TRACE_DELIVER, .vector = vector, .origin = origin,
                              .from_cpl = from_cpl, .has_error_code = has_error_code,
                              .error_code = error_code, .gate = t->running->last_gate_type,
-                             .esp = t->running->gpr[X86_ESP],
+                             .esp = x86_gpr32(t->running, X86_ESP),
                              .ss = t->running->seg[X86_SEG_SS].selector };
     x86_trace_emit(t, &e);
     t->handler_pending[t->running->index] = true;

@@ -453,12 +453,12 @@ static void run_ours(x86irq_machine *m, const struct diff_case *c, struct diff_r
         cpu->gpr[popad_order[i]] = c->regs[i];
     cpu->gpr[X86_ESP] = 0x8000;
     x86_set_eflags(cpu, c->eflags, ~0u);
-    cpu->eip = 0x1000;
+    cpu->rip = 0x1000;
     *faulted = false;
     if (seed % 2) {
         /* odd cases: one instruction at a time, decoded uncached, through the handlers */
         cpu->cycle_limit = UINT64_MAX;
-        for (int steps = 0; cpu->eip < 0x1000 + c->code_length && steps < 10000; steps++) {
+        for (int steps = 0; cpu->rip < 0x1000 + c->code_length && steps < 10000; steps++) {
             struct x86_fault f;
             if (!x86_cpu_step(cpu, &f)) {
                 *faulted = true;
@@ -477,7 +477,7 @@ static void run_ours(x86irq_machine *m, const struct diff_case *c, struct diff_r
         m->pending_stop = X86IRQ_STOP_NONE;
         x86_cpu_execute(cpu);
         *faulted = m->pending_stop != X86IRQ_STOP_DEBUG_EXIT ||
-                   cpu->eip != 0x1000 + c->code_length + 2;
+                   cpu->rip != 0x1000 + c->code_length + 2;
         m->pending_stop = X86IRQ_STOP_NONE;
     }
     for (int i = 0; i < 8; i++)

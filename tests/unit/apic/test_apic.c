@@ -329,7 +329,7 @@ static void test_init_and_startup_messages(void **state)
     assert_false(ap->halted);
     assert_int_equal(ap->seg[X86_SEG_CS].selector, 0x9800);
     assert_int_equal(ap->seg[X86_SEG_CS].base, 0x98000);
-    assert_int_equal(ap->eip, 0);
+    assert_int_equal(ap->rip, 0);
     /* a second SIPI to a running core is ignored */
     ipi(f, 0, 1, 0x00000699);
     assert_false(ap->sipi_pending);

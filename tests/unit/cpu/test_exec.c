@@ -45,8 +45,8 @@ static int teardown(void **state)
 static int exec(struct fixture *f, const uint8_t *bytes, size_t n)
 {
     assert_int_equal(test_write_physical(f->m, CODE, bytes, n), X86IRQ_OK);
-    f->cpu->eip = CODE;
-    while (f->cpu->eip >= CODE && f->cpu->eip < CODE + n) {
+    f->cpu->rip = CODE;
+    while (f->cpu->rip >= CODE && f->cpu->rip < CODE + n) {
         struct x86_fault fault;
         if (!x86_cpu_step(f->cpu, &fault))
             return fault.vector;
@@ -58,6 +58,30 @@ static int exec(struct fixture *f, const uint8_t *bytes, size_t n)
 static uint32_t flags(struct fixture *f) { return x86_get_eflags(f->cpu) & X86_FLAGS_ARITH; }
 static void set_flags(struct fixture *f, uint32_t v) { x86_set_eflags(f->cpu, v, X86_FLAGS_ARITH); }
 #define R(f, r) ((f)->cpu->gpr[X86_##r])
+
+/* The 64-bit register file outside 64-bit mode (docs/isa.md): a 32-bit write zero-extends into
+ * bits 63:32, 8- and 16-bit writes keep the other bits, registers not written keep all 64 */
+static void test_upper_halves(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    cpu->gpr[X86_EAX] = 0x1111111122222222ull;
+    cpu->gpr[X86_ECX] = 0x0000000100000001ull;
+    cpu->gpr[X86_R8] = 0xAAAAAAAABBBBBBBBull;
+    cpu->gpr[X86_R15] = 0xCCCCCCCCDDDDDDDDull;
+    EXEC(f, 0x66, 0xB8, 0x55, 0x55);                           /* mov ax, 0x5555 */
+    assert_true(cpu->gpr[X86_EAX] == 0x1111111122225555ull);
+    EXEC(f, 0xB0, 0x77, 0xB4, 0x88);                           /* mov al, 0x77; mov ah, 0x88 */
+    assert_true(cpu->gpr[X86_EAX] == 0x1111111122228877ull);
+    EXEC(f, 0x01, 0xC0);                                       /* add eax, eax */
+    assert_true(cpu->gpr[X86_EAX] == 0x444510EEull);
+    EXEC(f, 0x49);                                             /* dec ecx */
+    assert_true(cpu->gpr[X86_ECX] == 0);
+    EXEC(f, 0x50, 0x5B);                                       /* push eax; pop ebx */
+    assert_true(cpu->gpr[X86_EBX] == 0x444510EEull);
+    assert_true(cpu->gpr[X86_R8] == 0xAAAAAAAABBBBBBBBull);
+    assert_true(cpu->gpr[X86_R15] == 0xCCCCCCCCDDDDDDDDull);
+}
 
 static void test_add_sub_flags(void **state)
 {
@@ -184,7 +208,7 @@ static void test_multiply_divide(void **state)
     R(f, EAX) = 100; R(f, EDX) = 0; R(f, EBX) = 0;
     assert_int_equal(EXEC(f, 0xF7, 0xF3), X86_VEC_DE);         /* div ebx, ebx = 0 */
     assert_int_equal(R(f, EAX), 100);
-    assert_int_equal(f->cpu->eip, CODE);                       /* a fault: EIP at the div */
+    assert_int_equal(f->cpu->rip, CODE);                       /* a fault: EIP at the div */
     R(f, EDX) = 5; R(f, EBX) = 2;                              /* quotient overflow */
     assert_int_equal(EXEC(f, 0xF7, 0xF3), X86_VEC_DE);
     R(f, EAX) = 0x80000000; R(f, EDX) = 0xFFFFFFFF; R(f, EBX) = 0xFFFFFFFF;
@@ -239,7 +263,7 @@ static void test_precise_stack_fault(void **state)
     R(f, ESP) = 0x1002;                                        /* call: the push crosses the limit */
     assert_int_equal(EXEC(f, 0xE8, 0x00, 0x00, 0x00, 0x00), X86_VEC_SS);
     assert_int_equal(R(f, ESP), 0x1002);
-    assert_int_equal(f->cpu->eip, CODE);
+    assert_int_equal(f->cpu->rip, CODE);
 }
 
 static void test_strings(void **state)
@@ -259,10 +283,10 @@ static void test_strings(void **state)
     f->cpu->cycle_limit = f->cpu->cycles + 3;
     const uint8_t rep[] = { 0xF3, 0xA4 };
     test_write_physical(f->m, CODE, rep, 2);
-    f->cpu->eip = CODE;
+    f->cpu->rip = CODE;
     struct x86_fault fault;
     assert_true(x86_cpu_step(f->cpu, &fault));
-    assert_int_equal(f->cpu->eip, CODE);                       /* to be resumed */
+    assert_int_equal(f->cpu->rip, CODE);                       /* to be resumed */
     assert_true(R(f, ECX) > 0 && R(f, ECX) < 8);
     assert_int_equal(R(f, ESI) - 0x3000, 8 - R(f, ECX));       /* registers consistent */
     f->cpu->cycle_limit = UINT64_MAX;
@@ -344,7 +368,7 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_add_sub_flags), T(test_inc_dec_neg_logic), T(test_shifts_and_rotates),
+        T(test_upper_halves), T(test_add_sub_flags), T(test_inc_dec_neg_logic), T(test_shifts_and_rotates),
         T(test_multiply_divide), T(test_bits_and_bcd), T(test_precise_stack_fault),
         T(test_strings), T(test_stack_and_frames), T(test_system_instructions),
     };

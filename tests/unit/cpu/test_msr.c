@@ -45,8 +45,8 @@ static int teardown(void **state)
 static int exec(struct fixture *f, const uint8_t *bytes, size_t n)
 {
     assert_int_equal(test_write_physical(f->m, CODE, bytes, n), X86IRQ_OK);
-    f->cpu->eip = CODE;
-    while (f->cpu->eip >= CODE && f->cpu->eip < CODE + n) {
+    f->cpu->rip = CODE;
+    while (f->cpu->rip >= CODE && f->cpu->rip < CODE + n) {
         struct x86_fault fault;
         if (!x86_cpu_step(f->cpu, &fault))
             return fault.vector;

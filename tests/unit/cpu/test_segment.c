@@ -92,8 +92,8 @@ static int teardown(void **state)
 static int exec(struct fixture *f, const uint8_t *bytes, size_t n, uint32_t *error)
 {
     assert_int_equal(test_write_physical(f->m, CODE, bytes, n), X86IRQ_OK);
-    f->cpu->eip = CODE;
-    while (f->cpu->eip >= CODE && f->cpu->eip < CODE + n) {
+    f->cpu->rip = CODE;
+    while (f->cpu->rip >= CODE && f->cpu->rip < CODE + n) {
         struct x86_fault fault;
         if (!x86_cpu_step(f->cpu, &fault)) {
             if (error)
@@ -167,7 +167,7 @@ static void test_segment_register_loads(void **state)
             /* precise: the segment register is unchanged and EIP is the mov */
             assert_int_equal(f->cpu->seg[c->seg].selector, before.selector);
             assert_int_equal(f->cpu->seg[c->seg].base, before.base);
-            assert_int_equal(f->cpu->eip, CODE);
+            assert_int_equal(f->cpu->rip, CODE);
         } else {
             assert_int_equal(f->cpu->seg[c->seg].selector, c->selector);
         }
@@ -208,10 +208,10 @@ static void test_far_jumps(void **state)
         assert_int_equal(vector, c->vector);
         if (vector >= 0) {
             assert_int_equal(error, c->error_code);
-            assert_int_equal(f->cpu->eip, CODE);
+            assert_int_equal(f->cpu->rip, CODE);
             assert_int_equal(f->cpu->seg[X86_SEG_CS].selector, boot_cs.selector);
         } else {
-            assert_int_equal(f->cpu->eip, 0x2000);
+            assert_int_equal(f->cpu->rip, 0x2000);
             assert_int_equal(f->cpu->seg[X86_SEG_CS].selector, (c->selector & ~3u) | c->cpl);
             assert_int_equal(f->cpu->cpl, c->cpl);
         }

@@ -83,7 +83,7 @@ static int setup(void **state)
     test_set_register(f->m, X86IRQ_REG_SS, 0x10);
     test_set_register(f->m, X86IRQ_REG_DS, 0x10);
     cpu->gpr[X86_ESP] = 0x80000;
-    cpu->eip = 0x5000;
+    cpu->rip = 0x5000;
     *state = f;
     return 0;
 }
@@ -142,7 +142,7 @@ static void test_same_privilege_frame_with_error_code(void **state)
     put_gate(f->m, 13, 0x08, 0x7000, 0xE, 0, true);
     x86_set_eflags(cpu, X86_FLAG_IF | X86_FLAG_TF, ~0u);
     deliver(cpu, 13, X86_EVENT_EXCEPTION, true, 0x1234, 0x5000);
-    assert_int_equal(cpu->eip, 0x7000);
+    assert_int_equal(cpu->rip, 0x7000);
     assert_int_equal(cpu->gpr[X86_ESP], 0x80000 - 16);
     assert_int_equal(get32(f->m, 0x80000 - 16), 0x1234);       /* error code */
     assert_int_equal(get32(f->m, 0x80000 - 12), 0x5000);       /* EIP */
@@ -160,7 +160,7 @@ static void test_trap_gate_keeps_if(void **state)
     put_gate(f->m, 0x80, 0x08, 0x7100, 0xF, 3, true);
     x86_set_eflags(cpu, X86_FLAG_IF, ~0u);
     deliver(cpu, 0x80, X86_EVENT_SOFTWARE, false, 0, 0x5002);
-    assert_int_equal(cpu->eip, 0x7100);
+    assert_int_equal(cpu->rip, 0x7100);
     assert_int_equal(cpu->gpr[X86_ESP], 0x80000 - 12);
     assert_int_equal(get32(f->m, 0x80000 - 12), 0x5002);
     assert_true(x86_get_eflags(cpu) & X86_FLAG_IF);
@@ -183,13 +183,13 @@ static void test_privilege_change_uses_tss_stack(void **state)
     assert_int_equal(get32(f->m, 0x90000 - 16), 0x1B);   /* old CS */
     assert_int_equal(get32(f->m, 0x90000 - 20), 0x6000); /* return EIP */
     /* IRET goes back to ring 3 with SS:ESP from the frame */
-    cpu->next_eip = 0;
+    cpu->next_rip = 0;
     if (setjmp(cpu->fault_jump) == 0)
         x86_iret(cpu, 4);
     else
         fail_msg("iret faulted with vector %u", cpu->fault.vector);
     assert_int_equal(cpu->cpl, 3);
-    assert_int_equal(cpu->next_eip, 0x6000);
+    assert_int_equal(cpu->next_rip, 0x6000);
     assert_int_equal(cpu->gpr[X86_ESP], 0x70000);
     assert_int_equal(cpu->seg[X86_SEG_SS].selector, 0x23);
 }
@@ -204,7 +204,7 @@ static void test_gate_dpl_applies_to_software_only(void **state)
     put_gate(f->m, 13, 0x08, 0x7400, 0xE, 0, true);
     /* int 0x30 from ring 3 to a DPL-0 gate: #GP(0x30*8+2), no EXT */
     deliver(cpu, 0x30, X86_EVENT_SOFTWARE, false, 0, 0x6000);
-    assert_int_equal(cpu->eip, 0x7400);
+    assert_int_equal(cpu->rip, 0x7400);
     assert_int_equal(get32(f->m, 0x90000 - 24), 0x30 * 8 + 2);
 }
 
@@ -215,7 +215,7 @@ static void test_not_present_gate_gives_np_with_idt_and_ext(void **state)
     put_gate(f->m, 0x40, 0x08, 0x7500, 0xE, 0, false);
     put_gate(f->m, 11, 0x08, 0x7600, 0xE, 0, true);
     deliver(cpu, 0x40, X86_EVENT_HARDWARE, false, 0, 0x5000);
-    assert_int_equal(cpu->eip, 0x7600);
+    assert_int_equal(cpu->rip, 0x7600);
     assert_int_equal(get32(f->m, 0x80000 - 16), 0x40 * 8 + 2 + 1);
 }
 
@@ -227,7 +227,7 @@ static void test_contributory_pair_is_double_fault(void **state)
     put_gate(f->m, 13, 0x08, 0x7000, 0xE, 0, false);
     put_gate(f->m, 8, 0x08, 0x7800, 0xE, 0, true);
     deliver(cpu, 13, X86_EVENT_EXCEPTION, true, 0, 0x5000);
-    assert_int_equal(cpu->eip, 0x7800);
+    assert_int_equal(cpu->rip, 0x7800);
     assert_int_equal(get32(f->m, 0x80000 - 16), 0);
     assert_false(cpu->shutdown);
 }
@@ -241,7 +241,7 @@ static void test_benign_then_contributory_is_serial(void **state)
     put_gate(f->m, 11, 0x08, 0x7900, 0xE, 0, true);
     put_gate(f->m, 8, 0x08, 0x7800, 0xE, 0, true);
     deliver(cpu, 6, X86_EVENT_EXCEPTION, false, 0, 0x5000);
-    assert_int_equal(cpu->eip, 0x7900);
+    assert_int_equal(cpu->rip, 0x7900);
 }
 
 static void test_fault_during_double_fault_is_triple_fault(void **state)
@@ -272,7 +272,7 @@ static void test_gate_cache_follows_stores_to_the_gate(void **state)
     struct x86_cpu *cpu = f->cpu;
     put_gate(f->m, 0x30, 0x08, 0x7000, 0xE, 0, true);
     deliver(cpu, 0x30, X86_EVENT_HARDWARE, false, 0, 0x5000);
-    assert_int_equal(cpu->eip, 0x7000);
+    assert_int_equal(cpu->rip, 0x7000);
     assert_int_equal(f->m->cores[0]->gates.gates[0x30].epoch, cpu->table_epoch);
     /* a guest store beside the gate (same page, other bytes) keeps the decoded gate */
     uint32_t epoch = cpu->table_epoch;
@@ -283,21 +283,21 @@ static void test_gate_cache_follows_stores_to_the_gate(void **state)
     assert_int_not_equal(cpu->table_epoch, epoch);
     cpu->gpr[X86_ESP] = 0x80000;
     deliver(cpu, 0x30, X86_EVENT_HARDWARE, false, 0, 0x5000);
-    assert_int_equal(cpu->eip, 0x7400);
+    assert_int_equal(cpu->rip, 0x7400);
     /* LIDT elsewhere: the table is decoded again from the new IDT */
     epoch = cpu->table_epoch;
     put_gate(f->m, 0x30 + 0x100, 0x08, 0x7800, 0xE, 0, true); /* IDT + 0x800: a second table */
     x86_tables_changed(cpu);
     cpu->idtr.base = IDT + 0x800;
     deliver(cpu, 0x30, X86_EVENT_HARDWARE, false, 0, 0x5000);
-    assert_int_equal(cpu->eip, 0x7800);
+    assert_int_equal(cpu->rip, 0x7800);
 }
 
 /* IRET keeps the checked code segment it returned to; a store into that descriptor (here:
  * clearing its present bit) is seen by the next IRET, which now raises #NP(selector). */
 static int iret_vector(struct x86_cpu *cpu, uint32_t *error)
 {
-    cpu->next_eip = 0;
+    cpu->next_rip = 0;
     if (setjmp(cpu->fault_jump) == 0) {
         x86_iret(cpu, 4);
         return -1;
@@ -316,7 +316,7 @@ static void test_iret_rechecks_a_changed_code_descriptor(void **state)
         cpu->gpr[X86_ESP] = 0x80000;
         deliver(cpu, 0x30, X86_EVENT_HARDWARE, false, 0, 0x5000 + round);
         assert_int_equal(iret_vector(cpu, &error), -1);
-        assert_int_equal(cpu->next_eip, 0x5000 + round);
+        assert_int_equal(cpu->next_rip, 0x5000 + round);
         assert_int_equal(cpu->gpr[X86_ESP], 0x80000);
     }
     assert_int_equal(f->m->cores[0]->gates.iret.selector, 0x08);
@@ -349,7 +349,7 @@ static void test_task_gate_switches_and_iret_returns(void **state)
     cpu->gpr[X86_EAX] = 0x2222;
     deliver(cpu, 0x50, X86_EVENT_SOFTWARE, false, 0, 0x5002);
     assert_int_equal(cpu->tr.selector, 0x30);
-    assert_int_equal(cpu->eip, 0x6000);
+    assert_int_equal(cpu->rip, 0x6000);
     assert_int_equal(cpu->gpr[X86_EAX], 0x1111);
     assert_int_equal(cpu->gpr[X86_ESP], 0x70000);
     assert_true(x86_get_eflags(cpu) & X86_FLAG_NT);
@@ -364,10 +364,10 @@ static void test_task_gate_switches_and_iret_returns(void **state)
     if (setjmp(cpu->fault_jump) != 0)
         fail_msg("IRET through the back-link faulted: vector %u", cpu->fault.vector);
     put32(f->m, TSS + 0x24, 0x2);   /* the old task's EFLAGS as saved */
-    cpu->next_eip = 0x6001;
+    cpu->next_rip = 0x6001;
     x86_iret(cpu, 4);
     assert_int_equal(cpu->tr.selector, 0x28);
-    assert_int_equal(cpu->next_eip, 0x5002);
+    assert_int_equal(cpu->next_rip, 0x5002);
     assert_int_equal(cpu->gpr[X86_EAX], 0x2222);
     assert_int_equal((get32(f->m, GDT + 0x30 + 4) >> 8) & 0xF, 0x9);     /* available again */
     assert_int_equal(get32(f->m, TSS2 + 0x20), 0x6001);                  /* where it left off */
@@ -389,7 +389,7 @@ static void test_real_mode_ivt(void **state)
     deliver(cpu, 0x21, X86_EVENT_SOFTWARE, false, 0, 0x0123);
     assert_int_equal(cpu->seg[X86_SEG_CS].selector, 0x0300);
     assert_int_equal(cpu->seg[X86_SEG_CS].base, 0x3000);
-    assert_int_equal(cpu->eip, 0x40);
+    assert_int_equal(cpu->rip, 0x40);
     assert_int_equal(cpu->gpr[X86_ESP], 0x1000 - 6);
     uint32_t ip_cs = get32(f->m, 0x2000 + 0x1000 - 6);
     assert_int_equal(ip_cs & 0xFFFF, 0x0123);
