@@ -146,7 +146,7 @@ static void run_core(x86irq_machine *m, struct x86_core *core)
         if (core->eip_pending) {
             /* the embedder's EIP from a callback: the core is at a boundary now */
             core->eip_pending = false;
-            cpu->eip = core->pending_eip;
+            cpu->rip = core->pending_eip;
             cpu->stop_pending = m->pending_stop != X86IRQ_STOP_NONE;
         }
         ran = true;
@@ -393,12 +393,12 @@ bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
         x86_translate(cpu, info.linear + i, X86_ACCESS_EXECUTE, cpu->cpl == 3, &phys, &w);
         info.bytes[i] = (uint8_t)x86_phys_read(cpu, phys, 1);
     }
-    uint32_t eip = cpu->eip, cs_base = cpu->seg[X86_SEG_CS].base;
+    uint32_t eip = x86_eip(cpu), cs_base = cpu->seg[X86_SEG_CS].base;
     uint8_t mode = cpu->mode;
     m->hooked_core = core; /* an EIP the hook sets applies at once (x86irq_set_cpu_register) */
     m->instruction_hook(m->instruction_hook_opaque, &info);
     m->hooked_core = NULL;
     /* the hook moved the core: the instruction decoded here is not the one to run; the loop
      * goes on from the new CS:EIP (and calls the hook there) */
-    return cpu->eip == eip && cpu->seg[X86_SEG_CS].base == cs_base && cpu->mode == mode;
+    return x86_eip(cpu) == eip && cpu->seg[X86_SEG_CS].base == cs_base && cpu->mode == mode;
 }
