@@ -380,7 +380,8 @@ static X86_ALWAYS_INLINE uint32_t x86_next_eip(const struct x86_cpu *cpu)
  * 4 GiB in 32-bit code; RIP is 64 bits in 64-bit mode. RIP + length is masked with this. */
 static X86_ALWAYS_INLINE uint64_t x86_ip_mask(unsigned mode)
 {
-    return mode == X86_MODE_16 ? 0xFFFFu : mode == X86_MODE_32 ? 0xFFFFFFFFu : ~(uint64_t)0;
+    static const uint64_t masks[3] = { 0xFFFFu, 0xFFFFFFFFu, ~(uint64_t)0 };
+    return masks[mode];
 }
 
 /* A canonical 48-bit linear address: bits 63:47 all equal (SDM Vol. 1 3.3.7.1) */
