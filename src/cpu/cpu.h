@@ -377,10 +377,17 @@ static X86_ALWAYS_INLINE uint32_t x86_next_eip(const struct x86_cpu *cpu)
 }
 
 /* The instruction pointer wraps by the code's size: IP at 64 KiB in 16-bit code, EIP at
- * 4 GiB in 32-bit code; RIP + length is masked with this (64-bit code does not run yet) */
+ * 4 GiB in 32-bit code; RIP is 64 bits in 64-bit mode. RIP + length is masked with this. */
 static X86_ALWAYS_INLINE uint64_t x86_ip_mask(unsigned mode)
 {
-    return mode == X86_MODE_16 ? 0xFFFFu : 0xFFFFFFFFu;
+    static const uint64_t masks[3] = { 0xFFFFu, 0xFFFFFFFFu, ~(uint64_t)0 };
+    return masks[mode];
+}
+
+/* A canonical 48-bit linear address: bits 63:47 all equal (SDM Vol. 1 3.3.7.1) */
+static X86_ALWAYS_INLINE bool x86_canonical(uint64_t address)
+{
+    return (uint64_t)((int64_t)(address << 16) >> 16) == address;
 }
 
 /* Byte registers without REX: 0-3 = AL CL DL BL, 4-7 = AH CH DH BH. */

@@ -106,11 +106,32 @@ static const x86_exec_fn fast_handlers[X86_FAST_COUNT] = {
 #undef FAST
 };
 
+/* 64-bit mode's handlers (mnemonics64.def); #UD for every mnemonic it does not list */
+#define E64(name, handler) void x86_exec64_##handler(struct x86_cpu *cpu, const struct x86_insn *insn);
+#define SAME(name, handler)
+#include "mnemonics64.def"
+#undef E64
+#undef SAME
+static const x86_exec_fn handlers64[X86_MN_COUNT] = {
+#define E64(name, handler) [X86_MN_##name] = x86_exec64_##handler,
+#define SAME(name, handler) [X86_MN_##name] = x86_exec_##handler,
+#include "mnemonics64.def"
+#undef E64
+#undef SAME
+};
+
+bool x86_exec_in_64bit_mode(unsigned mnemonic)
+{
+    return mnemonic < X86_MN_COUNT && handlers64[mnemonic] != NULL;
+}
+
 x86_exec_fn x86_exec_lookup(const struct x86_insn *insn)
 {
-    /* only 16- and 32-bit code executes; long mode comes later (docs/isa.md) */
-    if (insn->mode == X86_MODE_64 || insn->mnemonic >= X86_MN_COUNT)
+    if (insn->mnemonic >= X86_MN_COUNT)
         return x86_exec_ud;
+    /* 64-bit mode: its own handlers, never a (32-bit) fast form */
+    if (insn->mode == X86_MODE_64)
+        return handlers64[insn->mnemonic] ? handlers64[insn->mnemonic] : x86_exec_ud;
     uint8_t fast = x86_exec_fast_op(insn);
     return fast ? fast_handlers[fast] : handlers[insn->mnemonic];
 }

@@ -5,6 +5,7 @@
 #ifndef X86IRQ_CPU_INSN_H
 #define X86IRQ_CPU_INSN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -141,6 +142,8 @@ enum x86_decode_status x86_decode(const uint8_t *bytes, size_t available, enum x
 /* Interpreter: the handler for a decoded instruction (never NULL: a handler raising #UD for
  * what is not implemented). */
 x86_exec_fn x86_exec_lookup(const struct x86_insn *insn);
+/* Does the mnemonic execute in 64-bit mode (mnemonics64.def)? Else it raises #UD there. */
+bool x86_exec_in_64bit_mode(unsigned mnemonic);
 
 /* Cycle-cost classes of the opcode table; the machine's cost profile gives each a cost. */
 enum x86_cost_class {

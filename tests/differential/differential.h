@@ -31,4 +31,23 @@ static inline void diff_fill_buffer(uint8_t *buffer, uint32_t seed)
         buffer[i] = (uint8_t)(i * 7 + seed * 13 + (i >> 3));
 }
 
+/* 64-bit mode (differential64.c, native_runner64.c): the case's code runs at a fixed address
+ * in both worlds, so RIP-relative operands reach the buffer alike */
+#define DIFF64_CODE_ADDRESS 0x00310000u
+
+/* registers by number: RAX RCX RDX RBX (RSP) RBP RSI RDI R8-R15 */
+struct diff64_case {
+    uint8_t code[DIFF_CODE_MAX];
+    uint32_t code_length;
+    uint32_t pad;
+    uint64_t regs[16];
+    uint64_t rflags;
+};
+
+struct diff64_result {
+    uint64_t regs[16];
+    uint64_t rflags;
+    uint8_t buffer[DIFF_BUFFER_SIZE];
+};
+
 #endif

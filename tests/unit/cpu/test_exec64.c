@@ -1,0 +1,202 @@
+/* Unit tests of 64-bit mode execution (src/cpu/exec64.c, mnemonics64.def): the core is put
+ * straight into 64-bit mode (flat, paging off; long-mode entry is not tested here). REX
+ * registers, RIP-relative addressing, 128-bit multiply and divide, the encodings invalid in
+ * 64-bit mode (#UD), what is not implemented yet (#UD), canonical addresses (#GP(0), #SS(0))
+ * with precise state, and that no 32-bit fast form is chosen for 64-bit code. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cpu/exec.h"
+#include "cpu/run.h"
+#include "core_fixture.h"
+
+#define CODE 0x1000u
+
+struct fixture {
+    struct test_core *m;
+    struct x86_cpu *cpu;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    f->m = test_core_create(4u << 20, 1);
+    f->cpu = f->m->cpu;
+    f->cpu->gpr[X86_ESP] = 0x8000;
+    f->cpu->cycle_limit = UINT64_MAX;
+    f->cpu->exit_request = 0;
+    f->cpu->seg[X86_SEG_CS].attributes =
+        (uint16_t)((f->cpu->seg[X86_SEG_CS].attributes | X86_SEG_ATTR_L) & ~X86_SEG_ATTR_DB);
+    f->cpu->mode = X86_MODE_64;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    test_core_destroy(f->m);
+    free(f);
+    return 0;
+}
+
+static int exec(struct fixture *f, const uint8_t *bytes, size_t n)
+{
+    assert_int_equal(test_write_physical(f->m, CODE, bytes, n), X86IRQ_OK);
+    f->cpu->rip = CODE;
+    while (f->cpu->rip >= CODE && f->cpu->rip < CODE + n) {
+        struct x86_fault fault;
+        if (!x86_cpu_step(f->cpu, &fault))
+            return fault.vector;
+    }
+    return -1;
+}
+#define EXEC(f, ...) ({ const uint8_t code_[] = { __VA_ARGS__ }; exec(f, code_, sizeof(code_)); })
+#define R(f, r) ((f)->cpu->gpr[r])
+static uint32_t flags(struct fixture *f) { return x86_get_eflags(f->cpu) & X86_FLAGS_ARITH; }
+
+static void test_registers(void **state)
+{
+    struct fixture *f = *state;
+    R(f, 0) = 0x1111111111111111ull;
+    R(f, 8) = 0;
+    /* mov r8, imm64; add r8, rax; mov sil, 0x7f (REX: SIL, not DH); mov ah, 1 (no REX) */
+    assert_int_equal(EXEC(f, 0x49, 0xB8, 1, 2, 3, 4, 5, 6, 7, 0x80, 0x49, 0x01, 0xC0,
+                          0x40, 0xB6, 0x7F, 0xB4, 0x01), -1);
+    assert_int_equal(R(f, 8), 0x8007060504030201ull + 0x1111111111111111ull);
+    assert_int_equal(R(f, 6) & 0xFF, 0x7F);
+    assert_int_equal(R(f, 0), 0x1111111111110111ull);
+    /* mov r9d, -1 zero-extends; mov r9w, 0 merges */
+    R(f, 9) = 0x123456789ull << 20;
+    assert_int_equal(EXEC(f, 0x41, 0xB9, 0xFF, 0xFF, 0xFF, 0xFF), -1);
+    assert_int_equal(R(f, 9), 0xFFFFFFFFull);
+    assert_int_equal(EXEC(f, 0x66, 0x41, 0xB9, 0x00, 0x00), -1);
+    assert_int_equal(R(f, 9), 0xFFFF0000ull);
+    /* cdqe, cqo */
+    R(f, 0) = 0x80000000u;
+    assert_int_equal(EXEC(f, 0x48, 0x98, 0x48, 0x99), -1);
+    assert_int_equal(R(f, 0), 0xFFFFFFFF80000000ull);
+    assert_int_equal(R(f, 2), ~0ull);
+}
+
+static void test_rip_relative_and_stack(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t v = 0x0123456789ABCDEFull;
+    test_write_physical(f->m, 0x2000, &v, 8);
+    /* mov rax, [rip + (0x2000 - 0x1007)]; call +0; pop rcx */
+    assert_int_equal(EXEC(f, 0x48, 0x8B, 0x05, 0xF9, 0x0F, 0x00, 0x00, 0xE8, 0, 0, 0, 0, 0x59), -1);
+    assert_int_equal(R(f, 0), v);
+    assert_int_equal(R(f, 1), 0x100C);
+    assert_int_equal(R(f, 4), 0x8000);
+}
+
+static void test_mul_div_128(void **state)
+{
+    struct fixture *f = *state;
+    R(f, 0) = ~0ull;
+    R(f, 3) = ~0ull;
+    assert_int_equal(EXEC(f, 0x48, 0xF7, 0xE3), -1); /* mul rbx */
+    assert_int_equal(R(f, 0), 1);
+    assert_int_equal(R(f, 2), ~0ull - 1);
+    assert_int_equal(flags(f) & (X86_FLAG_CF | X86_FLAG_OF), X86_FLAG_CF | X86_FLAG_OF);
+    assert_int_equal(EXEC(f, 0x48, 0xF7, 0xF3), -1); /* div rbx: back */
+    assert_int_equal(R(f, 0), ~0ull);
+    assert_int_equal(R(f, 2), 0);
+    R(f, 2) = 5;
+    R(f, 3) = 5;
+    assert_int_equal(EXEC(f, 0x48, 0xF7, 0xF3), X86_VEC_DE); /* quotient too big */
+    assert_int_equal(R(f, 2), 5);
+    /* shl rax, 63 masks to 6 bits: shl rax, 0x7f = shl rax, 63 */
+    R(f, 0) = 1;
+    assert_int_equal(EXEC(f, 0x48, 0xC1, 0xE0, 0x7F), -1);
+    assert_int_equal(R(f, 0), 1ull << 63);
+}
+
+/* Encodings invalid in 64-bit mode (SDM Vol. 2 Appendix A, "i64") */
+static void test_invalid_in_64bit_mode(void **state)
+{
+    struct fixture *f = *state;
+    static const uint8_t invalid[][3] = {
+        { 0x06 }, { 0x07 }, { 0x0E }, { 0x16 }, { 0x17 }, { 0x1E }, { 0x1F }, /* push/pop sreg */
+        { 0x60 }, { 0x61 },                                           /* pusha popa */
+        { 0x27 }, { 0x2F }, { 0x37 }, { 0x3F }, { 0xD4, 0x0A }, { 0xD5, 0x0A }, /* BCD */
+        { 0x62, 0x00 }, { 0xCE }, { 0xD6 },                          /* bound into salc */
+        { 0xC4, 0x00 }, { 0xC5, 0x00 },                              /* les lds (VEX) */
+        { 0xEA, 0, 0 }, { 0x9A, 0, 0 },                              /* far direct */
+        { 0x82, 0xC0, 0 },
+    };
+    for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+        R(f, 4) = 0x8000;
+        assert_int_equal(exec(f, invalid[i], 3), X86_VEC_UD);
+        assert_int_equal(f->cpu->rip, CODE);
+        assert_int_equal(R(f, 4), 0x8000);
+    }
+    /* 63 is movsxd, not arpl */
+    R(f, 1) = 0x80000000u;
+    assert_int_equal(EXEC(f, 0x48, 0x63, 0xC1), -1);
+    assert_int_equal(R(f, 0), 0xFFFFFFFF80000000ull);
+}
+
+/* Not implemented in 64-bit mode yet: #UD, never half-right (docs/isa.md) */
+static void test_not_yet_in_64bit_mode(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(EXEC(f, 0x9C), X86_VEC_UD);             /* pushfq */
+    assert_int_equal(EXEC(f, 0xCD, 0x80), X86_VEC_UD);       /* int */
+    assert_int_equal(EXEC(f, 0x0F, 0x05), X86_VEC_UD);       /* syscall */
+    assert_int_equal(EXEC(f, 0x8E, 0xD8), X86_VEC_UD);       /* mov ds, ax */
+    assert_int_equal(EXEC(f, 0xD9, 0xE8), X86_VEC_UD);       /* fld1 */
+    assert_false(x86_exec_in_64bit_mode(X86_MN_PUSHF));
+    assert_true(x86_exec_in_64bit_mode(X86_MN_ADD));
+}
+
+/* Canonical checks: #GP(0) for data, #SS(0) for stack references, nothing committed */
+static void test_canonical(void **state)
+{
+    struct fixture *f = *state;
+    R(f, 0) = 7;
+    R(f, 3) = 0x0000800000000000ull;
+    assert_int_equal(EXEC(f, 0x48, 0x8B, 0x03), X86_VEC_GP);  /* mov rax, [rbx] */
+    assert_int_equal(R(f, 0), 7);
+    assert_int_equal(EXEC(f, 0x48, 0x89, 0x43, 0x10), X86_VEC_GP); /* mov [rbx+16], rax */
+    R(f, 5) = 0x0000800000000000ull;
+    assert_int_equal(EXEC(f, 0x48, 0x8B, 0x45, 0x00), X86_VEC_SS); /* mov rax, [rbp] */
+    R(f, 4) = 0x0000800000000004ull;
+    assert_int_equal(EXEC(f, 0x50), X86_VEC_SS);                    /* push rax */
+    assert_int_equal(R(f, 4), 0x0000800000000004ull);
+    R(f, 4) = 0x8000;
+    R(f, 0) = 0xFFFF800000000000ull - 0x10;                          /* jmp rax: not canonical */
+    assert_int_equal(EXEC(f, 0xFF, 0xE0), X86_VEC_GP);
+    assert_int_equal(f->cpu->rip, CODE);
+    /* canonical but above 4 GiB: not reachable before 4-level paging (docs/isa.md) */
+    R(f, 3) = 0xFFFFFFFFFFFFF000ull;
+    assert_int_equal(EXEC(f, 0x48, 0x8B, 0x03), X86_VEC_GP);
+}
+
+static void test_no_fast_form_in_64bit_mode(void **state)
+{
+    (void)state;
+    static const uint8_t add[] = { 0x01, 0xC8 }; /* add eax, ecx: a fast form in 32-bit code */
+    struct x86_insn insn;
+    assert_int_equal(x86_decode(add, 2, X86_MODE_32, &insn), X86_DECODE_OK);
+    assert_int_not_equal(x86_exec_fast_op(&insn), X86_FAST_NONE);
+    assert_int_equal(x86_decode(add, 2, X86_MODE_64, &insn), X86_DECODE_OK);
+    assert_int_equal(x86_exec_fast_op(&insn), X86_FAST_NONE);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_registers), T(test_rip_relative_and_stack), T(test_mul_div_128),
+        T(test_invalid_in_64bit_mode), T(test_not_yet_in_64bit_mode), T(test_canonical),
+        cmocka_unit_test(test_no_fast_form_in_64bit_mode),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
