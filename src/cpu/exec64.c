@@ -348,7 +348,11 @@ X86_HANDLER(x86_exec64_div)
         unsigned shift = 128 - 2 * bits;
         s128 sn = (s128)(n << shift) >> shift;
         s128 sd = (int64_t)sext(d, size);
-        if (sd == -1 && sn == -((s128)1 << (2 * bits - 1)))
+        /* the most negative dividend over -1 overflows even the 128-bit division: its
+         * quotient is out of range anyway (#DE); the minimum is formed without a signed
+         * shift into the sign bit */
+        s128 most_negative = -(s128)(((u128)1 << (2 * bits - 1)) - 1) - 1;
+        if (sd == -1 && sn == most_negative)
             x86_raise(cpu, X86_VEC_DE, 0);
         s128 sq = sn / sd, sr = sn % sd;
         s128 lim = (s128)1 << (bits - 1);
