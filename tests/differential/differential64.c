@@ -15,12 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cpu/cpu.h"
 #include "cpu/run.h"
 #include "differential.h"
+#include "harness.h"
 #include "machine/machine.h"
 
 #define CF 0x001u
@@ -546,49 +545,27 @@ int main(int argc, char **argv)
         return 2;
     }
     unsigned long count = argc > 2 ? strtoul(argv[2], NULL, 0) : 100000;
-    char cases_path[] = "/tmp/x86irq-diff64-cases-XXXXXX";
-    char results_path[] = "/tmp/x86irq-diff64-results-XXXXXX";
-    int cfd = mkstemp(cases_path), rfd = mkstemp(results_path);
-    if (cfd < 0 || rfd < 0) {
-        printf("Bail out! cannot make temporary files\n");
-        return 1;
-    }
-    close(rfd);
-    FILE *cf = fdopen(cfd, "wb");
     struct diff64_case *cases = calloc(count, sizeof(*cases));
     uint32_t *undefined = calloc(count, sizeof(*undefined));
-    if (!cf || !cases || !undefined) {
+    if (!cases || !undefined) {
         printf("Bail out! out of memory\n");
         return 1;
     }
     for (unsigned long i = 0; i < count; i++)
         undefined[i] = make_case(&cases[i]);
-    fwrite(cases, sizeof(*cases), count, cf);
-    fclose(cf);
-
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(argv[1], argv[1], cases_path, results_path, (char *)NULL);
-        _exit(127);
+    FILE *rf = NULL;
+    switch (diff_run_native(argv[1], cases, sizeof(*cases), count, &rf)) {
+    case DIFF_NATIVE_OK: break;
+    case DIFF_NATIVE_SKIP:
+        printf("1..0 # SKIP the native runner cannot map its code or buffer here\n");
+        return 0;
+    default: return 1;
     }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        unlink(cases_path);
-        unlink(results_path);
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 3) {
-            printf("1..0 # SKIP the native runner cannot map its code or buffer here\n");
-            return 0;
-        }
-        printf("Bail out! the native runner failed (status 0x%x)\n", status);
-        return 1;
-    }
-    FILE *rf = fopen(results_path, "rb");
     x86irq_config config;
     x86irq_config_init(&config);
     config.ram_size = 4u << 20;
     x86irq_machine *m;
-    if (!rf || x86irq_machine_create(&config, &m) != X86IRQ_OK) {
+    if (x86irq_machine_create(&config, &m) != X86IRQ_OK) {
         printf("Bail out! setup failed\n");
         return 1;
     }
@@ -618,8 +595,6 @@ int main(int argc, char **argv)
         }
     }
     fclose(rf);
-    unlink(cases_path);
-    unlink(results_path);
     x86irq_machine_destroy(m);
     free(cases);
     free(undefined);
