@@ -44,14 +44,7 @@ static int teardown(void **state)
 
 static int exec(struct fixture *f, const uint8_t *bytes, size_t n)
 {
-    assert_int_equal(test_write_physical(f->m, CODE, bytes, n), X86IRQ_OK);
-    f->cpu->rip = CODE;
-    while (f->cpu->rip >= CODE && f->cpu->rip < CODE + n) {
-        struct x86_fault fault;
-        if (!x86_cpu_step(f->cpu, &fault))
-            return fault.vector;
-    }
-    return -1;
+    return test_exec_bytes(f->m, CODE, bytes, n);
 }
 
 /* rdmsr / wrmsr as the guest runs them: -1 or the exception's vector */
