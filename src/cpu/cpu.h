@@ -92,7 +92,13 @@ enum x86_gpr {
 #define X86_CR4_OSFXSR 0x0200u
 #define X86_CR4_SMEP 0x00100000u
 #define X86_CR4_SMAP 0x00200000u
+/* IA32_EFER (SDM Vol. 3 2.2.1): SYSCALL enable, IA-32e enable and active, execute-disable */
+#define X86_EFER_SCE 0x0001u
+#define X86_EFER_LME 0x0100u
+#define X86_EFER_LMA 0x0400u
 #define X86_EFER_NXE 0x0800u
+#define X86_CR4_PCIDE 0x00020000u
+#define X86_CR4_FSGSBASE 0x00010000u
 
 /* interrupt_shadow: STI blocks INTR for one instruction; MOV SS / POP SS block INTR and NMI
  * (SDM Vol. 2 STI, MOV; Vol. 3 6.8.3) */
@@ -114,7 +120,7 @@ enum x86_vector {
 
 /* A segment register with its hidden descriptor cache (SDM Vol. 3 3.4.3). */
 struct x86_segment {
-    uint32_t base;
+    uint64_t base;        /* 64 bits for FS and GS in 64-bit mode; elsewhere bits 31:0 count */
     uint32_t limit;       /* effective byte limit (granularity applied) */
     uint16_t selector;
     uint16_t attributes;  /* descriptor bits 40-47 in 0-7 (type, S, DPL, P) and 52-55 in 8-11
@@ -147,11 +153,11 @@ struct x86_segment {
 #define X86_TLB_ENTRIES (1u << X86_TLB_BITS)
 #define X86_TLB_INVALID 1u
 struct x86_tlb_entry {
-    uint32_t read_tag;
-    uint32_t write_tag;
+    uint64_t read_tag;
+    uint64_t write_tag;
     /* stores may go to this page, but each is checked against decoded code and watched table
      * bytes (the page holds some): the slow path skips the walk, not the check */
-    uint32_t checked_write_tag;
+    uint64_t checked_write_tag;
     uintptr_t host_minus_linear; /* host address = this + linear */
     uint32_t physical_page;
     uint8_t global;              /* a global page (G with CR4.PGE): kept across CR3 writes */
@@ -176,7 +182,7 @@ struct x86_fault {
     uint8_t has_error_code;
     uint8_t source;         /* enum x86_event_source (src/idt/idt.h) */
     uint32_t error_code;
-    uint32_t return_eip;    /* the faulting instruction (faults) or the next one (traps) */
+    uint64_t return_eip;    /* the faulting instruction's RIP (faults) or the next one's (traps) */
     uint8_t resume_flag;    /* a fault-class exception: RF = 1 in the frame (SDM Vol. 3 17.3.1.1) */
 };
 
@@ -230,8 +236,9 @@ struct x86_cpu {
     struct x86_segment seg[X86_SEG_COUNT];
     struct x86_segment ldtr;
     struct x86_segment tr;
-    struct { uint32_t base; uint32_t limit; } gdtr, idtr;
-    uint32_t cr0, cr2, cr3, cr4;
+    struct { uint64_t base; uint32_t limit; } gdtr, idtr;
+    uint32_t cr0, cr4;
+    uint64_t cr2, cr3;      /* 64-bit: a long-mode fault address, a 4-level table base */
     uint32_t dr[8];
     uint64_t efer;
     uint32_t sysenter[3];   /* IA32_SYSENTER_CS, _ESP, _EIP (MSRs 0x174-0x176) */
@@ -466,36 +473,37 @@ enum x86_access { X86_ACCESS_READ = 0, X86_ACCESS_WRITE = 1, X86_ACCESS_EXECUTE 
 #define X86_ACCESS_IMPLICIT 4u
 
 /* Slow paths: full segment checks, page walk, MMIO, code-write tracking. */
-uint32_t x86_linear_slow(struct x86_cpu *cpu, unsigned seg, uint32_t offset, unsigned size,
+uint64_t x86_linear_slow(struct x86_cpu *cpu, unsigned seg, uint32_t offset, unsigned size,
                          enum x86_access access);
-uint64_t x86_read_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size);
-void x86_write_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_t value);
+uint64_t x86_read_slow(struct x86_cpu *cpu, uint64_t linear, unsigned size);
+void x86_write_slow(struct x86_cpu *cpu, uint64_t linear, unsigned size, uint64_t value);
 void x86_tlb_flush(struct x86_cpu *cpu);
 /* A CR3 load: every entry but the global pages' (SDM Vol. 3 4.10.4.1) */
 void x86_tlb_flush_non_global(struct x86_cpu *cpu);
 
-/* segment:offset -> linear address, with the segment's limit and type checks */
-static X86_ALWAYS_INLINE uint32_t x86_linear(struct x86_cpu *cpu, unsigned seg, uint32_t offset,
+/* segment:offset -> linear address, with the segment's limit and type checks, outside 64-bit
+ * mode: the address wraps at 4 GiB (only bits 31:0 of a base count there) */
+static X86_ALWAYS_INLINE uint64_t x86_linear(struct x86_cpu *cpu, unsigned seg, uint32_t offset,
                                              unsigned size, enum x86_access access)
 {
     const struct x86_segment *s = &cpu->seg[seg];
     if (access == X86_ACCESS_WRITE) {
         if (X86_LIKELY(s->fast_write && offset <= s->write_limit - (size - 1) &&
                        s->write_limit >= size - 1))
-            return s->base + offset;
+            return (uint32_t)(s->base + offset);
     } else {
         if (X86_LIKELY(s->fast_read && offset <= s->read_limit - (size - 1) &&
                        s->read_limit >= size - 1))
-            return s->base + offset;
+            return (uint32_t)(s->base + offset);
     }
     return x86_linear_slow(cpu, seg, offset, size, access);
 }
 
-static X86_ALWAYS_INLINE uint64_t x86_read_linear(struct x86_cpu *cpu, uint32_t linear,
+static X86_ALWAYS_INLINE uint64_t x86_read_linear(struct x86_cpu *cpu, uint64_t linear,
                                                   unsigned size)
 {
     const struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
-    if (X86_LIKELY(e->read_tag == (linear & ~0xFFFu) && (linear & 0xFFF) <= 0x1000 - size)) {
+    if (X86_LIKELY(e->read_tag == (linear & ~(uint64_t)0xFFF) && (linear & 0xFFF) <= 0x1000 - size)) {
         const uint8_t *p = (const uint8_t *)(e->host_minus_linear + linear);
         switch (size) {
         case 1: return *p;
@@ -507,11 +515,11 @@ static X86_ALWAYS_INLINE uint64_t x86_read_linear(struct x86_cpu *cpu, uint32_t 
     return x86_read_slow(cpu, linear, size);
 }
 
-static X86_ALWAYS_INLINE void x86_write_linear(struct x86_cpu *cpu, uint32_t linear,
+static X86_ALWAYS_INLINE void x86_write_linear(struct x86_cpu *cpu, uint64_t linear,
                                                unsigned size, uint64_t value)
 {
     const struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
-    if (X86_LIKELY(e->write_tag == (linear & ~0xFFFu) && (linear & 0xFFF) <= 0x1000 - size)) {
+    if (X86_LIKELY(e->write_tag == (linear & ~(uint64_t)0xFFF) && (linear & 0xFFF) <= 0x1000 - size)) {
         uint8_t *p = (uint8_t *)(e->host_minus_linear + linear);
         switch (size) {
         case 1: *p = (uint8_t)value; return;

@@ -21,7 +21,7 @@ static X86_NORETURN void segment_fault(struct x86_cpu *cpu, unsigned seg)
     x86_raise(cpu, seg == X86_SEG_SS ? X86_VEC_SS : X86_VEC_GP, 0);
 }
 
-uint32_t x86_linear_slow(struct x86_cpu *cpu, unsigned seg, uint32_t offset, unsigned size,
+uint64_t x86_linear_slow(struct x86_cpu *cpu, unsigned seg, uint32_t offset, unsigned size,
                          enum x86_access access)
 {
     const struct x86_segment *s = &cpu->seg[seg];
@@ -47,7 +47,7 @@ uint32_t x86_linear_slow(struct x86_cpu *cpu, unsigned seg, uint32_t offset, uns
     } else if (last > s->limit) {
         segment_fault(cpu, seg);
     }
-    uint32_t linear = s->base + offset;
+    uint32_t linear = (uint32_t)(s->base + offset);
     if (X86_UNLIKELY(cpu->alignment_check) && size > 1) {
         /* #AC(0) for a misaligned data access at CPL 3 (SDM Vol. 3 6.15, Table 6-7): words on
          * 2-byte, doublewords on 4-byte, quadwords and wider on 8-byte boundaries */
@@ -118,14 +118,14 @@ void x86_tlb_flush_non_global(struct x86_cpu *cpu)
     }
 }
 
-void x86_tlb_flush_page(struct x86_cpu *cpu, uint32_t linear)
+void x86_tlb_flush_page(struct x86_cpu *cpu, uint64_t linear)
 {
     x86_tables_changed(cpu); /* the tables may be mapped through this page */
     x86_cpu_renew(cpu);
     for (unsigned set = 0; set < 2; set++) {
         struct x86_tlb_entry *e =
             &cpu->tlb_sets[set * X86_TLB_ENTRIES + ((linear >> 12) & (X86_TLB_ENTRIES - 1))];
-        uint32_t tag = linear & ~0xFFFu;
+        uint64_t tag = linear & ~(uint64_t)0xFFF;
         if (e->read_tag == tag || e->write_tag == tag || e->checked_write_tag == tag) {
             e->read_tag = X86_TLB_INVALID;
             e->write_tag = X86_TLB_INVALID;
@@ -162,11 +162,11 @@ static bool page_watched(const struct x86_cpu *cpu, uint32_t page)
     return cpu->table_watch_count && table_watched(cpu, (uint64_t)page << 12, X86_PAGE_SIZE);
 }
 
-bool x86_table_watch(struct x86_cpu *cpu, uint32_t linear, unsigned size)
+bool x86_table_watch(struct x86_cpu *cpu, uint64_t linear, unsigned size)
 {
     if ((linear & 0xFFF) + size > X86_PAGE_SIZE || cpu->table_watch_count == X86_TABLE_WATCH_MAX)
         return false;
-    uint32_t phys;
+    uint64_t phys;
     bool writable;
     /* the caller has just read these bytes with the same rights: this cannot fault */
     x86_translate(cpu, linear, X86_ACCESS_READ | X86_ACCESS_IMPLICIT, false, &phys, &writable);
@@ -222,7 +222,7 @@ static void write_phys32(struct x86_cpu *cpu, uint32_t phys, uint32_t value)
 #define PF_U 0x04u
 #define PF_RSVD 0x08u
 
-static X86_NORETURN void page_fault(struct x86_cpu *cpu, uint32_t linear, uint32_t error)
+static X86_NORETURN void page_fault(struct x86_cpu *cpu, uint64_t linear, uint32_t error)
 {
     cpu->cr2 = linear;  /* SDM Vol. 3 4.7: CR2 holds the linear address that faulted */
     x86_raise(cpu, X86_VEC_PF, error);
@@ -241,7 +241,7 @@ static X86_NORETURN void page_fault(struct x86_cpu *cpu, uint32_t linear, uint32
 /* SMEP and SMAP (SDM Vol. 3 4.6.1): a supervisor-mode access to a user page (U/S at every
  * level) faults for an instruction fetch with CR4.SMEP, and for data with CR4.SMAP when it is
  * implicit or EFLAGS.AC is clear. */
-static void check_supervisor_access_to_user_page(struct x86_cpu *cpu, uint32_t linear,
+static void check_supervisor_access_to_user_page(struct x86_cpu *cpu, uint64_t linear,
                                                  enum x86_access access, bool implicit,
                                                  uint32_t error)
 {
@@ -257,16 +257,16 @@ static void check_supervisor_access_to_user_page(struct x86_cpu *cpu, uint32_t l
  * it is, the frame, and the rights all the levels grant together */
 struct walk {
     uint32_t entry;          /* its low 32 bits: P, R/W, U/S, A, D, G */
-    uint32_t entry_address;
-    uint32_t frame;
+    uint64_t entry_address;
+    uint64_t frame;
     bool rw, us, no_execute;
 };
 
 /* The end of both walks: the rights (SDM Vol. 3 4.6: user accesses need U/S at every level,
  * writes need R/W for user and for supervisor with CR0.WP; SMEP, SMAP, execute-disable), then
  * the accessed and dirty bits in the mapping entry (4.8), then what the TLB fill takes */
-static bool finish_walk(struct x86_cpu *cpu, uint32_t linear, enum x86_access access, bool user,
-                        bool implicit, uint32_t error, const struct walk *w, uint32_t *phys,
+static bool finish_walk(struct x86_cpu *cpu, uint64_t linear, enum x86_access access, bool user,
+                        bool implicit, uint32_t error, const struct walk *w, uint64_t *phys,
                         bool *writable)
 {
     bool write = access == X86_ACCESS_WRITE;
@@ -292,7 +292,7 @@ static bool finish_walk(struct x86_cpu *cpu, uint32_t linear, enum x86_access ac
     return true;
 }
 
-static uint64_t read_phys64(struct x86_cpu *cpu, uint32_t phys)
+static uint64_t read_phys64(struct x86_cpu *cpu, uint64_t phys)
 {
     return x86_phys_read(cpu, phys, 8);
 }
@@ -312,8 +312,8 @@ bool x86_load_pdptes(struct x86_cpu *cpu)
     return true;
 }
 
-static bool translate_pae(struct x86_cpu *cpu, uint32_t linear, enum x86_access access, bool user,
-                          bool implicit, uint32_t *phys, bool *writable)
+static bool translate_pae(struct x86_cpu *cpu, uint64_t linear, enum x86_access access, bool user,
+                          bool implicit, uint64_t *phys, bool *writable)
 {
     bool write = access == X86_ACCESS_WRITE;
     bool nx = cpu->efer & X86_EFER_NXE;
@@ -358,8 +358,63 @@ static bool translate_pae(struct x86_cpu *cpu, uint32_t linear, enum x86_access 
     return finish_walk(cpu, linear, access, user, implicit, error, &w, phys, writable);
 }
 
-bool x86_translate(struct x86_cpu *cpu, uint32_t linear, enum x86_access access, bool user,
-                   uint32_t *phys, bool *writable)
+/* ------------------------------------------------------------------ 4-level paging (SDM Vol. 3 4.5) */
+
+/* IA-32e mode: PML4 -> PDPT -> PD -> PT, 9 bits a level, 1 GiB pages in the PDPT and 2 MiB
+ * pages in the PD. Bits 51:MAXPHYADDR of every entry are reserved, as are XD without
+ * EFER.NXE, PS in a PML4E and the low frame bits of large pages (bits 29:13 and 20:13, PAT
+ * aside: bit 12 is PAT there and allowed). Bits 62:52 are ignored (no protection keys). R/W
+ * and U/S must allow the access at every level; XD at any level forbids fetches (4.6). The
+ * accessed bit is set in every entry the walk uses (4.8). Linear addresses are canonical here
+ * (the callers check that). */
+#define LONG_RESERVED 0x000FFFFF00000000ull /* MAXPHYADDR 32 (CPUID 0x80000008) */
+#define LONG_FRAME 0x000FFFFFFFFFF000ull
+
+static bool translate_long(struct x86_cpu *cpu, uint64_t linear, enum x86_access access,
+                           bool user, bool implicit, uint64_t *phys, bool *writable)
+{
+    bool write = access == X86_ACCESS_WRITE;
+    bool nx = cpu->efer & X86_EFER_NXE;
+    uint32_t error = (write ? PF_W : 0) | (user ? PF_U : 0) |
+                     ((nx || (cpu->cr4 & X86_CR4_SMEP)) && access == X86_ACCESS_EXECUTE ? PF_ID : 0);
+    uint64_t reserved = LONG_RESERVED | (nx ? 0 : PAE_XD);
+    uint64_t table = cpu->cr3 & LONG_FRAME;
+    bool rw = true, us = true;
+    uint64_t xd = 0;
+    /* level 3: PML4E, 2: PDPTE, 1: PDE, 0: PTE */
+    for (int level = 3;; level--) {
+        unsigned shift = 12 + 9 * (unsigned)level;
+        uint64_t address = table + ((linear >> shift) & 0x1FF) * 8;
+        uint64_t entry = read_phys64(cpu, address);
+        if (!(entry & PTE_P))
+            page_fault(cpu, linear, error);
+        bool large = level > 0 && (entry & PDE_PS);
+        uint64_t bad = reserved;
+        if (level == 3 && (entry & PDE_PS))
+            bad |= PDE_PS;                                  /* no 512 GiB pages */
+        if (large)
+            bad |= ((1ull << shift) - 1) & ~0x1FFFull;     /* frame bits below the page size */
+        if (entry & bad)
+            page_fault(cpu, linear, error | PF_P | PF_RSVD);
+        rw = rw && (entry & PTE_RW);
+        us = us && (entry & PTE_US);
+        xd |= entry & PAE_XD;
+        if (level == 0 || large) {
+            uint64_t offset_mask = (1ull << shift) - 1;
+            struct walk w = { .entry = (uint32_t)entry, .entry_address = address,
+                              .frame = (entry & LONG_FRAME & ~offset_mask) |
+                                       (linear & offset_mask & ~0xFFFull),
+                              .rw = rw, .us = us, .no_execute = nx && xd };
+            return finish_walk(cpu, linear, access, user, implicit, error, &w, phys, writable);
+        }
+        if (!(entry & PTE_A))
+            x86_phys_write(cpu, address, 4, (uint32_t)entry | PTE_A);
+        table = entry & LONG_FRAME;
+    }
+}
+
+bool x86_translate(struct x86_cpu *cpu, uint64_t linear, enum x86_access access, bool user,
+                   uint64_t *phys, bool *writable)
 {
     bool implicit = access & X86_ACCESS_IMPLICIT;
     access = (enum x86_access)(access & ~X86_ACCESS_IMPLICIT);
@@ -371,6 +426,8 @@ bool x86_translate(struct x86_cpu *cpu, uint32_t linear, enum x86_access access,
         *writable = true;
         return true;
     }
+    if (cpu->efer & X86_EFER_LMA)
+        return translate_long(cpu, linear, access, user, implicit, phys, writable);
     if (cpu->cr4 & X86_CR4_PAE)
         return translate_pae(cpu, linear, access, user, implicit, phys, writable);
     bool write = access == X86_ACCESS_WRITE;
@@ -485,24 +542,24 @@ static bool page_watched_by_any(const struct x86_cpu *cpu, uint32_t page)
     return false;
 }
 
-static void tlb_fill(struct x86_cpu *cpu, uint32_t linear, uint32_t phys, bool writable)
+static void tlb_fill(struct x86_cpu *cpu, uint64_t linear, uint64_t phys, bool writable)
 {
     uint32_t page = phys >> 12;
-    if ((uint64_t)(phys & ~0xFFFu) + X86_PAGE_SIZE > cpu->bus->ram_size)
+    if ((uint64_t)(phys & ~(uint64_t)0xFFF) + X86_PAGE_SIZE > cpu->bus->ram_size)
         return; /* MMIO and open bus are never cached */
     struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
-    e->read_tag = linear & ~0xFFFu;
+    e->read_tag = linear & ~(uint64_t)0xFFF;
     bool protected_page = x86_code_page_has_code(cpu->code, page) ||
                           page_watched_by_any(cpu, page);
-    e->write_tag = (writable && !protected_page) ? (linear & ~0xFFFu) : X86_TLB_INVALID;
-    e->checked_write_tag = writable ? (linear & ~0xFFFu) : X86_TLB_INVALID;
+    e->write_tag = (writable && !protected_page) ? (linear & ~(uint64_t)0xFFF) : X86_TLB_INVALID;
+    e->checked_write_tag = writable ? (linear & ~(uint64_t)0xFFF) : X86_TLB_INVALID;
     e->physical_page = page;
     e->global = cpu->walk_global;
     e->no_execute = cpu->walk_no_execute;
-    e->host_minus_linear = (uintptr_t)(cpu->bus->ram + (phys & ~0xFFFu)) - (linear & ~0xFFFu);
+    e->host_minus_linear = (uintptr_t)(cpu->bus->ram + (phys & ~(uint64_t)0xFFF)) - (linear & ~(uint64_t)0xFFF);
 }
 
-static void report_user_access(struct x86_cpu *cpu, uint32_t linear)
+static void report_user_access(struct x86_cpu *cpu, uint64_t linear)
 {
     if (!cpu->irq_user_reported) {
         cpu->irq_user_reported = 1;
@@ -514,7 +571,7 @@ static void report_user_access(struct x86_cpu *cpu, uint32_t linear)
  * user page would skip SMEP's and SMAP's checks (fetches find their pages through the TLB too,
  * and SMAP depends on EFLAGS.AC at each access), and the user-access-in-irq rule must see every
  * such access while it watches (it reports the first). */
-static bool keep_out_of_tlb(struct x86_cpu *cpu, uint32_t linear)
+static bool keep_out_of_tlb(struct x86_cpu *cpu, uint64_t linear)
 {
     if (!cpu->walk_user || cpu->cpl == 3)
         return false;
@@ -523,12 +580,12 @@ static bool keep_out_of_tlb(struct x86_cpu *cpu, uint32_t linear)
     return cpu->irq_user_watch || (cpu->cr4 & (X86_CR4_SMEP | X86_CR4_SMAP));
 }
 
-uint64_t x86_read_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size)
+uint64_t x86_read_slow(struct x86_cpu *cpu, uint64_t linear, unsigned size)
 {
     if ((linear & 0xFFF) + size > X86_PAGE_SIZE) {
         /* crosses a page: translate both pages first, so a fault on the second reads nothing */
         uint32_t first = X86_PAGE_SIZE - (linear & 0xFFF);
-        uint32_t phys0, phys1;
+        uint64_t phys0, phys1;
         bool w;
         x86_translate(cpu, linear, X86_ACCESS_READ, user_access(cpu), &phys0, &w);
         x86_translate(cpu, linear + first, X86_ACCESS_READ, user_access(cpu), &phys1, &w);
@@ -539,7 +596,7 @@ uint64_t x86_read_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size)
         }
         return v;
     }
-    uint32_t phys;
+    uint64_t phys;
     bool writable;
     x86_translate(cpu, linear, X86_ACCESS_READ, user_access(cpu), &phys, &writable);
     if (!keep_out_of_tlb(cpu, linear))
@@ -547,17 +604,17 @@ uint64_t x86_read_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size)
     return x86_phys_read(cpu, phys, size);
 }
 
-void x86_write_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_t value)
+void x86_write_slow(struct x86_cpu *cpu, uint64_t linear, unsigned size, uint64_t value)
 {
     /* a writable page that holds code or watched bytes: no walk, but the checked store */
     const struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
-    if (e->checked_write_tag == (linear & ~0xFFFu) && (linear & 0xFFF) + size <= X86_PAGE_SIZE) {
+    if (e->checked_write_tag == (linear & ~(uint64_t)0xFFF) && (linear & 0xFFF) + size <= X86_PAGE_SIZE) {
         x86_phys_write(cpu, ((uint64_t)e->physical_page << 12) | (linear & 0xFFF), size, value);
         return;
     }
     if ((linear & 0xFFF) + size > X86_PAGE_SIZE) {
         uint32_t first = X86_PAGE_SIZE - (linear & 0xFFF);
-        uint32_t phys0, phys1;
+        uint64_t phys0, phys1;
         bool w;
         x86_translate(cpu, linear, X86_ACCESS_WRITE, user_access(cpu), &phys0, &w);
         x86_translate(cpu, linear + first, X86_ACCESS_WRITE, user_access(cpu), &phys1, &w);
@@ -567,7 +624,7 @@ void x86_write_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_
         }
         return;
     }
-    uint32_t phys;
+    uint64_t phys;
     bool writable;
     x86_translate(cpu, linear, X86_ACCESS_WRITE, user_access(cpu), &phys, &writable);
     if (!keep_out_of_tlb(cpu, linear))
@@ -577,24 +634,24 @@ void x86_write_slow(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_
 
 void x86_check_write(struct x86_cpu *cpu, unsigned seg, uint32_t offset, unsigned size)
 {
-    uint32_t linear = x86_linear(cpu, seg, offset, size, X86_ACCESS_WRITE);
+    uint64_t linear = x86_linear(cpu, seg, offset, size, X86_ACCESS_WRITE);
     const struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
-    uint32_t last = linear + size - 1;
-    uint32_t phys;
+    uint64_t last = linear + size - 1;
+    uint64_t phys;
     bool w;
-    if (!(e->write_tag == (linear & ~0xFFFu) && (linear & 0xFFF) <= X86_PAGE_SIZE - size))
+    if (!(e->write_tag == (linear & ~(uint64_t)0xFFF) && (linear & 0xFFF) <= X86_PAGE_SIZE - size))
         x86_translate(cpu, linear, X86_ACCESS_WRITE, user_access(cpu), &phys, &w);
-    if ((last & ~0xFFFu) != (linear & ~0xFFFu))
+    if ((last & ~(uint64_t)0xFFF) != (linear & ~(uint64_t)0xFFF))
         x86_translate(cpu, last, X86_ACCESS_WRITE, user_access(cpu), &phys, &w);
 }
 
 /* ------------------------------------------------------------------ system-table access */
 
-uint64_t x86_read_system(struct x86_cpu *cpu, uint32_t linear, unsigned size)
+uint64_t x86_read_system(struct x86_cpu *cpu, uint64_t linear, unsigned size)
 {
     /* descriptor tables and the TSS are read with supervisor rights at any CPL (SDM Vol. 3
      * 4.6, implicit supervisor-mode accesses); one translation per page touched */
-    uint32_t phys;
+    uint64_t phys;
     bool w;
     if ((linear & 0xFFF) + size <= X86_PAGE_SIZE) {
         x86_translate(cpu, linear, X86_ACCESS_READ | X86_ACCESS_IMPLICIT, false, &phys, &w);
@@ -612,9 +669,9 @@ uint64_t x86_read_system(struct x86_cpu *cpu, uint32_t linear, unsigned size)
     return v;
 }
 
-void x86_write_system(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_t value)
+void x86_write_system(struct x86_cpu *cpu, uint64_t linear, unsigned size, uint64_t value)
 {
-    uint32_t phys;
+    uint64_t phys;
     bool w;
     if ((linear & 0xFFF) + size <= X86_PAGE_SIZE) {
         x86_translate(cpu, linear, X86_ACCESS_WRITE | X86_ACCESS_IMPLICIT, false, &phys, &w);
@@ -635,12 +692,28 @@ void x86_write_system(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint6
 
 /* A page walk without side effects or faults (x86_peek): the translation the walk would make,
  * the rights not checked */
-static bool peek_translate(const struct x86_cpu *cpu, uint32_t linear, uint64_t *phys)
+static bool peek_translate(const struct x86_cpu *cpu, uint64_t linear, uint64_t *phys)
 {
     const struct x86_bus *bus = cpu->bus;
     if (!(cpu->cr0 & X86_CR0_PG)) {
         *phys = linear;
         return true;
+    }
+    if (cpu->efer & X86_EFER_LMA) {
+        uint64_t table = cpu->cr3 & LONG_FRAME;
+        for (int level = 3;; level--) {
+            unsigned shift = 12 + 9 * (unsigned)level;
+            const uint8_t *p = x86_bus_ram(bus, table + ((linear >> shift) & 0x1FF) * 8, 8);
+            uint64_t entry;
+            if (!p || (memcpy(&entry, p, 8), !(entry & PTE_P)))
+                return false;
+            if (level == 0 || (level < 3 && (entry & PDE_PS))) {
+                uint64_t offset_mask = (1ull << shift) - 1;
+                *phys = (entry & LONG_FRAME & ~offset_mask) | (linear & offset_mask);
+                return true;
+            }
+            table = entry & LONG_FRAME;
+        }
     }
     if (cpu->cr4 & X86_CR4_PAE) {
         uint64_t pdpte = cpu->pdpte[linear >> 30];
@@ -657,7 +730,7 @@ static bool peek_translate(const struct x86_cpu *cpu, uint32_t linear, uint64_t 
         uint64_t pte;
         if (!p || (memcpy(&pte, p, 8), !(pte & PTE_P)))
             return false;
-        *phys = (pte & PAE_FRAME) | (linear & 0xFFFu);
+        *phys = (pte & PAE_FRAME) | (linear & 0xFFF);
         return true;
     }
     const uint8_t *p = x86_bus_ram(bus, (cpu->cr3 & 0xFFFFF000u) + ((linear >> 22) << 2), 4);
@@ -672,11 +745,11 @@ static bool peek_translate(const struct x86_cpu *cpu, uint32_t linear, uint64_t 
     uint32_t pte;
     if (!p || (memcpy(&pte, p, 4), !(pte & PTE_P)))
         return false;
-    *phys = (pte & 0xFFFFF000u) | (linear & 0xFFFu);
+    *phys = (pte & 0xFFFFF000u) | (linear & 0xFFF);
     return true;
 }
 
-bool x86_peek(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint64_t *value)
+bool x86_peek(struct x86_cpu *cpu, uint64_t linear, unsigned size, uint64_t *value)
 {
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++) {

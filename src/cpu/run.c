@@ -197,7 +197,7 @@ void x86_cpu_decode_uncached(struct x86_cpu *cpu, struct x86_insn *insn)
     bool user = cpu->cpl == 3;
     size_t have = 0;
     enum x86_decode_status status = X86_DECODE_TRUNCATED;
-    uint32_t phys = 0;
+    uint64_t phys = 0;
     while (status == X86_DECODE_TRUNCATED) {
         if (have == 15 || have == limit_bytes) {
             decode_fault(cpu, have == 15 ? X86_DECODE_TOO_LONG : X86_DECODE_TRUNCATED);
@@ -233,7 +233,7 @@ static uint32_t fetch_physical(struct x86_cpu *cpu)
     /* a page the TLB has from a data access may be execute-disabled: then the walk faults */
     if (X86_LIKELY(e->read_tag == (linear & ~0xFFFu) && !e->no_execute))
         return (e->physical_page << 12) | (linear & 0xFFF);
-    uint32_t phys;
+    uint64_t phys;
     bool w;
     x86_translate(cpu, linear, X86_ACCESS_EXECUTE, cpu->cpl == 3, &phys, &w);
     return phys;

@@ -205,7 +205,7 @@ static uint32_t stack_slot(struct x86_cpu *cpu, const struct x86_segment *ss, ui
     if (bad)
         x86_raise(cpu, X86_VEC_SS, fault_code);
     uint32_t linear = ss->base + sp;
-    uint32_t phys;
+    uint64_t phys;
     bool writable;
     x86_translate(cpu, linear, X86_ACCESS_WRITE, new_cpl_is_user(ss), &phys, &writable);
     if (((linear + size - 1) & ~0xFFFu) != (linear & ~0xFFFu))

@@ -40,7 +40,7 @@ static uint32_t frame_push_address(struct x86_cpu *cpu, struct frame_stack *st, 
 
 static void probe_write(struct x86_cpu *cpu, uint32_t linear, unsigned size, bool user)
 {
-    uint32_t phys;
+    uint64_t phys;
     bool w;
     x86_translate(cpu, linear, X86_ACCESS_WRITE, user, &phys, &w);
     if (((linear + size - 1) & ~0xFFFu) != (linear & ~0xFFFu))
@@ -50,7 +50,7 @@ static void probe_write(struct x86_cpu *cpu, uint32_t linear, unsigned size, boo
 static void write_virtual(struct x86_cpu *cpu, uint32_t linear, unsigned size, uint32_t value,
                           bool user)
 {
-    uint32_t phys;
+    uint64_t phys;
     bool w;
     if ((linear & 0xFFF) + size <= X86_PAGE_SIZE) {
         x86_translate(cpu, linear, X86_ACCESS_WRITE, user, &phys, &w);

@@ -82,7 +82,7 @@ static void read_task_state(struct x86_cpu *cpu, uint32_t base, const struct tss
  * the switch commits (SDM Vol. 3 7.3 step 5: both TSSs must be paged in). */
 static void probe_system_write(struct x86_cpu *cpu, uint32_t linear, uint32_t size)
 {
-    uint32_t phys;
+    uint64_t phys;
     bool writable;
     for (uint32_t page = linear & ~0xFFFu; page <= ((linear + size - 1) & ~0xFFFu);
          page += X86_PAGE_SIZE) {

@@ -387,7 +387,7 @@ bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
     info.mode_bits = cpu->mode == X86_MODE_16 ? 16 : cpu->mode == X86_MODE_32 ? 32 : 64;
     info.cpu = (uint8_t)cpu->index;
     for (unsigned i = 0; i < insn->length && i < sizeof(info.bytes); i++) {
-        uint32_t phys;
+        uint64_t phys;
         bool w;
         /* the bytes were fetched a moment ago: this cannot fault; read them again for the hook */
         x86_translate(cpu, info.linear + i, X86_ACCESS_EXECUTE, cpu->cpl == 3, &phys, &w);

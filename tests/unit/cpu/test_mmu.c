@@ -349,7 +349,7 @@ struct fetch { uint32_t linear; };
 static void do_fetch(struct x86_cpu *cpu, void *arg)
 {
     struct fetch *fe = arg;
-    uint32_t phys;
+    uint64_t phys;
     bool writable;
     x86_translate(cpu, fe->linear, X86_ACCESS_EXECUTE, false, &phys, &writable);
 }
