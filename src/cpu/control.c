@@ -20,8 +20,32 @@ static void refresh_all_segments(struct x86_cpu *cpu)
         x86_segment_refresh(cpu, s);
 }
 
-void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value)
+/* IA-32e mode begins when paging is enabled with EFER.LME and ends when it is disabled (SDM
+ * Vol. 3 9.8.5): PAE must be on, and the code running may not be 64-bit code (CS.L) nor the
+ * task a 16-bit one (Vol. 2 MOV CR); leaving it is allowed only from compatibility mode */
+static void change_long_mode(struct x86_cpu *cpu, uint32_t old_cr0, uint32_t new_cr0)
 {
+    bool enabling = !(old_cr0 & X86_CR0_PG) && (new_cr0 & X86_CR0_PG);
+    bool disabling = (old_cr0 & X86_CR0_PG) && !(new_cr0 & X86_CR0_PG);
+    if (enabling && (cpu->efer & X86_EFER_LME)) {
+        uint8_t tss_type = cpu->tr.attributes & 0xF;
+        if (!(cpu->cr4 & X86_CR4_PAE) || (cpu->seg[X86_SEG_CS].attributes & X86_SEG_ATTR_L) ||
+            tss_type == 0x1 || tss_type == 0x3)
+            x86_raise_gp0(cpu);
+        cpu->efer |= X86_EFER_LMA;
+    } else if (disabling && (cpu->efer & X86_EFER_LMA)) {
+        if (cpu->mode == X86_MODE_64)
+            x86_raise_gp0(cpu);
+        cpu->efer &= ~(uint64_t)X86_EFER_LMA;
+    }
+}
+
+void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint64_t value)
+{
+    /* the upper halves of CR0 and CR4 are reserved (SDM Vol. 3 2.5); CR3's bits above
+     * MAXPHYADDR too (CR2 takes any address) */
+    if (value >> 32 && n != 2 && n != 3)
+        x86_raise_gp0(cpu);
     switch (n) {
     case 0: {
         /* SDM Vol. 2 MOV CR: #GP(0) for PG without PE, and NW without CD */
@@ -30,17 +54,24 @@ void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value)
         if ((value & X86_CR0_NW) && !(value & X86_CR0_CD))
             x86_raise_gp0(cpu);
         uint32_t old = cpu->cr0;
-        uint32_t next = (value & CR0_WRITABLE) | X86_CR0_ET;
-        if ((next & X86_CR0_PG) && !(old & X86_CR0_PG) && (cpu->cr4 & X86_CR4_PAE)) {
+        uint32_t next = ((uint32_t)value & CR0_WRITABLE) | X86_CR0_ET;
+        uint64_t old_efer = cpu->efer;
+        change_long_mode(cpu, old, next);
+        if ((next & X86_CR0_PG) && !(old & X86_CR0_PG) && (cpu->cr4 & X86_CR4_PAE) &&
+            !(cpu->efer & X86_EFER_LMA)) {
             /* enabling PAE paging loads the PDPTEs (SDM Vol. 3 4.4.1) */
             uint32_t saved = cpu->cr0;
             cpu->cr0 = next;
             bool ok = x86_load_pdptes(cpu);
             cpu->cr0 = saved;
-            if (!ok)
+            if (!ok) {
+                cpu->efer = old_efer;
                 x86_raise_gp0(cpu);
+            }
         }
         cpu->cr0 = next;
+        if ((old_efer ^ cpu->efer) & X86_EFER_LMA)
+            x86_update_code_mode(cpu);
         uint32_t changed = old ^ cpu->cr0;
         if (changed & (X86_CR0_PG | X86_CR0_WP | X86_CR0_PE)) {
             x86_tlb_flush(cpu);
@@ -60,15 +91,18 @@ void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value)
         cpu->cr2 = value;
         break;
     case 3:
-        if ((cpu->cr0 & X86_CR0_PG) && (cpu->cr4 & X86_CR4_PAE)) {
-            uint32_t old_cr3 = cpu->cr3;
+        if (cpu->efer & X86_EFER_LMA) {
+            if (value >> 32)
+                x86_raise_gp0(cpu); /* beyond MAXPHYADDR (32) */
+        } else if ((cpu->cr0 & X86_CR0_PG) && (cpu->cr4 & X86_CR4_PAE)) {
+            uint64_t old_cr3 = cpu->cr3;
             cpu->cr3 = value;
             if (!x86_load_pdptes(cpu)) {
                 cpu->cr3 = old_cr3;
                 x86_raise_gp0(cpu);
             }
         }
-        cpu->cr3 = value;
+        cpu->cr3 = (uint32_t)value; /* bits 63:32 are 0 (checked above) or ignored */
         x86_tlb_flush_non_global(cpu);
         x86_tables_changed(cpu);
         x86_request_exit(cpu);
@@ -76,8 +110,10 @@ void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value)
     case 4:
         if (value & ~CR4_SUPPORTED)
             x86_raise_gp0(cpu);
+        if ((cpu->efer & X86_EFER_LMA) && !(value & X86_CR4_PAE))
+            x86_raise_gp0(cpu); /* IA-32e mode needs PAE (SDM Vol. 2 MOV CR) */
         if ((cpu->cr0 & X86_CR0_PG) && ((value ^ cpu->cr4) & (X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE)) &&
-            (value & X86_CR4_PAE)) {
+            (value & X86_CR4_PAE) && !(cpu->efer & X86_EFER_LMA)) {
             uint32_t old_cr4 = cpu->cr4;
             cpu->cr4 = value;
             bool ok = x86_load_pdptes(cpu);
@@ -90,7 +126,7 @@ void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value)
             x86_tlb_flush(cpu);
             x86_tables_changed(cpu);
         }
-        cpu->cr4 = value;
+        cpu->cr4 = (uint32_t)value;
         x86_request_exit(cpu);
         break;
     default:
@@ -98,7 +134,7 @@ void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value)
     }
 }
 
-uint32_t x86_read_control_register(struct x86_cpu *cpu, unsigned n)
+uint64_t x86_read_control_register(struct x86_cpu *cpu, unsigned n)
 {
     switch (n) {
     case 0: return cpu->cr0;
@@ -214,7 +250,7 @@ void x86_cpu_init_signal(struct x86_cpu *cpu)
     uint64_t cycles = cpu->cycles, instructions = cpu->instructions, tsc_offset = cpu->tsc_offset;
     uint64_t slice_end = cpu->slice_end, efer = cpu->efer;
     struct x86_msrs msr = cpu->msr;
-    uint32_t sysenter[3];
+    uint64_t sysenter[3];
     memcpy(sysenter, cpu->sysenter, sizeof(sysenter));
     uint32_t cache_bits = cpu->cr0 & (X86_CR0_CD | X86_CR0_NW);
     uint32_t epoch = cpu->table_epoch;

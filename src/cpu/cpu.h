@@ -211,6 +211,9 @@ struct x86_msrs {
     uint64_t mtrr_variable[16]; /* PHYSBASE0, PHYSMASK0, ... PHYSMASK7 */
     uint64_t pat;               /* IA32_PAT */
     uint64_t tsc_aux;           /* IA32_TSC_AUX: RDTSCP's ECX */
+    /* SYSCALL/SYSRET (SDM Vol. 3 5.8.8): IA32_STAR, IA32_LSTAR, IA32_CSTAR, IA32_FMASK */
+    uint64_t star, lstar, cstar, fmask;
+    uint64_t kernel_gs_base;    /* IA32_KERNEL_GS_BASE: what SWAPGS exchanges with GS's base */
     uint32_t core_ratio;        /* MSR_PLATFORM_INFO's ratio: core clock / 100 MHz */
 };
 /* IA32_BIOS_SIGN_ID's microcode revision (there is no microcode to update) */
@@ -241,7 +244,7 @@ struct x86_cpu {
     uint64_t cr2, cr3;      /* 64-bit: a long-mode fault address, a 4-level table base */
     uint32_t dr[8];
     uint64_t efer;
-    uint32_t sysenter[3];   /* IA32_SYSENTER_CS, _ESP, _EIP (MSRs 0x174-0x176) */
+    uint64_t sysenter[3];   /* IA32_SYSENTER_CS, _ESP, _EIP (MSRs 0x174-0x176) */
     uint64_t pdpte[4];      /* PAE: the page-directory-pointer entries loaded with CR3 */
     uint64_t tsc_offset;    /* IA32_TIME_STAMP_COUNTER writes: TSC = cycles + offset */
     struct x86_msrs msr;    /* the MSRs that are plain storage (msr.c) */
@@ -309,7 +312,7 @@ struct x86_cpu {
     /* the fast loop's block in progress: instructions retired in it are counted when it is
      * left, or from here when an exception unwinds out of it */
     const struct x86_block *current_block;
-    uint32_t current_block_eip;
+    uint64_t current_block_rip;
 
     /* fault unwinding */
     jmp_buf fault_jump;
@@ -381,6 +384,15 @@ static X86_ALWAYS_INLINE uint32_t x86_eip(const struct x86_cpu *cpu)
 static X86_ALWAYS_INLINE uint32_t x86_next_eip(const struct x86_cpu *cpu)
 {
     return (uint32_t)cpu->next_rip;
+}
+
+/* The linear address of instruction pointer ip in the present code segment: RIP itself in
+ * 64-bit mode (CS's base is 0 there), else CS.base + EIP, wrapping at 4 GiB */
+static X86_ALWAYS_INLINE uint64_t x86_code_linear(const struct x86_cpu *cpu, uint64_t ip)
+{
+    if (cpu->mode == 2 /* X86_MODE_64 */)
+        return ip;
+    return (uint32_t)(cpu->seg[X86_SEG_CS].base + (uint32_t)ip);
 }
 
 /* The instruction pointer wraps by the code's size: IP at 64 KiB in 16-bit code, EIP at
@@ -637,8 +649,8 @@ void x86_update_alignment_check(struct x86_cpu *cpu);
 /* Recompute derived fast-path fields of a segment register after its cache changed. */
 void x86_segment_refresh(struct x86_cpu *cpu, unsigned seg);
 /* mov to CRn with the reserved-bit checks (#GP(0)), mode changes, TLB flushes */
-void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint32_t value);
-uint32_t x86_read_control_register(struct x86_cpu *cpu, unsigned n);
+void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint64_t value);
+uint64_t x86_read_control_register(struct x86_cpu *cpu, unsigned n);
 /* rdmsr / wrmsr (msr.c): false if the MSR is unknown or the value reserved (the caller raises
  * #GP(0)) */
 bool x86_read_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t *value);
@@ -702,6 +714,8 @@ void x86_fpu_init(struct x86_cpu *cpu);
 void x86_cpu_init_signal(struct x86_cpu *cpu);
 /* The Multiboot entry state: flat 32-bit protected mode, paging off, IF = 0, CPL 0. */
 void x86_cpu_enter_flat32(struct x86_cpu *cpu);
+/* The decoding mode from CS and EFER.LMA (segment.c), after CS or EFER changed */
+void x86_update_code_mode(struct x86_cpu *cpu);
 /* The decoding mode of the present code segment */
 static inline enum x86_mode x86_code_mode(const struct x86_cpu *cpu) { return (enum x86_mode)cpu->mode; }
 

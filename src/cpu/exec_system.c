@@ -319,7 +319,7 @@ X86_HANDLER(x86_exec_lldt)
     }
     if (selector & 4) /* the LDT descriptor must be in the GDT (SDM Vol. 2 LLDT) */
         x86_raise(cpu, X86_VEC_GP, selector & 0xFFFCu);
-    uint32_t address;
+    uint64_t address;
     uint64_t d = x86_read_descriptor(cpu, selector, &address);
     uint8_t access = (uint8_t)(d >> 40);
     if ((access & 0x1F) != 0x02)
@@ -339,7 +339,7 @@ X86_HANDLER(x86_exec_ltr)
         x86_raise_gp0(cpu);
     if (selector & 4)
         x86_raise(cpu, X86_VEC_GP, selector & 0xFFFCu);
-    uint32_t address;
+    uint64_t address;
     uint64_t d = x86_read_descriptor(cpu, selector, &address);
     uint8_t access = (uint8_t)(d >> 40);
     uint8_t type = access & 0x1F;

@@ -15,7 +15,9 @@ enum msr_kind {
     MSR_TSC,
     MSR_TSC_ADJUST,
     MSR_EFER,
-    MSR_SYSENTER,       /* IA32_SYSENTER_CS/ESP/EIP: 32 bits without long mode */
+    MSR_SYSENTER,       /* IA32_SYSENTER_CS/ESP/EIP: ESP and EIP canonical addresses */
+    MSR_ADDRESS,        /* storage for a linear address: a non-canonical one #GP */
+    MSR_SEGMENT_BASE,   /* IA32_FS_BASE, IA32_GS_BASE: the segment register's base (canonical) */
     MSR_BIOS_SIGN_ID,   /* the microcode revision: any write, reads the revision */
     MSR_MISC_ENABLE,
     MSR_MTRR_DEF_TYPE,
@@ -64,6 +66,15 @@ struct msr_desc {
 static uint64_t *fixed_mtrr(struct x86_cpu *cpu, unsigned slot) { return &cpu->msr.mtrr_fixed[slot]; }
 static uint64_t *variable_mtrr(struct x86_cpu *cpu, unsigned slot) { return &cpu->msr.mtrr_variable[slot]; }
 static uint64_t *tsc_aux(struct x86_cpu *cpu, unsigned slot) { (void)slot; return &cpu->msr.tsc_aux; }
+static uint64_t *star(struct x86_cpu *cpu, unsigned slot) { (void)slot; return &cpu->msr.star; }
+static uint64_t *lstar(struct x86_cpu *cpu, unsigned slot) { (void)slot; return &cpu->msr.lstar; }
+static uint64_t *cstar(struct x86_cpu *cpu, unsigned slot) { (void)slot; return &cpu->msr.cstar; }
+static uint64_t *fmask(struct x86_cpu *cpu, unsigned slot) { (void)slot; return &cpu->msr.fmask; }
+static uint64_t *kernel_gs_base(struct x86_cpu *cpu, unsigned slot)
+{
+    (void)slot;
+    return &cpu->msr.kernel_gs_base;
+}
 
 #define PLATFORM_INFO 0xCEu
 
@@ -98,6 +109,13 @@ static const struct msr_desc msr_table[] = {
     { 0x277, MSR_PAT, 0, 0, NULL },                       /* IA32_PAT */
     { 0x2FF, MSR_MTRR_DEF_TYPE, 0, 0, NULL },             /* IA32_MTRR_DEF_TYPE */
     { 0xC0000080u, MSR_EFER, 0, 0, NULL },                /* IA32_EFER */
+    { 0xC0000081u, MSR_STORED, 0, ~0ull, star },          /* IA32_STAR: SYSCALL/SYSRET CS, SS */
+    { 0xC0000082u, MSR_ADDRESS, 0, 0, lstar },            /* IA32_LSTAR: 64-bit SYSCALL's RIP */
+    { 0xC0000083u, MSR_ADDRESS, 0, 0, cstar },            /* IA32_CSTAR: kept (not used by Intel) */
+    { 0xC0000084u, MSR_STORED, 0, 0xFFFFFFFFu, fmask },   /* IA32_FMASK: RFLAGS bits SYSCALL clears */
+    { 0xC0000100u, MSR_SEGMENT_BASE, X86_SEG_FS, 0, NULL }, /* IA32_FS_BASE */
+    { 0xC0000101u, MSR_SEGMENT_BASE, X86_SEG_GS, 0, NULL }, /* IA32_GS_BASE */
+    { 0xC0000102u, MSR_ADDRESS, 0, 0, kernel_gs_base },   /* IA32_KERNEL_GS_BASE */
     { 0xC0000103u, MSR_STORED, 0, 0xFFFFFFFFu, tsc_aux }, /* IA32_TSC_AUX (RDTSCP) */
 };
 
@@ -158,6 +176,8 @@ bool x86_read_msr(struct x86_cpu *cpu, uint32_t index, uint64_t *value)
     case MSR_TSC_ADJUST: *value = cpu->msr.tsc_adjust; return true;
     case MSR_EFER: *value = cpu->efer; return true;
     case MSR_SYSENTER: *value = cpu->sysenter[d->slot]; return true;
+    case MSR_ADDRESS: *value = *d->storage(cpu, d->slot); return true;
+    case MSR_SEGMENT_BASE: *value = cpu->seg[d->slot].base; return true;
     case MSR_BIOS_SIGN_ID: *value = (uint64_t)X86_MICROCODE_REVISION << 32; return true;
     case MSR_MISC_ENABLE: *value = cpu->msr.misc_enable; return true;
     case MSR_MTRR_DEF_TYPE: *value = cpu->msr.mtrr_def_type; return true;
@@ -193,22 +213,39 @@ bool x86_write_msr(struct x86_cpu *cpu, uint32_t index, uint64_t value)
         cpu->tsc_offset += value - cpu->msr.tsc_adjust;
         cpu->msr.tsc_adjust = value;
         return true;
-    case MSR_EFER:
-        /* only NXE: no long mode (LME), no SYSCALL (SCE) here; other bits are reserved, and
-         * NXE too while IA32_MISC_ENABLE disables XD */
-        if ((value & ~(uint64_t)X86_EFER_NXE) ||
+    case MSR_EFER: {
+        /* SCE, LME and NXE are writable; LMA is the processor's (writes leave it alone); the
+         * rest is reserved, NXE too while IA32_MISC_ENABLE disables XD. LME may not change
+         * while paging is on: IA-32e mode is entered and left with CR0.PG (SDM Vol. 3 9.8.5) */
+        uint64_t writable = X86_EFER_SCE | X86_EFER_LME | X86_EFER_NXE;
+        if ((value & ~(writable | X86_EFER_LMA)) ||
             ((value & X86_EFER_NXE) && (cpu->msr.misc_enable & MISC_XD_DISABLE)))
             return false;
-        if ((value ^ cpu->efer) & X86_EFER_NXE) {
-            cpu->efer = value;
+        if (((value ^ cpu->efer) & X86_EFER_LME) && (cpu->cr0 & X86_CR0_PG))
+            return false;
+        uint64_t next = (value & writable) | (cpu->efer & X86_EFER_LMA);
+        uint64_t changed = next ^ cpu->efer;
+        cpu->efer = next;
+        if (changed & X86_EFER_NXE) {
             x86_tlb_flush(cpu);
             x86_tables_changed(cpu);
         }
         return true;
+    }
     case MSR_SYSENTER:
-        if (value >> 32)
-            return false; /* 32 bits here (no long mode): the upper half is reserved */
-        cpu->sysenter[d->slot] = (uint32_t)value;
+        if (d->slot == 0 ? (value >> 32) != 0 : !x86_canonical(value))
+            return false; /* CS: 32 bits; ESP and EIP: linear addresses (SDM Vol. 4 Table 2-2) */
+        cpu->sysenter[d->slot] = value;
+        return true;
+    case MSR_ADDRESS:
+        if (!x86_canonical(value))
+            return false;
+        *d->storage(cpu, d->slot) = value;
+        return true;
+    case MSR_SEGMENT_BASE:
+        if (!x86_canonical(value))
+            return false;
+        cpu->seg[d->slot].base = value;
         return true;
     case MSR_BIOS_SIGN_ID:
         return true; /* software writes 0 before CPUID to read the revision: nothing to do */

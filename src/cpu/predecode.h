@@ -21,7 +21,7 @@
 /* A block's memory of where execution went after it (block chaining): checked before the
  * jump cache; valid while the cache generation is unchanged. */
 struct x86_block_link {
-    uint32_t eip;
+    uint64_t rip;
     uint32_t cs_base;
     uint64_t generation;
     struct x86_block *block;
@@ -67,11 +67,10 @@ struct x86_code_cache {
  * target without a page translation and a cache lookup (x86_cpu_execute). */
 #define X86_JUMP_CACHE_SIZE 4096u
 struct x86_jump_entry {
-    uint32_t eip;
-    uint32_t cs_base;
+    uint64_t rip;
+    uint32_t cs_base;     /* bits 31:0 (all that count outside 64-bit mode) */
     uint64_t generation;
-    struct x86_block *block;
-    uint64_t unused;      /* 32 bytes: an entry never straddles a cache line */
+    struct x86_block *block; /* 32 bytes: an entry never straddles a cache line */
 };
 
 bool x86_code_cache_init(struct x86_code_cache *cache, uint64_t ram_size);

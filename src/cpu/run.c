@@ -31,7 +31,7 @@ static X86_NORETURN void raise_exception(struct x86_cpu *cpu, uint8_t vector, ui
     cpu->fault.has_error_code = has_error;
     cpu->fault.error_code = has_error ? error_code : 0;
     cpu->fault.source = X86_EVENT_EXCEPTION;
-    cpu->fault.return_eip = x86_eip(cpu);
+    cpu->fault.return_eip = cpu->rip;
     cpu->fault.resume_flag = fault_class;
     longjmp(cpu->fault_jump, 1);
 }
@@ -55,7 +55,7 @@ void x86_software_interrupt(struct x86_cpu *cpu, uint8_t vector, int kind)
     cpu->fault.has_error_code = 0;
     cpu->fault.error_code = 0;
     cpu->fault.source = (uint8_t)kind;
-    cpu->fault.return_eip = x86_next_eip(cpu); /* int n, int3, into, int1 are traps */
+    cpu->fault.return_eip = cpu->next_rip; /* int n, int3, into, int1 are traps */
     cpu->fault.resume_flag = 0;
     longjmp(cpu->fault_jump, 1);
 }
@@ -170,10 +170,12 @@ static uint16_t insn_cycles(const struct x86_cpu *cpu, const struct x86_insn *in
     return (uint16_t)(c > 0xFFFF ? 0xFFFF : c);
 }
 
-/* Bytes from CS:EIP to the CS limit (at most 15 are ever needed). */
+/* Bytes from CS:EIP to the CS limit (at most 15 are ever needed); 64-bit mode has no limit */
 static uint32_t bytes_to_limit(const struct x86_cpu *cpu)
 {
     const struct x86_segment *cs = &cpu->seg[X86_SEG_CS];
+    if (cpu->mode == X86_MODE_64)
+        return 0x10000;
     if (x86_eip(cpu) > cs->limit)
         return 0;
     uint64_t n = (uint64_t)cs->limit - x86_eip(cpu) + 1;
@@ -187,13 +189,23 @@ static X86_NORETURN void decode_fault(struct x86_cpu *cpu, enum x86_decode_statu
     x86_raise_gp0(cpu); /* longer than 15 bytes, or beyond the CS limit */
 }
 
+/* The fetch's own checks: EIP within the CS limit, or in 64-bit mode a canonical RIP (a jump
+ * to a non-canonical address faults at the jump already: SDM Vol. 1 3.3.7.1) */
+static void check_fetch_address(struct x86_cpu *cpu)
+{
+    if (cpu->mode == X86_MODE_64 ? !x86_canonical(cpu->rip)
+                                 : x86_eip(cpu) > cpu->seg[X86_SEG_CS].limit)
+        x86_raise_gp0(cpu);
+}
+
 /* Decode the instruction at CS:EIP byte by byte through the MMU: for instructions that cross
  * a page or the CS limit, and for code outside RAM. Faults as the fetch would. */
 void x86_cpu_decode_uncached(struct x86_cpu *cpu, struct x86_insn *insn)
 {
     uint8_t bytes[15];
     uint32_t limit_bytes = bytes_to_limit(cpu);
-    uint32_t linear = cpu->seg[X86_SEG_CS].base + x86_eip(cpu);
+    check_fetch_address(cpu);
+    uint64_t linear = x86_code_linear(cpu, cpu->rip);
     bool user = cpu->cpl == 3;
     size_t have = 0;
     enum x86_decode_status status = X86_DECODE_TRUNCATED;
@@ -203,7 +215,11 @@ void x86_cpu_decode_uncached(struct x86_cpu *cpu, struct x86_insn *insn)
             decode_fault(cpu, have == 15 ? X86_DECODE_TOO_LONG : X86_DECODE_TRUNCATED);
         }
         /* fetch the rest of this page (or up to 15 bytes) */
-        uint32_t at = linear + (uint32_t)have;
+        uint64_t at = linear + have;
+        if (cpu->mode != X86_MODE_64)
+            at = (uint32_t)at;
+        else if (!x86_canonical(at))
+            x86_raise_gp0(cpu); /* the instruction runs into non-canonical space */
         bool w;
         x86_translate(cpu, at, X86_ACCESS_EXECUTE, user, &phys, &w);
         size_t page_left = X86_PAGE_SIZE - (at & 0xFFF);
@@ -224,15 +240,14 @@ void x86_cpu_decode_uncached(struct x86_cpu *cpu, struct x86_insn *insn)
 }
 
 /* Translate CS:EIP for execution. */
-static uint32_t fetch_physical(struct x86_cpu *cpu)
+static uint64_t fetch_physical(struct x86_cpu *cpu)
 {
-    if (x86_eip(cpu) > cpu->seg[X86_SEG_CS].limit)
-        x86_raise_gp0(cpu);
-    uint32_t linear = cpu->seg[X86_SEG_CS].base + x86_eip(cpu);
+    check_fetch_address(cpu);
+    uint64_t linear = x86_code_linear(cpu, cpu->rip);
     const struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
     /* a page the TLB has from a data access may be execute-disabled: then the walk faults */
-    if (X86_LIKELY(e->read_tag == (linear & ~0xFFFu) && !e->no_execute))
-        return (e->physical_page << 12) | (linear & 0xFFF);
+    if (X86_LIKELY(e->read_tag == (linear & ~(uint64_t)0xFFF) && !e->no_execute))
+        return ((uint64_t)e->physical_page << 12) | (linear & 0xFFF);
     uint64_t phys;
     bool w;
     x86_translate(cpu, linear, X86_ACCESS_EXECUTE, cpu->cpl == 3, &phys, &w);
@@ -240,8 +255,10 @@ static uint32_t fetch_physical(struct x86_cpu *cpu)
 }
 
 /* Is there a code-watch probe at this linear address? */
-static bool probed(const struct x86_cpu *cpu, uint32_t linear)
+static bool probed(const struct x86_cpu *cpu, uint64_t linear)
 {
+    if (linear > UINT32_MAX)
+        return false; /* probes are 32-bit addresses (docs/isa.md) */
     size_t lo = 0, hi = cpu->watch.probe_count;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -257,18 +274,18 @@ static bool probed(const struct x86_cpu *cpu, uint32_t linear)
 
 /* A block is entered at linear: report a probe there or the watched return (the probe is
  * checked again by address: a physical page may be mapped at two linear addresses) */
-static X86_ALWAYS_INLINE void block_entry_watch(struct x86_cpu *cpu, bool probe, uint32_t eip)
+static X86_ALWAYS_INLINE void block_entry_watch(struct x86_cpu *cpu, bool probe, uint64_t rip)
 {
-    if (X86_UNLIKELY(probe || (cpu->watch.return_armed && cpu->watch.return_eip == eip))) {
-        uint32_t linear = cpu->seg[X86_SEG_CS].base + eip;
-        cpu->watch.fn(cpu->watch.opaque, linear, probe && probed(cpu, linear));
+    if (X86_UNLIKELY(probe || (cpu->watch.return_armed && cpu->watch.return_eip == rip))) {
+        uint64_t linear = x86_code_linear(cpu, rip);
+        cpu->watch.fn(cpu->watch.opaque, (uint32_t)linear, probe && probed(cpu, linear));
     }
 }
 
 /* Decode a new block at phys. NULL when the first instruction must be decoded uncached
  * (it crosses the page or the CS limit). Raises #UD/#GP for an undecodable first instruction.
  * A probed instruction always begins a block: the block ends before one. */
-static struct x86_block *decode_block(struct x86_cpu *cpu, uint32_t phys)
+static struct x86_block *decode_block(struct x86_cpu *cpu, uint64_t phys)
 {
     uint32_t page_left = X86_PAGE_SIZE - (phys & 0xFFF);
     uint32_t limit_left = bytes_to_limit(cpu);
@@ -277,7 +294,7 @@ static struct x86_block *decode_block(struct x86_cpu *cpu, uint32_t phys)
     struct x86_insn insns[X86_BLOCK_MAX_INSNS];
     unsigned count = 0;
     uint32_t offset = 0;
-    uint32_t linear = cpu->seg[X86_SEG_CS].base + x86_eip(cpu);
+    uint64_t linear = x86_code_linear(cpu, cpu->rip);
     bool first_probed = cpu->watch.probe_count && probed(cpu, linear);
     while (count < X86_BLOCK_MAX_INSNS && offset < avail) {
         if (count > 0 && cpu->watch.probe_count && probed(cpu, linear + offset))
@@ -307,7 +324,7 @@ static struct x86_block *decode_block(struct x86_cpu *cpu, uint32_t phys)
         return NULL; /* executed uncached instead */
     block->next_in_page = NULL;
     memset(block->links, 0, sizeof(block->links));
-    block->phys = phys;
+    block->phys = (uint32_t)phys;
     block->byte_count = (uint16_t)offset;
     block->insn_count = (uint16_t)count;
     block->mode = cpu->mode;
@@ -337,21 +354,21 @@ static X86_ALWAYS_INLINE void execute_one(struct x86_cpu *cpu, const struct x86_
  * when the instruction there must be decoded uncached. */
 static X86_ALWAYS_INLINE struct x86_block *find_block(struct x86_cpu *cpu)
 {
-    uint32_t eip = x86_eip(cpu);
-    uint32_t cs_base = cpu->seg[X86_SEG_CS].base;
-    struct x86_jump_entry *jump = &cpu->jump_cache[(eip ^ (eip >> 12)) & (X86_JUMP_CACHE_SIZE - 1)];
-    if (X86_LIKELY(jump->eip == eip && jump->cs_base == cs_base &&
+    uint64_t rip = cpu->rip;
+    uint32_t cs_base = (uint32_t)cpu->seg[X86_SEG_CS].base;
+    struct x86_jump_entry *jump = &cpu->jump_cache[(rip ^ (rip >> 12)) & (X86_JUMP_CACHE_SIZE - 1)];
+    if (X86_LIKELY(jump->rip == rip && jump->cs_base == cs_base &&
                    jump->generation == cpu->generation && jump->block->mode == cpu->mode))
         return jump->block;
-    uint32_t phys = fetch_physical(cpu);
-    if ((uint64_t)phys >= cpu->bus->ram_size)
+    uint64_t phys = fetch_physical(cpu);
+    if (phys >= cpu->bus->ram_size)
         return NULL;
     struct x86_block *block = x86_code_cache_find(cpu->code, phys, cpu->mode);
     if (!block)
         block = decode_block(cpu, phys);
     if (block && bytes_to_limit(cpu) >= block->byte_count) {
         /* only blocks wholly inside CS are remembered: the limit is not rechecked */
-        jump->eip = eip;
+        jump->rip = rip;
         jump->cs_base = cs_base;
         jump->generation = cpu->generation;
         jump->block = block;
@@ -424,8 +441,8 @@ static X86_ALWAYS_INLINE void execute_loop(struct x86_cpu *cpu, bool traced)
         struct x86_block *block = find_block(cpu);
         block_entry_watch(cpu, block ? block->probe
                                      : cpu->watch.probe_count &&
-                                           probed(cpu, cpu->seg[X86_SEG_CS].base + x86_eip(cpu)),
-                          x86_eip(cpu));
+                                           probed(cpu, x86_code_linear(cpu, cpu->rip)),
+                          cpu->rip);
         if (!block) {
             struct x86_insn insn;
             x86_cpu_decode_uncached(cpu, &insn);
@@ -509,21 +526,22 @@ __attribute__((noinline, optimize("no-crossjumping"))) static void execute_fast(
 next_block:
     while (cpu->cycles < cpu->cycle_limit && !cpu->exit_request) {
         struct x86_block *block = NULL;
-        uint32_t eip = x86_eip(cpu), cs_base = cpu->seg[X86_SEG_CS].base;
+        uint64_t rip = cpu->rip;
+        uint32_t cs_base = (uint32_t)cpu->seg[X86_SEG_CS].base;
         if (previous) {
             /* chaining: where did the previous block go last time? */
             struct x86_block_link *l = previous->links;
-            if (l[0].eip == eip && l[0].generation == cpu->generation &&
+            if (l[0].rip == rip && l[0].generation == cpu->generation &&
                 l[0].cs_base == cs_base && l[0].block->mode == cpu->mode) {
                 block = l[0].block;
-            } else if (l[1].eip == eip && l[1].generation == cpu->generation &&
+            } else if (l[1].rip == rip && l[1].generation == cpu->generation &&
                        l[1].cs_base == cs_base && l[1].block->mode == cpu->mode) {
                 block = l[1].block;
             } else {
                 block = find_block(cpu);
                 if (block && cpu->generation == previous_generation) {
                     l[1] = l[0];
-                    l[0] = (struct x86_block_link){ eip, cs_base, cpu->generation, block };
+                    l[0] = (struct x86_block_link){ rip, cs_base, cpu->generation, block };
                 }
             }
         } else {
@@ -532,12 +550,13 @@ next_block:
         if (!block) {
             struct x86_insn single;
             previous = NULL;
-            block_entry_watch(cpu, cpu->watch.probe_count && probed(cpu, cs_base + eip), eip);
+            block_entry_watch(cpu, cpu->watch.probe_count && probed(cpu, x86_code_linear(cpu, rip)),
+                              rip);
             x86_cpu_decode_uncached(cpu, &single);
             execute_one(cpu, &single);
             continue;
         }
-        block_entry_watch(cpu, block->probe, eip);
+        block_entry_watch(cpu, block->probe, rip);
         /* the previous block may be retired only when the generation changes: link from this
          * one only while the generation it was found in holds */
         previous = block;
@@ -546,7 +565,7 @@ next_block:
         end = insn + block->insn_count;
         ip_mask = x86_ip_mask(block->mode);
         cpu->current_block = block;
-        cpu->current_block_eip = eip;
+        cpu->current_block_rip = rip;
         SEQUENTIAL();
         goto *forms[insn->fast];
     }
@@ -611,7 +630,7 @@ static void take_external_events(struct x86_cpu *cpu)
         cpu->nmi_latched = 0;
         cpu->nmi_blocked = 1;
         struct x86_fault nmi = { .vector = X86_VEC_NMI, .source = X86_EVENT_HARDWARE,
-                                 .return_eip = x86_eip(cpu) };
+                                 .return_eip = cpu->rip };
         x86_trace_accept(cpu->trace, X86_VEC_NMI, X86_ACCEPT_NMI);
         x86_cpu_deliver(cpu, &nmi);
     }
@@ -620,7 +639,7 @@ static void take_external_events(struct x86_cpu *cpu)
         int vector = cpu->platform->acknowledge(cpu->platform->opaque, cpu);
         if (vector >= 0 && vector <= 255) {
             struct x86_fault intr = { .vector = (uint8_t)vector, .source = X86_EVENT_HARDWARE,
-                                      .return_eip = x86_eip(cpu) };
+                                      .return_eip = cpu->rip };
             x86_cpu_deliver(cpu, &intr);
         }
     }
@@ -638,9 +657,9 @@ void x86_cpu_execute(struct x86_cpu *cpu)
             /* the fast loop counts a block's instructions when it leaves it: count those
              * before the one that raised the exception */
             const struct x86_block *b = cpu->current_block;
-            uint32_t at = cpu->current_block_eip;
-            for (unsigned i = 0; i < b->insn_count && at != x86_eip(cpu); i++) {
-                at += b->insns[i].length;
+            uint64_t at = cpu->current_block_rip;
+            for (unsigned i = 0; i < b->insn_count && at != cpu->rip; i++) {
+                at = (at + b->insns[i].length) & x86_ip_mask(b->mode);
                 cpu->instructions++;
             }
             cpu->current_block = NULL;

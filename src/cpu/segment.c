@@ -14,9 +14,10 @@ bool x86_protected_mode(const struct x86_cpu *cpu)
 /* Selector error code: index and TI, RPL bits cleared (SDM Vol. 3 6.13) */
 static uint32_t selector_error(uint16_t selector) { return selector & 0xFFFCu; }
 
-uint64_t x86_read_descriptor(struct x86_cpu *cpu, uint16_t selector, uint32_t *address)
+uint64_t x86_read_descriptor(struct x86_cpu *cpu, uint16_t selector, uint64_t *address)
 {
-    uint32_t base, limit;
+    uint64_t base;
+    uint32_t limit;
     if (selector & 4) {
         if (cpu->ldtr.attributes & X86_SEG_ATTR_UNUSABLE)
             x86_raise(cpu, X86_VEC_GP, selector_error(selector));
@@ -29,8 +30,12 @@ uint64_t x86_read_descriptor(struct x86_cpu *cpu, uint16_t selector, uint32_t *a
     uint32_t offset = selector & 0xFFF8u;
     if (offset + 7 > limit)
         x86_raise(cpu, X86_VEC_GP, selector_error(selector));
-    *address = base + offset;
-    return x86_read_system(cpu, base + offset, 8);
+    /* the tables' bases are 64-bit in IA-32e mode; elsewhere addresses wrap at 4 GiB */
+    uint64_t at = base + offset;
+    if (!(cpu->efer & X86_EFER_LMA))
+        at = (uint32_t)at;
+    *address = at;
+    return x86_read_system(cpu, at, 8);
 }
 
 void x86_descriptor_to_cache(uint64_t descriptor, uint16_t selector, struct x86_segment *s)
@@ -51,15 +56,21 @@ static bool new_cpl_is_user(const struct x86_segment *ss)
     return ((ss->attributes & X86_SEG_ATTR_DPL) >> 5) == 3;
 }
 
-static void mark_accessed(struct x86_cpu *cpu, uint64_t descriptor, uint32_t address)
+static void mark_accessed(struct x86_cpu *cpu, uint64_t descriptor, uint64_t address)
 {
     if (!(descriptor & (1ull << 40)))
         x86_write_system(cpu, address + 5, 1, (uint8_t)((descriptor >> 40) | 1));
 }
 
-static void update_mode(struct x86_cpu *cpu)
+void x86_update_code_mode(struct x86_cpu *cpu)
 {
-    cpu->mode = (cpu->seg[X86_SEG_CS].attributes & X86_SEG_ATTR_DB) ? X86_MODE_32 : X86_MODE_16;
+    /* IA-32e mode: CS.L selects 64-bit mode, else compatibility mode by CS.D as in protected
+     * mode (SDM Vol. 3 5.2.1); L is ignored outside IA-32e mode */
+    uint16_t attributes = cpu->seg[X86_SEG_CS].attributes;
+    if ((cpu->efer & X86_EFER_LMA) && (attributes & X86_SEG_ATTR_L) && x86_protected_mode(cpu))
+        cpu->mode = X86_MODE_64;
+    else
+        cpu->mode = (attributes & X86_SEG_ATTR_DB) ? X86_MODE_32 : X86_MODE_16;
     x86_request_exit(cpu);
 }
 
@@ -91,7 +102,7 @@ void x86_load_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector)
         s->attributes &= (uint16_t)~X86_SEG_ATTR_UNUSABLE;
         x86_segment_refresh(cpu, seg);
         if (seg == X86_SEG_CS)
-            update_mode(cpu);
+            x86_update_code_mode(cpu);
         return;
     }
     uint8_t rpl = selector & 3;
@@ -117,7 +128,7 @@ void x86_load_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector)
             x86_request_exit(cpu);
         return;
     }
-    uint32_t address;
+    uint64_t address;
     uint64_t d = x86_read_descriptor(cpu, selector, &address);
     uint8_t access = (uint8_t)(d >> 40);
     uint8_t dpl = (access >> 5) & 3;
@@ -154,7 +165,7 @@ void x86_load_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector)
 }
 
 uint64_t x86_stack_segment_descriptor(struct x86_cpu *cpu, uint16_t selector, uint8_t cpl,
-                                      uint8_t bad_vector, uint32_t *address)
+                                      uint8_t bad_vector, uint64_t *address)
 {
     if ((selector & 0xFFFC) == 0)
         x86_raise(cpu, bad_vector, 0);
@@ -186,7 +197,7 @@ static void tss_stack(struct x86_cpu *cpu, uint8_t new_cpl, struct x86_segment *
         *esp = (uint32_t)x86_read_system(cpu, tr->base + slot, 2);
         ss_selector = (uint16_t)x86_read_system(cpu, tr->base + slot + 2, 2);
     }
-    uint32_t address;
+    uint64_t address;
     uint64_t d = x86_stack_segment_descriptor(cpu, ss_selector, new_cpl, X86_VEC_TS, &address);
     mark_accessed(cpu, d, address);
     x86_descriptor_to_cache(d | (1ull << 40), ss_selector, ss);
@@ -231,7 +242,7 @@ static void through_call_gate(struct x86_cpu *cpu, uint16_t gate_selector, uint6
     unsigned parameters = (unsigned)(gate >> 32) & 0x1F;
     if ((selector & 0xFFFC) == 0)
         x86_raise(cpu, X86_VEC_GP, 0);
-    uint32_t address;
+    uint64_t address;
     uint64_t d = x86_read_descriptor(cpu, selector, &address);
     uint8_t access = (uint8_t)(d >> 40);
     uint8_t dpl = (access >> 5) & 3;
@@ -255,7 +266,7 @@ static void through_call_gate(struct x86_cpu *cpu, uint16_t gate_selector, uint6
         mark_accessed(cpu, d, address);
         cpu->seg[X86_SEG_CS] = target;
         x86_segment_refresh(cpu, X86_SEG_CS);
-        update_mode(cpu);
+        x86_update_code_mode(cpu);
         cpu->next_rip = offset;
         return;
     }
@@ -312,7 +323,7 @@ static void through_call_gate(struct x86_cpu *cpu, uint16_t gate_selector, uint6
         cpu->seg[X86_SEG_CS] = target;
         x86_segment_refresh(cpu, X86_SEG_CS);
     }
-    update_mode(cpu);
+    x86_update_code_mode(cpu);
     x86_request_exit(cpu);
     cpu->next_rip = offset;
 }
@@ -331,7 +342,7 @@ void x86_far_return(struct x86_cpu *cpu, unsigned opsize, uint32_t release)
     uint8_t rpl = selector & 3;
     if ((selector & 0xFFFC) == 0)
         x86_raise(cpu, X86_VEC_GP, 0);
-    uint32_t address;
+    uint64_t address;
     uint64_t d = x86_read_descriptor(cpu, selector, &address);
     uint8_t access = (uint8_t)(d >> 40);
     uint8_t dpl = (access >> 5) & 3;
@@ -347,7 +358,7 @@ void x86_far_return(struct x86_cpu *cpu, unsigned opsize, uint32_t release)
         x86_raise(cpu, X86_VEC_GP, 0);
     uint32_t esp = x86_stack_peek(cpu, 2 * opsize + release, opsize);
     uint16_t ss_selector = (uint16_t)x86_stack_peek(cpu, 3 * opsize + release, opsize);
-    uint32_t ss_address;
+    uint64_t ss_address;
     uint64_t ssd = x86_stack_segment_descriptor(cpu, ss_selector, rpl, X86_VEC_GP, &ss_address);
     struct x86_segment ss;
     x86_descriptor_to_cache(ssd | (1ull << 40), ss_selector, &ss);
@@ -366,7 +377,7 @@ void x86_far_return(struct x86_cpu *cpu, unsigned opsize, uint32_t release)
         x86_set_gpr16(cpu, X86_ESP, esp);
     x86_set_cpl(cpu, rpl);
     x86_null_outer_data_segments(cpu);
-    update_mode(cpu);
+    x86_update_code_mode(cpu);
     x86_request_exit(cpu);
     cpu->cycles += cpu->cost[X86_COST_PRIVILEGE];
     cpu->next_rip = offset;
@@ -400,7 +411,7 @@ void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, i
 
     if ((selector & 0xFFFC) == 0)
         x86_raise(cpu, X86_VEC_GP, 0);
-    uint32_t address;
+    uint64_t address;
     uint64_t d = x86_read_descriptor(cpu, selector, &address);
     uint8_t access = (uint8_t)(d >> 40);
     uint8_t dpl = (access >> 5) & 3;
@@ -455,6 +466,6 @@ void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, i
     mark_accessed(cpu, d, address);
     cpu->seg[X86_SEG_CS] = target;
     x86_segment_refresh(cpu, X86_SEG_CS);
-    update_mode(cpu);
+    x86_update_code_mode(cpu);
     cpu->next_rip = offset;
 }

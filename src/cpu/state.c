@@ -66,7 +66,7 @@ bool x86_cpu_set_register(struct x86_cpu *cpu, x86irq_register reg, uint32_t val
         }
         x86_segment_refresh(cpu, seg);
         if (seg == X86_SEG_CS)
-            cpu->mode = (s->attributes & X86_SEG_ATTR_DB) ? X86_MODE_32 : X86_MODE_16;
+            x86_update_code_mode(cpu);
     } else if (reg == X86IRQ_REG_CR0 || reg == X86IRQ_REG_CR2 || reg == X86IRQ_REG_CR3 ||
                reg == X86IRQ_REG_CR4) {
         /* the embedder's write follows the architectural checks: a bad value is refused */

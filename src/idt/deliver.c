@@ -187,7 +187,7 @@ static const struct x86_segment *gate_target(struct x86_cpu *cpu, struct x86_gat
     uint16_t selector = g->selector;
     if ((selector & 0xFFFC) == 0)
         x86_raise(cpu, X86_VEC_GP, ext);
-    uint32_t descriptor_address;
+    uint64_t descriptor_address;
     uint64_t d = x86_read_descriptor(cpu, selector, &descriptor_address);
     uint8_t cs_access = (uint8_t)(d >> 40);
     uint8_t dpl = (cs_access >> 5) & 3;
@@ -213,7 +213,7 @@ static void ring_stack_segment(struct x86_cpu *cpu, uint16_t selector, uint8_t n
         return;
     }
     (void)ext; /* x86_raise adds EXT to #TS/#SS while an external event is delivered */
-    uint32_t ss_address;
+    uint64_t ss_address;
     uint64_t ssd = x86_stack_segment_descriptor(cpu, selector, new_cpl, X86_VEC_TS, &ss_address);
     x86_descriptor_to_cache(ssd | (1ull << 40), selector, ss);
     if (x86_table_watch(cpu, ss_address, 8)) {
@@ -350,7 +350,7 @@ static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
     cpu->seg[X86_SEG_CS] = new_cs;
     x86_segment_refresh(cpu, X86_SEG_CS);
     x86_set_cpl(cpu, new_cpl);
-    cpu->mode = (new_cs.attributes & X86_SEG_ATTR_DB) ? X86_MODE_32 : X86_MODE_16;
+    x86_update_code_mode(cpu);
     uint32_t clear = X86_FLAG_TF | X86_FLAG_NT | X86_FLAG_RF | X86_FLAG_VM;
     if (interrupt_gate)
         clear |= X86_FLAG_IF;
@@ -359,14 +359,17 @@ static void deliver_protected_mode(struct x86_cpu *cpu, uint8_t vector,
 }
 
 void x86_deliver_event(struct x86_cpu *cpu, uint8_t vector, enum x86_event_source source,
-                       bool has_error_code, uint32_t error_code, uint32_t return_eip)
+                       bool has_error_code, uint32_t error_code, uint64_t return_eip)
 {
     cpu->event_ext = source == X86_EVENT_EXCEPTION || source == X86_EVENT_HARDWARE;
     cpu->cycles += cpu->cost[X86_COST_DELIVERY];
-    if (cpu->cr0 & X86_CR0_PE) /* protected mode, virtual-8086 mode included */
-        deliver_protected_mode(cpu, vector, source, has_error_code, error_code, return_eip);
+    if (cpu->efer & X86_EFER_LMA)
+        x86_deliver_long_mode(cpu, vector, source, has_error_code, error_code, return_eip);
+    else if (cpu->cr0 & X86_CR0_PE) /* protected mode, virtual-8086 mode included */
+        deliver_protected_mode(cpu, vector, source, has_error_code, error_code,
+                               (uint32_t)return_eip);
     else
-        deliver_real_mode(cpu, vector, return_eip);
+        deliver_real_mode(cpu, vector, (uint32_t)return_eip);
     cpu->event_ext = 0;
     cpu->halted = 0;
     /* no exit request: the run loop finds the handler's block under the new CS and mode, and
@@ -413,7 +416,7 @@ static const struct x86_segment *iret_code_segment(struct x86_cpu *cpu, uint16_t
     if (X86_LIKELY(e->epoch == cpu->table_epoch && e->selector == cs))
         return &e->cs;
     uint8_t rpl = cs & 3;
-    uint32_t address;
+    uint64_t address;
     uint64_t d = x86_read_descriptor(cpu, cs, &address);
     uint8_t access = (uint8_t)(d >> 40);
     uint8_t dpl = (access >> 5) & 3;
@@ -454,6 +457,16 @@ static void iret_to_vm86(struct x86_cpu *cpu, uint32_t eip, uint16_t cs, uint32_
 
 void x86_iret(struct x86_cpu *cpu, unsigned opsize)
 {
+    if (cpu->efer & X86_EFER_LMA) {
+        /* IA-32e mode: 64-bit mode's IRET pops SS:RSP always; compatibility mode's is the
+         * protected-mode one, without task returns (SDM Vol. 2 IRET) */
+        if (cpu->mode == X86_MODE_64) {
+            x86_iret_long_mode(cpu, opsize);
+            return;
+        }
+        if (cpu->eflags & X86_FLAG_NT)
+            x86_raise_gp0(cpu);
+    }
     /* a change of IF or TF requests an exit through x86_set_eflags; CS and the mode are
      * picked up by the next block lookup */
     cpu->cycles += cpu->cost[X86_COST_IRET];
@@ -529,7 +542,7 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
         /* return to an outer level: SS:ESP come from the frame (SDM Vol. 2 IRET) */
         uint32_t esp = x86_stack_peek(cpu, 3 * opsize, opsize);
         uint16_t ss = (uint16_t)x86_stack_peek(cpu, 4 * opsize, opsize);
-        uint32_t ss_address;
+        uint64_t ss_address;
         uint64_t ssd = x86_stack_segment_descriptor(cpu, ss, rpl, X86_VEC_GP, &ss_address);
         struct x86_segment new_ss;
         x86_descriptor_to_cache(ssd | (1ull << 40), ss, &new_ss);
@@ -545,7 +558,7 @@ void x86_iret(struct x86_cpu *cpu, unsigned opsize)
         x86_null_outer_data_segments(cpu);
         cpu->cycles += cpu->cost[X86_COST_PRIVILEGE];
     }
-    cpu->mode = (new_cs.attributes & X86_SEG_ATTR_DB) ? X86_MODE_32 : X86_MODE_16;
+    x86_update_code_mode(cpu);
     x86_set_eflags(cpu, flags, mask);
     cpu->next_rip = eip;
     if (X86_UNLIKELY(cpu->trace->mask))

@@ -43,7 +43,8 @@ struct x86_gate_entry {
     uint8_t present;
     uint8_t target_epoch_ok; /* target holds the checked code segment for this epoch */
     uint16_t selector;       /* the code segment (or, for a task gate, the TSS) */
-    uint32_t offset;         /* the handler's EIP (16-bit gates: 16 bits) */
+    uint8_t ist;             /* IA-32e mode: the interrupt stack table slot (0: none) */
+    uint64_t offset;         /* the handler's RIP (16-bit gates: 16 bits) */
     uint32_t target_epoch;
     struct x86_segment target; /* the handler's code segment: code, present, selector not null */
 };
@@ -86,7 +87,11 @@ extern const struct x86_exception_info x86_exception_table[32];
  * the gate, sets cpu->rip (not next_rip: it is called between instructions). Faults found
  * during delivery are raised with x86_raise (the run loop applies the double-fault rules). */
 void x86_deliver_event(struct x86_cpu *cpu, uint8_t vector, enum x86_event_source source,
-                       bool has_error_code, uint32_t error_code, uint32_t return_eip);
+                       bool has_error_code, uint32_t error_code, uint64_t return_eip);
+/* The same in IA-32e mode, and IRET in 64-bit mode (deliver64.c) */
+void x86_deliver_long_mode(struct x86_cpu *cpu, uint8_t vector, enum x86_event_source source,
+                           bool has_error_code, uint32_t error_code, uint64_t return_rip);
+void x86_iret_long_mode(struct x86_cpu *cpu, unsigned opsize);
 
 /* Why a task switch happens: decides busy bits, NT and the back-link (SDM Vol. 3 7.3). */
 enum x86_task_switch_reason {

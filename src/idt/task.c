@@ -95,7 +95,7 @@ static void probe_system_write(struct x86_cpu *cpu, uint32_t linear, uint32_t si
 
 static void set_busy(struct x86_cpu *cpu, uint16_t selector, bool busy)
 {
-    uint32_t address;
+    uint64_t address;
     uint64_t d = x86_read_descriptor(cpu, selector, &address);
     uint8_t access = (uint8_t)(d >> 40);
     access = busy ? (uint8_t)(access | TSS_BUSY) : (uint8_t)(access & ~TSS_BUSY);
@@ -124,7 +124,7 @@ static void load_task_segment(struct x86_cpu *cpu, unsigned seg, uint16_t select
     if (((selector & 4) && (cpu->ldtr.attributes & X86_SEG_ATTR_UNUSABLE)) ||
         (selector & 0xFFF8u) + 7u > table_limit)
         x86_raise(cpu, X86_VEC_TS, error);
-    uint32_t address;
+    uint64_t address;
     uint64_t d = x86_read_descriptor(cpu, selector, &address);
     uint8_t access = (uint8_t)(d >> 40);
     uint8_t dpl = (access >> 5) & 3;
@@ -171,7 +171,7 @@ static void load_task_ldt(struct x86_cpu *cpu, uint16_t selector)
     }
     if ((selector & 4) || (selector & 0xFFF8u) + 7u > cpu->gdtr.limit)
         x86_raise(cpu, X86_VEC_TS, error);
-    uint32_t address;
+    uint64_t address;
     uint64_t d = x86_read_descriptor(cpu, selector, &address);
     uint8_t access = (uint8_t)(d >> 40);
     if ((access & 0x1F) != 0x02)
@@ -190,7 +190,7 @@ void x86_task_switch(struct x86_cpu *cpu, uint16_t selector, enum x86_task_switc
     uint8_t bad_vector = iret ? X86_VEC_TS : X86_VEC_GP;
     if ((selector & 4) || (selector & 0xFFF8u) + 7u > cpu->gdtr.limit)
         x86_raise(cpu, bad_vector, error);
-    uint32_t descriptor_address;
+    uint64_t descriptor_address;
     uint64_t d = x86_read_descriptor(cpu, selector, &descriptor_address);
     uint8_t access = (uint8_t)(d >> 40);
     if ((access & TSS_TYPE_MASK) != TSS_TYPE_ANY)
@@ -286,8 +286,7 @@ void x86_task_switch(struct x86_cpu *cpu, uint16_t selector, enum x86_task_switc
         else
             load_task_segment(cpu, load_order[i], next.seg[load_order[i]]);
     }
-    cpu->mode = (cpu->seg[X86_SEG_CS].attributes & X86_SEG_ATTR_DB) ? X86_MODE_32 : X86_MODE_16;
-    x86_request_exit(cpu);
+    x86_update_code_mode(cpu);
 
     /* step 13: an exception's error code goes on the new task's stack */
     uint32_t ext = cpu->event_ext ? 1 : 0;

@@ -83,7 +83,7 @@ static void test_unknown_and_read_only(void **state)
     struct fixture *f = *state;
     uint64_t v;
     /* MSRs Linux probes with rdmsr_safe, absent here: #GP(0) */
-    static const uint32_t absent[] = { 0x3A, 0x140, 0x33, 0x48, 0x179, 0x1D9, 0xC0000081u,
+    static const uint32_t absent[] = { 0x3A, 0x140, 0x33, 0x48, 0x179, 0x1D9, 0xC0000085u,
                                        0xDEADBEEFu };
     for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++) {
         assert_int_equal(rdmsr(f, absent[i], &v), X86_VEC_GP);
@@ -211,7 +211,36 @@ static void test_misc_enable_and_cpuid(void **state)
     assert_int_equal(v, 0x1800);
     assert_int_equal(wrmsr(f, 0x1A0, 1u << 2), X86_VEC_GP);
     assert_int_equal(wrmsr(f, 0xC0000080u, X86_EFER_NXE), -1);
-    assert_int_equal(wrmsr(f, 0xC0000080u, 1u << 8), X86_VEC_GP); /* LME: no long mode */
+    assert_int_equal(wrmsr(f, 0xC0000080u, 1u << 9), X86_VEC_GP); /* reserved */
+}
+
+/* The IA-32e MSRs (SDM Vol. 4 Table 2-2, Vol. 3 9.8.5): EFER.LME changes only with paging off,
+ * LMA is the processor's; the SYSCALL and segment-base MSRs hold canonical addresses */
+static void test_long_mode_msrs(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t v;
+    assert_int_equal(wrmsr(f, 0xC0000080u, X86_EFER_LME | X86_EFER_SCE | X86_EFER_LMA), -1);
+    assert_int_equal(rdmsr(f, 0xC0000080u, &v), -1);
+    assert_int_equal(v, X86_EFER_LME | X86_EFER_SCE); /* the LMA written is ignored */
+    /* paging on (no tables to fetch through: the MSR write is called directly) */
+    f->cpu->cr0 |= X86_CR0_PG;
+    assert_false(x86_write_msr(f->cpu, 0xC0000080u, X86_EFER_SCE)); /* LME with paging on */
+    assert_true(x86_write_msr(f->cpu, 0xC0000080u, X86_EFER_LME));  /* SCE may change */
+    f->cpu->cr0 &= ~X86_CR0_PG;
+    static const uint32_t addresses[] = { 0xC0000082u, 0xC0000083u, 0xC0000100u, 0xC0000101u,
+                                          0xC0000102u, 0x175, 0x176 };
+    for (size_t i = 0; i < sizeof(addresses) / sizeof(addresses[0]); i++) {
+        assert_int_equal(wrmsr(f, addresses[i], 0xFFFF800000001000ull), -1);
+        assert_int_equal(rdmsr(f, addresses[i], &v), -1);
+        assert_int_equal(v, 0xFFFF800000001000ull);
+        assert_int_equal(wrmsr(f, addresses[i], 0x0000800000000000ull), X86_VEC_GP);
+    }
+    assert_int_equal(f->cpu->seg[X86_SEG_FS].base, 0xFFFF800000001000ull);
+    assert_int_equal(wrmsr(f, 0xC0000081u, 0x0023001000000000ull), -1); /* STAR: any value */
+    assert_int_equal(wrmsr(f, 0xC0000084u, 0x47700), -1);
+    assert_int_equal(wrmsr(f, 0xC0000084u, 1ull << 32), X86_VEC_GP);   /* FMASK: 32 bits */
+    assert_int_equal(wrmsr(f, 0x174, 1ull << 32), X86_VEC_GP);         /* SYSENTER_CS */
 }
 
 static void test_cr4_osfxsr(void **state)
@@ -235,6 +264,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mtrrs_and_pat, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tsc_and_adjust, setup, teardown),
         cmocka_unit_test_setup_teardown(test_misc_enable_and_cpuid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_mode_msrs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cr4_osfxsr, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
