@@ -573,6 +573,19 @@ static void write_lvt(struct x86_lapic *lapic, unsigned entry, uint32_t value)
     }
 }
 
+/* CR8 is the TPR's priority class (SDM Vol. 3 10.8.6.1): a write sets TPR[7:4] and clears
+ * TPR[3:0], a read gives TPR[7:4] */
+uint8_t x86_lapic_cr8(const struct x86_lapic *lapic)
+{
+    return (uint8_t)((lapic->tpr >> 4) & 0xF);
+}
+
+void x86_lapic_set_cr8(struct x86_lapic *lapic, uint8_t value)
+{
+    lapic->tpr = (uint32_t)(value & 0xF) << 4;
+    update_intr(lapic);
+}
+
 /* false: the register does not exist or does not take writes in this mode */
 static bool register_write(struct x86_lapic *lapic, unsigned reg, uint64_t value)
 {

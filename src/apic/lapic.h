@@ -139,6 +139,9 @@ static inline uint32_t x86_lapic_window(const struct x86_lapic *lapic)
 /* MSRs: IA32_APIC_BASE (0x1B), IA32_TSC_DEADLINE (0x6E0), x2APIC 0x800-0x8FF. false: not an
  * APIC MSR or not accessible now (the caller raises #GP(0)). */
 bool x86_lapic_read_msr(struct x86_lapic *lapic, uint32_t msr, uint64_t *value);
+/* CR8 in 64-bit mode: the TPR's priority class */
+uint8_t x86_lapic_cr8(const struct x86_lapic *lapic);
+void x86_lapic_set_cr8(struct x86_lapic *lapic, uint8_t value);
 bool x86_lapic_write_msr(struct x86_lapic *lapic, uint32_t msr, uint64_t value);
 
 /* xAPIC MMIO callbacks (offset from the base) */

@@ -47,6 +47,18 @@ static void core_init(x86irq_machine *m, struct x86_core *core)
     x86_lapic_set_lint(&core->lapic, 0, m->lint0_level);
 }
 
+static uint8_t read_cr8(void *opaque, struct x86_cpu *cpu)
+{
+    (void)opaque;
+    return x86_lapic_cr8(&core_of(cpu)->lapic);
+}
+
+static void write_cr8(void *opaque, struct x86_cpu *cpu, uint8_t value)
+{
+    (void)opaque;
+    x86_lapic_set_cr8(&core_of(cpu)->lapic, value);
+}
+
 static void platform_init(void *opaque, struct x86_cpu *cpu)
 {
     core_init(opaque, core_of(cpu));
@@ -167,6 +179,7 @@ bool x86_board_create_cores(x86irq_machine *m, unsigned count)
 {
     m->platform = (struct x86_platform){
         .opaque = m, .acknowledge = acknowledge, .read_msr = read_msr, .write_msr = write_msr,
+        .read_cr8 = read_cr8, .write_cr8 = write_cr8,
         .init = platform_init, .shutdown = shutdown, .before_instruction = before_instruction,
     };
     m->apic_bus.eoi_broadcast = eoi_broadcast;

@@ -242,7 +242,7 @@ struct x86_cpu {
     struct { uint64_t base; uint32_t limit; } gdtr, idtr;
     uint32_t cr0, cr4;
     uint64_t cr2, cr3;      /* 64-bit: a long-mode fault address, a 4-level table base */
-    uint32_t dr[8];
+    uint64_t dr[8];         /* DR0-DR3 hold linear addresses (64-bit in IA-32e mode) */
     uint64_t efer;
     uint64_t sysenter[3];   /* IA32_SYSENTER_CS, _ESP, _EIP (MSRs 0x174-0x176) */
     uint64_t pdpte[4];      /* PAE: the page-directory-pointer entries loaded with CR3 */
@@ -633,14 +633,17 @@ enum x86_far_kind { X86_FAR_JMP, X86_FAR_CALL, X86_FAR_RET };
 /* ret far (imm16 = release): to the same level, or to an outer one with SS:ESP from the stack
  * (SDM Vol. 2 RET). Pops as it goes; a fault leaves the stack untouched. */
 void x86_far_return(struct x86_cpu *cpu, unsigned opsize, uint32_t release);
+/* LLDT and LTR's loads (exec_system.c): 16-byte descriptors in IA-32e mode */
+void x86_load_ldtr(struct x86_cpu *cpu, uint16_t selector);
+void x86_load_tr(struct x86_cpu *cpu, uint16_t selector);
 /* Data segment registers the (new, outer) CPL may not use become null (SDM Vol. 2 IRET, RET) */
 void x86_null_outer_data_segments(struct x86_cpu *cpu);
 /* Debug registers (debug.c): DR7 changed; a data or I/O access to check; the instruction
  * breakpoints matching a linear address (a mask of B0-B3). */
 void x86_debug_registers_changed(struct x86_cpu *cpu);
-void x86_debug_data_access(struct x86_cpu *cpu, uint32_t linear, unsigned size, bool write);
+void x86_debug_data_access(struct x86_cpu *cpu, uint64_t linear, unsigned size, bool write);
 void x86_debug_io_access(struct x86_cpu *cpu, uint16_t port, unsigned size);
-uint8_t x86_debug_instruction_breakpoints(const struct x86_cpu *cpu, uint32_t linear);
+uint8_t x86_debug_instruction_breakpoints(const struct x86_cpu *cpu, uint64_t linear);
 /* PAE: load the four PDPTEs from CR3 (mmu.c); false when one has reserved bits (#GP(0)). */
 bool x86_load_pdptes(struct x86_cpu *cpu);
 /* Re-evaluate alignment checking (CR0.AM && EFLAGS.AC && CPL 3) after any of the three

@@ -40,7 +40,7 @@ void x86_debug_registers_changed(struct x86_cpu *cpu)
 }
 
 /* the breakpoints an access of size bytes at address hits (aligned ranges, 17.2.5) */
-static uint8_t hits(const struct x86_cpu *cpu, uint32_t address, unsigned size, bool io,
+static uint8_t hits(const struct x86_cpu *cpu, uint64_t address, unsigned size, bool io,
                     bool write)
 {
     uint8_t mask = 0;
@@ -52,15 +52,15 @@ static uint8_t hits(const struct x86_cpu *cpu, uint32_t address, unsigned size, 
                          : (c == RW_READ_WRITE || (c == RW_WRITE && write));
         if (!wanted)
             continue;
-        uint32_t len = length(cpu, i);
-        uint32_t start = cpu->dr[i] & ~(len - 1);
+        uint64_t len = length(cpu, i);
+        uint64_t start = cpu->dr[i] & ~(len - 1);
         if (address <= start + len - 1 && start <= address + size - 1)
             mask |= (uint8_t)(1u << i);
     }
     return mask;
 }
 
-void x86_debug_data_access(struct x86_cpu *cpu, uint32_t linear, unsigned size, bool write)
+void x86_debug_data_access(struct x86_cpu *cpu, uint64_t linear, unsigned size, bool write)
 {
     cpu->pending_breakpoints |= hits(cpu, linear, size, false, write);
 }
@@ -70,7 +70,7 @@ void x86_debug_io_access(struct x86_cpu *cpu, uint16_t port, unsigned size)
     cpu->pending_breakpoints |= hits(cpu, port, size, true, true);
 }
 
-uint8_t x86_debug_instruction_breakpoints(const struct x86_cpu *cpu, uint32_t linear)
+uint8_t x86_debug_instruction_breakpoints(const struct x86_cpu *cpu, uint64_t linear)
 {
     uint8_t mask = 0;
     for (unsigned i = 0; i < 4; i++)

@@ -305,28 +305,69 @@ X86_HANDLER(x86_exec_str)
     store_selector(cpu, insn, cpu->tr.selector);
 }
 
-X86_HANDLER(x86_exec_lldt)
+/* A system descriptor for LLDT and LTR: in the GDT, of one of the types wanted, present. In
+ * IA-32e mode it is 16 bytes: bits 63:32 of the base follow, and the upper half's type field
+ * must be 0 (SDM Vol. 3 7.2.3, 3.5.2); the base must be canonical. */
+static uint64_t system_descriptor(struct x86_cpu *cpu, uint16_t selector, uint32_t types,
+                                  struct x86_segment *cache, uint64_t *address)
 {
-    if (!x86_protected(cpu))
-        x86_raise_ud(cpu);
-    x86_require_cpl0(cpu);
-    uint16_t selector = (uint16_t)x86_operand_read(cpu, insn, 0, 2);
+    if (selector & 4)
+        x86_raise(cpu, X86_VEC_GP, selector & 0xFFFCu);
+    uint64_t d = x86_read_descriptor(cpu, selector, address);
+    uint8_t access = (uint8_t)(d >> 40);
+    if (!((types >> (access & 0x1F)) & 1))
+        x86_raise(cpu, X86_VEC_GP, selector & 0xFFFCu);
+    uint64_t high = 0;
+    if (cpu->efer & X86_EFER_LMA) {
+        if ((uint32_t)(selector & 0xFFF8) + 15 > cpu->gdtr.limit)
+            x86_raise(cpu, X86_VEC_GP, selector & 0xFFFCu);
+        high = x86_read_system(cpu, *address + 8, 8);
+        if (((high >> 40) & 0x1F) != 0)
+            x86_raise(cpu, X86_VEC_GP, selector & 0xFFFCu);
+    }
+    if (!(access & 0x80))
+        x86_raise(cpu, X86_VEC_NP, selector & 0xFFFCu);
+    x86_descriptor_to_cache(d, selector, cache);
+    cache->base |= (high & 0xFFFFFFFFu) << 32;
+    if (!x86_canonical(cache->base))
+        x86_raise(cpu, X86_VEC_GP, selector & 0xFFFCu);
+    return d;
+}
+
+void x86_load_ldtr(struct x86_cpu *cpu, uint16_t selector)
+{
     x86_tables_changed(cpu); /* gates may name code segments in the LDT */
     if ((selector & 0xFFFC) == 0) {
         cpu->ldtr.selector = selector;
         cpu->ldtr.attributes = X86_SEG_ATTR_UNUSABLE;
         return;
     }
-    if (selector & 4) /* the LDT descriptor must be in the GDT (SDM Vol. 2 LLDT) */
-        x86_raise(cpu, X86_VEC_GP, selector & 0xFFFCu);
+    struct x86_segment ldtr;
     uint64_t address;
-    uint64_t d = x86_read_descriptor(cpu, selector, &address);
-    uint8_t access = (uint8_t)(d >> 40);
-    if ((access & 0x1F) != 0x02)
-        x86_raise(cpu, X86_VEC_GP, selector & 0xFFFCu);
-    if (!(access & 0x80))
-        x86_raise(cpu, X86_VEC_NP, selector & 0xFFFCu);
-    x86_descriptor_to_cache(d, selector, &cpu->ldtr);
+    system_descriptor(cpu, selector, 1u << 0x02, &ldtr, &address);
+    cpu->ldtr = ldtr;
+}
+
+void x86_load_tr(struct x86_cpu *cpu, uint16_t selector)
+{
+    if ((selector & 0xFFFC) == 0)
+        x86_raise_gp0(cpu);
+    /* an available 16- or 32-bit TSS; in IA-32e mode only the 64-bit one (type 9) */
+    uint32_t types = (cpu->efer & X86_EFER_LMA) ? 1u << 0x09 : (1u << 0x01) | (1u << 0x09);
+    struct x86_segment tr;
+    uint64_t address;
+    uint64_t d = system_descriptor(cpu, selector, types, &tr, &address);
+    x86_write_system(cpu, address + 5, 1, (uint8_t)(d >> 40) | 0x02); /* mark it busy */
+    tr.attributes |= 0x02;
+    cpu->tr = tr;
+}
+
+X86_HANDLER(x86_exec_lldt)
+{
+    if (!x86_protected(cpu))
+        x86_raise_ud(cpu);
+    x86_require_cpl0(cpu);
+    x86_load_ldtr(cpu, (uint16_t)x86_operand_read(cpu, insn, 0, 2));
 }
 
 X86_HANDLER(x86_exec_ltr)
@@ -334,21 +375,7 @@ X86_HANDLER(x86_exec_ltr)
     if (!x86_protected(cpu))
         x86_raise_ud(cpu);
     x86_require_cpl0(cpu);
-    uint16_t selector = (uint16_t)x86_operand_read(cpu, insn, 0, 2);
-    if ((selector & 0xFFFC) == 0)
-        x86_raise_gp0(cpu);
-    if (selector & 4)
-        x86_raise(cpu, X86_VEC_GP, selector & 0xFFFCu);
-    uint64_t address;
-    uint64_t d = x86_read_descriptor(cpu, selector, &address);
-    uint8_t access = (uint8_t)(d >> 40);
-    uint8_t type = access & 0x1F;
-    if (type != 0x01 && type != 0x09) /* an available 16- or 32-bit TSS */
-        x86_raise(cpu, X86_VEC_GP, selector & 0xFFFCu);
-    if (!(access & 0x80))
-        x86_raise(cpu, X86_VEC_NP, selector & 0xFFFCu);
-    x86_write_system(cpu, address + 5, 1, access | 0x02); /* mark it busy */
-    x86_descriptor_to_cache(d | (2ull << 40), selector, &cpu->tr);
+    x86_load_tr(cpu, (uint16_t)x86_operand_read(cpu, insn, 0, 2));
 }
 
 /* lar / lsl / verr / verw: the checks that decide ZF (SDM Vol. 2 LAR) */

@@ -19,6 +19,10 @@ struct x86_platform {
      * for an unknown MSR or a reserved value (the core raises #GP(0)). */
     bool (*read_msr)(void *opaque, struct x86_cpu *cpu, uint32_t msr, uint64_t *value);
     bool (*write_msr)(void *opaque, struct x86_cpu *cpu, uint32_t msr, uint64_t value);
+    /* CR8, the task-priority register's class (its local APIC's TPR[7:4], SDM Vol. 3
+     * 10.8.6.1): 64-bit mode's mov to and from CR8 */
+    uint8_t (*read_cr8)(void *opaque, struct x86_cpu *cpu);
+    void (*write_cr8)(void *opaque, struct x86_cpu *cpu, uint8_t value);
     /* INIT was taken at a boundary: the core has reset itself; the rest of the processor (its
      * local APIC) follows. */
     void (*init)(void *opaque, struct x86_cpu *cpu);

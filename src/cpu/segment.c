@@ -449,7 +449,12 @@ void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, i
         x86_raise(cpu, X86_VEC_NP, selector_error(selector));
     struct x86_segment target;
     x86_descriptor_to_cache(d | (1ull << 40), (uint16_t)((selector & 0xFFFC) | cpu->cpl), &target);
-    if (offset > target.limit)
+    /* IA-32e mode: a 64-bit code segment (L) has no limit, and L with D is reserved (SDM Vol. 3
+     * 5.2.1); compatibility-mode code reaches 64-bit code this way */
+    bool long_target = (cpu->efer & X86_EFER_LMA) && (target.attributes & X86_SEG_ATTR_L);
+    if (long_target && (target.attributes & X86_SEG_ATTR_DB))
+        x86_raise(cpu, X86_VEC_GP, selector_error(selector));
+    if (!long_target && offset > target.limit)
         x86_raise(cpu, X86_VEC_GP, 0);
     if (kind == X86_FAR_CALL) {
         uint32_t cs = cpu->seg[X86_SEG_CS].selector;
