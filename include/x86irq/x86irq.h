@@ -304,6 +304,40 @@ X86IRQ_API x86irq_status x86irq_get_cpu_register(const x86irq_machine *machine, 
 X86IRQ_API x86irq_status x86irq_set_cpu_register(x86irq_machine *machine, unsigned cpu,
                                                  x86irq_register reg, uint32_t value);
 
+/** The 64-bit view of a processor's state (IA-32e mode, and what stands behind the 32-bit
+ *  view in every mode): RAX-R15, RIP, RFLAGS, the control registers with CR8 (the local APIC's
+ *  task priority class), IA32_EFER, the segment bases (FS, GS and KERNEL_GS 64-bit), the
+ *  descriptor-table registers. Outside 64-bit mode the upper halves of the general registers
+ *  and RIP are 0 (docs/isa.md). */
+typedef enum x86irq_register64 {
+    X86IRQ_REG64_RAX, X86IRQ_REG64_RCX, X86IRQ_REG64_RDX, X86IRQ_REG64_RBX,
+    X86IRQ_REG64_RSP, X86IRQ_REG64_RBP, X86IRQ_REG64_RSI, X86IRQ_REG64_RDI,
+    X86IRQ_REG64_R8, X86IRQ_REG64_R9, X86IRQ_REG64_R10, X86IRQ_REG64_R11,
+    X86IRQ_REG64_R12, X86IRQ_REG64_R13, X86IRQ_REG64_R14, X86IRQ_REG64_R15,
+    X86IRQ_REG64_RIP, X86IRQ_REG64_RFLAGS,
+    X86IRQ_REG64_CR0, X86IRQ_REG64_CR2, X86IRQ_REG64_CR3, X86IRQ_REG64_CR4, X86IRQ_REG64_CR8,
+    X86IRQ_REG64_EFER,
+    X86IRQ_REG64_ES_BASE, X86IRQ_REG64_CS_BASE, X86IRQ_REG64_SS_BASE, X86IRQ_REG64_DS_BASE,
+    X86IRQ_REG64_FS_BASE, X86IRQ_REG64_GS_BASE, X86IRQ_REG64_KERNEL_GS_BASE,
+    X86IRQ_REG64_GDTR_BASE, X86IRQ_REG64_GDTR_LIMIT, X86IRQ_REG64_IDTR_BASE,
+    X86IRQ_REG64_IDTR_LIMIT, X86IRQ_REG64_LDTR_BASE, X86IRQ_REG64_TR_BASE,
+    X86IRQ_REG64_COUNT
+} x86irq_register64;
+
+/** The name of a 64-bit register ("rax", "efer", "gs_base", ...). */
+X86IRQ_API const char *x86irq_register64_name(x86irq_register64 reg);
+
+/** CPU `cpu`'s registers by their 64-bit names, with the rules of x86irq_get_cpu_register()
+ *  (RIP as EIP, from callbacks too). A write is refused (X86IRQ_ERR_INVALID_ARGUMENT, nothing
+ *  changed) when the architecture would fault on it: reserved bits of a control register, of
+ *  RFLAGS or EFER (EFER.LME while paging is on; LMA is read-only), CR8 above 15, a
+ *  non-canonical segment or table base, a table limit above 0xFFFF; LDTR_BASE and TR_BASE
+ *  are read-only (LLDT and LTR load them). */
+X86IRQ_API x86irq_status x86irq_get_cpu_register64(const x86irq_machine *machine, unsigned cpu,
+                                                   x86irq_register64 reg, uint64_t *value);
+X86IRQ_API x86irq_status x86irq_set_cpu_register64(x86irq_machine *machine, unsigned cpu,
+                                                   x86irq_register64 reg, uint64_t value);
+
 /** Copy guest physical memory. Only RAM is accessed (no device side effects); a range
  *  reaching outside RAM fails with X86IRQ_ERR_RANGE and copies nothing. size 0 copies nothing
  *  (buffer may then be NULL) and succeeds for an address up to the end of RAM. */

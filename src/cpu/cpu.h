@@ -675,6 +675,10 @@ void x86_halt(struct x86_cpu *cpu);
 const char *x86_register_name(x86irq_register reg);
 uint32_t x86_cpu_get_register(struct x86_cpu *cpu, x86irq_register reg);
 bool x86_cpu_set_register(struct x86_cpu *cpu, x86irq_register reg, uint32_t value);
+/* The 64-bit view (x86irq_register64): the same rules */
+const char *x86_register64_name(x86irq_register64 reg);
+uint64_t x86_cpu_get_register64(struct x86_cpu *cpu, x86irq_register64 reg);
+bool x86_cpu_set_register64(struct x86_cpu *cpu, x86irq_register64 reg, uint64_t value);
 /* After a triple fault: the events that led to it, oldest first (x86irq_shutdown_events) */
 size_t x86_cpu_shutdown_events(const struct x86_cpu *cpu, x86irq_event_record *records,
                                size_t max);

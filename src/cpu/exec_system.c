@@ -141,12 +141,14 @@ X86_HANDLER(x86_exec_cpuid)
         a = CPUID_MAX_EXTENDED;
         break;
     case 0x80000001u:
-        /* NX (EFER.NXE and the XD bit of PAE entries, unless IA32_MISC_ENABLE disables it),
-         * RDTSCP */
-        d = (x86_xd_disabled(cpu) ? 0 : 1u << 20) | (1u << 27);
+        /* LAHF/SAHF in 64-bit mode; SYSCALL/SYSRET (64-bit mode: Intel), NX (EFER.NXE and the
+         * XD bit, unless IA32_MISC_ENABLE disables it), 1 GiB pages, RDTSCP, Intel 64 */
+        c = 1u << 0;
+        d = (1u << 11) | (x86_xd_disabled(cpu) ? 0 : 1u << 20) | (1u << 26) | (1u << 27) |
+            (1u << 29);
         break;
     case 0x80000008u:
-        a = 0x2020;                     /* 32 physical and 32 linear address bits */
+        a = 0x3020;                     /* 32 physical and 48 linear address bits */
         break;
     case 0x80000002u: case 0x80000003u: case 0x80000004u: {
         const char *p = brand + (leaf - 0x80000002u) * 16;

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <string.h>
 
+#include "cpu/mmu.h"
 #include "cpu/segment.h"
 #include "idt/idt.h"
 
@@ -86,6 +87,127 @@ bool x86_cpu_set_register(struct x86_cpu *cpu, x86irq_register reg, uint32_t val
         x86_debug_registers_changed(cpu);
     }
     return true;
+}
+
+/* ------------------------------------------------------------------ the 64-bit view */
+
+static const char *const register64_names[X86IRQ_REG64_COUNT] = {
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags",
+    "cr0", "cr2", "cr3", "cr4", "cr8", "efer",
+    "es_base", "cs_base", "ss_base", "ds_base", "fs_base", "gs_base", "kernel_gs_base",
+    "gdtr_base", "gdtr_limit", "idtr_base", "idtr_limit", "ldtr_base", "tr_base",
+};
+
+const char *x86_register64_name(x86irq_register64 reg)
+{
+    return (unsigned)reg < X86IRQ_REG64_COUNT ? register64_names[reg] : "?";
+}
+
+uint64_t x86_cpu_get_register64(struct x86_cpu *cpu, x86irq_register64 reg)
+{
+    if (reg <= X86IRQ_REG64_R15)
+        return cpu->gpr[reg];
+    if (reg >= X86IRQ_REG64_ES_BASE && reg <= X86IRQ_REG64_GS_BASE)
+        return cpu->seg[reg - X86IRQ_REG64_ES_BASE].base;
+    const struct x86_platform *p = cpu->platform;
+    switch (reg) {
+    case X86IRQ_REG64_RIP: return cpu->rip;
+    case X86IRQ_REG64_RFLAGS: return x86_get_eflags(cpu);
+    case X86IRQ_REG64_CR0: return cpu->cr0;
+    case X86IRQ_REG64_CR2: return cpu->cr2;
+    case X86IRQ_REG64_CR3: return cpu->cr3;
+    case X86IRQ_REG64_CR4: return cpu->cr4;
+    case X86IRQ_REG64_CR8: return p && p->read_cr8 ? p->read_cr8(p->opaque, cpu) : 0;
+    case X86IRQ_REG64_EFER: return cpu->efer;
+    case X86IRQ_REG64_KERNEL_GS_BASE: return cpu->msr.kernel_gs_base;
+    case X86IRQ_REG64_GDTR_BASE: return cpu->gdtr.base;
+    case X86IRQ_REG64_GDTR_LIMIT: return cpu->gdtr.limit;
+    case X86IRQ_REG64_IDTR_BASE: return cpu->idtr.base;
+    case X86IRQ_REG64_IDTR_LIMIT: return cpu->idtr.limit;
+    case X86IRQ_REG64_LDTR_BASE: return cpu->ldtr.base;
+    case X86IRQ_REG64_TR_BASE: return cpu->tr.base;
+    default: return 0;
+    }
+}
+
+/* A control register write as MOV CR does it, a refusal instead of the #GP */
+static bool checked_control_write(struct x86_cpu *cpu, unsigned n, uint64_t value)
+{
+    jmp_buf saved;
+    memcpy(saved, cpu->fault_jump, sizeof(saved));
+    bool ok = true;
+    if (setjmp(cpu->fault_jump) == 0)
+        x86_write_control_register(cpu, n, value);
+    else
+        ok = false;
+    memcpy(cpu->fault_jump, saved, sizeof(saved));
+    return ok;
+}
+
+bool x86_cpu_set_register64(struct x86_cpu *cpu, x86irq_register64 reg, uint64_t value)
+{
+    if (reg <= X86IRQ_REG64_R15) {
+        cpu->gpr[reg] = value;
+        return true;
+    }
+    if (reg >= X86IRQ_REG64_ES_BASE && reg <= X86IRQ_REG64_GS_BASE) {
+        if (!x86_canonical(value))
+            return false;
+        cpu->seg[reg - X86IRQ_REG64_ES_BASE].base = value;
+        x86_segment_refresh(cpu, reg - X86IRQ_REG64_ES_BASE);
+        return true;
+    }
+    const struct x86_platform *p = cpu->platform;
+    switch (reg) {
+    case X86IRQ_REG64_RIP:
+        cpu->rip = value;
+        return true;
+    case X86IRQ_REG64_RFLAGS:
+        if (value >> 32)
+            return false;
+        x86_set_eflags(cpu, (uint32_t)value, ~0u);
+        return true;
+    case X86IRQ_REG64_CR0: return checked_control_write(cpu, 0, value);
+    case X86IRQ_REG64_CR2: return checked_control_write(cpu, 2, value);
+    case X86IRQ_REG64_CR3: return checked_control_write(cpu, 3, value);
+    case X86IRQ_REG64_CR4: return checked_control_write(cpu, 4, value);
+    case X86IRQ_REG64_CR8:
+        if (value > 15 || !p || !p->write_cr8)
+            return false;
+        p->write_cr8(p->opaque, cpu, (uint8_t)value);
+        return true;
+    case X86IRQ_REG64_EFER: {
+        /* WRMSR's rules, then the mode the new EFER gives with the present CS */
+        bool ok = x86_write_msr(cpu, 0xC0000080u, value);
+        x86_update_code_mode(cpu);
+        return ok;
+    }
+    case X86IRQ_REG64_KERNEL_GS_BASE:
+        if (!x86_canonical(value))
+            return false;
+        cpu->msr.kernel_gs_base = value;
+        return true;
+    case X86IRQ_REG64_GDTR_BASE:
+    case X86IRQ_REG64_IDTR_BASE:
+        if (!x86_canonical(value))
+            return false;
+        (reg == X86IRQ_REG64_GDTR_BASE ? &cpu->gdtr : &cpu->idtr)->base = value;
+        x86_tables_changed(cpu);
+        return true;
+    case X86IRQ_REG64_GDTR_LIMIT:
+    case X86IRQ_REG64_IDTR_LIMIT:
+        if (value > 0xFFFF)
+            return false;
+        if (reg == X86IRQ_REG64_GDTR_LIMIT)
+            cpu->gdtr.limit = (uint32_t)value;
+        else
+            cpu->idtr.limit = (uint32_t)value;
+        x86_tables_changed(cpu);
+        return true;
+    default:
+        return false; /* LDTR_BASE, TR_BASE: loaded by LLDT and LTR only */
+    }
 }
 
 size_t x86_cpu_shutdown_events(const struct x86_cpu *cpu, x86irq_event_record *records,

@@ -62,7 +62,7 @@ struct x86_core {
     /* EIP an embedder set from a callback while this core executes: the instruction in progress
      * would overwrite it, so it is applied at the next boundary (run_api.c) */
     bool eip_pending;
-    uint32_t pending_eip;
+    uint64_t pending_eip;     /* RIP */
 };
 
 /* A LAPIC MMIO window the board maps (the running core's LAPIC answers there) */

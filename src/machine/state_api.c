@@ -150,6 +150,71 @@ x86irq_status x86irq_set_cpu_register(x86irq_machine *machine, unsigned index,
     return X86IRQ_OK;
 }
 
+const char *x86irq_register64_name(x86irq_register64 reg)
+{
+    return x86_register64_name(reg);
+}
+
+x86irq_status x86irq_get_cpu_register64(const x86irq_machine *machine, unsigned index,
+                                        x86irq_register64 reg, uint64_t *value)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    x86irq_machine *m = (x86irq_machine *)machine; /* for the message only */
+    if (!value)
+        return x86_machine_error(m, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_get_cpu_register64: no result pointer");
+    if ((unsigned)reg >= X86IRQ_REG64_COUNT)
+        return x86_machine_error(m, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "64-bit register %u does not exist", (unsigned)reg);
+    if (index >= machine->core_count)
+        return x86_machine_error(m, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "CPU %u does not exist (the machine has %u)", index,
+                                 machine->core_count);
+    const struct x86_core *core = machine->cores[index];
+    if (reg == X86IRQ_REG64_RIP && core->eip_pending) {
+        *value = core->pending_eip;
+        return X86IRQ_OK;
+    }
+    *value = x86_cpu_get_register64((struct x86_cpu *)&core->cpu, reg);
+    return X86IRQ_OK;
+}
+
+x86irq_status x86irq_set_cpu_register64(x86irq_machine *machine, unsigned index,
+                                        x86irq_register64 reg, uint64_t value)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    if ((unsigned)reg >= X86IRQ_REG64_COUNT)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "64-bit register %u does not exist", (unsigned)reg);
+    if (index >= machine->core_count)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "CPU %u does not exist (the machine has %u)", index,
+                                 machine->core_count);
+    struct x86_core *core = machine->cores[index];
+    struct x86_cpu *cpu = &core->cpu;
+    if (reg == X86IRQ_REG64_RIP && machine->executing == core && machine->hooked_core != core) {
+        /* as EIP: set at the boundary after what is in progress (x86irq_set_cpu_register) */
+        core->eip_pending = true;
+        core->pending_eip = value;
+        cpu->stop_pending = 1;
+        x86_request_exit(cpu);
+        machine->loaded = true;
+        return X86IRQ_OK;
+    }
+    if (!x86_cpu_set_register64(cpu, reg, value))
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "%s: value 0x%016llx is not allowed", x86_register64_name(reg),
+                                 (unsigned long long)value);
+    if (reg == X86IRQ_REG64_RIP)
+        core->eip_pending = false;
+    if (machine->running && reg > X86IRQ_REG64_R15)
+        x86_request_exit(cpu);
+    machine->loaded = true;
+    return X86IRQ_OK;
+}
+
 x86irq_status x86irq_get_register(const x86irq_machine *machine, x86irq_register reg,
                                   uint32_t *value)
 {

@@ -76,6 +76,60 @@ static void test_registers_and_memory(void **state)
     x86irq_machine_destroy(m);
 }
 
+/* The 64-bit view: every register, the architectural refusals, the 32-bit view beside it */
+static void test_registers64(void **state)
+{
+    (void)state;
+    x86irq_machine *m = make();
+    uint64_t v;
+    uint32_t v32;
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_RBX, 0x1122334455667788ull),
+                     X86IRQ_OK);
+    assert_int_equal(x86irq_get_register(m, X86IRQ_REG_EBX, &v32), X86IRQ_OK);
+    assert_int_equal(v32, 0x55667788);
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_R15, ~0ull), X86IRQ_OK);
+    assert_int_equal(x86irq_get_cpu_register64(m, 0, X86IRQ_REG64_R15, &v), X86IRQ_OK);
+    assert_int_equal(v, ~0ull);
+    assert_string_equal(x86irq_register64_name(X86IRQ_REG64_KERNEL_GS_BASE), "kernel_gs_base");
+    assert_string_equal(x86irq_register64_name(X86IRQ_REG64_R8), "r8");
+    /* EFER: LME with paging off; LMA is the processor's */
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_EFER, 0x500), X86IRQ_OK);
+    assert_int_equal(x86irq_get_cpu_register64(m, 0, X86IRQ_REG64_EFER, &v), X86IRQ_OK);
+    assert_int_equal(v, 0x100);
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_EFER, 1ull << 20),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    /* CR8 is the LAPIC's TPR class */
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_CR8, 7), X86IRQ_OK);
+    assert_int_equal(x86irq_get_cpu_register64(m, 0, X86IRQ_REG64_CR8, &v), X86IRQ_OK);
+    assert_int_equal(v, 7);
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_CR8, 16),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    /* bases canonical, limits 16-bit, LDTR and TR read-only, RFLAGS and CR4 reserved bits */
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_GS_BASE, 0xFFFF888000000000ull),
+                     X86IRQ_OK);
+    assert_int_equal(x86irq_get_cpu_register64(m, 0, X86IRQ_REG64_GS_BASE, &v), X86IRQ_OK);
+    assert_int_equal(v, 0xFFFF888000000000ull);
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_GS_BASE, 0x0000800000000000ull),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_IDTR_BASE, 0x2000), X86IRQ_OK);
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_IDTR_LIMIT, 0x10000),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_TR_BASE, 0),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_RFLAGS, 1ull << 32),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_CR4, 1ull << 30),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_true(strstr(x86irq_last_error(m), "cr4") != NULL);
+    assert_int_equal(x86irq_get_cpu_register64(m, 0, X86IRQ_REG64_COUNT, &v),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_get_cpu_register64(m, 1, X86IRQ_REG64_RAX, &v),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_get_cpu_register64(m, 0, X86IRQ_REG64_RAX, NULL),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    x86irq_machine_destroy(m);
+}
+
 static void test_load_errors(void **state)
 {
     (void)state;
@@ -267,6 +321,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_and_config),
         cmocka_unit_test(test_registers_and_memory),
+        cmocka_unit_test(test_registers64),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_program_prints_and_exits),
         cmocka_unit_test(test_budget_halt_and_triple_fault),
