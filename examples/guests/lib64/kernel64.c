@@ -135,8 +135,8 @@ __asm__(".text\n"
         "  mov %rsi, %rdi\n"
         "  iretq\n"
         "run_user_resume:\n"
-        "  mov $0x10, %eax\n"
-        "  mov %eax, %ds\n mov %eax, %es\n"
+        "  mov $0x10, %eax\n"   /* SS too: the interrupt from ring 3 left it null (6.14.4) */
+        "  mov %eax, %ds\n mov %eax, %es\n mov %eax, %ss\n"
         "  pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
         "  ret\n");
 
