@@ -88,7 +88,7 @@ int kmain(uint32_t magic, uint32_t info)
     idt_set_gate(0x5A, 0x0000800000000000ull, KERNEL_CS, GATE_INTERRUPT, 0); /* non-canonical */
     trap_set_handler(0x53, on_int, GATE_INTERRUPT, 0, 0);  /* DPL 0 */
     trap_set_handler(0x54, on_int, GATE_INTERRUPT, 3, 0);  /* DPL 3 */
-    idt_set_gate(0x55, trap_stub_address(0x55), KERNEL_CS, 0xEE & 0x7F, 0); /* DPL 3, P=0 */
+    idt_set_gate(0x55, trap_stub_address(0x55), KERNEL_CS, 0x6E, 0);  /* DPL 3, P=0 */
 
     /* interrupt gate vs trap gate (SDM Vol. 3 6.8.1, 6.12.1.3) */
     sti();
