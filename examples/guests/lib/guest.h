@@ -37,7 +37,7 @@ struct multiboot_mmap_entry {
 #define MB_INFO_MMAP 0x040u
 #define MB_INFO_BOOT_LOADER_NAME 0x200u
 
-extern uint32_t boot_magic, boot_info, boot_esp; /* EAX, EBX and ESP at entry (crt0.S) */
+extern uint32_t boot_magic, boot_info, boot_esp; /* EAX, EBX and ESP at entry (crt0.S, crt0_64.S) */
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
@@ -46,8 +46,11 @@ static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, 
 static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline uint64_t rdtsc(void) { uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); return ((uint64_t)hi << 32) | lo; }
+#ifndef __x86_64__
+/* 32-bit register forms; the long-mode guests have 64-bit ones in lib64/guest64.h */
 static inline uint32_t read_eflags(void) { uint32_t f; __asm__ volatile("pushf; pop %0" : "=r"(f)); return f; }
 static inline uint32_t read_cr0(void) { uint32_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+#endif
 
 void serial_putc(char c);
 void serial_puts(const char *s);
@@ -66,6 +69,8 @@ char *strstr(const char *haystack, const char *needle);
 /* TAP (Test Anything Protocol) on COM1 */
 void tap_plan(int count);
 int ok(int condition, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ok() with an optional TAP "# SKIP reason" directive (skip_reason NULL: none) */
+int vok(int condition, const char *skip_reason, const char *fmt, va_list ap);
 int is_u32(uint32_t got, uint32_t expected, const char *what);
 int is_u64(uint64_t got, uint64_t expected, const char *what);
 __attribute__((noreturn)) void tap_done(void);
