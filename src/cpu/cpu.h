@@ -633,6 +633,10 @@ enum x86_far_kind { X86_FAR_JMP, X86_FAR_CALL, X86_FAR_RET };
 /* ret far (imm16 = release): to the same level, or to an outer one with SS:ESP from the stack
  * (SDM Vol. 2 RET). Pops as it goes; a fault leaves the stack untouched. */
 void x86_far_return(struct x86_cpu *cpu, unsigned opsize, uint32_t release);
+/* LAR/LSL and VERR/VERW (exec_system.c): ZF set and true when the selector passes (LAR's
+ * access rights or LSL's limit in *value) */
+bool x86_lar_lsl(struct x86_cpu *cpu, bool lar, uint16_t selector, uint32_t *value);
+bool x86_verr_verw(struct x86_cpu *cpu, bool verr, uint16_t selector);
 /* LLDT and LTR's loads (exec_system.c): 16-byte descriptors in IA-32e mode */
 void x86_load_ldtr(struct x86_cpu *cpu, uint16_t selector);
 void x86_load_tr(struct x86_cpu *cpu, uint16_t selector);

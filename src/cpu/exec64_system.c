@@ -143,6 +143,19 @@ X86_HANDLER(x86_exec64_store_system)
     lwrite(cpu, insn, &d, d.memory ? 2 : insn->opsize, value);
 }
 
+/* lar / lsl r, r/m16 and verr / verw r/m16: the selector from a 64-bit operand */
+X86_HANDLER(x86_exec64_lar_lsl)
+{
+    uint32_t value;
+    if (x86_lar_lsl(cpu, insn->mnemonic == X86_MN_LAR, (uint16_t)oread(cpu, insn, 1, 2), &value))
+        rset(cpu, insn, insn->reg, insn->opsize, value); /* zero-extended */
+}
+
+X86_HANDLER(x86_exec64_verr_verw)
+{
+    x86_verr_verw(cpu, insn->mnemonic == X86_MN_VERR, (uint16_t)oread(cpu, insn, 0, 2));
+}
+
 /* ------------------------------------------------------------------ segment registers */
 
 /* A segment load in 64-bit mode: as in protected mode, but SS may be null below ring 3 (RPL =

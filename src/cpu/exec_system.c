@@ -385,7 +385,7 @@ static bool descriptor_visible(struct x86_cpu *cpu, uint16_t selector, uint64_t 
 {
     if ((selector & 0xFFFC) == 0)
         return false;
-    uint32_t base = (selector & 4) ? cpu->ldtr.base : cpu->gdtr.base;
+    uint64_t base = (selector & 4) ? cpu->ldtr.base : cpu->gdtr.base;
     uint32_t limit = (selector & 4) ? cpu->ldtr.limit : cpu->gdtr.limit;
     if ((selector & 4) && (cpu->ldtr.attributes & X86_SEG_ATTR_UNUSABLE))
         return false;
@@ -406,52 +406,67 @@ static void set_zf(struct x86_cpu *cpu, bool zf)
     x86_set_arith_flags(cpu, zf ? f | X86_FLAG_ZF : f & ~X86_FLAG_ZF);
 }
 
-X86_HANDLER(x86_exec_lar_lsl)
+bool x86_lar_lsl(struct x86_cpu *cpu, bool lar, uint16_t selector, uint32_t *value)
 {
-    if (!x86_protected(cpu))
-        x86_raise_ud(cpu);
-    uint16_t selector = (uint16_t)x86_operand_read(cpu, insn, 1, 2);
     uint64_t d = 0;
     bool ok = descriptor_visible(cpu, selector, &d);
     uint8_t access = (uint8_t)(d >> 40);
     if (ok && !(access & 0x10)) {
-        /* system descriptors: LAR accepts TSS, LDT, call and task gates; LSL only TSS and LDT */
+        /* system descriptors: LAR accepts TSS, LDT, call and task gates; LSL only TSS and LDT.
+         * In IA-32e mode only the LDT, the 64-bit TSS and (LAR) the 64-bit call gate (SDM
+         * Vol. 2 LAR, LSL: "IA-32e mode" tables) */
         uint8_t type = access & 0xF;
         static const uint16_t lar_types = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) |
                                           (1 << 9) | (1 << 11) | (1 << 12);
         static const uint16_t lsl_types = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 9) | (1 << 11);
-        ok = ((insn->mnemonic == X86_MN_LAR ? lar_types : lsl_types) >> type) & 1;
+        static const uint16_t lar_types_64 = (1 << 2) | (1 << 9) | (1 << 11) | (1 << 12);
+        static const uint16_t lsl_types_64 = (1 << 2) | (1 << 9) | (1 << 11);
+        bool long_mode = cpu->efer & X86_EFER_LMA;
+        uint16_t types = lar ? (long_mode ? lar_types_64 : lar_types)
+                             : (long_mode ? lsl_types_64 : lsl_types);
+        ok = (types >> type) & 1;
     }
     if (ok) {
-        uint32_t value;
-        if (insn->mnemonic == X86_MN_LAR) {
-            value = (uint32_t)(d >> 32) & 0x00F0FF00u;
+        if (lar) {
+            *value = (uint32_t)(d >> 32) & 0x00F0FF00u;
         } else {
             struct x86_segment s;
             x86_descriptor_to_cache(d, selector, &s);
-            value = s.limit;
+            *value = s.limit;
         }
-        x86_reg_set(cpu, insn->reg, insn->opsize, value);
     }
     set_zf(cpu, ok);
+    return ok;
+}
+
+bool x86_verr_verw(struct x86_cpu *cpu, bool verr, uint16_t selector)
+{
+    uint64_t d = 0;
+    bool ok = descriptor_visible(cpu, selector, &d);
+    uint8_t access = (uint8_t)(d >> 40);
+    if (ok) {
+        bool code = (access & 0x18) == 0x18, data = (access & 0x18) == 0x10;
+        ok = verr ? data || (code && (access & 0x02)) : data && (access & 0x02);
+    }
+    set_zf(cpu, ok);
+    return ok;
+}
+
+X86_HANDLER(x86_exec_lar_lsl)
+{
+    if (!x86_protected(cpu))
+        x86_raise_ud(cpu);
+    uint32_t value;
+    if (x86_lar_lsl(cpu, insn->mnemonic == X86_MN_LAR, (uint16_t)x86_operand_read(cpu, insn, 1, 2),
+                    &value))
+        x86_reg_set(cpu, insn->reg, insn->opsize, value);
 }
 
 X86_HANDLER(x86_exec_verr_verw)
 {
     if (!x86_protected(cpu))
         x86_raise_ud(cpu);
-    uint16_t selector = (uint16_t)x86_operand_read(cpu, insn, 0, 2);
-    uint64_t d = 0;
-    bool ok = descriptor_visible(cpu, selector, &d);
-    uint8_t access = (uint8_t)(d >> 40);
-    if (ok) {
-        bool code = (access & 0x18) == 0x18, data = (access & 0x18) == 0x10;
-        if (insn->mnemonic == X86_MN_VERR)
-            ok = data || (code && (access & 0x02));
-        else
-            ok = data && (access & 0x02);
-    }
-    set_zf(cpu, ok);
+    x86_verr_verw(cpu, insn->mnemonic == X86_MN_VERR, (uint16_t)x86_operand_read(cpu, insn, 0, 2));
 }
 
 X86_HANDLER(x86_exec_arpl)
