@@ -725,7 +725,8 @@ void x86_fpu_init(struct x86_cpu *cpu);
 void x86_cpu_init_signal(struct x86_cpu *cpu);
 /* The Multiboot entry state: flat 32-bit protected mode, paging off, IF = 0, CPL 0. */
 void x86_cpu_enter_flat32(struct x86_cpu *cpu);
-/* The decoding mode from CS and EFER.LMA (segment.c), after CS or EFER changed */
+/* The decoding mode from CS and EFER.LMA (segment.c), after CS or EFER changed (the caller
+ * requests an exit where the fast loop must notice at once) */
 void x86_update_code_mode(struct x86_cpu *cpu);
 /* The decoding mode of the present code segment */
 static inline enum x86_mode x86_code_mode(const struct x86_cpu *cpu) { return (enum x86_mode)cpu->mode; }

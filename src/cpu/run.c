@@ -657,9 +657,9 @@ void x86_cpu_execute(struct x86_cpu *cpu)
             /* the fast loop counts a block's instructions when it leaves it: count those
              * before the one that raised the exception */
             const struct x86_block *b = cpu->current_block;
-            uint64_t at = cpu->current_block_rip;
+            uint64_t at = cpu->current_block_rip, mask = x86_ip_mask(b->mode);
             for (unsigned i = 0; i < b->insn_count && at != cpu->rip; i++) {
-                at = (at + b->insns[i].length) & x86_ip_mask(b->mode);
+                at = (at + b->insns[i].length) & mask;
                 cpu->instructions++;
             }
             cpu->current_block = NULL;

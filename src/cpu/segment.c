@@ -71,6 +71,12 @@ void x86_update_code_mode(struct x86_cpu *cpu)
         cpu->mode = X86_MODE_64;
     else
         cpu->mode = (attributes & X86_SEG_ATTR_DB) ? X86_MODE_32 : X86_MODE_16;
+}
+
+/* a far transfer's new mode: the fast loop looks again at the next boundary */
+static void update_mode(struct x86_cpu *cpu)
+{
+    x86_update_code_mode(cpu);
     x86_request_exit(cpu);
 }
 
@@ -102,7 +108,7 @@ void x86_load_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector)
         s->attributes &= (uint16_t)~X86_SEG_ATTR_UNUSABLE;
         x86_segment_refresh(cpu, seg);
         if (seg == X86_SEG_CS)
-            x86_update_code_mode(cpu);
+            update_mode(cpu);
         return;
     }
     uint8_t rpl = selector & 3;
@@ -266,7 +272,7 @@ static void through_call_gate(struct x86_cpu *cpu, uint16_t gate_selector, uint6
         mark_accessed(cpu, d, address);
         cpu->seg[X86_SEG_CS] = target;
         x86_segment_refresh(cpu, X86_SEG_CS);
-        x86_update_code_mode(cpu);
+        update_mode(cpu);
         cpu->next_rip = offset;
         return;
     }
@@ -323,7 +329,7 @@ static void through_call_gate(struct x86_cpu *cpu, uint16_t gate_selector, uint6
         cpu->seg[X86_SEG_CS] = target;
         x86_segment_refresh(cpu, X86_SEG_CS);
     }
-    x86_update_code_mode(cpu);
+    update_mode(cpu);
     x86_request_exit(cpu);
     cpu->next_rip = offset;
 }
@@ -377,7 +383,7 @@ void x86_far_return(struct x86_cpu *cpu, unsigned opsize, uint32_t release)
         x86_set_gpr16(cpu, X86_ESP, esp);
     x86_set_cpl(cpu, rpl);
     x86_null_outer_data_segments(cpu);
-    x86_update_code_mode(cpu);
+    update_mode(cpu);
     x86_request_exit(cpu);
     cpu->cycles += cpu->cost[X86_COST_PRIVILEGE];
     cpu->next_rip = offset;
@@ -471,6 +477,6 @@ void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, i
     mark_accessed(cpu, d, address);
     cpu->seg[X86_SEG_CS] = target;
     x86_segment_refresh(cpu, X86_SEG_CS);
-    x86_update_code_mode(cpu);
+    update_mode(cpu);
     cpu->next_rip = offset;
 }

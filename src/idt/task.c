@@ -287,6 +287,7 @@ void x86_task_switch(struct x86_cpu *cpu, uint16_t selector, enum x86_task_switc
             load_task_segment(cpu, load_order[i], next.seg[load_order[i]]);
     }
     x86_update_code_mode(cpu);
+    x86_request_exit(cpu);
 
     /* step 13: an exception's error code goes on the new task's stack */
     uint32_t ext = cpu->event_ext ? 1 : 0;
