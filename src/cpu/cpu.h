@@ -167,9 +167,9 @@ struct x86_tlb_entry {
 /* The lazy arithmetic flags: the last flag-setting operation's inputs and result; the six
  * arithmetic flags are computed from them only when read (flags.c owns the encoding). */
 struct x86_lazy_flags {
-    uint32_t result;
-    uint32_t src1;
-    uint32_t src2;
+    uint64_t result;  /* 64-bit for 64-bit operands; 8-, 16- and 32-bit ones zero-extended */
+    uint64_t src1;
+    uint64_t src2;
     uint32_t aux;     /* operation-specific (carry-in, shift count, ...) */
     uint8_t op;       /* flags.c's operation code; 0 = flags are in cpu->eflags as they are */
     uint8_t size;     /* operand size in bytes */

@@ -18,11 +18,33 @@ static X86_ALWAYS_INLINE int32_t x86_sign_extend(uint32_t v, unsigned size)
     return size == 1 ? (int32_t)(int8_t)v : size == 2 ? (int32_t)(int16_t)v : (int32_t)v;
 }
 
+/* The lazy record's sizes go up to 8 bytes (64-bit operands) */
+extern const uint64_t x86_lazy_masks[9];
+static X86_ALWAYS_INLINE uint64_t x86_lazy_mask(unsigned size)
+{
+    return x86_lazy_masks[size]; /* one load: the hot jcc's test; size is 1, 2, 4 or 8 */
+}
+static X86_ALWAYS_INLINE uint64_t x86_lazy_sign(unsigned size)
+{
+    return (uint64_t)1 << (8 * size - 1);
+}
+
 bool x86_parity(uint32_t value);
 void x86_flags_materialize(struct x86_cpu *cpu);
 
 static X86_ALWAYS_INLINE void x86_set_lazy(struct x86_cpu *cpu, uint8_t op, unsigned size,
                                            uint32_t src1, uint32_t src2, uint32_t result)
+{
+    cpu->lazy.op = op;
+    cpu->lazy.size = (uint8_t)size;
+    cpu->lazy.src1 = src1;
+    cpu->lazy.src2 = src2;
+    cpu->lazy.result = result;
+}
+
+/* 64-bit mode's record (exec64.c): the same operations, operands of up to 64 bits */
+static X86_ALWAYS_INLINE void x86_set_lazy64(struct x86_cpu *cpu, uint8_t op, unsigned size,
+                                             uint64_t src1, uint64_t src2, uint64_t result)
 {
     cpu->lazy.op = op;
     cpu->lazy.size = (uint8_t)size;
@@ -56,13 +78,13 @@ static X86_ALWAYS_INLINE uint32_t x86_szp_flags(uint32_t result, unsigned size)
 static X86_ALWAYS_INLINE bool x86_cf(struct x86_cpu *cpu)
 {
     const struct x86_lazy_flags *l = &cpu->lazy;
-    uint32_t mask = x86_size_mask(l->size);
-    uint32_t a = l->src1 & mask, b = l->src2 & mask, r = l->result & mask;
+    uint64_t mask = x86_lazy_mask(l->size);
+    uint64_t a = l->src1 & mask, b = l->src2 & mask, r = l->result & mask;
     switch (l->op) {
     case LAZY_ADD: return r < a;
     case LAZY_ADC: return l->aux ? r <= a : r < a;
     case LAZY_SUB: return a < b;
-    case LAZY_SBB: return (uint64_t)a < (uint64_t)b + l->aux;
+    case LAZY_SBB: return a < b || (l->aux && a == b);
     case LAZY_LOGIC: return false;
     case LAZY_INC: case LAZY_DEC: return l->aux & X86_FLAG_CF;
     default: return cpu->eflags & X86_FLAG_CF;
@@ -73,7 +95,7 @@ static X86_ALWAYS_INLINE bool x86_cf(struct x86_cpu *cpu)
 static X86_ALWAYS_INLINE bool x86_condition_fast(struct x86_cpu *cpu, unsigned cond)
 {
     if ((cond == 4 || cond == 5) && cpu->lazy.op >= LAZY_ADD) {
-        bool zero = (cpu->lazy.result & x86_size_mask(cpu->lazy.size)) == 0;
+        bool zero = (cpu->lazy.result & x86_lazy_mask(cpu->lazy.size)) == 0;
         return cond == 4 ? zero : !zero;
     }
     return x86_condition(cpu, cond);

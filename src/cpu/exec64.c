@@ -5,8 +5,9 @@
  * they are. Values are 64-bit; registers follow the REX rules (SDM Vol. 1 3.4.1.1, Vol. 2
  * 2.2.1); addresses are 64-bit (32 with 67), RIP-relative forms count from the next
  * instruction, segment bases are 0 but FS/GS's and every linear address must be canonical
- * (Vol. 1 3.3.7.1, Vol. 3 5.3.1). The arithmetic flags are computed here and stored (the lazy
- * record holds 32-bit operands). As everywhere, nothing is committed before what can fault.
+ * (Vol. 1 3.3.7.1, Vol. 3 5.3.1). The ALU operations record their flags lazily (the record
+ * is 64-bit); shifts, multiplies and the rest compute them here. As everywhere, nothing is
+ * committed before what can fault.
  */
 #include "cpu/exec64.h"
 #include "cpu/exec_handlers.h"
@@ -68,6 +69,8 @@ static u64 alu(struct x86_cpu *cpu, unsigned op, unsigned size, u64 a, u64 b, ui
     return r;
 }
 
+/* add adc sub sbb cmp and or xor test: the lazy record (flags.c computes the flags when read,
+ * from 64-bit operands as from narrower ones) */
 X86_HANDLER(x86_exec64_alu)
 {
     static const uint8_t ops[X86_MN_COUNT] = {
@@ -76,36 +79,50 @@ X86_HANDLER(x86_exec64_alu)
         [X86_MN_TEST] = A_TEST,
     };
     unsigned size = insn->opsize, op = ops[insn->mnemonic];
+    u64 m = mask_of(size);
     struct loc d = op_loc(cpu, insn, 0);
-    u64 a = lread(cpu, insn, &d, size);
-    u64 b = oread(cpu, insn, 1, size);
-    uint32_t f;
-    u64 r = alu(cpu, op, size, a, b, &f);
+    u64 a = lread(cpu, insn, &d, size) & m;
+    u64 b = oread(cpu, insn, 1, size) & m;
+    u64 r;
+    uint32_t carry = 0;
+    uint8_t lazy;
+    switch (op) {
+    case A_ADD: r = a + b; lazy = LAZY_ADD; break;
+    case A_ADC: carry = x86_cf(cpu); r = a + b + carry; lazy = LAZY_ADC; break;
+    case A_SUB: case A_CMP: r = a - b; lazy = LAZY_SUB; break;
+    case A_SBB: carry = x86_cf(cpu); r = a - b - carry; lazy = LAZY_SBB; break;
+    case A_OR: r = a | b; lazy = LAZY_LOGIC; break;
+    case A_XOR: r = a ^ b; lazy = LAZY_LOGIC; break;
+    default: r = a & b; lazy = LAZY_LOGIC; break; /* and, test */
+    }
+    r &= m;
     if (op != A_CMP && op != A_TEST)
         lwrite(cpu, insn, &d, size, r);
-    set_flags(cpu, f, X86_FLAGS_ARITH);
+    x86_set_lazy64(cpu, lazy, size, a, b, r);
+    cpu->lazy.aux = carry;
 }
 
 X86_HANDLER(x86_exec64_incdec)
 {
     unsigned size = insn->opsize;
     struct loc d = op_loc(cpu, insn, 0);
-    u64 a = lread(cpu, insn, &d, size);
-    uint32_t f;
-    u64 r = alu(cpu, insn->mnemonic == X86_MN_INC ? A_ADD : A_SUB, size, a, 1, &f);
+    u64 a = lread(cpu, insn, &d, size) & mask_of(size);
+    bool inc = insn->mnemonic == X86_MN_INC;
+    u64 r = (inc ? a + 1 : a - 1) & mask_of(size);
+    uint32_t cf = x86_cf(cpu) ? CF : 0; /* INC and DEC keep CF */
     lwrite(cpu, insn, &d, size, r);
-    set_flags(cpu, f, X86_FLAGS_ARITH & ~CF); /* CF is kept */
+    x86_set_lazy64(cpu, inc ? LAZY_INC : LAZY_DEC, size, a, 1, r);
+    cpu->lazy.aux = cf;
 }
 
 X86_HANDLER(x86_exec64_neg)
 {
     unsigned size = insn->opsize;
     struct loc d = op_loc(cpu, insn, 0);
-    u64 a = lread(cpu, insn, &d, size);
-    uint32_t f;
-    u64 r = alu(cpu, A_SUB, size, 0, a, &f); /* CF = (a != 0) */
+    u64 a = lread(cpu, insn, &d, size) & mask_of(size);
+    u64 r = (0 - a) & mask_of(size);
     lwrite(cpu, insn, &d, size, r);
-    set_flags(cpu, f, X86_FLAGS_ARITH);
+    x86_set_lazy64(cpu, LAZY_SUB, size, 0, a, r); /* CF = (a != 0), as 0 - a */
 }
 
 X86_HANDLER(x86_exec64_not)
@@ -571,7 +588,7 @@ X86_HANDLER(x86_exec64_ret)
 
 X86_HANDLER(x86_exec64_jcc)
 {
-    if (x86_condition(cpu, insn->cond))
+    if (x86_condition_fast(cpu, insn->cond))
         branch(cpu, cpu->next_rip + insn->imm);
 }
 

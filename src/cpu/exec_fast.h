@@ -150,9 +150,13 @@ static X86_ALWAYS_INLINE void x86_fast_shift_ri32(struct x86_cpu *cpu, const str
 {
     unsigned d = x86_fast_reg0(insn);
     unsigned count = (insn->operand[1] == X86_OPK_ONE ? 1 : (unsigned)insn->imm) & 31;
-    if (!count)
-        return;
     uint32_t a = x86_gpr32(cpu, d), r, cf, of = 0;
+    if (!count) {
+        /* nothing changes, but the 32-bit register is written: in 64-bit mode that clears
+         * bits 63:32 (as the host does; outside it they are 0 already) */
+        x86_set_gpr32(cpu, d, a);
+        return;
+    }
     if (op == X86_FAST_SHIFT_SHL) {
         r = a << count;
         cf = (a >> (32 - count)) & 1;
@@ -224,6 +228,236 @@ static X86_ALWAYS_INLINE void x86_fast_ret(struct x86_cpu *cpu, const struct x86
     uint32_t target = x86_stack_peek(cpu, 0, 4);
     x86_fast_branch(cpu, target);
     x86_stack_adjust(cpu, 4);
+}
+
+/* ------------------------------------------------------------------ 64-bit mode
+ *
+ * The same operations at 64-bit operand size with 64-bit addresses: the effective address
+ * with RIP-relative and REX registers, FS/GS's bases, the canonical check (#SS(0) for SS
+ * references, #GP(0) otherwise), data breakpoints: what exec64.h's accessors do. */
+static X86_ALWAYS_INLINE uint64_t x86_fast_ea64(const struct x86_cpu *cpu,
+                                                const struct x86_insn *insn)
+{
+    uint64_t a = (uint64_t)(int64_t)insn->disp;
+    if (insn->rip_relative)
+        a += cpu->next_rip;
+    if (insn->base != X86_REG_NONE)
+        a += cpu->gpr[insn->base];
+    if (insn->index != X86_REG_NONE)
+        a += cpu->gpr[insn->index] << insn->scale;
+    return a;
+}
+static X86_ALWAYS_INLINE uint64_t x86_fast_linear64(struct x86_cpu *cpu, unsigned seg,
+                                                    uint64_t offset, unsigned size, bool write)
+{
+    uint64_t at = offset;
+    if (seg == X86_SEG_FS || seg == X86_SEG_GS)
+        at += cpu->seg[seg].base;
+    if (X86_UNLIKELY(!x86_canonical(at) || !x86_canonical(at + size - 1)))
+        x86_raise(cpu, seg == X86_SEG_SS ? X86_VEC_SS : X86_VEC_GP, 0);
+    if (X86_UNLIKELY(cpu->data_breakpoints))
+        x86_debug_data_access(cpu, at, size, write);
+    return at;
+}
+static X86_ALWAYS_INLINE uint64_t x86_fast_load64(struct x86_cpu *cpu, const struct x86_insn *insn,
+                                                  unsigned size)
+{
+    return x86_read_linear(cpu, x86_fast_linear64(cpu, insn->seg, x86_fast_ea64(cpu, insn), size,
+                                                  false), size);
+}
+static X86_ALWAYS_INLINE void x86_fast_branch64(struct x86_cpu *cpu, uint64_t target)
+{
+    if (X86_UNLIKELY(!x86_canonical(target)))
+        x86_raise_gp0(cpu);
+    cpu->next_rip = target;
+}
+
+static X86_ALWAYS_INLINE void x86_fast_mov_rr64(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    cpu->gpr[x86_fast_dst(insn)] = cpu->gpr[x86_fast_src(insn)];
+}
+static X86_ALWAYS_INLINE void x86_fast_mov_ri64(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    cpu->gpr[x86_fast_dst(insn)] = (uint64_t)insn->imm;
+}
+static X86_ALWAYS_INLINE void x86_fast_mov_load64(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    cpu->gpr[insn->reg] = x86_fast_load64(cpu, insn, 8);
+}
+static X86_ALWAYS_INLINE void x86_fast_mov_store64(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    uint64_t at = x86_fast_linear64(cpu, insn->seg, x86_fast_ea64(cpu, insn), 8, true);
+    x86_write_linear(cpu, at, 8, cpu->gpr[insn->reg]);
+}
+static X86_ALWAYS_INLINE void x86_fast_mov_load32l(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    cpu->gpr[insn->reg] = (uint32_t)x86_fast_load64(cpu, insn, 4); /* zero-extended */
+}
+static X86_ALWAYS_INLINE void x86_fast_mov_store32l(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    uint64_t at = x86_fast_linear64(cpu, insn->seg, x86_fast_ea64(cpu, insn), 4, true);
+    x86_write_linear(cpu, at, 4, (uint32_t)cpu->gpr[insn->reg]);
+}
+
+#define X86_FAST_ALU64(name, expr, lazy_op, writes) \
+    static X86_ALWAYS_INLINE void x86_fast_##name##_rr64(struct x86_cpu *cpu, \
+                                                         const struct x86_insn *insn) \
+    { \
+        unsigned d = x86_fast_dst(insn); \
+        uint64_t a = cpu->gpr[d], b = cpu->gpr[x86_fast_src(insn)], r = (expr); \
+        if (writes) \
+            cpu->gpr[d] = r; \
+        x86_set_lazy64(cpu, lazy_op, 8, a, b, r); \
+    } \
+    static X86_ALWAYS_INLINE void x86_fast_##name##_ri64(struct x86_cpu *cpu, \
+                                                         const struct x86_insn *insn) \
+    { \
+        unsigned d = x86_fast_dst(insn); \
+        uint64_t a = cpu->gpr[d], b = (uint64_t)insn->imm, r = (expr); \
+        if (writes) \
+            cpu->gpr[d] = r; \
+        x86_set_lazy64(cpu, lazy_op, 8, a, b, r); \
+    } \
+    static X86_ALWAYS_INLINE void x86_fast_##name##_mr64(struct x86_cpu *cpu, \
+                                                         const struct x86_insn *insn) \
+    { \
+        uint64_t at = x86_fast_linear64(cpu, insn->seg, x86_fast_ea64(cpu, insn), 8, writes); \
+        uint64_t a = x86_read_linear(cpu, at, 8), b = cpu->gpr[insn->reg], r = (expr); \
+        if (writes) \
+            x86_write_linear(cpu, at, 8, r); \
+        x86_set_lazy64(cpu, lazy_op, 8, a, b, r); \
+    } \
+    static X86_ALWAYS_INLINE void x86_fast_##name##_rm64(struct x86_cpu *cpu, \
+                                                         const struct x86_insn *insn) \
+    { \
+        uint64_t a = cpu->gpr[insn->reg], b = x86_fast_load64(cpu, insn, 8), r = (expr); \
+        if (writes) \
+            cpu->gpr[insn->reg] = r; \
+        x86_set_lazy64(cpu, lazy_op, 8, a, b, r); \
+    }
+X86_FAST_ALU64(add, a + b, LAZY_ADD, 1)
+X86_FAST_ALU64(sub, a - b, LAZY_SUB, 1)
+X86_FAST_ALU64(cmp, a - b, LAZY_SUB, 0)
+X86_FAST_ALU64(and, a & b, LAZY_LOGIC, 1)
+X86_FAST_ALU64(or, a | b, LAZY_LOGIC, 1)
+X86_FAST_ALU64(xor, a ^ b, LAZY_LOGIC, 1)
+X86_FAST_ALU64(test, a & b, LAZY_LOGIC, 0)
+#undef X86_FAST_ALU64
+
+static X86_ALWAYS_INLINE void x86_fast_inc_dec_r64(struct x86_cpu *cpu,
+                                                   const struct x86_insn *insn, bool inc)
+{
+    unsigned d = x86_fast_reg0(insn);
+    uint32_t cf = x86_cf(cpu) ? X86_FLAG_CF : 0;
+    uint64_t a = cpu->gpr[d], r = inc ? a + 1 : a - 1;
+    cpu->gpr[d] = r;
+    x86_set_lazy64(cpu, inc ? LAZY_INC : LAZY_DEC, 8, a, 1, r);
+    cpu->lazy.aux = cf;
+}
+static X86_ALWAYS_INLINE void x86_fast_inc_r64(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    x86_fast_inc_dec_r64(cpu, insn, true);
+}
+static X86_ALWAYS_INLINE void x86_fast_dec_r64(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    x86_fast_inc_dec_r64(cpu, insn, false);
+}
+
+/* count masked to 6 bits for 64-bit operands; flags as x86_fast_shift_ri32 */
+static X86_ALWAYS_INLINE void x86_fast_shift_ri64(struct x86_cpu *cpu, const struct x86_insn *insn,
+                                                  enum x86_fast_shift op)
+{
+    unsigned d = x86_fast_reg0(insn);
+    unsigned count = (insn->operand[1] == X86_OPK_ONE ? 1 : (unsigned)insn->imm) & 63;
+    if (!count)
+        return;
+    uint64_t a = cpu->gpr[d], r;
+    uint32_t cf, of = 0;
+    if (op == X86_FAST_SHIFT_SHL) {
+        r = a << count;
+        cf = (uint32_t)(a >> (64 - count)) & 1;
+        of = (uint32_t)(r >> 63) ^ cf;
+    } else if (op == X86_FAST_SHIFT_SHR) {
+        r = a >> count;
+        cf = (uint32_t)(a >> (count - 1)) & 1;
+        of = count == 1 ? (uint32_t)(a >> 63) : 0;
+    } else {
+        r = (uint64_t)((int64_t)a >> count);
+        cf = (uint32_t)((uint64_t)((int64_t)a >> (count - 1)) & 1);
+    }
+    cpu->gpr[d] = r;
+    uint32_t f = (r == 0 ? X86_FLAG_ZF : 0) | ((r >> 63) ? X86_FLAG_SF : 0) |
+                 (x86_parity((uint32_t)(r & 0xFF)) ? X86_FLAG_PF : 0);
+    cpu->lazy.op = LAZY_NONE;
+    cpu->eflags = (cpu->eflags & ~X86_FLAGS_ARITH) | f | (cf ? X86_FLAG_CF : 0) |
+                  (of ? X86_FLAG_OF : 0);
+}
+static X86_ALWAYS_INLINE void x86_fast_shl_ri64(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    x86_fast_shift_ri64(cpu, insn, X86_FAST_SHIFT_SHL);
+}
+static X86_ALWAYS_INLINE void x86_fast_shr_ri64(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    x86_fast_shift_ri64(cpu, insn, X86_FAST_SHIFT_SHR);
+}
+static X86_ALWAYS_INLINE void x86_fast_sar_ri64(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    x86_fast_shift_ri64(cpu, insn, X86_FAST_SHIFT_SAR);
+}
+
+static X86_ALWAYS_INLINE void x86_fast_lea64(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    cpu->gpr[insn->reg] = x86_fast_ea64(cpu, insn);
+}
+static X86_ALWAYS_INLINE void x86_fast_lea32l(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    cpu->gpr[insn->reg] = (uint32_t)x86_fast_ea64(cpu, insn);
+}
+
+/* the stack is RSP, 8 bytes a slot; the store comes before RSP changes */
+static X86_ALWAYS_INLINE void x86_fast_push64(struct x86_cpu *cpu, uint64_t v)
+{
+    uint64_t sp = cpu->gpr[X86_ESP] - 8;
+    x86_write_linear(cpu, x86_fast_linear64(cpu, X86_SEG_SS, sp, 8, true), 8, v);
+    cpu->gpr[X86_ESP] = sp;
+}
+static X86_ALWAYS_INLINE uint64_t x86_fast_peek64(struct x86_cpu *cpu)
+{
+    return x86_read_linear(cpu, x86_fast_linear64(cpu, X86_SEG_SS, cpu->gpr[X86_ESP], 8, false), 8);
+}
+static X86_ALWAYS_INLINE void x86_fast_push_r64(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    x86_fast_push64(cpu, cpu->gpr[insn->reg]); /* push rsp pushes the old value */
+}
+static X86_ALWAYS_INLINE void x86_fast_pop_r64(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    uint64_t v = x86_fast_peek64(cpu);
+    cpu->gpr[X86_ESP] += 8;
+    cpu->gpr[insn->reg] = v; /* pop rsp: the popped value wins */
+}
+static X86_ALWAYS_INLINE void x86_fast_jcc64(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    if (x86_condition_fast(cpu, insn->cond))
+        x86_fast_branch64(cpu, cpu->next_rip + (uint64_t)insn->imm);
+}
+static X86_ALWAYS_INLINE void x86_fast_jmp_rel64(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    x86_fast_branch64(cpu, cpu->next_rip + (uint64_t)insn->imm);
+}
+static X86_ALWAYS_INLINE void x86_fast_call_rel64(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    uint64_t target = cpu->next_rip + (uint64_t)insn->imm;
+    if (X86_UNLIKELY(!x86_canonical(target)))
+        x86_raise_gp0(cpu);
+    x86_fast_push64(cpu, cpu->next_rip);
+    cpu->next_rip = target;
+}
+static X86_ALWAYS_INLINE void x86_fast_ret64(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    (void)insn;
+    uint64_t target = x86_fast_peek64(cpu);
+    x86_fast_branch64(cpu, target);
+    cpu->gpr[X86_ESP] += 8;
 }
 
 #endif

@@ -35,6 +35,7 @@ const uint8_t x86_mnemonic_properties[X86_MN_COUNT] = {
 _Static_assert(X86_OPK_COUNT < 32, "operand kinds fit an operand set");
 
 struct shape {
+    uint8_t modes;      /* the decoding modes it applies in: MODES_LEGACY, MODES_ALL, MODE_LONG */
     uint8_t opsize;     /* required operand size, 0 for any */
     uint8_t addrsize;   /* required address size, 0 for any */
     bool no_lock;       /* not with a LOCK prefix */
@@ -42,21 +43,45 @@ struct shape {
     uint32_t operand1;  /* the kinds operand 1 may have (0: any) */
 };
 
-/* the shapes fast_forms.def names */
-#define SHAPE_RR32 { 4, 0, true, REGISTER | KIND(ACC), REGISTER }
-#define SHAPE_RI32 { 4, 0, true, REGISTER | KIND(ACC), KIND(IMM) }
-#define SHAPE_LOAD32 { 4, 0, false, KIND(REG), MEM_RM }
-#define SHAPE_STORE32 { 4, 0, false, MEM_RM, KIND(REG) }
-#define SHAPE_MR32 { 4, 4, true, MEM_RM, KIND(REG) }
-#define SHAPE_RM32 { 4, 4, true, KIND(REG), MEM_RM }
-#define SHAPE_RI8 { 1, 0, false, REGISTER, KIND(IMM) }
-#define SHAPE_REG32 { 4, 0, false, REGISTER, 0 }
-#define SHAPE_SHIFT32 { 4, 0, false, REGISTER, KIND(IMM) | KIND(ONE) }
-#define SHAPE_ADDR32 { 4, 4, false, 0, 0 }
-#define SHAPE_R32 { 4, 0, false, KIND(REG), 0 }
-#define SHAPE_OPSIZE32 { 4, 0, false, 0, 0 }
-#define SHAPE_REL32 { 4, 0, false, KIND(REL), 0 }
-#define SHAPE_NEAR_RET32 { 4, 0, false, KIND(NONE), 0 }
+/* the shapes fast_forms.def names. The 32-bit forms that touch no memory, no stack and no
+ * EIP apply in 64-bit mode too (a 32-bit register write zero-extends there as everywhere);
+ * those with addresses, the stack or branches are 16/32-bit only, and 64-bit mode has its own
+ * (64-bit operands, addresses and RIP). Byte forms stay legacy: REX changes what registers
+ * 4-7 name. */
+#define MODES_LEGACY ((1u << X86_MODE_16) | (1u << X86_MODE_32))
+#define MODES_ALL (MODES_LEGACY | (1u << X86_MODE_64))
+#define MODE_LONG (1u << X86_MODE_64)
+#define SHAPE_RR32 { MODES_ALL, 4, 0, true, REGISTER | KIND(ACC), REGISTER }
+#define SHAPE_RI32 { MODES_ALL, 4, 0, true, REGISTER | KIND(ACC), KIND(IMM) }
+#define SHAPE_LOAD32 { MODES_LEGACY, 4, 0, false, KIND(REG), MEM_RM }
+#define SHAPE_STORE32 { MODES_LEGACY, 4, 0, false, MEM_RM, KIND(REG) }
+#define SHAPE_MR32 { MODES_LEGACY, 4, 4, true, MEM_RM, KIND(REG) }
+#define SHAPE_RM32 { MODES_LEGACY, 4, 4, true, KIND(REG), MEM_RM }
+#define SHAPE_RI8 { MODES_LEGACY, 1, 0, false, REGISTER, KIND(IMM) }
+#define SHAPE_REG32 { MODES_ALL, 4, 0, false, REGISTER, 0 }
+#define SHAPE_SHIFT32 { MODES_ALL, 4, 0, false, REGISTER, KIND(IMM) | KIND(ONE) }
+#define SHAPE_ADDR32 { MODES_LEGACY, 4, 4, false, 0, 0 }
+#define SHAPE_R32 { MODES_LEGACY, 4, 0, false, KIND(REG), 0 }
+#define SHAPE_OPSIZE32 { MODES_LEGACY, 4, 0, false, 0, 0 }
+#define SHAPE_REL32 { MODES_LEGACY, 4, 0, false, KIND(REL), 0 }
+#define SHAPE_NEAR_RET32 { MODES_LEGACY, 4, 0, false, KIND(NONE), 0 }
+/* 64-bit mode: 64-bit operands, 64-bit addresses (67 keeps the general handler) */
+#define SHAPE_RR64 { MODE_LONG, 8, 0, true, REGISTER | KIND(ACC), REGISTER }
+#define SHAPE_RI64 { MODE_LONG, 8, 0, true, REGISTER | KIND(ACC), KIND(IMM) }
+#define SHAPE_LOAD64 { MODE_LONG, 8, 8, false, KIND(REG), MEM_RM }
+#define SHAPE_STORE64 { MODE_LONG, 8, 8, false, MEM_RM, KIND(REG) }
+#define SHAPE_LOAD32L { MODE_LONG, 4, 8, false, KIND(REG), MEM_RM }
+#define SHAPE_STORE32L { MODE_LONG, 4, 8, false, MEM_RM, KIND(REG) }
+#define SHAPE_MR64 { MODE_LONG, 8, 8, true, MEM_RM, KIND(REG) }
+#define SHAPE_RM64 { MODE_LONG, 8, 8, true, KIND(REG), MEM_RM }
+#define SHAPE_REG64 { MODE_LONG, 8, 0, false, REGISTER, 0 }
+#define SHAPE_SHIFT64 { MODE_LONG, 8, 0, false, REGISTER, KIND(IMM) | KIND(ONE) }
+#define SHAPE_ADDR64 { MODE_LONG, 8, 8, false, 0, 0 }
+#define SHAPE_ADDR32L { MODE_LONG, 4, 8, false, 0, 0 }
+#define SHAPE_R64 { MODE_LONG, 8, 0, false, KIND(REG), 0 }
+#define SHAPE_OPSIZE64 { MODE_LONG, 8, 0, false, 0, 0 }
+#define SHAPE_REL64 { MODE_LONG, 8, 0, false, KIND(REL), 0 }
+#define SHAPE_NEAR_RET64 { MODE_LONG, 8, 0, false, KIND(NONE), 0 }
 
 static const struct fast_rule {
     uint16_t mnemonic;
@@ -76,7 +101,7 @@ static uint32_t operand_kind(const struct x86_insn *insn, unsigned i)
 
 static bool has_shape(const struct x86_insn *insn, const struct shape *s)
 {
-    return (!s->opsize || insn->opsize == s->opsize) &&
+    return ((s->modes >> insn->mode) & 1) && (!s->opsize || insn->opsize == s->opsize) &&
            (!s->addrsize || insn->addrsize == s->addrsize) &&
            (!s->no_lock || !(insn->prefixes & X86_PFX_LOCK)) &&
            (!s->operand0 || (operand_kind(insn, 0) & s->operand0)) &&
@@ -86,8 +111,6 @@ static bool has_shape(const struct x86_insn *insn, const struct shape *s)
 /* The fast form for this instruction: the first row of its mnemonic whose shape it has */
 uint8_t x86_exec_fast_op(const struct x86_insn *insn)
 {
-    if (insn->mode == X86_MODE_64)
-        return X86_FAST_NONE;
     for (size_t i = 0; i < sizeof(fast_rules) / sizeof(fast_rules[0]); i++)
         if (fast_rules[i].mnemonic == insn->mnemonic && has_shape(insn, &fast_rules[i].shape))
             return fast_rules[i].form;
@@ -129,9 +152,11 @@ x86_exec_fn x86_exec_lookup(const struct x86_insn *insn)
 {
     if (insn->mnemonic >= X86_MN_COUNT)
         return x86_exec_ud;
-    /* 64-bit mode: its own handlers, never a (32-bit) fast form */
+    uint8_t fast = x86_exec_fast_op(insn);
+    if (fast)
+        return fast_handlers[fast];
+    /* 64-bit mode: its own handlers (mnemonics64.def), #UD for the rest */
     if (insn->mode == X86_MODE_64)
         return handlers64[insn->mnemonic] ? handlers64[insn->mnemonic] : x86_exec_ud;
-    uint8_t fast = x86_exec_fast_op(insn);
-    return fast ? fast_handlers[fast] : handlers[insn->mnemonic];
+    return handlers[insn->mnemonic];
 }

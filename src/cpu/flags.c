@@ -19,6 +19,11 @@ static const uint8_t parity_table[256] = {
 #undef P6
 };
 
+/* by operand size: 1, 2, 4 or 8 bytes */
+const uint64_t x86_lazy_masks[9] = {
+    [1] = 0xFFu, [2] = 0xFFFFu, [4] = 0xFFFFFFFFu, [8] = ~(uint64_t)0,
+};
+
 bool x86_parity(uint32_t value)
 {
     return parity_table[value & 0xFF];
@@ -28,9 +33,9 @@ bool x86_parity(uint32_t value)
 static uint32_t lazy_arith_flags(const struct x86_lazy_flags *l)
 {
     unsigned size = l->size;
-    uint32_t mask = x86_size_mask(size);
-    uint32_t sign = x86_sign_bit(size);
-    uint32_t r = l->result & mask, a = l->src1 & mask, b = l->src2 & mask;
+    uint64_t mask = x86_lazy_mask(size);
+    uint64_t sign = x86_lazy_sign(size);
+    uint64_t r = l->result & mask, a = l->src1 & mask, b = l->src2 & mask;
     uint32_t f = 0;
     switch (l->op) {
     case LAZY_ADD:
@@ -38,28 +43,28 @@ static uint32_t lazy_arith_flags(const struct x86_lazy_flags *l)
             f |= X86_FLAG_CF;
         if ((a ^ r) & (b ^ r) & sign)
             f |= X86_FLAG_OF;
-        f |= (a ^ b ^ r) & X86_FLAG_AF;
+        f |= (uint32_t)((a ^ b ^ r) & X86_FLAG_AF);
         break;
     case LAZY_ADC:
         if (l->aux ? r <= a : r < a)
             f |= X86_FLAG_CF;
         if ((a ^ r) & (b ^ r) & sign)
             f |= X86_FLAG_OF;
-        f |= (a ^ b ^ r) & X86_FLAG_AF;
+        f |= (uint32_t)((a ^ b ^ r) & X86_FLAG_AF);
         break;
     case LAZY_SUB:
         if (a < b)
             f |= X86_FLAG_CF;
         if ((a ^ b) & (a ^ r) & sign)
             f |= X86_FLAG_OF;
-        f |= (a ^ b ^ r) & X86_FLAG_AF;
+        f |= (uint32_t)((a ^ b ^ r) & X86_FLAG_AF);
         break;
     case LAZY_SBB:
-        if ((uint64_t)a < (uint64_t)b + l->aux)
+        if (a < b || (l->aux && a == b))
             f |= X86_FLAG_CF;
         if ((a ^ b) & (a ^ r) & sign)
             f |= X86_FLAG_OF;
-        f |= (a ^ b ^ r) & X86_FLAG_AF;
+        f |= (uint32_t)((a ^ b ^ r) & X86_FLAG_AF);
         break;
     case LAZY_LOGIC:
         /* CF = OF = 0; AF is undefined: 0, as Intel processors leave it */
@@ -129,9 +134,10 @@ bool x86_condition(struct x86_cpu *cpu, unsigned cond)
     uint32_t f;
     /* the common case, a jcc right after cmp/sub/test: answer from the recorded operands */
     if (cpu->lazy.op == LAZY_SUB) {
-        uint32_t mask = x86_size_mask(cpu->lazy.size);
-        uint32_t a = cpu->lazy.src1 & mask, b = cpu->lazy.src2 & mask;
-        int32_t sa = x86_sign_extend(a, cpu->lazy.size), sb = x86_sign_extend(b, cpu->lazy.size);
+        uint64_t mask = x86_lazy_mask(cpu->lazy.size);
+        uint64_t a = cpu->lazy.src1 & mask, b = cpu->lazy.src2 & mask;
+        unsigned shift = 64 - 8 * cpu->lazy.size; /* sign-extend from the operand size */
+        int64_t sa = (int64_t)(a << shift) >> shift, sb = (int64_t)(b << shift) >> shift;
         switch (cond) {
         case 2: return a < b;                   /* B */
         case 3: return a >= b;                  /* AE */
@@ -147,17 +153,17 @@ bool x86_condition(struct x86_cpu *cpu, unsigned cond)
         }
     } else if (cpu->lazy.op >= LAZY_ADD && cond >= 4 && cond <= 9 && cond != 6 && cond != 7) {
         /* E, NE, S, NS after any recorded operation: ZF and SF come from the result alone */
-        uint32_t r = cpu->lazy.result & x86_size_mask(cpu->lazy.size);
+        uint64_t r = cpu->lazy.result & x86_lazy_mask(cpu->lazy.size);
         switch (cond) {
         case 4: return r == 0;
         case 5: return r != 0;
-        case 8: return (r & x86_sign_bit(cpu->lazy.size)) != 0;
-        default: return (r & x86_sign_bit(cpu->lazy.size)) == 0;
+        case 8: return (r & x86_lazy_sign(cpu->lazy.size)) != 0;
+        default: return (r & x86_lazy_sign(cpu->lazy.size)) == 0;
         }
     }
     if (cpu->lazy.op == LAZY_LOGIC) {
-        uint32_t r = cpu->lazy.result & x86_size_mask(cpu->lazy.size);
-        bool sf = r & x86_sign_bit(cpu->lazy.size);
+        uint64_t r = cpu->lazy.result & x86_lazy_mask(cpu->lazy.size);
+        bool sf = r & x86_lazy_sign(cpu->lazy.size);
         switch (cond) {
         case 4: return r == 0;
         case 5: return r != 0;

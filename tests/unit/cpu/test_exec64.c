@@ -171,15 +171,27 @@ static void test_canonical(void **state)
     assert_int_equal(f->cpu->rip, CODE);
 }
 
-static void test_no_fast_form_in_64bit_mode(void **state)
+/* Which fast forms 64-bit code gets (exec_table.c): the register-only 32-bit forms and its
+ * own; never a 32-bit form that computes an address, uses the stack or branches, nor a byte
+ * form (REX changes what registers 4-7 name) */
+static void test_fast_forms_in_64bit_mode(void **state)
 {
     (void)state;
-    static const uint8_t add[] = { 0x01, 0xC8 }; /* add eax, ecx: a fast form in 32-bit code */
     struct x86_insn insn;
-    assert_int_equal(x86_decode(add, 2, X86_MODE_32, &insn), X86_DECODE_OK);
-    assert_int_not_equal(x86_exec_fast_op(&insn), X86_FAST_NONE);
+    static const uint8_t add[] = { 0x01, 0xC8 };          /* add eax, ecx */
     assert_int_equal(x86_decode(add, 2, X86_MODE_64, &insn), X86_DECODE_OK);
+    assert_int_equal(x86_exec_fast_op(&insn), X86_FAST_ADD_RR32);
+    static const uint8_t load[] = { 0x8B, 0x03 };         /* mov eax, [rbx] */
+    assert_int_equal(x86_decode(load, 2, X86_MODE_32, &insn), X86_DECODE_OK);
+    assert_int_equal(x86_exec_fast_op(&insn), X86_FAST_MOV_LOAD32);
+    assert_int_equal(x86_decode(load, 2, X86_MODE_64, &insn), X86_DECODE_OK);
+    assert_int_equal(x86_exec_fast_op(&insn), X86_FAST_MOV_LOAD32L);
+    static const uint8_t cmp8[] = { 0x40, 0x80, 0xFC, 0x01 }; /* cmp spl, 1 */
+    assert_int_equal(x86_decode(cmp8, 4, X86_MODE_64, &insn), X86_DECODE_OK);
     assert_int_equal(x86_exec_fast_op(&insn), X86_FAST_NONE);
+    static const uint8_t push[] = { 0x53 };               /* push rbx */
+    assert_int_equal(x86_decode(push, 1, X86_MODE_64, &insn), X86_DECODE_OK);
+    assert_int_equal(x86_exec_fast_op(&insn), X86_FAST_PUSH_R64);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -188,7 +200,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_registers), T(test_rip_relative_and_stack), T(test_mul_div_128),
         T(test_invalid_in_64bit_mode), T(test_not_yet_in_64bit_mode), T(test_canonical),
-        cmocka_unit_test(test_no_fast_form_in_64bit_mode),
+        cmocka_unit_test(test_fast_forms_in_64bit_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,6 +42,23 @@ static int teardown(void **state)
     return 0;
 }
 
+/* 64-bit mode's general handlers (mnemonics64.def), as exec_table.c declares them */
+#define E64(name, handler) void x86_exec64_##handler(struct x86_cpu *cpu, const struct x86_insn *insn);
+#define SAME(name, handler)
+#include "cpu/mnemonics64.def"
+#undef E64
+#undef SAME
+
+static struct x86_insn decode_in(const uint8_t *bytes, size_t n, enum x86_mode mode)
+{
+    struct x86_insn insn;
+    assert_int_equal(x86_decode(bytes, n, mode, &insn), X86_DECODE_OK);
+    assert_int_equal(insn.length, n);
+    insn.exec = x86_exec_lookup(&insn);
+    insn.fast = x86_exec_fast_op(&insn);
+    return insn;
+}
+
 static struct x86_insn decode32(const uint8_t *bytes, size_t n)
 {
     struct x86_insn insn;
@@ -95,16 +112,23 @@ static void test_unimplemented_raises_ud(void **state)
 /* ------------------------------------------------------------------ fast forms */
 
 struct fast_case {
-    uint8_t bytes[8];
+    uint8_t bytes[12];
     uint8_t length;
     uint8_t fast;        /* the expected form, X86_FAST_NONE for none */
     x86_exec_fn general; /* the mnemonic's general handler */
+    uint8_t mode;        /* decoded in (enum x86_mode) */
 };
 
 #define D32 0x00, 0x30, 0x00, 0x00 /* disp32 DATA */
 #define I32 0x78, 0x56, 0x34, 0x92
 #define CASE(fast, general, ...) \
-    { { __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }), X86_FAST_##fast, x86_exec_##general }
+    { { __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }), X86_FAST_##fast, x86_exec_##general, \
+      X86_MODE_32 }
+/* 64-bit mode: the general handler is exec64.c's; [DATA] as SIB without base (ModRM 04 25) */
+#define CASE64(fast, general, ...) \
+    { { __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }), X86_FAST_##fast, \
+      x86_exec64_##general, X86_MODE_64 }
+#define A64 0x25, D32
 
 static const struct fast_case cases[] = {
     CASE(MOV_RR32, mov, 0x89, 0xD8), CASE(MOV_RR32, mov, 0x8B, 0xC3),
@@ -147,6 +171,50 @@ static const struct fast_case cases[] = {
     CASE(NONE, adc, 0x11, 0xD8), CASE(NONE, ret, 0xC2, 0x04, 0x00),
     CASE(NONE, jmp, 0xFF, 0xE0), CASE(NONE, inc, 0xFF, 0x05, D32),
     CASE(NONE, shl, 0xD3, 0xE0), CASE(NONE, mov, 0x8C, 0xD8),
+    /* 64-bit mode: the register-only 32-bit forms (REX registers too), and its own forms */
+    CASE64(MOV_RR32, mov, 0x44, 0x89, 0xC0), CASE64(MOV_RI32, mov, 0x41, 0xB9, I32),
+    CASE64(ADD_RR32, alu, 0x01, 0xD8), CASE64(ADD_RI32, alu, 0x83, 0xC3, 0xF0),
+    CASE64(XOR_RR32, alu, 0x45, 0x31, 0xC9), CASE64(TEST_RI32, alu, 0xA9, I32),
+    CASE64(INC_R32, incdec, 0xFF, 0xC3), CASE64(SHL_RI32, shift, 0xC1, 0xE0, 0x05),
+    CASE64(SAR_RI32, shift, 0xD1, 0xFB),
+    CASE64(MOV_RR64, mov, 0x48, 0x89, 0xD8), CASE64(MOV_RR64, mov, 0x4D, 0x8B, 0xC1),
+    CASE64(MOV_RI64, mov, 0x48, 0xB8, I32, 0x11, 0x22, 0x33, 0x84),
+    CASE64(MOV_RI64, mov, 0x48, 0xC7, 0xC6, I32),
+    CASE64(MOV_LOAD64, mov, 0x48, 0x8B, 0x04, A64), CASE64(MOV_LOAD64, mov, 0x4C, 0x8B, 0x0D, 0xF9, 0x1F, 0x00, 0x00),
+    CASE64(MOV_STORE64, mov, 0x48, 0x89, 0x1C, A64),
+    CASE64(MOV_LOAD32L, mov, 0x8B, 0x14, A64), CASE64(MOV_STORE32L, mov, 0x44, 0x89, 0x04, A64),
+    CASE64(ADD_RR64, alu, 0x48, 0x01, 0xD8), CASE64(ADD_RI64, alu, 0x48, 0x83, 0xC3, 0xF0),
+    CASE64(ADD_RI64, alu, 0x48, 0x05, I32),
+    CASE64(ADD_MR64, alu, 0x48, 0x01, 0x04, A64), CASE64(ADD_RM64, alu, 0x48, 0x03, 0x0C, A64),
+    CASE64(SUB_RR64, alu, 0x49, 0x29, 0xD8), CASE64(SUB_RI64, alu, 0x48, 0x2D, I32),
+    CASE64(SUB_MR64, alu, 0x48, 0x29, 0x04, A64), CASE64(SUB_RM64, alu, 0x48, 0x2B, 0x0C, A64),
+    CASE64(CMP_RR64, alu, 0x48, 0x39, 0xD8), CASE64(CMP_RI64, alu, 0x48, 0x83, 0xFB, 0x7F),
+    CASE64(CMP_MR64, alu, 0x48, 0x39, 0x04, A64), CASE64(CMP_RM64, alu, 0x48, 0x3B, 0x0C, A64),
+    CASE64(AND_RR64, alu, 0x48, 0x21, 0xD8), CASE64(AND_RI64, alu, 0x48, 0x25, I32),
+    CASE64(AND_MR64, alu, 0x48, 0x21, 0x04, A64), CASE64(AND_RM64, alu, 0x48, 0x23, 0x0C, A64),
+    CASE64(OR_RR64, alu, 0x48, 0x09, 0xD8), CASE64(OR_RI64, alu, 0x48, 0x81, 0xCA, I32),
+    CASE64(OR_MR64, alu, 0x48, 0x09, 0x04, A64), CASE64(OR_RM64, alu, 0x48, 0x0B, 0x0C, A64),
+    CASE64(XOR_RR64, alu, 0x48, 0x31, 0xC0), CASE64(XOR_RI64, alu, 0x48, 0x35, I32),
+    CASE64(XOR_MR64, alu, 0x48, 0x31, 0x04, A64), CASE64(XOR_RM64, alu, 0x48, 0x33, 0x0C, A64),
+    CASE64(TEST_RR64, alu, 0x48, 0x85, 0xD8), CASE64(TEST_RI64, alu, 0x48, 0xF7, 0xC3, I32),
+    CASE64(TEST_MR64, alu, 0x48, 0x85, 0x04, A64),
+    CASE64(INC_R64, incdec, 0x48, 0xFF, 0xC3), CASE64(DEC_R64, incdec, 0x49, 0xFF, 0xCF),
+    CASE64(SHL_RI64, shift, 0x48, 0xC1, 0xE0, 0x05), CASE64(SHL_RI64, shift, 0x48, 0xD1, 0xE3),
+    CASE64(SHL_RI64, shift, 0x48, 0xC1, 0xE0, 0x3F), CASE64(SHL_RI64, shift, 0x48, 0xC1, 0xE0, 0x20),
+    CASE64(SHR_RI64, shift, 0x48, 0xC1, 0xE8, 0x27), CASE64(SHR_RI64, shift, 0x48, 0xD1, 0xEB),
+    CASE64(SAR_RI64, shift, 0x48, 0xC1, 0xF8, 0x3F), CASE64(SAR_RI64, shift, 0x49, 0xD1, 0xF8),
+    CASE64(LEA64, lea, 0x48, 0x8D, 0x44, 0x98, 0x10), CASE64(LEA64, lea, 0x48, 0x8D, 0x05, I32),
+    CASE64(LEA32L, lea, 0x8D, 0x44, 0x98, 0x10),
+    CASE64(PUSH_R64, push, 0x53), CASE64(PUSH_R64, push, 0x54), CASE64(PUSH_R64, push, 0x41, 0x57),
+    CASE64(POP_R64, pop, 0x5E), CASE64(POP_R64, pop, 0x5C), CASE64(POP_R64, pop, 0x41, 0x58),
+    CASE64(JCC64, jcc, 0x74, 0x10), CASE64(JCC64, jcc, 0x7F, 0xF0), CASE64(JCC64, jcc, 0x72, 0x10),
+    CASE64(JCC64, jcc, 0x0F, 0x8C, I32), CASE64(JCC64, jcc, 0x7A, 0x10),
+    CASE64(JMP_REL64, jmp, 0xEB, 0x10), CASE64(JMP_REL64, jmp, 0xE9, I32),
+    CASE64(CALL_REL64, call, 0xE8, I32), CASE64(RET64, ret, 0xC3),
+    /* 64-bit shapes without a fast form */
+    CASE64(NONE, alu, 0x48, 0x11, 0xD8), CASE64(NONE, alu, 0x67, 0x48, 0x01, 0x03),
+    CASE64(NONE, mov, 0x88, 0xE0), CASE64(NONE, alu, 0x80, 0xFC, 0x01),
+    CASE64(NONE, mov, 0x66, 0x8B, 0x45, 0x08), CASE64(MOV_LOAD32L, mov, 0x8B, 0x45, 0x08),
 };
 
 static uint32_t rng_state = 0x12345678u;
@@ -167,22 +235,22 @@ static uint32_t rnd_value(void)
 
 /* all sixteen 64-bit registers, compared whole: outside 64-bit mode the upper halves start
  * zero and neither the fast forms nor the general handlers may set a bit there (docs/isa.md).
- * (Seeded with random upper halves, the two differ only on a 32-bit shift whose count masks
- * to 0: the general handler writes the operand back, zero-extending, the fast form does not;
- * step 2 of long mode settles which 64-bit mode does.) */
+ * 64-bit mode's cases start with random upper halves: there a 32-bit write (a shift by a count
+ * that masks to 0 included, as on the host: host-cpu-64) clears them. */
 struct state {
     uint64_t gpr[X86_GPR_COUNT];
     struct x86_lazy_flags lazy;
     uint32_t eflags;
-    uint32_t data;
+    uint64_t data;
 };
 
-static void random_state(struct state *s)
+static void random_state(struct state *s, bool wide)
 {
     for (unsigned r = 0; r < X86_GPR_COUNT; r++)
-        s->gpr[r] = rnd_value();
+        s->gpr[r] = wide && (rnd() & 1) ? ((uint64_t)rnd_value() << 32) | rnd_value()
+                                        : rnd_value();
     s->gpr[X86_ESP] = STACK - 4 * (rnd() % 16);
-    s->data = rnd_value();
+    s->data = ((uint64_t)rnd_value() << 32) | rnd_value();
     s->eflags = 0x2 | (rnd() & X86_FLAGS_ARITH);
     memset(&s->lazy, 0, sizeof(s->lazy));
     if (rnd() & 1) {
@@ -190,10 +258,10 @@ static void random_state(struct state *s)
         static const uint8_t ops[] = { LAZY_ADD, LAZY_ADC, LAZY_SUB, LAZY_SBB, LAZY_LOGIC,
                                        LAZY_INC, LAZY_DEC };
         s->lazy.op = ops[rnd() % sizeof(ops)];
-        s->lazy.size = (uint8_t)(1u << (rnd() % 3));
-        s->lazy.src1 = rnd_value();
+        s->lazy.size = (uint8_t)(1u << (rnd() % (wide ? 4 : 3)));
+        s->lazy.src1 = wide ? ((uint64_t)rnd_value() << 32) | rnd_value() : rnd_value();
         s->lazy.src2 = rnd_value();
-        s->lazy.result = rnd_value();
+        s->lazy.result = wide ? ((uint64_t)rnd_value() << 32) | rnd_value() : rnd_value();
         s->lazy.aux = s->lazy.op == LAZY_INC || s->lazy.op == LAZY_DEC ? (rnd() & X86_FLAG_CF)
                                                                        : (rnd() & 1);
     }
@@ -203,7 +271,7 @@ struct outcome {
     uint64_t gpr[X86_GPR_COUNT];
     uint64_t next_rip;
     uint32_t eflags;
-    uint32_t data;
+    uint64_t data;
     uint32_t stack[20];
     int vector;
 };
@@ -216,7 +284,7 @@ static void run(struct fixture *f, const struct state *s, const struct x86_insn 
     memcpy(cpu->gpr, s->gpr, sizeof(s->gpr));
     cpu->eflags = (cpu->eflags & ~X86_FLAGS_ARITH) | (s->eflags & X86_FLAGS_ARITH);
     cpu->lazy = s->lazy;
-    test_put32(f->m, DATA, s->data);
+    assert_int_equal(test_write_physical(f->m, DATA, &s->data, 8), X86IRQ_OK);
     for (unsigned i = 0; i < 20; i++)
         test_put32(f->m, STACK - 64 + 4 * i, 0xA5A50000u + i);
     cpu->rip = CODE;
@@ -229,7 +297,7 @@ static void run(struct fixture *f, const struct state *s, const struct x86_insn 
     memcpy(o->gpr, cpu->gpr, sizeof(o->gpr));
     o->eflags = x86_get_eflags(cpu);
     o->next_rip = cpu->next_rip;
-    o->data = test_get32(f->m, DATA);
+    assert_int_equal(test_read_physical(f->m, DATA, &o->data, 8), X86IRQ_OK);
     for (unsigned i = 0; i < 20; i++)
         o->stack[i] = test_get32(f->m, STACK - 64 + 4 * i);
 }
@@ -240,7 +308,8 @@ static void test_fast_forms_match_the_general_handlers(void **state)
     bool covered[X86_FAST_COUNT] = { false };
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         const struct fast_case *k = &cases[c];
-        struct x86_insn insn = decode32(k->bytes, k->length);
+        struct x86_insn insn = decode_in(k->bytes, k->length, (enum x86_mode)k->mode);
+        f->cpu->mode = k->mode;
         if (insn.fast != k->fast)
             fail_msg("case %zu: fast form %u, expected %u", c, insn.fast, k->fast);
         covered[insn.fast] = true;
@@ -251,18 +320,28 @@ static void test_fast_forms_match_the_general_handlers(void **state)
         assert_ptr_not_equal(insn.exec, k->general);
         for (unsigned trial = 0; trial < 500; trial++) {
             struct state s;
-            random_state(&s);
+            bool wide = k->mode == X86_MODE_64;
+            random_state(&s, wide);
             struct outcome fast, general;
             run(f, &s, &insn, insn.exec, &fast);
             run(f, &s, &insn, k->general, &general);
-            for (unsigned r = 0; r < X86_GPR_COUNT; r++)
+            for (unsigned r = 0; r < X86_GPR_COUNT && !wide; r++)
                 if ((fast.gpr[r] | general.gpr[r]) >> 32)
                     fail_msg("case %zu trial %u: register %u's upper half was written", c, trial, r);
-            if (memcmp(&fast, &general, sizeof(fast)) != 0)
-                fail_msg("case %zu trial %u: the fast form and the general handler differ "
-                         "(eflags %#x / %#x, rax %#llx / %#llx)", c, trial, fast.eflags,
-                         general.eflags, (unsigned long long)fast.gpr[0],
-                         (unsigned long long)general.gpr[0]);
+            if (memcmp(&fast, &general, sizeof(fast)) != 0) {
+                unsigned r = 0;
+                while (r < X86_GPR_COUNT && fast.gpr[r] == general.gpr[r])
+                    r++;
+                fail_msg("case %zu (%s, form %u) trial %u: the fast form and the general "
+                         "handler differ (eflags %#x / %#x, first differing register %u: "
+                         "%#llx / %#llx, data %#llx / %#llx, vector %d / %d)", c,
+                         x86_mnemonic_name(insn.mnemonic), insn.fast, trial, fast.eflags,
+                         general.eflags, r,
+                         (unsigned long long)(r < X86_GPR_COUNT ? fast.gpr[r] : 0),
+                         (unsigned long long)(r < X86_GPR_COUNT ? general.gpr[r] : 0),
+                         (unsigned long long)fast.data, (unsigned long long)general.data,
+                         fast.vector, general.vector);
+            }
         }
     }
     for (unsigned form = 0; form < X86_FAST_COUNT; form++)
