@@ -335,6 +335,57 @@ static X86_ALWAYS_INLINE void x86_fast_mov_store32l(struct x86_cpu *cpu, const s
             cpu->gpr[insn->reg] = r; \
         x86_set_lazy64(cpu, lazy_op, 8, a, b, r); \
     }
+/* 32-bit operands with 64-bit addresses (a 32-bit register write zero-extends) */
+#define X86_FAST_ALU32L(name, expr, lazy_op, writes) \
+    static X86_ALWAYS_INLINE void x86_fast_##name##_mr32l(struct x86_cpu *cpu, \
+                                                          const struct x86_insn *insn) \
+    { \
+        uint64_t at = x86_fast_linear64(cpu, insn->seg, x86_fast_ea64(cpu, insn), 4, writes); \
+        uint32_t a = (uint32_t)x86_read_linear(cpu, at, 4), b = x86_gpr32(cpu, insn->reg); \
+        uint32_t r = (expr); \
+        if (writes) \
+            x86_write_linear(cpu, at, 4, r); \
+        x86_set_lazy(cpu, lazy_op, 4, a, b, r); \
+    } \
+    static X86_ALWAYS_INLINE void x86_fast_##name##_rm32l(struct x86_cpu *cpu, \
+                                                          const struct x86_insn *insn) \
+    { \
+        uint32_t a = x86_gpr32(cpu, insn->reg), b = (uint32_t)x86_fast_load64(cpu, insn, 4); \
+        uint32_t r = (expr); \
+        if (writes) \
+            x86_set_gpr32(cpu, insn->reg, r); \
+        x86_set_lazy(cpu, lazy_op, 4, a, b, r); \
+    }
+X86_FAST_ALU32L(add, a + b, LAZY_ADD, 1)
+X86_FAST_ALU32L(sub, a - b, LAZY_SUB, 1)
+X86_FAST_ALU32L(cmp, a - b, LAZY_SUB, 0)
+X86_FAST_ALU32L(and, a & b, LAZY_LOGIC, 1)
+X86_FAST_ALU32L(or, a | b, LAZY_LOGIC, 1)
+X86_FAST_ALU32L(xor, a ^ b, LAZY_LOGIC, 1)
+X86_FAST_ALU32L(test, a & b, LAZY_LOGIC, 0)
+#undef X86_FAST_ALU32L
+
+/* test / cmp r8, imm8 in 64-bit mode: with any REX, registers 4-7 are SPL BPL SIL DIL (and
+ * 8-15 exist); without, AH CH DH BH (SDM Vol. 1 3.4.1.1) */
+static X86_ALWAYS_INLINE void x86_fast_alu_ri8l(struct x86_cpu *cpu, const struct x86_insn *insn,
+                                                bool test)
+{
+    unsigned reg = x86_fast_dst(insn);
+    uint32_t a = (insn->prefixes & X86_PFX_REX) || reg < 4 || reg >= 8
+                     ? (uint32_t)(cpu->gpr[reg] & 0xFF)
+                     : (uint32_t)((cpu->gpr[reg - 4] >> 8) & 0xFF);
+    uint32_t b = (uint32_t)insn->imm & 0xFF;
+    x86_set_lazy(cpu, test ? LAZY_LOGIC : LAZY_SUB, 1, a, b, (test ? a & b : a - b) & 0xFF);
+}
+static X86_ALWAYS_INLINE void x86_fast_test_ri8l(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    x86_fast_alu_ri8l(cpu, insn, true);
+}
+static X86_ALWAYS_INLINE void x86_fast_cmp_ri8l(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    x86_fast_alu_ri8l(cpu, insn, false);
+}
+
 X86_FAST_ALU64(add, a + b, LAZY_ADD, 1)
 X86_FAST_ALU64(sub, a - b, LAZY_SUB, 1)
 X86_FAST_ALU64(cmp, a - b, LAZY_SUB, 0)

@@ -73,6 +73,9 @@ struct shape {
 #define SHAPE_LOAD32L { MODE_LONG, 4, 8, false, KIND(REG), MEM_RM }
 #define SHAPE_STORE32L { MODE_LONG, 4, 8, false, MEM_RM, KIND(REG) }
 #define SHAPE_MR64 { MODE_LONG, 8, 8, true, MEM_RM, KIND(REG) }
+#define SHAPE_MR32L { MODE_LONG, 4, 8, true, MEM_RM, KIND(REG) }
+#define SHAPE_RM32L { MODE_LONG, 4, 8, true, KIND(REG), MEM_RM }
+#define SHAPE_RI8L { MODE_LONG, 1, 0, false, REGISTER, KIND(IMM) }
 #define SHAPE_RM64 { MODE_LONG, 8, 8, true, KIND(REG), MEM_RM }
 #define SHAPE_REG64 { MODE_LONG, 8, 0, false, REGISTER, 0 }
 #define SHAPE_SHIFT64 { MODE_LONG, 8, 0, false, REGISTER, KIND(IMM) | KIND(ONE) }

@@ -172,8 +172,8 @@ static void test_canonical(void **state)
 }
 
 /* Which fast forms 64-bit code gets (exec_table.c): the register-only 32-bit forms and its
- * own; never a 32-bit form that computes an address, uses the stack or branches, nor a byte
- * form (REX changes what registers 4-7 name) */
+ * own; never a 32-bit form that computes an address, uses the stack or branches, nor a legacy
+ * byte form (REX changes what registers 4-7 name) */
 static void test_fast_forms_in_64bit_mode(void **state)
 {
     (void)state;
@@ -188,6 +188,9 @@ static void test_fast_forms_in_64bit_mode(void **state)
     assert_int_equal(x86_exec_fast_op(&insn), X86_FAST_MOV_LOAD32L);
     static const uint8_t cmp8[] = { 0x40, 0x80, 0xFC, 0x01 }; /* cmp spl, 1 */
     assert_int_equal(x86_decode(cmp8, 4, X86_MODE_64, &insn), X86_DECODE_OK);
+    assert_int_equal(x86_exec_fast_op(&insn), X86_FAST_CMP_RI8L); /* its own, REX-aware */
+    static const uint8_t mov8[] = { 0x40, 0x88, 0xE0 };       /* mov al, spl */
+    assert_int_equal(x86_decode(mov8, 3, X86_MODE_64, &insn), X86_DECODE_OK);
     assert_int_equal(x86_exec_fast_op(&insn), X86_FAST_NONE);
     static const uint8_t push[] = { 0x53 };               /* push rbx */
     assert_int_equal(x86_decode(push, 1, X86_MODE_64, &insn), X86_DECODE_OK);
