@@ -101,6 +101,36 @@ static X86_ALWAYS_INLINE bool x86_condition_fast(struct x86_cpu *cpu, unsigned c
     return x86_condition(cpu, cond);
 }
 
+/* ---------------------------------------------------------------- 64-bit mode's addresses */
+
+/* A ModRM memory operand's effective address in 64-bit mode (RIP-relative from the next
+ * instruction, REX registers; 32 bits with 67), and the linear address of seg:offset there:
+ * only FS and GS have a base, a non-canonical address is #SS(0) for SS references and #GP(0)
+ * otherwise (SDM Vol. 3 5.3.1, Vol. 1 3.3.7.1), data breakpoints are checked */
+static X86_ALWAYS_INLINE uint64_t x86_ea64(const struct x86_cpu *cpu,
+                                                const struct x86_insn *insn)
+{
+    uint64_t a = (uint64_t)(int64_t)insn->disp;
+    if (insn->rip_relative)
+        a += cpu->next_rip;
+    if (insn->base != X86_REG_NONE)
+        a += cpu->gpr[insn->base];
+    if (insn->index != X86_REG_NONE)
+        a += cpu->gpr[insn->index] << insn->scale;
+    return insn->addrsize == 8 ? a : (uint32_t)a; /* 67: 32-bit addresses */
+}
+static X86_ALWAYS_INLINE uint64_t x86_linear64(struct x86_cpu *cpu, unsigned seg,
+                                                    uint64_t offset, unsigned size, bool write)
+{
+    uint64_t at = offset;
+    if (seg == X86_SEG_FS || seg == X86_SEG_GS)
+        at += cpu->seg[seg].base;
+    if (X86_UNLIKELY(!x86_canonical(at) || !x86_canonical(at + size - 1)))
+        x86_raise(cpu, seg == X86_SEG_SS ? X86_VEC_SS : X86_VEC_GP, 0);
+    if (X86_UNLIKELY(cpu->data_breakpoints))
+        x86_debug_data_access(cpu, at, size, write);
+    return at;
+}
 /* ---------------------------------------------------------------- operand locations */
 
 /* Where an operand lives: a general register, or memory seg:offset (resolved once, so

@@ -66,18 +66,10 @@ static inline void aset(struct x86_cpu *cpu, const struct x86_insn *insn, unsign
 
 /* ------------------------------------------------------------------ memory */
 
-/* The linear address of seg:offset. Only FS and GS have a base; a non-canonical address is
- * #SS(0) for stack references, else #GP(0) (SDM Vol. 3 5.3.1, Vol. 1 3.3.7.1). */
 static inline u64 linear(struct x86_cpu *cpu, unsigned seg, u64 offset, unsigned size,
                          bool write)
 {
-    u64 base = (seg == X86_SEG_FS || seg == X86_SEG_GS) ? cpu->seg[seg].base : 0;
-    u64 first = base + offset;
-    if (X86_UNLIKELY(!x86_canonical(first) || !x86_canonical(first + size - 1)))
-        x86_raise(cpu, seg == X86_SEG_SS ? X86_VEC_SS : X86_VEC_GP, 0);
-    if (X86_UNLIKELY(cpu->data_breakpoints))
-        x86_debug_data_access(cpu, first, size, write);
-    return first;
+    return x86_linear64(cpu, seg, offset, size, write);
 }
 static inline u64 mread(struct x86_cpu *cpu, unsigned seg, u64 offset, unsigned size)
 {
@@ -91,14 +83,7 @@ static inline void mwrite(struct x86_cpu *cpu, unsigned seg, u64 offset, unsigne
 /* ModRM effective address: disp + base + index << scale, or next RIP + disp32 */
 static inline u64 effective_address(const struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    u64 a = (u64)(int64_t)insn->disp;
-    if (insn->rip_relative)
-        a += cpu->next_rip;
-    if (insn->base != X86_REG_NONE)
-        a += cpu->gpr[insn->base];
-    if (insn->index != X86_REG_NONE)
-        a += cpu->gpr[insn->index] << insn->scale;
-    return insn->addrsize == 8 ? a : (uint32_t)a;
+    return x86_ea64(cpu, insn);
 }
 
 struct loc {

@@ -232,37 +232,12 @@ static X86_ALWAYS_INLINE void x86_fast_ret(struct x86_cpu *cpu, const struct x86
 
 /* ------------------------------------------------------------------ 64-bit mode
  *
- * The same operations at 64-bit operand size with 64-bit addresses: the effective address
- * with RIP-relative and REX registers, FS/GS's bases, the canonical check (#SS(0) for SS
- * references, #GP(0) otherwise), data breakpoints: what exec64.h's accessors do. */
-static X86_ALWAYS_INLINE uint64_t x86_fast_ea64(const struct x86_cpu *cpu,
-                                                const struct x86_insn *insn)
-{
-    uint64_t a = (uint64_t)(int64_t)insn->disp;
-    if (insn->rip_relative)
-        a += cpu->next_rip;
-    if (insn->base != X86_REG_NONE)
-        a += cpu->gpr[insn->base];
-    if (insn->index != X86_REG_NONE)
-        a += cpu->gpr[insn->index] << insn->scale;
-    return a;
-}
-static X86_ALWAYS_INLINE uint64_t x86_fast_linear64(struct x86_cpu *cpu, unsigned seg,
-                                                    uint64_t offset, unsigned size, bool write)
-{
-    uint64_t at = offset;
-    if (seg == X86_SEG_FS || seg == X86_SEG_GS)
-        at += cpu->seg[seg].base;
-    if (X86_UNLIKELY(!x86_canonical(at) || !x86_canonical(at + size - 1)))
-        x86_raise(cpu, seg == X86_SEG_SS ? X86_VEC_SS : X86_VEC_GP, 0);
-    if (X86_UNLIKELY(cpu->data_breakpoints))
-        x86_debug_data_access(cpu, at, size, write);
-    return at;
-}
+ * The same operations at 64-bit operand size with 64-bit addresses (exec.h's x86_ea64 and
+ * x86_linear64, which exec64.c's handlers use too). */
 static X86_ALWAYS_INLINE uint64_t x86_fast_load64(struct x86_cpu *cpu, const struct x86_insn *insn,
                                                   unsigned size)
 {
-    return x86_read_linear(cpu, x86_fast_linear64(cpu, insn->seg, x86_fast_ea64(cpu, insn), size,
+    return x86_read_linear(cpu, x86_linear64(cpu, insn->seg, x86_ea64(cpu, insn), size,
                                                   false), size);
 }
 static X86_ALWAYS_INLINE void x86_fast_branch64(struct x86_cpu *cpu, uint64_t target)
@@ -286,7 +261,7 @@ static X86_ALWAYS_INLINE void x86_fast_mov_load64(struct x86_cpu *cpu, const str
 }
 static X86_ALWAYS_INLINE void x86_fast_mov_store64(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    uint64_t at = x86_fast_linear64(cpu, insn->seg, x86_fast_ea64(cpu, insn), 8, true);
+    uint64_t at = x86_linear64(cpu, insn->seg, x86_ea64(cpu, insn), 8, true);
     x86_write_linear(cpu, at, 8, cpu->gpr[insn->reg]);
 }
 static X86_ALWAYS_INLINE void x86_fast_mov_load32l(struct x86_cpu *cpu, const struct x86_insn *insn)
@@ -295,7 +270,7 @@ static X86_ALWAYS_INLINE void x86_fast_mov_load32l(struct x86_cpu *cpu, const st
 }
 static X86_ALWAYS_INLINE void x86_fast_mov_store32l(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    uint64_t at = x86_fast_linear64(cpu, insn->seg, x86_fast_ea64(cpu, insn), 4, true);
+    uint64_t at = x86_linear64(cpu, insn->seg, x86_ea64(cpu, insn), 4, true);
     x86_write_linear(cpu, at, 4, (uint32_t)cpu->gpr[insn->reg]);
 }
 
@@ -321,7 +296,7 @@ static X86_ALWAYS_INLINE void x86_fast_mov_store32l(struct x86_cpu *cpu, const s
     static X86_ALWAYS_INLINE void x86_fast_##name##_mr64(struct x86_cpu *cpu, \
                                                          const struct x86_insn *insn) \
     { \
-        uint64_t at = x86_fast_linear64(cpu, insn->seg, x86_fast_ea64(cpu, insn), 8, writes); \
+        uint64_t at = x86_linear64(cpu, insn->seg, x86_ea64(cpu, insn), 8, writes); \
         uint64_t a = x86_read_linear(cpu, at, 8), b = cpu->gpr[insn->reg], r = (expr); \
         if (writes) \
             x86_write_linear(cpu, at, 8, r); \
@@ -340,7 +315,7 @@ static X86_ALWAYS_INLINE void x86_fast_mov_store32l(struct x86_cpu *cpu, const s
     static X86_ALWAYS_INLINE void x86_fast_##name##_mr32l(struct x86_cpu *cpu, \
                                                           const struct x86_insn *insn) \
     { \
-        uint64_t at = x86_fast_linear64(cpu, insn->seg, x86_fast_ea64(cpu, insn), 4, writes); \
+        uint64_t at = x86_linear64(cpu, insn->seg, x86_ea64(cpu, insn), 4, writes); \
         uint32_t a = (uint32_t)x86_read_linear(cpu, at, 4), b = x86_gpr32(cpu, insn->reg); \
         uint32_t r = (expr); \
         if (writes) \
@@ -458,23 +433,23 @@ static X86_ALWAYS_INLINE void x86_fast_sar_ri64(struct x86_cpu *cpu, const struc
 
 static X86_ALWAYS_INLINE void x86_fast_lea64(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    cpu->gpr[insn->reg] = x86_fast_ea64(cpu, insn);
+    cpu->gpr[insn->reg] = x86_ea64(cpu, insn);
 }
 static X86_ALWAYS_INLINE void x86_fast_lea32l(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    cpu->gpr[insn->reg] = (uint32_t)x86_fast_ea64(cpu, insn);
+    cpu->gpr[insn->reg] = (uint32_t)x86_ea64(cpu, insn);
 }
 
 /* the stack is RSP, 8 bytes a slot; the store comes before RSP changes */
 static X86_ALWAYS_INLINE void x86_fast_push64(struct x86_cpu *cpu, uint64_t v)
 {
     uint64_t sp = cpu->gpr[X86_ESP] - 8;
-    x86_write_linear(cpu, x86_fast_linear64(cpu, X86_SEG_SS, sp, 8, true), 8, v);
+    x86_write_linear(cpu, x86_linear64(cpu, X86_SEG_SS, sp, 8, true), 8, v);
     cpu->gpr[X86_ESP] = sp;
 }
 static X86_ALWAYS_INLINE uint64_t x86_fast_peek64(struct x86_cpu *cpu)
 {
-    return x86_read_linear(cpu, x86_fast_linear64(cpu, X86_SEG_SS, cpu->gpr[X86_ESP], 8, false), 8);
+    return x86_read_linear(cpu, x86_linear64(cpu, X86_SEG_SS, cpu->gpr[X86_ESP], 8, false), 8);
 }
 static X86_ALWAYS_INLINE void x86_fast_push_r64(struct x86_cpu *cpu, const struct x86_insn *insn)
 {

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cpu/exec.h"
+#include "cpu/mmu.h"
 #include "cpu/exec_handlers.h"
 
 /* status word bits (SDM Vol. 1 8.1.3) */
@@ -225,26 +226,56 @@ static long double compute_basic(struct x86_cpu *cpu, arith_fn fn, long double a
 
 /* ------------------------------------------------------------------ memory operands */
 
-static uint32_t ea(struct x86_cpu *cpu, const struct x86_insn *insn)
+/* The memory operand's offset and accesses at offsets from it: 64-bit addresses in 64-bit
+ * mode (exec.h's x86_ea64 and x86_linear64), the segment's checks elsewhere */
+static uint64_t ea(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    return x86_effective_address(cpu, insn);
+    return insn->mode == X86_MODE_64 ? x86_ea64(cpu, insn) : x86_effective_address(cpu, insn);
 }
-static uint64_t read64(struct x86_cpu *cpu, const struct x86_insn *insn, uint32_t offset)
+static uint32_t mrd(struct x86_cpu *cpu, const struct x86_insn *insn, uint64_t offset,
+                    unsigned size)
 {
-    uint32_t base = ea(cpu, insn);
-    return (uint64_t)x86_read(cpu, insn->seg, base + offset, 4) |
-           (uint64_t)x86_read(cpu, insn->seg, base + offset + 4, 4) << 32;
+    if (insn->mode == X86_MODE_64)
+        return (uint32_t)x86_read_linear(cpu, x86_linear64(cpu, insn->seg, offset, size, false),
+                                         size);
+    return x86_read(cpu, insn->seg, (uint32_t)offset, size);
+}
+static void mwr(struct x86_cpu *cpu, const struct x86_insn *insn, uint64_t offset, unsigned size,
+                uint32_t value)
+{
+    if (insn->mode == X86_MODE_64)
+        x86_write_linear(cpu, x86_linear64(cpu, insn->seg, offset, size, true), size, value);
+    else
+        x86_write(cpu, insn->seg, (uint32_t)offset, size, value);
+}
+/* a store of size bytes at offset would succeed (segment, canonical form, page) */
+static void mchk(struct x86_cpu *cpu, const struct x86_insn *insn, uint64_t offset, unsigned size)
+{
+    if (insn->mode != X86_MODE_64) {
+        x86_check_write(cpu, insn->seg, (uint32_t)offset, size);
+        return;
+    }
+    uint64_t at = x86_linear64(cpu, insn->seg, offset, size, true), phys;
+    bool w;
+    x86_translate(cpu, at, X86_ACCESS_WRITE, cpu->cpl == 3, &phys, &w);
+    x86_translate(cpu, at + size - 1, X86_ACCESS_WRITE, cpu->cpl == 3, &phys, &w);
+}
+static uint64_t read64(struct x86_cpu *cpu, const struct x86_insn *insn, uint64_t offset)
+{
+    uint64_t base = ea(cpu, insn);
+    return (uint64_t)mrd(cpu, insn, base + offset, 4) |
+           (uint64_t)mrd(cpu, insn, base + offset + 4, 4) << 32;
 }
 static void check_write(struct x86_cpu *cpu, const struct x86_insn *insn, unsigned size)
 {
-    x86_check_write(cpu, insn->seg, ea(cpu, insn), 1);
-    x86_check_write(cpu, insn->seg, ea(cpu, insn) + size - 1, 1);
+    mchk(cpu, insn, ea(cpu, insn), 1);
+    mchk(cpu, insn, ea(cpu, insn) + size - 1, 1);
 }
-static void write64(struct x86_cpu *cpu, const struct x86_insn *insn, uint32_t offset, uint64_t v)
+static void write64(struct x86_cpu *cpu, const struct x86_insn *insn, uint64_t offset, uint64_t v)
 {
-    uint32_t base = ea(cpu, insn);
-    x86_write(cpu, insn->seg, base + offset, 4, (uint32_t)v);
-    x86_write(cpu, insn->seg, base + offset + 4, 4, (uint32_t)(v >> 32));
+    uint64_t base = ea(cpu, insn);
+    mwr(cpu, insn, base + offset, 4, (uint32_t)v);
+    mwr(cpu, insn, base + offset + 4, 4, (uint32_t)(v >> 32));
 }
 
 enum memory_type { M32REAL, M64REAL, M80REAL, M16INT, M32INT, M64INT };
@@ -254,7 +285,7 @@ static long double load(struct x86_cpu *cpu, const struct x86_insn *insn, enum m
     switch (type) {
     /* single and double reals: an SNaN is invalid (and becomes the QNaN), a denormal sets DE */
     case M32REAL: {
-        uint32_t v = x86_read(cpu, insn->seg, ea(cpu, insn), 4);
+        uint32_t v = mrd(cpu, insn, ea(cpu, insn), 4);
         float f;
         memcpy(&f, &v, 4);
         if (issignaling(f))
@@ -276,15 +307,15 @@ static long double load(struct x86_cpu *cpu, const struct x86_insn *insn, enum m
     case M80REAL: {
         uint8_t bytes[16] = { 0 };
         uint64_t low = read64(cpu, insn, 0);
-        uint16_t high = (uint16_t)x86_read(cpu, insn->seg, ea(cpu, insn) + 8, 2);
+        uint16_t high = (uint16_t)mrd(cpu, insn, ea(cpu, insn) + 8, 2);
         memcpy(bytes, &low, 8);
         memcpy(bytes + 8, &high, 2);
         long double v;
         memcpy(&v, bytes, sizeof(v) < 16 ? sizeof(v) : 16);
         return v;
     }
-    case M16INT: return (int16_t)x86_read(cpu, insn->seg, ea(cpu, insn), 2);
-    case M32INT: return (int32_t)x86_read(cpu, insn->seg, ea(cpu, insn), 4);
+    case M16INT: return (int16_t)mrd(cpu, insn, ea(cpu, insn), 2);
+    case M32INT: return (int32_t)mrd(cpu, insn, ea(cpu, insn), 4);
     case M64INT: return (int64_t)read64(cpu, insn, 0);
     }
     return 0;
@@ -304,7 +335,7 @@ static void store(struct x86_cpu *cpu, const struct x86_insn *insn, enum memory_
         float f = (float)compute(cpu, narrow_to_single, v, 0.0L);
         uint32_t u;
         memcpy(&u, &f, 4);
-        x86_write(cpu, insn->seg, ea(cpu, insn), 4, u);
+        mwr(cpu, insn, ea(cpu, insn), 4, u);
         break;
     }
     case M64REAL: {
@@ -322,7 +353,7 @@ static void store(struct x86_cpu *cpu, const struct x86_insn *insn, enum memory_
         memcpy(&low, bytes, 8);
         memcpy(&high, bytes + 8, 2);
         write64(cpu, insn, 0, low);
-        x86_write(cpu, insn->seg, ea(cpu, insn) + 8, 2, high);
+        mwr(cpu, insn, ea(cpu, insn) + 8, 2, high);
         break;
     }
     default: {
@@ -345,7 +376,7 @@ static void store(struct x86_cpu *cpu, const struct x86_insn *insn, enum memory_
         if (type == M64INT)
             write64(cpu, insn, 0, (uint64_t)i);
         else
-            x86_write(cpu, insn->seg, ea(cpu, insn), memory_size[type], (uint32_t)i);
+            mwr(cpu, insn, ea(cpu, insn), memory_size[type], (uint32_t)i);
         break;
     }
     }
@@ -458,11 +489,11 @@ STORE(fistp_m64, M64INT, true)
 
 static void fnstcw(struct x86_cpu *c, const struct x86_insn *i)
 {
-    x86_write(c, i->seg, ea(c, i), 2, c->fpu.control);
+    mwr(c, i, ea(c, i), 2, c->fpu.control);
 }
 static void fldcw(struct x86_cpu *c, const struct x86_insn *i)
 {
-    c->fpu.control = (uint16_t)(x86_read(c, i->seg, ea(c, i), 2) | 0x0040);
+    c->fpu.control = (uint16_t)(mrd(c, i, ea(c, i), 2) | 0x0040);
     /* unmasking a pending exception makes it pending for #MF (SDM Vol. 1 8.7) */
     if (c->fpu.status & SW_EXCEPTIONS & ~c->fpu.control)
         c->fpu.status |= SW_ES | SW_B;
@@ -471,7 +502,7 @@ static void fldcw(struct x86_cpu *c, const struct x86_insn *i)
 }
 static void fnstsw_memory(struct x86_cpu *c, const struct x86_insn *i)
 {
-    x86_write(c, i->seg, ea(c, i), 2, c->fpu.status);
+    mwr(c, i, ea(c, i), 2, c->fpu.status);
 }
 
 /* The x87 environment (SDM Vol. 1 8.1.10, Figures 8-9 to 8-12): FCW, FSW and FTW, then the
@@ -480,25 +511,25 @@ static void fnstsw_memory(struct x86_cpu *c, const struct x86_insn *i)
  * real-mode and protected-mode layouts are the same. Returns the environment's size. */
 static unsigned environment_size(const struct x86_insn *i) { return i->opsize == 2 ? 14 : 28; }
 
-static unsigned store_environment(struct x86_cpu *c, const struct x86_insn *i, uint32_t base)
+static unsigned store_environment(struct x86_cpu *c, const struct x86_insn *i, uint64_t base)
 {
     unsigned slot = i->opsize == 2 ? 2 : 4;
     uint32_t fill = slot == 4 ? 0xFFFF0000u : 0; /* the reserved high words read as ones */
-    x86_write(c, i->seg, base + 0 * slot, slot, fill | c->fpu.control);
-    x86_write(c, i->seg, base + 1 * slot, slot, fill | c->fpu.status);
-    x86_write(c, i->seg, base + 2 * slot, slot, fill | c->fpu.tag);
+    mwr(c, i, base + 0 * slot, slot, fill | c->fpu.control);
+    mwr(c, i, base + 1 * slot, slot, fill | c->fpu.status);
+    mwr(c, i, base + 2 * slot, slot, fill | c->fpu.tag);
     for (unsigned k = 3; k < 7; k++)
-        x86_write(c, i->seg, base + k * slot, slot, 0);  /* FIP, FCS/FOP, FDP, FDS */
+        mwr(c, i, base + k * slot, slot, 0);  /* FIP, FCS/FOP, FDP, FDS */
     return environment_size(i);
 }
 
-static unsigned load_environment(struct x86_cpu *c, const struct x86_insn *i, uint32_t base,
+static unsigned load_environment(struct x86_cpu *c, const struct x86_insn *i, uint64_t base,
                                  struct x86_fpu *f)
 {
     unsigned slot = i->opsize == 2 ? 2 : 4;
-    f->control = (uint16_t)(x86_read(c, i->seg, base + 0 * slot, 2) | 0x0040);
-    f->status = (uint16_t)x86_read(c, i->seg, base + 1 * slot, 2);
-    f->tag = (uint16_t)x86_read(c, i->seg, base + 2 * slot, 2);
+    f->control = (uint16_t)(mrd(c, i, base + 0 * slot, 2) | 0x0040);
+    f->status = (uint16_t)mrd(c, i, base + 1 * slot, 2);
+    f->tag = (uint16_t)mrd(c, i, base + 2 * slot, 2);
     return environment_size(i);
 }
 
@@ -524,27 +555,27 @@ static void fldenv(struct x86_cpu *c, const struct x86_insn *i)
 static void fnsave(struct x86_cpu *c, const struct x86_insn *i)
 {
     check_write(c, i, environment_size(i) + 80);
-    uint32_t base = ea(c, i);
-    uint32_t registers = base + store_environment(c, i, base);
+    uint64_t base = ea(c, i);
+    uint64_t registers = base + store_environment(c, i, base);
     for (unsigned r = 0; r < 8; r++) {
         uint8_t bytes[16] = { 0 };
         memcpy(bytes, &c->fpu.st[physical(c, r)], sizeof(long double) < 16 ? sizeof(long double) : 16);
         for (unsigned b = 0; b < 10; b++)
-            x86_write(c, i->seg, registers + 10 * r + b, 1, bytes[b]);
+            mwr(c, i, registers + 10 * r + b, 1, bytes[b]);
     }
     fninit(c); /* fnsave then initialises, as fninit */
 }
 static void frstor(struct x86_cpu *c, const struct x86_insn *i)
 {
-    uint32_t base = ea(c, i);
+    uint64_t base = ea(c, i);
     struct x86_fpu f;
     memset(&f, 0, sizeof(f));
-    uint32_t registers = base + load_environment(c, i, base, &f);
+    uint64_t registers = base + load_environment(c, i, base, &f);
     unsigned t = (f.status >> 11) & 7;
     for (unsigned r = 0; r < 8; r++) {
         uint8_t bytes[16] = { 0 };
         for (unsigned b = 0; b < 10; b++)
-            bytes[b] = (uint8_t)x86_read(c, i->seg, registers + 10 * r + b, 1);
+            bytes[b] = (uint8_t)mrd(c, i, registers + 10 * r + b, 1);
         memcpy(&f.st[(t + r) & 7], bytes, sizeof(long double) < 16 ? sizeof(long double) : 16);
     }
     c->fpu = f;
@@ -761,10 +792,10 @@ static void x87_fincstp(struct x86_cpu *c) { set_top(c, top(c) + 1); set_conditi
  * nibble) and the sign in bit 79 (SDM Vol. 1 4.7) */
 static void fbld(struct x86_cpu *c, const struct x86_insn *i)
 {
-    uint32_t base = ea(c, i);
+    uint64_t base = ea(c, i);
     uint8_t bytes[10];
     for (unsigned b = 0; b < 10; b++)
-        bytes[b] = (uint8_t)x86_read(c, i->seg, base + b, 1);
+        bytes[b] = (uint8_t)mrd(c, i, base + b, 1);
     long double v = 0;
     for (int b = 8; b >= 0; b--)
         v = v * 100 + (bytes[b] >> 4) * 10 + (bytes[b] & 0xF);
@@ -788,9 +819,9 @@ static void fbstp(struct x86_cpu *c, const struct x86_insn *i)
             bytes[b] = (uint8_t)((n % 10) | ((n / 10 % 10) << 4));
         bytes[9] = signbit(v) ? 0x80 : 0;
     }
-    uint32_t base = ea(c, i);
+    uint64_t base = ea(c, i);
     for (unsigned b = 0; b < 10; b++)
-        x86_write(c, i->seg, base + b, 1, bytes[b]);
+        mwr(c, i, base + b, 1, bytes[b]);
     pop(c);
 }
 
@@ -976,57 +1007,59 @@ X86_HANDLER(x86_exec_fwait)
 /* The 512-byte image (SDM Vol. 2 FXSAVE, Table 3-53) without SSE state: FCW, FSW, the
  * abridged tag (a bit per physical register: not empty), FOP/FIP/FDP as 0, MXCSR at its reset
  * value, ST(0)-ST(7) in 16-byte slots. The area must be 16-byte aligned (#GP(0)). */
-static uint32_t fx_area(struct x86_cpu *cpu, const struct x86_insn *insn)
+static uint64_t fx_area(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
     if (cpu->cr0 & (X86_CR0_EM | X86_CR0_TS))
         x86_raise(cpu, X86_VEC_NM, 0);
-    uint32_t base = ea(cpu, insn);
-    if ((cpu->seg[insn->seg].base + base) & 15)
+    uint64_t base = ea(cpu, insn);
+    uint64_t segment_base = insn->mode != X86_MODE_64 || insn->seg == X86_SEG_FS ||
+                            insn->seg == X86_SEG_GS ? cpu->seg[insn->seg].base : 0;
+    if ((segment_base + base) & 15)
         x86_raise_gp0(cpu);
     return base;
 }
 
 X86_HANDLER(x86_exec_fxsave)
 {
-    uint32_t base = fx_area(cpu, insn);
-    x86_check_write(cpu, insn->seg, base, 1);
-    x86_check_write(cpu, insn->seg, base + 511, 1);
+    uint64_t base = fx_area(cpu, insn);
+    mchk(cpu, insn, base, 1);
+    mchk(cpu, insn, base + 511, 1);
     uint8_t abridged = 0;
     for (unsigned r = 0; r < 8; r++)
         if (((cpu->fpu.tag >> (2 * r)) & 3) != TAG_EMPTY)
             abridged |= (uint8_t)(1u << r);
-    x86_write(cpu, insn->seg, base + 0, 2, cpu->fpu.control);
-    x86_write(cpu, insn->seg, base + 2, 2, cpu->fpu.status);
-    x86_write(cpu, insn->seg, base + 4, 2, abridged);
+    mwr(cpu, insn, base + 0, 2, cpu->fpu.control);
+    mwr(cpu, insn, base + 2, 2, cpu->fpu.status);
+    mwr(cpu, insn, base + 4, 2, abridged);
     for (unsigned o = 6; o < 24; o += 2)
-        x86_write(cpu, insn->seg, base + o, 2, 0);
-    x86_write(cpu, insn->seg, base + 24, 4, 0x1F80); /* MXCSR */
-    x86_write(cpu, insn->seg, base + 28, 4, 0);      /* MXCSR_MASK: no SSE here */
+        mwr(cpu, insn, base + o, 2, 0);
+    mwr(cpu, insn, base + 24, 4, 0x1F80); /* MXCSR */
+    mwr(cpu, insn, base + 28, 4, 0);      /* MXCSR_MASK: no SSE here */
     for (unsigned i = 0; i < 8; i++) {
         uint8_t bytes[16] = { 0 };
         memcpy(bytes, &cpu->fpu.st[physical(cpu, i)], sizeof(long double) < 10 ? sizeof(long double) : 10);
         for (unsigned b = 0; b < 16; b += 4) {
             uint32_t word;
             memcpy(&word, bytes + b, 4);
-            x86_write(cpu, insn->seg, base + 32 + 16 * i + b, 4, b < 12 ? word : 0);
+            mwr(cpu, insn, base + 32 + 16 * i + b, 4, b < 12 ? word : 0);
         }
     }
 }
 
 X86_HANDLER(x86_exec_fxrstor)
 {
-    uint32_t base = fx_area(cpu, insn);
+    uint64_t base = fx_area(cpu, insn);
     struct x86_fpu f;
     memset(&f, 0, sizeof(f));
-    f.control = (uint16_t)x86_read(cpu, insn->seg, base + 0, 2);
-    f.status = (uint16_t)x86_read(cpu, insn->seg, base + 2, 2);
-    uint8_t abridged = (uint8_t)x86_read(cpu, insn->seg, base + 4, 1);
+    f.control = (uint16_t)mrd(cpu, insn, base + 0, 2);
+    f.status = (uint16_t)mrd(cpu, insn, base + 2, 2);
+    uint8_t abridged = (uint8_t)mrd(cpu, insn, base + 4, 1);
     unsigned t = (f.status >> 11) & 7;
     f.tag = 0xFFFF;
     for (unsigned i = 0; i < 8; i++) {
         uint8_t bytes[16] = { 0 };
         for (unsigned b = 0; b < 10; b++)
-            bytes[b] = (uint8_t)x86_read(cpu, insn->seg, base + 32 + 16 * i + b, 1);
+            bytes[b] = (uint8_t)mrd(cpu, insn, base + 32 + 16 * i + b, 1);
         unsigned p = (t + i) & 7;
         memcpy(&f.st[p], bytes, sizeof(long double) < 16 ? sizeof(long double) : 16);
         if (abridged & (1u << p))

@@ -140,8 +140,6 @@ static void test_invalid_in_64bit_mode(void **state)
 static void test_not_yet_in_64bit_mode(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(EXEC(f, 0xD9, 0xE8), X86_VEC_UD);       /* fld1: no x87 in 64-bit mode yet */
-    assert_false(x86_exec_in_64bit_mode(X86_MN_X87));
     assert_int_equal(EXEC(f, 0x0F, 0x05), X86_VEC_UD);       /* syscall without EFER.SCE */
     assert_int_equal(EXEC(f, 0x9C), -1);                     /* pushfq: 8 bytes */
     assert_int_equal(R(f, 4), 0x8000 - 8);
@@ -149,6 +147,30 @@ static void test_not_yet_in_64bit_mode(void **state)
     assert_int_equal(test_get32(f->m, 0x8000 - 4), 0);
     assert_true(x86_exec_in_64bit_mode(X86_MN_PUSHF));
     assert_true(x86_exec_in_64bit_mode(X86_MN_ADD));
+}
+
+/* The x87 in 64-bit mode: memory operands by 64-bit addresses (REX registers, canonical
+ * checks), fxsave's alignment */
+static void test_x87_in_64bit_mode(void **state)
+{
+    struct fixture *f = *state;
+    assert_true(x86_exec_in_64bit_mode(X86_MN_X87));
+    double in = 2.5, out = 0;
+    assert_int_equal(test_write_physical(f->m, 0x3000, &in, 8), X86IRQ_OK);
+    R(f, 9) = 0x3000;
+    assert_int_equal(EXEC(f, 0x41, 0xDD, 0x01,              /* fld qword [r9] */
+                          0xD9, 0xE8,                       /* fld1 */
+                          0xDE, 0xC1,                       /* faddp */
+                          0x41, 0xDD, 0x59, 0x08), -1);     /* fstp qword [r9 + 8] */
+    assert_int_equal(test_read_physical(f->m, 0x3008, &out, 8), X86IRQ_OK);
+    assert_true(out == 3.5);
+    R(f, 9) = 0x0000800000000000ull;
+    assert_int_equal(EXEC(f, 0x41, 0xDD, 0x01), X86_VEC_GP); /* not canonical */
+    R(f, 9) = 0x3008;
+    assert_int_equal(EXEC(f, 0x41, 0x0F, 0xAE, 0x01), X86_VEC_GP); /* fxsave [r9]: misaligned */
+    R(f, 9) = 0x3100;
+    assert_int_equal(EXEC(f, 0x49, 0x0F, 0xAE, 0x01), -1);         /* fxsave64 [r9] */
+    assert_int_equal(test_get32(f->m, 0x3100) & 0xFFFF, f->cpu->fpu.control);
 }
 
 /* Canonical checks: #GP(0) for data, #SS(0) for stack references, nothing committed */
@@ -203,6 +225,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_registers), T(test_rip_relative_and_stack), T(test_mul_div_128),
         T(test_invalid_in_64bit_mode), T(test_not_yet_in_64bit_mode), T(test_canonical),
+        T(test_x87_in_64bit_mode),
         cmocka_unit_test(test_fast_forms_in_64bit_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
