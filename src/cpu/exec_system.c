@@ -204,37 +204,59 @@ X86_HANDLER(x86_exec_wrmsr)
         x86_raise_gp0(cpu);
 }
 
-/* sysenter / sysexit: the fast system call (SDM Vol. 2 SYSENTER, SYSEXIT; legacy mode). The
- * segments are made flat from IA32_SYSENTER_CS, without reading the GDT: kernel CS and SS
- * (CS + 8), user CS (CS + 16) and SS (CS + 24). No IDT, no stack frame: the kernel finds the
- * return address in EDX and the user stack in ECX by its own convention. */
+/* sysenter / sysexit: the fast system call (SDM Vol. 2 SYSENTER, SYSEXIT). The segments are
+ * made flat from IA32_SYSENTER_CS, without reading the GDT: kernel CS and SS (CS + 8), user
+ * CS (CS + 16) and SS (CS + 24); in IA-32e mode the kernel's CS is 64-bit code, and SYSEXIT
+ * with REX.W returns to 64-bit code at CS + 32 with SS at CS + 40. No IDT, no stack frame: the
+ * kernel finds the return address in (R)DX and the user stack in (R)CX by its own convention. */
+static void fast_call_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector, uint8_t dpl,
+                              bool code, bool long_code)
+{
+    x86_set_flat_segment(cpu, seg, selector, dpl, code);
+    if (long_code) {
+        cpu->seg[seg].attributes = (uint16_t)((cpu->seg[seg].attributes & ~X86_SEG_ATTR_DB) |
+                                              X86_SEG_ATTR_L);
+        x86_segment_refresh(cpu, seg);
+    }
+}
+
 X86_HANDLER(x86_exec_sysenter)
 {
     (void)insn;
     uint16_t cs = (uint16_t)(cpu->sysenter[0] & 0xFFFC);
     if (!(cpu->cr0 & X86_CR0_PE) || cs == 0)
         x86_raise_gp0(cpu);
+    bool long_mode = cpu->efer & X86_EFER_LMA;
     x86_set_eflags(cpu, 0, X86_FLAG_VM | X86_FLAG_IF | X86_FLAG_RF);
-    x86_set_flat_segment(cpu, X86_SEG_CS, cs, 0, true);
-    x86_set_flat_segment(cpu, X86_SEG_SS, (uint16_t)(cs + 8), 0, false);
+    fast_call_segment(cpu, X86_SEG_CS, cs, 0, true, long_mode);
+    fast_call_segment(cpu, X86_SEG_SS, (uint16_t)(cs + 8), 0, false, false);
     x86_set_cpl(cpu, 0);
-    cpu->mode = X86_MODE_32;
-    x86_set_gpr32(cpu, X86_ESP, cpu->sysenter[1]);
-    cpu->next_rip = cpu->sysenter[2];
+    x86_update_code_mode(cpu);
+    if (long_mode) {
+        cpu->gpr[X86_ESP] = cpu->sysenter[1];
+        cpu->next_rip = cpu->sysenter[2];
+    } else {
+        x86_set_gpr32(cpu, X86_ESP, (uint32_t)cpu->sysenter[1]);
+        cpu->next_rip = (uint32_t)cpu->sysenter[2];
+    }
 }
 
 X86_HANDLER(x86_exec_sysexit)
 {
-    (void)insn;
     uint16_t cs = (uint16_t)(cpu->sysenter[0] & 0xFFFC);
     if (!(cpu->cr0 & X86_CR0_PE) || cs == 0 || cpu->cpl != 0)
         x86_raise_gp0(cpu);
-    x86_set_flat_segment(cpu, X86_SEG_CS, (uint16_t)((cs + 16) | 3), 3, true);
-    x86_set_flat_segment(cpu, X86_SEG_SS, (uint16_t)((cs + 24) | 3), 3, false);
+    bool to_64 = insn->mode == X86_MODE_64 && (insn->prefixes & X86_PFX_REX_W);
+    uint64_t rip = to_64 ? cpu->gpr[X86_EDX] : x86_gpr32(cpu, X86_EDX);
+    uint64_t rsp = to_64 ? cpu->gpr[X86_ECX] : x86_gpr32(cpu, X86_ECX);
+    if (to_64 && (!x86_canonical(rip) || !x86_canonical(rsp)))
+        x86_raise_gp0(cpu);
+    fast_call_segment(cpu, X86_SEG_CS, (uint16_t)((cs + (to_64 ? 32 : 16)) | 3), 3, true, to_64);
+    fast_call_segment(cpu, X86_SEG_SS, (uint16_t)((cs + (to_64 ? 40 : 24)) | 3), 3, false, false);
     x86_set_cpl(cpu, 3);
-    cpu->mode = X86_MODE_32;
-    x86_set_gpr32(cpu, X86_ESP, x86_gpr32(cpu, X86_ECX));
-    cpu->next_rip = x86_gpr32(cpu, X86_EDX);
+    x86_update_code_mode(cpu);
+    cpu->gpr[X86_ESP] = rsp;
+    cpu->next_rip = rip;
 }
 
 /* clac / stac: EFLAGS.AC, which lets explicit supervisor accesses reach user pages under SMAP

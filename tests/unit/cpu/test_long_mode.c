@@ -394,6 +394,33 @@ static void test_syscall_sysret(void **state)
     assert_int_equal(EXEC(f, 0x0F, 0x05), X86_VEC_UD);
 }
 
+/* SYSENTER / SYSEXIT in IA-32e mode (SDM Vol. 2): a 64-bit kernel CS, SYSEXIT with REX.W to
+ * 64-bit code at SYSENTER_CS + 32 */
+static void test_sysenter_sysexit(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    assert_true(x86_write_msr(cpu, 0x174, KERNEL_CS));
+    assert_true(x86_write_msr(cpu, 0x175, 0xFFFF800000010000ull));
+    assert_true(x86_write_msr(cpu, 0x176, 0x1A00));
+    R(f, X86_EDX) = 0x1234;
+    R(f, X86_ECX) = 0x70000;
+    assert_int_equal(EXEC(f, 0x48, 0x0F, 0x35), -1);          /* sysexit64 */
+    assert_int_equal(cpu->cpl, 3);
+    assert_int_equal(cpu->seg[X86_SEG_CS].selector, (KERNEL_CS + 32) | 3);
+    assert_int_equal(cpu->mode, X86_MODE_64);
+    assert_int_equal(cpu->rip, 0x1234);
+    assert_int_equal(R(f, X86_ESP), 0x70000);
+    assert_int_equal(EXEC(f, 0x0F, 0x34), -1);                /* sysenter from ring 3 */
+    assert_int_equal(cpu->cpl, 0);
+    assert_int_equal(cpu->mode, X86_MODE_64);
+    assert_int_equal(cpu->rip, 0x1A00);
+    assert_int_equal(R(f, X86_ESP), 0xFFFF800000010000ull);
+    R(f, X86_EDX) = 0x0000800000000000ull;                    /* not canonical: #GP */
+    assert_int_equal(EXEC_AT(f, 0x1A00, 0x48, 0x0F, 0x35), X86_VEC_GP);
+    assert_int_equal(cpu->cpl, 0);
+}
+
 /* CR8 is the TPR's class (SDM Vol. 3 10.8.6.1) */
 static void test_cr8(void **state)
 {
@@ -417,6 +444,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_paging, setup_long, teardown),
         cmocka_unit_test_setup_teardown(test_delivery_and_iretq, setup_long, teardown),
         cmocka_unit_test_setup_teardown(test_syscall_sysret, setup_long, teardown),
+        cmocka_unit_test_setup_teardown(test_sysenter_sysexit, setup_long, teardown),
         cmocka_unit_test_setup_teardown(test_cr8, setup_long, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
