@@ -11,6 +11,7 @@
  */
 #include "cpu/exec64.h"
 #include "cpu/exec_handlers.h"
+#include "cpu/mmu.h"
 
 /* ------------------------------------------------------------------ flags */
 
@@ -543,6 +544,47 @@ X86_HANDLER(x86_exec64_leave)
     rset(cpu, insn, X86_EBP, size, v);
 }
 
+/* enter imm16, imm8: the frame pointer chain at 64 bits (16 with 66), all of it read and the
+ * stores checked before anything is written (SDM Vol. 2 ENTER) */
+X86_HANDLER(x86_exec64_enter)
+{
+    unsigned size = stack_size(insn);
+    u64 frame_size = insn->imm & 0xFFFF;
+    unsigned level = insn->imm2 % 32;
+    u64 rsp = cpu->gpr[X86_ESP], rbp = cpu->gpr[X86_EBP];
+    u64 values[33];
+    unsigned count = 0;
+    values[count++] = rget(cpu, insn, X86_EBP, size);
+    u64 frame_temp = rsp - size;
+    for (unsigned i = 1; i < level; i++)
+        values[count++] = mread(cpu, X86_SEG_SS, rbp - i * size, size);
+    if (level > 0)
+        values[count++] = frame_temp;
+    u64 lowest = linear(cpu, X86_SEG_SS, rsp - count * size, size, true);
+    u64 highest = linear(cpu, X86_SEG_SS, rsp - size, size, true), phys;
+    bool w;
+    x86_translate(cpu, lowest, X86_ACCESS_WRITE, cpu->cpl == 3, &phys, &w);
+    x86_translate(cpu, highest + size - 1, X86_ACCESS_WRITE, cpu->cpl == 3, &phys, &w);
+    for (unsigned i = 0; i < count; i++)
+        mwrite(cpu, X86_SEG_SS, rsp - (i + 1) * size, size, values[i]);
+    cpu->gpr[X86_ESP] = rsp - count * size - frame_size;
+    rset(cpu, insn, X86_EBP, size == 2 ? 2 : 8, frame_temp);
+}
+
+/* lfs / lgs / lss r, m16:16/32/64 (lds and les do not exist in 64-bit mode) */
+X86_HANDLER(x86_exec64_load_far_pointer)
+{
+    static const uint8_t seg_of[X86_MN_COUNT] = {
+        [X86_MN_LFS] = X86_SEG_FS, [X86_MN_LGS] = X86_SEG_GS, [X86_MN_LSS] = X86_SEG_SS,
+    };
+    unsigned size = insn->opsize;
+    u64 ea = effective_address(cpu, insn);
+    u64 offset = mread(cpu, insn->seg, ea, size);
+    uint16_t selector = (uint16_t)mread(cpu, insn->seg, ea + size, 2);
+    x86_exec64_load_segment(cpu, seg_of[insn->mnemonic], selector);
+    rset(cpu, insn, insn->reg, size, offset);
+}
+
 X86_HANDLER(x86_exec64_xlat)
 {
     u64 a = aget(cpu, insn, X86_EBX) + (cpu->gpr[X86_EAX] & 0xFF);
@@ -625,6 +667,8 @@ X86_HANDLER(x86_exec64_loop)
 X86_HANDLER(x86_exec64_string)
 {
     unsigned size = insn->opsize, mn = insn->mnemonic;
+    if ((mn == X86_MN_INS || mn == X86_MN_OUTS) && size == 8)
+        size = 4; /* ins/outs move at most a doubleword: REX.W is ignored */
     bool rep = (insn->prefixes & (X86_PFX_REP | X86_PFX_REPNE)) != 0;
     bool compares = mn == X86_MN_CMPS || mn == X86_MN_SCAS;
     int64_t step = (cpu->eflags & X86_FLAG_DF) ? -(int64_t)size : (int64_t)size;
@@ -651,6 +695,22 @@ X86_HANDLER(x86_exec64_string)
             break;
         case X86_MN_LODS:
             rset(cpu, insn, X86_EAX, size, mread(cpu, insn->seg, si, size));
+            aset(cpu, insn, X86_ESI, si + (u64)step);
+            break;
+        case X86_MN_INS: {
+            /* the store is checked before the port is read: a fault reads nothing */
+            u64 at = linear(cpu, X86_SEG_ES, di, size, true), phys;
+            bool w;
+            x86_translate(cpu, at, X86_ACCESS_WRITE, cpu->cpl == 3, &phys, &w);
+            x86_translate(cpu, at + size - 1, X86_ACCESS_WRITE, cpu->cpl == 3, &phys, &w);
+            uint32_t v = x86_port_in(cpu, (uint16_t)cpu->gpr[X86_EDX], size);
+            x86_write_linear(cpu, at, size, v);
+            aset(cpu, insn, X86_EDI, di + (u64)step);
+            break;
+        }
+        case X86_MN_OUTS:
+            x86_port_out(cpu, (uint16_t)cpu->gpr[X86_EDX], size,
+                         (uint32_t)mread(cpu, insn->seg, si, size));
             aset(cpu, insn, X86_ESI, si + (u64)step);
             break;
         case X86_MN_CMPS: {

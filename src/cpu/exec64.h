@@ -164,5 +164,7 @@ static inline unsigned stack_size(const struct x86_insn *insn)
 /* segment register loads in 64-bit mode (exec64_system.c), for mov and pop */
 void x86_exec64_mov_sreg(struct x86_cpu *cpu, const struct x86_insn *insn);
 void x86_exec64_pop_sreg(struct x86_cpu *cpu, const struct x86_insn *insn);
+/* a segment register load with 64-bit mode's rules (a null SS below ring 3) */
+void x86_exec64_load_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector);
 
 #endif

@@ -160,7 +160,7 @@ X86_HANDLER(x86_exec64_verr_verw)
 
 /* A segment load in 64-bit mode: as in protected mode, but SS may be null below ring 3 (RPL =
  * CPL), which interrupts and SYSRET rely on (SDM Vol. 2 MOV, POP: "64-bit mode") */
-static void load_segment64(struct x86_cpu *cpu, unsigned seg, uint16_t selector)
+void x86_exec64_load_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector)
 {
     if (seg == X86_SEG_SS && (selector & 0xFFFC) == 0) {
         if (cpu->cpl == 3 || (selector & 3) != cpu->cpl)
@@ -180,15 +180,24 @@ X86_HANDLER(x86_exec64_mov_sreg)
 {
     if (insn->reg == X86_SEG_CS)
         x86_raise_ud(cpu);
-    load_segment64(cpu, insn->reg, (uint16_t)oread(cpu, insn, 1, 2));
+    x86_exec64_load_segment(cpu, insn->reg, (uint16_t)oread(cpu, insn, 1, 2));
 }
 
 X86_HANDLER(x86_exec64_pop_sreg)
 {
     unsigned size = insn->opsize == 2 ? 2 : 8;
     uint16_t selector = (uint16_t)peek(cpu, 0, size);
-    load_segment64(cpu, insn->reg, selector);
+    x86_exec64_load_segment(cpu, insn->reg, selector);
     cpu->gpr[X86_ESP] += size;
+}
+
+/* lmsw r/m16: PE, MP, EM and TS; PE cannot be cleared (SDM Vol. 2 LMSW) */
+X86_HANDLER(x86_exec64_lmsw)
+{
+    x86_require_cpl0(cpu);
+    uint32_t v = (uint32_t)oread(cpu, insn, 0, 2);
+    uint32_t cr0 = (cpu->cr0 & ~0xEu) | (v & 0xF) | (cpu->cr0 & X86_CR0_PE);
+    x86_write_control_register(cpu, 0, cr0);
 }
 
 /* swapgs: GS's base and IA32_KERNEL_GS_BASE trade places (SDM Vol. 2 SWAPGS) */

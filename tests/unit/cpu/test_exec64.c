@@ -173,6 +173,48 @@ static void test_x87_in_64bit_mode(void **state)
     assert_int_equal(test_get32(f->m, 0x3100) & 0xFFFF, f->cpu->fpu.control);
 }
 
+/* enter, rep ins, lss with a null SS (ring 0, RPL 0), lmsw in 64-bit mode */
+static void test_more_in_64bit_mode(void **state)
+{
+    struct fixture *f = *state;
+    R(f, 5) = 0x1234;
+    assert_int_equal(EXEC(f, 0xC8, 0x10, 0x00, 0x00), -1);          /* enter 16, 0 */
+    assert_int_equal(test_get32(f->m, 0x7FF8), 0x1234);
+    assert_int_equal(R(f, 5), 0x7FF8);
+    assert_int_equal(R(f, 4), 0x7FF8 - 0x10);
+    R(f, 4) = 0x8000;
+    R(f, 5) = 0x6000;
+    test_put32(f->m, 0x5FF8, 0xAB);
+    assert_int_equal(EXEC(f, 0xC8, 0x08, 0x00, 0x02), -1);          /* enter 8, 2 */
+    assert_int_equal(test_get32(f->m, 0x7FF8), 0x6000);
+    assert_int_equal(test_get32(f->m, 0x7FF0), 0xAB);
+    assert_int_equal(test_get32(f->m, 0x7FE8), 0x7FF8);
+    assert_int_equal(R(f, 5), 0x7FF8);
+    assert_int_equal(R(f, 4), 0x7FE8 - 8);
+    /* rep insb from the open bus: all ones, RDI and RCX by the address size */
+    R(f, 7) = 0x5000;
+    R(f, 1) = 4;
+    R(f, 2) = 0x80;
+    assert_int_equal(EXEC(f, 0xF3, 0x6C), -1);
+    assert_int_equal(test_get32(f->m, 0x5000), 0xFFFFFFFFu);
+    assert_int_equal(R(f, 7), 0x5004);
+    assert_int_equal(R(f, 1), 0);
+    /* lss rax, [rbx] (m16:64): a null selector is allowed with RPL = CPL below ring 3 */
+    uint64_t pointer[2] = { 0x1122334455667788ull, 0 };
+    assert_int_equal(test_write_physical(f->m, 0x5100, pointer, 16), X86IRQ_OK);
+    R(f, 3) = 0x5100;
+    assert_int_equal(EXEC(f, 0x48, 0x0F, 0xB2, 0x03), -1);
+    assert_int_equal(R(f, 0), 0x1122334455667788ull);
+    assert_int_equal(f->cpu->seg[X86_SEG_SS].selector, 0);
+    pointer[1] = 3;
+    assert_int_equal(test_write_physical(f->m, 0x5100, pointer, 16), X86IRQ_OK);
+    assert_int_equal(EXEC(f, 0x48, 0x0F, 0xB2, 0x03), X86_VEC_GP); /* RPL 3 at CPL 0 */
+    /* lmsw ax sets TS */
+    R(f, 0) = X86_CR0_TS;
+    assert_int_equal(EXEC(f, 0x0F, 0x01, 0xF0), -1);
+    assert_true(f->cpu->cr0 & X86_CR0_TS);
+}
+
 /* Canonical checks: #GP(0) for data, #SS(0) for stack references, nothing committed */
 static void test_canonical(void **state)
 {
@@ -225,7 +267,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_registers), T(test_rip_relative_and_stack), T(test_mul_div_128),
         T(test_invalid_in_64bit_mode), T(test_not_yet_in_64bit_mode), T(test_canonical),
-        T(test_x87_in_64bit_mode),
+        T(test_x87_in_64bit_mode), T(test_more_in_64bit_mode),
         cmocka_unit_test(test_fast_forms_in_64bit_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
