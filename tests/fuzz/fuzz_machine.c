@@ -1,10 +1,12 @@
 /* Fuzz target for the whole machine (issue "Reliability"): random code under random state, one
  * or two CPUs, through the public API only. The input picks the options (two CPUs, paging,
- * ring 3, damaged descriptors), overwrites some GDT descriptors, IDT gates and page-directory
- * entries of a sane protected-mode set-up, and the rest is the code, run after a fixed
- * prologue that loads those tables. Properties: every call returns a defined status, the run
+ * ring 3, damaged descriptors, IA-32e mode), overwrites some GDT descriptors, IDT gates and
+ * page-directory entries of a sane protected-mode (or long-mode) set-up, and the rest is the
+ * code, run after a fixed prologue that loads those tables (and enters long mode by the SDM's
+ * sequence: then the code runs as 64-bit code, through 16-byte gates). Properties: every call returns a defined status, the run
  * stays within its budget (plus one instruction), and the same input gives the same machine
  * twice (cycles, instructions, stop reason, every register). */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,11 @@
 #define PROLOGUE 0x7000u
 #define TABLES 0x0800u   /* the GDTR and IDTR images */
 #define CODE 0x100000u
+#define PML4 0x5000u     /* long mode: PML4 -> PDPT with one 1 GiB identity page */
+#define PDPT 0x6000u
+#define IDT64 0x9000u    /* long mode: 256 16-byte gates */
+#define LOW 0xA000u
+#define LONG_MODE 0x40   /* the option bit */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,11 +54,13 @@ static struct outcome run_once(const uint8_t *data, size_t size)
     x86irq_machine *m = NULL;
     if (x86irq_machine_create(&c, &m) != X86IRQ_OK)
         abort();
-    static uint8_t low[0x8000];
+    static uint8_t low[LOW];
     memset(low, 0, sizeof(low));
-    /* the GDT: null, flat code and data for rings 0 and 3 */
+    /* the GDT: null, flat code and data for rings 0 and 3, 64-bit ring-0 code (0x28) */
     static const uint64_t gdt[] = { 0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull,
-                                    0x00CFFA000000FFFFull, 0x00CFF2000000FFFFull };
+                                    0x00CFFA000000FFFFull, 0x00CFF2000000FFFFull,
+                                    0x00AF9A000000FFFFull };
+    bool long_mode = options & LONG_MODE;
     memcpy(low + GDT, gdt, sizeof(gdt));
     /* every vector: a 32-bit interrupt gate (DPL 3) to a handler that gives up (cli; hlt) */
     for (unsigned v = 0; v < 256; v++) {
@@ -59,6 +68,14 @@ static struct outcome run_once(const uint8_t *data, size_t size)
         g[0] = (uint8_t)HANDLER; g[1] = (uint8_t)(HANDLER >> 8); g[2] = 0x08; g[3] = 0;
         g[4] = 0; g[5] = 0xEE; g[6] = 0; g[7] = 0;
     }
+    /* long mode: the same handler through 64-bit interrupt gates (DPL 3) on CS 0x28 */
+    for (unsigned v = 0; v < 256; v++) {
+        uint8_t *g = low + IDT64 + 16 * v;
+        g[0] = (uint8_t)HANDLER; g[1] = (uint8_t)(HANDLER >> 8); g[2] = 0x28; g[3] = 0;
+        g[4] = 0; g[5] = 0xEE;
+    }
+    put32(low + PML4, PDPT | 7);
+    put32(low + PDPT, 0x87); /* a 1 GiB page at 0: all of RAM */
     low[HANDLER] = 0xFA;     /* cli */
     low[HANDLER + 1] = 0xF4; /* hlt */
     /* 4 MiB identity pages for the RAM */
@@ -69,16 +86,22 @@ static struct outcome run_once(const uint8_t *data, size_t size)
     for (unsigned e = 0; e < 8 && at + 3 <= size && (options & 0x10); e++, at += 3) {
         uint8_t what = data[at], index = data[at + 1], value = data[at + 2];
         switch (what & 3) {
-        case 0: low[GDT + (index % 40)] ^= value; break;         /* a descriptor byte */
-        case 1: low[IDT + (index * 8 + (what >> 2) % 8)] ^= value; break; /* a gate byte */
+        case 0: low[GDT + (index % 48)] ^= value; break;         /* a descriptor byte */
+        case 1: /* a gate byte */
+            if (long_mode)
+                low[IDT64 + (index * 16 + (what >> 2) % 16)] ^= value;
+            else
+                low[IDT + (index * 8 + (what >> 2) % 8)] ^= value;
+            break;
         case 2: low[PAGE_DIR + 4 * (index % 4)] ^= value; break; /* PDE flags */
         default: low[HANDLER + (index % 2)] = value; break;      /* the handler */
         }
     }
     /* the GDTR and IDTR images, and the prologue */
     uint8_t *t = low + TABLES;
-    t[0] = 39; t[1] = 0; put32(t + 2, GDT);
+    t[0] = 47; t[1] = 0; put32(t + 2, GDT);
     t[8] = 0xFF; t[9] = 0x07; put32(t + 10, IDT);
+    t[16] = 0xFF; t[17] = 0x0F; put32(t + 18, IDT64); /* lidt's m16&64 in 64-bit mode */
     static const uint8_t prologue[] = {
         0x0F, 0x01, 0x15, 0x00, 0x08, 0x00, 0x00,       /* lgdt [0x800] */
         0x0F, 0x01, 0x1D, 0x08, 0x08, 0x00, 0x00,       /* lidt [0x808] */
@@ -89,6 +112,23 @@ static struct outcome run_once(const uint8_t *data, size_t size)
     };
     memcpy(low + PROLOGUE, prologue, sizeof(prologue));
     size_t p = PROLOGUE + sizeof(prologue);
+    if (long_mode) { /* PAE, CR3, EFER.LME, PG, then 64-bit code: SDM Vol. 3 9.8.5 */
+        static const uint8_t to_long[] = {
+            0x0F, 0x20, 0xE0, 0x83, 0xC8, 0x20, 0x0F, 0x22, 0xE0, /* cr4 |= PAE */
+            0xB8, 0x00, 0x50, 0x00, 0x00, 0x0F, 0x22, 0xD8,       /* mov cr3, PML4 */
+            0xB9, 0x80, 0x00, 0x00, 0xC0, 0x0F, 0x32,             /* rdmsr IA32_EFER */
+            0x0D, 0x00, 0x01, 0x00, 0x00, 0x0F, 0x30,             /* | LME; wrmsr */
+            0x0F, 0x20, 0xC0, 0x0D, 0x00, 0x00, 0x00, 0x80, 0x0F, 0x22, 0xC0, /* cr0 |= PG */
+            0xEA, 0x00, 0x00, 0x00, 0x00, 0x28, 0x00,             /* jmp 0x28:next */
+        };
+        memcpy(low + p, to_long, sizeof(to_long));
+        p += sizeof(to_long);
+        put32(low + p - 6, (uint32_t)p);
+        static const uint8_t idt64[] = { 0x0F, 0x01, 0x1C, 0x25, 0x10, 0x08, 0x00, 0x00 };
+        memcpy(low + p, idt64, sizeof(idt64)); /* lidt [0x810] */
+        p += sizeof(idt64);
+        options &= ~6; /* no 32-bit paging, no IRET to ring 3 */
+    }
     if (options & 2) { /* paging: CR3, CR4.PSE, CR0.PG */
         static const uint8_t paging[] = {
             0xB8, 0x00, 0x30, 0x00, 0x00, 0x0F, 0x22, 0xD8, /* mov eax, 0x3000; mov cr3, eax */
