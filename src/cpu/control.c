@@ -261,7 +261,7 @@ void x86_cpu_init_signal(struct x86_cpu *cpu)
     cpu->instructions = instructions;
     cpu->tsc_offset = tsc_offset;
     cpu->slice_end = slice_end;
-    cpu->efer = efer;
+    cpu->efer = efer & ~(uint64_t)X86_EFER_LMA; /* paging is off: IA-32e mode is not active */
     cpu->msr = msr;
     memcpy(cpu->sysenter, sysenter, sizeof(sysenter));
     cpu->cr0 = (cpu->cr0 & ~(X86_CR0_CD | X86_CR0_NW)) | cache_bits;

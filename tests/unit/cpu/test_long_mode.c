@@ -230,6 +230,19 @@ static void test_activation_checks(void **state)
     assert_true(f->cpu->efer & X86_EFER_LME);
 }
 
+/* INIT from long mode: real mode with paging off, so IA-32e mode is not active any more (LME,
+ * an MSR bit, is kept as INIT keeps the MSRs) */
+static void test_init_leaves_long_mode(void **state)
+{
+    struct fixture *f = *state;
+    assert_true(f->cpu->efer & X86_EFER_LMA);
+    x86_cpu_init_signal(f->cpu);
+    assert_false(f->cpu->efer & X86_EFER_LMA);
+    assert_true(f->cpu->efer & X86_EFER_LME);
+    assert_int_equal(f->cpu->mode, X86_MODE_16);
+    assert_false(f->cpu->cr0 & X86_CR0_PG);
+}
+
 /* 4-level paging (SDM Vol. 3 4.5, 4.7): CR2 holds the 64-bit address, the error codes */
 static void test_paging(void **state)
 {
@@ -441,6 +454,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_activation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_activation_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_init_leaves_long_mode, setup_long, teardown),
         cmocka_unit_test_setup_teardown(test_paging, setup_long, teardown),
         cmocka_unit_test_setup_teardown(test_delivery_and_iretq, setup_long, teardown),
         cmocka_unit_test_setup_teardown(test_syscall_sysret, setup_long, teardown),
