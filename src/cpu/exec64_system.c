@@ -346,8 +346,7 @@ X86_HANDLER(x86_exec64_cmpxchg8b)
 
 /* The code segment of a far JMP, CALL or RET in 64-bit mode (SDM Vol. 2 JMP, CALL, RET: the
  * protected-mode checks, plus L with D reserved): 64-bit code takes a canonical offset, a
- * compatibility-mode segment one within its limit. Call gates are not followed here (#GP with
- * the selector: docs/isa.md). */
+ * compatibility-mode segment one within its limit (call gates: through_call_gate64). */
 static void far_target(struct x86_cpu *cpu, uint16_t selector, u64 offset, int kind,
                        uint8_t new_cpl, struct x86_segment *target, uint64_t *descriptor,
                        uint64_t *address)
@@ -396,10 +395,125 @@ static u64 far_pointer(struct x86_cpu *cpu, const struct x86_insn *insn, uint16_
     return offset;
 }
 
+/* A far JMP or CALL through a 64-bit call gate (SDM Vol. 3 5.8.3.1, Vol. 2 CALL "IA-32e
+ * mode"): a 16-byte gate (type 0xC; the upper half's type field 0), DPL >= CPL and RPL, present;
+ * its target a 64-bit code segment (#GP(selector)) at a canonical offset. A CALL to a more
+ * privileged non-conforming segment switches to RSP0-2 of the 64-bit TSS with a null SS of the
+ * new CPL and pushes the old SS:RSP first; no parameters are copied in IA-32e mode. A JMP never
+ * changes privilege. The pushes are 8 bytes each. True when the selector named a gate (the
+ * transfer is done), false for a code segment. */
+static bool through_call_gate64(struct x86_cpu *cpu, uint16_t gate_selector, int kind)
+{
+    if ((gate_selector & 0xFFFC) == 0)
+        return false; /* far_target's #GP(0) */
+    uint64_t gate_address;
+    uint64_t low = x86_read_descriptor(cpu, gate_selector, &gate_address);
+    uint8_t access = (uint8_t)(low >> 40);
+    if (access & 0x10)
+        return false; /* a code or data segment: far_target decides */
+    uint16_t gerr = gate_selector & 0xFFFCu;
+    if ((access & 0x1F) != 0x0C)
+        x86_raise(cpu, X86_VEC_GP, gerr); /* no task switches, no other system type */
+    uint8_t gate_dpl = (access >> 5) & 3;
+    if (gate_dpl < cpu->cpl || gate_dpl < (gate_selector & 3))
+        x86_raise(cpu, X86_VEC_GP, gerr);
+    if (!(access & 0x80))
+        x86_raise(cpu, X86_VEC_NP, gerr);
+    uint32_t table_limit = (gate_selector & 4) ? cpu->ldtr.limit : cpu->gdtr.limit;
+    if ((uint32_t)(gate_selector & 0xFFF8) + 15 > table_limit)
+        x86_raise(cpu, X86_VEC_GP, gerr);
+    uint64_t high = x86_read_system(cpu, gate_address + 8, 8);
+    if ((high >> 40) & 0x1F)
+        x86_raise(cpu, X86_VEC_GP, gerr);
+    uint16_t selector = (uint16_t)(low >> 16);
+    u64 offset = (low & 0xFFFF) | ((low >> 32) & 0xFFFF0000u) | (high << 32);
+    if ((selector & 0xFFFC) == 0)
+        x86_raise_gp0(cpu);
+    uint64_t address;
+    uint64_t d = x86_read_descriptor(cpu, selector, &address);
+    uint8_t cs_access = (uint8_t)(d >> 40);
+    uint8_t dpl = (cs_access >> 5) & 3;
+    bool conforming = cs_access & 0x04;
+    bool long_code = ((d >> 53) & 1) && !((d >> 54) & 1);
+    uint16_t serr = selector & 0xFFFCu;
+    if ((cs_access & 0x18) != 0x18 || !long_code || dpl > cpu->cpl)
+        x86_raise(cpu, X86_VEC_GP, serr);
+    if (kind == X86_FAR_JMP && !conforming && dpl != cpu->cpl)
+        x86_raise(cpu, X86_VEC_GP, serr);
+    if (!(cs_access & 0x80))
+        x86_raise(cpu, X86_VEC_NP, serr);
+    if (!x86_canonical(offset))
+        x86_raise_gp0(cpu);
+    uint8_t new_cpl = conforming ? cpu->cpl : dpl;
+    struct x86_segment target;
+    x86_descriptor_to_cache(d | (1ull << 40), (uint16_t)(serr | new_cpl), &target);
+    if (kind == X86_FAR_JMP) {
+        enter_code_segment(cpu, &target, d, address, offset);
+        return true;
+    }
+    u64 values[4];
+    unsigned count = 0;
+    u64 rsp = cpu->gpr[X86_ESP];
+    bool inner = new_cpl < cpu->cpl;
+    if (inner) {
+        const struct x86_segment *tr = &cpu->tr;
+        uint32_t slot = 4 + new_cpl * 8u;
+        if ((tr->attributes & X86_SEG_ATTR_UNUSABLE) || slot + 7 > tr->limit)
+            x86_raise(cpu, X86_VEC_TS, tr->selector & 0xFFFCu);
+        u64 new_rsp = x86_read_system(cpu, tr->base + slot, 8);
+        if (!x86_canonical(new_rsp))
+            x86_raise(cpu, X86_VEC_SS, 0);
+        values[count++] = cpu->seg[X86_SEG_SS].selector;
+        values[count++] = rsp;
+        rsp = new_rsp;
+    }
+    values[count++] = cpu->seg[X86_SEG_CS].selector;
+    values[count++] = cpu->next_rip;
+    /* the stores, with the new privilege's rights, checked before any is made */
+    uint64_t phys;
+    bool w;
+    for (unsigned i = 0; i < count; i++) {
+        u64 at = rsp - 8 * (i + 1);
+        if (!x86_canonical(at) || !x86_canonical(at + 7))
+            x86_raise(cpu, X86_VEC_SS, 0);
+        x86_translate(cpu, at, X86_ACCESS_WRITE, new_cpl == 3, &phys, &w);
+        x86_translate(cpu, at + 7, X86_ACCESS_WRITE, new_cpl == 3, &phys, &w);
+    }
+    for (unsigned i = 0; i < count; i++) {
+        u64 at = rsp - 8 * (i + 1);
+        for (unsigned b = 0; b < 8; b++) {
+            /* by bytes only where the slot crosses a page */
+            if (b == 0 || ((at + b) & 0xFFF) == 0)
+                x86_translate(cpu, at + b, X86_ACCESS_WRITE, new_cpl == 3, &phys, &w);
+            else
+                phys++;
+            if (b == 0 && (at & 0xFFF) <= X86_PAGE_SIZE - 8) {
+                x86_phys_write(cpu, phys, 8, values[i]);
+                break;
+            }
+            x86_phys_write(cpu, phys, 1, (values[i] >> (8 * b)) & 0xFF);
+        }
+    }
+    if (inner) {
+        struct x86_segment *ss = &cpu->seg[X86_SEG_SS];
+        *ss = (struct x86_segment){ .selector = new_cpl, .limit = 0xFFFFFFFFu,
+                                    .attributes = (uint16_t)(X86_SEG_ATTR_UNUSABLE | (new_cpl << 5)) };
+        x86_segment_refresh(cpu, X86_SEG_SS);
+        x86_set_cpl(cpu, new_cpl);
+        cpu->cycles += cpu->cost[X86_COST_PRIVILEGE];
+    }
+    cpu->gpr[X86_ESP] = rsp - 8 * count;
+    enter_code_segment(cpu, &target, d, address, offset);
+    x86_request_exit(cpu);
+    return true;
+}
+
 X86_HANDLER(x86_exec64_jmp_far)
 {
     uint16_t selector;
     u64 offset = far_pointer(cpu, insn, &selector);
+    if (through_call_gate64(cpu, selector, X86_FAR_JMP))
+        return;
     struct x86_segment target;
     uint64_t d, address;
     far_target(cpu, selector, offset, X86_FAR_JMP, cpu->cpl, &target, &d, &address);
@@ -410,6 +524,8 @@ X86_HANDLER(x86_exec64_call_far)
 {
     uint16_t selector;
     u64 offset = far_pointer(cpu, insn, &selector);
+    if (through_call_gate64(cpu, selector, X86_FAR_CALL))
+        return;
     struct x86_segment target;
     uint64_t d, address;
     far_target(cpu, selector, offset, X86_FAR_CALL, cpu->cpl, &target, &d, &address);

@@ -116,8 +116,11 @@ static void build_tables(struct fixture *f)
     put64(f, GDT + 0x40, 0x67 | ((uint64_t)(TSS & 0xFFFF) << 16) |
                              ((uint64_t)((TSS >> 16) & 0xFF) << 32) | (0x89ull << 40));
     put64(f, GDT + 0x48, 0);
+    /* 0x50: a 64-bit call gate (DPL 3) to KERNEL_CS:HANDLER, 16 bytes */
+    put64(f, GDT + 0x50, (HANDLER & 0xFFFF) | ((uint64_t)KERNEL_CS << 16) | (0xECull << 40));
+    put64(f, GDT + 0x58, 0);
     f->cpu->gdtr.base = GDT;
-    f->cpu->gdtr.limit = 0x4F;
+    f->cpu->gdtr.limit = 0x5F;
     f->cpu->idtr.base = IDT;
     f->cpu->idtr.limit = 256 * 16 - 1;
     put64(f, TSS + 4, RSP0);
@@ -434,6 +437,44 @@ static void test_sysenter_sysexit(void **state)
     assert_int_equal(cpu->cpl, 0);
 }
 
+/* A far call through a 64-bit call gate from ring 3 (SDM Vol. 3 5.8.3.1): RSP0, a null SS,
+ * 8-byte pushes of SS, RSP, CS, RIP; lretq back to ring 3 */
+#define CALL_GATE 0x50
+static void test_call_gate(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    assert_true(x86_write_msr(cpu, 0xC0000080u, cpu->efer | X86_EFER_SCE));
+    assert_true(x86_write_msr(cpu, 0xC0000081u, (uint64_t)(USER_CS32 | 3) << 48));
+    R(f, X86_ECX) = 0x1300;
+    R(f, X86_R11) = 0x2;
+    assert_int_equal(EXEC(f, 0x48, 0x0F, 0x07), -1);          /* sysretq to ring 3 */
+    assert_int_equal(cpu->cpl, 3);
+    R(f, X86_ESP) = 0x70000;
+    test_put32(f->m, 0x3000, 0);                               /* m16:64: offset ignored */
+    test_put32(f->m, 0x3004, 0);
+    test_put32(f->m, 0x3008, CALL_GATE | 3);
+    assert_int_equal(EXEC_AT(f, 0x1300, 0x48, 0xFF, 0x1C, 0x25, 0x00, 0x30, 0x00, 0x00), -1);
+    assert_int_equal(cpu->cpl, 0);
+    assert_int_equal(cpu->rip, HANDLER);
+    assert_int_equal(cpu->seg[X86_SEG_CS].selector, KERNEL_CS);
+    assert_int_equal(cpu->seg[X86_SEG_SS].selector, 0);
+    assert_int_equal(R(f, X86_ESP), RSP0 - 32);
+    assert_int_equal(get64(f, RSP0 - 8), USER_SS | 3);
+    assert_int_equal(get64(f, RSP0 - 16), 0x70000);
+    assert_int_equal(get64(f, RSP0 - 24), USER_CS | 3);
+    assert_int_equal(get64(f, RSP0 - 32), 0x1308);
+    assert_int_equal(EXEC_AT(f, HANDLER, 0x48, 0xCB), -1);    /* lretq: back to ring 3 */
+    assert_int_equal(cpu->cpl, 3);
+    assert_int_equal(cpu->rip, 0x1308);
+    assert_int_equal(R(f, X86_ESP), 0x70000);
+    /* the gate's DPL against CPL 3: a DPL-0 gate is #GP(gate) */
+    put64(f, GDT + CALL_GATE, (HANDLER & 0xFFFF) | ((uint64_t)KERNEL_CS << 16) | (0x8Cull << 40));
+    assert_int_equal(EXEC_AT(f, 0x1300, 0x48, 0xFF, 0x1C, 0x25, 0x00, 0x30, 0x00, 0x00),
+                     X86_VEC_GP);
+    assert_int_equal(cpu->fault.error_code, CALL_GATE);
+}
+
 /* CR8 is the TPR's class (SDM Vol. 3 10.8.6.1) */
 static void test_cr8(void **state)
 {
@@ -459,6 +500,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delivery_and_iretq, setup_long, teardown),
         cmocka_unit_test_setup_teardown(test_syscall_sysret, setup_long, teardown),
         cmocka_unit_test_setup_teardown(test_sysenter_sysexit, setup_long, teardown),
+        cmocka_unit_test_setup_teardown(test_call_gate, setup_long, teardown),
         cmocka_unit_test_setup_teardown(test_cr8, setup_long, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
