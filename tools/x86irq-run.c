@@ -45,6 +45,7 @@ struct options {
     bool nic_peer;
     int64_t rtc_epoch;
     uint64_t smp, smp_quantum;
+    unsigned linux_entry;     /* --linux-entry: 32 or 64, 0 the default */
     bool check_nesting;
     uint32_t rules;
     bool stats;
@@ -66,7 +67,7 @@ static void usage(FILE *out)
             "usage: x86irq-run [options] GUEST.elf [-- guest command line...]\n"
             "       x86irq-run [options] --kernel=BZIMAGE [--initrd=FILE] [--append=CMDLINE]\n"
             "\n"
-            "Runs a 32-bit ELF guest (Multiboot v1 kernels as qemu-system-i386 -kernel runs them)\n"
+            "Runs an ELF guest, 32- or 64-bit (Multiboot v1 kernels as qemu -kernel runs them)\n"
             "on an emulated x86 PC. Guest output on COM1 goes to stdout.\n"
             "\n"
             "options:\n"
@@ -74,6 +75,8 @@ static void usage(FILE *out)
             "                      qemu-system-i386 -kernel does, instead of an ELF guest\n"
             "  --initrd=FILE       the Linux kernel's initial RAM disk\n"
             "  --append=CMDLINE    the Linux kernel's command line\n"
+            "  --linux-entry=32|64 the boot protocol entry (default: 64 for an x86-64 kernel,\n"
+            "                      as Firecracker boots; 32 as after qemu -kernel's setup code)\n"
             "  --symbols=FILE      guest symbols from a System.map or /proc/kallsyms (nm format)\n"
             "                      for traces, timelines and reports\n"
             "  --mem=SIZE          guest RAM, bytes or with a K, M or G suffix (default 128M)\n"
@@ -237,6 +240,10 @@ static int parse(int argc, char **argv, struct options *o)
             if (!parse_number(v, &o->smp, false) || o->smp == 0 || o->smp > X86IRQ_MAX_CPUS)
                 return bad("--smp needs a number of processors from 1 to 64, not '%s'",
                            v ? v : "");
+        } else if (IS("--linux-entry")) {
+            if (!v || (strcmp(v, "32") != 0 && strcmp(v, "64") != 0))
+                return bad("--linux-entry needs 32 or 64, not '%s'", v ? v : "");
+            o->linux_entry = (unsigned)atoi(v);
         } else if (IS("--smp-quantum")) {
             if (!parse_number(v, &o->smp_quantum, false) || o->smp_quantum == 0)
                 return bad("--smp-quantum needs a positive number of cycles, not '%s'",
@@ -299,8 +306,8 @@ static int parse(int argc, char **argv, struct options *o)
             return bad("both an ELF guest ('%s') and --kernel given", o->guest);
         if (i < argc)
             return bad("a Linux kernel takes its command line from --append, not after --%s", "");
-    } else if (o->initrd || o->append) {
-        return bad("--initrd and --append need --kernel%s", "");
+    } else if (o->initrd || o->append || o->linux_entry) {
+        return bad("--initrd, --append and --linux-entry need --kernel%s", "");
     } else if (!o->guest) {
         if (i < argc)
             o->guest = argv[i++];
@@ -525,6 +532,7 @@ int main(int argc, char **argv)
     config.rtc_epoch = o.rtc_epoch;
     config.cpus = (unsigned)o.smp;
     config.smp_quantum = o.smp_quantum;
+    config.linux_entry = o.linux_entry;
     x86irq_machine *m = NULL;
     x86irq_status s = x86irq_machine_create(&config, &m);
     if (s != X86IRQ_OK) {

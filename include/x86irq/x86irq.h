@@ -81,6 +81,12 @@ typedef struct x86irq_config {
      *  (docs/cycle-model.md: an interrupt message to another CPU is late by at most this).
      *  0: the default, 1000 cycles. Ignored with one CPU. */
     uint64_t smp_quantum;
+    /** Which boot protocol entry x86irq_load_linux takes (boot.rst): 32, the 32-bit entry
+     *  (code32_start: protected mode, paging off, where qemu -kernel's real-mode setup ends
+     *  too); 64, the 64-bit entry (code32_start + 0x200: 64-bit mode on the loader's identity
+     *  map, as Firecracker and Cloud Hypervisor boot), for an x86-64 kernel (XLF_KERNEL_64)
+     *  only; 0, the default: 64 for an x86-64 kernel, 32 for another. */
+    unsigned linux_entry;
 } x86irq_config;
 
 /** The most processors a machine can have. */
@@ -105,9 +111,12 @@ X86IRQ_API const char *x86irq_last_error(const x86irq_machine *machine);
 
 /* ------------------------------------------------------------------ loading */
 
-/** Load an ELF32 guest from a file. A Multiboot v1 kernel (header in the first 8 KiB) is
- *  entered as `qemu-system-i386 -kernel` enters it; another ELF32 executable is entered at its
- *  entry point in the same flat 32-bit protected mode, without the Multiboot registers.
+/** Load an ELF guest from a file. A Multiboot v1 kernel (header in the first 8 KiB) is
+ *  entered as `qemu-system-i386 -kernel` enters it (an ELF64 one as GRUB enters it: at its
+ *  entry point's physical address, which must be below 4 GiB); another ELF32 executable is
+ *  entered at its entry point in the same flat 32-bit protected mode, without the Multiboot
+ *  registers; another ELF64 executable in 64-bit mode on an identity map of the first 4 GiB
+ *  (docs/guest-contract.md).
  *  cmdline (may be NULL) becomes the Multiboot command line. On error nothing is loaded: guest
  *  memory and registers are as before the call. Every load (x86irq_load_elf, _elf_memory,
  *  _linux, _linux_memory, x86irq_load_symbols) is refused from a callback of the machine:
@@ -125,10 +134,12 @@ X86IRQ_API x86irq_status x86irq_load_elf_memory(x86irq_machine *machine, const v
  *  bzImage -initrd initrd -append cmdline` does: the protected-mode kernel at its code32_start
  *  (1 MiB), the zero page (boot_params, with the machine's e820 memory map) at 0x10000, the
  *  command line at 0x20000, the initrd page-aligned as high as the kernel allows; entered
- *  through the 32-bit boot protocol (docs/guest-contract.md). Refused, with nothing loaded:
- *  not a bzImage (X86IRQ_ERR_BAD_IMAGE), a protocol before 2.02 or a truncated file (BAD_IMAGE),
- *  a kernel or initrd that does not fit in RAM (X86IRQ_ERR_RANGE), a command line longer than
- *  the kernel accepts (X86IRQ_ERR_INVALID_ARGUMENT). */
+ *  through the 32-bit or the 64-bit boot protocol as config.linux_entry says
+ *  (docs/guest-contract.md). Refused, with nothing loaded: not a bzImage
+ *  (X86IRQ_ERR_BAD_IMAGE), a protocol before 2.02 or a truncated file (BAD_IMAGE), the 64-bit
+ *  entry asked of a kernel without one (BAD_IMAGE), a kernel or initrd that does not fit in
+ *  RAM (X86IRQ_ERR_RANGE), a command line longer than the kernel accepts
+ *  (X86IRQ_ERR_INVALID_ARGUMENT). */
 X86IRQ_API x86irq_status x86irq_load_linux(x86irq_machine *machine, const char *kernel_path,
                                            const char *initrd_path, const char *cmdline);
 

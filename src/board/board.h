@@ -30,11 +30,20 @@ void x86_board_firmware_cpu_state(struct x86_cpu *cpu, uint64_t cpu_hz);
 /* Enter a loaded ELF guest at entry in flat 32-bit protected mode (QEMU's Multiboot state:
  * its boot GDT with code at 0x08 and data at 0x10); with multiboot, EAX = 0x2BADB002 and
  * EBX = info. */
-void x86_board_enter_multiboot(x86irq_machine *machine, uint32_t entry, uint32_t info,
+void x86_board_enter_multiboot(x86irq_machine *machine, uint64_t entry, uint32_t info,
                                bool multiboot);
+/* Enter an ELF64 executable without a Multiboot header at entry in 64-bit mode: the loader's
+ * identity map of the first 4 GiB (X86_LOADER_PAGE_TABLES, 1 GiB pages), a boot GDT with a
+ * 64-bit code segment at 0x08 and flat data at 0x10, RSP = X86_BOOT_STACK, IF = 0, the other
+ * general registers 0. */
+void x86_board_enter_elf64(x86irq_machine *machine, uint64_t entry);
 /* Enter a loaded Linux kernel through the 32-bit boot protocol (boot.rst): a boot GDT with
  * flat __BOOT_CS at 0x10 and __BOOT_DS at 0x18, ESI = boot_params, EBP = EDI = EBX = 0. */
 void x86_board_enter_linux32(x86irq_machine *machine, const struct x86_linux_boot *boot);
+/* Enter an x86-64 kernel through the 64-bit boot protocol (boot.rst) at entry64: 64-bit mode on
+ * the loader's identity map of the first 4 GiB, __BOOT_CS (64-bit) at 0x10 and __BOOT_DS at
+ * 0x18, RSI = boot_params, IF = 0. */
+void x86_board_enter_linux64(x86irq_machine *machine, const struct x86_linux_boot *boot);
 
 /* Create the machine's devices (UART, debug exit, phase port unless no_default_devices; the
  * LAPIC; the chipset: IOAPIC, 8259 pair, PIT, PCI with the NIC, pc-testdev; fw_cfg) wired and

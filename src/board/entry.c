@@ -60,7 +60,7 @@ static void write_bios_data_area(uint8_t *ram)
 /* Load a boot GDT into the EBDA area (reserved in the memory map) and enter flat 32-bit
  * protected mode with these selectors. */
 static void enter_flat32(x86irq_machine *m, const uint8_t *gdt, size_t gdt_size, uint16_t cs,
-                         uint16_t ds, uint32_t entry)
+                         uint16_t ds, uint64_t entry)
 {
     struct x86_cpu *cpu = x86_machine_cpu(m);
     write_bios_data_area(m->bus.ram);
@@ -80,10 +80,11 @@ static void enter_flat32(x86irq_machine *m, const uint8_t *gdt, size_t gdt_size,
 }
 
 #define FLAT_CODE 0xFF, 0xFF, 0, 0, 0, 0x9B, 0xCF, 0  /* base 0, 4 GiB, 32-bit, accessed */
+#define CODE64 0xFF, 0xFF, 0, 0, 0, 0x9B, 0xAF, 0     /* 64-bit (L = 1, D = 0), accessed */
 #define FLAT_DATA 0xFF, 0xFF, 0, 0, 0, 0x93, 0xCF, 0
 #define NULL_DESCRIPTOR 0, 0, 0, 0, 0, 0, 0, 0
 
-void x86_board_enter_multiboot(x86irq_machine *m, uint32_t entry, uint32_t info, bool multiboot)
+void x86_board_enter_multiboot(x86irq_machine *m, uint64_t entry, uint32_t info, bool multiboot)
 {
     /* QEMU's Multiboot option ROM leaves GDTR on its own GDT with flat code at 0x08 and flat
      * data at 0x10; guests written for QEMU may load those selectors without an lgdt */
@@ -101,4 +102,47 @@ void x86_board_enter_linux32(x86irq_machine *m, const struct x86_linux_boot *boo
     static const uint8_t gdt[] = { NULL_DESCRIPTOR, NULL_DESCRIPTOR, FLAT_CODE, FLAT_DATA };
     enter_flat32(m, gdt, sizeof(gdt), 0x10, 0x18, boot->entry32);
     x86_set_gpr32(x86_machine_cpu(m), X86_ESI, boot->boot_params);
+}
+
+/* The identity map of the first 4 GiB the 64-bit entries run on (loader.h): PML4[0] -> the PDPT,
+ * whose four entries are 1 GiB pages (SDM Vol. 3 4.5, CPUID.80000001H:EDX.Page1GB), present,
+ * writable, supervisor, accessed and dirty; the top GiB (the IOAPIC, the local APIC, the BIOS
+ * ROM, the PCI hole) uncached (PCD, PWT). */
+static void write_identity_map(uint8_t *ram)
+{
+    enum { P = 0x1, RW = 0x2, PWT = 0x8, PCD = 0x10, A = 0x20, D = 0x40, PS = 0x80 };
+    uint8_t *pml4 = ram + X86_LOADER_PAGE_TABLES, *pdpt = pml4 + 0x1000;
+    memset(pml4, 0, X86_LOADER_PAGE_TABLES_SIZE);
+    uint64_t entry = (X86_LOADER_PAGE_TABLES + 0x1000) | P | RW | A;
+    memcpy(pml4, &entry, 8);
+    for (uint64_t i = 0; i < 4; i++) {
+        entry = (i << 30) | P | RW | A | D | PS | (i == 3 ? PCD | PWT : 0);
+        memcpy(pdpt + 8 * i, &entry, 8);
+    }
+}
+
+static void enter_long64(x86irq_machine *m, const uint8_t *gdt, size_t gdt_size, uint16_t cs,
+                         uint16_t ds, uint64_t entry)
+{
+    enter_flat32(m, gdt, gdt_size, cs, ds, entry);
+    write_identity_map(m->bus.ram);
+    x86_cpu_enter_long64(x86_machine_cpu(m), X86_LOADER_PAGE_TABLES);
+}
+
+void x86_board_enter_elf64(x86irq_machine *m, uint64_t entry)
+{
+    /* the Multiboot GDT's layout with a 64-bit code segment at 0x08 */
+    static const uint8_t gdt[] = { NULL_DESCRIPTOR, CODE64, FLAT_DATA };
+    enter_long64(m, gdt, sizeof(gdt), 0x08, 0x10, entry);
+}
+
+void x86_board_enter_linux64(x86irq_machine *m, const struct x86_linux_boot *boot)
+{
+    /* boot.rst, 64-bit boot protocol: 64-bit mode, paging on with the kernel, the zero page and
+     * the command line identity-mapped, __BOOT_CS (0x10) and __BOOT_DS (0x18) flat, IF = 0,
+     * RSI = the zero page; entered at the 64-bit entry, 0x200 after the 32-bit one */
+    static const uint8_t gdt[] = { NULL_DESCRIPTOR, NULL_DESCRIPTOR, CODE64, FLAT_DATA };
+    enter_long64(m, gdt, sizeof(gdt), 0x10, 0x18, boot->entry64);
+    struct x86_cpu *cpu = x86_machine_cpu(m);
+    cpu->gpr[X86_ESI] = boot->boot_params;
 }

@@ -310,3 +310,20 @@ void x86_cpu_enter_flat32(struct x86_cpu *cpu)
     x86_tlb_flush(cpu);
     x86_tables_changed(cpu);
 }
+
+void x86_cpu_enter_long64(struct x86_cpu *cpu, uint64_t cr3)
+{
+    /* IA-32e mode as the SDM's activation sequence leaves it (Vol. 3 9.8.5): PAE, LME, then
+     * PG, which sets LMA; a 64-bit CS (L = 1, D = 0) makes it 64-bit mode */
+    cpu->cr4 = X86_CR4_PAE;
+    cpu->cr3 = cr3;
+    cpu->efer = X86_EFER_LME | X86_EFER_LMA;
+    cpu->cr0 |= X86_CR0_PG;
+    struct x86_segment *cs = &cpu->seg[X86_SEG_CS];
+    cs->attributes = (uint16_t)((cs->attributes & ~X86_SEG_ATTR_DB) | X86_SEG_ATTR_L);
+    x86_segment_refresh(cpu, X86_SEG_CS);
+    x86_update_code_mode(cpu);
+    x86_tlb_flush(cpu);
+    x86_tables_changed(cpu);
+    x86_request_exit(cpu);
+}

@@ -725,6 +725,10 @@ void x86_fpu_init(struct x86_cpu *cpu);
 void x86_cpu_init_signal(struct x86_cpu *cpu);
 /* The Multiboot entry state: flat 32-bit protected mode, paging off, IF = 0, CPL 0. */
 void x86_cpu_enter_flat32(struct x86_cpu *cpu);
+/* From the flat state of x86_cpu_enter_flat32 (its segments reloaded as the caller likes): 64-bit
+ * mode at CPL 0, paging on CR3's 4-level tables (PAE, EFER.LME and LMA, CR0.PG), CS made a
+ * 64-bit segment: the 64-bit boot protocols. */
+void x86_cpu_enter_long64(struct x86_cpu *cpu, uint64_t cr3);
 /* The decoding mode from CS and EFER.LMA (segment.c), after CS or EFER changed (the caller
  * requests an exit where the fast loop must notice at once) */
 void x86_update_code_mode(struct x86_cpu *cpu);

@@ -1,4 +1,4 @@
-/* ELF32 loading through libelf, with Multiboot v1 (see loader.h).
+/* ELF32 and ELF64 loading through libelf, with Multiboot v1 (see loader.h).
  *
  * Everything is checked before the first byte is copied into guest RAM: the ELF headers, each
  * PT_LOAD segment (inside the file, inside RAM, not over an MMIO window, not overlapping another
@@ -20,13 +20,17 @@ struct segment {
     uint64_t file_size;
     uint64_t address;   /* physical load address */
     uint64_t memory_size;
+    uint64_t virtual_address; /* where the program runs (p_vaddr) */
 };
 
 struct load_plan {
     struct segment segments[MAX_SEGMENTS];
     size_t count;
-    uint32_t entry;
+    uint64_t entry;
+    bool elf64;
+    bool entry_from_header; /* the Multiboot address fields gave the entry */
     bool multiboot;
+    bool long_mode;         /* enter in 64-bit mode (an ELF64 file without Multiboot) */
     uint32_t multiboot_flags;
 };
 
@@ -97,29 +101,32 @@ static x86irq_status plan_elf(Elf *elf, const uint8_t *image, size_t size,
                               const struct x86_bus *bus, const char *name,
                               struct load_plan *plan, char *error, size_t error_size)
 {
+    if (size < EI_NIDENT || (image[EI_CLASS] != ELFCLASS32 && image[EI_CLASS] != ELFCLASS64))
+        return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
+                    "not a 32- or 64-bit ELF file (ELF class %u)",
+                    size >= EI_NIDENT ? image[EI_CLASS] : 0u);
     if (elf_kind(elf) != ELF_K_ELF)
         return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name, "not an ELF file");
-    if (size < EI_NIDENT || image[EI_CLASS] != ELFCLASS32)
-        return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
-                    "not a 32-bit ELF file (ELFCLASS%s)",
-                    size >= EI_NIDENT && image[EI_CLASS] == ELFCLASS64 ? "64" : "NONE");
     if (image[EI_DATA] != ELFDATA2LSB)
         return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name, "not a little-endian ELF file");
-    Elf32_Ehdr *eh = elf32_getehdr(elf);
-    if (!eh)
+    plan->elf64 = image[EI_CLASS] == ELFCLASS64;
+    GElf_Ehdr eh;
+    if (!gelf_getehdr(elf, &eh))
         return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name, "truncated ELF header (%s)",
                     elf_errmsg(-1));
-    if (eh->e_machine != EM_386)
+    unsigned machine = plan->elf64 ? EM_X86_64 : EM_386;
+    if (eh.e_machine != machine)
         return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
-                    "ELF machine %u is not i386 (EM_386)", eh->e_machine);
-    if (eh->e_type != ET_EXEC)
+                    "ELF machine %u is not %s", eh.e_machine,
+                    plan->elf64 ? "x86-64 (EM_X86_64)" : "i386 (EM_386)");
+    if (eh.e_type != ET_EXEC)
         return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
-                    "ELF type %u is not an executable (ET_EXEC)", eh->e_type);
+                    "ELF type %u is not an executable (ET_EXEC)", eh.e_type);
     size_t phnum;
     if (elf_getphdrnum(elf, &phnum) != 0)
         return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name, "bad program headers (%s)",
                     elf_errmsg(-1));
-    plan->entry = eh->e_entry;
+    plan->entry = eh.e_entry;
     for (size_t i = 0; i < phnum; i++) {
         /* gelf_getphdr copies: program headers may sit at any (unaligned) file offset */
         GElf_Phdr ph;
@@ -131,7 +138,7 @@ static x86irq_status plan_elf(Elf *elf, const uint8_t *image, size_t size,
         if (plan->count == MAX_SEGMENTS)
             return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
                         "more than %d loadable segments", MAX_SEGMENTS);
-        struct segment s = { ph.p_offset, ph.p_filesz, ph.p_paddr, ph.p_memsz };
+        struct segment s = { ph.p_offset, ph.p_filesz, ph.p_paddr, ph.p_memsz, ph.p_vaddr };
         if (s.file_size > s.memory_size)
             return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
                         "segment %zu: file size 0x%llx exceeds memory size 0x%llx", i,
@@ -176,14 +183,56 @@ static x86irq_status plan_multiboot_addresses(const uint8_t *image, size_t size,
         return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
                     "Multiboot load range goes beyond the end of the file");
     uint64_t memory_size = bss_end > load_addr + file_size ? bss_end - load_addr : file_size;
-    struct segment s = { offset, file_size, load_addr, memory_size };
+    struct segment s = { offset, file_size, load_addr, memory_size, load_addr };
     plan->count = 0;
+    plan->entry_from_header = true;
     x86irq_status st = check_segment(bus, plan, &s, name, error, error_size);
     if (st != X86IRQ_OK)
         return st;
     plan->segments[plan->count++] = s;
     plan->entry = entry;
     return X86IRQ_OK;
+}
+
+/* An ELF64 file's entry. With a Multiboot header the kernel is entered in 32-bit protected
+ * mode, as GRUB enters it (grub-core/loader/multiboot_elfxx.c): e_entry must be below 4 GiB and
+ * inside a segment, and is moved by that segment's p_paddr - p_vaddr (a kernel linked high with
+ * a low load address starts at its physical entry). Without one it is entered in 64-bit mode on
+ * the loader's identity map of the first 4 GiB (X86_LOADER_PAGE_TABLES), which its segments must
+ * leave alone. */
+static x86irq_status plan_entry64(struct load_plan *plan, const char *name, char *error,
+                                  size_t error_size)
+{
+    if (plan->multiboot && plan->entry_from_header)
+        return X86IRQ_OK;
+    if (plan->entry > 0xFFFFFFFFu)
+        return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
+                    "entry point 0x%llx is above 4 GiB (%s)", (unsigned long long)plan->entry,
+                    plan->multiboot ? "a Multiboot kernel is entered in 32-bit mode"
+                                    : "outside the loader's identity map");
+    if (!plan->multiboot) {
+        plan->long_mode = true;
+        for (size_t i = 0; i < plan->count; i++) {
+            const struct segment *s = &plan->segments[i];
+            if (s->memory_size && s->address < X86_LOADER_PAGE_TABLES + X86_LOADER_PAGE_TABLES_SIZE &&
+                X86_LOADER_PAGE_TABLES < s->address + s->memory_size)
+                return fail(error, error_size, X86IRQ_ERR_RANGE, name,
+                            "segment at 0x%llx overlaps the loader's page tables at 0x%x-0x%x",
+                            (unsigned long long)s->address, X86_LOADER_PAGE_TABLES,
+                            X86_LOADER_PAGE_TABLES + X86_LOADER_PAGE_TABLES_SIZE - 1);
+        }
+        return X86IRQ_OK;
+    }
+    for (size_t i = 0; i < plan->count; i++) {
+        const struct segment *s = &plan->segments[i];
+        if (s->virtual_address <= plan->entry &&
+            plan->entry - s->virtual_address < s->memory_size) {
+            plan->entry = plan->entry - s->virtual_address + s->address;
+            return X86IRQ_OK;
+        }
+    }
+    return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
+                "entry point 0x%llx is in no loadable segment", (unsigned long long)plan->entry);
 }
 
 /* ------------------------------------------------------------------ symbols */
@@ -339,7 +388,8 @@ x86irq_status x86_load_elf(struct x86_bus *bus, const void *image, size_t size, 
     if (size < 4 || memcmp(image, ELFMAG, SELFMAG) != 0)
         return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name, "not an ELF file (bad magic)");
     const uint8_t *bytes = image;
-    if (size < EI_NIDENT || (bytes[EI_CLASS] == ELFCLASS32 && size < sizeof(Elf32_Ehdr)))
+    if (size < EI_NIDENT || (bytes[EI_CLASS] == ELFCLASS32 && size < sizeof(Elf32_Ehdr)) ||
+        (bytes[EI_CLASS] == ELFCLASS64 && size < sizeof(Elf64_Ehdr)))
         return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
                     "truncated ELF header (%zu bytes)", size);
     if (elf_version(EV_CURRENT) == EV_NONE)
@@ -379,6 +429,9 @@ x86irq_status x86_load_elf(struct x86_bus *bus, const void *image, size_t size, 
                                               error_size);
         }
     }
+
+    if (st == X86IRQ_OK && plan.elf64)
+        st = plan_entry64(&plan, name, error, error_size);
 
     struct info_layout layout;
     memset(&layout, 0, sizeof(layout));
@@ -422,6 +475,7 @@ x86irq_status x86_load_elf(struct x86_bus *bus, const void *image, size_t size, 
             memset(dst + s->file_size, 0, s->memory_size - s->file_size);
         }
         boot->entry = plan.entry;
+        boot->long_mode = plan.long_mode;
         boot->multiboot = plan.multiboot;
         boot->multiboot_info = 0;
         if (plan.multiboot) {

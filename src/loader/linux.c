@@ -2,7 +2,7 @@
  * setup header, the protected-mode kernel placed at its code32_start, the zero page
  * (struct boot_params) with the e820 map, the command line and the initrd, entered through the
  * 32-bit boot protocol as qemu-system-i386 -kernel does after its real-mode setup would have
- * run. Everything is checked before the first byte is written: on error RAM is untouched.
+ * run, or through the 64-bit one. Everything is checked before the first byte is written: on error RAM is untouched.
  */
 #include "loader/loader.h"
 
@@ -141,19 +141,51 @@ x86irq_status x86_load_linux(struct x86_bus *bus, const struct x86_linux_image *
     /* where the protected-mode kernel goes: code32_start (1 MiB for every bzImage), as
      * QEMU and GRUB load it; a relocatable kernel moves itself from there as it needs */
     uint32_t load = le32(k + HDR_CODE32_START);
-    uint64_t init_size = version >= 0x020A ? le32(k + HDR_INIT_SIZE) : 0;
-    if (init_size < kernel_size)
-        init_size = kernel_size;
-    if (load < 0x100000 || (uint64_t)load + init_size > bus->ram_size)
+    if (load < 0x100000 || (uint64_t)load + kernel_size > bus->ram_size)
         return fail(error, error_size, X86IRQ_ERR_RANGE, name,
-                    "the kernel needs RAM 0x%x-0x%llx to decompress (init_size %llu bytes) but "
-                    "RAM ends at 0x%llx: give the machine more memory", load,
-                    (unsigned long long)(load + init_size), (unsigned long long)init_size,
+                    "the kernel (%zu bytes at 0x%x) does not fit in RAM (ends at 0x%llx): "
+                    "give the machine more memory", kernel_size, load,
                     (unsigned long long)bus->ram_size);
-    if (!range_usable(map, map_count, load, init_size))
+    /* init_size bytes from the runtime start must be RAM: there the kernel decompresses
+     * before it reads the memory map. boot.rst (protocol 2.10+): a relocatable kernel runs at
+     * its load address (at least pref_address) aligned up to kernel_alignment, another at
+     * pref_address; before 2.10 at the load address. */
+    uint64_t runtime_start = load;
+    uint64_t init_size = kernel_size;
+    if (version >= 0x020A) {
+        uint64_t pref = (uint64_t)le32(k + HDR_PREF_ADDRESS) |
+                        (uint64_t)le32(k + HDR_PREF_ADDRESS + 4) << 32;
+        uint32_t align = le32(k + HDR_KERNEL_ALIGNMENT);
+        if (k[HDR_RELOCATABLE]) {
+            runtime_start = load < pref ? pref : load;
+            if (align && (align & (align - 1)) == 0)
+                runtime_start = (runtime_start + align - 1) & ~(uint64_t)(align - 1);
+        } else {
+            runtime_start = pref;
+        }
+        init_size = le32(k + HDR_INIT_SIZE);
+        if (init_size < kernel_size)
+            init_size = kernel_size;
+    }
+    uint64_t kernel_end = runtime_start + init_size;
+    if (kernel_end < (uint64_t)load + kernel_size)
+        kernel_end = (uint64_t)load + kernel_size;
+    if (runtime_start > bus->ram_size || init_size > bus->ram_size - runtime_start)
         return fail(error, error_size, X86IRQ_ERR_RANGE, name,
-                    "the kernel's area 0x%x+%llu is not usable RAM in the memory map", load,
-                    (unsigned long long)init_size);
+                    "the kernel needs RAM 0x%llx-0x%llx to decompress (init_size %llu bytes) "
+                    "but RAM ends at 0x%llx: give the machine more memory",
+                    (unsigned long long)runtime_start, (unsigned long long)(runtime_start + init_size),
+                    (unsigned long long)init_size, (unsigned long long)bus->ram_size);
+    if (!range_usable(map, map_count, load, kernel_size) ||
+        !range_usable(map, map_count, runtime_start, init_size))
+        return fail(error, error_size, X86IRQ_ERR_RANGE, name,
+                    "the kernel's area 0x%llx+%llu is not usable RAM in the memory map",
+                    (unsigned long long)runtime_start, (unsigned long long)init_size);
+    bool has_entry64 = version >= 0x020C && (le16(k + HDR_XLOADFLAGS) & XLF_KERNEL_64);
+    if (image->need_entry64 && !has_entry64)
+        return fail(error, error_size, X86IRQ_ERR_BAD_IMAGE, name,
+                    "the 64-bit entry was asked for, but this kernel has none (not an x86-64 "
+                    "kernel: no XLF_KERNEL_64 in xloadflags)");
 
     size_t cmdline_max = version >= 0x0206 ? le32(k + HDR_CMDLINE_SIZE) : 255;
     size_t cmdline_length = strlen(cmdline);
@@ -179,7 +211,7 @@ x86irq_status x86_load_linux(struct x86_bus *bus, const struct x86_linux_image *
                 end = addr_max + 1;
             if (end > map[i].base && end - map[i].base >= image->initrd_size) {
                 uint64_t at = (end - image->initrd_size) & ~0xFFFull;
-                if (at >= map[i].base && at >= (uint64_t)load + init_size && at > top)
+                if (at >= map[i].base && at >= kernel_end && at > top)
                     top = at;
             }
         }
@@ -187,7 +219,7 @@ x86irq_status x86_load_linux(struct x86_bus *bus, const struct x86_linux_image *
             return fail(error, error_size, X86IRQ_ERR_RANGE, name,
                         "no room for the initrd (%zu bytes) between the kernel (ends at "
                         "0x%llx) and 0x%llx: give the machine more memory", image->initrd_size,
-                        (unsigned long long)(load + init_size),
+                        (unsigned long long)kernel_end,
                         (unsigned long long)(addr_max < bus->ram_size ? addr_max + 1
                                                                       : bus->ram_size));
         initrd = (uint32_t)top;
@@ -225,7 +257,8 @@ x86irq_status x86_load_linux(struct x86_bus *bus, const struct x86_linux_image *
     boot->boot_params = ZERO_PAGE;
     boot->protocol = version;
     boot->initrd = initrd;
-    if (version >= 0x020C && (le16(k + HDR_XLOADFLAGS) & XLF_KERNEL_64)) {
+    boot->runtime_start = runtime_start;
+    if (has_entry64) {
         boot->has_entry64 = true;
         boot->entry64 = load + 0x200; /* boot.rst "64-bit BOOT PROTOCOL" */
     }

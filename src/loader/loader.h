@@ -1,4 +1,5 @@
-/* Guest loading: ELF32 executables through libelf, Multiboot v1, the guest symbol table. */
+/* Guest loading: ELF32 and ELF64 executables through libelf, Multiboot v1, Linux bzImages, the
+ * guest symbol table. */
 #ifndef X86IRQ_LOADER_LOADER_H
 #define X86IRQ_LOADER_LOADER_H
 
@@ -48,10 +49,18 @@ struct x86_e820_entry {
 
 /* How to enter the loaded guest */
 struct x86_boot_state {
-    uint32_t entry;
+    uint64_t entry;
+    bool long_mode;          /* 64-bit mode on the loader's page tables (an ELF64 file without a
+                                Multiboot header); else 32-bit protected mode */
     bool multiboot;          /* EAX = 0x2BADB002, EBX = multiboot_info */
     uint32_t multiboot_info; /* physical address of the info block */
 };
+
+/* Where the 64-bit entries (an ELF64 executable, the Linux 64-bit boot protocol) find their
+ * identity map of the first 4 GiB: a PML4 and a PDPT of four 1 GiB pages, in conventional
+ * memory below the boot stack; images must not load over them. */
+#define X86_LOADER_PAGE_TABLES 0x1000u
+#define X86_LOADER_PAGE_TABLES_SIZE 0x2000u
 
 /* Multiboot v1 (Multiboot Specification 0.6.96) */
 #define X86_MULTIBOOT_HEADER_MAGIC 0x1BADB002u
@@ -76,10 +85,13 @@ struct x86_linux_image {
     size_t initrd_size;
     const char *cmdline;     /* NULL: empty */
     const char *name;        /* for messages */
+    bool need_entry64;       /* refuse a kernel without the 64-bit entry */
 };
 
-/* How to enter the loaded kernel through the 32-bit boot protocol (boot.rst): flat __BOOT_CS
- * (0x10) and __BOOT_DS (0x18), paging off, IF = 0, ESI = boot_params, EBP = EDI = EBX = 0. */
+/* How to enter the loaded kernel (boot.rst): the 32-bit boot protocol (flat __BOOT_CS 0x10 and
+ * __BOOT_DS 0x18, paging off, IF = 0, ESI = boot_params, EBP = EDI = EBX = 0) at entry32, or
+ * the 64-bit one (the same selectors as 64-bit segments, paging on an identity map, RSI =
+ * boot_params) at entry64 if the kernel has it. */
 struct x86_linux_boot {
     uint32_t entry32;        /* code32_start: where the protected-mode kernel was put */
     uint32_t boot_params;    /* the zero page */
@@ -87,6 +99,7 @@ struct x86_linux_boot {
     uint16_t protocol;       /* the kernel's boot protocol version, e.g. 0x020F */
     bool has_entry64;        /* the kernel has the 64-bit entry (XLF_KERNEL_64) */
     uint32_t entry64;        /* entry32 + 0x200 */
+    uint64_t runtime_start;  /* where the kernel decompresses (boot.rst, init_size) */
 };
 
 /* Does the image carry a Linux setup header (boot flag and "HdrS")? */

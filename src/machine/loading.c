@@ -48,8 +48,11 @@ x86irq_status x86irq_load_elf_memory(x86irq_machine *machine, const void *image,
     if (status != X86IRQ_OK)
         return status;
     loaded(machine, &symbols);
-    x86_board_enter_multiboot(machine, boot.entry, boot.multiboot ? boot.multiboot_info : 0,
-                              boot.multiboot);
+    if (boot.long_mode)
+        x86_board_enter_elf64(machine, boot.entry);
+    else
+        x86_board_enter_multiboot(machine, boot.entry, boot.multiboot ? boot.multiboot_info : 0,
+                                  boot.multiboot);
     return X86IRQ_OK;
 }
 
@@ -133,14 +136,18 @@ x86irq_status x86irq_load_linux_memory(x86irq_machine *machine, const void *kern
     struct x86_e820_entry map[X86_BOARD_MAP_MAX];
     unsigned count = x86_board_memory_map(machine->bus.ram_size, map, X86_BOARD_MAP_MAX);
     struct x86_linux_image image = { kernel, kernel_size, initrd, initrd_size, cmdline,
-                                     name ? name : "(kernel)" };
+                                     name ? name : "(kernel)",
+                                     machine->config.linux_entry == 64 };
     struct x86_linux_boot boot;
     x86irq_status status = x86_load_linux(&machine->bus, &image, map, count, &boot,
                                           machine->error, sizeof(machine->error));
     if (status != X86IRQ_OK)
         return status;
     loaded(machine, NULL);
-    x86_board_enter_linux32(machine, &boot);
+    if (boot.has_entry64 && machine->config.linux_entry != 32)
+        x86_board_enter_linux64(machine, &boot);
+    else
+        x86_board_enter_linux32(machine, &boot);
     return X86IRQ_OK;
 }
 

@@ -140,7 +140,8 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
     }
     unsigned cpus = config->cpus ? config->cpus : 1;
     if (config->ram_size < (1ull << 20) || config->ram_size > (3ull << 30) ||
-        config->cpu_hz == 0 || cpus > X86IRQ_MAX_CPUS)
+        config->cpu_hz == 0 || cpus > X86IRQ_MAX_CPUS ||
+        (config->linux_entry != 0 && config->linux_entry != 32 && config->linux_entry != 64))
         return X86IRQ_ERR_INVALID_ARGUMENT;
     _Static_assert(X86IRQ_MAX_CPUS == X86_MAX_CORES, "one limit");
 

@@ -37,6 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         image[0x216] = 0x10;
         image[0x22F] = 0x01;
         image[0x239] = 0x08;
+        image[0x234] = 1;      /* relocatable, from pref_address 1 MiB */
+        image[0x25A] = 0x10;
         image[0x262] = 0x20;
         /* the input as (offset, value) patches of the header, so most images stay close to
          * valid and the loader's later checks are reached */
@@ -55,7 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct x86_e820_entry map[X86_BOARD_MAP_MAX];
     unsigned count = x86_board_memory_map(RAM, map, X86_BOARD_MAP_MAX);
     memset(bus.ram, 0xEE, 0x30000); /* the zero page and command line area */
-    struct x86_linux_image li = { kernel, kernel_size, initrd, initrd_size, cmdline, "fuzz" };
+    struct x86_linux_image li = { kernel, kernel_size, initrd, initrd_size, cmdline, "fuzz",
+                                  size > 4 && (data[size - 3] & 1) };
     struct x86_linux_boot boot;
     char error[256] = "";
     if (x86_load_linux(&bus, &li, map, count, &boot, error, sizeof(error)) != X86IRQ_OK) {
@@ -64,8 +67,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0x10000; i < 0x30000; i++)
             if (bus.ram[i] != 0xEE)
                 abort(); /* a refused image wrote the zero page */
-    } else if (boot.entry32 < 0x100000 || boot.entry32 >= RAM ||
-               (initrd_size && (boot.initrd < boot.entry32 || boot.initrd + initrd_size > RAM))) {
+    } else if (boot.entry32 < 0x100000 || boot.entry32 >= RAM || boot.runtime_start >= RAM ||
+               (li.need_entry64 && !boot.has_entry64) ||
+               (initrd_size && (boot.initrd < boot.entry32 || boot.initrd < boot.runtime_start ||
+                                boot.initrd + initrd_size > RAM))) {
         abort();
     }
     return 0;

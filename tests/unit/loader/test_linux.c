@@ -13,6 +13,7 @@
 #include "board/board.h"
 #include "loader/loader.h"
 #include "machine/machine.h"
+#include "cpu/mmu.h"
 
 #define RAM (64u << 20)
 #define SETUP_SECTS 4
@@ -45,6 +46,9 @@ static void build(struct bzimage *b, uint16_t version)
     wr32(k + 0x214, 0x100000);                /* code32_start */
     wr32(k + 0x22C, 0x37FFFFFF);              /* initrd_addr_max */
     wr32(k + 0x238, 2047);                    /* cmdline_size */
+    wr32(k + 0x230, 0x1000);                  /* kernel_alignment */
+    k[0x234] = 1;                             /* relocatable_kernel */
+    wr32(k + 0x258, 0x100000);                /* pref_address: the runtime start is 1 MiB */
     wr32(k + 0x260, 0x400000);                /* init_size: 4 MiB */
     k[0x1EF] = 0xFF;                          /* the sentinel a boot loader must not copy */
     uint8_t *kernel = k + (SETUP_SECTS + 1) * 512;
@@ -82,7 +86,8 @@ static x86irq_status load(struct x86_bus *bus, const struct bzimage *b, const vo
 {
     struct x86_e820_entry map[X86_BOARD_MAP_MAX];
     unsigned count = x86_board_memory_map(RAM, map, X86_BOARD_MAP_MAX);
-    struct x86_linux_image image = { b->data, b->size, initrd, initrd_size, cmdline, "vmlinuz" };
+    struct x86_linux_image image = { b->data, b->size, initrd, initrd_size, cmdline, "vmlinuz",
+                                     false };
     return x86_load_linux(bus, &image, map, count, boot, error, error_size);
 }
 
@@ -162,6 +167,102 @@ static void test_initrd_addr_max_and_64bit_entry(void **state)
     free(b);
 }
 
+/* boot.rst's runtime start: a relocatable kernel at its load address raised to pref_address and
+ * aligned to kernel_alignment, another at pref_address; the initrd goes above its init_size */
+static void test_runtime_start(void **state)
+{
+    (void)state;
+    struct bzimage *b = malloc(sizeof(*b));
+    build(b, 0x020F);
+    wr32(b->data + 0x258, 0x1000000);          /* pref_address 16 MiB, as Debian's kernels */
+    wr32(b->data + 0x230, 0x200000);           /* kernel_alignment 2 MiB */
+    wr32(b->data + 0x22C, 0x017FFFFF);         /* initrd below 24 MiB */
+    struct x86_bus *bus = make_bus();
+    static uint8_t initrd[5000];
+    struct x86_linux_boot boot;
+    char error[200] = "";
+    assert_int_equal(load(bus, b, initrd, sizeof(initrd), NULL, &boot, error, sizeof(error)),
+                     X86IRQ_OK);
+    assert_int_equal(boot.runtime_start, 0x1000000);
+    assert_int_equal(boot.entry32, 0x100000);  /* still loaded at code32_start */
+    assert_true(boot.initrd >= 0x1400000 && boot.initrd + sizeof(initrd) <= 0x1800000);
+    /* a load address above pref_address, aligned up */
+    wr32(b->data + 0x258, 0x100000);
+    wr32(b->data + 0x214, 0x180000);
+    assert_int_equal(load(bus, b, NULL, 0, NULL, &boot, error, sizeof(error)), X86IRQ_OK);
+    assert_int_equal(boot.runtime_start, 0x200000);
+    /* not relocatable: pref_address */
+    b->data[0x234] = 0;
+    wr32(b->data + 0x258, 0x800000);
+    assert_int_equal(load(bus, b, NULL, 0, NULL, &boot, error, sizeof(error)), X86IRQ_OK);
+    assert_int_equal(boot.runtime_start, 0x800000);
+    free_bus(bus);
+    free(b);
+}
+
+/* The 64-bit boot protocol (boot.rst): config.linux_entry chooses; an x86-64 kernel is entered
+ * at code32_start + 0x200 in 64-bit mode with the zero page in RSI and an identity map */
+static void test_entry64_state(void **state)
+{
+    (void)state;
+    struct bzimage *b = malloc(sizeof(*b));
+    build(b, 0x020F);
+    x86irq_config config;
+    x86irq_config_init(&config);
+    config.ram_size = RAM;
+    x86irq_machine *m;
+    /* a 32-bit kernel refuses the 64-bit entry, with nothing loaded */
+    config.linux_entry = 64;
+    assert_int_equal(x86irq_machine_create(&config, &m), X86IRQ_OK);
+    assert_int_equal(x86irq_load_linux_memory(m, b->data, b->size, NULL, 0, NULL, "vmlinuz"),
+                     X86IRQ_ERR_BAD_IMAGE);
+    assert_non_null(strstr(x86irq_last_error(m), "vmlinuz: the 64-bit entry was asked for"));
+    /* an x86-64 kernel: the default (and 64) takes the 64-bit entry */
+    wr16(b->data + 0x236, 0x0001);             /* XLF_KERNEL_64 */
+    assert_int_equal(x86irq_load_linux_memory(m, b->data, b->size, NULL, 0, "quiet", "vmlinuz"),
+                     X86IRQ_OK);
+    struct x86_cpu *cpu = x86_machine_cpu(m);
+    assert_int_equal(cpu->mode, X86_MODE_64);
+    assert_int_equal(cpu->rip, 0x100200);
+    assert_int_equal(cpu->gpr[X86_ESI], 0x10000);
+    assert_int_equal(cpu->seg[X86_SEG_CS].selector, 0x10);
+    assert_int_equal(cpu->seg[X86_SEG_DS].selector, 0x18);
+    assert_int_equal(cpu->seg[X86_SEG_SS].selector, 0x18);
+    assert_true(cpu->efer & X86_EFER_LMA);
+    assert_true(cpu->cr0 & X86_CR0_PG);
+    assert_true(cpu->cr4 & X86_CR4_PAE);
+    assert_int_equal(cpu->eflags & 0x200, 0);
+    /* the GDT's __BOOT_CS is a 64-bit code segment; the page tables map the kernel, the zero
+     * page and the command line to themselves */
+    uint8_t gdt[32];
+    assert_int_equal(x86irq_read_physical(m, cpu->gdtr.base, gdt, sizeof(gdt)), X86IRQ_OK);
+    static const uint8_t code64[8] = { 0xFF, 0xFF, 0, 0, 0, 0x9B, 0xAF, 0 };
+    assert_memory_equal(gdt + 0x10, code64, 8);
+    static const uint64_t linear[] = { 0x100200, 0x10000 + 0x228, 0x20000, 0x3FFFFF8 };
+    for (size_t i = 0; i < sizeof(linear) / sizeof(linear[0]); i++) {
+        uint64_t via_paging = 0, direct = 0;
+        assert_true(x86_peek(cpu, linear[i], 8, &via_paging));
+        assert_int_equal(x86irq_read_physical(m, linear[i], &direct, 8), X86IRQ_OK);
+        assert_int_equal(via_paging, direct);
+    }
+    assert_int_equal(memcmp(m->bus.ram + 0x20000, "quiet", 6), 0);
+    uint64_t v;
+    assert_false(x86_peek(cpu, 0x100000000ull, 8, &v)); /* only the first 4 GiB */
+    /* the 32-bit entry when asked for */
+    x86irq_machine_destroy(m);
+    config.linux_entry = 32;
+    assert_int_equal(x86irq_machine_create(&config, &m), X86IRQ_OK);
+    assert_int_equal(x86irq_load_linux_memory(m, b->data, b->size, NULL, 0, NULL, "vmlinuz"),
+                     X86IRQ_OK);
+    cpu = x86_machine_cpu(m);
+    assert_int_equal(cpu->mode, X86_MODE_32);
+    assert_int_equal(cpu->rip, 0x100000);
+    x86irq_machine_destroy(m);
+    config.linux_entry = 48;
+    assert_int_equal(x86irq_machine_create(&config, &m), X86IRQ_ERR_INVALID_ARGUMENT);
+    free(b);
+}
+
 struct bad_case {
     const char *what;
     void (*mutate)(struct bzimage *b);
@@ -183,6 +284,15 @@ static void low_load(struct bzimage *b) { wr32(b->data + 0x214, 0x8000); }
 static void small_cmdline(struct bzimage *b) { wr32(b->data + 0x238, 16); }
 static void protocol_205(struct bzimage *b) { wr16(b->data + 0x206, 0x0205); }
 static void nothing(struct bzimage *b) { (void)b; }
+/* a relocatable kernel preferring 48 MiB decompresses at 48-52 MiB: no room above it for an
+ * initrd of 13 MiB (RAM is 64 MiB), though 1-4 MiB after the loaded kernel would hold it */
+static void high_runtime(struct bzimage *b) { wr32(b->data + 0x258, 0x3000000); }
+/* not relocatable: runs at pref_address whatever the load address, here beyond RAM */
+static void fixed_beyond_ram(struct bzimage *b)
+{
+    b->data[0x234] = 0;
+    wr32(b->data + 0x258, 0x3E00000);
+}
 
 static void test_bad_images(void **state)
 {
@@ -198,6 +308,10 @@ static void test_bad_images(void **state)
         { "kernel too big", huge_init_size, 0, 0, X86IRQ_ERR_RANGE, "more memory" },
         { "loaded below 1 MiB", low_load, 0, 0, X86IRQ_ERR_RANGE, "RAM" },
         { "initrd too big", nothing, RAM - (4u << 20), 0, X86IRQ_ERR_RANGE, "initrd" },
+        { "initrd over the runtime area", high_runtime, 13u << 20, 0, X86IRQ_ERR_RANGE,
+          "initrd" },
+        { "runtime start beyond RAM", fixed_beyond_ram, 0, 0, X86IRQ_ERR_RANGE,
+          "RAM 0x3e00000-0x4200000" },
         { "command line too long", small_cmdline, 0, 17, X86IRQ_ERR_INVALID_ARGUMENT,
           "at most 16" },
         { "protocol 2.05: 255 characters", protocol_205, 0, 256, X86IRQ_ERR_INVALID_ARGUMENT,
@@ -327,6 +441,8 @@ int main(void)
         cmocka_unit_test(test_initrd_addr_max_and_64bit_entry),
         cmocka_unit_test(test_bad_images),
         cmocka_unit_test(test_entry_state),
+        cmocka_unit_test(test_runtime_start),
+        cmocka_unit_test(test_entry64_state),
         cmocka_unit_test(test_nm_symbols),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

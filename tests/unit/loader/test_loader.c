@@ -105,6 +105,66 @@ static void build(struct image *im, const struct segment_spec *segs, unsigned co
     }
 }
 
+/* An ELF64 x86-64 executable: one segment of 0x800 bytes (0x1000 in memory) at paddr, run at
+ * vaddr, from file offset 0x1000, filled with 0xCD; an optional Multiboot header at its start;
+ * a symbol "entry64" at the entry (to check that 64-bit symbol tables are read). */
+static void build64(struct image *im, uint64_t paddr, uint64_t vaddr, uint64_t entry,
+                    bool multiboot)
+{
+    memset(im, 0, sizeof(*im));
+    Elf64_Ehdr *eh = (Elf64_Ehdr *)im->data;
+    memcpy(eh->e_ident, ELFMAG, SELFMAG);
+    eh->e_ident[EI_CLASS] = ELFCLASS64;
+    eh->e_ident[EI_DATA] = ELFDATA2LSB;
+    eh->e_ident[EI_VERSION] = EV_CURRENT;
+    eh->e_type = ET_EXEC;
+    eh->e_machine = EM_X86_64;
+    eh->e_version = EV_CURRENT;
+    eh->e_entry = entry;
+    eh->e_phoff = sizeof(Elf64_Ehdr);
+    eh->e_ehsize = sizeof(Elf64_Ehdr);
+    eh->e_phentsize = sizeof(Elf64_Phdr);
+    eh->e_phnum = 1;
+    Elf64_Phdr *ph = (Elf64_Phdr *)(im->data + eh->e_phoff);
+    ph->p_type = PT_LOAD;
+    ph->p_offset = 0x1000;
+    ph->p_vaddr = vaddr;
+    ph->p_paddr = paddr;
+    ph->p_filesz = 0x800;
+    ph->p_memsz = 0x1000;
+    ph->p_flags = PF_R | PF_X;
+    memset(im->data + 0x1000, 0xCD, 0x800);
+    if (multiboot) {
+        uint32_t mb[3] = { 0x1BADB002u, 0x3, (uint32_t)-(0x1BADB002u + 0x3) };
+        memcpy(im->data + 0x1000, mb, sizeof(mb));
+    }
+    size_t at = 0x2000;
+    const char strtab[] = "\0entry64\0";
+    Elf64_Sym syms[2];
+    memset(syms, 0, sizeof(syms));
+    syms[1].st_name = 1;
+    syms[1].st_value = entry;
+    syms[1].st_size = 0x10;
+    syms[1].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
+    syms[1].st_shndx = 1;
+    memcpy(im->data + at, syms, sizeof(syms));
+    memcpy(im->data + at + sizeof(syms), strtab, sizeof(strtab));
+    Elf64_Shdr *sh = (Elf64_Shdr *)(im->data + at + 0x100);
+    memset(sh, 0, 3 * sizeof(*sh));
+    sh[1].sh_type = SHT_SYMTAB;
+    sh[1].sh_offset = at;
+    sh[1].sh_size = sizeof(syms);
+    sh[1].sh_entsize = sizeof(Elf64_Sym);
+    sh[1].sh_link = 2;
+    sh[2].sh_type = SHT_STRTAB;
+    sh[2].sh_offset = at + sizeof(syms);
+    sh[2].sh_size = sizeof(strtab);
+    eh->e_shoff = at + 0x100;
+    eh->e_shentsize = sizeof(Elf64_Shdr);
+    eh->e_shnum = 3;
+    im->size = at + 0x100 + 3 * sizeof(Elf64_Shdr);
+}
+
 struct fixture {
     struct x86_bus bus;
     struct image image;
@@ -224,8 +284,11 @@ static void test_wrong_class_machine_type(void **state)
 {
     struct fixture *f = *state;
     build(&f->image, one_segment, 1, true, false);
-    f->image.data[EI_CLASS] = ELFCLASS64;
-    expect_rejected(f, f->image.data, f->image.size, X86IRQ_ERR_BAD_IMAGE, "32-bit");
+    f->image.data[EI_CLASS] = 3;
+    expect_rejected(f, f->image.data, f->image.size, X86IRQ_ERR_BAD_IMAGE, "ELF class 3");
+    build64(&f->image, 0x100000, 0x100000, 0x100040, true);
+    ((Elf64_Ehdr *)f->image.data)->e_machine = EM_386;
+    expect_rejected(f, f->image.data, f->image.size, X86IRQ_ERR_BAD_IMAGE, "x86-64");
     build(&f->image, one_segment, 1, true, false);
     ((Elf32_Ehdr *)f->image.data)->e_machine = EM_X86_64;
     expect_rejected(f, f->image.data, f->image.size, X86IRQ_ERR_BAD_IMAGE, "i386");
@@ -235,6 +298,56 @@ static void test_wrong_class_machine_type(void **state)
     build(&f->image, one_segment, 1, true, false);
     f->image.data[EI_DATA] = ELFDATA2MSB;
     expect_rejected(f, f->image.data, f->image.size, X86IRQ_ERR_BAD_IMAGE, "little-endian");
+}
+
+/* ELF64 with a Multiboot header: entered in 32-bit mode as GRUB enters it, at the entry's
+ * physical address (the segment's p_paddr - p_vaddr applied); an entry above 4 GiB or in no
+ * segment is refused */
+static void test_elf64_multiboot(void **state)
+{
+    struct fixture *f = *state;
+    build64(&f->image, 0x100000, 0xC0100000u, 0xC0100040u, true);
+    struct x86_boot_state boot;
+    struct x86_symbol_table symbols;
+    char error[256] = "";
+    assert_int_equal(x86_load_elf(&f->bus, f->image.data, f->image.size, "k64.elf", "", map,
+                                  map_count, &boot, &symbols, error, sizeof(error)), X86IRQ_OK);
+    assert_true(boot.multiboot);
+    assert_false(boot.long_mode);
+    assert_int_equal(boot.entry, 0x100040);
+    assert_int_equal(f->bus.ram[0x100400], 0xCD);
+    assert_int_equal(f->bus.ram[0x100900], 0);
+    assert_string_equal(x86_symbols_find(&symbols, "entry64")->name, "entry64");
+    x86_symbols_free(&symbols);
+    build64(&f->image, 0x100000, 0xFFFFFFFF80100000ull, 0xFFFFFFFF80100040ull, true);
+    expect_rejected(f, f->image.data, f->image.size, X86IRQ_ERR_BAD_IMAGE, "above 4 GiB");
+    build64(&f->image, 0x100000, 0x100000, 0x300000, true);
+    expect_rejected(f, f->image.data, f->image.size, X86IRQ_ERR_BAD_IMAGE, "no loadable segment");
+}
+
+/* ELF64 without Multiboot: the 64-bit entry on the loader's identity map, whose page tables
+ * no segment may cover */
+static void test_elf64_long_mode_entry(void **state)
+{
+    struct fixture *f = *state;
+    build64(&f->image, 0x200000, 0x200000, 0x200010, false);
+    struct x86_boot_state boot;
+    struct x86_symbol_table symbols;
+    char error[256] = "";
+    assert_int_equal(x86_load_elf(&f->bus, f->image.data, f->image.size, "k64.elf", "", map,
+                                  map_count, &boot, &symbols, error, sizeof(error)), X86IRQ_OK);
+    assert_false(boot.multiboot);
+    assert_true(boot.long_mode);
+    assert_int_equal(boot.entry, 0x200010);
+    assert_int_equal(f->bus.ram[0x200000], 0xCD);
+    x86_symbols_free(&symbols);
+    build64(&f->image, 0x1800, 0x1800, 0x1810, false);
+    expect_rejected(f, f->image.data, f->image.size, X86IRQ_ERR_RANGE, "page tables");
+    build64(&f->image, 0x200000, 0x100000000ull, 0x100000010ull, false);
+    expect_rejected(f, f->image.data, f->image.size, X86IRQ_ERR_BAD_IMAGE, "identity map");
+    /* a 64-bit header cut short */
+    build64(&f->image, 0x200000, 0x200000, 0x200010, false);
+    expect_rejected(f, f->image.data, 40, X86IRQ_ERR_BAD_IMAGE, "truncated");
 }
 
 static void test_segment_problems(void **state)
@@ -296,6 +409,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plain_elf_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_and_foreign_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_class_machine_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_elf64_multiboot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_elf64_long_mode_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segment_problems, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multiboot_header_problems, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_room_for_multiboot_info, setup, teardown),
