@@ -25,6 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (s == X86IRQ_OK) {
         if (boot.multiboot && boot.multiboot_info >= bus.ram_size)
             abort();
+        /* the 64-bit entry runs on the identity map of 4 GiB, and only without Multiboot */
+        if (boot.long_mode && (boot.multiboot || boot.entry > 0xFFFFFFFFu))
+            abort();
         for (size_t i = 0; i < symbols.count; i++)
             if (!symbols.symbols[i].name)
                 abort();
