@@ -1,25 +1,28 @@
 #!/bin/sh
-# The Linux kit for examples/linux and the meson test suite 'linux': Debian 12's own i386
-# kernels (linux-image-*-686 and -686-pae, as shipped) and an initramfs of busybox-static with
-# the kernel's own e1000.ko and /bin/x86irq-threads (examples/linux/threads.c, a freestanding
-# two-thread program for TLB shootdowns, compiled here by the host's gcc -m32: no 32-bit
-# libraries needed). Packages come from Debian's archive through apt-get download,
-# verified by apt against the archive's signed indices, with a private apt state directory, so
-# the host's dpkg architectures, apt lists and caches stay as they were. Idempotent: what is
-# there is kept.
+# The Linux kit for examples/linux and the meson test suite 'linux': Debian 12's own kernels
+# (the i386 linux-image-*-686 and -686-pae and the amd64 linux-image-*-amd64, as shipped) and
+# for each an initramfs of busybox-static of its architecture with the kernel's own e1000.ko
+# and /bin/x86irq-threads (examples/linux/threads.c, a freestanding two-thread program for TLB
+# shootdowns, compiled here by the host's gcc -m32: no 32-bit libraries needed; the amd64
+# kernel runs it through its IA-32 emulation). Packages come from Debian's archive through
+# apt-get download, verified by apt against the archive's signed indices, with a private apt
+# state directory, so the host's dpkg architectures, apt lists and caches stay as they were.
+# Idempotent: what is there is kept.
 #
 #   scripts/get-linux.sh            fetch (if needed) and build the kit
 #   scripts/get-linux.sh --print    print the kit's directory and exit
 #   scripts/get-linux.sh --check    exit 0 if the kit is complete, 1 if not (no network)
 #
 # The kit's directory: $X86IRQ_LINUX_KIT, or ${XDG_CACHE_HOME:-$HOME/.cache}/x86irq/linux.
-# Layout: 686/ and 686-pae/ each with bzImage, e1000.ko, initrd.gz, VERSION; debs/ the packages.
+# Layout: 686/, 686-pae/ and amd64/ each with bzImage, e1000.ko, initrd.gz, VERSION, config,
+# System.map; debs/ the packages.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 kit=${X86IRQ_LINUX_KIT:-${XDG_CACHE_HOME:-$HOME/.cache}/x86irq/linux}
-flavours="686 686-pae"
-arch=i386
+flavours="686 686-pae amd64"
+# the Debian architecture of a flavour's packages
+arch_of() { case "$1" in amd64) echo amd64 ;; *) echo i386 ;; esac; }
 suite=bookworm
 mirror=${X86IRQ_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 security=${X86IRQ_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
@@ -34,7 +37,7 @@ init_sum=$({ cat "$here/examples/linux/init" "$here/examples/linux/threads.c"
     echo "$threads_cflags"; } | cksum)
 complete() {
     for f in $flavours; do
-        for file in bzImage e1000.ko initrd.gz VERSION; do
+        for file in bzImage e1000.ko initrd.gz VERSION System.map; do
             [ -s "$kit/$f/$file" ] || return 1
         done
         [ "$(cat "$kit/$f/INIT" 2>/dev/null)" = "$init_sum" ] || return 1
@@ -68,19 +71,20 @@ fi
 mkdir -p "$kit/apt/lists/partial" "$kit/apt/cache/archives/partial" "$kit/debs"
 : > "$kit/apt/status"
 cat > "$kit/apt/sources.list" <<EOF
-deb [arch=$arch signed-by=$keyring] $mirror $suite main
-deb [arch=$arch signed-by=$keyring] $mirror $suite-updates main
-deb [arch=$arch signed-by=$keyring] $security $suite-security main
+deb [arch=i386,amd64 signed-by=$keyring] $mirror $suite main
+deb [arch=i386,amd64 signed-by=$keyring] $mirror $suite-updates main
+deb [arch=i386,amd64 signed-by=$keyring] $security $suite-security main
 EOF
 # Every apt setting that could touch the host's state points into the kit instead.
 apt_options="-o Dir::State=$kit/apt -o Dir::State::Lists=$kit/apt/lists
  -o Dir::State::status=$kit/apt/status -o Dir::Cache=$kit/apt/cache
  -o Dir::Etc::SourceList=$kit/apt/sources.list -o Dir::Etc::SourceParts=/nonexistent
  -o Dir::Etc::Preferences=/nonexistent -o Dir::Etc::PreferencesParts=/nonexistent
- -o APT::Architecture=$arch -o APT::Architectures::=$arch -o Debug::NoLocking=1
+ -o APT::Architecture=i386 -o APT::Architectures::=i386 -o APT::Architectures::=amd64
+ -o Debug::NoLocking=1
  -o APT::Sandbox::User=root"
 
-echo "get-linux.sh: reading Debian's $arch package lists (private apt state in $kit/apt)"
+echo "get-linux.sh: reading Debian's i386 and amd64 package lists (private apt state in $kit/apt)"
 # shellcheck disable=SC2086
 apt-get -q $apt_options update >"$kit/apt/update.log" 2>&1 || {
     echo "get-linux.sh: apt-get update failed; see $kit/apt/update.log" >&2
@@ -91,21 +95,21 @@ apt-get -q $apt_options update >"$kit/apt/update.log" 2>&1 || {
 resolve() {
     # shellcheck disable=SC2086
     apt-cache $apt_options depends "$1" 2>/dev/null |
-        sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1
+        sed -n 's/^ *Depends: \(linux-image-[0-9][^ :]*\)\(:[a-z0-9]*\)\{0,1\}$/\1/p' | head -n 1
 }
 
 cd "$kit/debs"
-packages="busybox-static"
+packages="busybox-static:i386 busybox-static:amd64"
 for f in $flavours; do
-    p=$(resolve "linux-image-$f")
+    p=$(resolve "linux-image-$f:$(arch_of "$f")")
     if [ -z "$p" ]; then
         echo "get-linux.sh: cannot resolve linux-image-$f in Debian $suite" >&2
         exit 69
     fi
     echo "$p" > "$kit/.package-$f"
-    packages="$packages $p"
+    packages="$packages $p:$(arch_of "$f")"
 done
-echo "get-linux.sh: downloading $packages (about 105 MB)"
+echo "get-linux.sh: downloading $packages (about 180 MB)"
 # apt-get download checks each file against the hashes of the signed Release/Packages files
 # shellcheck disable=SC2086
 apt-get -q $apt_options download $packages >"$kit/apt/download.log" 2>&1 || {
@@ -115,9 +119,11 @@ apt-get -q $apt_options download $packages >"$kit/apt/download.log" 2>&1 || {
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-dpkg-deb -x "$(ls busybox-static_*_$arch.deb | tail -n 1)" "$work/busybox"
-busybox="$work/busybox/bin/busybox"
-[ -x "$busybox" ] || { echo "get-linux.sh: busybox-static has no /bin/busybox" >&2; exit 65; }
+for a in i386 amd64; do
+    dpkg-deb -x "$(ls busybox-static_*_$a.deb | tail -n 1)" "$work/busybox-$a"
+    [ -x "$work/busybox-$a/bin/busybox" ] ||
+        { echo "get-linux.sh: busybox-static ($a) has no /bin/busybox" >&2; exit 65; }
+done
 # shellcheck disable=SC2086
 if ! gcc $threads_cflags -o "$work/x86irq-threads" "$here/examples/linux/threads.c" \
     >"$work/gcc.log" 2>&1; then
@@ -127,6 +133,8 @@ if ! gcc $threads_cflags -o "$work/x86irq-threads" "$here/examples/linux/threads
 fi
 
 for f in $flavours; do
+    arch=$(arch_of "$f")
+    busybox="$work/busybox-$arch/bin/busybox"
     p=$(cat "$kit/.package-$f")
     deb=$(ls "${p}"_*_$arch.deb | tail -n 1)
     rm -rf "$work/k"
@@ -147,6 +155,7 @@ for f in $flavours; do
     cp "$vmlinuz" "$kit/$f/bzImage.new" && mv "$kit/$f/bzImage.new" "$kit/$f/bzImage"
     cp "$e1000" "$kit/$f/e1000.ko"
     cp "$work/k/boot/config-$version" "$kit/$f/config"
+    cp "$work/k/boot/System.map-$version" "$kit/$f/System.map"
 
     # the initramfs: busybox, x86irq-threads, e1000.ko and /init (examples/linux/init)
     root="$work/root-$f"
