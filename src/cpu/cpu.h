@@ -630,6 +630,10 @@ void x86_load_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector);
 void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, int kind,
                       unsigned opsize);
 enum x86_far_kind { X86_FAR_JMP, X86_FAR_CALL, X86_FAR_RET };
+/* A far JMP or CALL in IA-32e mode (64-bit or compatibility mode) through the selector if it
+ * names a 64-bit call gate (exec64_system.c, SDM Vol. 3 5.8.3.1): true when done; false for a
+ * code segment, which the caller transfers to; any other system descriptor is #GP(selector). */
+bool x86_through_call_gate64(struct x86_cpu *cpu, uint16_t gate_selector, int kind);
 /* ret far (imm16 = release): to the same level, or to an outer one with SS:ESP from the stack
  * (SDM Vol. 2 RET). Pops as it goes; a fault leaves the stack untouched. */
 void x86_far_return(struct x86_cpu *cpu, unsigned opsize, uint32_t release);
@@ -646,6 +650,9 @@ void x86_null_outer_data_segments(struct x86_cpu *cpu);
  * breakpoints matching a linear address (a mask of B0-B3). */
 void x86_debug_registers_changed(struct x86_cpu *cpu);
 void x86_debug_data_access(struct x86_cpu *cpu, uint64_t linear, unsigned size, bool write);
+/* The checks of a data access when alignment checking or data breakpoints are on (mmu.c):
+ * #AC(0) for a misaligned access at CPL 3 with CR0.AM and EFLAGS.AC, then the breakpoints. */
+void x86_checked_access(struct x86_cpu *cpu, uint64_t linear, unsigned size, bool write);
 void x86_debug_io_access(struct x86_cpu *cpu, uint16_t port, unsigned size);
 uint8_t x86_debug_instruction_breakpoints(const struct x86_cpu *cpu, uint64_t linear);
 /* PAE: load the four PDPTEs from CR3 (mmu.c); false when one has reserved bits (#GP(0)). */

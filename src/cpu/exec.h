@@ -106,7 +106,8 @@ static X86_ALWAYS_INLINE bool x86_condition_fast(struct x86_cpu *cpu, unsigned c
 /* A ModRM memory operand's effective address in 64-bit mode (RIP-relative from the next
  * instruction, REX registers; 32 bits with 67), and the linear address of seg:offset there:
  * only FS and GS have a base, a non-canonical address is #SS(0) for SS references and #GP(0)
- * otherwise (SDM Vol. 3 5.3.1, Vol. 1 3.3.7.1), data breakpoints are checked */
+ * otherwise (SDM Vol. 3 5.3.1, Vol. 1 3.3.7.1), alignment (#AC) and data breakpoints are
+ * checked */
 static X86_ALWAYS_INLINE uint64_t x86_ea64(const struct x86_cpu *cpu,
                                                 const struct x86_insn *insn)
 {
@@ -127,8 +128,8 @@ static X86_ALWAYS_INLINE uint64_t x86_linear64(struct x86_cpu *cpu, unsigned seg
         at += cpu->seg[seg].base;
     if (X86_UNLIKELY(!x86_canonical(at) || !x86_canonical(at + size - 1)))
         x86_raise(cpu, seg == X86_SEG_SS ? X86_VEC_SS : X86_VEC_GP, 0);
-    if (X86_UNLIKELY(cpu->data_breakpoints))
-        x86_debug_data_access(cpu, at, size, write);
+    if (X86_UNLIKELY(cpu->alignment_check | cpu->data_breakpoints))
+        x86_checked_access(cpu, at, size, write);
     return at;
 }
 /* ---------------------------------------------------------------- operand locations */

@@ -346,7 +346,7 @@ X86_HANDLER(x86_exec64_cmpxchg8b)
 
 /* The code segment of a far JMP, CALL or RET in 64-bit mode (SDM Vol. 2 JMP, CALL, RET: the
  * protected-mode checks, plus L with D reserved): 64-bit code takes a canonical offset, a
- * compatibility-mode segment one within its limit (call gates: through_call_gate64). */
+ * compatibility-mode segment one within its limit (call gates: x86_through_call_gate64). */
 static void far_target(struct x86_cpu *cpu, uint16_t selector, u64 offset, int kind,
                        uint8_t new_cpl, struct x86_segment *target, uint64_t *descriptor,
                        uint64_t *address)
@@ -402,7 +402,7 @@ static u64 far_pointer(struct x86_cpu *cpu, const struct x86_insn *insn, uint16_
  * new CPL and pushes the old SS:RSP first; no parameters are copied in IA-32e mode. A JMP never
  * changes privilege. The pushes are 8 bytes each. True when the selector named a gate (the
  * transfer is done), false for a code segment. */
-static bool through_call_gate64(struct x86_cpu *cpu, uint16_t gate_selector, int kind)
+bool x86_through_call_gate64(struct x86_cpu *cpu, uint16_t gate_selector, int kind)
 {
     if ((gate_selector & 0xFFFC) == 0)
         return false; /* far_target's #GP(0) */
@@ -469,18 +469,25 @@ static bool through_call_gate64(struct x86_cpu *cpu, uint16_t gate_selector, int
     }
     values[count++] = cpu->seg[X86_SEG_CS].selector;
     values[count++] = cpu->next_rip;
+    /* from compatibility mode at the same privilege the stack is still SS:ESP (SS's base; in
+     * 64-bit mode and on the inner stack there is none) */
+    u64 stack_base = 0;
+    if (!inner && cpu->mode != X86_MODE_64) {
+        rsp = (uint32_t)rsp;
+        stack_base = cpu->seg[X86_SEG_SS].base;
+    }
     /* the stores, with the new privilege's rights, checked before any is made */
     uint64_t phys;
     bool w;
     for (unsigned i = 0; i < count; i++) {
-        u64 at = rsp - 8 * (i + 1);
+        u64 at = stack_base + rsp - 8 * (i + 1);
         if (!x86_canonical(at) || !x86_canonical(at + 7))
             x86_raise(cpu, X86_VEC_SS, 0);
         x86_translate(cpu, at, X86_ACCESS_WRITE, new_cpl == 3, &phys, &w);
         x86_translate(cpu, at + 7, X86_ACCESS_WRITE, new_cpl == 3, &phys, &w);
     }
     for (unsigned i = 0; i < count; i++) {
-        u64 at = rsp - 8 * (i + 1);
+        u64 at = stack_base + rsp - 8 * (i + 1);
         for (unsigned b = 0; b < 8; b++) {
             /* by bytes only where the slot crosses a page */
             if (b == 0 || ((at + b) & 0xFFF) == 0)
@@ -512,7 +519,7 @@ X86_HANDLER(x86_exec64_jmp_far)
 {
     uint16_t selector;
     u64 offset = far_pointer(cpu, insn, &selector);
-    if (through_call_gate64(cpu, selector, X86_FAR_JMP))
+    if (x86_through_call_gate64(cpu, selector, X86_FAR_JMP))
         return;
     struct x86_segment target;
     uint64_t d, address;
@@ -524,7 +531,7 @@ X86_HANDLER(x86_exec64_call_far)
 {
     uint16_t selector;
     u64 offset = far_pointer(cpu, insn, &selector);
-    if (through_call_gate64(cpu, selector, X86_FAR_CALL))
+    if (x86_through_call_gate64(cpu, selector, X86_FAR_CALL))
         return;
     struct x86_segment target;
     uint64_t d, address;

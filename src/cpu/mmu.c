@@ -48,16 +48,23 @@ uint64_t x86_linear_slow(struct x86_cpu *cpu, unsigned seg, uint32_t offset, uns
         segment_fault(cpu, seg);
     }
     uint32_t linear = (uint32_t)(s->base + offset);
-    if (X86_UNLIKELY(cpu->alignment_check) && size > 1) {
+    if (X86_UNLIKELY(cpu->alignment_check | cpu->data_breakpoints))
+        x86_checked_access(cpu, linear, size, access == X86_ACCESS_WRITE);
+    return linear;
+}
+
+void x86_checked_access(struct x86_cpu *cpu, uint64_t linear, unsigned size, bool write)
+{
+    if (cpu->alignment_check && size > 1) {
         /* #AC(0) for a misaligned data access at CPL 3 (SDM Vol. 3 6.15, Table 6-7): words on
-         * 2-byte, doublewords on 4-byte, quadwords and wider on 8-byte boundaries */
+         * 2-byte, doublewords on 4-byte, quadwords and wider on 8-byte boundaries; in 64-bit
+         * mode as elsewhere */
         unsigned alignment = size >= 8 ? 8 : size >= 4 ? 4 : 2;
         if (linear & (alignment - 1))
             x86_raise(cpu, X86_VEC_AC, 0);
     }
-    if (X86_UNLIKELY(cpu->data_breakpoints))
-        x86_debug_data_access(cpu, linear, size, access == X86_ACCESS_WRITE);
-    return linear;
+    if (cpu->data_breakpoints)
+        x86_debug_data_access(cpu, linear, size, write);
 }
 
 void x86_update_alignment_check(struct x86_cpu *cpu)

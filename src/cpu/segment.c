@@ -422,6 +422,12 @@ void x86_far_transfer(struct x86_cpu *cpu, uint16_t selector, uint32_t offset, i
     uint8_t access = (uint8_t)(d >> 40);
     uint8_t dpl = (access >> 5) & 3;
     uint8_t rpl = selector & 3;
+    if (!(access & 0x10) && (cpu->efer & X86_EFER_LMA) && kind != X86_FAR_RET) {
+        /* compatibility mode in IA-32e mode: call gates are the 16-byte 64-bit ones, to 64-bit
+         * code, and there are no task switches (SDM Vol. 3 5.8.3.1, 8.7) */
+        if (x86_through_call_gate64(cpu, selector, kind))
+            return;
+    }
     if (!(access & 0x10)) {
         /* task gates and TSS descriptors switch tasks; call gates transfer through the gate */
         uint8_t type = access & 0x0F;

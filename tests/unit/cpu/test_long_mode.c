@@ -475,6 +475,81 @@ static void test_call_gate(void **state)
     assert_int_equal(cpu->fault.error_code, CALL_GATE);
 }
 
+/* Compatibility mode in IA-32e mode reaches 64-bit code through the same 16-byte call gates
+ * (SDM Vol. 3 5.8.3.1): a 32-bit far call from ring 3 compatibility code lands in 64-bit ring
+ * 0 with 8-byte pushes; task gates are #GP(selector): no task switches in IA-32e mode (8.7) */
+static void test_call_gate_from_compat(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    assert_true(x86_write_msr(cpu, 0xC0000080u, cpu->efer | X86_EFER_SCE));
+    assert_true(x86_write_msr(cpu, 0xC0000081u, (uint64_t)(USER_CS32 | 3) << 48));
+    R(f, X86_ECX) = 0x1300;
+    R(f, X86_R11) = 0x2;
+    assert_int_equal(EXEC(f, 0x0F, 0x07), -1);                /* sysret: compatibility mode */
+    assert_int_equal(cpu->cpl, 3);
+    assert_int_equal(cpu->mode, X86_MODE_32);
+    R(f, X86_ESP) = 0x70000;
+    test_put32(f->m, 0x3000, 0);                               /* m16:32: offset ignored */
+    test_put32(f->m, 0x3004, CALL_GATE | 3);
+    assert_int_equal(EXEC_AT(f, 0x1300, 0xFF, 0x1D, 0x00, 0x30, 0x00, 0x00), -1);
+    assert_int_equal(cpu->cpl, 0);
+    assert_int_equal(cpu->mode, X86_MODE_64);
+    assert_int_equal(cpu->rip, HANDLER);
+    assert_int_equal(cpu->seg[X86_SEG_SS].selector, 0);
+    assert_int_equal(R(f, X86_ESP), RSP0 - 32);
+    assert_int_equal(get64(f, RSP0 - 8), USER_SS | 3);
+    assert_int_equal(get64(f, RSP0 - 16), 0x70000);
+    assert_int_equal(get64(f, RSP0 - 24), USER_CS32 | 3);
+    assert_int_equal(get64(f, RSP0 - 32), 0x1306);
+    assert_int_equal(EXEC_AT(f, HANDLER, 0x48, 0xCB), -1);    /* lretq: back to compat ring 3 */
+    assert_int_equal(cpu->cpl, 3);
+    assert_int_equal(cpu->mode, X86_MODE_32);
+    assert_int_equal(cpu->rip, 0x1306);
+    assert_int_equal(R(f, X86_ESP), 0x70000);
+    /* the return to ring 3 nulled DS, a ring-0 data segment (SDM Vol. 2 RET): through SS now */
+    assert_true(cpu->seg[X86_SEG_DS].attributes & X86_SEG_ATTR_UNUSABLE);
+    /* a far jump there to a 16-bit call gate (type 0x4) and a call to a task gate */
+    put64(f, GDT + CALL_GATE, (HANDLER & 0xFFFF) | ((uint64_t)KERNEL_CS << 16) | (0xE4ull << 40));
+    assert_int_equal(EXEC_AT(f, 0x1300, 0x36, 0xFF, 0x2D, 0x00, 0x30, 0x00, 0x00), X86_VEC_GP);
+    assert_int_equal(cpu->fault.error_code, CALL_GATE);
+    put64(f, GDT + CALL_GATE, ((uint64_t)TSS_SEL << 16) | (0xE5ull << 40));
+    assert_int_equal(EXEC_AT(f, 0x1300, 0x36, 0xFF, 0x1D, 0x00, 0x30, 0x00, 0x00), X86_VEC_GP);
+    assert_int_equal(cpu->fault.error_code, CALL_GATE);
+    assert_int_equal(cpu->cpl, 3);
+    assert_int_equal(R(f, X86_ESP), 0x70000);
+}
+
+/* #AC(0) in 64-bit mode (SDM Vol. 3 6.15): CR0.AM, RFLAGS.AC and CPL 3, for loads, stores and
+ * pushes; not at CPL 0 */
+static void test_alignment_check(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    cpu->cr0 |= X86_CR0_AM;
+    x86_update_alignment_check(cpu);
+    R(f, X86_EBX) = 0x3001;
+    assert_int_equal(EXEC(f, 0x48, 0x8B, 0x03), -1);          /* CPL 0: no check */
+    assert_true(x86_write_msr(cpu, 0xC0000080u, cpu->efer | X86_EFER_SCE));
+    assert_true(x86_write_msr(cpu, 0xC0000081u, (uint64_t)(USER_CS32 | 3) << 48));
+    R(f, X86_ECX) = 0x1300;
+    R(f, X86_R11) = 0x40002;                                  /* RFLAGS.AC */
+    assert_int_equal(EXEC(f, 0x48, 0x0F, 0x07), -1);          /* sysretq to ring 3 */
+    assert_int_equal(cpu->cpl, 3);
+    assert_int_equal(EXEC_AT(f, 0x1300, 0x48, 0x8B, 0x03), X86_VEC_AC); /* mov rax, [rbx] */
+    assert_int_equal(cpu->fault.error_code, 0);
+    R(f, X86_EBX) = 0x3004;
+    assert_int_equal(EXEC_AT(f, 0x1300, 0x48, 0x8B, 0x03), X86_VEC_AC); /* 8 bytes at 4 */
+    assert_int_equal(EXEC_AT(f, 0x1300, 0x8B, 0x03), -1);      /* 4 bytes at 4: aligned */
+    assert_int_equal(EXEC_AT(f, 0x1300, 0x89, 0x43, 0x01), X86_VEC_AC); /* mov [rbx+1], eax */
+    assert_int_equal(EXEC_AT(f, 0x1300, 0x88, 0x43, 0x01), -1); /* bytes are never misaligned */
+    R(f, X86_ESP) = 0x70004;
+    assert_int_equal(EXEC_AT(f, 0x1300, 0x50), X86_VEC_AC);   /* push rax: RSP 8-misaligned */
+    assert_int_equal(R(f, X86_ESP), 0x70004);
+    R(f, X86_ESP) = 0x70008;
+    assert_int_equal(EXEC_AT(f, 0x1300, 0x50), -1);
+}
+
 /* CR8 is the TPR's class (SDM Vol. 3 10.8.6.1) */
 static void test_cr8(void **state)
 {
@@ -501,6 +576,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_syscall_sysret, setup_long, teardown),
         cmocka_unit_test_setup_teardown(test_sysenter_sysexit, setup_long, teardown),
         cmocka_unit_test_setup_teardown(test_call_gate, setup_long, teardown),
+        cmocka_unit_test_setup_teardown(test_call_gate_from_compat, setup_long, teardown),
+        cmocka_unit_test_setup_teardown(test_alignment_check, setup_long, teardown),
         cmocka_unit_test_setup_teardown(test_cr8, setup_long, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
