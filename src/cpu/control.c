@@ -10,7 +10,8 @@
                       X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | X86_CR0_CD | X86_CR0_PG)
 /* CR4 bits we implement; setting any other raises #GP(0) as a reserved bit would, and CPUID
  * advertises exactly these (VME, DE, PSE, PAE, PGE, TSD through TSC; OSFXSR through FXSR,
- * which a processor without SSE accepts too: FXSAVE/FXRSTOR then leave the XMM area alone). */
+ * which a processor without SSE accepts too: FXSAVE/FXRSTOR then leave the XMM area alone;
+ * OSXMMEXCPT only with SSE). */
 #define CR4_SUPPORTED (X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | \
                        X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_SMEP | X86_CR4_SMAP)
 
@@ -108,7 +109,7 @@ void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint64_t value)
         x86_request_exit(cpu);
         break;
     case 4:
-        if (value & ~CR4_SUPPORTED)
+        if (value & ~(CR4_SUPPORTED | (cpu->simd & X86_SIMD_SSE ? X86_CR4_OSXMMEXCPT : 0)))
             x86_raise_gp0(cpu);
         if ((cpu->efer & X86_EFER_LMA) && !(value & X86_CR4_PAE))
             x86_raise_gp0(cpu); /* IA-32e mode needs PAE (SDM Vol. 2 MOV CR) */
@@ -211,7 +212,9 @@ void x86_cpu_reset(struct x86_cpu *cpu)
 {
     /* SDM Vol. 3 9.1.1, Table 9-1: the power-up state */
     /* the fields from fault_jump on (the links to the platform) stay */
+    uint32_t simd = cpu->simd; /* what the processor is, not its state */
     memset(cpu, 0, offsetof(struct x86_cpu, fault_jump));
+    cpu->simd = simd;
     cpu->tlb = cpu->tlb_sets; /* CPL 0's */
     cpu->eflags = X86_FLAG_FIXED1;
     cpu->cr0 = X86_CR0_CD | X86_CR0_NW | X86_CR0_ET;
@@ -238,6 +241,7 @@ void x86_cpu_reset(struct x86_cpu *cpu)
     cpu->mode = X86_MODE_16;
     x86_fpu_init(cpu);
     cpu->fpu.control = 0x0040; /* power-up x87 state (SDM Vol. 3 Table 9-1) */
+    cpu->sse.mxcsr = X86_MXCSR_RESET;
     x86_msr_reset(cpu);
     x86_tlb_flush(cpu);
     x86_tables_changed(cpu);
@@ -254,9 +258,11 @@ void x86_cpu_init_signal(struct x86_cpu *cpu)
     memcpy(sysenter, cpu->sysenter, sizeof(sysenter));
     uint32_t cache_bits = cpu->cr0 & (X86_CR0_CD | X86_CR0_NW);
     uint32_t epoch = cpu->table_epoch;
-    struct x86_fpu fpu = cpu->fpu;  /* INIT leaves the x87 state alone */
+    struct x86_fpu fpu = cpu->fpu;  /* INIT leaves the x87 and SSE state alone */
+    struct x86_sse sse = cpu->sse;
     x86_cpu_reset(cpu);
     cpu->fpu = fpu;
+    cpu->sse = sse;
     cpu->cycles = cycles;
     cpu->instructions = instructions;
     cpu->tsc_offset = tsc_offset;
@@ -315,7 +321,7 @@ void x86_cpu_enter_long64(struct x86_cpu *cpu, uint64_t cr3)
 {
     /* IA-32e mode as the SDM's activation sequence leaves it (Vol. 3 9.8.5): PAE, LME, then
      * PG, which sets LMA; a 64-bit CS (L = 1, D = 0) makes it 64-bit mode */
-    cpu->cr4 = X86_CR4_PAE;
+    cpu->cr4 |= X86_CR4_PAE;
     cpu->cr3 = cr3;
     cpu->efer = X86_EFER_LME | X86_EFER_LMA;
     cpu->cr0 |= X86_CR0_PG;

@@ -90,6 +90,7 @@ enum x86_gpr {
 #define X86_CR4_PAE 0x0020u
 #define X86_CR4_PGE 0x0080u
 #define X86_CR4_OSFXSR 0x0200u
+#define X86_CR4_OSXMMEXCPT 0x0400u
 #define X86_CR4_SMEP 0x00100000u
 #define X86_CR4_SMAP 0x00200000u
 /* IA32_EFER (SDM Vol. 3 2.2.1): SYSCALL enable, IA-32e enable and active, execute-disable */
@@ -202,6 +203,49 @@ struct x86_fpu {
     uint8_t nan_operand;   /* an operand was a NaN: no denormal exception then */
 };
 
+/* The SSE state (SDM Vol. 1 10.2): XMM0-XMM15 (8 outside 64-bit mode) and MXCSR; power-up
+ * +0.0 and 0x1F80, INIT leaves both (Vol. 3 Table 9-1). Elements are little-endian lanes. */
+union x86_xmm {
+    uint8_t b[16];
+    uint16_t w[8];
+    uint32_t d[4];
+    uint64_t q[2];
+    float s[4];
+    double d64[2];
+};
+struct x86_sse {
+    union x86_xmm xmm[16];
+    uint32_t mxcsr;
+};
+#define X86_MXCSR_RESET 0x1F80u
+/* MXCSR's writable bits: flags 5:0, DAZ (6), masks 12:7, RC 14:13, FZ (15); the rest #GP on
+ * LDMXCSR/FXRSTOR (MXCSR_MASK in the FXSAVE image) */
+#define X86_MXCSR_MASK 0xFFFFu
+
+/* The SIMD extensions the processor offers (cpu->simd): CPUID reports exactly these, and an
+ * instruction of one it does not offer is #UD. SSE-family instructions are implemented a family
+ * at a time; a family's bit is set in X86_SIMD_DEFAULT only once all of it runs exactly
+ * (docs/isa.md, "SSE"). */
+enum x86_simd_feature {
+    X86_SIMD_SSE = 1u << 0,
+    X86_SIMD_SSE2 = 1u << 1,
+    X86_SIMD_SSE3 = 1u << 2,
+    X86_SIMD_SSSE3 = 1u << 3,
+    X86_SIMD_SSE41 = 1u << 4,
+    X86_SIMD_SSE42 = 1u << 5,
+};
+#define X86_SIMD_DEFAULT 0u
+/* CPUID.1's bits for them: EDX 25 SSE, 26 SSE2; ECX 0 SSE3, 9 SSSE3, 19 SSE4.1, 20 SSE4.2 */
+static inline uint32_t x86_cpuid_simd_edx(uint32_t simd)
+{
+    return (simd & X86_SIMD_SSE ? 1u << 25 : 0) | (simd & X86_SIMD_SSE2 ? 1u << 26 : 0);
+}
+static inline uint32_t x86_cpuid_simd_ecx(uint32_t simd)
+{
+    return (simd & X86_SIMD_SSE3 ? 1u << 0 : 0) | (simd & X86_SIMD_SSSE3 ? 1u << 9 : 0) |
+           (simd & X86_SIMD_SSE41 ? 1u << 19 : 0) | (simd & X86_SIMD_SSE42 ? 1u << 20 : 0);
+}
+
 /* MSRs kept as storage (msr.c); INIT leaves them as they are (SDM Vol. 3 Table 9-1) */
 struct x86_msrs {
     uint64_t tsc_adjust;        /* IA32_TSC_ADJUST */
@@ -301,6 +345,8 @@ struct x86_cpu {
     uint8_t irq_user_watch;
     uint8_t irq_user_reported;
     struct x86_fpu fpu;
+    struct x86_sse sse;
+    uint32_t simd;         /* enum x86_simd_feature: the SIMD extensions offered */
 
     /* Decoded descriptor-table state (the IDT gate cache of src/idt) is valid while its epoch
      * equals table_epoch. The epoch moves on LGDT/LIDT/LLDT, a change of paging, a task switch,
@@ -561,6 +607,8 @@ static X86_ALWAYS_INLINE void x86_write(struct x86_cpu *cpu, unsigned seg, uint3
 /* Check that a write would succeed (segment and page), without writing: for instructions that
  * must not commit anything before a later store is known to succeed. */
 void x86_check_write(struct x86_cpu *cpu, unsigned seg, uint32_t offset, unsigned size);
+/* The same for size bytes (up to a page) at a linear address */
+void x86_check_write_linear(struct x86_cpu *cpu, uint64_t linear, unsigned size);
 
 /* Stack: (E)SP-relative with SS.B deciding 16- or 32-bit stack pointer arithmetic. */
 static X86_ALWAYS_INLINE bool x86_stack32(const struct x86_cpu *cpu)

@@ -146,7 +146,7 @@ static const uint8_t sse_0f3a[256] = {
 /* Is an SSE-space encoding valid with these prefixes and this ModRM? The mandatory prefix is
  * the last F2/F3 if the opcode has a form for it, else 66, else none (SDM Vol. 2 2.1.2): an F2
  * or F3 the opcode does not use is ignored, as processors (and Capstone) do. */
-static bool sse_form_valid(uint8_t mask, uint16_t prefixes, unsigned mod)
+static unsigned sse_prefix(uint8_t mask, uint16_t prefixes)
 {
     unsigned p = (prefixes & X86_PFX_OPSIZE) ? 1 : 0;
     /* a 66 the opcode has no form for is ignored too (66 0F 78/79 are AMD's SSE4a extrq and
@@ -156,8 +156,23 @@ static bool sse_form_valid(uint8_t mask, uint16_t prefixes, unsigned mod)
     unsigned rep = (prefixes & X86_PFX_REP) ? 2 : (prefixes & X86_PFX_REPNE) ? 3 : 0;
     if (rep && ((mask >> (2 * rep)) & 3))
         p = rep;
-    return (mask >> (2 * p + (mod == 3 ? 1 : 0))) & 1;
+    return p;
 }
+static bool sse_form_valid(uint8_t mask, uint16_t prefixes, unsigned mod)
+{
+    return (mask >> (2 * sse_prefix(mask, prefixes) + (mod == 3 ? 1 : 0))) & 1;
+}
+
+/* The SIMD instructions executed (simd.def): by map (0F, 0F 38, 0F 3A), opcode and mandatory
+ * prefix (sse_prefix: 0 none, 1 66, 2 F3, 3 F2); 0 (X86_MN_INVALID) where simd.def has none,
+ * which stays UNIMPLEMENTED (#UD) */
+enum { SIMD_MAP_0F, SIMD_MAP_0F38, SIMD_MAP_0F3A };
+enum { SIMD_PFX_NP, SIMD_PFX_P66, SIMD_PFX_PF3, SIMD_PFX_PF2 };
+static const uint16_t simd_mnemonics[3][256][4] = {
+#define SIMD_OP(name, map, opcode, prefix) [SIMD_MAP_##map][opcode][SIMD_PFX_##prefix] = X86_MN_##name,
+#include "simd.def"
+};
+_Static_assert(X86_MN_INVALID == 0, "0 means no SIMD row");
 
 /* x87 escapes D8-DF (SDM Vol. 2 Tables A-7 to A-22): which ModRM.mod == 3 bytes C0-FF and
  * which memory forms /0-/7 are instructions. The register-form aliases real processors accept
@@ -441,6 +456,15 @@ enum x86_decode_status x86_decode(const uint8_t *bytes, size_t available, enum x
                      : insn.map == X86_MAP_0F38 ? sse_0f38[opcode] : sse_0f3a[opcode];
         if (mask && !sse_form_valid(mask, insn.prefixes, insn.mod))
             goto invalid_after_modrm;
+        if (mask && row->mnemonic == X86_MN_UNIMPLEMENTED) {
+            uint16_t simd = simd_mnemonics[insn.map - X86_MAP_0F][opcode]
+                                          [sse_prefix(mask, insn.prefixes)];
+            if (simd) {
+                synthetic = *row;
+                synthetic.mnemonic = simd;
+                row = &synthetic;
+            }
+        }
         if (insn.map == X86_MAP_0F && opcode >= 0x71 && opcode <= 0x73) {
             /* groups 12-14: shifts by imm8; /2 /4 /6 (0F 71, 72), /2 /6 and 66-only /3 /7
              * (0F 73) */

@@ -128,8 +128,8 @@ X86_HANDLER(x86_exec_cpuid)
          * APIC ID: the core's number (each core is its own package: HTT clear) */
         b = (1u << 16) | (8u << 8) | ((uint32_t)cpu->index << 24);
         a = X86_CPUID_SIGNATURE;
-        c = CPUID_1_ECX;
-        d = CPUID_1_EDX;
+        c = CPUID_1_ECX | x86_cpuid_simd_ecx(cpu->simd);
+        d = CPUID_1_EDX | x86_cpuid_simd_edx(cpu->simd);
         break;
     case 7:
         if (x86_gpr32(cpu, X86_ECX) == 0) { /* EAX 0: the only sub-leaf */

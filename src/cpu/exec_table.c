@@ -9,6 +9,7 @@
 #include "cpu/exec.h"
 #include "cpu/exec_fast.h"
 #include "cpu/exec_handlers.h"
+#include "cpu/simd.h"
 
 static const x86_exec_fn handlers[X86_MN_COUNT] = {
 #define X(name, text, handler, properties) [X86_MN_##name] = x86_exec_##handler,
@@ -24,6 +25,24 @@ const uint8_t x86_mnemonic_properties[X86_MN_COUNT] = {
 #undef X
 };
 #undef ENDS_BLOCK
+
+/* the SIMD extension of each SIMD mnemonic (simd.def), for x86_simd_enter's #UD */
+#define SSE X86_SIMD_SSE
+#define SSE2 X86_SIMD_SSE2
+#define SSE3 X86_SIMD_SSE3
+#define SSSE3 X86_SIMD_SSSE3
+#define SSE41 X86_SIMD_SSE41
+#define SSE42 X86_SIMD_SSE42
+const uint8_t x86_mnemonic_simd[X86_MN_COUNT] = {
+#define SIMD_MN(name, text, handler, feature) [X86_MN_##name] = (feature),
+#include "simd.def"
+};
+#undef SSE
+#undef SSE2
+#undef SSE3
+#undef SSSE3
+#undef SSE41
+#undef SSE42
 
 /* ------------------------------------------------------------------ fast forms */
 
@@ -144,6 +163,9 @@ static const x86_exec_fn handlers64[X86_MN_COUNT] = {
 #include "mnemonics64.def"
 #undef E64
 #undef SAME
+    /* the SIMD handlers work in every mode (simd.h computes their addresses) */
+#define SIMD_MN(name, text, handler, feature) [X86_MN_##name] = x86_exec_##handler,
+#include "simd.def"
 };
 
 bool x86_exec_in_64bit_mode(unsigned mnemonic)

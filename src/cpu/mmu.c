@@ -641,15 +641,21 @@ void x86_write_slow(struct x86_cpu *cpu, uint64_t linear, unsigned size, uint64_
 
 void x86_check_write(struct x86_cpu *cpu, unsigned seg, uint32_t offset, unsigned size)
 {
-    uint64_t linear = x86_linear(cpu, seg, offset, size, X86_ACCESS_WRITE);
+    x86_check_write_linear(cpu, x86_linear(cpu, seg, offset, size, X86_ACCESS_WRITE), size);
+}
+
+void x86_check_write_linear(struct x86_cpu *cpu, uint64_t linear, unsigned size)
+{
     const struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
     uint64_t last = linear + size - 1;
     uint64_t phys;
     bool w;
     if (!(e->write_tag == (linear & ~(uint64_t)0xFFF) && (linear & 0xFFF) <= X86_PAGE_SIZE - size))
         x86_translate(cpu, linear, X86_ACCESS_WRITE, user_access(cpu), &phys, &w);
+    /* the next page from its first byte, as the store itself (x86_write_slow) and QEMU report
+     * a split access's fault: CR2 is that byte's address */
     if ((last & ~(uint64_t)0xFFF) != (linear & ~(uint64_t)0xFFF))
-        x86_translate(cpu, last, X86_ACCESS_WRITE, user_access(cpu), &phys, &w);
+        x86_translate(cpu, last & ~(uint64_t)0xFFF, X86_ACCESS_WRITE, user_access(cpu), &phys, &w);
 }
 
 /* ------------------------------------------------------------------ system-table access */

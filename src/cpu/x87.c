@@ -255,10 +255,7 @@ static void mchk(struct x86_cpu *cpu, const struct x86_insn *insn, uint64_t offs
         x86_check_write(cpu, insn->seg, (uint32_t)offset, size);
         return;
     }
-    uint64_t at = x86_linear64(cpu, insn->seg, offset, size, true), phys;
-    bool w;
-    x86_translate(cpu, at, X86_ACCESS_WRITE, cpu->cpl == 3, &phys, &w);
-    x86_translate(cpu, at + size - 1, X86_ACCESS_WRITE, cpu->cpl == 3, &phys, &w);
+    x86_check_write_linear(cpu, x86_linear64(cpu, insn->seg, offset, size, true), size);
 }
 static uint64_t read64(struct x86_cpu *cpu, const struct x86_insn *insn, uint64_t offset)
 {
@@ -1004,9 +1001,17 @@ X86_HANDLER(x86_exec_fwait)
 
 /* ------------------------------------------------------------------ fxsave / fxrstor */
 
-/* The 512-byte image (SDM Vol. 2 FXSAVE, Table 3-53) without SSE state: FCW, FSW, the
- * abridged tag (a bit per physical register: not empty), FOP/FIP/FDP as 0, MXCSR at its reset
- * value, ST(0)-ST(7) in 16-byte slots. The area must be 16-byte aligned (#GP(0)). */
+/* The 512-byte image (SDM Vol. 2 FXSAVE, Table 3-53): FCW, FSW, the abridged tag (a bit per
+ * physical register: not empty), FOP/FIP/FDP as 0, MXCSR and MXCSR_MASK, ST(0)-ST(7) in 16-byte
+ * slots, XMM0-7 (XMM0-15 in 64-bit mode). The area must be 16-byte aligned (#GP(0)). The SSE
+ * part (MXCSR and the XMM registers) is saved and restored when the processor has SSE and
+ * CR4.OSFXSR is set, as QEMU does (the SDM leaves it to the implementation with OSFXSR clear);
+ * otherwise the image shows MXCSR at its reset value and MXCSR_MASK 0. */
+static bool sse_image(const struct x86_cpu *cpu)
+{
+    return (cpu->simd & X86_SIMD_SSE) && (cpu->cr4 & X86_CR4_OSFXSR);
+}
+
 static uint64_t fx_area(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
     if (cpu->cr0 & (X86_CR0_EM | X86_CR0_TS))
@@ -1033,8 +1038,9 @@ X86_HANDLER(x86_exec_fxsave)
     mwr(cpu, insn, base + 4, 2, abridged);
     for (unsigned o = 6; o < 24; o += 2)
         mwr(cpu, insn, base + o, 2, 0);
-    mwr(cpu, insn, base + 24, 4, 0x1F80); /* MXCSR */
-    mwr(cpu, insn, base + 28, 4, 0);      /* MXCSR_MASK: no SSE here */
+    bool sse = sse_image(cpu);
+    mwr(cpu, insn, base + 24, 4, sse ? cpu->sse.mxcsr : X86_MXCSR_RESET);
+    mwr(cpu, insn, base + 28, 4, sse ? X86_MXCSR_MASK : 0); /* MXCSR_MASK: 0 without SSE */
     for (unsigned i = 0; i < 8; i++) {
         uint8_t bytes[16] = { 0 };
         memcpy(bytes, &cpu->fpu.st[physical(cpu, i)], sizeof(long double) < 10 ? sizeof(long double) : 10);
@@ -1044,11 +1050,21 @@ X86_HANDLER(x86_exec_fxsave)
             mwr(cpu, insn, base + 32 + 16 * i + b, 4, b < 12 ? word : 0);
         }
     }
+    /* XMM0-7 at 160, XMM8-15 after them in 64-bit mode (SDM Vol. 2 FXSAVE Tables 3-53, 3-56) */
+    unsigned count = sse ? (insn->mode == X86_MODE_64 ? 16 : 8) : 0;
+    for (unsigned i = 0; i < count; i++)
+        for (unsigned d = 0; d < 4; d++)
+            mwr(cpu, insn, base + 160 + 16 * i + 4 * d, 4, cpu->sse.xmm[i].d[d]);
 }
 
 X86_HANDLER(x86_exec_fxrstor)
 {
     uint64_t base = fx_area(cpu, insn);
+    /* MXCSR first: a reserved bit set is #GP(0), nothing restored */
+    bool sse = sse_image(cpu);
+    uint32_t mxcsr = sse ? mrd(cpu, insn, base + 24, 4) : 0;
+    if (mxcsr & ~X86_MXCSR_MASK)
+        x86_raise_gp0(cpu);
     struct x86_fpu f;
     memset(&f, 0, sizeof(f));
     f.control = (uint16_t)mrd(cpu, insn, base + 0, 2);
@@ -1065,5 +1081,15 @@ X86_HANDLER(x86_exec_fxrstor)
         if (abridged & (1u << p))
             f.tag = (uint16_t)((f.tag & ~(3u << (2 * p))) | (tag_of(f.st[p]) << (2 * p)));
     }
+    union x86_xmm xmm[16];
+    unsigned count = sse ? (insn->mode == X86_MODE_64 ? 16 : 8) : 0;
+    for (unsigned i = 0; i < count; i++)
+        for (unsigned d = 0; d < 4; d++)
+            xmm[i].d[d] = mrd(cpu, insn, base + 160 + 16 * i + 4 * d, 4);
+    /* every read done: commit */
     cpu->fpu = f;
+    if (sse) {
+        cpu->sse.mxcsr = mxcsr;
+        memcpy(cpu->sse.xmm, xmm, count * sizeof(xmm[0]));
+    }
 }
