@@ -461,8 +461,8 @@ X86IRQ_API x86irq_status x86irq_cancel_event(x86irq_machine *machine, uint64_t i
 /** What an instruction hook sees: the instruction about to execute. */
 typedef struct x86irq_instruction_info {
     uint64_t cycle;          /**< the cycle count before it executes */
-    uint32_t eip;            /**< its offset in CS */
-    uint32_t linear;         /**< its linear address */
+    uint64_t eip;            /**< its offset in CS: EIP, or RIP in IA-32e mode's 64-bit code */
+    uint64_t linear;         /**< its linear address (RIP itself in 64-bit code) */
     uint16_t cs;             /**< CS selector */
     uint8_t length;          /**< its length in bytes */
     uint8_t mode_bits;       /**< 16, 32 or 64: the default operand size it was decoded with */
@@ -653,9 +653,10 @@ X86IRQ_API void x86irq_set_nesting_rules(x86irq_machine *machine, uint32_t rules
 X86IRQ_API unsigned x86irq_nesting_max_depth(const x86irq_machine *machine);
 
 /** Disassemble one instruction (Capstone, Intel syntax) into buffer, e.g. "mov eax, 1".
+ *  address: where it is (EIP, or RIP in 64-bit code), for the targets of relative branches.
  *  Returns the number of characters written; writes "(bad)" for bytes that do not decode. */
 X86IRQ_API size_t x86irq_disassemble(x86irq_machine *machine, const uint8_t *bytes,
-                                     size_t length, uint32_t address, unsigned mode_bits,
+                                     size_t length, uint64_t address, unsigned mode_bits,
                                      char *buffer, size_t size);
 
 #ifdef __cplusplus

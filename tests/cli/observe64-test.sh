@@ -1,14 +1,14 @@
 #!/bin/sh
 # Tests of x86irq-run's observability with 64-bit guest addresses (TAP): --symbols with an
 # amd64-style System.map (16-digit addresses), --phase-symbols probing 64-bit code above 4 GiB,
-# and --trace-events, --stats and --perfetto reporting the full RIP. The guest is lm-paging,
+# and --trace, --trace-events, --stats and --perfetto reporting the full RIP. The guest is lm-paging,
 # which calls "mov eax, 0x1234; ret" at 0x0000123400006000 through page tables of its own.
 # Arguments: RUNNER LM_PAGING_ELF
 run=$1 guest=$2
 n=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..6"
+echo "1..8"
 check() { # description, expected status, actual status
     n=$((n + 1))
     if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (status $3, expected $2)"; failed=1; fi
@@ -40,4 +40,8 @@ if python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$tmp/timeline.js
 else
     echo "not ok $n - --perfetto: invalid JSON"; sed 's/^/# /' "$tmp/err"; failed=1
 fi
+"$run" --quiet --symbols="$tmp/System.map" --trace="$tmp/trace" "$guest" -- strict >/dev/null 2>&1
+check "the same guest under --trace passes" 0 $?
+check_grep "--trace: the instruction above 4 GiB at its RIP, named, and its own bytes" \
+    "0008:0000123400006000  window_code  *mov eax, 0x1234" "$tmp/trace"
 exit $failed
