@@ -29,7 +29,7 @@ struct frame {
     uint8_t entry_cpu;       /* the core whose clock entry_cycle (and accept_cycle) is on */
     uint8_t track_cpu;       /* the core whose track holds its slice (moves with the thread) */
     bool entered, eoi_done;
-    uint32_t handler_eip;    /* to name its slice again when the thread moves to another core */
+    uint64_t handler_eip;    /* to name its slice again when the thread moves to another core */
     uint64_t accept_cycle;   /* 0: not an interrupt, or no acceptance seen */
     uint64_t entry_cycle;
     uint64_t flow;           /* Perfetto flow id ending at the entry, 0 none */
@@ -40,7 +40,7 @@ struct frame {
  * thread is not a core: Linux moves a thread preempted inside a handler to another CPU, and
  * its IRET comes there. */
 struct thread {
-    uint32_t id;
+    uint64_t id;             /* a 64-bit kernel's task pointer, or what the guest names it */
     struct frame stack[MAX_DEPTH];
     unsigned depth;          /* may exceed MAX_DEPTH: deeper frames are counted only */
     unsigned phase;
@@ -144,7 +144,7 @@ static void sample(struct observer *ob, unsigned vector, enum metric m, uint64_t
 }
 
 /* A new thread in process context; UINT32_MAX when out of memory */
-static unsigned new_thread(struct observer *ob, uint32_t id)
+static unsigned new_thread(struct observer *ob, uint64_t id)
 {
     if (ob->thread_count == ob->thread_capacity) {
         unsigned capacity = ob->thread_capacity * 2;
@@ -335,9 +335,10 @@ static void name_tracks(struct observer *ob, unsigned cpu, unsigned index)
                       ",\"args\":{\"name\":\"core 0 phases\"}");
         return;
     }
-    snprintf(extra, sizeof(extra), ",\"args\":{\"name\":\"thread 0x%x\"}", th->id);
+    snprintf(extra, sizeof(extra), ",\"args\":{\"name\":\"thread 0x%" PRIx64 "\"}", th->id);
     json_event_on(ob, cpu, interrupt_track(index), "M", "thread_name", "", 0, extra);
-    snprintf(extra, sizeof(extra), ",\"args\":{\"name\":\"thread 0x%x phases\"}", th->id);
+    snprintf(extra, sizeof(extra), ",\"args\":{\"name\":\"thread 0x%" PRIx64 " phases\"}",
+             th->id);
     json_event_on(ob, cpu, phase_track(index), "M", "thread_name", "", 0, extra);
 }
 
@@ -406,6 +407,13 @@ static void json_move_thread(struct observer *ob, unsigned cpu, uint64_t cycle)
 
 /* ------------------------------------------------------------------ the event hook */
 
+/* The digits an address is printed with: 8 for a 32-bit one (a 32-bit guest's logs are what
+ * they always were), all 16 above 4 GiB, as a 64-bit System.map writes them */
+static int address_digits(uint64_t address)
+{
+    return address > UINT32_MAX ? 16 : 8;
+}
+
 static void describe(const struct observer *ob, const x86irq_trace_event *e, char *text,
                      size_t size)
 {
@@ -432,8 +440,9 @@ static void describe(const struct observer *ob, const x86irq_trace_event *e, cha
             [6] = "16-bit interrupt gate", [7] = "16-bit trap gate", [0xE] = "interrupt gate",
             [0xF] = "trap gate" };
         const char *gate = gates[e->gate & 0xF] ? gates[e->gate & 0xF] : "gate";
-        snprintf(text, size, "%s delivered through the %s, CPL %u -> %u, stack %04x:%08x, "
-                 "depth %u", name, gate, e->from_cpl, e->cpl, e->ss, e->esp, e->depth);
+        snprintf(text, size, "%s delivered through the %s, CPL %u -> %u, stack %04x:%0*" PRIx64
+                 ", depth %u", name, gate, e->from_cpl, e->cpl, e->ss, address_digits(e->esp),
+                 e->esp, e->depth);
         break;
     }
     case X86IRQ_TRACE_ROUTE:
@@ -475,7 +484,8 @@ static void describe(const struct observer *ob, const x86irq_trace_event *e, cha
         snprintf(text, size, "phase: %s", x86irq_phase_name((x86irq_phase)(e->line % X86IRQ_PHASE_COUNT)));
         break;
     case X86IRQ_TRACE_SWITCH:
-        snprintf(text, size, "thread 0x%x -> 0x%x, depth %u", e->error_code, e->line, e->depth);
+        snprintf(text, size, "thread 0x%" PRIx64 " -> 0x%" PRIx64 ", depth %u",
+                 e->previous_thread, e->thread, e->depth);
         break;
     default:
         snprintf(text, size, "?");
@@ -487,19 +497,23 @@ static void describe(const struct observer *ob, const x86irq_trace_event *e, cha
 static void log_event(struct observer *ob, const x86irq_trace_event *e, const char *text)
 {
     /* the core's column only when there are several: a one-core log stays as it was */
+    int digits = address_digits(e->eip);
     if (ob->cpus > 1)
-        fprintf(ob->o.events, "%12" PRIu64 "  cpu%-2u  %-12s %04x:%08x  %-28s  %s", e->cycle,
-                e->core, x86irq_trace_kind_name((x86irq_trace_kind)(e->kind % X86IRQ_TRACE_KIND_COUNT)),
-                e->cs, e->eip, e->symbol[0] ? e->symbol : "-", text);
-    else
-        fprintf(ob->o.events, "%12" PRIu64 "  %-12s %04x:%08x  %-28s  %s", e->cycle,
+        fprintf(ob->o.events, "%12" PRIu64 "  cpu%-2u  %-12s %04x:%0*" PRIx64 "  %-28s  %s",
+                e->cycle, e->core,
                 x86irq_trace_kind_name((x86irq_trace_kind)(e->kind % X86IRQ_TRACE_KIND_COUNT)),
-                e->cs, e->eip, e->symbol[0] ? e->symbol : "-", text);
+                e->cs, digits, e->eip, e->symbol[0] ? e->symbol : "-", text);
+    else
+        fprintf(ob->o.events, "%12" PRIu64 "  %-12s %04x:%0*" PRIx64 "  %-28s  %s", e->cycle,
+                x86irq_trace_kind_name((x86irq_trace_kind)(e->kind % X86IRQ_TRACE_KIND_COUNT)),
+                e->cs, digits, e->eip, e->symbol[0] ? e->symbol : "-", text);
     if (e->kind == X86IRQ_TRACE_HANDLER || e->kind == X86IRQ_TRACE_EXCEPTION) {
-        /* the instruction at EIP (flat guests: CS base 0 and EIP a physical address) */
+        /* the instruction at EIP (flat guests: CS base 0 and EIP a physical address; a
+         * 64-bit kernel's RIP is none, and is not read) */
         uint8_t bytes[15];
         char disassembly[96];
-        if (x86irq_read_physical(ob->machine, e->eip, bytes, sizeof(bytes)) == X86IRQ_OK &&
+        if (e->eip <= UINT32_MAX &&
+            x86irq_read_physical(ob->machine, e->eip, bytes, sizeof(bytes)) == X86IRQ_OK &&
             x86irq_disassemble(ob->machine, bytes, sizeof(bytes), e->eip, 32, disassembly,
                                sizeof(disassembly)))
             fprintf(ob->o.events, "  [%s]", disassembly);
@@ -697,10 +711,11 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
             x86irq_symbolize(ob->machine, e->eip, symbol, sizeof(symbol));
             if (ob->cpus > 1)
                 fprintf(stderr, "x86irq-run: nesting: %s at cycle %" PRIu64 " on CPU %u, "
-                        "%04x:%08x %s\n", text, e->cycle, cpu, e->cs, e->eip, symbol);
+                        "%04x:%0*" PRIx64 " %s\n", text, e->cycle, cpu, e->cs,
+                        address_digits(e->eip), e->eip, symbol);
             else
-                fprintf(stderr, "x86irq-run: nesting: %s at cycle %" PRIu64 ", %04x:%08x %s\n",
-                        text, e->cycle, e->cs, e->eip, symbol);
+                fprintf(stderr, "x86irq-run: nesting: %s at cycle %" PRIu64 ", %04x:%0*" PRIx64
+                        " %s\n", text, e->cycle, e->cs, address_digits(e->eip), e->eip, symbol);
             print_stack(ob, cpu, stderr);
         }
         if (ob->o.perfetto)
@@ -737,11 +752,11 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         account_phase(ob, cpu, e->cycle);
         struct thread *first = &ob->threads[k->initial];
         if (k->current == k->initial && first->id == 0 && !first->named)
-            first->id = e->error_code; /* the core's first thread gets its name */
+            first->id = e->previous_thread; /* the core's first thread gets its name */
         unsigned i = 0;
-        while (i < ob->thread_count && ob->threads[i].id != e->line)
+        while (i < ob->thread_count && ob->threads[i].id != e->thread)
             i++;
-        if (i == ob->thread_count && new_thread(ob, e->line) == UINT32_MAX)
+        if (i == ob->thread_count && new_thread(ob, e->thread) == UINT32_MAX)
             break; /* out of memory: the threads share the running one's state */
         struct thread *left = running(ob, cpu);
         left->left_cpu = (uint8_t)cpu;

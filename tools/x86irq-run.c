@@ -354,8 +354,9 @@ static void trace_instruction(void *opaque, const x86irq_instruction_info *info)
     x86irq_symbolize(t->machine, info->linear, symbol, sizeof(symbol));
     x86irq_disassemble(t->machine, info->bytes, info->length, info->eip, info->mode_bits, text,
                        sizeof(text));
-    fprintf(t->out, "%12" PRIu64 "  %04x:%08x  %-28s  %s\n", info->cycle, info->cs, info->eip,
-            symbol[0] ? symbol : "?", text);
+    /* 8 digits for EIP as always, all 16 for a RIP above 4 GiB */
+    fprintf(t->out, "%12" PRIu64 "  %04x:%0*" PRIx64 "  %-28s  %s\n", info->cycle, info->cs,
+            info->eip > UINT32_MAX ? 16 : 8, info->eip, symbol[0] ? symbol : "?", text);
 }
 
 /* The events that ended in a triple fault, oldest first, as the SDM's class table saw them */

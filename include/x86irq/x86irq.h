@@ -42,7 +42,9 @@ typedef enum x86irq_status {
     X86IRQ_ERR_NO_MEMORY,        /**< host allocation failed */
     X86IRQ_ERR_IO,               /**< a file could not be opened or read */
     X86IRQ_ERR_BAD_IMAGE,        /**< not a loadable guest: foreign, truncated or malformed ELF */
-    X86IRQ_ERR_RANGE,            /**< an address range outside guest RAM or overlapping a device */
+    X86IRQ_ERR_RANGE,            /**< an address range outside guest RAM or overlapping a device;
+                                      an address too wide for the call (a 64-bit one asked for
+                                      as 32 bits) */
     X86IRQ_ERR_CONFLICT,         /**< a device range overlaps one already registered */
     X86IRQ_ERR_STATE,            /**< the call is not allowed in the machine's present state */
 } x86irq_status;
@@ -150,21 +152,30 @@ X86IRQ_API x86irq_status x86irq_load_linux_memory(x86irq_machine *machine, const
                                                   const char *name);
 
 /** Replace the machine's symbols (those of the loaded ELF, if any) with a list in nm's format:
- *  a System.map or /proc/kallsyms ("ADDRESS TYPE NAME [MODULE]" lines), for a kernel whose
- *  image has no symbol table (a bzImage). Used by traces, timelines and the nesting report.
+ *  a System.map or /proc/kallsyms ("ADDRESS TYPE NAME [MODULE]" lines, 32- or 64-bit
+ *  addresses: an amd64 System.map's ffffffff81000000 too), for a kernel whose image has no
+ *  symbol table (a bzImage). Used by traces, timelines and the nesting report.
  *  A malformed file, or a kallsyms whose addresses are all 0 (read without the right to see
  *  them): X86IRQ_ERR_BAD_IMAGE, and the symbols stay as they were. */
 X86IRQ_API x86irq_status x86irq_load_symbols(x86irq_machine *machine, const char *path);
 
-/** Describe the guest address addr as "symbol+0xoff" (or "symbol") from the loaded ELF's
- *  symbol table. Returns 0 and writes "" when no symbol covers addr. Always NUL-terminates
+/** Describe the guest address addr (a linear address: EIP, or RIP in IA-32e mode) as
+ *  "symbol+0xoff" (or "symbol") from the machine's symbols (the ELF's or
+ *  x86irq_load_symbols'). A symbol without a size covers up to the next one, but not across
+ *  the 4 GiB line. Returns 0 and writes "" when no symbol covers addr. Always NUL-terminates
  *  when size > 0; returns the number of characters written. */
-X86IRQ_API size_t x86irq_symbolize(const x86irq_machine *machine, uint32_t addr, char *buffer,
+X86IRQ_API size_t x86irq_symbolize(const x86irq_machine *machine, uint64_t addr, char *buffer,
                                    size_t size);
 
-/** The address of the named symbol in *addr; X86IRQ_ERR_INVALID_ARGUMENT if unknown. */
+/** The address of the named symbol in *addr; X86IRQ_ERR_INVALID_ARGUMENT if unknown,
+ *  X86IRQ_ERR_RANGE (*addr unchanged) if it is above 4 GiB (a 64-bit kernel's: use
+ *  x86irq_symbol_address64). */
 X86IRQ_API x86irq_status x86irq_symbol_address(const x86irq_machine *machine, const char *name,
                                                uint32_t *addr);
+/** The address of the named symbol in *addr, 32- or 64-bit; X86IRQ_ERR_INVALID_ARGUMENT if
+ *  unknown. */
+X86IRQ_API x86irq_status x86irq_symbol_address64(const x86irq_machine *machine,
+                                                 const char *name, uint64_t *addr);
 
 /* ------------------------------------------------------------------ running */
 
@@ -461,8 +472,8 @@ X86IRQ_API x86irq_status x86irq_cancel_event(x86irq_machine *machine, uint64_t i
 /** What an instruction hook sees: the instruction about to execute. */
 typedef struct x86irq_instruction_info {
     uint64_t cycle;          /**< the cycle count before it executes */
-    uint32_t eip;            /**< its offset in CS */
-    uint32_t linear;         /**< its linear address */
+    uint64_t eip;            /**< its offset in CS: EIP, or RIP in IA-32e mode's 64-bit code */
+    uint64_t linear;         /**< its linear address (RIP itself in 64-bit code) */
     uint16_t cs;             /**< CS selector */
     uint8_t length;          /**< its length in bytes */
     uint8_t mode_bits;       /**< 16, 32 or 64: the default operand size it was decoded with */
@@ -594,14 +605,19 @@ X86IRQ_API const char *x86irq_phase_name(x86irq_phase phase);
  *  matches GLOB (fnmatch) runs, from its entry until it returns (a block begins at its return
  *  address with the stack just above it), the thread is in that phase; inner matches nest.
  *  GLOB=switch:NEXT:PREV marks a thread-switch function whose registers NEXT and PREV (eax,
- *  ecx, edx, ebx, esi, edi) hold the next and the previous thread's IDs at its entry. The
+ *  ecx, edx, ebx, esi, edi, or rax, rcx, rdx, rbx, rsi, rdi, r8-r15) hold the next and the
+ *  previous thread's IDs at its entry: their low 32 bits outside 64-bit mode, all 64 bits in
+ *  64-bit mode (a 64-bit kernel's task pointers). GLOB=switch:NEXT:PREV:NEXT64:PREV64 gives
+ *  64-bit code a pair of its own (the mode is the core's when it reaches the function). The
  *  word "linux" stands for Linux's own list (docs/observability.md): the IRQ entry points
  *  critical, handle_irq_event and the local APIC timer's handler immediate, __do_softirq
  *  softirq, tasklet_action_common tasklet, process_one_work workqueue, and __switch_to_asm
- *  (32-bit: next in edx, previous in eax). Resolved against the symbols loaded now
- *  (x86irq_load_symbols, the ELF's); NULL or "" removes them. A malformed list, or a list no
- *  symbol matches: X86IRQ_ERR_INVALID_ARGUMENT. Costs a check at each decoded block's entry
- *  while set. Between runs only (X86IRQ_ERR_STATE from a callback). */
+ *  (32-bit: next in edx, previous in eax; 64-bit: next in rsi, previous in rdi, as
+ *  switch:edx:eax:rsi:rdi). Probes are linear addresses, 64-bit ones included. Resolved
+ *  against the symbols loaded now (x86irq_load_symbols, the ELF's); NULL or "" removes them.
+ *  A malformed list, or a list no symbol matches: X86IRQ_ERR_INVALID_ARGUMENT. Costs a check
+ *  at each decoded block's entry while set. Between runs only (X86IRQ_ERR_STATE from a
+ *  callback). */
 X86IRQ_API x86irq_status x86irq_set_phase_symbols(x86irq_machine *machine, const char *list);
 
 /** One trace event. Fields that do not apply to a kind are 0. */
@@ -609,8 +625,9 @@ typedef struct x86irq_trace_event {
     uint64_t cycle;
     uint32_t kind;            /**< x86irq_trace_kind */
     uint32_t vector;          /**< the vector (IRR, ACCEPT, EXCEPTION, DELIVER, EOI...) */
-    uint32_t eip;             /**< the core's EIP (DELIVER, HANDLER: the handler; IRET: the
-                                   return address; EXCEPTION: the saved EIP) */
+    uint64_t eip;             /**< the core's EIP, or RIP in IA-32e mode's 64-bit code
+                                   (DELIVER, HANDLER: the handler; IRET: the return address;
+                                   EXCEPTION: the saved EIP) */
     uint16_t cs;
     uint8_t origin;           /**< x86irq_event_origin of the event being delivered */
     uint8_t cpl;              /**< CPL after the event */
@@ -618,16 +635,21 @@ typedef struct x86irq_trace_event {
     uint8_t depth;            /**< events in service after this one (the nesting stack) */
     uint8_t has_error_code;
     uint8_t level;            /**< LINE: the new level; IRR: level-triggered */
-    uint32_t line;            /**< LINE: the GSI; ACCEPT: 0 LAPIC, 1 8259, 2 embedder, 3 NMI */
-    uint32_t error_code;
+    uint32_t line;            /**< LINE: the GSI; ACCEPT: 0 LAPIC, 1 8259, 2 embedder, 3 NMI;
+                                   SWITCH: the new thread's ID (its low 32 bits: thread) */
+    uint32_t error_code;      /**< SWITCH: the previous thread's ID (low 32 bits) */
     uint32_t rule;            /**< NESTING: x86irq_nesting_rule */
-    uint32_t esp;             /**< DELIVER: the handler's stack pointer after the frame */
+    uint64_t esp;             /**< DELIVER: the handler's stack pointer after the frame (ESP,
+                                   or RSP in IA-32e mode's 64-bit code) */
     uint16_t ss;              /**< DELIVER: the handler's stack segment */
     uint8_t gate;             /**< DELIVER: the gate type (0x5 task, 0x6/0x7 16-bit interrupt/
                                    trap, 0xE/0xF 32-bit interrupt/trap; 0 the real-mode IVT) */
     uint8_t core;             /**< the core (0: one core) */
     char symbol[64];          /**< the guest symbol+offset of EIP from the ELF ("" if none) */
     const char *detail;       /**< NESTING: what happened, DEVICE: which device (static text) */
+    uint64_t thread;          /**< SWITCH: the new thread's ID in full (a 64-bit kernel's
+                                   task pointer from a switch symbol) */
+    uint64_t previous_thread; /**< SWITCH: the previous thread's ID in full */
 } x86irq_trace_event;
 
 typedef void (*x86irq_trace_fn)(void *opaque, const x86irq_trace_event *event);
@@ -642,9 +664,10 @@ X86IRQ_API void x86irq_set_nesting_rules(x86irq_machine *machine, uint32_t rules
 X86IRQ_API unsigned x86irq_nesting_max_depth(const x86irq_machine *machine);
 
 /** Disassemble one instruction (Capstone, Intel syntax) into buffer, e.g. "mov eax, 1".
+ *  address: where it is (EIP, or RIP in 64-bit code), for the targets of relative branches.
  *  Returns the number of characters written; writes "(bad)" for bytes that do not decode. */
 X86IRQ_API size_t x86irq_disassemble(x86irq_machine *machine, const uint8_t *bytes,
-                                     size_t length, uint32_t address, unsigned mode_bits,
+                                     size_t length, uint64_t address, unsigned mode_bits,
                                      char *buffer, size_t size);
 
 #ifdef __cplusplus

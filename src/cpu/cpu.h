@@ -364,17 +364,18 @@ struct x86_cpu {
     jmp_buf fault_jump;
     struct x86_fault fault;
 
-    uint32_t iret_sequential; /* the EIP after the IRET being executed (for the trace) */
+    uint64_t iret_sequential; /* the RIP after the IRET being executed (for the trace) */
 
     /* Code watch (run.c): a callback at block entries for the trace's phase and thread-switch
      * symbols. A probed address always starts a decoded block (block->probe is set then);
-     * the innermost phase function's return is watched by its address. */
+     * the innermost phase function's return is watched by its address. Addresses are 64-bit:
+     * a 64-bit kernel's functions are at 0xffffffff81000000 and up. */
     struct x86_code_watch {
-        const uint32_t *probes;   /* sorted linear addresses; NULL when none */
+        const uint64_t *probes;   /* sorted linear addresses; NULL when none */
         uint32_t probe_count;
-        uint32_t return_eip;
+        uint64_t return_eip;      /* RIP (EIP outside 64-bit mode) */
         uint8_t return_armed;     /* report a block entry at return_eip */
-        void (*fn)(void *opaque, uint32_t linear, bool probe);
+        void (*fn)(void *opaque, uint64_t linear, bool probe);
         void *opaque;
     } watch;
 

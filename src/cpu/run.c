@@ -94,8 +94,9 @@ void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
         cpu->event_chain_length = 0;
     chain_append(cpu, &f, false);
     if (f.source != X86_EVENT_HARDWARE)
-        x86_trace_exception(trace, f.vector, trace_origin(&f), f.return_eip, f.has_error_code,
-                            f.error_code);
+        x86_trace_exception(trace, f.vector, trace_origin(&f),
+                            cpu->mode == X86_MODE_64 ? f.return_eip : (uint32_t)f.return_eip,
+                            f.has_error_code, f.error_code);
     if (cpu->delivering) {
         /* a fault while delivering an earlier event */
         uint8_t first = cpu->delivering_vector;
@@ -144,7 +145,7 @@ void x86_cpu_deliver(struct x86_cpu *cpu, const struct x86_fault *event)
     if (X86_UNLIKELY(trace->mask)) {
         /* where it came from, for the nesting report: the faulting or interrupting
          * instruction, or the interrupted one */
-        trace->raising_eip = x86_eip(cpu);
+        trace->raising_eip = cpu->mode == X86_MODE_64 ? cpu->rip : x86_eip(cpu);
         trace->raising_cs = cpu->seg[X86_SEG_CS].selector;
     }
     x86_deliver_event(cpu, f.vector, (enum x86_event_source)f.source, f.has_error_code,
@@ -257,8 +258,6 @@ static uint64_t fetch_physical(struct x86_cpu *cpu)
 /* Is there a code-watch probe at this linear address? */
 static bool probed(const struct x86_cpu *cpu, uint64_t linear)
 {
-    if (linear > UINT32_MAX)
-        return false; /* probes are 32-bit addresses (docs/isa.md) */
     size_t lo = 0, hi = cpu->watch.probe_count;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -278,7 +277,7 @@ static X86_ALWAYS_INLINE void block_entry_watch(struct x86_cpu *cpu, bool probe,
 {
     if (X86_UNLIKELY(probe || (cpu->watch.return_armed && cpu->watch.return_eip == rip))) {
         uint64_t linear = x86_code_linear(cpu, rip);
-        cpu->watch.fn(cpu->watch.opaque, (uint32_t)linear, probe && probed(cpu, linear));
+        cpu->watch.fn(cpu->watch.opaque, linear, probe && probed(cpu, linear));
     }
 }
 

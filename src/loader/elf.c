@@ -283,8 +283,8 @@ static void read_symbols(Elf *elf, struct x86_symbol_table *table)
             if (used + len > string_bytes)
                 break;
             memcpy(strings + used, s, len);
-            symbols[count].address = (uint32_t)sym.st_value;
-            symbols[count].size = (uint32_t)sym.st_size;
+            symbols[count].address = sym.st_value;
+            symbols[count].size = sym.st_size;
             symbols[count].name = strings + used;
             used += len;
             count++;

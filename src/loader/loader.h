@@ -9,9 +9,11 @@
 
 #include "platform/bus.h"
 
+/* Addresses are 64-bit: a 64-bit kernel's symbols live at 0xffffffff81000000 and up; a
+ * 32-bit guest's are below 4 GiB and look as they always did. */
 struct x86_symbol {
-    uint32_t address;
-    uint32_t size;        /* 0: covers up to the next symbol */
+    uint64_t address;
+    uint64_t size;        /* 0: covers up to the next symbol */
     const char *name;     /* points into the table's strings */
 };
 
@@ -22,18 +24,19 @@ struct x86_symbol_table {
 };
 
 /* The symbol covering addr, or NULL. */
-const struct x86_symbol *x86_symbols_lookup(const struct x86_symbol_table *t, uint32_t addr);
+const struct x86_symbol *x86_symbols_lookup(const struct x86_symbol_table *t, uint64_t addr);
 const struct x86_symbol *x86_symbols_find(const struct x86_symbol_table *t, const char *name);
 void x86_symbols_free(struct x86_symbol_table *t);
 /* "symbol+0xoff" (or "symbol") for addr in buffer, "" when no symbol covers it (t may be
  * NULL); always terminated when size > 0; returns the characters written. */
-size_t x86_symbols_describe(const struct x86_symbol_table *t, uint32_t addr, char *buffer,
+size_t x86_symbols_describe(const struct x86_symbol_table *t, uint64_t addr, char *buffer,
                             size_t size);
 /* Sort by address, sized symbols first among equal addresses (what lookup expects). */
 void x86_symbols_sort(struct x86_symbol *symbols, size_t count);
 /* Parse a symbol list in nm's format (a System.map, /proc/kallsyms): "ADDRESS TYPE NAME" lines,
- * an optional "[module]" after the name. Symbols whose address does not fit in 32 bits and
- * absolute, undefined and weak-undefined ones are left out; each covers up to the next. false
+ * an optional "[module]" after the name, addresses of up to 16 hex digits (an amd64 System.map's
+ * ffffffff81000000 as a 32-bit one's c1000000). Absolute, undefined and weak-undefined symbols
+ * are left out; each covers up to the next. false
  * with one line in error for a malformed line, an empty list or one whose addresses are all
  * zero (kallsyms without the right to see them); *out is then empty. */
 bool x86_symbols_parse_nm(const char *text, size_t length, struct x86_symbol_table *out,

@@ -2,6 +2,7 @@
  * /proc/kallsyms: "ADDRESS TYPE NAME [MODULE]" per line) besides the ELF symbol tables. */
 #include "loader/loader.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@ void x86_symbols_sort(struct x86_symbol *symbols, size_t count)
     qsort(symbols, count, sizeof(*symbols), compare_symbols);
 }
 
-const struct x86_symbol *x86_symbols_lookup(const struct x86_symbol_table *t, uint32_t addr)
+const struct x86_symbol *x86_symbols_lookup(const struct x86_symbol_table *t, uint64_t addr)
 {
     if (!t || t->count == 0)
         return NULL;
@@ -43,7 +44,13 @@ const struct x86_symbol *x86_symbols_lookup(const struct x86_symbol_table *t, ui
     const struct x86_symbol *s = &t->symbols[i];
     if (s->size)
         return addr - s->address < s->size ? s : NULL;
-    return s; /* unsized: covers up to the next symbol */
+    /* unsized: covers up to the next symbol, but never across the 4 GiB line. Below it a
+     * 64-bit kernel has only its zero-based per-CPU symbols, above them user space and its
+     * text at the top: "__per_cpu_end+0x7ffd..." would name nothing. A 32-bit guest's
+     * addresses are all below the line, so its lookups are as they were. */
+    if (s->address <= UINT32_MAX && addr > UINT32_MAX)
+        return NULL;
+    return s;
 }
 
 const struct x86_symbol *x86_symbols_find(const struct x86_symbol_table *t, const char *name)
@@ -65,7 +72,7 @@ void x86_symbols_free(struct x86_symbol_table *t)
     memset(t, 0, sizeof(*t));
 }
 
-size_t x86_symbols_describe(const struct x86_symbol_table *t, uint32_t addr, char *buffer,
+size_t x86_symbols_describe(const struct x86_symbol_table *t, uint64_t addr, char *buffer,
                             size_t size)
 {
     if (!buffer || size == 0)
@@ -75,7 +82,8 @@ size_t x86_symbols_describe(const struct x86_symbol_table *t, uint32_t addr, cha
     if (!s)
         return 0;
     int n = addr == s->address ? snprintf(buffer, size, "%s", s->name)
-                               : snprintf(buffer, size, "%s+0x%x", s->name, addr - s->address);
+                               : snprintf(buffer, size, "%s+0x%" PRIx64, s->name,
+                                          addr - s->address);
     if (n < 0)
         return 0;
     return (size_t)n < size ? (size_t)n : size - 1;
@@ -142,6 +150,14 @@ static bool parse_line(const char *p, const char *end, uint64_t *address, char *
     return true;
 }
 
+/* Absolute and undefined symbols name no code or data of the guest. Every address is kept,
+ * 64-bit ones too (a 64-bit kernel's text is at 0xffffffff81000000). */
+static bool names_guest_code(char type)
+{
+    return type != 'a' && type != 'A' && type != 'U' && type != 'w' && type != 'W' &&
+           type != 'v' && type != 'V';
+}
+
 bool x86_symbols_parse_nm(const char *text, size_t length, struct x86_symbol_table *out,
                           char *error, size_t error_size)
 {
@@ -167,9 +183,7 @@ bool x86_symbols_parse_nm(const char *text, size_t length, struct x86_symbol_tab
                 return symbol_error(error, error_size, "line %zu: a NUL byte in the name",
                                     line_number);
             lines++;
-            /* absolute and undefined symbols name no code or data of the guest */
-            if (address >> 32 == 0 && type != 'a' && type != 'A' && type != 'U' &&
-                type != 'w' && type != 'W' && type != 'v' && type != 'V') {
+            if (names_guest_code(type)) {
                 count++;
                 string_bytes += name_length + 1;
                 nonzero += address != 0;
@@ -200,11 +214,10 @@ bool x86_symbols_parse_nm(const char *text, size_t length, struct x86_symbol_tab
         const char *name;
         size_t name_length;
         if (eol > p && parse_line(p, eol, &address, &type, &name, &name_length) &&
-            address >> 32 == 0 && type != 'a' && type != 'A' && type != 'U' && type != 'w' &&
-            type != 'W' && type != 'v' && type != 'V') {
+            names_guest_code(type)) {
             memcpy(strings + used, name, name_length);
             strings[used + name_length] = '\0';
-            symbols[n].address = (uint32_t)address;
+            symbols[n].address = address;
             symbols[n].size = 0; /* nm gives no sizes: each covers up to the next */
             symbols[n].name = strings + used;
             used += name_length + 1;

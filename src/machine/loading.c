@@ -174,9 +174,25 @@ x86irq_status x86irq_load_linux(x86irq_machine *machine, const char *kernel_path
     return status;
 }
 
-size_t x86irq_symbolize(const x86irq_machine *machine, uint32_t addr, char *buffer, size_t size)
+size_t x86irq_symbolize(const x86irq_machine *machine, uint64_t addr, char *buffer, size_t size)
 {
     return x86_symbols_describe(machine ? &machine->symbols : NULL, addr, buffer, size);
+}
+
+/* The named symbol, or NULL with the machine's error set (call: the public name asked) */
+static const struct x86_symbol *find_symbol(const x86irq_machine *machine, const char *name,
+                                            const void *addr, const char *call)
+{
+    if (!name || !addr) {
+        x86_machine_error((x86irq_machine *)machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                          "%s: no %s", call, !name ? "name" : "result pointer");
+        return NULL;
+    }
+    const struct x86_symbol *s = x86_symbols_find(&machine->symbols, name);
+    if (!s)
+        x86_machine_error((x86irq_machine *)machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                          "no symbol '%s'", name);
+    return s;
 }
 
 x86irq_status x86irq_symbol_address(const x86irq_machine *machine, const char *name,
@@ -184,13 +200,26 @@ x86irq_status x86irq_symbol_address(const x86irq_machine *machine, const char *n
 {
     if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
-    if (!name || !addr)
-        return x86_machine_error((x86irq_machine *)machine, X86IRQ_ERR_INVALID_ARGUMENT,
-                                 "x86irq_symbol_address: no %s", !name ? "name" : "result pointer");
-    const struct x86_symbol *s = x86_symbols_find(&machine->symbols, name);
+    const struct x86_symbol *s = find_symbol(machine, name, addr, "x86irq_symbol_address");
     if (!s)
-        return x86_machine_error((x86irq_machine *)machine, X86IRQ_ERR_INVALID_ARGUMENT,
-                                 "no symbol '%s'", name);
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    /* a 64-bit kernel's symbol cut to 32 bits would name some other address */
+    if (s->address > UINT32_MAX)
+        return x86_machine_error((x86irq_machine *)machine, X86IRQ_ERR_RANGE,
+                                 "symbol '%s' is at 0x%llx, above 4 GiB: use "
+                                 "x86irq_symbol_address64", name, (unsigned long long)s->address);
+    *addr = (uint32_t)s->address;
+    return X86IRQ_OK;
+}
+
+x86irq_status x86irq_symbol_address64(const x86irq_machine *machine, const char *name,
+                                      uint64_t *addr)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    const struct x86_symbol *s = find_symbol(machine, name, addr, "x86irq_symbol_address64");
+    if (!s)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
     *addr = s->address;
     return X86IRQ_OK;
 }

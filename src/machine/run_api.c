@@ -380,8 +380,10 @@ bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
     x86irq_instruction_info info;
     memset(&info, 0, sizeof(info));
     info.cycle = cpu->cycles;
-    info.eip = x86_eip(cpu);
-    info.linear = cpu->seg[X86_SEG_CS].base + x86_eip(cpu);
+    /* RIP in full in 64-bit code: a 64-bit kernel's, cut to 32 bits, would name (and below,
+     * read the bytes of) another address */
+    info.eip = cpu->mode == X86_MODE_64 ? cpu->rip : x86_eip(cpu);
+    info.linear = x86_code_linear(cpu, cpu->rip);
     info.cs = cpu->seg[X86_SEG_CS].selector;
     info.length = insn->length;
     info.mode_bits = cpu->mode == X86_MODE_16 ? 16 : cpu->mode == X86_MODE_32 ? 32 : 64;
@@ -390,15 +392,16 @@ bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
         uint64_t phys;
         bool w;
         /* the bytes were fetched a moment ago: this cannot fault; read them again for the hook */
-        x86_translate(cpu, info.linear + i, X86_ACCESS_EXECUTE, cpu->cpl == 3, &phys, &w);
+        x86_translate(cpu, x86_code_linear(cpu, cpu->rip + i), X86_ACCESS_EXECUTE, cpu->cpl == 3,
+                      &phys, &w);
         info.bytes[i] = (uint8_t)x86_phys_read(cpu, phys, 1);
     }
-    uint32_t eip = x86_eip(cpu), cs_base = cpu->seg[X86_SEG_CS].base;
+    uint64_t rip = cpu->rip, cs_base = cpu->seg[X86_SEG_CS].base;
     uint8_t mode = cpu->mode;
     m->hooked_core = core; /* an EIP the hook sets applies at once (x86irq_set_cpu_register) */
     m->instruction_hook(m->instruction_hook_opaque, &info);
     m->hooked_core = NULL;
     /* the hook moved the core: the instruction decoded here is not the one to run; the loop
      * goes on from the new CS:EIP (and calls the hook there) */
-    return x86_eip(cpu) == eip && cpu->seg[X86_SEG_CS].base == cs_base && cpu->mode == mode;
+    return cpu->rip == rip && cpu->seg[X86_SEG_CS].base == cs_base && cpu->mode == mode;
 }

@@ -62,7 +62,7 @@ x86irq_status x86irq_set_phase_symbols(x86irq_machine *machine, const char *list
 }
 
 size_t x86irq_disassemble(x86irq_machine *machine, const uint8_t *bytes, size_t length,
-                          uint32_t address, unsigned mode_bits, char *buffer, size_t size)
+                          uint64_t address, unsigned mode_bits, char *buffer, size_t size)
 {
     if (!machine) {
         if (buffer && size)

@@ -24,7 +24,7 @@ void x86_disassembler_destroy(struct x86_disassembler *d)
 }
 
 size_t x86_disassemble(struct x86_disassembler **handle, const uint8_t *bytes, size_t length,
-                       uint32_t address, unsigned mode_bits, char *buffer, size_t size)
+                       uint64_t address, unsigned mode_bits, char *buffer, size_t size)
 {
     if (!buffer || size == 0)
         return 0;

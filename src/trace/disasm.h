@@ -12,7 +12,7 @@ struct x86_disassembler;
 /* Disassemble one instruction into buffer ("mov eax, 1", or "(bad)"). *handle is created on
  * first use; free it with x86_disassembler_destroy(). */
 size_t x86_disassemble(struct x86_disassembler **handle, const uint8_t *bytes, size_t length,
-                       uint32_t address, unsigned mode_bits, char *buffer, size_t size);
+                       uint64_t address, unsigned mode_bits, char *buffer, size_t size);
 void x86_disassembler_destroy(struct x86_disassembler *d);
 
 #endif

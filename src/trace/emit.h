@@ -82,7 +82,7 @@ static inline void x86_trace_accept(struct x86_trace *t, uint8_t vector,
 }
 /* The running core detected an exception (or executed int n): origin x86irq_event_origin */
 static inline void x86_trace_exception(struct x86_trace *t, uint8_t vector, uint8_t origin,
-                                       uint32_t eip, bool has_error_code, uint32_t error_code)
+                                       uint64_t eip, bool has_error_code, uint32_t error_code)
 {
     if (X86_TRACE_UNLIKELY(t->mask))
         x86_trace_send(t, NULL, (x86irq_trace_event){

@@ -45,6 +45,20 @@ uint8_t x86_trace_phase(const struct x86_trace *t)
     return th->phase_depth ? th->phases[th->phase_depth - 1].phase : th->phase;
 }
 
+/* The instruction pointer an event reports: RIP in 64-bit mode (a 64-bit kernel runs above
+ * 4 GiB), else EIP, so a 32-bit guest's events are what they always were */
+static uint64_t trace_ip(const struct x86_cpu *cpu)
+{
+    return cpu->mode == X86_MODE_64 ? cpu->rip : x86_eip(cpu);
+}
+
+/* A register likewise (the stack pointer, a switch rule's thread ID): in full in 64-bit mode,
+ * where stacks and task pointers are above 4 GiB, else its low half */
+static uint64_t trace_register(const struct x86_cpu *cpu, unsigned reg)
+{
+    return cpu->mode == X86_MODE_64 ? cpu->gpr[reg] : x86_gpr32(cpu, reg);
+}
+
 void x86_trace_emit(struct x86_trace *t, x86irq_trace_event *e)
 {
     const struct x86_cpu *cpu = t->running;
@@ -53,13 +67,15 @@ void x86_trace_emit(struct x86_trace *t, x86irq_trace_event *e)
     if (!e->cs)
         e->cs = cpu->seg[X86_SEG_CS].selector;
     if (!e->eip)
-        e->eip = x86_eip(cpu);
+        e->eip = trace_ip(cpu);
     e->cpl = cpu->cpl;
     e->core = (uint8_t)cpu->index;
     unsigned depth = x86_trace_running(t)->depth;
     e->depth = (uint8_t)(depth > 255 ? 255 : depth);
     if (t->fn && x86_trace_on(t, e->kind)) {
-        struct x86_trace_symbol *c = &t->symbol_cache[(e->eip * 2654435761u) >> 26];
+        /* both halves in the hash: a 64-bit kernel's EIPs share their upper one */
+        uint32_t folded = (uint32_t)(e->eip ^ (e->eip >> 32));
+        struct x86_trace_symbol *c = &t->symbol_cache[(folded * 2654435761u) >> 26];
         if (!c->valid || c->eip != e->eip) {
             x86_symbols_describe(t->symbols, e->eip, c->text, sizeof(c->text));
             c->eip = e->eip;
@@ -82,7 +98,7 @@ void x86_trace_emit_on(struct x86_trace *t, struct x86_cpu *cpu, x86irq_trace_ev
 /* A NESTING event for rule, naming the innermost event in service; error_code carries what the
  * rule adds (user-access-in-irq: the address); eip/cs (0: the core's) where it happened. */
 static void emit_rule(struct x86_trace *t, x86irq_nesting_rule rule, const char *detail,
-                      uint32_t error_code, uint32_t eip, uint16_t cs)
+                      uint32_t error_code, uint64_t eip, uint16_t cs)
 {
     if (!((t->rules >> rule) & 1) || !x86_trace_on(t, X86IRQ_TRACE_NESTING))
         return;
@@ -184,7 +200,7 @@ void x86_trace_mark_phase(struct x86_trace *t, uint8_t phase)
     }
 }
 
-static const struct x86_probe *find_probe(const struct x86_trace *t, uint32_t address)
+static const struct x86_probe *find_probe(const struct x86_trace *t, uint64_t address)
 {
     size_t lo = 0, hi = t->probe_count;
     while (lo < hi) {
@@ -200,7 +216,7 @@ static const struct x86_probe *find_probe(const struct x86_trace *t, uint32_t ad
 }
 
 /* The thread with this ID, created (empty, process context) when it is new */
-static unsigned thread_index(struct x86_trace *t, uint32_t id)
+static unsigned thread_index(struct x86_trace *t, uint64_t id)
 {
     for (unsigned i = 0; i < t->thread_count; i++)
         if (t->threads[i].id == id)
@@ -220,16 +236,18 @@ static unsigned thread_index(struct x86_trace *t, uint32_t id)
     return t->thread_count++;
 }
 
-void x86_trace_switch(struct x86_trace *t, uint32_t thread)
+void x86_trace_switch(struct x86_trace *t, uint64_t thread)
 {
-    uint32_t previous = x86_trace_running(t)->id;
+    uint64_t previous = x86_trace_running(t)->id;
     if (previous == thread)
         return;
     uint8_t before = x86_trace_phase(t);
     t->current[t->running->index] = thread_index(t, thread);
     if (x86_trace_on(t, X86IRQ_TRACE_SWITCH)) {
-        x86irq_trace_event e = { .kind = X86IRQ_TRACE_SWITCH, .line = thread,
-                                 .error_code = previous };
+        /* line and error_code keep the low halves, as before 64-bit IDs */
+        x86irq_trace_event e = { .kind = X86IRQ_TRACE_SWITCH, .line = (uint32_t)thread,
+                                 .error_code = (uint32_t)previous, .thread = thread,
+                                 .previous_thread = previous };
         x86_trace_emit(t, &e);
     }
     x86_trace_update_user_watch(t);
@@ -237,13 +255,18 @@ void x86_trace_switch(struct x86_trace *t, uint32_t thread)
     phase_changed_from(t, before);
 }
 
-void x86_trace_code_watch(void *opaque, uint32_t linear, bool probe)
+void x86_trace_code_watch(void *opaque, uint64_t linear, bool probe)
 {
     struct x86_trace *t = opaque;
     struct x86_cpu *cpu = t->running;
     struct x86_trace_thread *th = x86_trace_running(t);
     uint8_t before = x86_trace_phase(t);
-    uint32_t esp = x86_gpr32(cpu, X86_ESP);
+    /* 64-bit code calls with an 8-byte return address at RSP (SS's base is 0 there); other
+     * code with a 4-byte one at SS:ESP */
+    bool code64 = cpu->mode == X86_MODE_64;
+    uint64_t esp = trace_register(cpu, X86_ESP);
+    unsigned slot = code64 ? 8 : 4;
+    uint64_t esp_after_return = code64 ? esp + 8 : (uint32_t)(esp + 4); /* wraps at 4 GiB */
     /* returns: the innermost phase functions that came back here (a tail call shares its
      * caller's return) */
     while (th->phase_depth && th->phases[th->phase_depth - 1].return_eip == linear &&
@@ -256,26 +279,28 @@ void x86_trace_code_watch(void *opaque, uint32_t linear, bool probe)
          * call into another phase function is one: it returns with its caller) */
         bool entered_again = th->phase_depth &&
                              th->phases[th->phase_depth - 1].function == linear &&
-                             th->phases[th->phase_depth - 1].return_esp == esp + 4;
+                             th->phases[th->phase_depth - 1].return_esp == esp_after_return;
         /* the return address the call pushed */
         if (!entered_again &&
-            x86_peek(cpu, cpu->seg[X86_SEG_SS].base + esp, 4, &return_eip)) {
+            x86_peek(cpu, code64 ? esp : cpu->seg[X86_SEG_SS].base + esp, slot, &return_eip)) {
             if (th->phase_depth == X86_PHASE_STACK_MAX) {
                 /* missed returns (a longjmp, an unwound stack): forget the outermost */
                 memmove(th->phases, th->phases + 1, sizeof(th->phases[0]) * (X86_PHASE_STACK_MAX - 1));
                 th->phase_depth--;
             }
             th->phases[th->phase_depth++] = (struct x86_phase_frame){
-                linear, (uint32_t)return_eip, esp + 4, p->phase };
+                linear, return_eip, esp_after_return, p->phase };
         }
     }
     if (p && p->kind == X86_PROBE_SWITCH) {
+        unsigned next = code64 ? p->next_register64 : p->next_register;
+        unsigned previous = code64 ? p->previous_register64 : p->previous_register;
         /* the first thread has no name until it switches away: it is the previous one */
         if (th->id == 0 && t->current[cpu->index] == cpu->index)
-            th->id = x86_gpr32(cpu, p->previous_register);
+            th->id = trace_register(cpu, previous);
         arm_return_watch(t);
         phase_changed_from(t, before);
-        x86_trace_switch(t, x86_gpr32(cpu, p->next_register));
+        x86_trace_switch(t, trace_register(cpu, next));
         return;
     }
     arm_return_watch(t);
@@ -317,7 +342,7 @@ void x86_trace_delivered(struct x86_trace *t, uint8_t vector, uint8_t origin, ui
     x86irq_trace_event e = { .kind = X86IRQ_TRACE_DELIVER, .vector = vector, .origin = origin,
                              .from_cpl = from_cpl, .has_error_code = has_error_code,
                              .error_code = error_code, .gate = t->running->last_gate_type,
-                             .esp = x86_gpr32(t->running, X86_ESP),
+                             .esp = trace_register(t->running, X86_ESP),
                              .ss = t->running->seg[X86_SEG_SS].selector };
     x86_trace_emit(t, &e);
     t->handler_pending[t->running->index] = true;

@@ -33,17 +33,20 @@ struct x86_nesting_entry {
 };
 
 /* A phase function in progress: entered at a probe, left when a block starts at its return
- * address with the stack pointer just above its return address */
+ * address with the stack pointer just above its return address. 64-bit: a 64-bit kernel's
+ * functions, return addresses and stacks are all above 4 GiB. */
 struct x86_phase_frame {
-    uint32_t function;     /* the probe's address */
-    uint32_t return_eip;
-    uint32_t return_esp;   /* ESP after the return: the entry ESP + 4 */
+    uint64_t function;     /* the probe's address */
+    uint64_t return_eip;   /* RIP in 64-bit code */
+    uint64_t return_esp;   /* the stack pointer after the return: the entry's + 4 (+ 8 in
+                              64-bit code) */
     uint8_t phase;
 };
 
 /* One guest thread as the tracker sees it */
 struct x86_trace_thread {
-    uint32_t id;                 /* the guest's name for it (0: the first, unnamed) */
+    uint64_t id;                 /* the guest's name for it (0: the first, unnamed); 64-bit,
+                                    since a 64-bit kernel names threads by task pointers */
     uint8_t phase;               /* the phase the marker port last set */
     unsigned depth;              /* events in service (deeper nesting is counted, not stored) */
     struct x86_nesting_entry stack[X86_NESTING_MAX];
@@ -58,11 +61,17 @@ enum x86_probe_kind {
 };
 
 struct x86_probe {
-    uint32_t address;            /* linear */
+    uint64_t address;            /* linear */
     uint8_t kind;                /* enum x86_probe_kind */
     uint8_t phase;               /* X86_PROBE_PHASE */
-    uint8_t next_register;       /* X86_PROBE_SWITCH: enum x86_gpr of the next thread's ID */
-    uint8_t previous_register;   /* X86_PROBE_SWITCH: of the previous thread's ID */
+    /* X86_PROBE_SWITCH: the registers (enum x86_gpr) of the next and the previous thread's
+     * IDs, read as 32 bits outside 64-bit mode; and those of 64-bit code, read in full (a
+     * function whose calling convention differs by mode: Linux's __switch_to_asm takes them
+     * in EDX, EAX on i386 and in RSI, RDI on x86-64) */
+    uint8_t next_register;
+    uint8_t previous_register;
+    uint8_t next_register64;
+    uint8_t previous_register64;
 };
 
 struct x86_cpu;
@@ -85,15 +94,15 @@ struct x86_trace {
     unsigned max_depth;
     /* a delivery completed on the core: its next instruction is the handler's */
     bool handler_pending[X86_MAX_CORES];
-    uint32_t raising_eip; /* the instruction that raised the event being delivered... */
+    uint64_t raising_eip; /* the instruction that raised the event being delivered (RIP)... */
     uint16_t raising_cs;  /* ...in this code segment */
     struct x86_probe *probes;         /* sorted by address */
-    uint32_t *probe_addresses;        /* the same addresses, for the core */
+    uint64_t *probe_addresses;        /* the same addresses, for the core */
     unsigned probe_count;
     /* EIP -> "symbol+offset" for the events' symbol field: storms repeat a few EIPs, and
      * formatting each anew was most of a listener's cost. Emptied when symbols change. */
     struct x86_trace_symbol {
-        uint32_t eip;
+        uint64_t eip;             /* RIP in 64-bit code */
         bool valid;
         char text[64];
     } symbol_cache[64];
@@ -137,9 +146,9 @@ void x86_trace_rule(struct x86_trace *trace, x86irq_nesting_rule rule, const cha
 /* The guest marked a phase (the phase marker port) or named the thread it switched to (the
  * thread marker port). */
 void x86_trace_mark_phase(struct x86_trace *trace, uint8_t phase);
-void x86_trace_switch(struct x86_trace *trace, uint32_t thread);
+void x86_trace_switch(struct x86_trace *trace, uint64_t thread);
 /* The core reached a probe or the watched return address (a block entry at linear). */
-void x86_trace_code_watch(void *trace, uint32_t linear, bool probe);
+void x86_trace_code_watch(void *trace, uint64_t linear, bool probe);
 /* Subscribe (the machine's x86irq_set_trace_hook), choose the rules; recompute what each core's
  * watches need (its return watch, the user-access rule) */
 void x86_trace_set_hook(struct x86_trace *t, uint32_t mask, x86irq_trace_fn fn, void *opaque);

@@ -21,27 +21,42 @@
  * the IRET is the interrupted context's again: a reschedule (preempt_schedule_irq) or the work
  * before a return to user mode (irqentry_exit_to_user_mode: signals, rseq, which touch user
  * memory). __switch_to_asm(prev, next) switches threads: 32-bit Linux passes them in eax and
- * edx. */
+ * edx (-mregparm=3), 64-bit Linux in rdi and rsi (the SysV ABI); the probe reads the pair of
+ * the mode the core runs in when it gets there. */
 static const char linux_list[] =
     "asm_common_interrupt=critical,asm_sysvec_*=critical,handle_irq_event=immediate,"
     "hrtimer_interrupt=immediate,tick_handle_periodic=immediate,__do_softirq=softirq,"
     "tasklet_action_common*=tasklet,process_one_work=workqueue,"
     "preempt_schedule_irq=process,irqentry_exit_to_user_mode=process,"
-    "__switch_to_asm=switch:edx:eax";
+    "__switch_to_asm=switch:edx:eax:rsi:rdi";
 
+/* By enum x86_gpr: the 32-bit names, then the 64-bit ones (r8-r15 exist in 64-bit code only) */
 static const char *const register_names[] = { "eax", "ecx", "edx", "ebx", "esp", "ebp",
                                               "esi", "edi" };
+static const char *const register_names64[] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp",
+                                                "rsi", "rdi", "r8", "r9", "r10", "r11",
+                                                "r12", "r13", "r14", "r15" };
 
+/* A register that may hold a thread's ID (not the stack or frame pointer) by its 32- or 64-bit
+ * name, -1 if none */
 static int register_of(const char *name, size_t length)
 {
-    for (unsigned i = 0; i < 8; i++)
-        if (strlen(register_names[i]) == length && strncmp(name, register_names[i], length) == 0 &&
-            i != X86_ESP && i != X86_EBP)
+    for (unsigned i = 0; i < 16; i++) {
+        if (i == X86_ESP || i == X86_EBP)
+            continue;
+        if (i < 8 && strlen(register_names[i]) == length &&
+            strncmp(name, register_names[i], length) == 0)
             return (int)i;
+        if (strlen(register_names64[i]) == length &&
+            strncmp(name, register_names64[i], length) == 0)
+            return (int)i;
+    }
     return -1;
 }
 
-/* One entry's right-hand side into a probe template; false if malformed */
+/* One entry's right-hand side into a probe template; false if malformed. A switch is
+ * switch:NEXT:PREV (the same registers in every mode: 32 bits of them outside 64-bit mode, all
+ * 64 in it) or switch:NEXT:PREV:NEXT64:PREV64 (a second pair for 64-bit code). */
 static bool parse_action(const char *text, size_t length, struct x86_probe *probe)
 {
     memset(probe, 0, sizeof(*probe));
@@ -55,17 +70,32 @@ static bool parse_action(const char *text, size_t length, struct x86_probe *prob
     }
     if (length < 7 || strncmp(text, "switch:", 7) != 0)
         return false;
-    const char *next = text + 7, *end = text + length;
-    const char *colon = memchr(next, ':', (size_t)(end - next));
-    if (!colon)
+    /* the colon-separated register names: two or four */
+    const char *field = text + 7, *end = text + length;
+    int registers[4];
+    unsigned count = 0;
+    for (;;) {
+        const char *colon = memchr(field, ':', (size_t)(end - field));
+        const char *stop = colon ? colon : end;
+        if (count == 4)
+            return false;
+        registers[count] = register_of(field, (size_t)(stop - field));
+        if (registers[count] < 0)
+            return false;
+        count++;
+        if (!colon)
+            break;
+        field = colon + 1;
+    }
+    if (count != 2 && count != 4)
         return false;
-    int n = register_of(next, (size_t)(colon - next));
-    int p = register_of(colon + 1, (size_t)(end - colon - 1));
-    if (n < 0 || p < 0)
-        return false;
+    if (count == 4 && (registers[0] >= 8 || registers[1] >= 8))
+        return false; /* the first pair is then 32-bit code's, which has no r8-r15 */
     probe->kind = X86_PROBE_SWITCH;
-    probe->next_register = (uint8_t)n;
-    probe->previous_register = (uint8_t)p;
+    probe->next_register = (uint8_t)registers[0];
+    probe->previous_register = (uint8_t)registers[1];
+    probe->next_register64 = (uint8_t)registers[count == 4 ? 2 : 0];
+    probe->previous_register64 = (uint8_t)registers[count == 4 ? 3 : 1];
     return true;
 }
 
@@ -107,7 +137,8 @@ bool x86_trace_set_phase_symbols(struct x86_trace *t, const char *list, char *er
             free(probes);
             return fail(error, error_size,
                         "phase symbols: '%.*s' is not GLOB=PHASE (process, critical, immediate, "
-                        "softirq, tasklet, workqueue) or GLOB=switch:NEXT:PREV", (int)length, p);
+                        "softirq, tasklet, workqueue) or GLOB=switch:NEXT:PREV[:NEXT64:PREV64]",
+                        (int)length, p);
         }
         memcpy(glob, p, glob_length);
         glob[glob_length] = '\0';
@@ -141,7 +172,7 @@ bool x86_trace_set_phase_symbols(struct x86_trace *t, const char *list, char *er
         return fail(error, error_size,
                     "phase symbols: no symbol matches (load the guest's symbols first: "
                     "--symbols for a kernel without them)");
-    uint32_t *addresses = count ? malloc(count * sizeof(*addresses)) : NULL;
+    uint64_t *addresses = count ? malloc(count * sizeof(*addresses)) : NULL;
     if (count && !addresses) {
         free(probes);
         return fail(error, error_size, "out of memory");

@@ -52,7 +52,8 @@ static void on_event(void *opaque, const x86irq_trace_event *e)
     struct digest *d = opaque;
     mix64(&d->hash, e->cycle);
     mix64(&d->hash, (uint64_t)e->kind << 32 | e->vector);
-    mix64(&d->hash, (uint64_t)e->eip << 32 | e->cs);
+    mix64(&d->hash, e->eip);
+    mix64(&d->hash, e->cs);
     mix64(&d->hash, (uint64_t)e->core << 24 | (uint64_t)e->depth << 16 | e->origin);
     mix64(&d->hash, (uint64_t)e->line << 32 | e->error_code);
     d->events++;

@@ -1,7 +1,8 @@
 /* Unit tests of src/loader/linux.c (the Linux/x86 boot protocol, Documentation/arch/x86/
- * boot.rst) and of the nm-format symbol parser: a synthetic bzImage built in memory loads with
- * every zero-page field as the protocol says, every bad input is refused with one line and RAM
- * untouched, and the public API enters the kernel in the 32-bit boot protocol's state. */
+ * boot.rst) and of the nm-format symbol parser (32- and 64-bit System.maps): a synthetic
+ * bzImage built in memory loads with every zero-page field as the protocol says, every bad
+ * input is refused with one line and RAM untouched, and the public API enters the kernel in
+ * the 32-bit boot protocol's state. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -413,7 +414,7 @@ static void test_nm_symbols(void **state)
     memcpy(fixed, text, head);
     strcpy(fixed + head, good);
     assert_true(x86_symbols_parse_nm(fixed, strlen(fixed), &t, error, sizeof(error)));
-    assert_int_equal(t.count, 4); /* the absolute and the 64-bit symbol are left out */
+    assert_int_equal(t.count, 5); /* the absolute one is left out, the 64-bit one kept */
     const struct x86_symbol *s = x86_symbols_lookup(&t, 0xc1000050);
     assert_non_null(s);
     assert_true(strcmp(s->name, "startup_32") == 0 || strcmp(s->name, "_text") == 0);
@@ -423,6 +424,13 @@ static void test_nm_symbols(void **state)
     assert_string_equal(s->name, "e1000_fix_features");
     assert_null(x86_symbols_lookup(&t, 0xb0000000));
     assert_non_null(x86_symbols_find(&t, "helper"));
+    /* the 32-bit map's last symbol still covers the rest of the 4 GiB, and no more */
+    assert_string_equal(x86_symbols_lookup(&t, 0xfffff000)->name, "e1000_fix_features");
+    assert_null(x86_symbols_lookup(&t, 0x100000000ull));
+    assert_int_equal(x86_symbols_find(&t, "too_wide")->address, 0xffffffff81000000ull);
+    char described[64];
+    assert_int_equal(x86_symbols_describe(&t, 0xc1000104, described, sizeof(described)), 10);
+    assert_string_equal(described, "helper+0x4");
     x86_symbols_free(&t);
 
     static const char zeros[] = "00000000 T a\n00000000 t b\n";
@@ -432,6 +440,68 @@ static void test_nm_symbols(void **state)
     assert_false(x86_symbols_parse_nm("hello world\n", 12, &t, error, sizeof(error)));
     assert_false(x86_symbols_parse_nm("c1000000 T\n", 11, &t, error, sizeof(error)));
     assert_int_equal(t.count, 0);
+}
+
+/* An amd64 System.map (Linux 6.1's layout): the zero-based per-CPU symbols, then the kernel's
+ * text at 0xffffffff81000000 and up; absolute symbols among them. */
+static void test_nm_symbols_amd64(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "0000000000000000 D __per_cpu_start\n"
+        "0000000000001000 D cpu_debug_store\n"
+        "000000000002c000 D __per_cpu_end\n"
+        "0000000001000000 A phys_startup_64\n"
+        "ffffffff81000000 T _text\n"
+        "ffffffff81000000 T startup_64\n"
+        "ffffffff81000070 T secondary_startup_64\n"
+        "ffffffff81e00e40 T __switch_to_asm\n"
+        "ffffffff81e01000 T asm_common_interrupt\n"
+        "ffffffff8160d9d0 T handle_irq_event\n"
+        "ffffffff83000000 B _end\n";
+    struct x86_symbol_table t;
+    char error[200];
+    assert_true(x86_symbols_parse_nm(text, strlen(text), &t, error, sizeof(error)));
+    assert_int_equal(t.count, 10); /* all but the absolute one */
+    /* sorted by address across the 4 GiB line */
+    for (size_t i = 1; i < t.count; i++)
+        assert_true(t.symbols[i - 1].address <= t.symbols[i].address);
+    assert_int_equal(x86_symbols_find(&t, "__switch_to_asm")->address, 0xffffffff81e00e40ull);
+    assert_int_equal(x86_symbols_find(&t, "handle_irq_event")->address, 0xffffffff8160d9d0ull);
+    const struct x86_symbol *s = x86_symbols_lookup(&t, 0xffffffff81000075ull);
+    assert_non_null(s);
+    assert_string_equal(s->name, "secondary_startup_64");
+    s = x86_symbols_lookup(&t, 0xffffffff81000010ull);
+    assert_true(strcmp(s->name, "startup_64") == 0 || strcmp(s->name, "_text") == 0);
+    assert_string_equal(x86_symbols_lookup(&t, 0xffffffff81e00e41ull)->name, "__switch_to_asm");
+    assert_string_equal(x86_symbols_lookup(&t, 0x1008)->name, "cpu_debug_store");
+    /* below the line: per-CPU offsets; the gap to the text (user space, the canonical hole)
+     * belongs to no symbol, nor does what lies just below the text */
+    assert_string_equal(x86_symbols_lookup(&t, 0x2c010)->name, "__per_cpu_end");
+    assert_null(x86_symbols_lookup(&t, 0x100000000ull));
+    assert_null(x86_symbols_lookup(&t, 0x00007ffd12345678ull));
+    assert_null(x86_symbols_lookup(&t, 0xffffffff80ffffffull));
+    char buffer[64];
+    assert_int_equal(x86_symbols_describe(&t, 0xffffffff81e01234ull, buffer, sizeof(buffer)),
+                     strlen("asm_common_interrupt+0x234"));
+    assert_string_equal(buffer, "asm_common_interrupt+0x234");
+    x86_symbols_describe(&t, 0xffffffff83000000ull, buffer, sizeof(buffer));
+    assert_string_equal(buffer, "_end");
+    assert_int_equal(x86_symbols_describe(&t, 0x00007ffd12345678ull, buffer, sizeof(buffer)), 0);
+    assert_string_equal(buffer, "");
+    x86_symbols_free(&t);
+    /* an offset wider than 32 bits is printed in full (the last symbol covers the rest) */
+    static const char above[] = "0000000100000000 T above_the_line\n";
+    assert_true(x86_symbols_parse_nm(above, strlen(above), &t, error, sizeof(error)));
+    x86_symbols_describe(&t, 0x300000010ull, buffer, sizeof(buffer));
+    assert_string_equal(buffer, "above_the_line+0x200000010");
+    x86_symbols_free(&t);
+    /* a kallsyms read without the right to see addresses, 64-bit zeros: refused as before */
+    static const char zeros[] = "0000000000000000 T _text\n0000000000000000 t helper\n";
+    assert_false(x86_symbols_parse_nm(zeros, strlen(zeros), &t, error, sizeof(error)));
+    assert_non_null(strstr(error, "kptr_restrict"));
+    /* more than 16 digits is no address */
+    assert_false(x86_symbols_parse_nm("1ffffffff81000000 T x\n", 22, &t, error, sizeof(error)));
 }
 
 int main(void)
@@ -444,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_runtime_start),
         cmocka_unit_test(test_entry64_state),
         cmocka_unit_test(test_nm_symbols),
+        cmocka_unit_test(test_nm_symbols_amd64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -133,7 +133,8 @@ static void on_switch(struct observer *ob, unsigned core, uint64_t cycle, uint32
                       uint32_t to)
 {
     x86irq_trace_event e = { .cycle = cycle, .kind = X86IRQ_TRACE_SWITCH, .line = to,
-                             .error_code = from, .eip = 0x2000, .cs = 8, .core = (uint8_t)core };
+                             .error_code = from, .eip = 0x2000, .cs = 8, .core = (uint8_t)core,
+                             .thread = to, .previous_thread = from };
     observer_event(ob, &e);
 }
 
