@@ -50,4 +50,26 @@ struct diff64_result {
     uint8_t buffer[DIFF_BUFFER_SIZE];
 };
 
+/* The SIMD variant (differential_simd.c, native_runner_simd.c): 64-bit mode, the sixteen XMM
+ * registers and MXCSR in and out besides the general registers; code at its own address */
+#define DIFF_SIMD_CODE_ADDRESS 0x00320000u
+
+struct diff_simd_case {
+    uint8_t code[DIFF_CODE_MAX];
+    uint32_t code_length;
+    uint32_t mxcsr;
+    uint64_t regs[16];
+    uint64_t rflags;
+    uint8_t xmm[16][16];
+};
+
+struct diff_simd_result {
+    uint64_t regs[16];
+    uint64_t rflags;
+    uint32_t mxcsr;
+    uint32_t pad;
+    uint8_t xmm[16][16];
+    uint8_t buffer[DIFF_BUFFER_SIZE];
+};
+
 #endif
