@@ -214,12 +214,13 @@ X86IRQ_API x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles
  *  to call from any callback the machine makes; between runs it does nothing. */
 X86IRQ_API void x86irq_request_stop(x86irq_machine *machine);
 
-/** Stop before executing the instruction at linear address `address` (any mode). Running
+/** Stop before executing the instruction at linear address `address` (any mode; the full
+ *  64-bit address in 64-bit mode, where 0xffffffff81000000 and 0x81000000 differ). Running
  *  again executes it and stops there the next time it is reached. At most 64 breakpoints;
  *  while any is set the machine runs the per-instruction (slower) loop. */
-X86IRQ_API x86irq_status x86irq_add_breakpoint(x86irq_machine *machine, uint32_t address);
+X86IRQ_API x86irq_status x86irq_add_breakpoint(x86irq_machine *machine, uint64_t address);
 /** Remove a breakpoint; X86IRQ_ERR_INVALID_ARGUMENT if none is set there. */
-X86IRQ_API x86irq_status x86irq_remove_breakpoint(x86irq_machine *machine, uint32_t address);
+X86IRQ_API x86irq_status x86irq_remove_breakpoint(x86irq_machine *machine, uint64_t address);
 
 /** The reason of the last stop. */
 X86IRQ_API x86irq_stop_reason x86irq_stop_reason_of(const x86irq_machine *machine);

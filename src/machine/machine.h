@@ -127,7 +127,7 @@ struct x86irq_machine {
     void *serial_opaque;
     struct x86_external_event *external_events;
     size_t external_event_count;
-    uint32_t breakpoints[X86_MAX_BREAKPOINTS];
+    uint64_t breakpoints[X86_MAX_BREAKPOINTS]; /* linear addresses */
     unsigned breakpoint_count;
     x86irq_intr_acknowledge_fn intr_acknowledge; /* the INTA cycle of an embedder's INTR */
     void *intr_acknowledge_opaque;

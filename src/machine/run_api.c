@@ -321,7 +321,7 @@ void x86_machine_hooks_changed(x86irq_machine *m)
     }
 }
 
-x86irq_status x86irq_add_breakpoint(x86irq_machine *machine, uint32_t address)
+x86irq_status x86irq_add_breakpoint(x86irq_machine *machine, uint64_t address)
 {
     if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
@@ -336,7 +336,7 @@ x86irq_status x86irq_add_breakpoint(x86irq_machine *machine, uint32_t address)
     return X86IRQ_OK;
 }
 
-x86irq_status x86irq_remove_breakpoint(x86irq_machine *machine, uint32_t address)
+x86irq_status x86irq_remove_breakpoint(x86irq_machine *machine, uint64_t address)
 {
     if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
@@ -347,7 +347,7 @@ x86irq_status x86irq_remove_breakpoint(x86irq_machine *machine, uint32_t address
             return X86IRQ_OK;
         }
     return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
-                             "no breakpoint at 0x%08x", address);
+                             "no breakpoint at 0x%08llx", (unsigned long long)address);
 }
 
 void x86irq_set_instruction_hook(x86irq_machine *machine, x86irq_instruction_fn fn, void *opaque)
@@ -364,7 +364,7 @@ bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
 {
     struct x86_cpu *cpu = &core->cpu;
     if (m->breakpoint_count) {
-        uint32_t linear = cpu->seg[X86_SEG_CS].base + x86_eip(cpu);
+        uint64_t linear = x86_code_linear(cpu, cpu->rip);
         /* the core that stopped at a breakpoint executes it when it runs again */
         bool resuming = core->resuming_at_breakpoint;
         core->resuming_at_breakpoint = false;

@@ -370,6 +370,28 @@ static void test_symbol_api_64(void **state)
     assert_non_null(strstr(message, "x86irq_symbol_address64"));
 }
 
+/* Breakpoints take the full 64-bit linear address: one at the address's low 32 bits does not
+ * stop at the function above 4 GiB, one at the function does */
+static void test_breakpoint_above_4gib(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t at = HI + PHASE_FN;
+    assert_int_equal(x86irq_add_breakpoint(f->m, (uint32_t)at), X86IRQ_OK);
+    run(f);
+    x86irq_machine_destroy(f->m);
+    setup(state);
+    f = *state;
+    assert_int_equal(x86irq_add_breakpoint(f->m, at), X86IRQ_OK);
+    x86irq_stop_reason reason;
+    assert_int_equal(x86irq_run(f->m, 1000000, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_BREAKPOINT);
+    uint64_t rip;
+    assert_int_equal(x86irq_get_cpu_register64(f->m, 0, X86IRQ_REG64_RIP, &rip), X86IRQ_OK);
+    assert_int_equal(rip, at);
+    assert_int_equal(x86irq_remove_breakpoint(f->m, at), X86IRQ_OK);
+    run(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +399,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_switch_in_64bit_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_switch_rule_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symbol_api_64, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_breakpoint_above_4gib, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
