@@ -494,6 +494,14 @@ static void describe(const struct observer *ob, const x86irq_trace_event *e, cha
     (void)ob;
 }
 
+/* an event's code address as a linear address: flat 32-bit and 64-bit code (CS base 0), and
+ * real-mode or virtual-8086 CS:IP for 16-bit code (a 16-bit protected-mode CS with a base of
+ * its own is not told apart: its disassembly may be missing) */
+static uint64_t event_linear(const x86irq_trace_event *e)
+{
+    return e->code_bits == 16 ? ((uint64_t)e->cs << 4) + (e->eip & 0xFFFF) : e->eip;
+}
+
 static void log_event(struct observer *ob, const x86irq_trace_event *e, const char *text)
 {
     /* the core's column only when there are several: a one-core log stays as it was */
@@ -508,14 +516,14 @@ static void log_event(struct observer *ob, const x86irq_trace_event *e, const ch
                 x86irq_trace_kind_name((x86irq_trace_kind)(e->kind % X86IRQ_TRACE_KIND_COUNT)),
                 e->cs, digits, e->eip, e->symbol[0] ? e->symbol : "-", text);
     if (e->kind == X86IRQ_TRACE_HANDLER || e->kind == X86IRQ_TRACE_EXCEPTION) {
-        /* the instruction at EIP (flat guests: CS base 0 and EIP a physical address; a
-         * 64-bit kernel's RIP is none, and is not read) */
+        /* the instruction at EIP, read through the core's page tables and decoded in its
+         * code size */
         uint8_t bytes[15];
         char disassembly[96];
-        if (e->eip <= UINT32_MAX &&
-            x86irq_read_physical(ob->machine, e->eip, bytes, sizeof(bytes)) == X86IRQ_OK &&
-            x86irq_disassemble(ob->machine, bytes, sizeof(bytes), e->eip, 32, disassembly,
-                               sizeof(disassembly)))
+        if (x86irq_read_linear(ob->machine, e->core, event_linear(e), bytes,
+                               sizeof(bytes)) == X86IRQ_OK &&
+            x86irq_disassemble(ob->machine, bytes, sizeof(bytes), e->eip, e->code_bits,
+                               disassembly, sizeof(disassembly)))
             fprintf(ob->o.events, "  [%s]", disassembly);
     }
     fputc('\n', ob->o.events);

@@ -366,6 +366,13 @@ X86IRQ_API x86irq_status x86irq_set_cpu_register64(x86irq_machine *machine, unsi
  *  (buffer may then be NULL) and succeeds for an address up to the end of RAM. */
 X86IRQ_API x86irq_status x86irq_read_physical(const x86irq_machine *machine, uint64_t address,
                                               void *buffer, size_t size);
+/** Copy guest memory by linear address as CPU cpu sees it now: through its page tables (any
+ *  paging mode, 64-bit addresses in IA-32e mode) with supervisor rights, without faults and
+ *  without setting accessed bits. Only RAM is read. A byte unmapped or outside RAM:
+ *  X86IRQ_ERR_RANGE, the buffer untouched. For observers and debuggers (the CLI's event log
+ *  disassembles handlers this way). */
+X86IRQ_API x86irq_status x86irq_read_linear(const x86irq_machine *machine, unsigned cpu,
+                                            uint64_t address, void *buffer, size_t size);
 /** Writes keep the decoded-instruction cache coherent (code written here is re-decoded). */
 X86IRQ_API x86irq_status x86irq_write_physical(x86irq_machine *machine, uint64_t address,
                                                const void *buffer, size_t size);
@@ -646,6 +653,8 @@ typedef struct x86irq_trace_event {
     uint8_t gate;             /**< DELIVER: the gate type (0x5 task, 0x6/0x7 16-bit interrupt/
                                    trap, 0xE/0xF 32-bit interrupt/trap; 0 the real-mode IVT) */
     uint8_t core;             /**< the core (0: one core) */
+    uint8_t code_bits;        /**< 16, 32 or 64: the core's code size when the event was made
+                                   (how to disassemble at eip) */
     char symbol[64];          /**< the guest symbol+offset of EIP from the ELF ("" if none) */
     const char *detail;       /**< NESTING: what happened, DEVICE: which device (static text) */
     uint64_t thread;          /**< SWITCH: the new thread's ID in full (a 64-bit kernel's

@@ -247,6 +247,37 @@ x86irq_status x86irq_read_physical(const x86irq_machine *machine, uint64_t addre
     return X86IRQ_OK;
 }
 
+x86irq_status x86irq_read_linear(const x86irq_machine *machine, unsigned index,
+                                 uint64_t address, void *buffer, size_t size)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    x86irq_machine *m = (x86irq_machine *)machine; /* for the message only */
+    if (!buffer && size)
+        return x86_machine_error(m, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_read_linear: no buffer for %zu bytes", size);
+    if (index >= machine->core_count)
+        return x86_machine_error(m, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "CPU %u does not exist (the machine has %u)", index,
+                                 machine->core_count);
+    struct x86_cpu *cpu = (struct x86_cpu *)&machine->cores[index]->cpu;
+    /* every page checked before a byte is copied */
+    for (uint64_t done = 0; done < size; done += 0x1000 - ((address + done) & 0xFFF)) {
+        uint64_t v;
+        if (!x86_peek(cpu, address + done, 1, &v))
+            return x86_machine_error(m, X86IRQ_ERR_RANGE,
+                                     "linear address 0x%llx is not mapped to RAM on CPU %u",
+                                     (unsigned long long)(address + done), index);
+    }
+    uint8_t *out = buffer;
+    for (size_t i = 0; i < size; i++) {
+        uint64_t v = 0;
+        x86_peek(cpu, address + i, 1, &v);
+        out[i] = (uint8_t)v;
+    }
+    return X86IRQ_OK;
+}
+
 x86irq_status x86irq_write_physical(x86irq_machine *machine, uint64_t address,
                                     const void *buffer, size_t size)
 {

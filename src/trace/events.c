@@ -70,6 +70,7 @@ void x86_trace_emit(struct x86_trace *t, x86irq_trace_event *e)
         e->eip = trace_ip(cpu);
     e->cpl = cpu->cpl;
     e->core = (uint8_t)cpu->index;
+    e->code_bits = cpu->mode == X86_MODE_64 ? 64 : cpu->mode == X86_MODE_32 ? 32 : 16;
     unsigned depth = x86_trace_running(t)->depth;
     e->depth = (uint8_t)(depth > 255 ? 255 : depth);
     if (t->fn && x86_trace_on(t, e->kind)) {

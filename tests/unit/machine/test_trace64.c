@@ -392,6 +392,32 @@ static void test_breakpoint_above_4gib(void **state)
     run(f);
 }
 
+/* x86irq_read_linear through the page tables in IA-32e mode, and the events' code size */
+static void test_read_linear_and_code_bits(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t byte = 0;
+    /* before the run paging is off: linear = physical */
+    assert_int_equal(x86irq_read_linear(f->m, 0, RAISE_FN, &byte, 1), X86IRQ_OK);
+    assert_int_equal(byte, 0xCD);
+    assert_int_equal(x86irq_read_linear(f->m, 0, HI + RAISE_FN, &byte, 1), X86IRQ_ERR_RANGE);
+    run(f);
+    uint8_t code[3] = { 0 };
+    assert_int_equal(x86irq_read_linear(f->m, 0, HI + RAISE_FN, code, 3), X86IRQ_OK);
+    assert_int_equal(code[0], 0xCD);
+    assert_int_equal(code[1], 0x40);
+    byte = 0x77;
+    /* the 2 MiB page ends at 0x200000: a read across it fails whole, the buffer untouched */
+    assert_int_equal(x86irq_read_linear(f->m, 0, HI + 0x1FFFFF, code, 2), X86IRQ_ERR_RANGE);
+    assert_int_equal(code[0], 0xCD);
+    assert_non_null(strstr(x86irq_last_error(f->m), "not mapped"));
+    assert_int_equal(x86irq_read_linear(f->m, 1, HI, &byte, 1), X86IRQ_ERR_INVALID_ARGUMENT);
+    unsigned from = 0;
+    const x86irq_trace_event *e = next_kind(&f->log, X86IRQ_TRACE_HANDLER, &from);
+    assert_non_null(e);
+    assert_int_equal(e->code_bits, 64);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +426,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_switch_rule_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symbol_api_64, setup, teardown),
         cmocka_unit_test_setup_teardown(test_breakpoint_above_4gib, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_linear_and_code_bits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
