@@ -376,8 +376,9 @@ static void print_shutdown_chain(x86irq_machine *m)
             snprintf(name, sizeof(name), "vector %u", r->vector);
         char symbol[96];
         x86irq_symbolize(m, r->eip, symbol, sizeof(symbol));
-        fprintf(stderr, "  %zu. cycle %" PRIu64 ": %s, %s at %04x:%08x%s%s%s", i + 1, r->cycle,
-                name, origins[r->origin < 4 ? r->origin : 0], r->cs, r->eip,
+        fprintf(stderr, "  %zu. cycle %" PRIu64 ": %s, %s at %04x:%0*" PRIx64 "%s%s%s", i + 1,
+                r->cycle, name, origins[r->origin < 4 ? r->origin : 0], r->cs,
+                r->eip > UINT32_MAX ? 16 : 8, r->eip,
                 symbol[0] ? " <" : "", symbol, symbol[0] ? ">" : "");
         if (r->has_error_code)
             fprintf(stderr, ", error code 0x%x", r->error_code);

@@ -241,7 +241,8 @@ typedef enum x86irq_event_origin {
 /** One event of a delivery: its vector, where it was raised and what it pushes. */
 typedef struct x86irq_event_record {
     uint64_t cycle;          /**< when it was raised */
-    uint32_t eip;            /**< the EIP it saves (the faulting or the next instruction) */
+    uint64_t eip;            /**< the EIP (RIP in 64-bit mode) it saves: the faulting or the
+                                  next instruction */
     uint32_t error_code;     /**< valid when has_error_code */
     uint16_t cs;             /**< CS selector when it was raised */
     uint8_t vector;
