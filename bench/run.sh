@@ -1,6 +1,9 @@
 #!/bin/sh
 # Run the benchmark guests: guest MIPS and, for the storms, delivered events per second.
 #   bench/run.sh [BUILD_DIR] [REPEAT]     (default: build, best of 3)
+# The long-mode guests (bench-*64.elf: compute64 is compute built as 64-bit code) run beside
+# the 32-bit ones. GUESTS: a shell pattern for the guest names (e.g. '*64'; default all).
+# A guest that reports a failure (a nonzero exit) stops the script.
 # The instruction and event counts come from one run with --stats; the time is the best of
 # REPEAT plain runs (--stats subscribes to every trace event, which costs time of its own:
 # the last column shows a --stats run's host time for comparison).
@@ -8,12 +11,15 @@ set -eu
 build=${1:-build}
 repeat=${2:-3}
 run=$build/tools/x86irq-run
+pattern=${GUESTS:-*}
 here=$(cd "$(dirname "$0")" && pwd)
 
 now() { date +%s.%N; }
 
 for elf in "$build"/bench/bench-*.elf; do
     name=$(basename "$elf" .elf)
+    # shellcheck disable=SC2254 # the pattern is a pattern
+    case ${name#bench-} in $pattern) ;; *) continue ;; esac
     # shellcheck disable=SC2046 # the options are words
     set -- $(awk -v n="${name#bench-}" '$1 == n { $1 = ""; print }' "$here/guests/options")
     out=$("$run" "$@" --stats "$elf" 2>&1)
