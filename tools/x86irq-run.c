@@ -46,6 +46,8 @@ struct options {
     int64_t rtc_epoch;
     uint64_t smp, smp_quantum;
     unsigned linux_entry;     /* --linux-entry: 32 or 64, 0 the default */
+    bool isa_given;
+    uint32_t isa;             /* --isa: X86IRQ_ISA_* */
     bool check_nesting;
     uint32_t rules;
     bool stats;
@@ -77,6 +79,9 @@ static void usage(FILE *out)
             "  --append=CMDLINE    the Linux kernel's command line\n"
             "  --linux-entry=32|64 the boot protocol entry (default: 64 for an x86-64 kernel,\n"
             "                      as Firecracker boots; 32 as after qemu -kernel's setup code)\n"
+            "  --isa=LIST          the instruction-set extensions offered, comma-separated:\n"
+            "                      sse, sse2, sse3, ssse3, sse4.1, sse4.2, xsave; none; all\n"
+            "                      (each SSE level brings the ones before it)\n"
             "  --symbols=FILE      guest symbols from a System.map or /proc/kallsyms (nm format)\n"
             "                      for traces, timelines and reports\n"
             "  --mem=SIZE          guest RAM, bytes or with a K, M or G suffix (default 128M)\n"
@@ -123,6 +128,45 @@ static void usage(FILE *out)
             "  %d quit from the console, %d the guest reset the machine\n",
             EXIT_NESTING, EXIT_USAGE, EXIT_LOAD, EXIT_HALTED, EXIT_MAX_CYCLES, EXIT_SHUTDOWN,
             EXIT_INTERNAL, EXIT_NESTING, EXIT_CONSOLE_QUIT, EXIT_RESET);
+}
+
+/* --isa=LIST: names of extensions; an SSE level brings the levels before it (as CPUs have
+ * them), so "sse4.2" alone is the whole SSE family */
+static bool parse_isa(const char *s, uint32_t *out)
+{
+    static const struct {
+        const char *name;
+        uint32_t bits;
+    } names[] = {
+        { "none", 0 },
+        { "sse", X86IRQ_ISA_SSE },
+        { "sse2", X86IRQ_ISA_SSE2 * 2 - 1 },
+        { "sse3", X86IRQ_ISA_SSE3 * 2 - 1 },
+        { "ssse3", X86IRQ_ISA_SSSE3 * 2 - 1 },
+        { "sse4.1", X86IRQ_ISA_SSE41 * 2 - 1 },
+        { "sse4.2", X86IRQ_ISA_SSE42 * 2 - 1 },
+        { "xsave", X86IRQ_ISA_XSAVE | X86IRQ_ISA_SSE },
+        { "all", X86IRQ_ISA_ALL },
+    };
+    if (!s || !*s)
+        return false;
+    uint32_t isa = 0;
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        bool found = false;
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !found; i++)
+            if (strlen(names[i].name) == n && strncmp(s, names[i].name, n) == 0) {
+                isa |= names[i].bits;
+                found = true;
+            }
+        if (!found)
+            return false;
+        s += n;
+        if (*s == ',' && *++s == '\0')
+            return false;
+    }
+    *out = isa;
+    return true;
 }
 
 static bool parse_number(const char *s, uint64_t *out, bool size_suffix)
@@ -240,6 +284,11 @@ static int parse(int argc, char **argv, struct options *o)
             if (!parse_number(v, &o->smp, false) || o->smp == 0 || o->smp > X86IRQ_MAX_CPUS)
                 return bad("--smp needs a number of processors from 1 to 64, not '%s'",
                            v ? v : "");
+        } else if (IS("--isa")) {
+            if (!parse_isa(v, &o->isa))
+                return bad("--isa needs a list of sse, sse2, sse3, ssse3, sse4.1, sse4.2, xsave,"
+                           " none or all, not '%s'", v ? v : "");
+            o->isa_given = true;
         } else if (IS("--linux-entry")) {
             if (!v || (strcmp(v, "32") != 0 && strcmp(v, "64") != 0))
                 return bad("--linux-entry needs 32 or 64, not '%s'", v ? v : "");
@@ -535,6 +584,8 @@ int main(int argc, char **argv)
     config.cpus = (unsigned)o.smp;
     config.smp_quantum = o.smp_quantum;
     config.linux_entry = o.linux_entry;
+    if (o.isa_given)
+        config.isa = o.isa;
     x86irq_machine *m = NULL;
     x86irq_status s = x86irq_machine_create(&config, &m);
     if (s != X86IRQ_OK) {

@@ -89,7 +89,26 @@ typedef struct x86irq_config {
      *  map, as Firecracker and Cloud Hypervisor boot), for an x86-64 kernel (XLF_KERNEL_64)
      *  only; 0, the default: 64 for an x86-64 kernel, 32 for another. */
     unsigned linux_entry;
+    /** The instruction-set extensions beyond the x87 that every processor offers: a mask of
+     *  X86IRQ_ISA_* bits, reported by CPUID exactly (an instruction of an extension not
+     *  offered is #UD). Each SSE level needs the ones before it (SSE2 needs SSE...), XSAVE
+     *  needs SSE; another mask is X86IRQ_ERR_INVALID_ARGUMENT. Default X86IRQ_ISA_DEFAULT
+     *  (docs/isa.md says what each extension implements). */
+    uint32_t isa;
 } x86irq_config;
+
+/** Instruction-set extensions (x86irq_config.isa) */
+#define X86IRQ_ISA_SSE (1u << 0)
+#define X86IRQ_ISA_SSE2 (1u << 1)
+#define X86IRQ_ISA_SSE3 (1u << 2)
+#define X86IRQ_ISA_SSSE3 (1u << 3)
+#define X86IRQ_ISA_SSE41 (1u << 4)
+#define X86IRQ_ISA_SSE42 (1u << 5) /**< with POPCNT */
+#define X86IRQ_ISA_XSAVE (1u << 6) /**< XSAVE/XRSTOR, XGETBV/XSETBV, CPUID leaf 0xD */
+/** Every extension the library implements */
+#define X86IRQ_ISA_ALL 0x7Fu
+/** What x86irq_config_init() chooses: the extensions complete enough to offer by default */
+#define X86IRQ_ISA_DEFAULT 0u
 
 /** The most processors a machine can have. */
 #define X86IRQ_MAX_CPUS 64

@@ -203,7 +203,7 @@ bool x86_board_create_cores(x86irq_machine *m, unsigned count)
         cpu->trace = &m->trace;
         cpu->platform = &m->platform;
         cpu->index = i;
-        cpu->simd = X86_SIMD_DEFAULT;
+        cpu->simd = m->config.isa;
         cpu->watch.fn = x86_trace_code_watch;
         cpu->watch.opaque = &m->trace;
         if (!x86_code_cache_add_core(&m->code, cpu))

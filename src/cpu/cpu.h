@@ -223,9 +223,8 @@ struct x86_sse {
 #define X86_MXCSR_MASK 0xFFFFu
 
 /* The SIMD extensions the processor offers (cpu->simd): CPUID reports exactly these, and an
- * instruction of one it does not offer is #UD. SSE-family instructions are implemented a family
- * at a time; a family's bit is set in X86_SIMD_DEFAULT only once all of it runs exactly
- * (docs/isa.md, "SSE"). */
+ * instruction of one it does not offer is #UD. The machine's config.isa chooses them
+ * (X86IRQ_ISA_DEFAULT: the families implemented completely; docs/isa.md, "SSE"). */
 enum x86_simd_feature {
     X86_SIMD_SSE = 1u << 0,
     X86_SIMD_SSE2 = 1u << 1,
@@ -233,8 +232,10 @@ enum x86_simd_feature {
     X86_SIMD_SSSE3 = 1u << 3,
     X86_SIMD_SSE41 = 1u << 4,
     X86_SIMD_SSE42 = 1u << 5,
+    X86_SIMD_XSAVE = 1u << 6,
 };
-#define X86_SIMD_DEFAULT 0u
+/* the same bits as the public X86IRQ_ISA_* (machine.c checks it) */
+#define X86_SIMD_ALL 0x7Fu
 /* CPUID.1's bits for them: EDX 25 SSE, 26 SSE2; ECX 0 SSE3, 9 SSSE3, 19 SSE4.1, 20 SSE4.2 */
 static inline uint32_t x86_cpuid_simd_edx(uint32_t simd)
 {

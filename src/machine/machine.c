@@ -122,6 +122,19 @@ void x86irq_config_init(x86irq_config *config)
     memset(config, 0, sizeof(*config));
     config->ram_size = 128ull << 20;
     config->cpu_hz = 1000000000ull;
+    config->isa = X86IRQ_ISA_DEFAULT;
+}
+
+/* An extension set a processor can have: each SSE level has the ones before it, XSAVE has SSE
+ * (its SSE component) */
+static bool isa_valid(uint32_t isa)
+{
+    if (isa & ~(uint32_t)X86IRQ_ISA_ALL)
+        return false;
+    for (uint32_t bit = X86IRQ_ISA_SSE2; bit <= X86IRQ_ISA_SSE42; bit <<= 1)
+        if ((isa & bit) && !(isa & (bit >> 1)))
+            return false;
+    return !(isa & X86IRQ_ISA_XSAVE) || (isa & X86IRQ_ISA_SSE);
 }
 
 /* ------------------------------------------------------------------ create / destroy */
@@ -141,9 +154,12 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
     unsigned cpus = config->cpus ? config->cpus : 1;
     if (config->ram_size < (1ull << 20) || config->ram_size > (3ull << 30) ||
         config->cpu_hz == 0 || cpus > X86IRQ_MAX_CPUS ||
-        (config->linux_entry != 0 && config->linux_entry != 32 && config->linux_entry != 64))
+        (config->linux_entry != 0 && config->linux_entry != 32 && config->linux_entry != 64) ||
+        !isa_valid(config->isa))
         return X86IRQ_ERR_INVALID_ARGUMENT;
     _Static_assert(X86IRQ_MAX_CPUS == X86_MAX_CORES, "one limit");
+    _Static_assert(X86IRQ_ISA_ALL == X86_SIMD_ALL && X86IRQ_ISA_SSE42 == X86_SIMD_SSE42 &&
+                       X86IRQ_ISA_XSAVE == X86_SIMD_XSAVE, "the same bits");
 
     x86irq_machine *m = calloc(1, sizeof(*m));
     if (!m)

@@ -4,7 +4,7 @@ run=$1 hello=$2 stops=$3
 n=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..31"
+echo "1..34"
 check() { # description, expected status, actual status
     n=$((n + 1))
     if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (status $3, expected $2)"; failed=1; fi
@@ -36,6 +36,9 @@ check_grep "--stats: stop reason poweroff" "stop reason *poweroff" "$tmp/out"
 "$run" --smp=0 "$hello" >"$tmp/out" 2>&1; check "--smp=0 is a usage error" 64 $?
 "$run" --smp=65 "$hello" >"$tmp/out" 2>&1; check "--smp=65 is a usage error" 64 $?
 "$run" --smp-quantum=0 "$hello" >"$tmp/out" 2>&1; check "--smp-quantum=0 is a usage error" 64 $?
+"$run" --isa=sse5 "$hello" >"$tmp/out" 2>&1; check "--isa=sse5 is a usage error" 64 $?
+"$run" --isa=sse, "$hello" >"$tmp/out" 2>&1; check "--isa=sse, is a usage error" 64 $?
+"$run" --isa=sse4.2,xsave "$hello" >"$tmp/out" 2>&1; check "--isa=sse4.2,xsave runs" 0 $?
 "$run" --smp 3 --stats "$hello" >"$tmp/out" 2>&1; check "--smp 3 (QEMU's spelling) runs the guest" 0 $?
 check_grep "--smp 3: the report has a row per CPU" "^2  " "$tmp/out"
 # loading Linux kernels: the options, and bad images refused with one line

@@ -171,6 +171,55 @@ static void test_program_prints_and_exits(void **state)
     x86irq_machine_destroy(m);
 }
 
+/* config.isa: the extensions CPUID reports, each SSE level with the ones before it */
+static uint32_t cpuid1_with_isa(uint32_t isa, uint32_t *ecx)
+{
+    x86irq_config c;
+    x86irq_config_init(&c);
+    c.ram_size = 2u << 20;
+    c.isa = isa;
+    x86irq_machine *m = NULL;
+    assert_int_equal(x86irq_machine_create(&c, &m), X86IRQ_OK);
+    /* mov eax, 1; cpuid; out 0xf4, al (exit) */
+    const uint8_t code[] = { 0xB8, 0x01, 0x00, 0x00, 0x00, 0x0F, 0xA2, 0xE6, 0xF4 };
+    put_code(m, 0x10000, code, sizeof(code));
+    x86irq_stop_reason reason;
+    assert_int_equal(x86irq_run(m, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT);
+    uint32_t edx;
+    assert_int_equal(x86irq_get_register(m, X86IRQ_REG_EDX, &edx), X86IRQ_OK);
+    assert_int_equal(x86irq_get_register(m, X86IRQ_REG_ECX, ecx), X86IRQ_OK);
+    x86irq_machine_destroy(m);
+    return edx;
+}
+
+static void test_isa(void **state)
+{
+    (void)state;
+    x86irq_config c;
+    x86irq_config_init(&c);
+    assert_int_equal(c.isa, X86IRQ_ISA_DEFAULT);
+    uint32_t ecx;
+    uint32_t edx = cpuid1_with_isa(0, &ecx);
+    assert_int_equal(edx & (3u << 25), 0);
+    assert_int_equal(ecx & ((1u << 0) | (1u << 9) | (1u << 19) | (1u << 20)), 0);
+    edx = cpuid1_with_isa(X86IRQ_ISA_SSE | X86IRQ_ISA_SSE2, &ecx);
+    assert_int_equal(edx & (3u << 25), 3u << 25);
+    assert_int_equal(ecx & 1u, 0);
+    edx = cpuid1_with_isa(X86IRQ_ISA_SSE42 * 2 - 1, &ecx);
+    assert_int_equal(ecx & ((1u << 0) | (1u << 9) | (1u << 19) | (1u << 20)),
+                     (1u << 0) | (1u << 9) | (1u << 19) | (1u << 20));
+    /* a level without the ones before it, XSAVE without SSE, unknown bits */
+    static const uint32_t bad[] = { X86IRQ_ISA_SSE2, X86IRQ_ISA_SSE | X86IRQ_ISA_SSE3,
+                                    X86IRQ_ISA_XSAVE, 1u << 7, 1u << 31 };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        x86irq_machine *m = NULL;
+        c.isa = bad[i];
+        assert_int_equal(x86irq_machine_create(&c, &m), X86IRQ_ERR_INVALID_ARGUMENT);
+        assert_null(m);
+    }
+}
+
 static void test_budget_halt_and_triple_fault(void **state)
 {
     (void)state;
@@ -324,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_registers64),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_program_prints_and_exits),
+        cmocka_unit_test(test_isa),
         cmocka_unit_test(test_budget_halt_and_triple_fault),
         cmocka_unit_test(test_embedder_devices),
         cmocka_unit_test(test_events_and_requested_stop),

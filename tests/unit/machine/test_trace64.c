@@ -378,7 +378,7 @@ static void test_breakpoint_above_4gib(void **state)
     uint64_t at = HI + PHASE_FN;
     assert_int_equal(x86irq_add_breakpoint(f->m, (uint32_t)at), X86IRQ_OK);
     run(f);
-    x86irq_machine_destroy(f->m);
+    teardown(state);
     setup(state);
     f = *state;
     assert_int_equal(x86irq_add_breakpoint(f->m, at), X86IRQ_OK);
