@@ -244,7 +244,8 @@ static inline uint32_t x86_cpuid_simd_edx(uint32_t simd)
 static inline uint32_t x86_cpuid_simd_ecx(uint32_t simd)
 {
     return (simd & X86_SIMD_SSE3 ? 1u << 0 : 0) | (simd & X86_SIMD_SSSE3 ? 1u << 9 : 0) |
-           (simd & X86_SIMD_SSE41 ? 1u << 19 : 0) | (simd & X86_SIMD_SSE42 ? 1u << 20 : 0);
+           (simd & X86_SIMD_SSE41 ? 1u << 19 : 0) | (simd & X86_SIMD_SSE42 ? 1u << 20 : 0) |
+           (simd & X86_SIMD_SSE42 ? 1u << 23 : 0); /* POPCNT comes with SSE4.2 */
 }
 
 /* MSRs kept as storage (msr.c); INIT leaves them as they are (SDM Vol. 3 Table 9-1) */

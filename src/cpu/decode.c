@@ -122,6 +122,7 @@ static const uint8_t sse_0f[256] = {
     P_RANGE(0x71, 0x73, P_NR | P_OR), P_RANGE(0x74, 0x76, P_N | P_O),
     [0x78] = P_N, [0x79] = P_N, /* vmread/vmwrite */
     [0x7C] = P_O | P_D, [0x7D] = P_O | P_D, [0x7E] = P_N | P_O | P_S, [0x7F] = P_N | P_O | P_S,
+    [0xB8] = P_S, /* popcnt (F3 only; without a prefix jmpe, refused above) */
     [0xC2] = P_ALL, [0xC3] = P_NM, [0xC4] = P_N | P_O, [0xC5] = P_NR | P_OR, [0xC6] = P_N | P_O,
     [0xD0] = P_O | P_D, P_RANGE(0xD1, 0xD5, P_N | P_O), [0xD6] = P_O | P_SR | P_DR,
     [0xD7] = P_NR | P_OR, P_RANGE(0xD8, 0xDF, P_N | P_O), P_RANGE(0xE0, 0xE5, P_N | P_O),
