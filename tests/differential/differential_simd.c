@@ -56,6 +56,14 @@ enum form {
     XG,         /* xmm, r/m32 (REX.W: r/m64) */
     XG_IB,      /* xmm, r32/m16, imm8 */
     GST,        /* r/m32 (REX.W: r/m64), xmm */
+    M128_U,     /* xmm, m128 (unaligned, memory only): lddqu */
+    M128_A,     /* xmm, m128 (aligned, memory only): movntdqa */
+    XX_U_IB,    /* xmm, xmm/m128 (unaligned), imm8: the string compares */
+    X_M16,      /* xmm, xmm/m16: pmovsxbq/zxbq */
+    X_M32_IB,   /* xmm, xmm/m32, imm8: insertps */
+    GSTN_IB,    /* r/m(reg bytes; 4 may take REX.W: 8), xmm, imm8: pextrb/w/d/q, extractps */
+    XGN_IB,     /* xmm, r/m(reg bytes; 4 may take REX.W), imm8: pinsrb/d/q */
+    GE,         /* r32/r64, r/m(reg bytes; 4 may take REX.W): crc32, popcnt */
 };
 
 struct template {
@@ -63,7 +71,7 @@ struct template {
     uint8_t prefix;   /* 0, 0x66, 0xF3, 0xF2 */
     uint8_t opcode;   /* in the 0F map */
     uint8_t form;
-    uint8_t reg;      /* SHIFT_IB's ModRM.reg */
+    uint8_t reg;      /* SHIFT_IB's ModRM.reg; GSTN_IB, XGN_IB, GE: the r/m size */
 };
 
 static const struct template templates[] = {
@@ -121,6 +129,48 @@ static const struct template templates[] = {
 };
 #define TEMPLATE_COUNT (sizeof(templates) / sizeof(templates[0]))
 
+/* SSE3, SSSE3, SSE4.1, SSE4.2 (exec_simd_sse3.c, exec_simd_sse4.c): with their map (0 the 0F
+ * map, 0x38 / 0x3A the three-byte maps) */
+static const struct {
+    struct template t;
+    uint8_t map;
+} templates_int2[] = {
+    /* SSE3 moves (exec_simd_sse3.c) */
+    { { "lddqu", 0xF2, 0xF0, M128_U, 0 }, 0 }, { { "movddup", 0xF2, 0x12, X_M64, 0 }, 0 },
+    { { "movshdup", 0xF3, 0x16, XX_A, 0 }, 0 }, { { "movsldup", 0xF3, 0x12, XX_A, 0 }, 0 },
+    /* SSSE3, SSE4.1, SSE4.2 (66 0F 38 / 66 0F 3A) */
+#define M38(name, op) { { name, 0x66, op, XX_A, 0 }, 0x38 }
+    M38("pshufb", 0x00), M38("phaddw", 0x01), M38("phaddd", 0x02), M38("phaddsw", 0x03),
+    M38("pmaddubsw", 0x04), M38("phsubw", 0x05), M38("phsubd", 0x06), M38("phsubsw", 0x07),
+    M38("psignb", 0x08), M38("psignw", 0x09), M38("psignd", 0x0A), M38("pmulhrsw", 0x0B),
+    M38("pabsb", 0x1C), M38("pabsw", 0x1D), M38("pabsd", 0x1E),
+    M38("pblendvb", 0x10), M38("blendvps", 0x14), M38("blendvpd", 0x15), M38("ptest", 0x17),
+    M38("pmuldq", 0x28), M38("pcmpeqq", 0x29), M38("packusdw", 0x2B), M38("pcmpgtq", 0x37),
+    M38("pminsb", 0x38), M38("pminsd", 0x39), M38("pminuw", 0x3A), M38("pminud", 0x3B),
+    M38("pmaxsb", 0x3C), M38("pmaxsd", 0x3D), M38("pmaxuw", 0x3E), M38("pmaxud", 0x3F),
+    M38("pmulld", 0x40), M38("phminposuw", 0x41),
+#undef M38
+    { { "pmovsxbw", 0x66, 0x20, X_M64, 0 }, 0x38 }, { { "pmovsxbd", 0x66, 0x21, X_M32, 0 }, 0x38 },
+    { { "pmovsxbq", 0x66, 0x22, X_M16, 0 }, 0x38 }, { { "pmovsxwd", 0x66, 0x23, X_M64, 0 }, 0x38 },
+    { { "pmovsxwq", 0x66, 0x24, X_M32, 0 }, 0x38 }, { { "pmovsxdq", 0x66, 0x25, X_M64, 0 }, 0x38 },
+    { { "pmovzxbw", 0x66, 0x30, X_M64, 0 }, 0x38 }, { { "pmovzxbd", 0x66, 0x31, X_M32, 0 }, 0x38 },
+    { { "pmovzxbq", 0x66, 0x32, X_M16, 0 }, 0x38 }, { { "pmovzxwd", 0x66, 0x33, X_M64, 0 }, 0x38 },
+    { { "pmovzxwq", 0x66, 0x34, X_M32, 0 }, 0x38 }, { { "pmovzxdq", 0x66, 0x35, X_M64, 0 }, 0x38 },
+    { { "movntdqa", 0x66, 0x2A, M128_A, 0 }, 0x38 },
+    { { "palignr", 0x66, 0x0F, XX_A_IB, 0 }, 0x3A }, { { "blendps", 0x66, 0x0C, XX_A_IB, 0 }, 0x3A },
+    { { "blendpd", 0x66, 0x0D, XX_A_IB, 0 }, 0x3A }, { { "pblendw", 0x66, 0x0E, XX_A_IB, 0 }, 0x3A },
+    { { "mpsadbw", 0x66, 0x42, XX_A_IB, 0 }, 0x3A }, { { "insertps", 0x66, 0x21, X_M32_IB, 0 }, 0x3A },
+    { { "pextrb", 0x66, 0x14, GSTN_IB, 1 }, 0x3A }, { { "pextrw m", 0x66, 0x15, GSTN_IB, 2 }, 0x3A },
+    { { "pextrd/q", 0x66, 0x16, GSTN_IB, 4 }, 0x3A }, { { "extractps", 0x66, 0x17, GSTN_IB, 4 }, 0x3A },
+    { { "pinsrb", 0x66, 0x20, XGN_IB, 1 }, 0x3A }, { { "pinsrd/q", 0x66, 0x22, XGN_IB, 4 }, 0x3A },
+    { { "pcmpestrm", 0x66, 0x60, XX_U_IB, 0 }, 0x3A }, { { "pcmpestri", 0x66, 0x61, XX_U_IB, 0 }, 0x3A },
+    { { "pcmpistrm", 0x66, 0x62, XX_U_IB, 0 }, 0x3A }, { { "pcmpistri", 0x66, 0x63, XX_U_IB, 0 }, 0x3A },
+    /* general-register instructions of SSE4.2 */
+    { { "crc32 r/m8", 0xF2, 0xF0, GE, 1 }, 0x38 }, { { "crc32", 0xF2, 0xF1, GE, 4 }, 0x38 },
+    { { "popcnt", 0xF3, 0xB8, GE, 4 }, 0 },
+};
+#define TEMPLATE_INT2_COUNT (sizeof(templates_int2) / sizeof(templates_int2[0]))
+
 /* a general register a result may go to: not RSP, not RBX (the buffer pointer) */
 static unsigned gpr_dest(void)
 {
@@ -133,7 +183,7 @@ static unsigned gpr_dest(void)
 
 static void emit(struct diff_simd_case *c, uint8_t v) { c->code[c->code_length++] = v; }
 
-static void emit_template(struct diff_simd_case *c, const struct template *t)
+static void emit_template(struct diff_simd_case *c, const struct template *t, uint8_t map)
 {
     bool mem_ok, reg_ok, aligned = false;
     unsigned size = 16;
@@ -145,21 +195,33 @@ static void emit_template(struct diff_simd_case *c, const struct template *t)
     case X_M64: case ST_M64: size = 8; mem_ok = reg_ok = true; break;
     case X_M32: case ST_M32: case XG: case GST: size = 4; mem_ok = reg_ok = true; break;
     case XG_IB: size = 2; mem_ok = reg_ok = true; break;
+    case M128_U: mem_ok = true; reg_ok = false; break;
+    case M128_A: aligned = true; mem_ok = true; reg_ok = false; break;
+    case X_M16: size = 2; mem_ok = reg_ok = true; break;
+    case X_M32_IB: size = 4; mem_ok = reg_ok = true; break;
+    case GSTN_IB: case XGN_IB: case GE: size = t->reg; mem_ok = reg_ok = true; break;
     default: mem_ok = reg_ok = true; break;
     }
     bool memory = mem_ok && (!reg_ok || pick(3) == 0);
-    bool wide = (t->form == XG || t->form == GST) && pick(2);
+    bool wide = ((t->form == XG || t->form == GST) ||
+                 ((t->form == GSTN_IB || t->form == XGN_IB || t->form == GE) && t->reg == 4)) &&
+                pick(2);
+    if (wide && t->form != XG && t->form != GST)
+        size = 8;
     unsigned reg = t->form == SHIFT_IB ? t->reg
-                 : (t->form == GX || t->form == GX_IB) ? gpr_dest() : pick(16);
-    unsigned rm = memory ? 3 : (t->form == GST ? gpr_dest() : pick(16));
-    if ((t->form == XG || t->form == XG_IB) && !memory && rm == 4)
-        rm = 5; /* not RSP as a source: it differs between the two worlds */
+                 : (t->form == GX || t->form == GX_IB || t->form == GE) ? gpr_dest() : pick(16);
+    unsigned rm = memory ? 3 : ((t->form == GST || t->form == GSTN_IB) ? gpr_dest() : pick(16));
+    if ((t->form == XG || t->form == XG_IB || t->form == XGN_IB || t->form == GE) && !memory &&
+        rm == 4)
+        rm = 5; /* not RSP (or SPL) as a source: it differs between the two worlds */
     if (t->prefix)
         emit(c, t->prefix);
     uint8_t rex = (uint8_t)(0x40 | (wide ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((rm & 8) ? 1 : 0));
     if (rex != 0x40 || pick(8) == 0)
         emit(c, rex);
     emit(c, 0x0F);
+    if (map)
+        emit(c, map);
     emit(c, t->opcode);
     if (memory) {
         int disp = -64 + (int)pick(192 - size);
@@ -172,7 +234,8 @@ static void emit_template(struct diff_simd_case *c, const struct template *t)
     } else {
         emit(c, (uint8_t)(0xC0 | ((reg & 7) << 3) | (rm & 7)));
     }
-    if (t->form == XX_A_IB || t->form == SHIFT_IB || t->form == GX_IB || t->form == XG_IB)
+    if (t->form == XX_A_IB || t->form == SHIFT_IB || t->form == GX_IB || t->form == XG_IB ||
+        t->form == XX_U_IB || t->form == X_M32_IB || t->form == GSTN_IB || t->form == XGN_IB)
         emit(c, pick(4) == 0 ? (uint8_t)pick(20) : (uint8_t)rnd64());
 }
 
@@ -192,10 +255,20 @@ static void make_case(struct diff_simd_case *c)
     memset(c, 0, sizeof(*c));
     unsigned count = 1 + pick(5);
     for (unsigned i = 0; i < count && c->code_length < DIFF_CODE_MAX - 12; i++)
-        emit_template(c, &templates[pick(TEMPLATE_COUNT)]);
+    {
+        uint32_t k = pick(TEMPLATE_COUNT + TEMPLATE_INT2_COUNT);
+        if (k < TEMPLATE_COUNT)
+            emit_template(c, &templates[k], 0);
+        else
+            emit_template(c, &templates_int2[k - TEMPLATE_COUNT].t, templates_int2[k - TEMPLATE_COUNT].map);
+    }
     for (int r = 0; r < 16; r++)
         c->regs[r] = rnd64();
     c->regs[3] = BUFFER_BASE;
+    if (pick(2)) { /* pcmpestri/m's lengths: small (negative too) often */
+        c->regs[0] = (uint64_t)((int64_t)pick(41) - 20);
+        c->regs[2] = (uint64_t)((int64_t)pick(41) - 20);
+    }
     c->rflags = 0x202u | (rnd64() & ALL_FLAGS);
     for (unsigned i = 0; i < 16; i++)
         random_xmm(c->xmm[i]);
@@ -217,7 +290,8 @@ static void run_ours(x86irq_machine *m, const struct diff_simd_case *c,
     cpu->seg[X86_SEG_CS].attributes = (uint16_t)((cpu->seg[X86_SEG_CS].attributes |
                                                   X86_SEG_ATTR_L) & ~X86_SEG_ATTR_DB);
     cpu->mode = X86_MODE_64;
-    cpu->simd = X86_SIMD_SSE | X86_SIMD_SSE2;
+    cpu->simd = X86_SIMD_SSE | X86_SIMD_SSE2 | X86_SIMD_SSE3 | X86_SIMD_SSSE3 | X86_SIMD_SSE41 |
+                X86_SIMD_SSE42;
     cpu->cr4 |= X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
     for (int i = 0; i < 16; i++)
         cpu->gpr[i] = c->regs[i];
