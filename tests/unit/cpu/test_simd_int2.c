@@ -321,6 +321,7 @@ static unsigned long long cases_run;
 /* One case: the same bytes on the host and the emulator. mem: the ModRM names [rbx] (ebx in
  * 32-bit mode) at offset off from a 16-byte boundary; rex: the XMM8-15 variant (the emulator's
  * xmm9/xmm10 stand for the host's xmm1/xmm2). */
+static bool mode16; /* the emulator runs 16-bit code: [bx] for the host's [rbx] */
 static void run_case(struct fixture *f, const struct tinsn *t, bool mem, unsigned off, bool rex,
                      bool mode64)
 {
@@ -380,6 +381,8 @@ static void run_case(struct fixture *f, const struct tinsn *t, bool mem, unsigne
         }
     }
     en += n - np;
+    if (mode16 && mem)
+        ecode[en - ((t->kind & T_IMM) ? 2 : 1)] = 0x0F; /* [bx] */
     unsigned x1 = rex ? 9 : 1, x2 = rex ? 10 : 2;
     XMM(f, 0) = in.x[0];
     XMM(f, x1) = in.x[1];
@@ -484,6 +487,71 @@ static void test_against_host64(void **state)
     print_message("64-bit mode: %llu cases compared with the host\n", cases_run);
 }
 
+/* 16-bit code (a 16-bit code segment in protected mode): the SSE forms as in 32-bit mode with
+ * [bx] operands; crc32 and popcnt take 16-bit operands without 66 and 32-bit ones with it */
+static void test_against_host16(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    if (!host_has_sse42())
+        skip();
+    if (!stub_page) {
+        stub_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        assert_true(stub_page != MAP_FAILED);
+    }
+    cpu->seg[X86_SEG_CS].attributes &= (uint16_t)~X86_SEG_ATTR_DB;
+    cpu->mode = X86_MODE_16;
+    mode16 = true;
+    cases_run = 0;
+    for (size_t k = 0; k < NTINSNS; k++) {
+        const struct tinsn *t = &tinsns[k];
+        if (t->kind & (T_X64 | T_GPR))
+            continue;
+        for (unsigned i = 0; i < 200; i++) {
+            if (!(t->kind & T_MEMONLY))
+                run_case(f, t, false, 0, false, false);
+            if (!(t->kind & T_REGONLY))
+                run_case(f, t, true, 0, false, false);
+        }
+    }
+    mode16 = false;
+    for (unsigned i = 0; i < 2000; i++) {
+        uint32_t c = (uint32_t)rng(), v = (uint32_t)rng(), w, p;
+        if (i % 16 == 0)
+            v = i & 16 ? 0 : ~0u;
+        cpu->gpr[X86_ECX] = c;
+        cpu->gpr[X86_EDX] = v;
+        assert_int_equal(EXEC(f, 0xF2, 0x0F, 0x38, 0xF1, 0xCA), -1); /* crc32 ecx, dx */
+        w = c;
+        __asm__("crc32w %1, %0" : "+r"(w) : "r"((uint16_t)v));
+        assert_int_equal(cpu->gpr[X86_ECX], w);
+        cpu->gpr[X86_ECX] = c;
+        assert_int_equal(EXEC(f, 0x66, 0xF2, 0x0F, 0x38, 0xF1, 0xCA), -1); /* crc32 ecx, edx */
+        w = c;
+        __asm__("crc32l %1, %0" : "+r"(w) : "r"(v));
+        assert_int_equal(cpu->gpr[X86_ECX], w);
+        cpu->gpr[X86_ECX] = c;
+        assert_int_equal(EXEC(f, 0xF3, 0x0F, 0xB8, 0xCA), -1);       /* popcnt cx, dx */
+        p = (uint32_t)__builtin_popcount((uint16_t)v);
+        assert_int_equal(cpu->gpr[X86_ECX], (c & 0xFFFF0000u) | p);
+        x86_flags_materialize(cpu);
+        assert_int_equal(cpu->eflags & FLAGS_ARITH, (uint16_t)v ? 0 : X86_FLAG_ZF);
+        assert_int_equal(EXEC(f, 0x66, 0xF3, 0x0F, 0xB8, 0xCA), -1); /* popcnt ecx, edx */
+        assert_int_equal(cpu->gpr[X86_ECX], (uint32_t)__builtin_popcount(v));
+        /* memory: crc32 ecx, word [bx] */
+        cpu->gpr[X86_EBX] = DATA;
+        test_put32(f->m, DATA, v);
+        cpu->gpr[X86_ECX] = c;
+        assert_int_equal(EXEC(f, 0xF2, 0x0F, 0x38, 0xF1, 0x0F), -1);
+        w = c;
+        __asm__("crc32w %1, %0" : "+r"(w) : "r"((uint16_t)v));
+        assert_int_equal(cpu->gpr[X86_ECX], w);
+        cases_run += 5;
+    }
+    print_message("16-bit code: %llu cases compared with the host\n", cases_run);
+}
+
 /* #UD without the feature, for each instruction; crc32 and popcnt ignore CR0.TS/EM and
  * CR4.OSFXSR; the SSE ones take #NM with TS */
 static void test_features(void **state)
@@ -567,6 +635,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stores_fault, setup64, teardown),
         cmocka_unit_test_setup_teardown(test_against_host32, setup, teardown),
         cmocka_unit_test_setup_teardown(test_against_host64, setup64, teardown),
+        cmocka_unit_test_setup_teardown(test_against_host16, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
