@@ -33,6 +33,14 @@ static void extract_store(struct x86_cpu *cpu, const struct x86_insn *insn, unsi
         return;
     }
     uint64_t at = x86_simd_linear(cpu, insn, size, true, false);
+    if (insn->mode != X86_MODE_64 && at + size > 0x100000000ull) {
+        /* wraps at 4 GiB (as x86_simd_write): both parts checked, then byte by byte */
+        x86_check_write_linear(cpu, at, (unsigned)(0x100000000ull - at));
+        x86_check_write_linear(cpu, 0, (unsigned)(at + size - 0x100000000ull));
+        for (unsigned i = 0; i < size; i++)
+            x86_write_linear(cpu, x86_simd_next(insn, at, i), 1, v >> (8 * i) & 0xFF);
+        return;
+    }
     x86_check_write_linear(cpu, at, size);
     x86_write_linear(cpu, at, size, v);
 }

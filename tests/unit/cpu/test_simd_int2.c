@@ -607,6 +607,12 @@ static void test_features(void **state)
     cpu->gpr[X86_EDX] = 0x100;
     assert_int_equal(EXEC(f, 0xF3, 0x0F, 0xBC, 0xCA), -1);       /* bsf ecx, edx */
     assert_int_equal(cpu->gpr[X86_ECX], 8);
+    /* LOCK is #UD on all of them */
+    cpu->gpr[X86_EBX] = DATA;
+    assert_int_equal(EXEC(f, 0xF0, 0x66, 0x0F, 0x38, 0x00, 0x0B), X86_VEC_UD);
+    assert_int_equal(EXEC(f, 0xF0, 0xF2, 0x0F, 0x38, 0xF1, 0x0B), X86_VEC_UD);
+    assert_int_equal(EXEC(f, 0xF0, 0xF3, 0x0F, 0xB8, 0x0B), X86_VEC_UD);
+    assert_int_equal(EXEC(f, 0xF0, 0x66, 0x0F, 0x3A, 0x16, 0x0B, 0x00), X86_VEC_UD);
     /* the SSSE3 MMX forms are not offered */
     assert_int_equal(EXEC(f, 0x0F, 0x38, 0x00, 0xCA), X86_VEC_UD);
 }
