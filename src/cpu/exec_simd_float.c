@@ -207,3 +207,103 @@ X86_HANDLER(x86_exec_simd_cvt_gpr)
     cpu->gpr[insn->reg] = wide ? out : (uint32_t)out; /* 32-bit writes zero-extend */
     x86_fp_commit(cpu, flags);
 }
+
+/* ------------------------------------------------------------------ SSE3 */
+
+/* addsubps/pd: subtract in the even lanes, add in the odd ones; haddps/pd, hsubps/pd: the
+ * adjacent pairs of the destination, then of the source (SDM Vol. 2 HADDPS) */
+X86_HANDLER(x86_exec_simd_fp_pairs)
+{
+    x86_simd_enter(cpu, insn);
+    unsigned m = insn->mnemonic;
+    bool dbl = m == X86_MN_ADDSUBPD || m == X86_MN_HADDPD || m == X86_MN_HSUBPD;
+    unsigned n = dbl ? 2 : 4;
+    union x86_xmm b = x86_simd_source(cpu, insn, 16, true), *d = x86_xmm_reg(cpu, insn);
+    uint64_t av[4], bv[4], out[4];
+    uint8_t ops[4];
+    for (unsigned i = 0; i < n; i++) {
+        if (m == X86_MN_ADDSUBPS || m == X86_MN_ADDSUBPD) {
+            av[i] = lane(d, dbl, i);
+            bv[i] = lane(&b, dbl, i);
+            ops[i] = i % 2 ? X86_FP_ADD : X86_FP_SUB;
+        } else {
+            const union x86_xmm *from = i < n / 2 ? d : &b;
+            unsigned pair = 2 * (i % (n / 2));
+            av[i] = lane(from, dbl, pair);
+            bv[i] = lane(from, dbl, pair + 1);
+            ops[i] = m == X86_MN_HADDPS || m == X86_MN_HADDPD ? X86_FP_ADD : X86_FP_SUB;
+        }
+    }
+    uint32_t flags = x86_fp_lanes_ops(cpu, ops, dbl, n, av, bv, out);
+    for (unsigned i = 0; i < n; i++)
+        set_lane(d, dbl, i, out[i]);
+    x86_fp_commit(cpu, flags);
+}
+
+/* ------------------------------------------------------------------ SSE4.1 */
+
+/* roundps/pd/ss/sd xmm, xmm/m, imm8: the scalar forms round the source's lane 0 into the
+ * destination's, keeping the rest of the destination */
+X86_HANDLER(x86_exec_simd_fp_round)
+{
+    x86_simd_enter(cpu, insn);
+    const struct fp_row *row = &fp_rows[insn->mnemonic];
+    bool dbl = form_double(row->form);
+    unsigned n = form_packed(row->form) ? (dbl ? 2 : 4) : 1;
+    union x86_xmm b = form_source(cpu, insn, row->form), *d = x86_xmm_reg(cpu, insn);
+    uint64_t av[4], bv[4], out[4];
+    for (unsigned i = 0; i < n; i++) {
+        av[i] = lane(d, dbl, i);
+        bv[i] = lane(&b, dbl, i);
+    }
+    uint32_t flags =
+        x86_fp_lanes(cpu, X86_FP_ROUND + (unsigned)(insn->imm & 15), dbl, n, av, bv, out);
+    for (unsigned i = 0; i < n; i++)
+        set_lane(d, dbl, i, out[i]);
+    x86_fp_commit(cpu, flags);
+}
+
+/* dpps/dppd xmm, xmm/m128, imm8: the products of the lanes imm8[7:4] selects (the others +0.0),
+ * summed, the sum into the lanes imm8[3:0] selects (+0.0 in the others). The SDM: "exceptions
+ * are determined separately for each add and multiply operation, in the order of their
+ * execution": the multiplies, then each level of adds, each stage's flags set before the next
+ * runs, the destination written at the end. The sums are formed per destination lane as Intel
+ * processors form them (measured: the SDM's pseudocode sums once and broadcasts, which gives the
+ * same value but can pick another NaN when two lanes are NaNs): lane i adds the pairs
+ * t[i] = p[i^1] + p[i], then t[i] + t[i^2] (dppd: p[i] + p[i^1]). */
+X86_HANDLER(x86_exec_simd_fp_dot)
+{
+    x86_simd_enter(cpu, insn);
+    bool dbl = insn->mnemonic == X86_MN_DPPD;
+    unsigned n = dbl ? 2 : 4, imm = (unsigned)insn->imm;
+    union x86_xmm b = x86_simd_source(cpu, insn, 16, true), *d = x86_xmm_reg(cpu, insn);
+    uint64_t av[4], bv[4], products[4] = { 0, 0, 0, 0 }, out[4];
+    unsigned selected = 0, which[4];
+    for (unsigned i = 0; i < n; i++)
+        if (imm & (0x10u << i)) {
+            av[selected] = lane(d, dbl, i);
+            bv[selected] = lane(&b, dbl, i);
+            which[selected++] = i;
+        }
+    if (selected)
+        x86_fp_commit(cpu, x86_fp_lanes(cpu, X86_FP_MUL, dbl, selected, av, bv, out));
+    for (unsigned k = 0; k < selected; k++)
+        products[which[k]] = out[k];
+    uint64_t left[4], pairs[4], sums[4];
+    for (unsigned i = 0; i < n; i++)
+        left[i] = products[i ^ 1];
+    x86_fp_commit(cpu, dbl ? x86_fp_lanes(cpu, X86_FP_ADD, true, n, products, left, pairs)
+                           : x86_fp_lanes(cpu, X86_FP_ADD, false, n, left, products, pairs));
+    if (dbl) {
+        memcpy(sums, pairs, sizeof(sums));
+    } else {
+        for (unsigned i = 0; i < n; i++)
+            left[i] = pairs[i ^ 2];
+        x86_fp_commit(cpu, x86_fp_lanes(cpu, X86_FP_ADD, false, n, pairs, left, sums));
+    }
+    union x86_xmm r = { .q = { 0, 0 } };
+    for (unsigned i = 0; i < n; i++)
+        if (imm & (1u << i))
+            set_lane(&r, dbl, i, sums[i]);
+    *d = r;
+}

@@ -178,16 +178,15 @@ X86_NORETURN void x86_fp_raise(struct x86_cpu *cpu, uint32_t flags)
 #define PRE_FLAGS (X86_MXCSR_IE | X86_MXCSR_DE | X86_MXCSR_ZE)
 #define POST_FLAGS (X86_MXCSR_OE | X86_MXCSR_UE | X86_MXCSR_PE)
 
-uint32_t x86_fp_lanes(struct x86_cpu *cpu, unsigned op, bool double_precision, unsigned n,
-                      const uint64_t *a, const uint64_t *b, uint64_t *out)
+uint32_t x86_fp_lanes_ops(struct x86_cpu *cpu, const uint8_t *ops, bool double_precision,
+                          unsigned n, const uint64_t *a, const uint64_t *b, uint64_t *out)
 {
-    const struct fp_lane_op *o = &lane_ops[op];
-    fp_kernel k = o->kernel[double_precision];
     uint32_t mxcsr = cpu->sse.mxcsr;
     /* the guest's rounding control, DAZ and FZ; every exception masked, no flags */
     uint32_t csr = (mxcsr & (X86_MXCSR_DAZ | X86_MXCSR_FZ | 0x6000u)) | 0x1F80u;
     uint32_t lane_flags[4], pre = 0;
     for (unsigned i = 0; i < n; i++) {
+        fp_kernel k = lane_ops[ops[i]].kernel[double_precision];
         lane_flags[i] = k(a[i], b[i], csr, &out[i]) & X86_MXCSR_FLAGS;
         pre |= lane_flags[i] & PRE_FLAGS;
     }
@@ -205,6 +204,8 @@ uint32_t x86_fp_lanes(struct x86_cpu *cpu, unsigned op, bool double_precision, u
         x86_fp_raise(cpu, pre);
     uint32_t post = 0;
     for (unsigned i = 0; i < n; i++) {
+        const struct fp_lane_op *o = &lane_ops[ops[i]];
+        fp_kernel k = o->kernel[double_precision];
         uint32_t f = lane_flags[i] & POST_FLAGS;
         bool overflow = (f & X86_MXCSR_OE) && !(masks & X86_MXCSR_OE);
         bool underflow = false;
@@ -229,4 +230,11 @@ uint32_t x86_fp_lanes(struct x86_cpu *cpu, unsigned op, bool double_precision, u
     if (post & ~masks)
         x86_fp_raise(cpu, pre | post);
     return pre | post;
+}
+
+uint32_t x86_fp_lanes(struct x86_cpu *cpu, unsigned op, bool double_precision, unsigned n,
+                      const uint64_t *a, const uint64_t *b, uint64_t *out)
+{
+    const uint8_t ops[4] = { (uint8_t)op, (uint8_t)op, (uint8_t)op, (uint8_t)op };
+    return x86_fp_lanes_ops(cpu, ops, double_precision, n, a, b, out);
 }

@@ -55,6 +55,9 @@ enum x86_fp_op {
  * out[] unused. */
 uint32_t x86_fp_lanes(struct x86_cpu *cpu, unsigned op, bool double_precision, unsigned n,
                       const uint64_t *a, const uint64_t *b, uint64_t *out);
+/* The same with an operation per lane (addsubps: subtract and add in alternate lanes) */
+uint32_t x86_fp_lanes_ops(struct x86_cpu *cpu, const uint8_t *ops, bool double_precision,
+                          unsigned n, const uint64_t *a, const uint64_t *b, uint64_t *out);
 
 /* Stop the instruction for an unmasked SIMD floating-point exception after setting flags:
  * #XM with CR4.OSXMMEXCPT, #UD without (SDM Vol. 3 6.15) */
