@@ -54,6 +54,8 @@ X86_HANDLER(x86_exec_simd_fp)
     unsigned n = form_packed(row->form) ? (dbl ? 2 : 4) : 1;
     unsigned op = row->op == X86_FP_CMP ? X86_FP_CMP + (unsigned)(insn->imm & 7) : row->op;
     union x86_xmm b = form_source(cpu, insn, row->form), *d = x86_xmm_reg(cpu, insn);
+    if (n > 1 && x86_fp_packed(cpu, op, dbl, d, &b))
+        return;
     uint64_t av[4], bv[4], out[4];
     for (unsigned i = 0; i < n; i++) {
         av[i] = lane(d, dbl, i);

@@ -90,6 +90,48 @@ KERNEL_XR(k_cvtss2siq, "cvtss2si", "q") KERNEL_XR(k_cvtsd2siq, "cvtsd2si", "q")
 KERNEL_XR(k_cvttss2sil, "cvttss2si", "k") KERNEL_XR(k_cvttsd2sil, "cvttsd2si", "k")
 KERNEL_XR(k_cvttss2siq, "cvttss2si", "q") KERNEL_XR(k_cvttsd2siq, "cvttsd2si", "q")
 
+/* Packed kernels (the whole register at once): for instructions whose exceptions are all masked,
+ * where the packed instruction's result and flags are its lanes' (the flags ORed) */
+typedef uint32_t (*fp_packed_kernel)(void *a, const void *b, uint32_t csr);
+#define PACKED(name, text)                                                           \
+    static uint32_t name(void *a, const void *b, uint32_t csr)                       \
+    {                                                                                \
+        __m128i x = _mm_loadu_si128(a), y = _mm_loadu_si128(b);                      \
+        uint32_t saved = 0, after;                                                   \
+        __asm__ volatile(MXCSR_ENTER text " %[y], %[x]" MXCSR_LEAVE                  \
+                         : [x] "+x"(x), [saved] "+m"(saved), [after] "=m"(after)     \
+                         : [y] "x"(y), [csr] "m"(csr));                              \
+        _mm_storeu_si128(a, x);                                                      \
+        return after;                                                                \
+    }
+#define PACKED_PAIR(op, insn) PACKED(p_##op##ps, insn "ps") PACKED(p_##op##pd, insn "pd")
+PACKED_PAIR(add, "add") PACKED_PAIR(sub, "sub") PACKED_PAIR(mul, "mul") PACKED_PAIR(div, "div")
+PACKED_PAIR(min, "min") PACKED_PAIR(max, "max") PACKED_PAIR(sqrt, "sqrt")
+#define PCMP(n) PACKED(p_cmp##n##ps, "cmpps $" #n ",") PACKED(p_cmp##n##pd, "cmppd $" #n ",")
+PCMP(0) PCMP(1) PCMP(2) PCMP(3) PCMP(4) PCMP(5) PCMP(6) PCMP(7)
+static const fp_packed_kernel packed_kernels[X86_FP_COMI][2] = {
+    [X86_FP_ADD] = { p_addps, p_addpd }, [X86_FP_SUB] = { p_subps, p_subpd },
+    [X86_FP_MUL] = { p_mulps, p_mulpd }, [X86_FP_DIV] = { p_divps, p_divpd },
+    [X86_FP_MIN] = { p_minps, p_minpd }, [X86_FP_MAX] = { p_maxps, p_maxpd },
+    [X86_FP_SQRT] = { p_sqrtps, p_sqrtpd },
+    [X86_FP_CMP + 0] = { p_cmp0ps, p_cmp0pd }, [X86_FP_CMP + 1] = { p_cmp1ps, p_cmp1pd },
+    [X86_FP_CMP + 2] = { p_cmp2ps, p_cmp2pd }, [X86_FP_CMP + 3] = { p_cmp3ps, p_cmp3pd },
+    [X86_FP_CMP + 4] = { p_cmp4ps, p_cmp4pd }, [X86_FP_CMP + 5] = { p_cmp5ps, p_cmp5pd },
+    [X86_FP_CMP + 6] = { p_cmp6ps, p_cmp6pd }, [X86_FP_CMP + 7] = { p_cmp7ps, p_cmp7pd },
+};
+
+bool x86_fp_packed(struct x86_cpu *cpu, unsigned op, bool double_precision,
+                   union x86_xmm *destination, const union x86_xmm *source)
+{
+    uint32_t mxcsr = cpu->sse.mxcsr;
+    if ((mxcsr & 0x1F80u) != 0x1F80u || op >= X86_FP_COMI || !packed_kernels[op][0])
+        return false;
+    uint32_t csr = (mxcsr & (X86_MXCSR_DAZ | X86_MXCSR_FZ | 0x6000u)) | 0x1F80u;
+    cpu->sse.mxcsr |=
+        packed_kernels[op][double_precision](destination->b, source->b, csr) & X86_MXCSR_FLAGS;
+    return true;
+}
+
 /* the x87 operation giving an operation's exact result (for the unmasked responses' PE);
  * X87_NONE: the operation cannot overflow or underflow, X87_LOAD: the source itself */
 enum { X87_NONE, X87_ADD, X87_SUB, X87_MUL, X87_DIV, X87_SQRT, X87_LOAD };

@@ -59,6 +59,12 @@ uint32_t x86_fp_lanes(struct x86_cpu *cpu, unsigned op, bool double_precision, u
 uint32_t x86_fp_lanes_ops(struct x86_cpu *cpu, const uint8_t *ops, bool double_precision,
                           unsigned n, const uint64_t *a, const uint64_t *b, uint64_t *out);
 
+/* A packed instruction in one host instruction when MXCSR masks every exception (the common
+ * case; the lanes' results and flags are the same): false if it does not, or op has no packed
+ * kernel (the caller goes lane by lane) */
+bool x86_fp_packed(struct x86_cpu *cpu, unsigned op, bool double_precision,
+                   union x86_xmm *destination, const union x86_xmm *source);
+
 /* Stop the instruction for an unmasked SIMD floating-point exception after setting flags:
  * #XM with CR4.OSXMMEXCPT, #UD without (SDM Vol. 3 6.15) */
 X86_NORETURN void x86_fp_raise(struct x86_cpu *cpu, uint32_t flags);
