@@ -61,6 +61,7 @@ enum form {
     X_M64_IB,   /* xmm, xmm/m64, imm8 */
     GXM32,      /* r32 (REX.W: r64), xmm/m32 */
     GXM64,      /* r32 (REX.W: r64), xmm/m64 */
+    MG,         /* m32 (REX.W: m64), r32/r64 (memory only): movnti */
 };
 
 struct template {
@@ -142,6 +143,7 @@ static const struct template templates[] = {
     { "cvtsi2ss", 0xF3, 0x2A, XG, 0 }, { "cvtsi2sd", 0xF2, 0x2A, XG, 0 },
     { "cvttss2si", 0xF3, 0x2C, GXM32, 0 }, { "cvttsd2si", 0xF2, 0x2C, GXM64, 0 },
     { "cvtss2si", 0xF3, 0x2D, GXM32, 0 }, { "cvtsd2si", 0xF2, 0x2D, GXM64, 0 },
+    { "movnti", 0, 0xC3, MG, 0 },
 };
 #define TEMPLATE_COUNT (sizeof(templates) / sizeof(templates[0]))
 
@@ -165,6 +167,7 @@ static void emit_template(struct diff_simd_case *c, const struct template *t)
     case XX_A: case XX_A_IB: case ST_A: aligned = true; mem_ok = reg_ok = true; break;
     case M64_LOAD: case M64_STORE: mem_ok = true; reg_ok = false; size = 8; break;
     case MST_A: aligned = true; mem_ok = true; reg_ok = false; break;
+    case MG: mem_ok = true; reg_ok = false; size = 4; break;
     case XX_R: case SHIFT_IB: case GX: case GX_IB: mem_ok = false; reg_ok = true; break;
     case X_M64: case ST_M64: case X_M64_IB: case GXM64: size = 8; mem_ok = reg_ok = true; break;
     case X_M32: case ST_M32: case XG: case GST: case X_M32_IB: case GXM32:
@@ -173,12 +176,13 @@ static void emit_template(struct diff_simd_case *c, const struct template *t)
     default: mem_ok = reg_ok = true; break;
     }
     bool memory = mem_ok && (!reg_ok || pick(3) == 0);
-    bool wide = (t->form == XG || t->form == GST || t->form == GXM32 || t->form == GXM64) &&
-                pick(2);
-    if (wide && t->form == XG && memory)
+    bool wide = (t->form == XG || t->form == GST || t->form == GXM32 || t->form == GXM64 ||
+                 t->form == MG) && pick(2);
+    if (wide && (t->form == XG || t->form == MG) && memory)
         size = 8;
     unsigned reg = t->form == SHIFT_IB ? t->reg
-                 : (t->form == GX || t->form == GX_IB || t->form == GXM32 || t->form == GXM64)
+                 : (t->form == GX || t->form == GX_IB || t->form == GXM32 || t->form == GXM64 ||
+                    t->form == MG)
                      ? gpr_dest() : pick(16);
     unsigned rm = memory ? 3 : (t->form == GST ? gpr_dest() : pick(16));
     if ((t->form == XG || t->form == XG_IB) && !memory && rm == 4)

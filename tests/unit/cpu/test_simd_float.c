@@ -3,7 +3,7 @@
  * post-computation order, the aligned forms' #GP(0), the entry conditions, SSE3's and SSE4.1's
  * floating point against the host's own instructions on random operands and MXCSR values (32-
  * and 64-bit mode), the reciprocal approximations against the SDM's bound, and conversions to
- * general registers in 32-bit mode. The host differential test (tests/differential) covers the
+ * general registers in 32-bit mode, and SSE2's movnti and maskmovdqu. The host differential test (tests/differential) covers the
  * SSE/SSE2 forms with unmasked exceptions too. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -396,6 +396,45 @@ static void test_conversions32(void **state)
     assert_int_equal(XMM(f, 1).q[1], 0);
 }
 
+/* ------------------------------------------------------------------ movnti, maskmovdqu */
+
+static void test_nontemporal_stores(void **state)
+{
+    struct fixture *f = *state;
+    /* movnti [DATA], eax: a general-register store, no CR4.OSFXSR needed; #UD without SSE2 */
+    f->cpu->gpr[X86_EAX] = 0xCAFEF00Du;
+    f->cpu->cr4 &= ~X86_CR4_OSFXSR;
+    assert_int_equal(EXEC(f, 0x0F, 0xC3, 0x05, 0x00, 0x30, 0x00, 0x00), -1);
+    uint32_t v = 0;
+    assert_int_equal(test_read_physical(f->m, DATA, &v, 4), X86IRQ_OK);
+    assert_int_equal(v, 0xCAFEF00Du);
+    f->cpu->simd = X86_SIMD_SSE;
+    assert_int_equal(EXEC(f, 0x0F, 0xC3, 0x05, 0x00, 0x30, 0x00, 0x00), X86_VEC_UD);
+    f->cpu->simd |= X86_SIMD_SSE2;
+    f->cpu->cr4 |= X86_CR4_OSFXSR;
+    /* maskmovdqu xmm1, xmm2: bytes 0, 5 and 15 of xmm1 to DS:[EDI] */
+    uint8_t zero[16] = { 0 }, got[16];
+    assert_int_equal(test_write_physical(f->m, DATA + 0x100, zero, 16), X86IRQ_OK);
+    for (unsigned i = 0; i < 16; i++) {
+        XMM(f, 1).b[i] = (uint8_t)(0xA0 + i);
+        XMM(f, 2).b[i] = (i == 0 || i == 5 || i == 15) ? 0x80 : 0x7F;
+    }
+    f->cpu->gpr[X86_EDI] = DATA + 0x100;
+    assert_int_equal(EXEC(f, 0x66, 0x0F, 0xF7, 0xCA), -1);
+    assert_int_equal(test_read_physical(f->m, DATA + 0x100, got, 16), X86IRQ_OK);
+    for (unsigned i = 0; i < 16; i++)
+        assert_int_equal(got[i], (i == 0 || i == 5 || i == 15) ? 0xA0 + i : 0);
+    /* a memory form does not exist (#UD); 16 bytes past the segment limit: #GP, nothing
+     * written */
+    assert_int_equal(EXEC(f, 0x66, 0x0F, 0xF7, 0x0D, 0x00, 0x30, 0x00, 0x00), X86_VEC_UD);
+    f->cpu->seg[X86_SEG_DS].limit = DATA + 0x108;
+    x86_segment_refresh(f->cpu, X86_SEG_DS);
+    assert_int_equal(test_write_physical(f->m, DATA + 0x100, zero, 16), X86IRQ_OK);
+    assert_int_equal(EXEC(f, 0x66, 0x0F, 0xF7, 0xCA), X86_VEC_GP);
+    assert_int_equal(test_read_physical(f->m, DATA + 0x100, got, 16), X86IRQ_OK);
+    assert_memory_equal(got, zero, 16);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +446,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sse3_sse41_against_host64, setup64, teardown),
         cmocka_unit_test_setup_teardown(test_reciprocals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conversions32, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nontemporal_stores, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
