@@ -96,9 +96,10 @@ X86_HANDLER(x86_exec_ud)
                      (1u << 24) /* FXSR */)
 /* leaf 1 ECX: x2APIC, TSC-deadline timer */
 #define CPUID_1_ECX ((1u << 21) /* x2APIC */ | (1u << 24) /* TSC-DEADLINE */)
-/* 0xD: XSAVE's leaf (0xB, extended topology, and 0xC answer zero: EBX = 0 says leaf 0xB is
- * not offered, SDM Vol. 2 CPUID) */
-#define CPUID_MAX_BASIC 0x0Du
+/* 0xA without XSAVE; 0xD, XSAVE's leaf, with it (0xB, extended topology, and 0xC then answer
+ * zero: EBX = 0 says leaf 0xB is not offered, SDM Vol. 2 CPUID) */
+#define CPUID_MAX_BASIC 0x0Au
+#define CPUID_MAX_BASIC_XSAVE 0x0Du
 #define CPUID_MAX_EXTENDED 0x80000008u
 
 static uint32_t text4(const char *s)
@@ -115,7 +116,8 @@ X86_HANDLER(x86_exec_cpuid)
     uint32_t a = 0, b = 0, c = 0, d = 0;
     /* Intel: a leaf above the maximum returns the highest basic leaf's data */
     /* IA32_MISC_ENABLE can limit the basic leaves to 2 (for old operating systems) */
-    uint32_t max_basic = x86_cpuid_limited(cpu) ? 2 : CPUID_MAX_BASIC;
+    uint32_t max_basic = x86_cpuid_limited(cpu) ? 2
+                       : cpu->simd & X86_SIMD_XSAVE ? CPUID_MAX_BASIC_XSAVE : CPUID_MAX_BASIC;
     if ((leaf < 0x80000000u && leaf > max_basic) || leaf > CPUID_MAX_EXTENDED)
         leaf = max_basic;
     switch (leaf) {
