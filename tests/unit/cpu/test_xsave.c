@@ -846,6 +846,41 @@ static void test_precise32(void **state)
     assert_int_equal(EXEC(f, 0x26, XSAVE), -1);
 }
 
+/* real-address mode: XSETBV is allowed (CPL 0), XSAVE/XRSTOR with 16-bit addressing */
+static void test_real_mode(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    x86_cpu_reset(cpu);
+    cpu->seg[X86_SEG_CS].base = 0;
+    cpu->seg[X86_SEG_CS].selector = 0;
+    x86_segment_refresh(cpu, X86_SEG_CS);
+    assert_int_equal(cpu->mode, X86_MODE_16);
+    assert_int_equal(cpu->xcr0, 1);
+    cpu->cr4 |= X86_CR4_OSFXSR | X86_CR4_OSXSAVE;
+    assert_int_equal(xsetbv(f, 0, 3), -1);
+    assert_int_equal(cpu->xcr0, 3);
+    XMM(f, 3).q[0] = 0x1234;
+    cpu->sse.mxcsr = 0x1F81;
+    prefill(f, host_area, 0);
+    cpu->gpr[X86_EDI] = AREA;
+    cpu->gpr[X86_EAX] = 3;
+    cpu->gpr[X86_EDX] = 0;
+    assert_int_equal(EXEC(f, 0x0F, 0xAE, 0x25), -1);              /* xsave [di] */
+    assert_int_equal(get64(f, AREA + 512), 3);      /* FCW 0040 at power-up: not the x87's init */
+    assert_int_equal(get64(f, AREA + 160 + 48), 0x1234);
+    assert_int_equal(test_get32(f->m, AREA + 24), 0x1F81);
+    assert_int_equal(test_get32(f->m, AREA) & 0xFFFF, 0x0040);    /* FCW after reset */
+    XMM(f, 3).q[0] = 0;
+    cpu->sse.mxcsr = X86_MXCSR_RESET;
+    assert_int_equal(EXEC(f, 0x0F, 0xAE, 0x2D), -1);              /* xrstor [di] */
+    assert_int_equal(XMM(f, 3).q[0], 0x1234);
+    assert_int_equal(cpu->sse.mxcsr, 0x1F81);
+    assert_int_equal(cpu->fpu.control, 0x0040);
+    cpu->gpr[X86_EDI] = AREA + 16;
+    assert_int_equal(EXEC(f, 0x0F, 0xAE, 0x25), X86_VEC_GP);      /* alignment */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -865,6 +900,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_xrstor_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_precise64, setup64, teardown),
         cmocka_unit_test_setup_teardown(test_precise32, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_real_mode, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
