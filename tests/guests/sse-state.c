@@ -4,7 +4,8 @@
  * for movaps on a misaligned address, the fxsave image (MXCSR, MXCSR_MASK, XMM0-7) and an
  * fxrstor round trip; then, when CPUID offers XSAVE: #UD for xgetbv/xsave with CR4.OSXSAVE
  * clear, CPUID.1:ECX.OSXSAVE following CR4, XCR0 = 1 after reset, XSETBV's #GP(0) cases (bit 0
- * clear, AVX without SSE, a bit CPUID.0xD does not offer, ECX not 0, CPL 3), CPUID.0xD's sizes,
+ * clear, AVX without SSE, a bit CPUID.0xD does not offer, ECX not 0, CPL 3, virtual-8086 mode),
+ * CPUID.0xD's sizes,
  * the xsave image (header, legacy region) and an xrstor round trip, xrstor of the initial
  * state, and the 64-byte alignment #GP. */
 #include "kernel.h"
@@ -102,7 +103,7 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     (void)magic;
     (void)info;
     kernel_init();
-    tap_plan(32);
+    tap_plan(33);
     trap_set_handler(6, on_fault, 0x8E, 0);
     trap_set_handler(13, on_fault, 0x8E, 0);
     trap_set_handler(7, on_nm, 0x8E, 0);
@@ -154,7 +155,7 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     ldmxcsr(0x1F80);
 
     if (!xsave) {
-        for (int i = 0; i < 18; i++)
+        for (int i = 0; i < 19; i++)
             ok(1, "# SKIP XSAVE not offered");
         return 0;
     }
@@ -183,6 +184,17 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     is_u32(xsetbv(1, 3, 0), 13, "xsetbv: ECX 1 is #GP");
     run_in_user_mode(user_xsetbv, 0);
     is_u32((uint32_t)user_vector, 13, "xsetbv at CPL 3 is #GP");
+    /* virtual-8086 mode: xor ecx, ecx; mov eax, 3; xor edx, edx; xsetbv; int 0x7F */
+    static const uint8_t v86_code[] = { 0x66, 0x31, 0xC9, 0x66, 0xB8, 3, 0, 0, 0, 0x66, 0x31,
+                                        0xD2, 0x0F, 0x01, 0xD1, 0xCD, 0x7F };
+    memcpy((void *)0x20000, v86_code, sizeof(v86_code));
+    fault_vector = 0;
+    fault_count = 0;
+    skip = 3;
+    run_in_vm86(0x2000, 0, 0x2000, 0xFFF0, 0x3000u /* IOPL 3 */);
+    __asm__ volatile("mov %0, %%fs\n mov %0, %%gs" : : "r"(KERNEL_DS));
+    ok(fault_count == 1 && fault_vector == 13 && xgetbv(0) == 1,
+       "xsetbv in virtual-8086 mode is #GP, XCR0 unchanged");
     is_u32((uint32_t)xsetbv(0, 3, 0), (uint32_t)-1, "xsetbv 3 (x87, SSE)");
     is_u64(xgetbv(0), 3, "xgetbv: XCR0 = 3");
     cpuid(0xD, 0, r);
