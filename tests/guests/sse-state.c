@@ -4,10 +4,9 @@
  * for movaps on a misaligned address, the fxsave image (MXCSR, MXCSR_MASK, XMM0-7) and an
  * fxrstor round trip; then, when CPUID offers XSAVE: #UD for xgetbv/xsave with CR4.OSXSAVE
  * clear, CPUID.1:ECX.OSXSAVE following CR4, XCR0 = 1 after reset, XSETBV's #GP(0) cases (bit 0
- * clear, AVX without SSE, a bit CPUID.0xD does not offer, ECX not 0, CPL 3, virtual-8086 mode),
- * CPUID.0xD's sizes,
- * the xsave image (header, legacy region) and an xrstor round trip, xrstor of the initial
- * state, and the 64-byte alignment #GP. */
+ * clear, AVX without SSE, a bit CPUID.0xD does not offer, ECX not 0, CPL 3, virtual-8086
+ * mode), CPUID.0xD's sizes, the xsave image (header, legacy region) and an xrstor round trip,
+ * xrstor of the initial state, and the 64-byte alignment #GP. */
 #include "kernel.h"
 
 static volatile unsigned fault_vector, fault_count, nm_count;

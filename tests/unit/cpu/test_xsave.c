@@ -326,9 +326,8 @@ static void test_entry_conditions(void **state)
     assert_int_equal(EXEC(f, 0x66, XSAVEC), X86_VEC_UD);
     assert_int_equal(EXEC(f, 0xF0, XSAVE), X86_VEC_UD);
     assert_int_equal(EXEC(f, 0xF0, XSETBV), X86_VEC_UD);
-    /* the register forms: 0F AE F0-F7 (/6 mod 3: umwait etc.) stay as they were, E0-E7 and
-     * E8-EF (/4, /5 mod 3) too */
-    assert_int_equal(EXEC(f, 0x0F, 0xC7, 0xE0), X86_VEC_UD);      /* /4 mod 3 */
+    /* 0F C7 /4 with a register operand is not xsavec */
+    assert_int_equal(EXEC(f, 0x0F, 0xC7, 0xE0), X86_VEC_UD);
 }
 
 /* ------------------------------------------------------------------ XGETBV / XSETBV */
@@ -385,8 +384,8 @@ static void test_xsetbv_xgetbv(void **state)
     assert_int_equal(xgetbv(f, 1, -1), 1);
     assert_int_equal(xgetbv(f, 2, X86_VEC_GP), 0xDEADBEEFDEADBEEFull);
     assert_int_equal(xgetbv(f, 0xFFFFFFFFu, X86_VEC_GP), 0xDEADBEEFDEADBEEFull);
-    /* against the host's xgetbv(1) on an initial and a used state is not comparable (it
-     * tracks XINUSE by history): only ECX 0's bits 0-1 are, the host has them both */
+    /* the host's XGETBV(1) is not comparable (it tracks XINUSE by history); its XCR0 has
+     * bits 0 and 1 set as ours may */
     uint32_t lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     assert_int_equal(lo & 3, 3);
