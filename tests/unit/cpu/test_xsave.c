@@ -2,7 +2,8 @@
  * x87.c, CPUID leaf 0xD in exec_system.c, CR4.OSXSAVE in control.c): the entry conditions
  * (#UD by CPUID and CR4.OSXSAVE, #NM by CR0.TS, #GP(0) for a misaligned area), XGETBV/XSETBV
  * and their #GP rules, CPUID's values, the image byte by byte against the HOST's own xsave64 /
- * xsavec64 on the same random state (the host is x86-64 with XSAVE and XSAVEC), round trips and
+ * xsavec64 on the same random state (the host is x86-64 with XSAVE and XSAVEC), XRSTOR against
+ * the host's xrstor64 on random images, round trips and
  * partial requested-feature bitmaps in 32- and 64-bit mode, XRSTOR's init-state restore and
  * #GP rules (a faulting XRSTOR changes nothing), a faulting XSAVE writes nothing, XINUSE, and
  * XCR0 at reset and INIT. */
@@ -486,6 +487,84 @@ static void test_xsavec_against_host32(void **state)
     against_host(*state, true, 100);
 }
 
+/* XRSTOR against the host: from a random state B, xrstor64 of a random valid image (standard
+ * or compacted, random XSTATE_BV and RFBM), then the whole state read back with xsave64 (RFBM
+ * 3) and compared: FCW, FSW, the abridged tag, MXCSR, XMM0-15, and the registers when RFBM[0]
+ * (otherwise the empty registers keep what each processor had) */
+static void host_xrstor(const struct state *s, const uint8_t *image, uint32_t rfbm, uint8_t *out)
+{
+    uint32_t mxcsr = s->mxcsr, clean = X86_MXCSR_RESET;
+    uint16_t fcw = s->fcw;
+    unsigned loads = s->loads;
+    __asm__ volatile(
+        "movdqu 0(%0), %%xmm0\n movdqu 16(%0), %%xmm1\n movdqu 32(%0), %%xmm2\n"
+        "movdqu 48(%0), %%xmm3\n movdqu 64(%0), %%xmm4\n movdqu 80(%0), %%xmm5\n"
+        "movdqu 96(%0), %%xmm6\n movdqu 112(%0), %%xmm7\n movdqu 128(%0), %%xmm8\n"
+        "movdqu 144(%0), %%xmm9\n movdqu 160(%0), %%xmm10\n movdqu 176(%0), %%xmm11\n"
+        "movdqu 192(%0), %%xmm12\n movdqu 208(%0), %%xmm13\n movdqu 224(%0), %%xmm14\n"
+        "movdqu 240(%0), %%xmm15\n"
+        "ldmxcsr %2\n fninit\n fldcw %3\n"
+        "cmpl $1, %6\n jb 1f\n fldt 0(%1)\n"
+        "cmpl $2, %6\n jb 1f\n fldt 16(%1)\n"
+        "cmpl $3, %6\n jb 1f\n fldt 32(%1)\n"
+        "1:\n xorl %%edx, %%edx\n movl %5, %%eax\n xrstor64 (%7)\n"
+        "xorl %%edx, %%edx\n movl $3, %%eax\n xsave64 (%4)\n"
+        "fninit\n ldmxcsr %8\n pxor %%xmm0, %%xmm0\n"
+        :
+        : "r"(s->xmm), "r"(s->x87), "m"(mxcsr), "m"(fcw), "r"(out), "r"(rfbm), "r"(loads),
+          "r"(image), "m"(clean)
+        : "rax", "rdx", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+          "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "memory", "cc");
+}
+
+static _Alignas(64) uint8_t image_area[IMAGE];
+static _Alignas(64) uint8_t host_out[IMAGE];
+
+static void test_xrstor_against_host64(void **state)
+{
+    struct fixture *f = *state;
+    for (unsigned n = 0; n < 400; n++) {
+        /* a valid image: the host's xsave64 of a random state, then a random header */
+        struct state img_state, b;
+        random_state(&img_state);
+        if ((n & 7) == 3)
+            memset(img_state.xmm, 0, sizeof(img_state.xmm));
+        memset(image_area, 0, IMAGE);
+        host_xsave(&img_state, image_area, 3, false);
+        uint64_t xstate_bv = rng() & 3, xcomp_bv = 0;
+        if (n & 1)
+            xcomp_bv = (1ull << 63) | xstate_bv | (rng() & 3);
+        memcpy(image_area + 512, &xstate_bv, 8);
+        memcpy(image_area + 520, &xcomp_bv, 8);
+        uint32_t rfbm = (uint32_t)(rng() & 3);
+        random_state(&b);
+        memset(host_out, 0, IMAGE);
+        host_xrstor(&b, image_area, rfbm, host_out);
+        /* ours */
+        enter_state(f, &b);
+        assert_int_equal(test_write_physical(f->m, AREA, image_area, IMAGE), X86IRQ_OK);
+        f->cpu->gpr[X86_EAX] = rfbm;
+        f->cpu->gpr[X86_EDX] = 0;
+        assert_int_equal(EXEC(f, 0x48, XRSTOR), -1);
+        uint8_t zero[IMAGE] = { 0 };
+        assert_int_equal(test_write_physical(f->m, AREA, zero, IMAGE), X86IRQ_OK);
+        f->cpu->gpr[X86_EAX] = 3;
+        assert_int_equal(EXEC(f, 0x48, XSAVE), -1);
+        uint8_t ours[IMAGE];
+        assert_int_equal(test_read_physical(f->m, AREA, ours, IMAGE), X86IRQ_OK);
+        for (unsigned i = 0; i < 416; i++) {
+            if (i >= 6 && i < 24)
+                continue;
+            if (i >= 32 && i < 160 && !(rfbm & 1))
+                continue;
+            if (ours[i] != host_out[i])
+                fail_msg("case %u (XSTATE_BV %x, XCOMP_BV %llx, RFBM %x): byte %u ours %02x, the "
+                         "host's %02x", n, (unsigned)xstate_bv, (unsigned long long)xcomp_bv,
+                         rfbm, i, ours[i], host_out[i]);
+        }
+    }
+}
+
 /* ------------------------------------------------------------------ layout and round trips */
 
 static void test_layout(void **state)
@@ -891,6 +970,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_xsave_against_host32, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xsavec_against_host64, setup64, teardown),
         cmocka_unit_test_setup_teardown(test_xsavec_against_host32, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xrstor_against_host64, setup64, teardown),
         cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trips32, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trips64, setup64, teardown),
