@@ -11,7 +11,7 @@
 /* CR4 bits we implement; setting any other raises #GP(0) as a reserved bit would, and CPUID
  * advertises exactly these (VME, DE, PSE, PAE, PGE, TSD through TSC; OSFXSR through FXSR,
  * which a processor without SSE accepts too: FXSAVE/FXRSTOR then leave the XMM area alone;
- * OSXMMEXCPT only with SSE). */
+ * OSXMMEXCPT only with SSE; OSXSAVE only with XSAVE, SDM Vol. 3 2.5). */
 #define CR4_SUPPORTED (X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | \
                        X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_SMEP | X86_CR4_SMAP)
 
@@ -109,7 +109,8 @@ void x86_write_control_register(struct x86_cpu *cpu, unsigned n, uint64_t value)
         x86_request_exit(cpu);
         break;
     case 4:
-        if (value & ~(CR4_SUPPORTED | (cpu->simd & X86_SIMD_SSE ? X86_CR4_OSXMMEXCPT : 0)))
+        if (value & ~(CR4_SUPPORTED | (cpu->simd & X86_SIMD_SSE ? X86_CR4_OSXMMEXCPT : 0) |
+                      (cpu->simd & X86_SIMD_XSAVE ? X86_CR4_OSXSAVE : 0)))
             x86_raise_gp0(cpu);
         if ((cpu->efer & X86_EFER_LMA) && !(value & X86_CR4_PAE))
             x86_raise_gp0(cpu); /* IA-32e mode needs PAE (SDM Vol. 2 MOV CR) */
@@ -242,6 +243,7 @@ void x86_cpu_reset(struct x86_cpu *cpu)
     x86_fpu_init(cpu);
     cpu->fpu.control = 0x0040; /* power-up x87 state (SDM Vol. 3 Table 9-1) */
     cpu->sse.mxcsr = X86_MXCSR_RESET;
+    cpu->xcr0 = 1; /* x87 only (SDM Vol. 3 Table 9-1) */
     x86_msr_reset(cpu);
     x86_tlb_flush(cpu);
     x86_tables_changed(cpu);
@@ -260,9 +262,11 @@ void x86_cpu_init_signal(struct x86_cpu *cpu)
     uint32_t epoch = cpu->table_epoch;
     struct x86_fpu fpu = cpu->fpu;  /* INIT leaves the x87 and SSE state alone */
     struct x86_sse sse = cpu->sse;
+    uint64_t xcr0 = cpu->xcr0;      /* and XCR0 (SDM Vol. 3 Table 9-1) */
     x86_cpu_reset(cpu);
     cpu->fpu = fpu;
     cpu->sse = sse;
+    cpu->xcr0 = xcr0;
     cpu->cycles = cycles;
     cpu->instructions = instructions;
     cpu->tsc_offset = tsc_offset;

@@ -91,6 +91,7 @@ enum x86_gpr {
 #define X86_CR4_PGE 0x0080u
 #define X86_CR4_OSFXSR 0x0200u
 #define X86_CR4_OSXMMEXCPT 0x0400u
+#define X86_CR4_OSXSAVE 0x00040000u /* XSAVE and XCR0 enabled (only when XSAVE is offered) */
 #define X86_CR4_SMEP 0x00100000u
 #define X86_CR4_SMAP 0x00200000u
 /* IA32_EFER (SDM Vol. 3 2.2.1): SYSCALL enable, IA-32e enable and active, execute-disable */
@@ -221,6 +222,12 @@ struct x86_sse {
 /* MXCSR's writable bits: flags 5:0, DAZ (6), masks 12:7, RC 14:13, FZ (15); the rest #GP on
  * LDMXCSR/FXRSTOR (MXCSR_MASK in the FXSAVE image) */
 #define X86_MXCSR_MASK 0xFFFFu
+/* XSAVE (SDM Vol. 1 ch. 13): the XCR0 bits offered (x87, SSE; AVX and later are not), and the
+ * area's size for them: the 512-byte legacy region and the 64-byte XSAVE header */
+#define X86_XCR0_X87 1u
+#define X86_XCR0_SSE 2u
+#define X86_XCR0_SUPPORTED (X86_XCR0_X87 | X86_XCR0_SSE)
+#define X86_XSAVE_AREA_SIZE 576u
 
 /* The SIMD extensions the processor offers (cpu->simd): CPUID reports exactly these, and an
  * instruction of one it does not offer is #UD. The machine's config.isa chooses them
@@ -349,6 +356,9 @@ struct x86_cpu {
     struct x86_fpu fpu;
     struct x86_sse sse;
     uint32_t simd;         /* enum x86_simd_feature: the SIMD extensions offered */
+    /* XCR0, the state components XSAVE manages (SDM Vol. 1 13.3): bit 0 x87 (always set), bit 1
+     * SSE; 1 at power-up and reset, unchanged by INIT (Vol. 3 Table 9-1) */
+    uint64_t xcr0;
 
     /* Decoded descriptor-table state (the IDT gate cache of src/idt) is valid while its epoch
      * equals table_epoch. The epoch moves on LGDT/LIDT/LLDT, a change of paging, a task switch,

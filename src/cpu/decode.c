@@ -448,6 +448,15 @@ enum x86_decode_status x86_decode(const uint8_t *bytes, size_t available, enum x
                 row = &group_rows[g][(modrm >> 3) & 7];
             if (map_flags & F_I64)
                 synthetic = *row, synthetic.flags |= F_I64, row = &synthetic;
+            /* the XSAVE family is NP 0F AE /4-/6 and NP 0F C7 /4 (SDM Vol. 2 XSAVE...): with
+             * 66, F3 or F2 these are other instructions (66 0F AE /6 clwb, F3 0F AE /4
+             * ptwrite, ...), not executed */
+            if (insn.map == X86_MAP_0F && (row->mnemonic == X86_MN_XSAVE ||
+                                           row->mnemonic == X86_MN_XRSTOR ||
+                                           row->mnemonic == X86_MN_XSAVEOPT ||
+                                           row->mnemonic == X86_MN_XSAVEC) &&
+                (insn.prefixes & (X86_PFX_OPSIZE | X86_PFX_REP | X86_PFX_REPNE)))
+                synthetic = *row, synthetic.mnemonic = X86_MN_UNIMPLEMENTED, row = &synthetic;
         }
     }
     if (row->mnemonic == X86_MN_INVALID || (row->flags & F_INVALID))

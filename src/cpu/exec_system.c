@@ -96,7 +96,10 @@ X86_HANDLER(x86_exec_ud)
                      (1u << 24) /* FXSR */)
 /* leaf 1 ECX: x2APIC, TSC-deadline timer */
 #define CPUID_1_ECX ((1u << 21) /* x2APIC */ | (1u << 24) /* TSC-DEADLINE */)
+/* 0xA without XSAVE; 0xD, XSAVE's leaf, with it (0xB, extended topology, and 0xC then answer
+ * zero: EBX = 0 says leaf 0xB is not offered, SDM Vol. 2 CPUID) */
 #define CPUID_MAX_BASIC 0x0Au
+#define CPUID_MAX_BASIC_XSAVE 0x0Du
 #define CPUID_MAX_EXTENDED 0x80000008u
 
 static uint32_t text4(const char *s)
@@ -113,7 +116,8 @@ X86_HANDLER(x86_exec_cpuid)
     uint32_t a = 0, b = 0, c = 0, d = 0;
     /* Intel: a leaf above the maximum returns the highest basic leaf's data */
     /* IA32_MISC_ENABLE can limit the basic leaves to 2 (for old operating systems) */
-    uint32_t max_basic = x86_cpuid_limited(cpu) ? 2 : CPUID_MAX_BASIC;
+    uint32_t max_basic = x86_cpuid_limited(cpu) ? 2
+                       : cpu->simd & X86_SIMD_XSAVE ? CPUID_MAX_BASIC_XSAVE : CPUID_MAX_BASIC;
     if ((leaf < 0x80000000u && leaf > max_basic) || leaf > CPUID_MAX_EXTENDED)
         leaf = max_basic;
     switch (leaf) {
@@ -129,12 +133,37 @@ X86_HANDLER(x86_exec_cpuid)
         b = (1u << 16) | (8u << 8) | ((uint32_t)cpu->index << 24);
         a = X86_CPUID_SIGNATURE;
         c = CPUID_1_ECX | x86_cpuid_simd_ecx(cpu->simd);
+        /* ECX 26 XSAVE (XSAVE/XRSTOR, XSETBV/XGETBV, XCR0), 27 OSXSAVE: CR4.OSXSAVE */
+        if (cpu->simd & X86_SIMD_XSAVE)
+            c |= 1u << 26;
+        if (cpu->cr4 & X86_CR4_OSXSAVE)
+            c |= 1u << 27;
         d = CPUID_1_EDX | x86_cpuid_simd_edx(cpu->simd);
         break;
     case 7:
         if (x86_gpr32(cpu, X86_ECX) == 0) { /* EAX 0: the only sub-leaf */
             b = (1u << 1) /* IA32_TSC_ADJUST */ | (1u << 7) /* SMEP */ | (1u << 20) /* SMAP */;
             d = 1u << 29;               /* IA32_ARCH_CAPABILITIES (msr.c) */
+        }
+        break;
+    case 0xD:
+        /* XSAVE's components (SDM Vol. 2 CPUID, Vol. 1 13.2): x87 and SSE, both in the 512-byte
+         * legacy region, so the area is 512 + the 64-byte header = 576 bytes for any XCR0;
+         * sub-leaf 1: XSAVEOPT (0), XSAVEC (1), XGETBV with ECX = 1 (2); no XSAVES (3) and
+         * IA32_XSS is not offered (ECX, EDX 0); EBX the compacted size for XCR0 (576) */
+        if (!(cpu->simd & X86_SIMD_XSAVE))
+            break;
+        switch (x86_gpr32(cpu, X86_ECX)) {
+        case 0:
+            a = X86_XCR0_SUPPORTED;
+            b = c = X86_XSAVE_AREA_SIZE;
+            break;
+        case 1:
+            a = (1u << 0) | (1u << 1) | (1u << 2);
+            b = X86_XSAVE_AREA_SIZE;
+            break;
+        default:
+            break; /* sub-leaves 0 and 1 (the legacy components) and 2-63 (not offered): 0 */
         }
         break;
     case 0x80000000u:
@@ -159,7 +188,7 @@ X86_HANDLER(x86_exec_cpuid)
         break;
     }
     default:
-        break; /* leaves 2-6 and 8-0xA (0xA: no performance monitoring), 0x80000005-7: zero */
+        break; /* leaves 2-6 and 8-0xC (0xA: no performance monitoring), 0x80000005-7: zero */
     }
     x86_set_gpr32(cpu, X86_EAX, a);
     x86_set_gpr32(cpu, X86_EBX, b);

@@ -7,6 +7,8 @@
  * needs the full segment checks.
  */
 #include "cpu/mmu.h"
+
+#include <string.h>
 #include "trace/events.h"
 
 #include "cpu/predecode.h"
@@ -549,12 +551,13 @@ static bool page_watched_by_any(const struct x86_cpu *cpu, uint32_t page)
     return false;
 }
 
-static void tlb_fill(struct x86_cpu *cpu, uint64_t linear, uint64_t phys, bool writable)
+static void tlb_fill_set(struct x86_cpu *cpu, struct x86_tlb_entry *set, uint64_t linear,
+                         uint64_t phys, bool writable)
 {
     uint32_t page = phys >> 12;
     if ((uint64_t)(phys & ~(uint64_t)0xFFF) + X86_PAGE_SIZE > cpu->bus->ram_size)
         return; /* MMIO and open bus are never cached */
-    struct x86_tlb_entry *e = &cpu->tlb[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
+    struct x86_tlb_entry *e = &set[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
     e->read_tag = linear & ~(uint64_t)0xFFF;
     bool protected_page = x86_code_page_has_code(cpu->code, page) ||
                           page_watched_by_any(cpu, page);
@@ -564,6 +567,11 @@ static void tlb_fill(struct x86_cpu *cpu, uint64_t linear, uint64_t phys, bool w
     e->global = cpu->walk_global;
     e->no_execute = cpu->walk_no_execute;
     e->host_minus_linear = (uintptr_t)(cpu->bus->ram + (phys & ~(uint64_t)0xFFF)) - (linear & ~(uint64_t)0xFFF);
+}
+
+static void tlb_fill(struct x86_cpu *cpu, uint64_t linear, uint64_t phys, bool writable)
+{
+    tlb_fill_set(cpu, cpu->tlb, linear, phys, writable);
 }
 
 static void report_user_access(struct x86_cpu *cpu, uint64_t linear)
@@ -585,6 +593,21 @@ static bool keep_out_of_tlb(struct x86_cpu *cpu, uint64_t linear)
     if (X86_UNLIKELY(cpu->irq_user_watch))
         report_user_access(cpu, linear);
     return cpu->irq_user_watch || (cpu->cr4 & (X86_CR4_SMEP | X86_CR4_SMAP));
+}
+
+uint64_t x86_translate_write_cached(struct x86_cpu *cpu, uint64_t linear, bool user)
+{
+    struct x86_tlb_entry *set = &cpu->tlb_sets[user ? X86_TLB_ENTRIES : 0];
+    const struct x86_tlb_entry *e = &set[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
+    if (e->checked_write_tag == (linear & ~(uint64_t)0xFFF))
+        return ((uint64_t)e->physical_page << 12) | (linear & 0xFFF);
+    uint64_t phys;
+    bool writable;
+    x86_translate(cpu, linear, X86_ACCESS_WRITE, user, &phys, &writable);
+    if (user || !cpu->walk_user ||
+        !(cpu->irq_user_watch || (cpu->cr4 & (X86_CR4_SMEP | X86_CR4_SMAP))))
+        tlb_fill_set(cpu, set, linear, phys, writable);
+    return phys;
 }
 
 uint64_t x86_read_slow(struct x86_cpu *cpu, uint64_t linear, unsigned size)
@@ -667,7 +690,23 @@ uint64_t x86_read_system(struct x86_cpu *cpu, uint64_t linear, unsigned size)
     uint64_t phys;
     bool w;
     if ((linear & 0xFFF) + size <= X86_PAGE_SIZE) {
+        /* the supervisor TLB (CPL 0-2's) holds only translations a supervisor may read: with
+         * SMAP, user pages stay out of it (keep_out_of_tlb), and CR4.SMAP changes empty it.
+         * A hit saves the walk that every gate, descriptor and TSS read would take (four
+         * levels in IA-32e mode). */
+        const struct x86_tlb_entry *e = &cpu->tlb_sets[(linear >> 12) & (X86_TLB_ENTRIES - 1)];
+        if (e->read_tag == (linear & ~(uint64_t)0xFFF)) {
+            const uint8_t *host = (const uint8_t *)(uintptr_t)(e->host_minus_linear + linear);
+            uint64_t v = 0;
+            memcpy(&v, host, size); /* little-endian host */
+            return v;
+        }
         x86_translate(cpu, linear, X86_ACCESS_READ | X86_ACCESS_IMPLICIT, false, &phys, &w);
+        /* into the supervisor TLB, as a supervisor's explicit read would go (a user page only
+         * without SMEP, SMAP and the user-access rule's watch: keep_out_of_tlb's rule) */
+        if (!cpu->walk_user ||
+            !(cpu->irq_user_watch || (cpu->cr4 & (X86_CR4_SMEP | X86_CR4_SMAP))))
+            tlb_fill_set(cpu, cpu->tlb_sets, linear, phys, w);
         return x86_phys_read(cpu, phys, size);
     }
     uint64_t v = 0;

@@ -10,6 +10,10 @@
  * *writable says whether stores to the page may be cached in the TLB. */
 bool x86_translate(struct x86_cpu *cpu, uint64_t linear, enum x86_access access, bool user,
                    uint64_t *phys, bool *writable);
+/* A write translation through the TLB of the rights given (user: CPL 3's, else CPL 0-2's),
+ * walking and filling it on a miss: for the stores an event's delivery makes with the
+ * handler's rights (the frame), which are not the current CPL's */
+uint64_t x86_translate_write_cached(struct x86_cpu *cpu, uint64_t linear, bool user);
 /* Physical access: RAM (keeping decoded code coherent), MMIO, or open bus. */
 uint64_t x86_phys_read(struct x86_cpu *cpu, uint64_t phys, unsigned size);
 void x86_phys_write(struct x86_cpu *cpu, uint64_t phys, unsigned size, uint64_t value);

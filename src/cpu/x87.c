@@ -20,6 +20,7 @@
 #include "cpu/exec.h"
 #include "cpu/mmu.h"
 #include "cpu/exec_handlers.h"
+#include "cpu/xstate.h"
 
 /* status word bits (SDM Vol. 1 8.1.3) */
 #define SW_IE 0x0001u
@@ -1006,29 +1007,48 @@ X86_HANDLER(x86_exec_fwait)
  * slots, XMM0-7 (XMM0-15 in 64-bit mode). The area must be 16-byte aligned (#GP(0)). The SSE
  * part (MXCSR and the XMM registers) is saved and restored when the processor has SSE and
  * CR4.OSFXSR is set, as QEMU does (the SDM leaves it to the implementation with OSFXSR clear);
- * otherwise the image shows MXCSR at its reset value and MXCSR_MASK 0. */
+ * otherwise the image shows MXCSR at its reset value and MXCSR_MASK 0. The parts are the XSAVE
+ * family's components too (xstate.h, exec_simd_state.c). */
 static bool sse_image(const struct x86_cpu *cpu)
 {
     return (cpu->simd & X86_SIMD_SSE) && (cpu->cr4 & X86_CR4_OSFXSR);
 }
 
-static uint64_t fx_area(struct x86_cpu *cpu, const struct x86_insn *insn)
+uint64_t x86_xstate_ea(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-    if (cpu->cr0 & (X86_CR0_EM | X86_CR0_TS))
-        x86_raise(cpu, X86_VEC_NM, 0);
+    return ea(cpu, insn);
+}
+uint32_t x86_xstate_read(struct x86_cpu *cpu, const struct x86_insn *insn, uint64_t offset,
+                         unsigned size)
+{
+    return mrd(cpu, insn, offset, size);
+}
+void x86_xstate_write(struct x86_cpu *cpu, const struct x86_insn *insn, uint64_t offset,
+                      unsigned size, uint32_t value)
+{
+    mwr(cpu, insn, offset, size, value);
+}
+void x86_xstate_check(struct x86_cpu *cpu, const struct x86_insn *insn, uint64_t offset,
+                      unsigned size)
+{
+    /* the first and the last byte: the segment is contiguous and the area spans two pages at
+     * most */
+    mchk(cpu, insn, offset, 1);
+    mchk(cpu, insn, offset + size - 1, 1);
+}
+
+uint64_t x86_xstate_area(struct x86_cpu *cpu, const struct x86_insn *insn, unsigned align)
+{
     uint64_t base = ea(cpu, insn);
     uint64_t segment_base = insn->mode != X86_MODE_64 || insn->seg == X86_SEG_FS ||
                             insn->seg == X86_SEG_GS ? cpu->seg[insn->seg].base : 0;
-    if ((segment_base + base) & 15)
+    if ((segment_base + base) & (align - 1))
         x86_raise_gp0(cpu);
     return base;
 }
 
-X86_HANDLER(x86_exec_fxsave)
+void x86_xstate_save_x87(struct x86_cpu *cpu, const struct x86_insn *insn, uint64_t base)
 {
-    uint64_t base = fx_area(cpu, insn);
-    mchk(cpu, insn, base, 1);
-    mchk(cpu, insn, base + 511, 1);
     uint8_t abridged = 0;
     for (unsigned r = 0; r < 8; r++)
         if (((cpu->fpu.tag >> (2 * r)) & 3) != TAG_EMPTY)
@@ -1038,9 +1058,6 @@ X86_HANDLER(x86_exec_fxsave)
     mwr(cpu, insn, base + 4, 2, abridged);
     for (unsigned o = 6; o < 24; o += 2)
         mwr(cpu, insn, base + o, 2, 0);
-    bool sse = sse_image(cpu);
-    mwr(cpu, insn, base + 24, 4, sse ? cpu->sse.mxcsr : X86_MXCSR_RESET);
-    mwr(cpu, insn, base + 28, 4, sse ? X86_MXCSR_MASK : 0); /* MXCSR_MASK: 0 without SSE */
     for (unsigned i = 0; i < 8; i++) {
         uint8_t bytes[16] = { 0 };
         memcpy(bytes, &cpu->fpu.st[physical(cpu, i)], sizeof(long double) < 10 ? sizeof(long double) : 10);
@@ -1050,21 +1067,11 @@ X86_HANDLER(x86_exec_fxsave)
             mwr(cpu, insn, base + 32 + 16 * i + b, 4, b < 12 ? word : 0);
         }
     }
-    /* XMM0-7 at 160, XMM8-15 after them in 64-bit mode (SDM Vol. 2 FXSAVE Tables 3-53, 3-56) */
-    unsigned count = sse ? (insn->mode == X86_MODE_64 ? 16 : 8) : 0;
-    for (unsigned i = 0; i < count; i++)
-        for (unsigned d = 0; d < 4; d++)
-            mwr(cpu, insn, base + 160 + 16 * i + 4 * d, 4, cpu->sse.xmm[i].d[d]);
 }
 
-X86_HANDLER(x86_exec_fxrstor)
+void x86_xstate_load_x87(struct x86_cpu *cpu, const struct x86_insn *insn, uint64_t base,
+                         struct x86_fpu *out)
 {
-    uint64_t base = fx_area(cpu, insn);
-    /* MXCSR first: a reserved bit set is #GP(0), nothing restored */
-    bool sse = sse_image(cpu);
-    uint32_t mxcsr = sse ? mrd(cpu, insn, base + 24, 4) : 0;
-    if (mxcsr & ~X86_MXCSR_MASK)
-        x86_raise_gp0(cpu);
     struct x86_fpu f;
     memset(&f, 0, sizeof(f));
     f.control = (uint16_t)mrd(cpu, insn, base + 0, 2);
@@ -1081,11 +1088,80 @@ X86_HANDLER(x86_exec_fxrstor)
         if (abridged & (1u << p))
             f.tag = (uint16_t)((f.tag & ~(3u << (2 * p))) | (tag_of(f.st[p]) << (2 * p)));
     }
-    union x86_xmm xmm[16];
-    unsigned count = sse ? (insn->mode == X86_MODE_64 ? 16 : 8) : 0;
+    *out = f;
+}
+
+bool x86_xstate_x87_init(const struct x86_cpu *cpu)
+{
+    const struct x86_fpu *f = &cpu->fpu;
+    if (f->control != 0x037F || f->status != 0 || f->tag != 0xFFFF)
+        return false;
+    for (unsigned i = 0; i < 8; i++) {
+        uint8_t bytes[16] = { 0 };
+        memcpy(bytes, &f->st[i], sizeof(long double) < 10 ? sizeof(long double) : 10);
+        for (unsigned b = 0; b < 10; b++)
+            if (bytes[b])
+                return false;
+    }
+    return true;
+}
+
+void x86_xstate_save_mxcsr(struct x86_cpu *cpu, const struct x86_insn *insn, uint64_t base,
+                           uint32_t mxcsr, uint32_t mask)
+{
+    mwr(cpu, insn, base + 24, 4, mxcsr);
+    mwr(cpu, insn, base + 28, 4, mask);
+}
+
+/* XMM0-7 at 160, XMM8-15 after them in 64-bit mode (SDM Vol. 2 FXSAVE Tables 3-53, 3-56) */
+void x86_xstate_save_xmm(struct x86_cpu *cpu, const struct x86_insn *insn, uint64_t base,
+                         unsigned count)
+{
     for (unsigned i = 0; i < count; i++)
         for (unsigned d = 0; d < 4; d++)
-            xmm[i].d[d] = mrd(cpu, insn, base + 160 + 16 * i + 4 * d, 4);
+            mwr(cpu, insn, base + 160 + 16 * i + 4 * d, 4, cpu->sse.xmm[i].d[d]);
+}
+void x86_xstate_load_xmm(struct x86_cpu *cpu, const struct x86_insn *insn, uint64_t base,
+                         unsigned count, union x86_xmm *out)
+{
+    for (unsigned i = 0; i < count; i++)
+        for (unsigned d = 0; d < 4; d++)
+            out[i].d[d] = mrd(cpu, insn, base + 160 + 16 * i + 4 * d, 4);
+}
+
+static uint64_t fx_area(struct x86_cpu *cpu, const struct x86_insn *insn)
+{
+    if (cpu->cr0 & (X86_CR0_EM | X86_CR0_TS))
+        x86_raise(cpu, X86_VEC_NM, 0);
+    return x86_xstate_area(cpu, insn, 16);
+}
+
+X86_HANDLER(x86_exec_fxsave)
+{
+    uint64_t base = fx_area(cpu, insn);
+    x86_xstate_check(cpu, insn, base, 512);
+    x86_xstate_save_x87(cpu, insn, base);
+    bool sse = sse_image(cpu);
+    /* MXCSR_MASK: 0 without SSE */
+    x86_xstate_save_mxcsr(cpu, insn, base, sse ? cpu->sse.mxcsr : X86_MXCSR_RESET,
+                          sse ? X86_MXCSR_MASK : 0);
+    if (sse)
+        x86_xstate_save_xmm(cpu, insn, base, x86_xstate_xmm_count(insn));
+}
+
+X86_HANDLER(x86_exec_fxrstor)
+{
+    uint64_t base = fx_area(cpu, insn);
+    /* MXCSR first: a reserved bit set is #GP(0), nothing restored */
+    bool sse = sse_image(cpu);
+    uint32_t mxcsr = sse ? mrd(cpu, insn, base + 24, 4) : 0;
+    if (mxcsr & ~X86_MXCSR_MASK)
+        x86_raise_gp0(cpu);
+    struct x86_fpu f;
+    x86_xstate_load_x87(cpu, insn, base, &f);
+    union x86_xmm xmm[16];
+    unsigned count = sse ? x86_xstate_xmm_count(insn) : 0;
+    x86_xstate_load_xmm(cpu, insn, base, count, xmm);
     /* every read done: commit */
     cpu->fpu = f;
     if (sse) {

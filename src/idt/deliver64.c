@@ -105,12 +105,10 @@ static void push_frame64(struct x86_cpu *cpu, uint64_t rsp, const uint64_t *valu
         uint64_t at = rsp - 8 * (i + 1);
         if (!x86_canonical(at) || !x86_canonical(at + 7))
             x86_raise(cpu, X86_VEC_SS, ss_error);
-        bool w;
-        x86_translate(cpu, at, X86_ACCESS_WRITE, user, &phys[i][0], &w);
+        phys[i][0] = x86_translate_write_cached(cpu, at, user);
         phys[i][1] = phys[i][0];
         if ((at & 0xFFF) > X86_PAGE_SIZE - 8)
-            x86_translate(cpu, (at + 7) & ~(uint64_t)0xFFF, X86_ACCESS_WRITE, user, &phys[i][1],
-                          &w);
+            phys[i][1] = x86_translate_write_cached(cpu, (at + 7) & ~(uint64_t)0xFFF, user);
     }
     for (unsigned i = 0; i < count; i++) {
         uint64_t at = rsp - 8 * (i + 1);

@@ -67,6 +67,8 @@ struct diff_simd_result {
     uint64_t regs[16];
     uint64_t rflags;
     uint32_t mxcsr;
+    uint32_t vector;       /* 0, or 19: the sequence stopped with #XM */
+    uint32_t fault_offset; /* with a vector: the faulting instruction's offset in the code */
     uint32_t pad;
     uint8_t xmm[16][16];
     uint8_t buffer[DIFF_BUFFER_SIZE];

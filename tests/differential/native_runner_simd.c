@@ -1,14 +1,18 @@
 /* The native side of the SIMD differential test: an x86-64 host program that loads each case's
  * XMM0-15, MXCSR, general registers and RFLAGS, runs its bytes at DIFF_SIMD_CODE_ADDRESS, and
- * records them all and the buffer. MXCSR always masks every exception (the generator makes
- * sure), so nothing traps here.
+ * records them all and the buffer. A sequence whose MXCSR unmasks an exception may stop with
+ * #XM (SIGFPE here): the state at the fault (registers, XMM, MXCSR from the signal frame) and
+ * the faulting instruction's offset are recorded instead.
  *   native-runner-simd CASES_FILE RESULTS_FILE */
 #define _GNU_SOURCE
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <xmmintrin.h>
 
 #include "differential.h"
@@ -19,6 +23,28 @@ static uint8_t xmm_in[16 * 16 + 16] __attribute__((aligned(16)));  /* XMM0-15, t
 static uint8_t xmm_out[16 * 16 + 16] __attribute__((aligned(16)));
 static uint64_t saved_rsp;
 static uint64_t scratch_stack[1024];
+
+/* #XM: the state at the fault into fault_result, then back to run() */
+static sigjmp_buf fault_jump;
+static struct diff_simd_result *fault_result;
+static void on_sigfpe(int sig, siginfo_t *info, void *context)
+{
+    (void)sig;
+    (void)info;
+    ucontext_t *uc = context;
+    static const int order[16] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
+                                   REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
+                                   REG_R12, REG_R13, REG_R14, REG_R15 };
+    struct diff_simd_result *r = fault_result;
+    for (int i = 0; i < 16; i++)
+        r->regs[i] = (uint64_t)uc->uc_mcontext.gregs[order[i]];
+    r->rflags = (uint64_t)uc->uc_mcontext.gregs[REG_EFL];
+    r->mxcsr = uc->uc_mcontext.fpregs->mxcsr;
+    memcpy(r->xmm, uc->uc_mcontext.fpregs->_xmm, sizeof(r->xmm));
+    r->vector = 19;
+    r->fault_offset = (uint32_t)((uint64_t)uc->uc_mcontext.gregs[REG_RIP] - DIFF_SIMD_CODE_ADDRESS);
+    siglongjmp(fault_jump, 1);
+}
 
 static void emit(uint8_t **p, const void *bytes, size_t n)
 {
@@ -96,13 +122,16 @@ static void run(uint8_t *code, uint8_t *entry, const struct diff_simd_case *c,
     memcpy(xmm_in + 256, &c->mxcsr, 4);
     diff_fill_buffer(buffer, seed);
     __builtin___clear_cache((char *)code, (char *)code + 8192);
-    ((void (*)(void))entry)();
+    memset(r, 0, sizeof(*r));
+    fault_result = r;
+    if (sigsetjmp(fault_jump, 1) == 0) {
+        ((void (*)(void))entry)();
+        memcpy(r->regs, out_block, sizeof(r->regs));
+        r->rflags = out_block[16];
+        memcpy(r->xmm, xmm_out, sizeof(r->xmm));
+        memcpy(&r->mxcsr, xmm_out + 256, 4);
+    }
     _mm_setcsr(0x1F80); /* the runner's own code runs under the default again */
-    memcpy(r->regs, out_block, sizeof(r->regs));
-    r->rflags = out_block[16];
-    memcpy(r->xmm, xmm_out, sizeof(r->xmm));
-    memcpy(&r->mxcsr, xmm_out + 256, 4);
-    r->pad = 0;
     memcpy(r->buffer, buffer, DIFF_BUFFER_SIZE);
 }
 
@@ -126,6 +155,17 @@ int main(int argc, char **argv)
     if (!in || !out) {
         fprintf(stderr, "native-runner-simd: cannot open the files\n");
         return 2;
+    }
+    /* #XM arrives as SIGFPE, on its own stack (the sequence's is small) */
+    static uint8_t signal_stack[1 << 16];
+    stack_t ss = { .ss_sp = signal_stack, .ss_size = sizeof(signal_stack) };
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_sigfpe;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    if (sigaltstack(&ss, NULL) != 0 || sigaction(SIGFPE, &sa, NULL) != 0) {
+        fprintf(stderr, "native-runner-simd: cannot catch SIGFPE\n");
+        return 3;
     }
     struct diff_simd_case c;
     struct diff_simd_result r;
