@@ -108,7 +108,7 @@ typedef struct x86irq_config {
 /** Every extension the library implements */
 #define X86IRQ_ISA_ALL 0x7Fu
 /** What x86irq_config_init() chooses: the extensions complete enough to offer by default */
-#define X86IRQ_ISA_DEFAULT (X86IRQ_ISA_SSE | X86IRQ_ISA_SSE2)
+#define X86IRQ_ISA_DEFAULT X86IRQ_ISA_ALL
 
 /** The most processors a machine can have. */
 #define X86IRQ_MAX_CPUS 64

@@ -242,7 +242,7 @@ static struct rule rules[] = {
     { "sse-reserved-forms",
       "SSE-space forms the SDM leaves reserved (66 0F 12/16 with a register operand, 0F AE "
       "/0-/3 register forms without F3...): Capstone 4 decodes some as another instruction, we "
-      "make them #UD; none is executed here (CPUID reports no SSE)", sse, 0 },
+      "make them #UD (as the SDM says reserved encodings are)", sse, 0 },
     { "ud0-ud1-modrm",
       "SDM Vol. 2 UD: UD0 (0F FF) and UD1 (0F B9) take a ModRM; Capstone 4 decodes them as two "
       "bytes", ud0_ud1, 0 },
