@@ -484,6 +484,22 @@ STORE(fistp_m16, M16INT, true)
 STORE(fist_m32, M32INT, false)
 STORE(fistp_m32, M32INT, true)
 STORE(fistp_m64, M64INT, true)
+/* fisttp (SSE3, DF /1, DB /1, DD /1): fistp truncating whatever FCW.RC says; #UD without SSE3
+ * (SDM Vol. 2 FISTTP). The page is checked before RC changes, so a fault leaves FCW alone. */
+static void fisttp(struct x86_cpu *c, const struct x86_insn *i, enum memory_type type)
+{
+    if (!(c->simd & X86_SIMD_SSE3))
+        x86_raise_ud(c);
+    check_write(c, i, memory_size[type]);
+    uint16_t control = c->fpu.control;
+    c->fpu.control |= 0x0C00; /* RC = toward zero */
+    store(c, i, type, st(c, 0));
+    c->fpu.control = control;
+    pop(c);
+}
+static void fisttp_m16(struct x86_cpu *c, const struct x86_insn *i) { fisttp(c, i, M16INT); }
+static void fisttp_m32(struct x86_cpu *c, const struct x86_insn *i) { fisttp(c, i, M32INT); }
+static void fisttp_m64(struct x86_cpu *c, const struct x86_insn *i) { fisttp(c, i, M64INT); }
 
 static void fnstcw(struct x86_cpu *c, const struct x86_insn *i)
 {
@@ -943,11 +959,11 @@ static const x87_fn memory_forms[8][8] = {
     /* D8 */ { x87_d8_memory, x87_d8_memory, x87_d8_memory, x87_d8_memory, x87_d8_memory, x87_d8_memory, x87_d8_memory, x87_d8_memory },
     /* D9 */ { fld_m32, NULL, fst_m32, fstp_m32, fldenv, fldcw, fnstenv, fnstcw },
     /* DA */ { x87_da_memory, x87_da_memory, x87_da_memory, x87_da_memory, x87_da_memory, x87_da_memory, x87_da_memory, x87_da_memory },
-    /* DB */ { fild_m32, NULL, fist_m32, fistp_m32, NULL, fld_m80, NULL, fstp_m80 },
+    /* DB */ { fild_m32, fisttp_m32, fist_m32, fistp_m32, NULL, fld_m80, NULL, fstp_m80 },
     /* DC */ { x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory, x87_dc_memory },
-    /* DD */ { fld_m64, NULL, fst_m64, fstp_m64, frstor, NULL, fnsave, fnstsw_memory },
+    /* DD */ { fld_m64, fisttp_m64, fst_m64, fstp_m64, frstor, NULL, fnsave, fnstsw_memory },
     /* DE */ { x87_de_memory, x87_de_memory, x87_de_memory, x87_de_memory, x87_de_memory, x87_de_memory, x87_de_memory, x87_de_memory },
-    /* DF */ { fild_m16, NULL, fist_m16, fistp_m16, fbld, fild_m64, fbstp, fistp_m64 },
+    /* DF */ { fild_m16, fisttp_m16, fist_m16, fistp_m16, fbld, fild_m64, fbstp, fistp_m64 },
 };
 static const x87_fn register_forms[8] = {
     x87_d8_register, d9_register, da_register, db_register,

@@ -435,6 +435,37 @@ static void test_nontemporal_stores(void **state)
     assert_memory_equal(got, zero, 16);
 }
 
+/* fisttp (SSE3's x87 instruction): truncates whatever FCW.RC says, pops; #UD without SSE3 */
+static void test_fisttp(void **state)
+{
+    struct fixture *f = *state;
+    float v = -2.75f;
+    assert_int_equal(test_write_physical(f->m, DATA, &v, 4), X86IRQ_OK);
+    /* fninit; fld dword [DATA]; fisttp dword [DATA+4] */
+    assert_int_equal(EXEC(f, 0xDB, 0xE3), -1);
+    assert_int_equal(EXEC(f, 0xD9, 0x05, 0x00, 0x30, 0x00, 0x00), -1);
+    uint16_t top = (f->cpu->fpu.status >> 11) & 7;
+    assert_int_equal(EXEC(f, 0xDB, 0x0D, 0x04, 0x30, 0x00, 0x00), -1);
+    int32_t got = 0;
+    assert_int_equal(test_read_physical(f->m, DATA + 4, &got, 4), X86IRQ_OK);
+    assert_int_equal(got, -2); /* fistp would give -3 (to nearest) */
+    assert_int_equal((f->cpu->fpu.status >> 11) & 7, (top + 1) & 7); /* popped */
+    assert_int_equal(f->cpu->fpu.control & 0x0C00, 0); /* RC as it was */
+    /* the 16- and 64-bit forms */
+    assert_int_equal(EXEC(f, 0xD9, 0x05, 0x00, 0x30, 0x00, 0x00), -1);
+    assert_int_equal(EXEC(f, 0xDF, 0x0D, 0x08, 0x30, 0x00, 0x00), -1);  /* fisttp word */
+    int16_t w = 0;
+    assert_int_equal(test_read_physical(f->m, DATA + 8, &w, 2), X86IRQ_OK);
+    assert_int_equal(w, -2);
+    assert_int_equal(EXEC(f, 0xD9, 0x05, 0x00, 0x30, 0x00, 0x00), -1);
+    assert_int_equal(EXEC(f, 0xDD, 0x0D, 0x10, 0x30, 0x00, 0x00), -1);  /* fisttp qword */
+    int64_t q = 0;
+    assert_int_equal(test_read_physical(f->m, DATA + 0x10, &q, 8), X86IRQ_OK);
+    assert_int_equal(q, -2);
+    f->cpu->simd = X86_SIMD_SSE | X86_SIMD_SSE2;
+    assert_int_equal(EXEC(f, 0xDB, 0x0D, 0x04, 0x30, 0x00, 0x00), X86_VEC_UD);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +478,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reciprocals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conversions32, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nontemporal_stores, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fisttp, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
