@@ -16,8 +16,10 @@
  * device interrupts and system vectors are the critical phase; handle_irq_event (the drivers'
  * handlers of a device interrupt) and the clock event handlers the local APIC timer and the
  * HPET call (hrtimer_interrupt, tick_handle_periodic) are the immediate phase; __do_softirq
- * runs the softirqs (from irq_exit or ksoftirqd), tasklet_action_common the tasklets of both
- * tasklet softirqs, process_one_work a work item in a kworker. What follows the handler before
+ * runs the softirqs (from irq_exit or ksoftirqd), and in later 6.1 stable kernels (Debian 12's
+ * 6.1.0-57 among them) handle_softirqs does (__do_softirq became its wrapper, and the amd64
+ * kernel's irq exit and ksoftirqd reach handle_softirqs without it), tasklet_action_common the
+ * tasklets of both tasklet softirqs, process_one_work a work item in a kworker. What follows the handler before
  * the IRET is the interrupted context's again: a reschedule (preempt_schedule_irq) or the work
  * before a return to user mode (irqentry_exit_to_user_mode: signals, rseq, which touch user
  * memory). __switch_to_asm(prev, next) switches threads: 32-bit Linux passes them in eax and
@@ -26,6 +28,7 @@
 static const char linux_list[] =
     "asm_common_interrupt=critical,asm_sysvec_*=critical,handle_irq_event=immediate,"
     "hrtimer_interrupt=immediate,tick_handle_periodic=immediate,__do_softirq=softirq,"
+    "handle_softirqs=softirq,"
     "tasklet_action_common*=tasklet,process_one_work=workqueue,"
     "preempt_schedule_irq=process,irqentry_exit_to_user_mode=process,"
     "__switch_to_asm=switch:edx:eax:rsi:rdi";

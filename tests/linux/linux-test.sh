@@ -1,6 +1,6 @@
 #!/bin/sh
-# The meson test suite 'linux': Debian 12's own i386 kernel (the kit of scripts/get-linux.sh)
-# boots on libx86irq to its busybox userspace, probes its e1000 on the IO-APIC, pings the
+# The meson test suite 'linux': Debian 12's own kernel, i386 or amd64 (the kit of
+# scripts/get-linux.sh), boots on libx86irq to its busybox userspace, probes its e1000 on the IO-APIC, pings the
 # network peer, powers off through ACPI; two boots give the same bytes; with the kernel's
 # symbols (scripts/linux-symbols.sh) and its phase and switch functions, the nesting check of a
 # third boot is clean and the emulator counts the NIC's interrupts as /proc/interrupts does.
