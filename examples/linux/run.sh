@@ -1,10 +1,10 @@
 #!/bin/sh
-# Boot Debian 12's own i386 kernel on libx86irq and watch Linux's interrupt handling from
+# Boot Debian 12's own i386 or amd64 kernel on libx86irq and watch Linux's interrupt handling from
 # outside: /proc/interrupts and /proc/softirqs as the guest counts them, beside the emulator's
 # own count per vector (--stats), its nesting check and a Perfetto timeline with Linux's
 # phases (critical, immediate, softirq, tasklet, workqueue) per thread.
 #
-#   examples/linux/run.sh [686|686-pae] [more x86irq-run options...]
+#   examples/linux/run.sh [686|686-pae|amd64] [more x86irq-run options...]
 #
 # Needs the kit (scripts/get-linux.sh; fetched here if missing) and a build (build/). The
 # first run boots once more to print the kernel's /proc/kallsyms (scripts/linux-symbols.sh,
@@ -18,8 +18,8 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 flavour=${1:-686}
 [ $# -gt 0 ] && shift
 case $flavour in
-686|686-pae) ;;
-*) echo "run.sh: the flavour is 686 or 686-pae, not '$flavour'" >&2; exit 64 ;;
+686|686-pae|amd64) ;;
+*) echo "run.sh: the flavour is 686, 686-pae or amd64, not '$flavour'" >&2; exit 64 ;;
 esac
 run=${X86IRQ_RUN:-$here/build/tools/x86irq-run}
 if [ ! -x "$run" ]; then
