@@ -96,7 +96,8 @@ static const struct opcode_row map_0f[256] = {
  * whether its ModRM may name memory, a register, or both (SDM Vol. 2 Tables A-3 to A-5). Two
  * bits per prefix: bit 2p = valid with a memory operand, bit 2p+1 = valid with a register.
  * The table gives the decoder their lengths and validity; simd.def says which of them execute
- * (the rest, and any of an extension config.isa does not offer, are #UD). A zero entry: not an SSE-space opcode (the opcode table decides). */
+ * (the rest, and any of an extension config.isa does not offer, are #UD). A zero entry: not an
+ * SSE-space opcode (the opcode table decides). */
 #define P_N 0x03u  /* no prefix */
 #define P_NM 0x01u
 #define P_NR 0x02u
