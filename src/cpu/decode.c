@@ -471,6 +471,11 @@ enum x86_decode_status x86_decode(const uint8_t *bytes, size_t available, enum x
             uint16_t simd = simd_mnemonics[insn.map - X86_MAP_0F][opcode]
                                           [sse_prefix(mask, insn.prefixes)];
             if (simd) {
+                /* one encoding, two names: REX.W makes pextrd/pinsrd the quadword forms */
+                if ((rex & 8) && simd == X86_MN_PEXTRD)
+                    simd = X86_MN_PEXTRQ;
+                else if ((rex & 8) && simd == X86_MN_PINSRD)
+                    simd = X86_MN_PINSRQ;
                 synthetic = *row;
                 synthetic.mnemonic = simd;
                 row = &synthetic;

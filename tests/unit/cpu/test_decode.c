@@ -149,6 +149,16 @@ static void test_control_and_system(void **state)
     const uint8_t arpl_movsxd[] = { 0x63, 0xC1 };
     assert_int_equal(decode_ok(arpl_movsxd, 2, X86_MODE_32).mnemonic, X86_MN_ARPL);
     assert_int_equal(decode_ok(arpl_movsxd, 2, X86_MODE_64).mnemonic, X86_MN_MOVSXD);
+    /* one SSE4.1 encoding, two names by REX.W: pextrd/pextrq, pinsrd/pinsrq */
+    const uint8_t pextrq[] = { 0x66, 0x48, 0x0F, 0x3A, 0x16, 0xC0, 0x01 };
+    assert_int_equal(decode_ok(pextrq, 7, X86_MODE_64).mnemonic, X86_MN_PEXTRQ);
+    const uint8_t pextrd[] = { 0x66, 0x0F, 0x3A, 0x16, 0xC0, 0x01 };
+    assert_int_equal(decode_ok(pextrd, 6, X86_MODE_64).mnemonic, X86_MN_PEXTRD);
+    const uint8_t pinsrq[] = { 0x66, 0x48, 0x0F, 0x3A, 0x22, 0xC0, 0x01 };
+    assert_int_equal(decode_ok(pinsrq, 7, X86_MODE_64).mnemonic, X86_MN_PINSRQ);
+    const uint8_t pinsrd[] = { 0x66, 0x0F, 0x3A, 0x22, 0xC0, 0x01 };
+    assert_int_equal(decode_ok(pinsrd, 6, X86_MODE_64).mnemonic, X86_MN_PINSRD);
+    assert_int_equal(decode_ok(pinsrd, 6, X86_MODE_32).mnemonic, X86_MN_PINSRD);
 }
 
 static enum x86_decode_status status_of(const uint8_t *bytes, size_t n, enum x86_mode mode)
