@@ -15,65 +15,20 @@
 #include <cmocka.h>
 #include <emmintrin.h>
 
-#include "core_fixture.h"
-#include "cpu/simd.h"
+#include "simd_fixture.h"
 #include "cpu/simd_fp.h"
-
-#define CODE 0x1000u
-#define DATA 0x3000u
-#define PML4 0x10000u
-#define PDPT 0x11000u
-#define PD 0x12000u
-
-struct fixture {
-    struct test_core *m;
-    struct x86_cpu *cpu;
-};
-
-static int exec(struct fixture *f, uint32_t at, const uint8_t *bytes, size_t n)
-{
-    return test_exec_bytes(f->m, at, bytes, n);
-}
-#define EXEC(f, ...) ({ const uint8_t code_[] = { __VA_ARGS__ }; exec(f, CODE, code_, sizeof(code_)); })
-#define XMM(f, n) ((f)->cpu->sse.xmm[n])
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    f->m = test_core_create(4u << 20, 1);
-    f->cpu = f->m->cpu;
-    f->cpu->gpr[X86_ESP] = 0x80000;
-    f->cpu->cycle_limit = UINT64_MAX;
-    f->cpu->exit_request = 0;
-    f->cpu->simd = X86_SIMD_SSE | X86_SIMD_SSE2 | X86_SIMD_SSE3 | X86_SIMD_SSSE3 |
-                   X86_SIMD_SSE41 | X86_SIMD_SSE42;
-    f->cpu->cr4 |= X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
-    *state = f;
+    simd_fixture_create(state, X86_SIMD_SSE | X86_SIMD_SSE2 | X86_SIMD_SSE3 | X86_SIMD_SSSE3 |
+                                   X86_SIMD_SSE41 | X86_SIMD_SSE42);
     return 0;
-}
-
-static void put64(struct fixture *f, uint64_t at, uint64_t v)
-{
-    assert_int_equal(test_write_physical(f->m, at, &v, 8), X86IRQ_OK);
 }
 
 static int setup64(void **state)
 {
     setup(state);
-    struct fixture *f = *state;
-    put64(f, PML4, PDPT | 3);
-    put64(f, PDPT, PD | 3);
-    put64(f, PD, 0x83);
-    x86_cpu_enter_long64(f->cpu, PML4);
-    assert_int_equal(f->cpu->mode, X86_MODE_64);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    test_core_destroy(f->m);
-    free(f);
+    simd_fixture_long64(*state);
     return 0;
 }
 
@@ -85,15 +40,6 @@ static union x86_xmm vec4(float a, float b, float c, float d)
     return v;
 }
 #define assert_same_xmm(x, y) assert_memory_equal((x).b, (y).b, 16)
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
 
 /* ------------------------------------------------------------------ exceptions */
 
