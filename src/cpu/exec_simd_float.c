@@ -147,12 +147,10 @@ X86_HANDLER(x86_exec_simd_cvt)
                     ((op == X86_FP_CVT_2I32 || op == X86_FP_CVTT_2I32) && form == FORM_PD);
     uint64_t av[4], bv[4], out[4];
     for (unsigned i = 0; i < n; i++) {
-        av[i] = 0;
+        av[i] = 0; /* the kernels' destination: the lanes written below are the results alone */
         bv[i] = source64 ? b.q[i] : (op == X86_FP_CVT_I32 ? (uint64_t)(int64_t)(int32_t)b.d[i]
                                                             : b.d[i]);
     }
-    if (form == FORM_SS || form == FORM_SD)
-        av[0] = form == FORM_SS ? d->q[0] : d->d[0]; /* the kept bits: not used by the result */
     uint32_t flags = x86_fp_lanes(cpu, op, dbl, n, av, bv, out);
     /* results: doubles in 64-bit lanes, singles and integers in 32-bit ones */
     bool result64 = (op == X86_FP_CVT_F2F && (form == FORM_PS || form == FORM_SS)) ||

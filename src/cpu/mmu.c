@@ -586,13 +586,19 @@ static void report_user_access(struct x86_cpu *cpu, uint64_t linear)
  * user page would skip SMEP's and SMAP's checks (fetches find their pages through the TLB too,
  * and SMAP depends on EFLAGS.AC at each access), and the user-access-in-irq rule must see every
  * such access while it watches (it reports the first). */
+/* the rule for the supervisor TLB (CPL 0-2's): the last walk's page may enter it */
+static bool supervisor_cacheable(const struct x86_cpu *cpu)
+{
+    return !cpu->walk_user ||
+           !(cpu->irq_user_watch || (cpu->cr4 & (X86_CR4_SMEP | X86_CR4_SMAP)));
+}
 static bool keep_out_of_tlb(struct x86_cpu *cpu, uint64_t linear)
 {
     if (!cpu->walk_user || cpu->cpl == 3)
         return false;
     if (X86_UNLIKELY(cpu->irq_user_watch))
         report_user_access(cpu, linear);
-    return cpu->irq_user_watch || (cpu->cr4 & (X86_CR4_SMEP | X86_CR4_SMAP));
+    return !supervisor_cacheable(cpu);
 }
 
 uint64_t x86_translate_write_cached(struct x86_cpu *cpu, uint64_t linear, bool user)
@@ -604,8 +610,7 @@ uint64_t x86_translate_write_cached(struct x86_cpu *cpu, uint64_t linear, bool u
     uint64_t phys;
     bool writable;
     x86_translate(cpu, linear, X86_ACCESS_WRITE, user, &phys, &writable);
-    if (user || !cpu->walk_user ||
-        !(cpu->irq_user_watch || (cpu->cr4 & (X86_CR4_SMEP | X86_CR4_SMAP))))
+    if (user || supervisor_cacheable(cpu))
         tlb_fill_set(cpu, set, linear, phys, writable);
     return phys;
 }
@@ -704,8 +709,7 @@ uint64_t x86_read_system(struct x86_cpu *cpu, uint64_t linear, unsigned size)
         x86_translate(cpu, linear, X86_ACCESS_READ | X86_ACCESS_IMPLICIT, false, &phys, &w);
         /* into the supervisor TLB, as a supervisor's explicit read would go (a user page only
          * without SMEP, SMAP and the user-access rule's watch: keep_out_of_tlb's rule) */
-        if (!cpu->walk_user ||
-            !(cpu->irq_user_watch || (cpu->cr4 & (X86_CR4_SMEP | X86_CR4_SMAP))))
+        if (supervisor_cacheable(cpu))
             tlb_fill_set(cpu, cpu->tlb_sets, linear, phys, w);
         return x86_phys_read(cpu, phys, size);
     }

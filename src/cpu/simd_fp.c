@@ -193,14 +193,22 @@ static bool inexact_unbounded(unsigned x87, double a, double b, bool result_doub
 {
     uint16_t saved_cw = 0, cw = 0x037F, sw; /* all masked, 64-bit precision, to nearest */
     long double r;
+    /* one x87 instruction on a (st0) and b (the m64 operand), or on b alone (fsqrt), between
+     * the host's control word and status put back */
+#define X87(text)                                                                         \
+    __asm__ volatile("fnstcw %[s]\n\tfldcw %[cw]\n\tfnclex\n\t" text "\n\tfstpt %[r]\n\t"     \
+                     "fnstsw %[sw]\n\tfnclex\n\tfldcw %[s]"                                  \
+                     : [r] "=m"(r), [sw] "=m"(sw), [s] "+m"(saved_cw)                         \
+                     : [a] "m"(a), [b] "m"(b), [cw] "m"(cw))
     switch (x87) {
-    case X87_ADD: __asm__ volatile("fnstcw %[s]\n\tfldcw %[cw]\n\tfnclex\n\tfldl %[a]\n\tfaddl %[b]\n\tfstpt %[r]\n\tfnstsw %[sw]\n\tfnclex\n\tfldcw %[s]" : [r] "=m"(r), [sw] "=m"(sw), [s] "+m"(saved_cw) : [a] "m"(a), [b] "m"(b), [cw] "m"(cw)); break;
-    case X87_SUB: __asm__ volatile("fnstcw %[s]\n\tfldcw %[cw]\n\tfnclex\n\tfldl %[a]\n\tfsubl %[b]\n\tfstpt %[r]\n\tfnstsw %[sw]\n\tfnclex\n\tfldcw %[s]" : [r] "=m"(r), [sw] "=m"(sw), [s] "+m"(saved_cw) : [a] "m"(a), [b] "m"(b), [cw] "m"(cw)); break;
-    case X87_MUL: __asm__ volatile("fnstcw %[s]\n\tfldcw %[cw]\n\tfnclex\n\tfldl %[a]\n\tfmull %[b]\n\tfstpt %[r]\n\tfnstsw %[sw]\n\tfnclex\n\tfldcw %[s]" : [r] "=m"(r), [sw] "=m"(sw), [s] "+m"(saved_cw) : [a] "m"(a), [b] "m"(b), [cw] "m"(cw)); break;
-    case X87_DIV: __asm__ volatile("fnstcw %[s]\n\tfldcw %[cw]\n\tfnclex\n\tfldl %[a]\n\tfdivl %[b]\n\tfstpt %[r]\n\tfnstsw %[sw]\n\tfnclex\n\tfldcw %[s]" : [r] "=m"(r), [sw] "=m"(sw), [s] "+m"(saved_cw) : [a] "m"(a), [b] "m"(b), [cw] "m"(cw)); break;
-    case X87_SQRT: __asm__ volatile("fnstcw %[s]\n\tfldcw %[cw]\n\tfnclex\n\tfldl %[b]\n\tfsqrt\n\tfstpt %[r]\n\tfnstsw %[sw]\n\tfnclex\n\tfldcw %[s]" : [r] "=m"(r), [sw] "=m"(sw), [s] "+m"(saved_cw) : [b] "m"(b), [cw] "m"(cw)); break;
+    case X87_ADD: X87("fldl %[a]\n\tfaddl %[b]"); break;
+    case X87_SUB: X87("fldl %[a]\n\tfsubl %[b]"); break;
+    case X87_MUL: X87("fldl %[a]\n\tfmull %[b]"); break;
+    case X87_DIV: X87("fldl %[a]\n\tfdivl %[b]"); break;
+    case X87_SQRT: X87("fldl %[b]\n\tfsqrt"); break;
     default: r = b; sw = 0; break; /* a conversion: the source, exactly */
     }
+#undef X87
     if (sw & 0x20)
         return true;
     uint64_t significand;
