@@ -382,6 +382,35 @@ static void test_smap_checks_implicit_accesses_whatever_ac(void **state)
     assert_int_equal(a.vector, X86_VEC_PF);             /* AC clear: the explicit read too */
 }
 
+/* Implicit supervisor reads (gates, descriptors, the TSS) go through the supervisor TLB:
+ * cached until a flush as any translation; a user page only while SMAP is off, and a CR4
+ * write that sets SMAP empties it, so the next implicit read of the user page faults */
+static void test_system_reads_use_the_supervisor_tlb(void **state)
+{
+    struct fixture *f = *state;
+    struct x86_cpu *cpu = f->cpu;
+    setup_paging(f, 0x7, 0x7);                          /* 0x405000 -> 0x200000, a user page */
+    put32(f->m, 0x200010, 0x11111111);
+    struct system_read r = { 0x405010, 0 };
+    assert_int_equal(try_access(cpu, do_system_read, &r).vector, -1);
+    assert_int_equal((uint32_t)r.value, 0x11111111);
+    /* the PTE made not present without INVLPG: the cached translation still serves (as a
+     * processor's TLB does), and the data is RAM's, not a copy */
+    put32(f->m, PT + 5 * 4, 0);
+    put32(f->m, 0x200010, 0x22222222);
+    assert_int_equal(try_access(cpu, do_system_read, &r).vector, -1);
+    assert_int_equal((uint32_t)r.value, 0x22222222);
+    x86_tlb_flush_page(cpu, 0x405000);
+    assert_int_equal(try_access(cpu, do_system_read, &r).vector, X86_VEC_PF);
+    /* cached again, then SMAP: the CR4 write empties the TLB and the implicit read faults */
+    put32(f->m, PT + 5 * 4, 0x00200000u | 0x7);
+    assert_int_equal(try_access(cpu, do_system_read, &r).vector, -1);
+    x86_write_control_register(cpu, 4, cpu->cr4 | X86_CR4_SMAP);
+    struct attempt a = try_access(cpu, do_system_read, &r);
+    assert_int_equal(a.vector, X86_VEC_PF);
+    assert_int_equal(a.error_code, 0x1);
+}
+
 static void test_pae_paging_and_nx(void **state)
 {
     struct fixture *f = *state;
@@ -438,6 +467,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_smap_checks_implicit_accesses_whatever_ac, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_control_register_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_system_reads_use_the_supervisor_tlb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pae_paging_and_nx, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
