@@ -2,9 +2,10 @@
 # The Linux kit for examples/linux and the meson test suite 'linux': Debian 12's own kernels
 # (the i386 linux-image-*-686 and -686-pae and the amd64 linux-image-*-amd64, as shipped) and
 # for each an initramfs of busybox-static of its architecture with the kernel's own e1000.ko
-# and /bin/x86irq-threads (examples/linux/threads.c, a freestanding two-thread program for TLB
-# shootdowns, compiled here by the host's gcc -m32: no 32-bit libraries needed; the amd64
-# kernel runs it through its IA-32 emulation). Packages come from Debian's archive through
+# and /bin/x86irq-threads and /bin/x86irq-vdso (examples/linux/threads.c, a freestanding
+# two-thread program for TLB shootdowns, and vdso.c, the vDSO's clock and CPU number, compiled
+# here by the host's gcc -m32: no 32-bit libraries needed; the amd64 kernel runs them through
+# its IA-32 emulation). Packages come from Debian's archive through
 # apt-get download, verified by apt against the archive's signed indices, with a private apt
 # state directory, so the host's dpkg architectures, apt lists and caches stay as they were.
 # Idempotent: what is there is kept.
@@ -28,13 +29,13 @@ mirror=${X86IRQ_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 security=${X86IRQ_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
-# /bin/x86irq-threads: no libc, its own _start; fixed flags, no build id: the same gcc gives
-# the same bytes
+# /bin/x86irq-threads and /bin/x86irq-vdso: no libc, their own _start; fixed flags, no build
+# id: the same gcc gives the same bytes
 threads_cflags="-m32 -march=i686 -static -nostdlib -ffreestanding -fno-pic -no-pie
  -fno-stack-protector -fno-asynchronous-unwind-tables -O2 -s -Wl,--build-id=none"
-# the initrd is rebuilt when examples/linux/init, examples/linux/threads.c or its flags change
-init_sum=$({ cat "$here/examples/linux/init" "$here/examples/linux/threads.c"
-    echo "$threads_cflags"; } | cksum)
+# the initrd is rebuilt when examples/linux/init, threads.c, vdso.c or their flags change
+init_sum=$({ cat "$here/examples/linux/init" "$here/examples/linux/threads.c" \
+    "$here/examples/linux/vdso.c"; echo "$threads_cflags"; } | cksum)
 complete() {
     for f in $flavours; do
         for file in bzImage e1000.ko initrd.gz VERSION System.map; do
@@ -124,13 +125,15 @@ for a in i386 amd64; do
     [ -x "$work/busybox-$a/bin/busybox" ] ||
         { echo "get-linux.sh: busybox-static ($a) has no /bin/busybox" >&2; exit 65; }
 done
-# shellcheck disable=SC2086
-if ! gcc $threads_cflags -o "$work/x86irq-threads" "$here/examples/linux/threads.c" \
-    >"$work/gcc.log" 2>&1; then
-    cat "$work/gcc.log" >&2
-    echo "get-linux.sh: gcc -m32 cannot build examples/linux/threads.c" >&2
-    exit 69
-fi
+for program in threads vdso; do
+    # shellcheck disable=SC2086
+    if ! gcc $threads_cflags -o "$work/x86irq-$program" "$here/examples/linux/$program.c" \
+        >"$work/gcc.log" 2>&1; then
+        cat "$work/gcc.log" >&2
+        echo "get-linux.sh: gcc -m32 cannot build examples/linux/$program.c" >&2
+        exit 69
+    fi
+done
 
 for f in $flavours; do
     arch=$(arch_of "$f")
@@ -157,13 +160,16 @@ for f in $flavours; do
     cp "$work/k/boot/config-$version" "$kit/$f/config"
     cp "$work/k/boot/System.map-$version" "$kit/$f/System.map"
 
-    # the initramfs: busybox, x86irq-threads, e1000.ko and /init (examples/linux/init)
+    # the initramfs: busybox, x86irq-threads, x86irq-vdso, e1000.ko and /init
+    # (examples/linux/init)
     root="$work/root-$f"
     rm -rf "$root"
     mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/lib/modules" "$root/tmp"
     cp "$busybox" "$root/bin/busybox"
-    cp "$work/x86irq-threads" "$root/bin/x86irq-threads"
-    chmod 755 "$root/bin/x86irq-threads"
+    for program in threads vdso; do
+        cp "$work/x86irq-$program" "$root/bin/x86irq-$program"
+        chmod 755 "$root/bin/x86irq-$program"
+    done
     cp "$e1000" "$root/lib/modules/e1000.ko"
     cp "$here/examples/linux/init" "$root/init"
     chmod 755 "$root/init"

@@ -732,8 +732,11 @@ bool x86_read_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t *value);
 bool x86_write_msr(struct x86_cpu *cpu, uint32_t msr, uint64_t value);
 /* The MSRs' power-up values */
 void x86_msr_reset(struct x86_cpu *cpu);
-/* The time-stamp counter as RDTSC reads it */
+/* The time-stamp counter at this core's own cycle (the local APIC's TSC-deadline arithmetic) */
 uint64_t x86_tsc(const struct x86_cpu *cpu);
+/* The time-stamp counter as RDTSC, RDTSCP and RDMSR read it: the machine's one clock, so no
+ * read is below one another core made before it (msr.c; docs/cycle-model.md) */
+uint64_t x86_read_tsc(struct x86_cpu *cpu);
 /* IA32_MISC_ENABLE's "limit CPUID maxval" and "XD bit disable" */
 bool x86_cpuid_limited(const struct x86_cpu *cpu);
 bool x86_xd_disabled(const struct x86_cpu *cpu);

@@ -176,6 +176,11 @@ X86_HANDLER(x86_exec_cpuid)
         d = (1u << 11) | (x86_xd_disabled(cpu) ? 0 : 1u << 20) | (1u << 26) | (1u << 27) |
             (1u << 29);
         break;
+    case 0x80000007u:
+        /* the invariant TSC (EDX 8): one constant rate in every state, HLT included (SDM Vol. 3
+         * 17.17.1); Linux's X86_FEATURE_NONSTOP_TSC */
+        d = 1u << 8;
+        break;
     case 0x80000008u:
         a = 0x3020;                     /* 32 physical and 48 linear address bits */
         break;
@@ -188,7 +193,7 @@ X86_HANDLER(x86_exec_cpuid)
         break;
     }
     default:
-        break; /* leaves 2-6 and 8-0xC (0xA: no performance monitoring), 0x80000005-7: zero */
+        break; /* leaves 2-6 and 8-0xC (0xA: no performance monitoring), 0x80000005-6: zero */
     }
     x86_set_gpr32(cpu, X86_EAX, a);
     x86_set_gpr32(cpu, X86_EBX, b);
@@ -201,7 +206,7 @@ X86_HANDLER(x86_exec_rdtsc)
     (void)insn;
     if ((cpu->cr4 & X86_CR4_TSD) && cpu->cpl > 0 && x86_protected(cpu))
         x86_raise_gp0(cpu);
-    uint64_t tsc = x86_tsc(cpu);
+    uint64_t tsc = x86_read_tsc(cpu);
     x86_set_gpr32(cpu, X86_EAX, (uint32_t)tsc);
     x86_set_gpr32(cpu, X86_EDX, (uint32_t)(tsc >> 32));
 }

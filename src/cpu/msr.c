@@ -150,6 +150,19 @@ static bool all_bytes(uint64_t value, bool (*valid)(unsigned))
 
 uint64_t x86_tsc(const struct x86_cpu *cpu) { return cpu->cycles + cpu->tsc_offset; }
 
+/* SDM Vol. 3 17.17.1: the invariant TSC is one constant-rate clock, synchronised across the
+ * processors. Cores here run in quanta, so a core behind the one ahead in its round is at an
+ * earlier cycle than a TSC that core already read and stored in memory: reading its own cycle
+ * counter would go back in time as Linux's check_tsc_warp sees it (tests/guests/smp-tsc.c).
+ * A read therefore publishes the core's cycle into the machine's clock, as a device access
+ * does, and reads that clock: every read is at least every read made before it, in the one
+ * order the cores' memory accesses have too, and at most a quantum ahead of the core. */
+uint64_t x86_read_tsc(struct x86_cpu *cpu)
+{
+    x86_publish_clock(cpu);
+    return *cpu->clock + cpu->tsc_offset;
+}
+
 void x86_msr_reset(struct x86_cpu *cpu)
 {
     memset(&cpu->msr, 0, sizeof(cpu->msr));
@@ -172,7 +185,7 @@ bool x86_read_msr(struct x86_cpu *cpu, uint32_t index, uint64_t *value)
     case MSR_STORED:
         *value = *d->storage(cpu, d->slot);
         return true;
-    case MSR_TSC: *value = x86_tsc(cpu); return true;
+    case MSR_TSC: *value = x86_read_tsc(cpu); return true;
     case MSR_TSC_ADJUST: *value = cpu->msr.tsc_adjust; return true;
     case MSR_EFER: *value = cpu->efer; return true;
     case MSR_SYSENTER: *value = cpu->sysenter[d->slot]; return true;
@@ -204,7 +217,7 @@ bool x86_write_msr(struct x86_cpu *cpu, uint32_t index, uint64_t value)
         return true;
     case MSR_TSC: {
         /* SDM 17.17.3: a TSC write of X - TSC also adds that to IA32_TSC_ADJUST */
-        uint64_t delta = value - x86_tsc(cpu);
+        uint64_t delta = value - x86_read_tsc(cpu);
         cpu->tsc_offset += delta;
         cpu->msr.tsc_adjust += delta;
         return true;

@@ -54,7 +54,7 @@ tr -d '\r' < "$console" > "$work/a.text"
 text=$work/a.text
 tr -d '\r' < "$work/c.console" > "$work/c.text" 2>/dev/null
 
-[ "$cpus" -gt 1 ] && echo "1..21" || echo "1..18"
+[ "$cpus" -gt 1 ] && echo "1..25" || echo "1..22"
 check "the kernel powers off through ACPI S5 (exit status 0)" 0 "$(cat "$work/a.status")"
 check_grep "Linux brought up $cpus CPUs (its log: smpboot: Total of $cpus processors activated)" \
     "x86irq-init: smpboot: Total of $cpus processors activated" "$text"
@@ -63,6 +63,20 @@ check_grep "e1000 is probed and eth0 on the IO-APIC, fasteoi (level)" "IO-APIC  
 check_grep "ping: the peer at 10.0.2.2 answers every echo" "3 packets transmitted, 3 packets received" "$text"
 check_grep "the timer on the IO-APIC (ISA IRQ 0 on pin 2)" "IO-APIC   2-edge      timer" "$text"
 check_grep "ttyS0 on the IO-APIC (IRQ 4)" "IO-APIC   4-edge      ttyS0" "$text"
+# the machine's clocks as Linux takes them: the TSC (one clock for every CPU, so Linux's warp
+# check passes), the local APIC's TSC-deadline mode as every CPU's clock event device, the vDSO
+# reading the TSC in user mode; the CPU free of the issues IA32_ARCH_CAPABILITIES clears
+check_grep "the TSC is Linux's clocksource (synchronised across the CPUs)" "x86irq-init: clocksource tsc" "$text"
+deadline=$(grep -c "^x86irq-init: clockevent[0-9]* lapic-deadline" "$text")
+check "every CPU's clock event device is the TSC-deadline timer (lapic-deadline)" "$cpus" "$deadline"
+check_grep "the vDSO's clock_gettime (RDTSCP in user mode) agrees with the system call" \
+    "x86irq-vdso: clock_gettime .*, monotonic, within the system call's" "$text"
+if grep -q "vulnerability meltdown: Not affected" "$text" &&
+    grep -q "vulnerability mds: Not affected" "$text" && grep -q "vulnerability l1tf: Not affected" "$text"; then
+    ok "Meltdown, MDS, L1TF: Not affected (IA32_ARCH_CAPABILITIES)"
+else
+    not_ok "Meltdown, MDS or L1TF reported ($(grep -E 'vulnerability (meltdown|mds|l1tf)' "$text" | tr '\n' ';'))"
+fi
 # the first $cpus numbers of a /proc/interrupts row (one column per CPU)
 columns() { sed -n "s/^ *$1: *//p" "$2" | awk -v n="$cpus" '{ s = $1; for (i = 2; i <= n; i++) s = s " " $i; print s }'; }
 sum() { awk '{ t = 0; for (i = 1; i <= NF; i++) t += $i; print t }'; }

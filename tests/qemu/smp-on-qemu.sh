@@ -40,6 +40,9 @@ smp-smc-2|2||
 smp-smc-2|1||
 smp-init-2|2||
 smp-init-2|1||
+smp-tsc-2|2||
+smp-tsc-4|4||
+smp-tsc-2|1||
 '
 
 if ! command -v "$qemu" >/dev/null 2>&1; then

@@ -163,10 +163,10 @@ static void test_tsc_and_adjust(void **state)
     assert_int_equal(wrmsr(f, 0xC0000103u, 0x12345678), -1);
     assert_int_equal(wrmsr(f, 0xC0000103u, 0x100000000ull), X86_VEC_GP); /* 32 bits */
     static const uint8_t rdtscp[] = { 0x0F, 0x01, 0xF9 };
-    f->cpu->cycles = 777777;
+    f->cpu->cycles = 7777777;
     assert_int_equal(exec(f, rdtscp, sizeof(rdtscp)), -1);
     assert_int_equal(f->cpu->gpr[X86_ECX], 0x12345678);
-    assert_int_equal(f->cpu->gpr[X86_EAX], 777777);
+    assert_int_equal(f->cpu->gpr[X86_EAX], 7777777);
     assert_int_equal(f->cpu->gpr[X86_EDX], 0);
     /* CR4.TSD at CPL 3: #GP(0), as for rdtsc */
     f->cpu->cr4 |= X86_CR4_TSD;
@@ -174,6 +174,33 @@ static void test_tsc_and_adjust(void **state)
     assert_int_equal(exec(f, rdtscp, sizeof(rdtscp)), X86_VEC_GP);
     f->cpu->cpl = 0;
     f->cpu->cr4 &= ~X86_CR4_TSD;
+}
+
+/* The TSC is the machine's one clock (SDM Vol. 3 17.17.1): a core behind the machine's clock
+ * (another core ran ahead in its quantum and read the TSC) reads that clock, never less, and a
+ * core ahead of it moves it on (tests/guests/smp-tsc.c: Linux's check_tsc_warp) */
+static void test_tsc_is_the_machines_clock(void **state)
+{
+    struct fixture *f = *state;
+    static const uint8_t rdtsc[] = { 0x0F, 0x31 };
+    uint64_t tsc;
+    f->cpu->cycles = 1500000;
+    *f->cpu->clock = 2000000; /* another core read the TSC at cycle 2000000 */
+    assert_int_equal(exec(f, rdtsc, sizeof(rdtsc)), -1);
+    assert_int_equal(f->cpu->gpr[X86_EAX], 2000000);
+    assert_int_equal(rdmsr(f, 0x10, &tsc), -1);
+    assert_int_equal(tsc, 2000000);
+    assert_int_equal(x86_tsc(f->cpu), f->cpu->cycles); /* the core's own: its LAPIC's deadline */
+    /* ahead of the clock: the core's cycle, which becomes the clock */
+    f->cpu->cycles = 3000000;
+    assert_int_equal(exec(f, rdtsc, sizeof(rdtsc)), -1);
+    assert_true(f->cpu->gpr[X86_EAX] >= 3000000 && f->cpu->gpr[X86_EAX] < 3000100);
+    assert_true(*f->cpu->clock >= 3000000);
+    /* a TSC write sets what the next read gives, whichever clock is ahead */
+    f->cpu->cycles = *f->cpu->clock - 1000;
+    assert_int_equal(wrmsr(f, 0x10, 10000000), -1);
+    assert_int_equal(rdmsr(f, 0x10, &tsc), -1);
+    assert_true(tsc >= 10000000 && tsc < 10000100);
 }
 
 static void test_misc_enable_and_cpuid(void **state)
@@ -196,6 +223,8 @@ static void test_misc_enable_and_cpuid(void **state)
     cpuid(f, 0x80000001u, 0, r);
     assert_true(r[3] & (1u << 20));                   /* NX */
     assert_true(r[3] & (1u << 27));                   /* RDTSCP */
+    cpuid(f, 0x80000007u, 0, r);
+    assert_int_equal(r[3], 1u << 8);                  /* the invariant TSC, nothing else */
     /* limit CPUID maxval: leaf 0 reports 2 and leaf 7 reads as leaf 2 */
     assert_int_equal(wrmsr(f, 0x1A0, 0x1801 | (1u << 22)), -1);
     cpuid(f, 0, 0, r);
@@ -263,6 +292,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_and_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mtrrs_and_pat, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tsc_and_adjust, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tsc_is_the_machines_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_misc_enable_and_cpuid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_mode_msrs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cr4_osfxsr, setup, teardown),

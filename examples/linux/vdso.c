@@ -1,0 +1,262 @@
+/* /bin/x86irq-vdso of the libx86irq Linux kit (scripts/get-linux.sh): the vDSO's clock and CPU
+ * number, read in user mode without entering the kernel.
+ *
+ * The kernel maps its vDSO into every process and names it in the auxiliary vector
+ * (AT_SYSINFO_EHDR). With the TSC as clocksource (synchronised across the CPUs:
+ * docs/cycle-model.md), __vdso_clock_gettime reads the TSC in ring 3 (RDTSCP, or LFENCE;RDTSC,
+ * by the kernel's alternatives) and scales it with the kernel's vvar page; otherwise it makes
+ * the system call itself. __vdso_getcpu reads the CPU number from the limit of a per-CPU GDT
+ * descriptor (LSL) or with RDPID. This program finds both in the vDSO's dynamic symbol table
+ * and checks, on each CPU it can run on (pinned in turn):
+ *  - clock_gettime(CLOCK_MONOTONIC) through the vDSO, many times: it never goes back, and
+ *    every value lies between the system call's just before and just after it;
+ *  - getcpu through the vDSO says the CPU the system call says.
+ * Prints: x86irq-vdso: clock_gettime N calls on CPUs a b ..., monotonic, within the system
+ * call's; getcpu agrees   (or what failed)
+ *
+ * Freestanding i386 like x86irq-threads (the same flags): no libc, raw int $0x80. */
+
+#define SYS_write 4
+#define SYS_sched_setaffinity 241
+#define SYS_sched_getaffinity 242
+#define SYS_clock_gettime 265
+#define SYS_getcpu 318
+
+#define CLOCK_MONOTONIC 1
+#define AT_SYSINFO_EHDR 33
+#define CALLS 2000
+#define MASK_BYTES 128
+#define MAX_CPUS 8
+
+struct timespec32 {
+    long tv_sec;
+    long tv_nsec;
+};
+
+static inline long sys3(long n, long a, long b, long c)
+{
+    long r;
+    __asm__ volatile("int $0x80" : "=a"(r) : "0"(n), "b"(a), "c"(b), "d"(c) : "memory");
+    return r;
+}
+
+/* ELF32 as the vDSO has it (the System V ABI's gABI) */
+struct ehdr {
+    unsigned char ident[16];
+    unsigned short type, machine;
+    unsigned version, entry, phoff, shoff, flags;
+    unsigned short ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+struct phdr {
+    unsigned type, offset, vaddr, paddr, filesz, memsz, flags, align;
+};
+struct sym {
+    unsigned name, value, size;
+    unsigned char info, other;
+    unsigned short shndx;
+};
+#define PT_LOAD 1
+#define PT_DYNAMIC 2
+#define DT_NULL 0
+#define DT_HASH 4
+#define DT_STRTAB 5
+#define DT_SYMTAB 6
+
+typedef int (*clock_gettime_fn)(int clock, struct timespec32 *ts);
+typedef int (*getcpu_fn)(unsigned *cpu, unsigned *node, void *unused);
+
+static int same(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+/* a function of the vDSO by name, 0 if absent: through PT_DYNAMIC's hash (its nchain is the
+ * number of symbols), symbol and string tables, relative to where the vDSO is mapped */
+static unsigned long vdso_symbol(unsigned long base, const char *name)
+{
+    const struct ehdr *e = (const struct ehdr *)base;
+    const struct phdr *ph = (const struct phdr *)(base + e->phoff);
+    unsigned long load = 0, dynamic = 0;
+    int have_load = 0;
+    for (unsigned i = 0; i < e->phnum; i++) {
+        if (ph[i].type == PT_LOAD && !have_load) {
+            load = base - ph[i].vaddr + ph[i].offset; /* the bias: vaddr -> address */
+            have_load = 1;
+        }
+        if (ph[i].type == PT_DYNAMIC)
+            dynamic = ph[i].vaddr;
+    }
+    if (!have_load || !dynamic)
+        return 0;
+    const unsigned *hash = 0;
+    const struct sym *syms = 0;
+    const char *strings = 0;
+    for (const long *d = (const long *)(load + dynamic); d[0] != DT_NULL; d += 2) {
+        if (d[0] == DT_HASH)
+            hash = (const unsigned *)(load + d[1]);
+        else if (d[0] == DT_SYMTAB)
+            syms = (const struct sym *)(load + d[1]);
+        else if (d[0] == DT_STRTAB)
+            strings = (const char *)(load + d[1]);
+    }
+    if (!hash || !syms || !strings)
+        return 0;
+    for (unsigned i = 0; i < hash[1]; i++)
+        if (syms[i].shndx != 0 && same(strings + syms[i].name, name))
+            return load + syms[i].value;
+    return 0;
+}
+
+static unsigned long len(const char *s)
+{
+    unsigned long n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+static char *put_str(char *p, const char *s)
+{
+    while (*s)
+        *p++ = *s++;
+    return p;
+}
+
+static char *put_int(char *p, long v)
+{
+    char d[12];
+    int n = 0;
+    if (v < 0) {
+        *p++ = '-';
+        v = -v;
+    }
+    do {
+        d[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = d[--n];
+    return p;
+}
+
+static void say(const char *s) { sys3(SYS_write, 1, (long)s, (long)len(s)); }
+
+static long long ns(const struct timespec32 *t) { return (long long)t->tv_sec * 1000000000 + t->tv_nsec; }
+
+static int pin(int cpu)
+{
+    unsigned long mask[MASK_BYTES / sizeof(unsigned long)];
+    for (unsigned i = 0; i < sizeof mask / sizeof mask[0]; i++)
+        mask[i] = 0;
+    mask[cpu / 32] = 1ul << (cpu % 32);
+    return sys3(SYS_sched_setaffinity, 0, sizeof mask, (long)mask) == 0;
+}
+
+static int __attribute__((used)) vdso_main(unsigned long *stack)
+{
+    /* the initial stack: argc, argv[], 0, envp[], 0, then the auxiliary vector's pairs */
+    unsigned long *p = stack + 1 + stack[0] + 1;
+    while (*p)
+        p++;
+    unsigned long base = 0;
+    for (p++; p[0] != 0; p += 2)
+        if (p[0] == AT_SYSINFO_EHDR)
+            base = p[1];
+    if (!base) {
+        say("x86irq-vdso: no vDSO (no AT_SYSINFO_EHDR)\n");
+        return 1;
+    }
+    clock_gettime_fn vclock = (clock_gettime_fn)vdso_symbol(base, "__vdso_clock_gettime");
+    getcpu_fn vgetcpu = (getcpu_fn)vdso_symbol(base, "__vdso_getcpu");
+    if (!vclock) {
+        say("x86irq-vdso: the vDSO has no __vdso_clock_gettime\n");
+        return 1;
+    }
+    unsigned long mask[MASK_BYTES / sizeof(unsigned long)];
+    for (unsigned i = 0; i < sizeof mask / sizeof mask[0]; i++)
+        mask[i] = 0;
+    long got = sys3(SYS_sched_getaffinity, 0, sizeof mask, (long)mask);
+    int cpus[MAX_CPUS], ncpus = 0;
+    for (long i = 0; got > 0 && i < got * 8 && ncpus < MAX_CPUS; i++)
+        if (mask[i / 32] & (1ul << (i % 32)))
+            cpus[ncpus++] = (int)i;
+
+    int backwards = 0, outside = 0, getcpu_wrong = 0, failed = 0;
+    for (int c = 0; c < ncpus; c++) {
+        if (ncpus > 1 && !pin(cpus[c]))
+            failed++;
+        struct timespec32 before, t, after;
+        long long last = 0;
+        for (int i = 0; i < CALLS; i++) {
+            int check = i % 100 == 0; /* the system call around every hundredth */
+            if (check && sys3(SYS_clock_gettime, CLOCK_MONOTONIC, (long)&before, 0) != 0)
+                failed++;
+            if (vclock(CLOCK_MONOTONIC, &t) != 0)
+                failed++;
+            if (check && sys3(SYS_clock_gettime, CLOCK_MONOTONIC, (long)&after, 0) != 0)
+                failed++;
+            if (ns(&t) < last)
+                backwards++;
+            last = ns(&t);
+            if (check && (ns(&t) < ns(&before) || ns(&t) > ns(&after)))
+                outside++;
+        }
+        if (vgetcpu) {
+            unsigned vcpu = ~0u, scpu = ~1u;
+            if (vgetcpu(&vcpu, 0, 0) != 0 || sys3(SYS_getcpu, (long)&scpu, 0, 0) != 0)
+                failed++;
+            if (vcpu != scpu || (ncpus > 1 && (int)scpu != cpus[c]))
+                getcpu_wrong++;
+        }
+    }
+    char line[200];
+    char *q = put_str(line, "x86irq-vdso: clock_gettime ");
+    q = put_int(q, CALLS);
+    q = put_str(q, " calls on CPUs");
+    for (int c = 0; c < ncpus; c++) {
+        q = put_str(q, " ");
+        q = put_int(q, cpus[c]);
+    }
+    int good = !backwards && !outside && !failed && ncpus > 0;
+    if (good) {
+        q = put_str(q, ", monotonic, within the system call's");
+    } else {
+        q = put_str(q, ": ");
+        q = put_int(q, backwards);
+        q = put_str(q, " went back, ");
+        q = put_int(q, outside);
+        q = put_str(q, " outside the system call's, ");
+        q = put_int(q, failed);
+        q = put_str(q, " calls failed");
+    }
+    if (!vgetcpu) {
+        q = put_str(q, "; no __vdso_getcpu");
+    } else if (getcpu_wrong) {
+        q = put_str(q, "; getcpu wrong on ");
+        q = put_int(q, getcpu_wrong);
+        q = put_str(q, " CPUs");
+        good = 0;
+    } else {
+        q = put_str(q, "; getcpu agrees");
+    }
+    *q++ = '\n';
+    sys3(SYS_write, 1, (long)line, q - line);
+    return good ? 0 : 1;
+}
+
+/* the process's entry: vdso_main(the initial stack), exit_group with its status */
+__asm__(".text\n"
+        ".globl _start\n"
+        "_start:\n\t"
+        "xor %ebp, %ebp\n\t"
+        "mov %esp, %eax\n\t"
+        "and $-16, %esp\n\t"
+        "sub $12, %esp\n\t"
+        "push %eax\n\t"
+        "call vdso_main\n\t"
+        "mov %eax, %ebx\n\t"
+        "mov $252, %eax\n\t" /* SYS_exit_group */
+        "int $0x80\n\t"
+        "hlt\n");
