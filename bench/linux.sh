@@ -1,9 +1,10 @@
 #!/bin/sh
-# Boot to power-off of Debian's i386 kernel (the kit of scripts/get-linux.sh), libx86irq beside
-# qemu-system-i386 (TCG) with the same files, the same command line and the same /init (which
-# pings 10.0.2.2: our --nic-peer, QEMU's user-mode network). Prints each run's host seconds and
-# the median of REPEAT runs; QEMU's row only when qemu-system-i386 is installed. CPUS > 1 boots
-# both with that many processors (--smp / -smp).
+# Boot to power-off of Debian's kernel (the kit of scripts/get-linux.sh: 686, 686-pae or
+# amd64), libx86irq beside QEMU TCG (qemu-system-i386, or qemu-system-x86_64 for amd64) with
+# the same files, the same command line and the same /init (which pings 10.0.2.2: our
+# --nic-peer, QEMU's user-mode network). Prints each run's host seconds and the median of
+# REPEAT runs; QEMU's row only when it is installed. CPUS > 1 boots both with that many
+# processors (--smp / -smp).
 #   bench/linux.sh [BUILD_DIR] [FLAVOUR] [REPEAT] [CPUS]     (default: build 686 3 1)
 set -eu
 build=${1:-build}
@@ -40,9 +41,10 @@ measure() {
 echo "boot to power-off, Debian $(cat "$kit/VERSION"), $cpus CPU(s), $repeat runs each (host seconds)"
 measure "libx86irq ($build)" "$run" --smp="$cpus" --mem=256M --nic-peer --kernel "$kit/bzImage" \
     --initrd "$kit/initrd.gz" --append "$cmdline"
-if command -v qemu-system-i386 >/dev/null 2>&1; then
-    measure "qemu-system-i386 $(qemu-system-i386 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p') TCG" \
-        qemu-system-i386 -smp "$cpus" -m 256 -kernel "$kit/bzImage" -initrd "$kit/initrd.gz" \
+case $flavour in amd64) qemu=qemu-system-x86_64 ;; *) qemu=qemu-system-i386 ;; esac
+if command -v $qemu >/dev/null 2>&1; then
+    measure "$qemu $($qemu --version | sed -n '1s/.*version \([^ ]*\).*/\1/p') TCG" \
+        $qemu -smp "$cpus" -m 256 -kernel "$kit/bzImage" -initrd "$kit/initrd.gz" \
         -append "$cmdline" -nographic -no-reboot -monitor none \
         -netdev user,id=n0 -device e1000,netdev=n0
 fi

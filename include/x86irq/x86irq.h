@@ -636,12 +636,14 @@ X86IRQ_API const char *x86irq_phase_name(x86irq_phase phase);
  *  ecx, edx, ebx, esi, edi, or rax, rcx, rdx, rbx, rsi, rdi, r8-r15) hold the next and the
  *  previous thread's IDs at its entry: their low 32 bits outside 64-bit mode, all 64 bits in
  *  64-bit mode (a 64-bit kernel's task pointers). GLOB=switch:NEXT:PREV:NEXT64:PREV64 gives
- *  64-bit code a pair of its own (the mode is the core's when it reaches the function). The
- *  word "linux" stands for Linux's own list (docs/observability.md): the IRQ entry points
- *  critical, handle_irq_event and the local APIC timer's handler immediate, __do_softirq
- *  softirq, tasklet_action_common tasklet, process_one_work workqueue, and __switch_to_asm
- *  (32-bit: next in edx, previous in eax; 64-bit: next in rsi, previous in rdi, as
- *  switch:edx:eax:rsi:rdi). Probes are linear addresses, 64-bit ones included. Resolved
+ *  64-bit code a pair of its own (the mode is the core's when it reaches the function).
+ *  GLOB=any-context names an exception handler the kernel runs safely in any context: an
+ *  exception whose gate leads there is not an exception-in-irq. The word "linux" stands for
+ *  Linux's own list (docs/observability.md): the IRQ entry points critical, handle_irq_event
+ *  and the local APIC timer's handler immediate, __do_softirq softirq, tasklet_action_common
+ *  tasklet, process_one_work workqueue, __switch_to_asm (32-bit: next in edx, previous in
+ *  eax; 64-bit: next in rsi, previous in rdi, as switch:edx:eax:rsi:rdi), and the int3 and
+ *  debug entries any-context (text patching, kprobes). Probes are linear addresses, 64-bit ones included. Resolved
  *  against the symbols loaded now (x86irq_load_symbols, the ELF's); NULL or "" removes them.
  *  A malformed list, or a list no symbol matches: X86IRQ_ERR_INVALID_ARGUMENT. Costs a check
  *  at each decoded block's entry while set. Between runs only (X86IRQ_ERR_STATE from a

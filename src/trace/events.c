@@ -322,11 +322,19 @@ void x86_trace_delivered(struct x86_trace *t, uint8_t vector, uint8_t origin, ui
     bool deferred = t->phases_known && phase != X86IRQ_PHASE_CRITICAL &&
                     phase != X86IRQ_PHASE_IMMEDIATE;
     if (in_service(t, HARDWARE) && !deferred) {
+        /* the handler the gate led to, where the core is now: one the kernel runs in any
+         * context (X86_PROBE_ANY_CONTEXT) takes an exception anywhere */
+        const struct x86_cpu *cpu = t->running;
+        uint64_t handler = cpu->mode == X86_MODE_64
+                               ? cpu->rip
+                               : (uint32_t)(cpu->seg[X86_SEG_CS].base + x86_eip(cpu));
+        const struct x86_probe *p = t->probe_count ? find_probe(t, handler) : NULL;
+        bool any_context = p && p->kind == X86_PROBE_ANY_CONTEXT;
         if (origin == X86IRQ_ORIGIN_HARDWARE)
             emit_rule(t, X86IRQ_RULE_IRQ_IN_IRQ,
                       "a hardware interrupt nested inside another one", 0, t->raising_eip,
                       t->raising_cs);
-        else if (origin != X86IRQ_ORIGIN_NMI)
+        else if (origin != X86IRQ_ORIGIN_NMI && !any_context)
             emit_rule(t, X86IRQ_RULE_EXCEPTION_IN_IRQ,
                       "an exception raised while a hardware interrupt is serviced", 0,
                       t->raising_eip, t->raising_cs);

@@ -58,6 +58,10 @@ struct x86_trace_thread {
 enum x86_probe_kind {
     X86_PROBE_PHASE = 0,         /* the function's execution is the probe's phase */
     X86_PROBE_SWITCH,            /* a thread switch: the next thread's ID in a register */
+    /* an exception handler the kernel runs safely in any context (Linux's int3 and debug
+     * entries: text patching, kprobes, breakpoints): an exception whose gate leads there is
+     * no exception-in-irq */
+    X86_PROBE_ANY_CONTEXT,
 };
 
 struct x86_probe {

@@ -24,14 +24,19 @@
  * before a return to user mode (irqentry_exit_to_user_mode: signals, rseq, which touch user
  * memory). __switch_to_asm(prev, next) switches threads: 32-bit Linux passes them in eax and
  * edx (-mregparm=3), 64-bit Linux in rdi and rsi (the SysV ABI); the probe reads the pair of
- * the mode the core runs in when it gets there. */
+ * the mode the core runs in when it gets there. The int3 and debug entries run in any context:
+ * Linux patches its own text live with int3 (text_poke_bp: static keys, alternatives, ftrace;
+ * another CPU taking the int3 may be inside an interrupt's entry, as when the TSC becomes
+ * sched_clock's stable clock) and kprobes and hardware breakpoints use them too; exc_int3 and
+ * exc_debug are noinstr, NMI-like, and never sleep. */
 static const char linux_list[] =
     "asm_common_interrupt=critical,asm_sysvec_*=critical,handle_irq_event=immediate,"
     "hrtimer_interrupt=immediate,tick_handle_periodic=immediate,__do_softirq=softirq,"
     "handle_softirqs=softirq,"
     "tasklet_action_common*=tasklet,process_one_work=workqueue,"
     "preempt_schedule_irq=process,irqentry_exit_to_user_mode=process,"
-    "__switch_to_asm=switch:edx:eax:rsi:rdi";
+    "__switch_to_asm=switch:edx:eax:rsi:rdi,"
+    "asm_exc_int3=any-context,asm_exc_debug=any-context";
 
 /* By enum x86_gpr: the 32-bit names, then the 64-bit ones (r8-r15 exist in 64-bit code only) */
 static const char *const register_names[] = { "eax", "ecx", "edx", "ebx", "esp", "ebp",
@@ -70,6 +75,10 @@ static bool parse_action(const char *text, size_t length, struct x86_probe *prob
             probe->phase = (uint8_t)i;
             return true;
         }
+    }
+    if (length == 11 && strncmp(text, "any-context", 11) == 0) {
+        probe->kind = X86_PROBE_ANY_CONTEXT;
+        return true;
     }
     if (length < 7 || strncmp(text, "switch:", 7) != 0)
         return false;

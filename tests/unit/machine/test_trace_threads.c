@@ -206,6 +206,34 @@ static void test_phase_functions(void **state)
     assert_int_equal(cpu->watch.probe_count, 0);
 }
 
+/* An exception whose gate leads to an any-context handler (Linux's int3 entry: text_poke_bp's
+ * int3 taken inside another CPU's interrupt entry) is no exception-in-irq; one whose handler is
+ * another is, and so is the same int3 without the list */
+static void test_any_context_handlers(void **state)
+{
+    struct fixture *f = *state;
+    load_symbols(f, "00004000 T asm_exc_int3\n00004100 T asm_exc_page_fault\n");
+    assert_int_equal(x86irq_set_phase_symbols(f->m, "asm_exc_int3=any-context"), X86IRQ_OK);
+    struct x86_cpu *cpu = x86_machine_cpu(f->m);
+    deliver(f, 0x40, HW);
+    x86_trace_mark_phase(&f->m->trace, X86IRQ_PHASE_CRITICAL); /* the interrupt's entry */
+    cpu->rip = 0x4000;                                   /* where the #BP's gate led */
+    deliver(f, 3, X86IRQ_ORIGIN_SOFTWARE);
+    assert_int_equal(count_kind(&f->log, X86IRQ_TRACE_NESTING), 0);
+    x86_trace_iret(&f->m->trace, false, false);
+    cpu->rip = 0x4100;                                   /* a page fault there is a bug */
+    deliver(f, 14, X86IRQ_ORIGIN_EXCEPTION);
+    assert_int_equal(last_kind(&f->log, X86IRQ_TRACE_NESTING)->rule,
+                     X86IRQ_RULE_EXCEPTION_IN_IRQ);
+    x86_trace_iret(&f->m->trace, false, false);
+    assert_int_equal(x86irq_set_phase_symbols(f->m, NULL), X86IRQ_OK);
+    unsigned before = count_kind(&f->log, X86IRQ_TRACE_NESTING);
+    x86_trace_mark_phase(&f->m->trace, X86IRQ_PHASE_CRITICAL);
+    cpu->rip = 0x4000;
+    deliver(f, 3, X86IRQ_ORIGIN_SOFTWARE);
+    assert_int_equal(count_kind(&f->log, X86IRQ_TRACE_NESTING), before + 1);
+}
+
 static void test_iret_to_the_next_instruction(void **state)
 {
     struct fixture *f = *state;
@@ -259,6 +287,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_switch_inside_an_interrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_phases_decide_the_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_phase_functions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_any_context_handlers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_iret_to_the_next_instruction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probes_in_a_running_guest, setup, teardown),
     };
