@@ -43,6 +43,7 @@ smp-init-2|1||
 smp-tsc-2|2||
 smp-tsc-4|4||
 smp-tsc-2|1||
+smp-x2apic-2|2||
 '
 
 if ! command -v "$qemu" >/dev/null 2>&1; then
