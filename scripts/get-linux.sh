@@ -5,7 +5,7 @@
 # and /bin/x86irq-threads and /bin/x86irq-vdso (examples/linux/threads.c, a freestanding
 # two-thread program for TLB shootdowns, and vdso.c, the vDSO's clock and CPU number, compiled
 # here by the host's gcc -m32: no 32-bit libraries needed; the amd64 kernel runs them through
-# its IA-32 emulation). Packages come from Debian's archive through
+# its IA-32 emulation), and in the amd64 kit /bin/x86irq-vdso64 (vdso.c built -m64). Packages come from Debian's archive through
 # apt-get download, verified by apt against the archive's signed indices, with a private apt
 # state directory, so the host's dpkg architectures, apt lists and caches stay as they were.
 # Idempotent: what is there is kept.
@@ -33,9 +33,14 @@ keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 # id: the same gcc gives the same bytes
 threads_cflags="-m32 -march=i686 -static -nostdlib -ffreestanding -fno-pic -no-pie
  -fno-stack-protector -fno-asynchronous-unwind-tables -O2 -s -Wl,--build-id=none"
-# the initrd is rebuilt when examples/linux/init, threads.c, vdso.c or their flags change
+# /bin/x86irq-vdso64 (the amd64 kit only): vdso.c for x86-64, the 64-bit vDSO
+vdso64_cflags="-m64 -static -nostdlib -ffreestanding -fno-pic -no-pie
+ -fno-stack-protector -fno-asynchronous-unwind-tables -O2 -s -Wl,--build-id=none"
+# the initrd is rebuilt when examples/linux/init, threads.c, vdso.c, freestanding.h or their
+# flags change
 init_sum=$({ cat "$here/examples/linux/init" "$here/examples/linux/threads.c" \
-    "$here/examples/linux/vdso.c"; echo "$threads_cflags"; } | cksum)
+    "$here/examples/linux/vdso.c" "$here/examples/linux/freestanding.h"
+    echo "$threads_cflags $vdso64_cflags"; } | cksum)
 complete() {
     for f in $flavours; do
         for file in bzImage e1000.ko initrd.gz VERSION System.map; do
@@ -134,6 +139,13 @@ for program in threads vdso; do
         exit 69
     fi
 done
+# shellcheck disable=SC2086
+if ! gcc $vdso64_cflags -o "$work/x86irq-vdso64" "$here/examples/linux/vdso.c" \
+    >"$work/gcc.log" 2>&1; then
+    cat "$work/gcc.log" >&2
+    echo "get-linux.sh: gcc -m64 cannot build examples/linux/vdso.c" >&2
+    exit 69
+fi
 
 for f in $flavours; do
     arch=$(arch_of "$f")
@@ -166,7 +178,9 @@ for f in $flavours; do
     rm -rf "$root"
     mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/lib/modules" "$root/tmp"
     cp "$busybox" "$root/bin/busybox"
-    for program in threads vdso; do
+    programs="threads vdso"
+    [ "$arch" = amd64 ] && programs="$programs vdso64"
+    for program in $programs; do
         cp "$work/x86irq-$program" "$root/bin/x86irq-$program"
         chmod 755 "$root/bin/x86irq-$program"
     done

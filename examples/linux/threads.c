@@ -17,8 +17,9 @@
  * Prints: x86irq-threads: N threads on CPUs a b ..., R munmaps each
  */
 
+#include "freestanding.h"
+
 #define SYS_exit 1
-#define SYS_write 4
 #define SYS_munmap 91
 #define SYS_clone 120
 #define SYS_sched_yield 158
@@ -45,20 +46,6 @@
 #define PAGE_SIZE 4096
 #define MASK_BYTES 128  /* room for 1024 CPUs */
 #define MAX_THREADS 8
-
-static inline long sys1(long n, long a)
-{
-    long r;
-    __asm__ volatile("int $0x80" : "=a"(r) : "0"(n), "b"(a) : "memory");
-    return r;
-}
-
-static inline long sys3(long n, long a, long b, long c)
-{
-    long r;
-    __asm__ volatile("int $0x80" : "=a"(r) : "0"(n), "b"(a), "c"(b), "d"(c) : "memory");
-    return r;
-}
 
 /* mmap2 with its sixth argument, the page offset, 0 in %ebp (saved around the call) */
 static inline long sys_mmap2(long addr, long len, long prot, long flags, long fd)
@@ -165,43 +152,6 @@ static long start_thread(unsigned char *stack_top)
                      : "0"(SYS_clone), "b"(flags), "c"(stack_top), "d"(0), "S"(0), "D"(0)
                      : "memory");
     return r;
-}
-
-static unsigned long len(const char *s)
-{
-    unsigned long n = 0;
-    while (s[n])
-        n++;
-    return n;
-}
-
-static char *put_str(char *p, const char *s)
-{
-    while (*s)
-        *p++ = *s++;
-    return p;
-}
-
-static char *put_int(char *p, long v)
-{
-    char d[12];
-    int n = 0;
-    if (v < 0) {
-        *p++ = '-';
-        v = -v;
-    }
-    do {
-        d[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = d[--n];
-    return p;
-}
-
-static void say(const char *s)
-{
-    sys3(SYS_write, 1, (long)s, (long)len(s));
 }
 
 static int __attribute__((used)) threads_main(void)

@@ -14,13 +14,26 @@
  * Prints: x86irq-vdso: clock_gettime N calls on CPUs a b ..., monotonic, within the system
  * call's; getcpu agrees   (or what failed)
  *
- * Freestanding i386 like x86irq-threads (the same flags): no libc, raw int $0x80. */
+ * Freestanding like x86irq-threads (the same flags): no libc, raw system calls. Built twice by
+ * get-linux.sh: -m32 as /bin/x86irq-vdso (the 32-bit vDSO, every kit) and -m64 as
+ * /bin/x86irq-vdso64 (the amd64 kit: the 64-bit vDSO, whose __vdso_getcpu reads the CPU number
+ * with LSL from the per-CPU GDT descriptor, RDPID not being offered). */
 
-#define SYS_write 4
+#include "freestanding.h"
+
+#ifdef __x86_64__
+#define SYS_sched_setaffinity 203
+#define SYS_sched_getaffinity 204
+#define SYS_clock_gettime 228
+#define SYS_getcpu 309
+#define NAME "x86irq-vdso64"
+#else
 #define SYS_sched_setaffinity 241
 #define SYS_sched_getaffinity 242
 #define SYS_clock_gettime 265
 #define SYS_getcpu 318
+#define NAME "x86irq-vdso"
+#endif
 
 #define CLOCK_MONOTONIC 1
 #define AT_SYSINFO_EHDR 33
@@ -28,19 +41,33 @@
 #define MASK_BYTES 128
 #define MAX_CPUS 8
 
-struct timespec32 {
+/* the timespec of the program's own ABI (32-bit fields on i386, 64-bit on x86-64) */
+struct timespec_native {
     long tv_sec;
     long tv_nsec;
 };
 
-static inline long sys3(long n, long a, long b, long c)
-{
-    long r;
-    __asm__ volatile("int $0x80" : "=a"(r) : "0"(n), "b"(a), "c"(b), "d"(c) : "memory");
-    return r;
-}
-
-/* ELF32 as the vDSO has it (the System V ABI's gABI) */
+/* The vDSO's ELF structures (the System V gABI): ELF32 for i386 programs, ELF64 for x86-64 */
+#ifdef __x86_64__
+struct ehdr {
+    unsigned char ident[16];
+    unsigned short type, machine;
+    unsigned version;
+    unsigned long entry, phoff, shoff;
+    unsigned flags;
+    unsigned short ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+struct phdr {
+    unsigned type, flags;
+    unsigned long offset, vaddr, paddr, filesz, memsz, align;
+};
+struct sym {
+    unsigned name;
+    unsigned char info, other;
+    unsigned short shndx;
+    unsigned long value, size;
+};
+#else
 struct ehdr {
     unsigned char ident[16];
     unsigned short type, machine;
@@ -55,6 +82,7 @@ struct sym {
     unsigned char info, other;
     unsigned short shndx;
 };
+#endif
 #define PT_LOAD 1
 #define PT_DYNAMIC 2
 #define DT_NULL 0
@@ -62,7 +90,7 @@ struct sym {
 #define DT_STRTAB 5
 #define DT_SYMTAB 6
 
-typedef int (*clock_gettime_fn)(int clock, struct timespec32 *ts);
+typedef int (*clock_gettime_fn)(int clock, struct timespec_native *ts);
 typedef int (*getcpu_fn)(unsigned *cpu, unsigned *node, void *unused);
 
 static int same(const char *a, const char *b)
@@ -109,48 +137,14 @@ static unsigned long vdso_symbol(unsigned long base, const char *name)
     return 0;
 }
 
-static unsigned long len(const char *s)
-{
-    unsigned long n = 0;
-    while (s[n])
-        n++;
-    return n;
-}
-
-static char *put_str(char *p, const char *s)
-{
-    while (*s)
-        *p++ = *s++;
-    return p;
-}
-
-static char *put_int(char *p, long v)
-{
-    char d[12];
-    int n = 0;
-    if (v < 0) {
-        *p++ = '-';
-        v = -v;
-    }
-    do {
-        d[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = d[--n];
-    return p;
-}
-
-static void say(const char *s) { sys3(SYS_write, 1, (long)s, (long)len(s)); }
-
-static long long ns(const struct timespec32 *t) { return (long long)t->tv_sec * 1000000000 + t->tv_nsec; }
+static long long ns(const struct timespec_native *t) { return (long long)t->tv_sec * 1000000000 + t->tv_nsec; }
 
 static int pin(int cpu)
 {
-    unsigned long mask[MASK_BYTES / sizeof(unsigned long)];
+    unsigned mask[MASK_BYTES / 4]; /* 32-bit words: the kernel's bitmap of longs, little-endian */
     for (unsigned i = 0; i < sizeof mask / sizeof mask[0]; i++)
         mask[i] = 0;
-    mask[cpu / 32] = 1ul << (cpu % 32);
+    mask[cpu / 32] = 1u << (cpu % 32);
     return sys3(SYS_sched_setaffinity, 0, sizeof mask, (long)mask) == 0;
 }
 
@@ -165,29 +159,29 @@ static int __attribute__((used)) vdso_main(unsigned long *stack)
         if (p[0] == AT_SYSINFO_EHDR)
             base = p[1];
     if (!base) {
-        say("x86irq-vdso: no vDSO (no AT_SYSINFO_EHDR)\n");
+        say(NAME ": no vDSO (no AT_SYSINFO_EHDR)\n");
         return 1;
     }
     clock_gettime_fn vclock = (clock_gettime_fn)vdso_symbol(base, "__vdso_clock_gettime");
     getcpu_fn vgetcpu = (getcpu_fn)vdso_symbol(base, "__vdso_getcpu");
     if (!vclock) {
-        say("x86irq-vdso: the vDSO has no __vdso_clock_gettime\n");
+        say(NAME ": the vDSO has no __vdso_clock_gettime\n");
         return 1;
     }
-    unsigned long mask[MASK_BYTES / sizeof(unsigned long)];
+    unsigned mask[MASK_BYTES / 4];
     for (unsigned i = 0; i < sizeof mask / sizeof mask[0]; i++)
         mask[i] = 0;
     long got = sys3(SYS_sched_getaffinity, 0, sizeof mask, (long)mask);
     int cpus[MAX_CPUS], ncpus = 0;
     for (long i = 0; got > 0 && i < got * 8 && ncpus < MAX_CPUS; i++)
-        if (mask[i / 32] & (1ul << (i % 32)))
+        if (mask[i / 32] & (1u << (i % 32)))
             cpus[ncpus++] = (int)i;
 
     int backwards = 0, outside = 0, getcpu_wrong = 0, failed = 0;
     for (int c = 0; c < ncpus; c++) {
         if (ncpus > 1 && !pin(cpus[c]))
             failed++;
-        struct timespec32 before, t, after;
+        struct timespec_native before, t, after;
         long long last = 0;
         for (int i = 0; i < CALLS; i++) {
             int check = i % 100 == 0; /* the system call around every hundredth */
@@ -212,7 +206,7 @@ static int __attribute__((used)) vdso_main(unsigned long *stack)
         }
     }
     char line[200];
-    char *q = put_str(line, "x86irq-vdso: clock_gettime ");
+    char *q = put_str(line, NAME ": clock_gettime ");
     q = put_int(q, CALLS);
     q = put_str(q, " calls on CPUs");
     for (int c = 0; c < ncpus; c++) {
@@ -247,6 +241,19 @@ static int __attribute__((used)) vdso_main(unsigned long *stack)
 }
 
 /* the process's entry: vdso_main(the initial stack), exit_group with its status */
+#ifdef __x86_64__
+__asm__(".text\n"
+        ".globl _start\n"
+        "_start:\n\t"
+        "xor %ebp, %ebp\n\t"
+        "mov %rsp, %rdi\n\t"
+        "and $-16, %rsp\n\t"
+        "call vdso_main\n\t"
+        "mov %eax, %edi\n\t"
+        "mov $231, %eax\n\t" /* SYS_exit_group */
+        "syscall\n\t"
+        "hlt\n");
+#else
 __asm__(".text\n"
         ".globl _start\n"
         "_start:\n\t"
@@ -260,3 +267,4 @@ __asm__(".text\n"
         "mov $252, %eax\n\t" /* SYS_exit_group */
         "int $0x80\n\t"
         "hlt\n");
+#endif

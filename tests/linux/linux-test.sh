@@ -54,7 +54,10 @@ tr -d '\r' < "$console" > "$work/a.text"
 text=$work/a.text
 tr -d '\r' < "$work/c.console" > "$work/c.text" 2>/dev/null
 
-[ "$cpus" -gt 1 ] && echo "1..25" || echo "1..22"
+plan=22
+[ "$cpus" -gt 1 ] && plan=$((plan + 3))
+[ "$flavour" = amd64 ] && plan=$((plan + 1))
+echo "1..$plan"
 check "the kernel powers off through ACPI S5 (exit status 0)" 0 "$(cat "$work/a.status")"
 check_grep "Linux brought up $cpus CPUs (its log: smpboot: Total of $cpus processors activated)" \
     "x86irq-init: smpboot: Total of $cpus processors activated" "$text"
@@ -71,6 +74,8 @@ deadline=$(grep -c "^x86irq-init: clockevent[0-9]* lapic-deadline" "$text")
 check "every CPU's clock event device is the TSC-deadline timer (lapic-deadline)" "$cpus" "$deadline"
 check_grep "the vDSO's clock_gettime (RDTSCP in user mode) agrees with the system call" \
     "x86irq-vdso: clock_gettime .*, monotonic, within the system call's" "$text"
+[ "$flavour" = amd64 ] && check_grep "the 64-bit vDSO: clock_gettime, and getcpu (LSL of the per-CPU GDT descriptor) on every CPU" \
+    "x86irq-vdso64: clock_gettime .*, monotonic, within the system call's; getcpu agrees" "$text"
 if grep -q "vulnerability meltdown: Not affected" "$text" &&
     grep -q "vulnerability mds: Not affected" "$text" && grep -q "vulnerability l1tf: Not affected" "$text"; then
     ok "Meltdown, MDS, L1TF: Not affected (IA32_ARCH_CAPABILITIES)"
