@@ -23,6 +23,7 @@
 #define MARGIN_KIB 2048        /* what the rounds may add to the resident set, in all */
 #define SIZE_MARGIN_KIB 16384  /* ... and to the address space (one RAM block is 16 MiB) */
 
+#ifndef UNDER_ASAN
 /* the process's address space and resident set, in KiB: a leak of memory nobody touched (a
  * guest's RAM block) shows only in the first */
 static int memory_kib(long *size, long *resident)
@@ -53,6 +54,7 @@ static int round_trip(const char *guest, unsigned cpus)
     x86irq_machine_destroy(m);
     return good;
 }
+#endif
 
 int main(int argc, char **argv)
 {
