@@ -11,8 +11,11 @@
  *  - clock_gettime(CLOCK_MONOTONIC) through the vDSO, many times: it never goes back, and
  *    every value lies between the system call's just before and just after it;
  *  - getcpu through the vDSO says the CPU the system call says.
+ * On x86-64, with the argument "vsyscall", also the legacy vsyscall page's gettimeofday
+ * (0xffffffffff600000), which a kernel booted with vsyscall=xonly emulates from the
+ * instruction fetch's page fault.
  * Prints: x86irq-vdso: clock_gettime N calls on CPUs a b ..., monotonic, within the system
- * call's; getcpu agrees   (or what failed)
+ * call's; getcpu agrees[; vsyscall gettimeofday agrees]   (or what failed)
  *
  * Freestanding like x86irq-threads (the same flags): no libc, raw system calls. Built twice by
  * get-linux.sh: -m32 as /bin/x86irq-vdso (the 32-bit vDSO, every kit) and -m64 as
@@ -151,6 +154,8 @@ static int pin(int cpu)
 static int __attribute__((used)) vdso_main(unsigned long *stack)
 {
     /* the initial stack: argc, argv[], 0, envp[], 0, then the auxiliary vector's pairs */
+    int vsyscall = stack[0] > 1 && same((const char *)stack[2], "vsyscall");
+    (void)vsyscall;
     unsigned long *p = stack + 1 + stack[0] + 1;
     while (*p)
         p++;
@@ -235,6 +240,29 @@ static int __attribute__((used)) vdso_main(unsigned long *stack)
     } else {
         q = put_str(q, "; getcpu agrees");
     }
+#ifdef __x86_64__
+    /* with the argument "vsyscall" (the kernel booted with vsyscall=xonly; Debian's default is
+     * none, where the call is a SIGSEGV): the legacy vsyscall page's gettimeofday at its fixed
+     * address. The call's instruction fetch faults (a user fetch from a page that is not mapped
+     * for it) and the page-fault handler emulates the call (emulate_vsyscall) */
+    if (vsyscall) {
+        struct timeval_native {
+            long tv_sec, tv_usec;
+        } tv = { 0, 0 };
+        struct timespec_native now;
+        long (*vsyscall_gettimeofday)(struct timeval_native *, void *) =
+            (long (*)(struct timeval_native *, void *))0xffffffffff600000ul;
+        long r = vsyscall_gettimeofday(&tv, 0);
+        int realtime = sys3(SYS_clock_gettime, 0 /* CLOCK_REALTIME */, (long)&now, 0) == 0;
+        if (r == 0 && realtime && tv.tv_sec <= now.tv_sec && tv.tv_sec + 2 >= now.tv_sec &&
+            tv.tv_usec >= 0 && tv.tv_usec < 1000000) {
+            q = put_str(q, "; vsyscall gettimeofday agrees");
+        } else {
+            q = put_str(q, "; vsyscall gettimeofday wrong");
+            good = 0;
+        }
+    }
+#endif
     *q++ = '\n';
     sys3(SYS_write, 1, (long)line, q - line);
     return good ? 0 : 1;
