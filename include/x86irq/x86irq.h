@@ -216,6 +216,11 @@ typedef enum x86irq_stop_reason {
     X86IRQ_STOP_RESET,        /**< the guest reset the system (8042 command 0xFE or its output
                                    port, port 0x92 bit 0, 0xCF9 RST_CPU, the FADT's reset
                                    register); the machine does not restart by itself */
+    X86IRQ_STOP_STEP,         /**< x86irq_step(): the CPU reached its next instruction
+                                   boundary (not yet executed) */
+    X86IRQ_STOP_WATCHPOINT,   /**< a data access hit a watchpoint (x86irq_add_watchpoint); the
+                                   instruction that made it has completed (or faulted and its
+                                   event was delivered) */
 } x86irq_stop_reason;
 
 /** A short name of a stop reason ("debug-exit", ...). */
@@ -240,6 +245,46 @@ X86IRQ_API void x86irq_request_stop(x86irq_machine *machine);
 X86IRQ_API x86irq_status x86irq_add_breakpoint(x86irq_machine *machine, uint64_t address);
 /** Remove a breakpoint; X86IRQ_ERR_INVALID_ARGUMENT if none is set there. */
 X86IRQ_API x86irq_status x86irq_remove_breakpoint(x86irq_machine *machine, uint64_t address);
+
+/** Run the machine until CPU `cpu` reaches its next instruction boundary: it has executed
+ *  one instruction, or an event (an interrupt, an exception) has been delivered to it, and it
+ *  stops before the instruction it would execute next: X86IRQ_STOP_STEP in *reason (may be
+ *  NULL). The other CPUs run meanwhile as they would (in their rounds); a CPU in HLT steps when
+ *  something wakes it. Any other stop (a breakpoint, a watchpoint, the budget max_cycles, a
+ *  final stop) ends the step early with its own reason. After a stop before an instruction
+ *  (STEP, BREAKPOINT) the next run executes that instruction first, without stopping there
+ *  again. X86IRQ_ERR_INVALID_ARGUMENT for a CPU that does not exist; otherwise as x86irq_run(). */
+X86IRQ_API x86irq_status x86irq_step(x86irq_machine *machine, unsigned cpu, uint64_t max_cycles,
+                                     x86irq_stop_reason *reason);
+
+/** What a watchpoint watches (x86irq_add_watchpoint). */
+typedef enum x86irq_watch_kind {
+    X86IRQ_WATCH_WRITE = 1,   /**< data writes */
+    X86IRQ_WATCH_READ = 2,    /**< data reads */
+    X86IRQ_WATCH_ACCESS = 3,  /**< both */
+} x86irq_watch_kind;
+
+/** Stop (X86IRQ_STOP_WATCHPOINT) after the instruction whose data access of the kind given
+ *  touches any of the length bytes at linear address `address`, on any CPU: exact to the byte
+ *  (not aligned ranges as the debug registers'), invisible to the guest (DR6 and DR7 are its
+ *  own). Accesses are the instruction's operands, string and stack accesses, as the debug
+ *  registers see them; the processor's implicit accesses (descriptor tables, the IDT, the
+ *  page tables, an event's stack frame) are not watched. A read-modify-write instruction is
+ *  both a read and a write. At most 64 watchpoints (X86IRQ_ERR_NO_MEMORY); length 0 or a range
+ *  that wraps: X86IRQ_ERR_INVALID_ARGUMENT; the same range and kind again: X86IRQ_OK. While any
+ *  is set, data accesses take a checked (slower) path. */
+X86IRQ_API x86irq_status x86irq_add_watchpoint(x86irq_machine *machine, uint64_t address,
+                                               uint64_t length, x86irq_watch_kind kind);
+/** Remove a watchpoint of that range and kind; X86IRQ_ERR_INVALID_ARGUMENT if there is none. */
+X86IRQ_API x86irq_status x86irq_remove_watchpoint(x86irq_machine *machine, uint64_t address,
+                                                  uint64_t length, x86irq_watch_kind kind);
+/** After X86IRQ_STOP_WATCHPOINT: the watchpoint that was hit (its address and kind) and the
+ *  access's own address, size and direction (*write: 1 for a write). X86IRQ_ERR_STATE when the
+ *  last stop was not a watchpoint's. Any pointer may be NULL. */
+X86IRQ_API x86irq_status x86irq_watchpoint_hit(const x86irq_machine *machine,
+                                               uint64_t *watch_address, x86irq_watch_kind *kind,
+                                               uint64_t *access_address, unsigned *access_size,
+                                               int *write);
 
 /** The reason of the last stop. */
 X86IRQ_API x86irq_stop_reason x86irq_stop_reason_of(const x86irq_machine *machine);
@@ -396,6 +441,17 @@ X86IRQ_API x86irq_status x86irq_read_linear(const x86irq_machine *machine, unsig
 /** Writes keep the decoded-instruction cache coherent (code written here is re-decoded). */
 X86IRQ_API x86irq_status x86irq_write_physical(x86irq_machine *machine, uint64_t address,
                                                const void *buffer, size_t size);
+/** Write guest memory by linear address as CPU cpu sees it now, translated as
+ *  x86irq_read_linear() translates (supervisor rights: a read-only page is written too, as a
+ *  debugger's breakpoint would be), through x86irq_write_physical() page by page. Every page
+ *  is checked first: a byte unmapped or outside RAM gives X86IRQ_ERR_RANGE, nothing written. */
+X86IRQ_API x86irq_status x86irq_write_linear(x86irq_machine *machine, unsigned cpu,
+                                             uint64_t address, const void *buffer, size_t size);
+/** The physical address of a linear one on CPU cpu now (its page tables, any paging mode; the
+ *  identity without paging), without faults or accessed bits: X86IRQ_ERR_RANGE when it is not
+ *  mapped. */
+X86IRQ_API x86irq_status x86irq_translate_linear(const x86irq_machine *machine, unsigned cpu,
+                                                 uint64_t linear, uint64_t *physical);
 
 /* ------------------------------------------------------------------ devices of the embedder */
 

@@ -80,6 +80,11 @@ static bool before_instruction(void *opaque, struct x86_cpu *cpu, const struct x
     return x86_machine_before_instruction(opaque, core_of(cpu), insn);
 }
 
+static void watch(void *opaque, struct x86_cpu *cpu, uint64_t linear, unsigned size, bool write)
+{
+    x86_machine_watch(opaque, core_of(cpu), linear, size, write);
+}
+
 /* ------------------------------------------------------------------ LAPIC MMIO windows */
 
 /* Each core reaches its own LAPIC at its window (IA32_APIC_BASE): one bus range per base in
@@ -181,6 +186,7 @@ bool x86_board_create_cores(x86irq_machine *m, unsigned count)
         .opaque = m, .acknowledge = acknowledge, .read_msr = read_msr, .write_msr = write_msr,
         .read_cr8 = read_cr8, .write_cr8 = write_cr8,
         .init = platform_init, .shutdown = shutdown, .before_instruction = before_instruction,
+        .watch = watch,
     };
     m->apic_bus.eoi_broadcast = eoi_broadcast;
     m->apic_bus.delivered = message_delivered;

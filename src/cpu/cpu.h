@@ -329,7 +329,9 @@ struct x86_cpu {
     uint8_t last_gate_type; /* the gate the last delivery went through (0: real-mode IVT) */
     uint8_t alignment_check; /* CR0.AM, EFLAGS.AC and CPL 3: data accesses are checked (#AC) */
     uint8_t breakpoints_armed;  /* a DR7 enable is set: the per-instruction loop runs */
-    uint8_t data_breakpoints;   /* a data or I/O breakpoint is enabled: accesses are checked */
+    /* data accesses are checked: bit 0, a DR7 data or I/O breakpoint is enabled; bit 1, the
+     * platform watches data accesses (a debugger's watchpoints, platform.h) */
+    uint8_t data_breakpoints;
     uint8_t pending_breakpoints; /* B0-B3 hit by data accesses of the current instruction */
     /* the events of the delivery in progress (the first, those raised while delivering it,
      * a generated #DF), oldest first: what a triple fault reports */
@@ -716,6 +718,8 @@ void x86_debug_data_access(struct x86_cpu *cpu, uint64_t linear, unsigned size, 
 void x86_checked_access(struct x86_cpu *cpu, uint64_t linear, unsigned size, bool write);
 void x86_debug_io_access(struct x86_cpu *cpu, uint16_t port, unsigned size);
 uint8_t x86_debug_instruction_breakpoints(const struct x86_cpu *cpu, uint64_t linear);
+/* The platform's watch on this core's data accesses (a debugger's watchpoints) on or off */
+void x86_debug_platform_watch(struct x86_cpu *cpu, bool on);
 /* PAE: load the four PDPTEs from CR3 (mmu.c); false when one has reserved bits (#GP(0)). */
 bool x86_load_pdptes(struct x86_cpu *cpu);
 /* Re-evaluate alignment checking (CR0.AM && EFLAGS.AC && CPL 3) after any of the three

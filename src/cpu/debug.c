@@ -5,6 +5,7 @@
  * hit them, together with a single-step trap in one #DB. While any breakpoint is enabled the
  * core runs its per-instruction loop, and data accesses take the checked path. */
 #include "cpu/cpu.h"
+#include "cpu/platform.h"
 
 
 enum { RW_EXECUTE = 0, RW_WRITE = 1, RW_IO = 2, RW_READ_WRITE = 3 };
@@ -21,6 +22,19 @@ static uint32_t length(const struct x86_cpu *cpu, unsigned i)
     return lengths[(cpu->dr[7] >> (18 + 4 * i)) & 3];
 }
 
+/* cpu->data_breakpoints' bits: who checks data accesses */
+enum { DATA_DR7 = 1, DATA_PLATFORM = 2 };
+
+static void set_data_checks(struct x86_cpu *cpu, uint8_t checks)
+{
+    bool changed = checks != cpu->data_breakpoints;
+    cpu->data_breakpoints = checks;
+    if (changed)
+        for (unsigned s = 0; s < X86_SEG_COUNT; s++)
+            x86_segment_refresh(cpu, s); /* data accesses must reach the check */
+    x86_request_exit(cpu);               /* the run loop chooses the per-instruction loop */
+}
+
 void x86_debug_registers_changed(struct x86_cpu *cpu)
 {
     uint8_t armed = 0, data = 0;
@@ -30,13 +44,13 @@ void x86_debug_registers_changed(struct x86_cpu *cpu)
             if (condition(cpu, i) != RW_EXECUTE)
                 data = 1;
         }
-    bool data_changed = data != cpu->data_breakpoints;
     cpu->breakpoints_armed = armed;
-    cpu->data_breakpoints = data;
-    if (data_changed)
-        for (unsigned s = 0; s < X86_SEG_COUNT; s++)
-            x86_segment_refresh(cpu, s); /* data accesses must reach the check */
-    x86_request_exit(cpu);               /* the run loop chooses the per-instruction loop */
+    set_data_checks(cpu, (uint8_t)((cpu->data_breakpoints & DATA_PLATFORM) | data));
+}
+
+void x86_debug_platform_watch(struct x86_cpu *cpu, bool on)
+{
+    set_data_checks(cpu, (uint8_t)((cpu->data_breakpoints & DATA_DR7) | (on ? DATA_PLATFORM : 0)));
 }
 
 /* the breakpoints an access of size bytes at address hits (aligned ranges, 17.2.5) */
@@ -62,12 +76,16 @@ static uint8_t hits(const struct x86_cpu *cpu, uint64_t address, unsigned size, 
 
 void x86_debug_data_access(struct x86_cpu *cpu, uint64_t linear, unsigned size, bool write)
 {
-    cpu->pending_breakpoints |= hits(cpu, linear, size, false, write);
+    if (cpu->data_breakpoints & DATA_DR7)
+        cpu->pending_breakpoints |= hits(cpu, linear, size, false, write);
+    if ((cpu->data_breakpoints & DATA_PLATFORM) && cpu->platform->watch)
+        cpu->platform->watch(cpu->platform->opaque, cpu, linear, size, write);
 }
 
 void x86_debug_io_access(struct x86_cpu *cpu, uint16_t port, unsigned size)
 {
-    cpu->pending_breakpoints |= hits(cpu, port, size, true, true);
+    if (cpu->data_breakpoints & DATA_DR7)
+        cpu->pending_breakpoints |= hits(cpu, port, size, true, true);
 }
 
 uint8_t x86_debug_instruction_breakpoints(const struct x86_cpu *cpu, uint64_t linear)

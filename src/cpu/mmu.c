@@ -748,7 +748,7 @@ void x86_write_system(struct x86_cpu *cpu, uint64_t linear, unsigned size, uint6
 
 /* A page walk without side effects or faults (x86_peek): the translation the walk would make,
  * the rights not checked */
-static bool peek_translate(const struct x86_cpu *cpu, uint64_t linear, uint64_t *phys)
+bool x86_peek_translate(const struct x86_cpu *cpu, uint64_t linear, uint64_t *phys)
 {
     const struct x86_bus *bus = cpu->bus;
     if (!(cpu->cr0 & X86_CR0_PG)) {
@@ -811,7 +811,7 @@ bool x86_peek(struct x86_cpu *cpu, uint64_t linear, unsigned size, uint64_t *val
     for (unsigned i = 0; i < size; i++) {
         uint64_t phys;
         const uint8_t *p;
-        if (!peek_translate(cpu, linear + i, &phys) ||
+        if (!x86_peek_translate(cpu, linear + i, &phys) ||
             !(p = x86_bus_ram(cpu->bus, phys, 1)))
             return false;
         v |= (uint64_t)*p << (8 * i);

@@ -29,6 +29,9 @@ bool x86_table_watch(struct x86_cpu *cpu, uint64_t linear, unsigned size);
 /* Read size bytes at linear as a supervisor read, for the observers: no fault, no accessed or
  * dirty bits set, no effect on the machine. false when unmapped (or in MMIO). */
 bool x86_peek(struct x86_cpu *cpu, uint64_t linear, unsigned size, uint64_t *value);
+/* The physical address of a linear one as x86_peek() finds it (supervisor, no fault, no
+ * accessed bits); false when unmapped. */
+bool x86_peek_translate(const struct x86_cpu *cpu, uint64_t linear, uint64_t *phys);
 /* Stores to this physical page must take the slow path from now on (it holds code): in every
  * core's TLB (they share the decoded code); x86_tlb_protect_page only in this core's. */
 void x86_tlb_protect_code(struct x86_cpu *cpu, uint32_t physical_page);

@@ -31,6 +31,10 @@ struct x86_platform {
     /* The per-instruction loop's check before each instruction while cpu->hooked (breakpoints,
      * the instruction hook): false stops the run before the instruction. */
     bool (*before_instruction)(void *opaque, struct x86_cpu *cpu, const struct x86_insn *insn);
+    /* A data access of size bytes at a linear address, while x86_debug_platform_watch() is on
+     * (a debugger's watchpoints): made before the access, from inside the instruction. May be
+     * NULL. */
+    void (*watch)(void *opaque, struct x86_cpu *cpu, uint64_t linear, unsigned size, bool write);
 };
 
 #endif

@@ -88,6 +88,8 @@ const char *x86irq_stop_reason_string(x86irq_stop_reason reason)
         [X86IRQ_STOP_BREAKPOINT] = "breakpoint",
         [X86IRQ_STOP_POWEROFF] = "poweroff",
         [X86IRQ_STOP_RESET] = "reset",
+        [X86IRQ_STOP_STEP] = "step",
+        [X86IRQ_STOP_WATCHPOINT] = "watchpoint",
     };
     if ((unsigned)reason < sizeof(names) / sizeof(names[0]) && names[reason])
         return names[reason];
@@ -169,6 +171,7 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
     m->quantum = cpus == 1 ? UINT64_MAX
                  : config->smp_quantum ? config->smp_quantum : X86_DEFAULT_QUANTUM;
     m->stop_cpu = -1;
+    m->step_cpu = -1;
     memcpy(m->cost, x86_default_cost_profile, sizeof(m->cost));
     x86_events_init(&m->events, m);
     m->events.on_schedule = x86_machine_event_scheduled;

@@ -38,6 +38,22 @@
 struct x86_disassembler;
 
 #define X86_MAX_BREAKPOINTS 64
+#define X86_MAX_WATCHPOINTS 64
+
+/* A debugger's watchpoint (x86irq_add_watchpoint): linear bytes [address, address + length) */
+struct x86_watchpoint {
+    uint64_t address, length;
+    uint8_t kind; /* x86irq_watch_kind */
+};
+
+/* The watchpoint a stop came from, and the access that hit it */
+struct x86_watch_hit {
+    bool valid;
+    bool write;
+    uint8_t kind;
+    unsigned size;
+    uint64_t watch_address, access_address;
+};
 
 /* Where the boot GDT lives (in the EBDA area the Multiboot memory map reports reserved) */
 #define X86_BOOT_GDT_ADDRESS 0x9FC00u
@@ -129,6 +145,12 @@ struct x86irq_machine {
     size_t external_event_count;
     uint64_t breakpoints[X86_MAX_BREAKPOINTS]; /* linear addresses */
     unsigned breakpoint_count;
+    struct x86_watchpoint watchpoints[X86_MAX_WATCHPOINTS];
+    unsigned watchpoint_count;
+    struct x86_watch_hit watch_hit;   /* of the last STOP_WATCHPOINT */
+    /* x86irq_step (debug_api.c): the core that steps (-1: none), and where it started */
+    int step_cpu;
+    uint64_t step_instructions, step_rip, step_cs_base;
     x86irq_intr_acknowledge_fn intr_acknowledge; /* the INTA cycle of an embedder's INTR */
     void *intr_acknowledge_opaque;
     x86irq_instruction_fn instruction_hook;
@@ -183,8 +205,14 @@ void x86_machine_stop_on(x86irq_machine *machine, x86irq_stop_reason reason, uns
  * instruction hook (run_api.c) */
 bool x86_machine_before_instruction(x86irq_machine *machine, struct x86_core *core,
                                     const struct x86_insn *insn);
-/* The machine's cores need their per-instruction loop (a hook or breakpoints set)? */
+/* The machine's cores need their per-instruction loop (a hook, breakpoints, watchpoints or a
+ * step set)? */
 void x86_machine_hooks_changed(x86irq_machine *machine);
+/* The debugger's checks (debug_api.c): a step that has reached its boundary (true: stop
+ * before this instruction), a data access against the watchpoints (the platform's watch) */
+bool x86_machine_step_done(x86irq_machine *machine, struct x86_core *core);
+void x86_machine_watch(x86irq_machine *machine, struct x86_core *core, uint64_t linear,
+                       unsigned size, bool write);
 
 /* The event queue's on_schedule hook (run_api.c) */
 void x86_machine_event_scheduled(void *context, uint64_t cycle);

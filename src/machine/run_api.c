@@ -314,9 +314,11 @@ x86irq_status x86irq_cancel_event(x86irq_machine *machine, uint64_t id)
 
 void x86_machine_hooks_changed(x86irq_machine *m)
 {
-    bool hooked = m->instruction_hook || m->breakpoint_count;
+    bool hooked = m->instruction_hook || m->breakpoint_count || m->watchpoint_count ||
+                  m->step_cpu >= 0;
     for (unsigned i = 0; i < m->core_count; i++) {
         m->cores[i]->cpu.hooked = hooked;
+        x86_debug_platform_watch(&m->cores[i]->cpu, m->watchpoint_count > 0);
         x86_request_exit(&m->cores[i]->cpu);
     }
 }
@@ -363,10 +365,13 @@ bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
                                     const struct x86_insn *insn)
 {
     struct x86_cpu *cpu = &core->cpu;
+    if (m->step_cpu == (int)cpu->index && x86_machine_step_done(m, core))
+        return false;
     if (m->breakpoint_count) {
         uint64_t linear = x86_code_linear(cpu, cpu->rip);
-        /* the core that stopped at a breakpoint executes it when it runs again */
-        bool resuming = core->resuming_at_breakpoint;
+        /* the core that stopped before an instruction (a breakpoint, a step) executes it when
+         * it runs again; so does the core that steps from there */
+        bool resuming = core->resuming_at_breakpoint || m->step_cpu == (int)cpu->index;
         core->resuming_at_breakpoint = false;
         for (unsigned i = 0; i < m->breakpoint_count && !resuming; i++)
             if (m->breakpoints[i] == linear) {

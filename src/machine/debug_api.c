@@ -1,0 +1,217 @@
+/* What a debugger needs of the machine besides breakpoints (run_api.c): stepping one CPU to its
+ * next instruction boundary, watchpoints exact to the byte, and memory by linear address.
+ * The GDB remote stub (src/gdb) is built on these. */
+#include "machine/machine.h"
+
+#include <string.h>
+
+#include "cpu/mmu.h"
+
+/* ------------------------------------------------------------------ stepping */
+
+bool x86_machine_step_done(x86irq_machine *m, struct x86_core *core)
+{
+    const struct x86_cpu *cpu = &core->cpu;
+    /* the boundary the step started from (the same instruction, not executed yet, or a rep
+     * string instruction between iterations) does not end it; a retired instruction or a
+     * delivery (the handler's first instruction) does */
+    if (cpu->instructions == m->step_instructions && cpu->rip == m->step_rip &&
+        cpu->seg[X86_SEG_CS].base == m->step_cs_base)
+        return false;
+    core->resuming_at_breakpoint = true; /* the next run executes this instruction */
+    x86_machine_stop_on(m, X86IRQ_STOP_STEP, cpu->index);
+    return true;
+}
+
+x86irq_status x86irq_step(x86irq_machine *machine, unsigned cpu, uint64_t max_cycles,
+                          x86irq_stop_reason *reason)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    x86irq_status refused = x86_machine_outside_callbacks(machine, "x86irq_step");
+    if (refused != X86IRQ_OK)
+        return refused;
+    if (cpu >= machine->core_count)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "CPU %u does not exist (the machine has %u)", cpu,
+                                 machine->core_count);
+    struct x86_core *core = machine->cores[cpu];
+    machine->step_cpu = (int)cpu;
+    machine->step_instructions = core->cpu.instructions;
+    machine->step_rip = core->cpu.rip;
+    machine->step_cs_base = core->cpu.seg[X86_SEG_CS].base;
+    x86_machine_hooks_changed(machine);
+    x86irq_status status = x86irq_run(machine, max_cycles, reason);
+    machine->step_cpu = -1;
+    x86_machine_hooks_changed(machine);
+    return status;
+}
+
+/* ------------------------------------------------------------------ watchpoints */
+
+static bool valid_kind(x86irq_watch_kind kind)
+{
+    return kind == X86IRQ_WATCH_WRITE || kind == X86IRQ_WATCH_READ || kind == X86IRQ_WATCH_ACCESS;
+}
+
+static x86irq_status check_range(x86irq_machine *m, uint64_t address, uint64_t length,
+                                 x86irq_watch_kind kind, const char *call)
+{
+    if (!valid_kind(kind))
+        return x86_machine_error(m, X86IRQ_ERR_INVALID_ARGUMENT, "%s: kind %d is not a watch kind",
+                                 call, (int)kind);
+    if (length == 0 || address + length - 1 < address)
+        return x86_machine_error(m, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "%s: %llu bytes at 0x%llx is not a range", call,
+                                 (unsigned long long)length, (unsigned long long)address);
+    return X86IRQ_OK;
+}
+
+static int find_watchpoint(const x86irq_machine *m, uint64_t address, uint64_t length,
+                           x86irq_watch_kind kind)
+{
+    for (unsigned i = 0; i < m->watchpoint_count; i++)
+        if (m->watchpoints[i].address == address && m->watchpoints[i].length == length &&
+            m->watchpoints[i].kind == (uint8_t)kind)
+            return (int)i;
+    return -1;
+}
+
+x86irq_status x86irq_add_watchpoint(x86irq_machine *machine, uint64_t address, uint64_t length,
+                                    x86irq_watch_kind kind)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    x86irq_status bad = check_range(machine, address, length, kind, "x86irq_add_watchpoint");
+    if (bad != X86IRQ_OK)
+        return bad;
+    if (find_watchpoint(machine, address, length, kind) >= 0)
+        return X86IRQ_OK;
+    if (machine->watchpoint_count == X86_MAX_WATCHPOINTS)
+        return x86_machine_error(machine, X86IRQ_ERR_NO_MEMORY, "more than %d watchpoints",
+                                 X86_MAX_WATCHPOINTS);
+    machine->watchpoints[machine->watchpoint_count++] =
+        (struct x86_watchpoint){ address, length, (uint8_t)kind };
+    x86_machine_hooks_changed(machine);
+    return X86IRQ_OK;
+}
+
+x86irq_status x86irq_remove_watchpoint(x86irq_machine *machine, uint64_t address,
+                                       uint64_t length, x86irq_watch_kind kind)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    int i = find_watchpoint(machine, address, length, kind);
+    if (i < 0)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "no watchpoint of %llu bytes at 0x%llx of that kind",
+                                 (unsigned long long)length, (unsigned long long)address);
+    machine->watchpoints[i] = machine->watchpoints[--machine->watchpoint_count];
+    x86_machine_hooks_changed(machine);
+    return X86IRQ_OK;
+}
+
+void x86_machine_watch(x86irq_machine *m, struct x86_core *core, uint64_t linear, unsigned size,
+                       bool write)
+{
+    if (m->pending_stop != X86IRQ_STOP_NONE)
+        return; /* one stop at a time: the first access that hit */
+    uint8_t wanted = write ? X86IRQ_WATCH_WRITE : X86IRQ_WATCH_READ;
+    uint64_t last = linear + size - 1;
+    for (unsigned i = 0; i < m->watchpoint_count; i++) {
+        const struct x86_watchpoint *w = &m->watchpoints[i];
+        if (!(w->kind & wanted) || last < w->address || linear > w->address + w->length - 1)
+            continue;
+        m->watch_hit = (struct x86_watch_hit){ .valid = true, .write = write, .kind = w->kind,
+                                               .size = size, .watch_address = w->address,
+                                               .access_address = linear };
+        /* the stop comes at the next boundary: the instruction completes first */
+        x86_machine_stop_on(m, X86IRQ_STOP_WATCHPOINT, core->cpu.index);
+        return;
+    }
+}
+
+x86irq_status x86irq_watchpoint_hit(const x86irq_machine *machine, uint64_t *watch_address,
+                                    x86irq_watch_kind *kind, uint64_t *access_address,
+                                    unsigned *access_size, int *write)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    x86irq_machine *m = (x86irq_machine *)machine; /* for the message only */
+    if (machine->stop_reason != X86IRQ_STOP_WATCHPOINT || !machine->watch_hit.valid)
+        return x86_machine_error(m, X86IRQ_ERR_STATE, "the last stop was not a watchpoint's");
+    const struct x86_watch_hit *h = &machine->watch_hit;
+    if (watch_address)
+        *watch_address = h->watch_address;
+    if (kind)
+        *kind = (x86irq_watch_kind)h->kind;
+    if (access_address)
+        *access_address = h->access_address;
+    if (access_size)
+        *access_size = h->size;
+    if (write)
+        *write = h->write;
+    return X86IRQ_OK;
+}
+
+/* ------------------------------------------------------------------ linear memory */
+
+static x86irq_status linear_cpu(const x86irq_machine *m, unsigned index, struct x86_cpu **out)
+{
+    if (index >= m->core_count)
+        return x86_machine_error((x86irq_machine *)m, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "CPU %u does not exist (the machine has %u)", index,
+                                 m->core_count);
+    *out = &m->cores[index]->cpu;
+    return X86IRQ_OK;
+}
+
+x86irq_status x86irq_translate_linear(const x86irq_machine *machine, unsigned cpu,
+                                      uint64_t linear, uint64_t *physical)
+{
+    if (!machine || !physical)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    struct x86_cpu *c = NULL;
+    x86irq_status bad = linear_cpu(machine, cpu, &c);
+    if (bad != X86IRQ_OK)
+        return bad;
+    if (!x86_peek_translate(c, linear, physical))
+        return x86_machine_error((x86irq_machine *)machine, X86IRQ_ERR_RANGE,
+                                 "linear address 0x%llx is not mapped on CPU %u",
+                                 (unsigned long long)linear, cpu);
+    return X86IRQ_OK;
+}
+
+x86irq_status x86irq_write_linear(x86irq_machine *machine, unsigned cpu, uint64_t address,
+                                  const void *buffer, size_t size)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (!buffer && size)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_write_linear: no buffer for %zu bytes", size);
+    struct x86_cpu *c = NULL;
+    x86irq_status bad = linear_cpu(machine, cpu, &c);
+    if (bad != X86IRQ_OK)
+        return bad;
+    /* every page translated and checked before a byte is written */
+    const uint8_t *in = buffer;
+    for (int pass = 0; pass < 2; pass++)
+        for (uint64_t done = 0; done < size;) {
+            uint64_t at = address + done, phys = 0;
+            uint64_t chunk = 0x1000 - (at & 0xFFF);
+            if (chunk > size - done)
+                chunk = size - done;
+            if (pass == 0 && (!x86_peek_translate(c, at, &phys) ||
+                              !x86_bus_ram(&machine->bus, phys, (size_t)chunk)))
+                return x86_machine_error(machine, X86IRQ_ERR_RANGE,
+                                         "linear address 0x%llx is not mapped to RAM on CPU %u",
+                                         (unsigned long long)at, cpu);
+            if (pass == 1) {
+                x86_peek_translate(c, at, &phys);
+                x86irq_write_physical(machine, phys, in + done, (size_t)chunk);
+            }
+            done += chunk;
+        }
+    return X86IRQ_OK;
+}

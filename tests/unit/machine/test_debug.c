@@ -1,0 +1,322 @@
+/* Unit tests of the debugger's API (src/machine/debug_api.c): stepping one CPU to its next
+ * instruction boundary (into a handler too), watchpoints exact to the byte, memory by linear
+ * address through the page tables. Small programs written straight into guest RAM. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "x86irq/x86irq.h"
+
+static x86irq_machine *make(unsigned cpus)
+{
+    x86irq_config c;
+    x86irq_config_init(&c);
+    c.ram_size = 2u << 20;
+    c.cpus = cpus;
+    x86irq_machine *m = NULL;
+    assert_int_equal(x86irq_machine_create(&c, &m), X86IRQ_OK);
+    return m;
+}
+
+static void put(x86irq_machine *m, uint32_t at, const uint8_t *bytes, size_t n)
+{
+    assert_int_equal(x86irq_write_physical(m, at, bytes, n), X86IRQ_OK);
+}
+
+static uint32_t reg(x86irq_machine *m, x86irq_register r)
+{
+    uint32_t v = 0;
+    assert_int_equal(x86irq_get_register(m, r, &v), X86IRQ_OK);
+    return v;
+}
+
+/* An IDT at 0x8000 whose vector 6 (#UD) gate leads to handler */
+static void idt_ud(x86irq_machine *m, uint32_t handler)
+{
+    uint8_t gate[8] = { (uint8_t)handler, (uint8_t)(handler >> 8), 0x08, 0x00, 0x00, 0x8E,
+                        (uint8_t)(handler >> 16), (uint8_t)(handler >> 24) };
+    put(m, 0x8000 + 6 * 8, gate, sizeof(gate));
+    /* a GDT with flat code (0x08) and data (0x10) for the gate's selector */
+    const uint32_t gdt[6] = { 0, 0, 0x0000FFFF, 0x00CF9B00, 0x0000FFFF, 0x00CF9300 };
+    put(m, 0x7000, (const uint8_t *)gdt, sizeof(gdt));
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_GDTR_BASE, 0x7000), X86IRQ_OK);
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_GDTR_LIMIT, 23), X86IRQ_OK);
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_IDTR_BASE, 0x8000), X86IRQ_OK);
+    assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_IDTR_LIMIT, 0x7FF), X86IRQ_OK);
+    assert_int_equal(x86irq_set_register(m, X86IRQ_REG_ESP, 0x70000), X86IRQ_OK);
+}
+
+static void test_step(void **state)
+{
+    (void)state;
+    x86irq_machine *m = make(1);
+    /* inc eax; inc eax; ud2 -> handler: mov ebx, 5; out 0xf4, al */
+    const uint8_t code[] = { 0x40, 0x40, 0x0F, 0x0B };
+    const uint8_t handler[] = { 0xBB, 0x05, 0x00, 0x00, 0x00, 0xE6, 0xF4 };
+    put(m, 0x10000, code, sizeof(code));
+    put(m, 0x11000, handler, sizeof(handler));
+    idt_ud(m, 0x11000);
+    assert_int_equal(x86irq_set_register(m, X86IRQ_REG_EIP, 0x10000), X86IRQ_OK);
+    x86irq_stop_reason reason = X86IRQ_STOP_NONE;
+    assert_int_equal(x86irq_step(m, 0, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_STEP);
+    assert_string_equal(x86irq_stop_reason_string(reason), "step");
+    assert_int_equal(x86irq_stop_cpu(m), 0);
+    assert_int_equal(reg(m, X86IRQ_REG_EIP), 0x10001);
+    assert_int_equal(reg(m, X86IRQ_REG_EAX), 1);
+    assert_int_equal(x86irq_instructions(m), 1);
+    /* a breakpoint where the step starts does not stop it; one where it ends is the step's */
+    assert_int_equal(x86irq_add_breakpoint(m, 0x10001), X86IRQ_OK);
+    assert_int_equal(x86irq_add_breakpoint(m, 0x10002), X86IRQ_OK);
+    assert_int_equal(x86irq_step(m, 0, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_STEP);
+    assert_int_equal(reg(m, X86IRQ_REG_EIP), 0x10002);
+    /* the ud2 faults: the step ends at the handler's first instruction */
+    assert_int_equal(x86irq_step(m, 0, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_STEP);
+    assert_int_equal(reg(m, X86IRQ_REG_EIP), 0x11000);
+    assert_int_equal(x86irq_instructions(m), 2); /* a fault retires nothing */
+    uint32_t frame = 0;
+    assert_int_equal(x86irq_read_physical(m, reg(m, X86IRQ_REG_ESP), &frame, 4), X86IRQ_OK);
+    assert_int_equal(frame, 0x10002); /* the faulting instruction's EIP */
+    assert_int_equal(x86irq_step(m, 0, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reg(m, X86IRQ_REG_EBX), 5);
+    /* a step that ends the machine ends with the machine's reason */
+    assert_int_equal(x86irq_step(m, 0, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT);
+    assert_int_equal(x86irq_step(m, 1, UINT64_MAX, &reason), X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(x86irq_last_error(m), "CPU 1"));
+    x86irq_machine_destroy(m);
+}
+
+/* After a step, running goes on at full speed: no stop where the step ended */
+static void test_run_after_step(void **state)
+{
+    (void)state;
+    x86irq_machine *m = make(1);
+    const uint8_t code[] = { 0x40, 0x40, 0x40, 0xE6, 0xF4 }; /* inc eax x3; out 0xf4, al */
+    put(m, 0x10000, code, sizeof(code));
+    assert_int_equal(x86irq_set_register(m, X86IRQ_REG_EIP, 0x10000), X86IRQ_OK);
+    assert_int_equal(x86irq_add_breakpoint(m, 0x10001), X86IRQ_OK);
+    x86irq_stop_reason reason;
+    assert_int_equal(x86irq_step(m, 0, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reg(m, X86IRQ_REG_EIP), 0x10001);
+    assert_int_equal(x86irq_run(m, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT);
+    assert_int_equal(x86irq_exit_value(m), 3);
+    x86irq_machine_destroy(m);
+}
+
+/* A halted CPU steps when an interrupt wakes it: into the handler */
+static void test_step_from_hlt_with_nothing_to_wake(void **state)
+{
+    (void)state;
+    x86irq_machine *m = make(1);
+    const uint8_t code[] = { 0xF4 }; /* hlt with IF = 0 */
+    put(m, 0x10000, code, sizeof(code));
+    assert_int_equal(x86irq_set_register(m, X86IRQ_REG_EIP, 0x10000), X86IRQ_OK);
+    x86irq_stop_reason reason;
+    assert_int_equal(x86irq_step(m, 0, 100000, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_HALTED);
+    assert_int_equal(x86irq_get_cpu_state(m, 0), X86IRQ_CPU_HALTED);
+    x86irq_machine_destroy(m);
+}
+
+static void test_watchpoints(void **state)
+{
+    (void)state;
+    x86irq_machine *m = make(1);
+    const uint8_t code[] = {
+        0xA3, 0x00, 0x00, 0x02, 0x00,             /* 10000: mov [0x20000], eax */
+        0x8B, 0x1D, 0x04, 0x00, 0x02, 0x00,       /* 10005: mov ebx, [0x20004] */
+        0x83, 0x05, 0x08, 0x00, 0x02, 0x00, 0x01, /* 1000b: add dword [0x20008], 1 */
+        0xE6, 0xF4,                               /* 10012: out 0xf4, al */
+    };
+    put(m, 0x10000, code, sizeof(code));
+    assert_int_equal(x86irq_set_register(m, X86IRQ_REG_EIP, 0x10000), X86IRQ_OK);
+    assert_int_equal(x86irq_set_register(m, X86IRQ_REG_EAX, 0xAABBCCDD), X86IRQ_OK);
+    assert_int_equal(x86irq_add_watchpoint(m, 0x20000, 0, X86IRQ_WATCH_WRITE),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_add_watchpoint(m, UINT64_MAX, 2, X86IRQ_WATCH_WRITE),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_add_watchpoint(m, 0x20000, 4, (x86irq_watch_kind)7),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    /* a read watch on the written word is not hit by the write */
+    assert_int_equal(x86irq_add_watchpoint(m, 0x20003, 1, X86IRQ_WATCH_READ), X86IRQ_OK);
+    assert_int_equal(x86irq_add_watchpoint(m, 0x20002, 1, X86IRQ_WATCH_WRITE), X86IRQ_OK);
+    assert_int_equal(x86irq_add_watchpoint(m, 0x20007, 1, X86IRQ_WATCH_READ), X86IRQ_OK);
+    assert_int_equal(x86irq_add_watchpoint(m, 0x20009, 2, X86IRQ_WATCH_WRITE), X86IRQ_OK);
+    uint64_t watch = 0, access = 0;
+    x86irq_watch_kind kind = 0;
+    unsigned size = 0;
+    int write = -1;
+    assert_int_equal(x86irq_watchpoint_hit(m, &watch, &kind, &access, &size, &write),
+                     X86IRQ_ERR_STATE);
+    x86irq_stop_reason reason;
+    /* the write to [0x20000..3] touches byte 0x20002: the stop is after the instruction */
+    assert_int_equal(x86irq_run(m, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_WATCHPOINT);
+    assert_int_equal(reg(m, X86IRQ_REG_EIP), 0x10005);
+    uint32_t stored = 0;
+    x86irq_read_physical(m, 0x20000, &stored, 4);
+    assert_int_equal(stored, 0xAABBCCDD);
+    assert_int_equal(x86irq_watchpoint_hit(m, &watch, &kind, &access, &size, &write), X86IRQ_OK);
+    assert_int_equal(watch, 0x20002);
+    assert_int_equal(kind, X86IRQ_WATCH_WRITE);
+    assert_int_equal(access, 0x20000);
+    assert_int_equal(size, 4);
+    assert_int_equal(write, 1);
+    /* the read of [0x20004..7] touches 0x20007 */
+    assert_int_equal(x86irq_run(m, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_WATCHPOINT);
+    assert_int_equal(reg(m, X86IRQ_REG_EIP), 0x1000B);
+    assert_int_equal(x86irq_watchpoint_hit(m, &watch, &kind, NULL, NULL, &write), X86IRQ_OK);
+    assert_int_equal(watch, 0x20007);
+    assert_int_equal(kind, X86IRQ_WATCH_READ);
+    assert_int_equal(write, 0);
+    /* the read-modify-write of [0x20008..b] writes 0x20009 */
+    assert_int_equal(x86irq_run(m, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_WATCHPOINT);
+    assert_int_equal(reg(m, X86IRQ_REG_EIP), 0x10012);
+    assert_int_equal(x86irq_watchpoint_hit(m, &watch, NULL, NULL, NULL, &write), X86IRQ_OK);
+    assert_int_equal(watch, 0x20009);
+    assert_int_equal(write, 1);
+    /* invisible to the guest: DR6 untouched */
+    assert_int_equal(reg(m, X86IRQ_REG_DR6) & 0xF, 0);
+    assert_int_equal(x86irq_remove_watchpoint(m, 0x20009, 2, X86IRQ_WATCH_READ),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_remove_watchpoint(m, 0x20009, 2, X86IRQ_WATCH_WRITE), X86IRQ_OK);
+    assert_int_equal(x86irq_run(m, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT);
+    x86irq_machine_destroy(m);
+}
+
+/* The same program runs alike with and without watchpoints that are never hit: same cycles */
+static void test_watchpoints_change_no_result(void **state)
+{
+    (void)state;
+    uint64_t cycles[2];
+    for (int watched = 0; watched < 2; watched++) {
+        x86irq_machine *m = make(1);
+        /* mov ecx, 1000; l: mov [0x20000], ecx; loop l; out 0xf4, al */
+        const uint8_t code[] = { 0xB9, 0xE8, 0x03, 0x00, 0x00, 0x89, 0x0D, 0x00, 0x00,
+                                 0x02, 0x00, 0xE2, 0xF8, 0xE6, 0xF4 };
+        put(m, 0x10000, code, sizeof(code));
+        assert_int_equal(x86irq_set_register(m, X86IRQ_REG_EIP, 0x10000), X86IRQ_OK);
+        if (watched)
+            assert_int_equal(x86irq_add_watchpoint(m, 0x30000, 4, X86IRQ_WATCH_ACCESS),
+                             X86IRQ_OK);
+        x86irq_stop_reason reason;
+        assert_int_equal(x86irq_run(m, UINT64_MAX, &reason), X86IRQ_OK);
+        assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT);
+        cycles[watched] = x86irq_cycles(m);
+        x86irq_machine_destroy(m);
+    }
+    assert_int_equal(cycles[0], cycles[1]);
+}
+
+static void test_linear_memory(void **state)
+{
+    (void)state;
+    x86irq_machine *m = make(1);
+    uint64_t phys = 0;
+    /* paging off: the identity */
+    assert_int_equal(x86irq_translate_linear(m, 0, 0x12345, &phys), X86IRQ_OK);
+    assert_int_equal(phys, 0x12345);
+    /* 32-bit paging: the page directory at 0x30000, a page table at 0x31000 mapping linear
+     * 0x400000 and 0x401000 to physical 0x50000 and 0x60000 (not contiguous) */
+    const uint32_t pde = 0x31000 | 3, pte0 = 0x50000 | 3, pte1 = 0x60000 | 1; /* 2nd read-only */
+    put(m, 0x30000 + 1 * 4, (const uint8_t *)&pde, 4);
+    put(m, 0x31000 + 0 * 4, (const uint8_t *)&pte0, 4);
+    put(m, 0x31000 + 1 * 4, (const uint8_t *)&pte1, 4);
+    assert_int_equal(x86irq_set_register(m, X86IRQ_REG_CR3, 0x30000), X86IRQ_OK);
+    assert_int_equal(x86irq_set_register(m, X86IRQ_REG_CR0, reg(m, X86IRQ_REG_CR0) | 0x80000000u),
+                     X86IRQ_OK);
+    assert_int_equal(x86irq_translate_linear(m, 0, 0x400ABC, &phys), X86IRQ_OK);
+    assert_int_equal(phys, 0x50ABC);
+    assert_int_equal(x86irq_translate_linear(m, 0, 0x401004, &phys), X86IRQ_OK);
+    assert_int_equal(phys, 0x60004);
+    assert_int_equal(x86irq_translate_linear(m, 0, 0x402000, &phys), X86IRQ_ERR_RANGE);
+    /* a write across the page line lands on both frames, the read-only one too */
+    const uint8_t bytes[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    assert_int_equal(x86irq_write_linear(m, 0, 0x400FFC, bytes, 8), X86IRQ_OK);
+    uint8_t back[8] = { 0 };
+    assert_int_equal(x86irq_read_physical(m, 0x50FFC, back, 4), X86IRQ_OK);
+    assert_int_equal(x86irq_read_physical(m, 0x60000, back + 4, 4), X86IRQ_OK);
+    assert_memory_equal(back, bytes, 8);
+    memset(back, 0, sizeof(back));
+    assert_int_equal(x86irq_read_linear(m, 0, 0x400FFC, back, 8), X86IRQ_OK);
+    assert_memory_equal(back, bytes, 8);
+    /* one unmapped byte: nothing written */
+    const uint8_t ff[8] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+    assert_int_equal(x86irq_write_linear(m, 0, 0x401FFC, ff, 8), X86IRQ_ERR_RANGE);
+    assert_non_null(strstr(x86irq_last_error(m), "0x402000"));
+    assert_int_equal(x86irq_read_physical(m, 0x60FFC, back, 4), X86IRQ_OK);
+    assert_int_equal(back[0], 0);
+    assert_int_equal(x86irq_write_linear(m, 0, 0x400000, NULL, 0), X86IRQ_OK);
+    assert_int_equal(x86irq_write_linear(m, 3, 0x400000, bytes, 1), X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_translate_linear(m, 0, 0x400000, NULL), X86IRQ_ERR_INVALID_ARGUMENT);
+    x86irq_machine_destroy(m);
+}
+
+/* Code written through the linear view is decoded again (a debugger's int3) */
+static void test_write_linear_keeps_code_coherent(void **state)
+{
+    (void)state;
+    x86irq_machine *m = make(1);
+    const uint8_t code[] = { 0x40, 0x40, 0xE6, 0xF4 }; /* inc eax x2; out 0xf4, al */
+    put(m, 0x10000, code, sizeof(code));
+    assert_int_equal(x86irq_set_register(m, X86IRQ_REG_EIP, 0x10000), X86IRQ_OK);
+    x86irq_stop_reason reason;
+    assert_int_equal(x86irq_step(m, 0, UINT64_MAX, &reason), X86IRQ_OK); /* decoded now */
+    const uint8_t dec_eax = 0x48;
+    assert_int_equal(x86irq_write_linear(m, 0, 0x10001, &dec_eax, 1), X86IRQ_OK);
+    assert_int_equal(x86irq_run(m, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT);
+    assert_int_equal(x86irq_exit_value(m), 0);
+    x86irq_machine_destroy(m);
+}
+
+/* With two CPUs, a step of CPU 1 stops on CPU 1 */
+static void test_step_other_cpu(void **state)
+{
+    (void)state;
+    x86irq_machine *m = make(2);
+    const uint8_t loop[] = { 0x40, 0xEB, 0xFD }; /* inc eax; jmp back */
+    put(m, 0x10000, loop, sizeof(loop));
+    assert_int_equal(x86irq_set_cpu_register(m, 0, X86IRQ_REG_EIP, 0x10000), X86IRQ_OK);
+    x86irq_stop_reason reason;
+    /* the application processor waits for SIPI: its step never comes, the budget ends it */
+    assert_int_equal(x86irq_get_cpu_state(m, 1), X86IRQ_CPU_WAITING_FOR_SIPI);
+    assert_int_equal(x86irq_step(m, 1, 100000, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_BUDGET);
+    assert_int_equal(x86irq_step(m, 0, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_STEP);
+    assert_int_equal(x86irq_stop_cpu(m), 0);
+    uint32_t eip = 0;
+    assert_int_equal(x86irq_get_cpu_register(m, 0, X86IRQ_REG_EIP, &eip), X86IRQ_OK);
+    assert_true(eip == 0x10000 || eip == 0x10001);
+    uint64_t before = x86irq_cpu_instructions(m, 0);
+    assert_int_equal(x86irq_step(m, 0, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(x86irq_cpu_instructions(m, 0), before + 1);
+    x86irq_machine_destroy(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_step),
+        cmocka_unit_test(test_run_after_step),
+        cmocka_unit_test(test_step_from_hlt_with_nothing_to_wake),
+        cmocka_unit_test(test_watchpoints),
+        cmocka_unit_test(test_watchpoints_change_no_result),
+        cmocka_unit_test(test_linear_memory),
+        cmocka_unit_test(test_write_linear_keeps_code_coherent),
+        cmocka_unit_test(test_step_other_cpu),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
