@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 # pkg-config (Meson's dependency() uses it; a fresh Debian has none), three libraries, and
 # acpica-tools (iasl compiles the DSDT; the firmware tests run iasl -d and acpiexec).
 # acpica-tools: iasl compiles the DSDT (src/board/dsdt.asl); cpio and the archive keyring:
-# scripts/get-linux.sh builds the Linux kit's initramfs from Debian's verified packages.
-PACKAGES="gcc gcc-multilib libc6-dev-i386 meson ninja-build pkg-config libcapstone-dev libelf-dev libcmocka-dev acpica-tools cpio debian-archive-keyring"
+# scripts/get-linux.sh builds the Linux kit's initramfs from Debian's verified packages. gdb:
+# the test of the GDB remote stub (tests/cli/gdb-test.sh) debugs guests with the real one.
+PACKAGES="gcc gcc-multilib libc6-dev-i386 meson ninja-build pkg-config libcapstone-dev libelf-dev libcmocka-dev acpica-tools cpio debian-archive-keyring gdb"
 
 run=1
 deps_only=0

@@ -13,6 +13,7 @@
 #include <x86irq/x86irq.h>
 
 #include "console.h"
+#include "gdb_server.h"
 #include "observe.h"
 #include "pcap.h"
 
@@ -56,6 +57,8 @@ struct options {
     bool qemu_exit_codes;
     const char *serial_input; /* --serial-input=FILE */
     bool console;             /* --console */
+    const char *gdb;          /* --gdb=tcp::PORT */
+    bool gdb_wait;            /* --gdb-wait */
     bool no_console;          /* --no-console */
     const char *guest;
     char *cmdline;
@@ -118,6 +121,9 @@ static void usage(FILE *out)
             "  --qemu-exit-codes   exit with (v << 1) | 1 for a debug-exit value v, as QEMU does\n"
             "  --serial-input=FILE the file's bytes arrive on COM1 at the line rate (deterministic)\n"
             "  --no-console        with --kernel on a terminal: do not make stdin the console\n"
+            "  --gdb=tcp::PORT     serve gdb on 127.0.0.1:PORT (tcp:HOST:PORT for another\n"
+            "                      address; PORT 0: any free one, printed): target remote\n"
+            "  --gdb-wait          with --gdb: wait for gdb before the first instruction\n"
             "  --console           stdin to COM1 as typed (raw mode on a terminal; Ctrl-A x quits,\n"
             "                      Ctrl-A h helps); paced to the host's clock, not deterministic\n"
             "  --help              this text\n"
@@ -126,7 +132,7 @@ static void usage(FILE *out)
             "exit status: the guest's debug-exit value (port 0xF4), 0 after an ACPI power-off, or\n"
             "  %d usage error, %d load error, %d halted forever, %d --max-cycles reached,\n"
             "  %d triple-fault shutdown, %d internal error, %d a nesting rule fired,\n"
-            "  %d quit from the console, %d the guest reset the machine\n",
+            "  %d quit from the console or killed from gdb, %d the guest reset the machine\n",
             EXIT_NESTING, EXIT_USAGE, EXIT_LOAD, EXIT_HALTED, EXIT_MAX_CYCLES, EXIT_SHUTDOWN,
             EXIT_INTERNAL, EXIT_NESTING, EXIT_CONSOLE_QUIT, EXIT_RESET);
 }
@@ -342,6 +348,14 @@ static int parse(int argc, char **argv, struct options *o)
             if (!v || !*v)
                 return bad("--serial-input needs a file name%s", "");
             o->serial_input = v;
+        } else if (IS("--gdb")) {
+            char host[64], error[160];
+            unsigned port;
+            if (!gdb_server_parse(v, host, sizeof(host), &port, error, sizeof(error)))
+                return bad("%s", error);
+            o->gdb = v;
+        } else if (IS("--gdb-wait") && !v) {
+            o->gdb_wait = true;
         } else if (IS("--console") && !v) {
             o->console = true;
         } else if (IS("--no-console") && !v) {
@@ -351,6 +365,10 @@ static int parse(int argc, char **argv, struct options *o)
         }
 #undef IS
     }
+    if (o->gdb_wait && !o->gdb)
+        return bad("--gdb-wait needs --gdb%s", "");
+    if (o->gdb && o->console)
+        return bad("--gdb and --console cannot share the terminal%s", "");
     if (o->kernel) {
         if (o->guest)
             return bad("both an ELF guest ('%s') and --kernel given", o->guest);
@@ -692,9 +710,22 @@ int main(int argc, char **argv)
     bool console_quit = false;
     /* a Linux kernel run from a terminal gets the terminal as its console, as QEMU's
      * -nographic gives it (a shell on ttyS0 can be used at once) */
-    if (o.kernel && !o.no_console && !o.serial_input && isatty(STDIN_FILENO))
+    if (o.kernel && !o.no_console && !o.serial_input && !o.gdb && isatty(STDIN_FILENO))
         o.console = true;
-    if (o.console)
+    bool gdb_killed = false;
+    char gdb_error[200] = "";
+    if (o.gdb) {
+        char host[64];
+        unsigned port = 0;
+        gdb_server_parse(o.gdb, host, sizeof(host), &port, gdb_error, sizeof(gdb_error));
+        s = gdb_server_run(m, host, port, o.gdb_wait, o.max_cycles, &reason, &gdb_killed,
+                           gdb_error, sizeof(gdb_error));
+        if (s == X86IRQ_ERR_IO) {
+            fprintf(stderr, "x86irq-run: %s\n", gdb_error);
+            x86irq_machine_destroy(m);
+            return EXIT_USAGE;
+        }
+    } else if (o.console)
         s = console_run(m, o.max_cycles, o.cpu_hz, &reason, &console_quit);
     else
         s = x86irq_run(m, o.max_cycles, &reason);
@@ -707,6 +738,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "x86irq-run: %s\n", x86irq_last_error(m));
         status = EXIT_INTERNAL;
     } else if (console_quit) {
+        status = EXIT_CONSOLE_QUIT;
+    } else if (gdb_killed) {
+        fprintf(stderr, "x86irq-run: killed from gdb\n");
         status = EXIT_CONSOLE_QUIT;
     } else {
         switch (reason) {

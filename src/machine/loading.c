@@ -48,6 +48,7 @@ x86irq_status x86irq_load_elf_memory(x86irq_machine *machine, const void *image,
     if (status != X86IRQ_OK)
         return status;
     loaded(machine, &symbols);
+    machine->image_64bit = size > 4 && ((const uint8_t *)image)[4] == 2; /* ELFCLASS64 */
     if (boot.long_mode)
         x86_board_enter_elf64(machine, boot.entry);
     else
@@ -144,6 +145,7 @@ x86irq_status x86irq_load_linux_memory(x86irq_machine *machine, const void *kern
     if (status != X86IRQ_OK)
         return status;
     loaded(machine, NULL);
+    machine->image_64bit = boot.has_entry64 && machine->config.linux_entry != 32;
     if (boot.has_entry64 && machine->config.linux_entry != 32)
         x86_board_enter_linux64(machine, &boot);
     else

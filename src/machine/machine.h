@@ -108,6 +108,8 @@ struct x86irq_machine {
     uint16_t cost[X86_COST_CLASS_COUNT]; /* the cycle-cost profile in use */
 
     struct x86_symbol_table symbols;
+    bool image_64bit;                 /* the image loaded is 64-bit code (an ELF64, a bzImage
+                                         entered at its 64-bit entry): gdb's default arch */
     bool loaded;                      /* an image was loaded, or the embedder wrote memory or
                                          registers: there is something to run */
 
