@@ -95,7 +95,7 @@ static bool final_stop(x86irq_stop_reason r)
 }
 
 x86irq_status gdb_server_run(x86irq_machine *m, const char *host, unsigned port, bool wait,
-                             uint64_t max_cycles, x86irq_stop_reason *reason, bool *killed,
+                             int arch, uint64_t max_cycles, x86irq_stop_reason *reason, bool *killed,
                              char *error, size_t error_size)
 {
     *killed = false;
@@ -116,6 +116,7 @@ x86irq_status gdb_server_run(x86irq_machine *m, const char *host, unsigned port,
         if (fd >= 0) {
             x86irq_gdb_options options;
             x86irq_gdb_options_init(&options);
+            options.arch = (x86irq_gdb_arch)arch;
             x86irq_gdb_end how = X86IRQ_GDB_DISCONNECTED;
             status = x86irq_gdb_serve(m, fd, &options, &how);
             close(fd);

@@ -16,11 +16,11 @@ bool gdb_server_parse(const char *spec, char *host, size_t host_size, unsigned *
                       char *error, size_t error_size);
 
 /* Run the machine (at most max_cycles, UINT64_MAX no limit) with gdb served on host:port;
- * wait: no instruction before gdb connects. Prints where it listens on stderr. *killed: gdb
+ * wait: no instruction before gdb connects; arch: an x86irq_gdb_arch. Prints where it listens on stderr. *killed: gdb
  * killed the guest. Returns the last x86irq_run's status; X86IRQ_ERR_IO when the socket could
  * not be made (the message in error). */
 x86irq_status gdb_server_run(x86irq_machine *machine, const char *host, unsigned port,
-                             bool wait, uint64_t max_cycles, x86irq_stop_reason *reason,
+                             bool wait, int arch, uint64_t max_cycles, x86irq_stop_reason *reason,
                              bool *killed, char *error, size_t error_size);
 
 #endif

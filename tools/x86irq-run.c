@@ -59,6 +59,7 @@ struct options {
     bool console;             /* --console */
     const char *gdb;          /* --gdb=tcp::PORT */
     bool gdb_wait;            /* --gdb-wait */
+    int gdb_arch;             /* --gdb-arch: x86irq_gdb_arch */
     bool no_console;          /* --no-console */
     const char *guest;
     char *cmdline;
@@ -124,6 +125,8 @@ static void usage(FILE *out)
             "  --gdb=tcp::PORT     serve gdb on 127.0.0.1:PORT (tcp:HOST:PORT for another\n"
             "                      address; PORT 0: any free one, printed): target remote\n"
             "  --gdb-wait          with --gdb: wait for gdb before the first instruction\n"
+            "  --gdb-arch=i386|x86-64  the registers gdb is shown (default: x86-64 for a\n"
+            "                      64-bit ELF or kernel, i386 otherwise)\n"
             "  --console           stdin to COM1 as typed (raw mode on a terminal; Ctrl-A x quits,\n"
             "                      Ctrl-A h helps); paced to the host's clock, not deterministic\n"
             "  --help              this text\n"
@@ -356,6 +359,13 @@ static int parse(int argc, char **argv, struct options *o)
             o->gdb = v;
         } else if (IS("--gdb-wait") && !v) {
             o->gdb_wait = true;
+        } else if (IS("--gdb-arch")) {
+            if (v && strcmp(v, "i386") == 0)
+                o->gdb_arch = 1;
+            else if (v && strcmp(v, "x86-64") == 0)
+                o->gdb_arch = 2;
+            else
+                return bad("--gdb-arch needs i386 or x86-64, not '%s'", v ? v : "");
         } else if (IS("--console") && !v) {
             o->console = true;
         } else if (IS("--no-console") && !v) {
@@ -365,8 +375,8 @@ static int parse(int argc, char **argv, struct options *o)
         }
 #undef IS
     }
-    if (o->gdb_wait && !o->gdb)
-        return bad("--gdb-wait needs --gdb%s", "");
+    if ((o->gdb_wait || o->gdb_arch) && !o->gdb)
+        return bad("--gdb-wait and --gdb-arch need --gdb%s", "");
     if (o->gdb && o->console)
         return bad("--gdb and --console cannot share the terminal%s", "");
     if (o->kernel) {
@@ -718,7 +728,8 @@ int main(int argc, char **argv)
         char host[64];
         unsigned port = 0;
         gdb_server_parse(o.gdb, host, sizeof(host), &port, gdb_error, sizeof(gdb_error));
-        s = gdb_server_run(m, host, port, o.gdb_wait, o.max_cycles, &reason, &gdb_killed,
+        s = gdb_server_run(m, host, port, o.gdb_wait, o.gdb_arch, o.max_cycles, &reason,
+                           &gdb_killed,
                            gdb_error, sizeof(gdb_error));
         if (s == X86IRQ_ERR_IO) {
             fprintf(stderr, "x86irq-run: %s\n", gdb_error);

@@ -12,7 +12,7 @@ if ! command -v gdb >/dev/null 2>&1; then
     echo "1..0 # SKIP gdb is not installed (Debian package gdb)"
     exit 0
 fi
-echo "1..28"
+echo "1..31"
 check() { # description, expected, actual
     n=$((n + 1))
     if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (got '$3', expected '$2')"; failed=1; fi
@@ -142,4 +142,12 @@ gdb_batch "$elf64" "$tmp/l" -ex "show architecture" -ex "p/x \$rip" -ex "p sizeo
 finish_server
 check_grep "a 64-bit guest is debugged as i386:x86-64" 'i386:x86-64' "$tmp/l"
 check_grep "with 64-bit registers" '\$[0-9]* = 8' "$tmp/l"
+
+# --- bad options: usage errors, nothing run
+"$run" --gdb=tcp::99999 "$target" >"$tmp/u" 2>&1
+check "--gdb with a port beyond 65535 is a usage error" 64 $?
+"$run" --gdb-wait "$target" >"$tmp/u" 2>&1
+check "--gdb-wait without --gdb is a usage error" 64 $?
+"$run" --gdb=tcp:localhost:1234 "$target" >"$tmp/u" 2>&1
+check "--gdb with a host that is not an IPv4 address is a usage error" 64 $?
 exit $failed
