@@ -34,12 +34,12 @@ static uint32_t reg(x86irq_machine *m, x86irq_register r)
     return v;
 }
 
-/* An IDT at 0x8000 whose vector 6 (#UD) gate leads to handler */
-static void idt_ud(x86irq_machine *m, uint32_t handler)
+/* An IDT at 0x8000 whose vector's gate leads to handler */
+static void idt_gate(x86irq_machine *m, unsigned vector, uint32_t handler)
 {
     uint8_t gate[8] = { (uint8_t)handler, (uint8_t)(handler >> 8), 0x08, 0x00, 0x00, 0x8E,
                         (uint8_t)(handler >> 16), (uint8_t)(handler >> 24) };
-    put(m, 0x8000 + 6 * 8, gate, sizeof(gate));
+    put(m, 0x8000 + vector * 8, gate, sizeof(gate));
     /* a GDT with flat code (0x08) and data (0x10) for the gate's selector */
     const uint32_t gdt[6] = { 0, 0, 0x0000FFFF, 0x00CF9B00, 0x0000FFFF, 0x00CF9300 };
     put(m, 0x7000, (const uint8_t *)gdt, sizeof(gdt));
@@ -49,6 +49,7 @@ static void idt_ud(x86irq_machine *m, uint32_t handler)
     assert_int_equal(x86irq_set_cpu_register64(m, 0, X86IRQ_REG64_IDTR_LIMIT, 0x7FF), X86IRQ_OK);
     assert_int_equal(x86irq_set_register(m, X86IRQ_REG_ESP, 0x70000), X86IRQ_OK);
 }
+static void idt_ud(x86irq_machine *m, uint32_t handler) { idt_gate(m, 6, handler); }
 
 static void test_step(void **state)
 {
@@ -306,6 +307,100 @@ static void test_step_other_cpu(void **state)
     x86irq_machine_destroy(m);
 }
 
+/* A loop interrupted by the local APIC's periodic timer (vector 0x31) until 30 ticks: ECX
+ * counts the loop, EBX the ticks */
+static x86irq_machine *ticking_machine(void)
+{
+    x86irq_machine *m = make(1);
+    const uint8_t code[] = {
+        0xC7, 0x05, 0xF0, 0x00, 0xE0, 0xFE, 0xFF, 0x01, 0x00, 0x00, /* SVR = 0x1FF */
+        0xC7, 0x05, 0xE0, 0x03, 0xE0, 0xFE, 0x0B, 0x00, 0x00, 0x00, /* divide by 1 */
+        0xC7, 0x05, 0x20, 0x03, 0xE0, 0xFE, 0x31, 0x00, 0x02, 0x00, /* periodic, 0x31 */
+        0xC7, 0x05, 0x80, 0x03, 0xE0, 0xFE, 0x89, 0x13, 0x00, 0x00, /* initial count 5001 */
+        0xFB,                                                       /* sti */
+        0x41,                                                       /* l: inc ecx */
+        0x83, 0xFB, 0x1E,                                           /* cmp ebx, 30 */
+        0x72, 0xFA,                                                 /* jb l */
+        0xE6, 0xF4,                                                 /* out 0xf4, al */
+    };
+    const uint8_t handler[] = {
+        0x43,                                                       /* inc ebx */
+        0xC7, 0x05, 0xB0, 0x00, 0xE0, 0xFE, 0x00, 0x00, 0x00, 0x00, /* EOI */
+        0xCF,                                                       /* iret */
+    };
+    put(m, 0x10000, code, sizeof(code));
+    put(m, 0x11000, handler, sizeof(handler));
+    idt_ud(m, 0x11000);
+    idt_gate(m, 0x31, 0x11000);
+    assert_int_equal(x86irq_set_register(m, X86IRQ_REG_EIP, 0x10000), X86IRQ_OK);
+    return m;
+}
+
+struct outcome {
+    uint64_t cycles, instructions;
+    uint32_t ecx, ebx;
+};
+
+static struct outcome outcome_of(x86irq_machine *m)
+{
+    struct outcome o = { x86irq_cycles(m), x86irq_instructions(m), reg(m, X86IRQ_REG_ECX),
+                         reg(m, X86IRQ_REG_EBX) };
+    x86irq_machine_destroy(m);
+    return o;
+}
+
+/* A debugger's stops change nothing on one CPU: the same cycles, instructions and state
+ * whether the run is whole, cut into slices, stepped through its first thousand boundaries,
+ * or stopped at every tick by a breakpoint and a watchpoint (docs/debugging.md) */
+static void test_stops_change_nothing(void **state)
+{
+    (void)state;
+    x86irq_stop_reason reason;
+    x86irq_machine *m = ticking_machine();
+    assert_int_equal(x86irq_run(m, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT);
+    struct outcome whole = outcome_of(m);
+    assert_int_equal(whole.ebx, 30);
+    assert_true(whole.ecx > 1000);
+
+    m = ticking_machine();
+    do
+        assert_int_equal(x86irq_run(m, 997, &reason), X86IRQ_OK);
+    while (reason == X86IRQ_STOP_BUDGET);
+    assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT);
+    struct outcome sliced = outcome_of(m);
+
+    m = ticking_machine();
+    for (int i = 0; i < 1000; i++) {
+        assert_int_equal(x86irq_step(m, 0, UINT64_MAX, &reason), X86IRQ_OK);
+        assert_int_equal(reason, X86IRQ_STOP_STEP);
+    }
+    assert_int_equal(x86irq_run(m, UINT64_MAX, &reason), X86IRQ_OK);
+    struct outcome stepped = outcome_of(m);
+
+    m = ticking_machine();
+    assert_int_equal(x86irq_add_breakpoint(m, 0x11000), X86IRQ_OK);
+    assert_int_equal(x86irq_add_watchpoint(m, 0xFEE000B0, 4, X86IRQ_WATCH_WRITE), X86IRQ_OK);
+    unsigned breaks = 0, watches = 0;
+    do {
+        assert_int_equal(x86irq_run(m, UINT64_MAX, &reason), X86IRQ_OK);
+        breaks += reason == X86IRQ_STOP_BREAKPOINT;
+        watches += reason == X86IRQ_STOP_WATCHPOINT;
+    } while (reason == X86IRQ_STOP_BREAKPOINT || reason == X86IRQ_STOP_WATCHPOINT);
+    assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT);
+    assert_int_equal(breaks, 30);
+    assert_int_equal(watches, 30); /* the EOI's MMIO write, every tick */
+    struct outcome stopped = outcome_of(m);
+
+    const struct outcome *runs[] = { &sliced, &stepped, &stopped };
+    for (unsigned i = 0; i < 3; i++) {
+        assert_int_equal(runs[i]->cycles, whole.cycles);
+        assert_int_equal(runs[i]->instructions, whole.instructions);
+        assert_int_equal(runs[i]->ecx, whole.ecx);
+        assert_int_equal(runs[i]->ebx, whole.ebx);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_linear_memory),
         cmocka_unit_test(test_write_linear_keeps_code_coherent),
         cmocka_unit_test(test_step_other_cpu),
+        cmocka_unit_test(test_stops_change_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
