@@ -2,6 +2,7 @@
  * guest receives a keystroke depends on when it is typed, so such runs are not reproducible
  * (--serial-input is). */
 #include "console.h"
+#include "record.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -110,6 +111,7 @@ static void print_help(void)
 
 struct console {
     x86irq_machine *machine;
+    struct console_record *record; /* --record / --replay, or NULL */
     bool input_open;     /* stdin not at end of file */
     bool escapes;        /* stdin is a terminal: Ctrl-A escapes apply */
     bool escape_pending; /* the last byte was Ctrl-A */
@@ -124,10 +126,21 @@ static uint64_t host_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static void record(struct console *c, uint8_t kind, const void *bytes, uint32_t n)
+{
+    struct console_record *r = c->record;
+    if (r && r->out && !record_write(r->out, kind, x86irq_cycles(c->machine), bytes, n) &&
+        !r->write_failed) {
+        fprintf(stderr, "\r\nx86irq-run: --record: the file cannot be written\r\n");
+        r->write_failed = true;
+    }
+}
+
 static void forward(struct console *c, const uint8_t *bytes, size_t n)
 {
     if (!n)
         return;
+    record(c, RECORD_SERIAL, bytes, (uint32_t)n);
     if (x86irq_serial_input(c->machine, bytes, n) != X86IRQ_OK && !c->warned) {
         fprintf(stderr, "\r\nx86irq-run: console input: %s\r\n", x86irq_last_error(c->machine));
         c->warned = true;
@@ -172,18 +185,57 @@ static void poll_input(struct console *c, int timeout_ms)
     forward(c, out, n);
 }
 
-x86irq_status console_run(x86irq_machine *machine, uint64_t max_cycles, uint64_t cpu_hz,
-                          x86irq_stop_reason *reason, bool *quit)
+uint64_t console_slice(uint64_t cpu_hz)
 {
-    struct console c = { .machine = machine, .input_open = true };
+    if (cpu_hz == 0)
+        cpu_hz = 1000000000ull;
+    return cpu_hz / SLICE_PER_SECOND ? cpu_hz / SLICE_PER_SECOND : 1;
+}
+
+/* --replay: the records due at the machine's cycle now, applied as the recording run applied
+ * them (between the same slices); false when the run has passed one (it diverged) */
+static bool replay_due(struct console *c)
+{
+    struct console_record *r = c->record;
+    uint64_t now = x86irq_cycles(c->machine);
+    while (r->next < r->in->count && r->in->entries[r->next].kind != RECORD_END) {
+        const struct record_entry *e = &r->in->entries[r->next];
+        if (e->cycle > now)
+            return true;
+        if (e->cycle < now) {
+            snprintf(r->error, sizeof(r->error),
+                     "the replay diverged: input recorded at cycle %llu, the machine is at %llu",
+                     (unsigned long long)e->cycle, (unsigned long long)now);
+            return false;
+        }
+        if (e->kind == RECORD_SERIAL)
+            forward(c, e->data, e->length);
+        else
+            c->quit = true;
+        r->next++;
+    }
+    return true;
+}
+
+static bool replay_pending(const struct console *c)
+{
+    const struct console_record *r = c->record;
+    return r->next < r->in->count && r->in->entries[r->next].kind != RECORD_END;
+}
+
+x86irq_status console_run(x86irq_machine *machine, uint64_t max_cycles, uint64_t cpu_hz,
+                          x86irq_stop_reason *reason, bool *quit, struct console_record *rec)
+{
+    struct console c = { .machine = machine, .input_open = true, .record = rec };
+    bool replaying = rec && rec->in;
     *quit = false;
-    if (isatty(STDIN_FILENO))
+    if (!replaying && isatty(STDIN_FILENO))
         c.escapes = enter_raw_mode();
     if (c.escapes)
         fputs("x86irq-run: console on COM1; Ctrl-A x quits, Ctrl-A h helps\r\n", stderr);
     if (cpu_hz == 0)
         cpu_hz = 1000000000ull;
-    uint64_t slice = cpu_hz / SLICE_PER_SECOND ? cpu_hz / SLICE_PER_SECOND : 1;
+    uint64_t slice = replaying ? rec->in->slice : console_slice(cpu_hz);
     uint64_t start = x86irq_cycles(machine);
     uint64_t end = start + max_cycles < start ? UINT64_MAX : start + max_cycles;
     /* guest time since guest_origin runs no faster than host time since host_origin */
@@ -191,6 +243,17 @@ x86irq_status console_run(x86irq_machine *machine, uint64_t max_cycles, uint64_t
     x86irq_status s = X86IRQ_OK;
     x86irq_stop_reason stop = X86IRQ_STOP_NONE;
     for (;;) {
+        if (replaying) {
+            if (!replay_due(&c)) {
+                s = X86IRQ_ERR_STATE;
+                break;
+            }
+            if (c.quit) {
+                stop = X86IRQ_STOP_REQUESTED;
+                *quit = true;
+                break;
+            }
+        }
         uint64_t now = x86irq_cycles(machine);
         if (now >= end) {
             stop = X86IRQ_STOP_BUDGET;
@@ -199,6 +262,12 @@ x86irq_status console_run(x86irq_machine *machine, uint64_t max_cycles, uint64_t
         s = x86irq_run(machine, end - now < slice ? end - now : slice, &stop);
         if (s != X86IRQ_OK)
             break;
+        if (replaying) {
+            /* as the recording ran: a halted machine waits for the input due now */
+            if (stop == X86IRQ_STOP_BUDGET || (stop == X86IRQ_STOP_HALTED && replay_pending(&c)))
+                continue;
+            break;
+        }
         if (stop == X86IRQ_STOP_HALTED) {
             /* nothing scheduled: with IF set, only an interrupt from input can wake it */
             uint32_t eflags = 0;
@@ -222,6 +291,7 @@ x86irq_status console_run(x86irq_machine *machine, uint64_t max_cycles, uint64_t
             }
         }
         if (c.quit) {
+            record(&c, RECORD_QUIT, NULL, 0);
             stop = X86IRQ_STOP_REQUESTED;
             *quit = true;
             break;

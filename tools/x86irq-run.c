@@ -16,6 +16,7 @@
 #include "gdb_server.h"
 #include "observe.h"
 #include "pcap.h"
+#include "record.h"
 
 /* Exit statuses of the runner itself (the guest's debug-exit value is used otherwise). */
 enum {
@@ -60,6 +61,8 @@ struct options {
     const char *gdb;          /* --gdb=tcp::PORT */
     bool gdb_wait;            /* --gdb-wait */
     int gdb_arch;             /* --gdb-arch: x86irq_gdb_arch */
+    const char *record;       /* --record=FILE: the console's input, stamped */
+    const char *replay;       /* --replay=FILE */
     bool no_console;          /* --no-console */
     const char *guest;
     char *cmdline;
@@ -122,6 +125,10 @@ static void usage(FILE *out)
             "  --qemu-exit-codes   exit with (v << 1) | 1 for a debug-exit value v, as QEMU does\n"
             "  --serial-input=FILE the file's bytes arrive on COM1 at the line rate (deterministic)\n"
             "  --no-console        with --kernel on a terminal: do not make stdin the console\n"
+            "  --record=FILE       the console's input (--console, or none), stamped with its\n"
+            "                      cycle, to FILE: the session replays bit-identically\n"
+            "  --replay=FILE       the recorded input instead of stdin; refused for another\n"
+            "                      guest or other options; a divergence is an error\n"
             "  --gdb=tcp::PORT     serve gdb on 127.0.0.1:PORT (tcp:HOST:PORT for another\n"
             "                      address; PORT 0: any free one, printed): target remote\n"
             "  --gdb-wait          with --gdb: wait for gdb before the first instruction\n"
@@ -366,6 +373,14 @@ static int parse(int argc, char **argv, struct options *o)
                 o->gdb_arch = 2;
             else
                 return bad("--gdb-arch needs i386 or x86-64, not '%s'", v ? v : "");
+        } else if (IS("--record") || IS("--replay")) {
+            if (!v || !*v)
+                return bad(IS("--record") ? "--record needs a file name%s"
+                                          : "--replay needs a record file%s", "");
+            if (IS("--record"))
+                o->record = v;
+            else
+                o->replay = v;
         } else if (IS("--console") && !v) {
             o->console = true;
         } else if (IS("--no-console") && !v) {
@@ -379,6 +394,12 @@ static int parse(int argc, char **argv, struct options *o)
         return bad("--gdb-wait and --gdb-arch need --gdb%s", "");
     if (o->gdb && o->console)
         return bad("--gdb and --console cannot share the terminal%s", "");
+    if (o->record && o->replay)
+        return bad("--record and --replay together%s", "");
+    if ((o->record || o->replay) && o->gdb)
+        return bad("--record and --replay do not record a gdb session%s", "");
+    if (o->replay && o->console)
+        return bad("--replay takes the console's input from the recording, not --console%s", "");
     if (o->kernel) {
         if (o->guest)
             return bad("both an ELF guest ('%s') and --kernel given", o->guest);
@@ -594,11 +615,50 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* What a recording belongs to (--record, --replay): the guest's files and the options that
+ * change what the machine does (not those that only observe it) */
+static uint64_t hash_file(uint64_t h, const char *path)
+{
+    if (!path)
+        return record_hash(h, "-", 1);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return record_hash(h, path, strlen(path));
+    uint8_t buffer[65536];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof(buffer), f)) > 0)
+        h = record_hash(h, buffer, n);
+    fclose(f);
+    return h;
+}
+
+static uint64_t run_fingerprint(const struct options *o)
+{
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "mem=%llu smp=%llu quantum=%llu hz=%llu isa=%d:%u epoch=%lld entry=%u msi=%d "
+             "peer=%d traffic=%llu,%llu,%llu cmdline=%s append=%s",
+             (unsigned long long)o->mem, (unsigned long long)o->smp,
+             (unsigned long long)o->smp_quantum, (unsigned long long)o->cpu_hz, o->isa_given,
+             o->isa, (long long)o->rtc_epoch, o->linux_entry, o->nic_msi, o->nic_peer,
+             (unsigned long long)o->traffic_rate, (unsigned long long)o->traffic_size,
+             (unsigned long long)o->traffic_count, o->cmdline ? o->cmdline : "",
+             o->append ? o->append : "");
+    uint64_t h = record_hash(0, text, strlen(text));
+    h = hash_file(h, o->kernel ? o->kernel : o->guest);
+    h = hash_file(h, o->initrd);
+    h = hash_file(h, o->nic_rx);
+    h = hash_file(h, o->serial_input);
+    return hash_file(h, o->cost_profile);
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
     memset(&o, 0, sizeof(o));
     int status = parse(argc, argv, &o);
+    /* what a recording belongs to, while the command line is at hand */
+    uint64_t fingerprint = status < 0 && (o.record || o.replay) ? run_fingerprint(&o) : 0;
     if (status >= 0) {
         free(o.cmdline);
         return status;
@@ -736,9 +796,72 @@ int main(int argc, char **argv)
             x86irq_machine_destroy(m);
             return EXIT_USAGE;
         }
-    } else if (o.console)
-        s = console_run(m, o.max_cycles, o.cpu_hz, &reason, &console_quit);
-    else
+    } else if (o.console || o.record || o.replay) {
+        struct console_record rec = { 0 };
+        struct recording recorded = { 0 };
+        char error[300];
+        if (o.replay) {
+            if (!record_load(o.replay, &recorded, error, sizeof(error))) {
+                fprintf(stderr, "x86irq-run: --replay: %s\n", error);
+                x86irq_machine_destroy(m);
+                return EXIT_USAGE;
+            }
+            if (recorded.fingerprint != fingerprint || recorded.slice != console_slice(o.cpu_hz)) {
+                fprintf(stderr, "x86irq-run: --replay: %s was recorded with another guest or "
+                                "other options (the fingerprints differ)\n", o.replay);
+                record_free(&recorded);
+                x86irq_machine_destroy(m);
+                return EXIT_USAGE;
+            }
+            rec.in = &recorded;
+        }
+        if (o.record) {
+            rec.out = fopen(o.record, "wb");
+            if (!rec.out || !record_write_header(rec.out, fingerprint, console_slice(o.cpu_hz))) {
+                fprintf(stderr, "x86irq-run: --record: %s: %s\n", o.record, strerror(errno));
+                if (rec.out)
+                    fclose(rec.out);
+                x86irq_machine_destroy(m);
+                return EXIT_USAGE;
+            }
+        }
+        s = console_run(m, o.max_cycles, o.cpu_hz, &reason, &console_quit, &rec);
+        uint8_t end[24];
+        uint64_t cycles = x86irq_cycles(m), insns = x86irq_instructions(m);
+        for (unsigned b = 0; b < 8; b++) {
+            end[b] = (uint8_t)(cycles >> (8 * b));
+            end[8 + b] = (uint8_t)(insns >> (8 * b));
+        }
+        for (unsigned b = 0; b < 4; b++) {
+            end[16 + b] = (uint8_t)((uint32_t)reason >> (8 * b));
+            end[20 + b] = (uint8_t)((uint32_t)console_quit >> (8 * b));
+        }
+        if (rec.out) {
+            bool written = record_write(rec.out, RECORD_END, cycles, end, sizeof(end));
+            if (fclose(rec.out) != 0 || !written || rec.write_failed)
+                fprintf(stderr, "x86irq-run: --record: %s could not be written whole\n", o.record);
+        }
+        if (o.replay) {
+            if (s == X86IRQ_OK && (cycles != recorded.end_cycles ||
+                                   insns != recorded.end_instructions ||
+                                   (uint32_t)reason != recorded.end_reason ||
+                                   (uint32_t)console_quit != recorded.end_quit)) {
+                snprintf(rec.error, sizeof(rec.error),
+                         "the replay diverged: it ended at cycle %llu after %llu instructions, "
+                         "the recording at %llu after %llu",
+                         (unsigned long long)cycles, (unsigned long long)insns,
+                         (unsigned long long)recorded.end_cycles,
+                         (unsigned long long)recorded.end_instructions);
+                s = X86IRQ_ERR_STATE;
+            }
+            record_free(&recorded);
+            if (rec.error[0]) {
+                fprintf(stderr, "x86irq-run: --replay: %s\n", rec.error);
+                x86irq_machine_destroy(m);
+                return EXIT_INTERNAL;
+            }
+        }
+    } else
         s = x86irq_run(m, o.max_cycles, &reason);
     double seconds = now() - start;
     if (tracer.out && tracer.out != stderr)
