@@ -269,8 +269,8 @@ typedef enum x86irq_watch_kind {
  *  (not aligned ranges as the debug registers'), invisible to the guest (DR6 and DR7 are its
  *  own). Accesses are the instruction's operands, string and stack accesses, as the debug
  *  registers see them; the processor's implicit accesses (descriptor tables, the IDT, the
- *  page tables, an event's stack frame) are not watched. A read-modify-write instruction is
- *  both a read and a write. At most 64 watchpoints (X86IRQ_ERR_NO_MEMORY); length 0 or a range
+ *  page tables, an event's stack frame) are not watched. A read-modify-write instruction's
+ *  access is a write (as the debug registers see it). At most 64 watchpoints (X86IRQ_ERR_NO_MEMORY); length 0 or a range
  *  that wraps: X86IRQ_ERR_INVALID_ARGUMENT; the same range and kind again: X86IRQ_OK. While any
  *  is set, data accesses take a checked (slower) path. */
 X86IRQ_API x86irq_status x86irq_add_watchpoint(x86irq_machine *machine, uint64_t address,

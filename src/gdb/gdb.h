@@ -76,6 +76,9 @@ struct x86_gdb {
     bool done;
     x86irq_gdb_end end;
     bool interrupted;       /* 0x03 or a packet arrived while the machine ran */
+    bool packet_waiting;    /* ... a packet: handled after the stop reply */
+    uint8_t input[4096];    /* bytes read and not yet parsed */
+    size_t input_len, input_at;
     char last_stop[128];    /* the last stop reply, for '?' */
     struct x86_rsp_parser parser;
     char reply[X86_RSP_MAX_PACKET + 1];

@@ -185,30 +185,31 @@ static void stop_reply(struct x86_gdb *g, x86irq_stop_reason reason)
 
 /* ------------------------------------------------------------------ running */
 
-static void handle_packet(struct x86_gdb *g);
-
 /* Look at the connection without waiting: gdb's interrupt, or a packet (which also stops the
- * machine, and is handled after the stop reply) */
-static void look_at_connection(struct x86_gdb *g, bool *packet_waiting)
+ * machine, and is handled after the stop reply); bytes after it wait in g->input */
+static void look_at_connection(struct x86_gdb *g)
 {
-    uint8_t buffer[256];
     for (;;) {
-        long n = g->io.read(g->io.opaque, buffer, sizeof(buffer), false);
-        if (n < 0 || (n == 0 && g->done)) {
-            g->done = true;
-            g->end = X86IRQ_GDB_DISCONNECTED;
-            return;
+        if (g->input_at == g->input_len) {
+            long n = g->io.read(g->io.opaque, g->input, sizeof(g->input), false);
+            if (n < 0) {
+                g->done = true;
+                g->end = X86IRQ_GDB_DISCONNECTED;
+                return;
+            }
+            if (n == 0)
+                return;
+            g->input_len = (size_t)n;
+            g->input_at = 0;
         }
-        if (n == 0)
-            return;
-        for (long i = 0; i < n; i++) {
-            enum x86_rsp_event e = x86_rsp_feed(&g->parser, buffer[i]);
+        while (g->input_at < g->input_len) {
+            enum x86_rsp_event e = x86_rsp_feed(&g->parser, g->input[g->input_at++]);
             if (e == X86_RSP_INTERRUPT)
                 g->interrupted = true;
             else if (e == X86_RSP_PACKET) {
                 g->interrupted = true;
-                *packet_waiting = true;
-                return; /* the rest waits in the connection */
+                g->packet_waiting = true;
+                return;
             }
         }
     }
@@ -217,7 +218,6 @@ static void look_at_connection(struct x86_gdb *g, bool *packet_waiting)
 static void resume(struct x86_gdb *g)
 {
     x86irq_machine *m = g->machine;
-    bool packet_waiting = false;
     g->interrupted = false;
     if (g->exited) { /* the machine has ended: say so again */
         x86_gdb_send(g, g->last_stop, strlen(g->last_stop));
@@ -237,18 +237,13 @@ static void resume(struct x86_gdb *g)
             stop_reply(g, reason);
             break;
         }
-        look_at_connection(g, &packet_waiting);
+        look_at_connection(g);
         if (g->done)
             return;
         if (g->interrupted) {
             stop_reply(g, X86IRQ_STOP_REQUESTED);
             break;
         }
-    }
-    if (packet_waiting) {
-        if (!g->no_ack)
-            io_write(g, "+", 1);
-        handle_packet(g);
     }
 }
 
@@ -789,32 +784,40 @@ void x86_gdb_init(struct x86_gdb *g, x86irq_machine *m, const struct x86_gdb_io 
 
 void x86_gdb_run(struct x86_gdb *g)
 {
-    uint8_t buffer[4096];
     while (!g->done) {
-        long n = g->io.read(g->io.opaque, buffer, sizeof(buffer), true);
-        if (n <= 0) {
-            g->done = true;
-            g->end = X86IRQ_GDB_DISCONNECTED;
-            break;
+        if (g->packet_waiting) { /* one that stopped the machine: its turn now */
+            g->packet_waiting = false;
+            if (!g->no_ack)
+                io_write(g, "+", 1);
+            handle_packet(g);
+            continue;
         }
-        for (long i = 0; i < n && !g->done; i++) {
-            switch (x86_rsp_feed(&g->parser, buffer[i])) {
-            case X86_RSP_PACKET:
-                if (!g->no_ack)
-                    io_write(g, "+", 1);
-                handle_packet(g);
-                break;
-            case X86_RSP_BAD_PACKET:
-                if (!g->no_ack)
-                    io_write(g, "-", 1);
-                break;
-            case X86_RSP_NACK:
-                if (g->frame_len && !g->no_ack)
-                    io_write(g, g->frame, g->frame_len);
-                break;
-            default: /* acks, and an interrupt while stopped: nothing to do */
+        if (g->input_at == g->input_len) {
+            long n = g->io.read(g->io.opaque, g->input, sizeof(g->input), true);
+            if (n <= 0) {
+                g->done = true;
+                g->end = X86IRQ_GDB_DISCONNECTED;
                 break;
             }
+            g->input_len = (size_t)n;
+            g->input_at = 0;
+        }
+        switch (x86_rsp_feed(&g->parser, g->input[g->input_at++])) {
+        case X86_RSP_PACKET:
+            if (!g->no_ack)
+                io_write(g, "+", 1);
+            handle_packet(g);
+            break;
+        case X86_RSP_BAD_PACKET:
+            if (!g->no_ack)
+                io_write(g, "-", 1);
+            break;
+        case X86_RSP_NACK:
+            if (g->frame_len && !g->no_ack)
+                io_write(g, g->frame, g->frame_len);
+            break;
+        default: /* acks, and an interrupt while stopped: nothing to do */
+            break;
         }
     }
 }
