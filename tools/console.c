@@ -2,6 +2,7 @@
  * guest receives a keystroke depends on when it is typed, so such runs are not reproducible
  * (--serial-input is). */
 #include "console.h"
+#include "files.h"
 #include "record.h"
 
 #include <errno.h>
@@ -20,7 +21,7 @@
 
 bool console_queue_file(x86irq_machine *machine, const char *path)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = open_input(path, "rb");
     if (!f) {
         fprintf(stderr, "x86irq-run: --serial-input: %s: %s\n", path, strerror(errno));
         return false;

@@ -1,6 +1,8 @@
 /* x86irq-run's record files: see record.h. */
 #include "record.h"
 
+#include "files.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,12 +108,15 @@ bool record_parse(const uint8_t *data, size_t size, struct recording *out, char 
     return true;
 }
 
-bool record_load(const char *path, struct recording *out, char *error, size_t error_size)
+bool record_load(const char *path, struct recording *out, char *error, size_t error_size,
+                 bool *unreadable)
 {
     memset(out, 0, sizeof(*out));
-    FILE *f = fopen(path, "rb");
+    *unreadable = false;
+    FILE *f = open_input(path, "rb");
     if (!f) {
         snprintf(error, error_size, "%s: %s", path, strerror(errno));
+        *unreadable = true;
         return false;
     }
     size_t capacity = 1 << 16, size = 0;
@@ -137,6 +142,7 @@ bool record_load(const char *path, struct recording *out, char *error, size_t er
     bool failed = ferror(f) != 0;
     fclose(f);
     if (!data || failed) {
+        *unreadable = failed;
         snprintf(error, error_size, "%s: %s", path, !data ? "too large or out of memory"
                                                           : "read error");
         free(data);

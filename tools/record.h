@@ -45,7 +45,9 @@ uint64_t record_hash(uint64_t h, const void *data, size_t size);
  * after it) */
 bool record_parse(const uint8_t *data, size_t size, struct recording *out, char *error,
                   size_t error_size);
-bool record_load(const char *path, struct recording *out, char *error, size_t error_size);
+/* ...of a file; *unreadable: it could not be opened or read (not malformed) */
+bool record_load(const char *path, struct recording *out, char *error, size_t error_size,
+                 bool *unreadable);
 void record_free(struct recording *r);
 
 /* Writing: the header, then records in cycle order */

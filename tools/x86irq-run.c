@@ -13,6 +13,7 @@
 #include <x86irq/x86irq.h>
 
 #include "console.h"
+#include "files.h"
 #include "gdb_server.h"
 #include "observe.h"
 #include "pcap.h"
@@ -29,6 +30,7 @@ enum {
     EXIT_CONSOLE_QUIT = CONSOLE_EXIT_QUIT, /* --console: Ctrl-A x */
     EXIT_RESET = 120,       /* the guest reset the machine (8042, port 0x92, 0xCF9) */
     EXIT_INTERNAL = 70,     /* the library reported an error while running (EX_SOFTWARE) */
+    EXIT_IO = 74,           /* a file could not be read or written, a socket not made (EX_IOERR) */
 };
 
 struct options {
@@ -93,7 +95,8 @@ static void usage(FILE *out)
             "                      for traces, timelines and reports\n"
             "  --mem=SIZE          guest RAM, bytes or with a K, M or G suffix (default 128M)\n"
             "  --max-cycles=N      stop after N cycles (default: no limit)\n"
-            "  --cpu-hz=HZ         modelled clock for time conversions (default 1000000000)\n"
+            "  --cpu-hz=HZ         modelled clock for time conversions, 1 MHz to 100 GHz\n"
+            "                      (default 1000000000)\n"
             "  --trace[=FILE]      one line per instruction: cycle, EIP, symbol, disassembly\n"
             "                      (default FILE: stderr)\n"
             "  --trace-events[=FILE]  one line per interrupt event: line, IRR, acceptance,\n"
@@ -142,9 +145,10 @@ static void usage(FILE *out)
             "exit status: the guest's debug-exit value (port 0xF4), 0 after an ACPI power-off, or\n"
             "  %d usage error, %d load error, %d halted forever, %d --max-cycles reached,\n"
             "  %d triple-fault shutdown, %d internal error, %d a nesting rule fired,\n"
-            "  %d quit from the console or killed from gdb, %d the guest reset the machine\n",
+            "  %d quit from the console or killed from gdb, %d the guest reset the machine,\n"
+            "  %d a file could not be read or written\n",
             EXIT_NESTING, EXIT_USAGE, EXIT_LOAD, EXIT_HALTED, EXIT_MAX_CYCLES, EXIT_SHUTDOWN,
-            EXIT_INTERNAL, EXIT_NESTING, EXIT_CONSOLE_QUIT, EXIT_RESET);
+            EXIT_INTERNAL, EXIT_NESTING, EXIT_CONSOLE_QUIT, EXIT_RESET, EXIT_IO);
 }
 
 /* --isa=LIST: names of extensions; an SSE level brings the levels before it (as CPUs have
@@ -272,8 +276,10 @@ static int parse(int argc, char **argv, struct options *o)
             if (!parse_number(v, &o->max_cycles, false) || o->max_cycles == 0)
                 return bad("--max-cycles needs a positive number, not '%s'", v ? v : "");
         } else if (IS("--cpu-hz")) {
-            if (!parse_number(v, &o->cpu_hz, false) || o->cpu_hz == 0)
-                return bad("--cpu-hz needs a positive number, not '%s'", v ? v : "");
+            if (!parse_number(v, &o->cpu_hz, false) || o->cpu_hz < X86IRQ_CPU_HZ_MIN ||
+                o->cpu_hz > X86IRQ_CPU_HZ_MAX)
+                return bad("--cpu-hz needs a clock from 1000000 (1 MHz) to 100000000000 "
+                           "(100 GHz), not '%s'", v ? v : "");
         } else if (IS("--trace")) {
             o->trace = true;
             o->trace_path = v && *v ? v : "-";
@@ -488,13 +494,14 @@ static void print_shutdown_chain(x86irq_machine *m)
     }
 }
 
-/* A cost profile: one "class cycles" (or "class = cycles") per line, '#' comments. */
-static bool load_cost_profile(x86irq_machine *m, const char *path)
+/* A cost profile: one "class cycles" (or "class = cycles") per line, '#' comments. 0 when
+ * loaded; else the exit status: the file unreadable (EXIT_IO) or its text wrong (EXIT_USAGE) */
+static int load_cost_profile(x86irq_machine *m, const char *path)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = open_input(path, "r");
     if (!f) {
         fprintf(stderr, "x86irq-run: %s: %s\n", path, strerror(errno));
-        return false;
+        return EXIT_IO;
     }
     char line[256];
     unsigned number = 0;
@@ -520,7 +527,7 @@ static bool load_cost_profile(x86irq_machine *m, const char *path)
         }
     }
     fclose(f);
-    return ok;
+    return ok ? 0 : EXIT_USAGE;
 }
 
 /* ------------------------------------------------------------------ NIC traffic */
@@ -621,7 +628,7 @@ static uint64_t hash_file(uint64_t h, const char *path)
 {
     if (!path)
         return record_hash(h, "-", 1);
-    FILE *f = fopen(path, "rb");
+    FILE *f = open_input(path, "rb");
     if (!f)
         return record_hash(h, path, strlen(path));
     uint8_t buffer[65536];
@@ -683,10 +690,11 @@ int main(int argc, char **argv)
         free(o.cmdline);
         return s == X86IRQ_ERR_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_INTERNAL;
     }
-    if (o.cost_profile && !load_cost_profile(m, o.cost_profile)) {
+    int profile_status = o.cost_profile ? load_cost_profile(m, o.cost_profile) : 0;
+    if (profile_status) {
         free(o.cmdline);
         x86irq_machine_destroy(m);
-        return EXIT_USAGE;
+        return profile_status;
     }
     s = o.kernel ? x86irq_load_linux(m, o.kernel, o.initrd, o.append)
                  : x86irq_load_elf(m, o.guest, o.cmdline);
@@ -694,12 +702,12 @@ int main(int argc, char **argv)
     if (s != X86IRQ_OK) {
         fprintf(stderr, "x86irq-run: %s\n", x86irq_last_error(m));
         x86irq_machine_destroy(m);
-        return EXIT_LOAD;
+        return s == X86IRQ_ERR_IO ? EXIT_IO : EXIT_LOAD;
     }
-    if (o.symbols && x86irq_load_symbols(m, o.symbols) != X86IRQ_OK) {
+    if (o.symbols && (s = x86irq_load_symbols(m, o.symbols)) != X86IRQ_OK) {
         fprintf(stderr, "x86irq-run: %s\n", x86irq_last_error(m));
         x86irq_machine_destroy(m);
-        return EXIT_LOAD;
+        return s == X86IRQ_ERR_IO ? EXIT_IO : EXIT_LOAD;
     }
     if (o.phase_symbols && x86irq_set_phase_symbols(m, o.phase_symbols) != X86IRQ_OK) {
         fprintf(stderr, "x86irq-run: --phase-symbols: %s\n(try --help)\n", x86irq_last_error(m));
@@ -712,7 +720,7 @@ int main(int argc, char **argv)
         if (!serial_file) {
             fprintf(stderr, "x86irq-run: %s: %s\n", o.serial_output, strerror(errno));
             x86irq_machine_destroy(m);
-            return EXIT_USAGE;
+            return EXIT_IO;
         }
         x86irq_set_serial_output(m, serial_to_stdout, serial_file);
     } else if (!o.quiet) {
@@ -720,7 +728,7 @@ int main(int argc, char **argv)
     }
     if (o.serial_input && !console_queue_file(m, o.serial_input)) {
         x86irq_machine_destroy(m);
-        return EXIT_USAGE;
+        return EXIT_IO;
     }
     struct tracer tracer = { m, NULL };
     if (o.trace) {
@@ -728,7 +736,7 @@ int main(int argc, char **argv)
         if (!tracer.out) {
             fprintf(stderr, "x86irq-run: %s: %s\n", o.trace_path, strerror(errno));
             x86irq_machine_destroy(m);
-            return EXIT_USAGE;
+            return EXIT_IO;
         }
         x86irq_set_instruction_hook(m, trace_instruction, &tracer);
     }
@@ -746,19 +754,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "x86irq-run: %s: %s\n",
                 o.events_path && !events_file ? o.events_path : o.perfetto_path, strerror(errno));
         x86irq_machine_destroy(m);
-        return EXIT_USAGE;
+        return EXIT_IO;
     }
     struct nic_feed feed = { .machine = m, .cpu_hz = o.cpu_hz, .rate = o.traffic_rate,
                              .size = o.traffic_size, .count = o.traffic_count };
     if (o.nic_rx) {
         const char *error;
-        feed.rx = fopen(o.nic_rx, "rb");
+        feed.rx = open_input(o.nic_rx, "rb");
         if (!feed.rx || !pcap_read_header(feed.rx, &feed.swapped, &error)) {
             fprintf(stderr, "x86irq-run: %s: %s\n", o.nic_rx, feed.rx ? error : strerror(errno));
+            int unreadable = !feed.rx;
             if (feed.rx)
                 fclose(feed.rx);
             x86irq_machine_destroy(m);
-            return EXIT_USAGE;
+            return unreadable ? EXIT_IO : EXIT_USAGE;
         }
         schedule_captured(&feed);
     }
@@ -767,7 +776,7 @@ int main(int argc, char **argv)
         if (!feed.tx || !pcap_write_header(feed.tx)) {
             fprintf(stderr, "x86irq-run: %s: %s\n", o.nic_tx, strerror(errno));
             x86irq_machine_destroy(m);
-            return EXIT_USAGE;
+            return EXIT_IO;
         }
     }
     x86irq_set_nic_transmit(m, transmitted, &feed);
@@ -794,17 +803,18 @@ int main(int argc, char **argv)
         if (s == X86IRQ_ERR_IO) {
             fprintf(stderr, "x86irq-run: %s\n", gdb_error);
             x86irq_machine_destroy(m);
-            return EXIT_USAGE;
+            return EXIT_IO;
         }
     } else if (o.console || o.record || o.replay) {
         struct console_record rec = { 0 };
         struct recording recorded = { 0 };
         char error[300];
         if (o.replay) {
-            if (!record_load(o.replay, &recorded, error, sizeof(error))) {
+            bool unreadable = false;
+            if (!record_load(o.replay, &recorded, error, sizeof(error), &unreadable)) {
                 fprintf(stderr, "x86irq-run: --replay: %s\n", error);
                 x86irq_machine_destroy(m);
-                return EXIT_USAGE;
+                return unreadable ? EXIT_IO : EXIT_USAGE;
             }
             if (recorded.fingerprint != fingerprint || recorded.slice != console_slice(o.cpu_hz)) {
                 fprintf(stderr, "x86irq-run: --replay: %s was recorded with another guest or "
@@ -822,7 +832,7 @@ int main(int argc, char **argv)
                 if (rec.out)
                     fclose(rec.out);
                 x86irq_machine_destroy(m);
-                return EXIT_USAGE;
+                return EXIT_IO;
             }
         }
         s = console_run(m, o.max_cycles, o.cpu_hz, &reason, &console_quit, &rec);

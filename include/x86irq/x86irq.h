@@ -58,7 +58,10 @@ typedef struct x86irq_config {
      *  3 GiB (RAM must end below the MMIO hole at 0xC0000000). */
     uint64_t ram_size;
     /** The modelled core clock in Hz, used to convert device time (PIT, serial, timestamps)
-     *  to cycles. Default 1 000 000 000 (1 GHz: one cycle is one nanosecond). */
+     *  to cycles. Default 1 000 000 000 (1 GHz: one cycle is one nanosecond). From
+     *  X86IRQ_CPU_HZ_MIN to X86IRQ_CPU_HZ_MAX (1 MHz to 100 GHz): a slower clock makes a few
+     *  device ticks (the PIT's 1.193182 MHz) share one cycle and a guest's timed loops crawl;
+     *  a faster one could overflow the 64-bit conversions of device time to cycles. */
     uint64_t cpu_hz;
     /** Non-zero: the UART and the debug-exit device are not created (the embedder supplies
      *  its own devices at those ports). Default 0. */
@@ -112,6 +115,10 @@ typedef struct x86irq_config {
 
 /** The most processors a machine can have. */
 #define X86IRQ_MAX_CPUS 64
+
+/** The bounds of x86irq_config.cpu_hz */
+#define X86IRQ_CPU_HZ_MIN 1000000ull
+#define X86IRQ_CPU_HZ_MAX 100000000000ull
 
 /** Fill *config with the documented defaults. */
 X86IRQ_API void x86irq_config_init(x86irq_config *config);

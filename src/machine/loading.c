@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "board/board.h"
 
@@ -64,6 +65,11 @@ static x86irq_status read_file(x86irq_machine *machine, const char *path, uint8_
     FILE *f = fopen(path, "rb");
     if (!f)
         return x86_machine_error(machine, X86IRQ_ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) { /* fopen lets a directory in */
+        fclose(f);
+        return x86_machine_error(machine, X86IRQ_ERR_IO, "%s: %s", path, strerror(EISDIR));
+    }
     size_t capacity = 1 << 16, size = 0;
     uint8_t *data = malloc(capacity);
     x86irq_status status = X86IRQ_OK;
@@ -89,11 +95,13 @@ static x86irq_status read_file(x86irq_machine *machine, const char *path, uint8_
         }
     }
     bool read_error = ferror(f);
+    int read_errno = errno;
     fclose(f);
     if (!data)
         return x86_machine_error(machine, X86IRQ_ERR_NO_MEMORY, "%s: out of memory", path);
     if (status == X86IRQ_OK && read_error)
-        status = x86_machine_error(machine, X86IRQ_ERR_IO, "%s: read error", path);
+        status = x86_machine_error(machine, X86IRQ_ERR_IO, "%s: %s", path,
+                                   read_errno ? strerror(read_errno) : "read error");
     if (status != X86IRQ_OK) {
         free(data);
         return status;

@@ -155,7 +155,8 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
     }
     unsigned cpus = config->cpus ? config->cpus : 1;
     if (config->ram_size < (1ull << 20) || config->ram_size > (3ull << 30) ||
-        config->cpu_hz == 0 || cpus > X86IRQ_MAX_CPUS ||
+        config->cpu_hz < X86IRQ_CPU_HZ_MIN || config->cpu_hz > X86IRQ_CPU_HZ_MAX ||
+        cpus > X86IRQ_MAX_CPUS ||
         (config->linux_entry != 0 && config->linux_entry != 32 && config->linux_entry != 64) ||
         !isa_valid(config->isa))
         return X86IRQ_ERR_INVALID_ARGUMENT;

@@ -4,7 +4,7 @@ run=$1 hello=$2 stops=$3
 n=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..34"
+echo "1..40"
 check() { # description, expected status, actual status
     n=$((n + 1))
     if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (status $3, expected $2)"; failed=1; fi
@@ -20,7 +20,7 @@ check_grep "--help describes the statuses" "exit status" "$tmp/out"
 "$run" --frobnicate "$hello" >"$tmp/out" 2>&1; check "an unknown option is a usage error" 64 $?
 "$run" --mem=lots "$hello" >"$tmp/out" 2>&1; check "a bad --mem is a usage error" 64 $?
 "$run" --max-cycles=-5 "$hello" >"$tmp/out" 2>&1; check "a negative --max-cycles is a usage error" 64 $?
-"$run" "$tmp/missing.elf" >"$tmp/out" 2>&1; check "a missing file is a load error" 65 $?
+"$run" "$tmp/missing.elf" >"$tmp/out" 2>&1; check "a missing file is an I/O error" 74 $?
 check_grep "the message names the file" "missing.elf" "$tmp/out"
 "$run" "$0" >"$tmp/out" 2>&1; check "a shell script is not an ELF" 65 $?
 "$run" --max-cycles=1000 "$stops" -- spin >"$tmp/out" 2>&1; check "--max-cycles reached" 124 $?
@@ -45,7 +45,13 @@ check_grep "--smp 3: the report has a row per CPU" "^2  " "$tmp/out"
 "$run" --initrd=/dev/null "$hello" >"$tmp/out" 2>&1; check "--initrd without --kernel is a usage error" 64 $?
 "$run" --kernel="$hello" >"$tmp/out" 2>&1; check "an ELF as --kernel is a load error" 65 $?
 check_grep "the message says it is not a Linux kernel" "not a Linux kernel image" "$tmp/out"
-"$run" --kernel "$tmp/nothing" >"$tmp/out" 2>&1; check "a missing --kernel file is a load error" 65 $?
+"$run" --kernel "$tmp/nothing" >"$tmp/out" 2>&1; check "a missing --kernel file is an I/O error" 74 $?
+"$run" "$tmp" >"$tmp/out" 2>&1; check "a directory as the guest is an I/O error" 74 $?
+check_grep "which says it is a directory" "Is a directory" "$tmp/out"
+"$run" --trace-events="$tmp" "$hello" >"$tmp/out" 2>&1; check "an output file that cannot be created is an I/O error" 74 $?
+"$run" --cost-profile="$tmp" "$hello" >"$tmp/out" 2>&1; check "a directory as --cost-profile is an I/O error" 74 $?
+"$run" --cpu-hz=1 "$hello" >"$tmp/out" 2>&1; check "--cpu-hz below 1 MHz is a usage error" 64 $?
+"$run" --cpu-hz=18446744073709551615 "$hello" >"$tmp/out" 2>&1; check "--cpu-hz above 100 GHz is a usage error" 64 $?
 "$run" --symbols="$0" "$hello" >"$tmp/out" 2>&1; check "--symbols with a file that is not nm output is a load error" 65 $?
 "$run" --quiet --trace="$tmp/trace" "$hello" >"$tmp/out" 2>&1
 check_grep "--trace shows symbols and disassembly" "kmain.*push" "$tmp/trace"

@@ -15,7 +15,7 @@ check_grep() { # description, pattern, file
 }
 
 "$run" --serial-input "$uart" >"$tmp/out" 2>&1; check "--serial-input without a file is a usage error" 64 $?
-"$run" --serial-input="$tmp/missing" "$uart" >"$tmp/out" 2>&1; check "a missing --serial-input file is a usage error" 64 $?
+"$run" --serial-input="$tmp/missing" "$uart" >"$tmp/out" 2>&1; check "a missing --serial-input file is an I/O error" 74 $?
 check_grep "the message names the file" "missing" "$tmp/out"
 # the guest echoes what it receives; 'q' ends it with status 0
 printf 'hi\nq' >"$tmp/echo"

@@ -213,8 +213,27 @@ static uint64_t random_double(void)
     return (rng() & 0x800FFFFFFFFFFFFFull) | ((0x3C0ull + ((r >> 8) & 0x7F)) << 52);
 }
 
+/* The host is an Intel processor (the differential tests' reference, with the SDM)? */
+static bool host_is_intel(void)
+{
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+    return b == 0x756E6547u && d == 0x49656E69u && c == 0x6C65746Eu; /* GenuineIntel */
+}
+
+static bool has_nan(const union x86_xmm *x, bool dbl)
+{
+    for (unsigned i = 0; i < (dbl ? 2u : 4u); i++)
+        if (dbl ? (x->q[i] & 0x7FF0000000000000ull) == 0x7FF0000000000000ull &&
+                      (x->q[i] & 0x000FFFFFFFFFFFFFull)
+                : (x->d[i] & 0x7F800000u) == 0x7F800000u && (x->d[i] & 0x007FFFFFu))
+            return true;
+    return false;
+}
+
 static void against_host(struct fixture *f, bool rex)
 {
+    bool intel = host_is_intel();
     for (size_t c = 0; c < sizeof(host_cases) / sizeof(host_cases[0]); c++) {
         const struct host_case *hc = &host_cases[c];
         bool dbl = hc->prefix == 0x66 && (hc->map3a ? (hc->opcode & 1) : 1);
@@ -229,6 +248,11 @@ static void against_host(struct fixture *f, bool rex)
                     b.d[2 * i] = random_single(), b.d[2 * i + 1] = random_single();
                 }
             }
+            /* Which of several NaNs a dot product's sums pass on is the vendor's: this model
+             * follows Intel's (the SDM's DP_primitive order); an AMD host picks others */
+            if (!intel && hc->map3a && (hc->opcode == 0x40 || hc->opcode == 0x41) &&
+                (has_nan(&a, dbl) || has_nan(&b, dbl)))
+                continue;
             /* rounding, DAZ, FZ random; every exception masked; the flags clear */
             uint32_t csr = 0x1F80u | (uint32_t)(rng() & 0xE040u);
             __m128i ha, hb;

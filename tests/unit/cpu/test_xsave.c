@@ -142,6 +142,10 @@ static void compare_images(const uint8_t *ours, const uint8_t *host, unsigned si
             continue;
         if (!xmm8_15 && i >= 288 && i < 416)
             continue;
+        /* MXCSR_MASK's bits above 15 are not Intel's: an AMD host sets bit 17 (MM, its
+         * misaligned-exception mask, AMD APM Vol. 4 FXSAVE); ours is Intel's 0x0000FFFF */
+        if (i == 30 && ours[i] == 0 && host[i] == 0x02)
+            continue;
         if (ours[i] != host[i])
             fail_msg("byte %u: ours %02x, the host's %02x", i, ours[i], host[i]);
     }
@@ -508,6 +512,8 @@ static void test_xrstor_against_host64(void **state)
                 continue;
             if (i >= 32 && i < 160 && !(rfbm & 1))
                 continue;
+            if (i == 30 && ours[i] == 0 && host_out[i] == 0x02)
+                continue; /* MXCSR_MASK bit 17: the host's vendor's (compare_images) */
             if (ours[i] != host_out[i])
                 fail_msg("case %u (XSTATE_BV %x, XCOMP_BV %llx, RFBM %x): byte %u ours %02x, the "
                          "host's %02x", n, (unsigned)xstate_bv, (unsigned long long)xcomp_bv,

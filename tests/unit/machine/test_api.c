@@ -41,6 +41,17 @@ static void test_create_and_config(void **state)
     assert_null(m);
     c.ram_size = 4ull << 30;
     assert_int_equal(x86irq_machine_create(&c, &m), X86IRQ_ERR_INVALID_ARGUMENT);
+    /* the clock's bounds: 1 MHz to 100 GHz (the device-time conversions stay in 64 bits) */
+    x86irq_config_init(&c);
+    c.cpu_hz = X86IRQ_CPU_HZ_MIN - 1;
+    assert_int_equal(x86irq_machine_create(&c, &m), X86IRQ_ERR_INVALID_ARGUMENT);
+    c.cpu_hz = X86IRQ_CPU_HZ_MAX + 1;
+    assert_int_equal(x86irq_machine_create(&c, &m), X86IRQ_ERR_INVALID_ARGUMENT);
+    c.cpu_hz = X86IRQ_CPU_HZ_MIN;
+    assert_int_equal(x86irq_machine_create(&c, &m), X86IRQ_OK);
+    x86irq_machine_destroy(m);
+    m = NULL;
+    c.ram_size = 4096;
     assert_int_equal(x86irq_machine_create(NULL, NULL), X86IRQ_ERR_INVALID_ARGUMENT);
     x86irq_machine_destroy(NULL);
     assert_string_equal(x86irq_status_string(X86IRQ_ERR_RANGE), "address range error");
