@@ -223,6 +223,22 @@ static void vector_name(unsigned vector, char *buffer, size_t size)
         snprintf(buffer, size, "vector 0x%02x", vector);
 }
 
+/* What a vector is: an exception's class (fault, trap, abort; the NMI an interrupt), or an
+ * interrupt (32-255: external, IPI or software int n) */
+static const char *vector_class(unsigned vector)
+{
+    static const char *const classes[] = {
+        [X86IRQ_CLASS_FAULT] = "fault", [X86IRQ_CLASS_TRAP] = "trap",
+        [X86IRQ_CLASS_ABORT] = "abort", [X86IRQ_CLASS_INTERRUPT] = "interrupt",
+        [X86IRQ_CLASS_RESERVED] = "reserved",
+    };
+    x86irq_exception_info info;
+    if (vector < 32 && x86irq_exception_describe(vector, &info) == X86IRQ_OK &&
+        (unsigned)info.exception_class < sizeof(classes) / sizeof(classes[0]))
+        return classes[info.exception_class];
+    return "interrupt";
+}
+
 /* kinds, phases and rules are named by the library (x86irq_trace_kind_name...) */
 static const char *const accept_sources[4] = { "local APIC", "8259", "embedder INTR", "NMI pin" };
 
@@ -262,7 +278,7 @@ static void json_time(const struct observer *ob, uint64_t cycle, char *buffer, s
     snprintf(buffer, size, "%" PRIu64 ".%03u", (uint64_t)(ns / 1000), (unsigned)(ns % 1000));
 }
 
-static void json_string(FILE *out, const char *s)
+void observe_json_string(FILE *out, const char *s)
 {
     fputc('"', out);
     for (; *s; s++) {
@@ -294,7 +310,7 @@ static void json_event_on(struct observer *ob, unsigned cpu, unsigned tid, const
     ob->json_first = false;
     fprintf(out, "{\"ph\":\"%s\",\"pid\":%u,\"tid\":%u,\"ts\":%s,\"name\":", phase,
             json_pid(ob, cpu), tid, ts);
-    json_string(out, name);
+    observe_json_string(out, name);
     fprintf(out, ",\"cat\":\"%s\"%s}", category, extra);
 }
 
@@ -795,7 +811,8 @@ static void on_event(void *opaque, const x86irq_trace_event *e)
 
 struct observer *observer_create(x86irq_machine *machine, const struct observe_options *o)
 {
-    if (!o->events && !o->perfetto && !o->stats && !o->check_nesting && !o->phase_symbols)
+    if (!o->events && !o->perfetto && !o->stats && !o->report && !o->check_nesting &&
+        !o->phase_symbols)
         return NULL;
     struct observer *ob = calloc(1, sizeof(*ob));
     struct core *cores = calloc(X86IRQ_MAX_CPUS, sizeof(*cores));
@@ -918,6 +935,8 @@ static void print_stats(struct observer *ob, FILE *out)
             continue;
         char name[32];
         vector_name(v, name, sizeof(name));
+        if (v < 32) /* "#PF fault": what the saved EIP is, at a glance */
+            snprintf(name + strlen(name), sizeof(name) - strlen(name), " %s", vector_class(v));
         bool first = true;
         for (unsigned m = 0; m < METRIC_COUNT; m++) {
             struct samples *s = &ob->samples[v][m];
@@ -1024,13 +1043,10 @@ static void print_stats(struct observer *ob, FILE *out)
                 ob->thread_count);
 }
 
-unsigned observer_finish(struct observer *ob, FILE *out)
+/* Each core's time runs to its own end: the cycles it ran (or its last event, for a synthetic
+ * stream). Accounting twice to the same end adds nothing. */
+static void account_to_end(struct observer *ob, uint64_t *end)
 {
-    if (!ob)
-        return 0;
-    /* each core's time runs to its own end: the cycles it ran (or its last event, for a
-     * synthetic stream) */
-    uint64_t end[X86IRQ_MAX_CPUS];
     for (unsigned c = 0; c < ob->core_span; c++) {
         uint64_t cycles = ob->cpus > 1 ? x86irq_cpu_cycles(ob->machine, c)
                                        : x86irq_cycles(ob->machine);
@@ -1039,6 +1055,127 @@ unsigned observer_finish(struct observer *ob, FILE *out)
         if (ob->phases_seen)
             account_phase(ob, c, end[c]);
     }
+}
+
+/* ------------------------------------------------------------------ the run report */
+
+static void json_latency(FILE *out, struct samples *s)
+{
+    sort_samples(s);
+    fprintf(out, "{\"samples\":%zu,\"min\":%" PRIu64 ",\"p50\":%" PRIu64 ",\"p90\":%" PRIu64
+                 ",\"p99\":%" PRIu64 ",\"max\":%" PRIu64 "}",
+            s->n, s->v[0], percentile(s, 50), percentile(s, 90), percentile(s, 99),
+            s->v[s->n - 1]);
+}
+
+void observer_report(struct observer *ob, FILE *out, const char *run_members)
+{
+    static const char *const metric_keys[METRIC_COUNT] = {
+        "assert_to_accept", "accept_to_entry", "entry_to_eoi", "entry_to_iret",
+    };
+    fprintf(out, "{\"schema\":\"x86irq-run-report/1\"%s%s", run_members && *run_members ? "," : "",
+            run_members ? run_members : "");
+    if (!ob) {
+        fputs("}\n", out);
+        return;
+    }
+    uint64_t end[X86IRQ_MAX_CPUS];
+    account_to_end(ob, end);
+    fputs(",\"vectors\":[", out);
+    bool first = true;
+    for (unsigned v = 0; v < 256; v++) {
+        if (!ob->count[v])
+            continue;
+        char name[32];
+        vector_name(v, name, sizeof(name));
+        fprintf(out, "%s{\"vector\":%u,\"name\":", first ? "" : ",", v);
+        observe_json_string(out, name);
+        fprintf(out, ",\"class\":\"%s\",\"count\":%" PRIu64, vector_class(v), ob->count[v]);
+        if (ob->cpus > 1) {
+            fputs(",\"by_cpu\":[", out);
+            for (unsigned c = 0; c < ob->core_span; c++)
+                fprintf(out, "%s%" PRIu64, c ? "," : "", ob->cores[c].count[v]);
+            fputc(']', out);
+        }
+        fputs(",\"ioapic_pins\":[", out);
+        bool first_pin = true;
+        for (unsigned p = 0; p < 64; p++)
+            if (ob->vector_pins[v] >> p & 1) {
+                fprintf(out, "%s%u", first_pin ? "" : ",", p);
+                first_pin = false;
+            }
+        fputs("],\"latency_cycles\":{", out);
+        bool first_metric = true;
+        for (unsigned m = 0; m < METRIC_COUNT; m++) {
+            struct samples *s = &ob->samples[v][m];
+            if (!s->n)
+                continue;
+            fprintf(out, "%s\"%s\":", first_metric ? "" : ",", metric_keys[m]);
+            json_latency(out, s);
+            first_metric = false;
+        }
+        fputs("}}", out);
+        first = false;
+    }
+    fputs("],\"ioapic_pins\":[", out);
+    first = true;
+    for (unsigned p = 0; p < MAX_PINS; p++) {
+        uint64_t total = 0;
+        for (unsigned c = 0; c < ob->core_span; c++)
+            total += ob->pin_count[p][c];
+        if (!total)
+            continue;
+        fprintf(out, "%s{\"pin\":%u,\"delivered\":%" PRIu64 ",\"by_cpu\":[", first ? "" : ",",
+                p, total);
+        for (unsigned c = 0; c < ob->core_span; c++)
+            fprintf(out, "%s%" PRIu64, c ? "," : "", ob->pin_count[p][c]);
+        fputs("],\"vectors\":[", out);
+        bool first_vector = true;
+        for (unsigned v = 0; v < 256; v++)
+            if (ob->pin_vectors[p][v / 64] >> (v % 64) & 1) {
+                fprintf(out, "%s%u", first_vector ? "" : ",", v);
+                first_vector = false;
+            }
+        fputs("]}", out);
+        first = false;
+    }
+    fputs("],\"phases\":[", out);
+    for (unsigned p = 0; ob->phases_seen && p < X86IRQ_PHASE_COUNT; p++) {
+        fprintf(out, "%s{\"phase\":\"%s\",\"entries\":%" PRIu64 ",\"cycles\":%" PRIu64,
+                p ? "," : "", x86irq_phase_name((x86irq_phase)p), ob->phase_entries[p],
+                ob->phase_cycles[p]);
+        if (ob->phase_latency[p].n) {
+            fputs(",\"latency_from_accept_cycles\":", out);
+            json_latency(out, &ob->phase_latency[p]);
+        }
+        fputc('}', out);
+    }
+    fputs("],\"context_cycles\":[", out);
+    static const char *const context_keys[CONTEXT_COUNT] = { "process", "interrupt", "exception" };
+    for (unsigned k = 0; k < ob->core_span; k++) {
+        fprintf(out, "%s{\"cpu\":%u", k ? "," : "", k);
+        for (unsigned c = 0; c < CONTEXT_COUNT; c++)
+            fprintf(out, ",\"%s\":%" PRIu64, context_keys[c], ob->cores[k].context_cycles[c]);
+        fputc('}', out);
+    }
+    fprintf(out, "],\"nesting\":{\"checked\":%s,\"rules_fired\":%u,\"deepest\":%u},"
+                 "\"thread_switches\":%" PRIu64 ",\"threads\":%u,\"latencies_dropped\":%" PRIu64
+                 "}\n",
+            ob->o.check_nesting ? "true" : "false", ob->rules_fired, ob->max_depth, ob->switches,
+            ob->thread_count, ob->dropped);
+}
+
+unsigned observer_rules_fired(const struct observer *ob)
+{
+    return ob ? ob->rules_fired : 0;
+}
+
+unsigned observer_finish(struct observer *ob, FILE *out)
+{
+    if (!ob)
+        return 0;
+    uint64_t end[X86IRQ_MAX_CPUS];
+    account_to_end(ob, end);
     if (ob->o.perfetto) {
         /* slices of handlers that never returned (an abort, the end of the run, a thread that
          * never ran again) close here, on the track that holds them */

@@ -13,6 +13,7 @@ struct observe_options {
     FILE *events;        /* --trace-events: one line per event (NULL: off) */
     FILE *perfetto;      /* --perfetto: Chrome trace JSON (NULL: off) */
     bool stats;          /* latency tables with --stats */
+    bool report;         /* --report: the statistics are kept for observer_report() */
     bool check_nesting;  /* report the nesting rules */
     uint32_t rules;      /* which rules (1 << x86irq_nesting_rule) */
     const char *phase_symbols; /* set with x86irq_set_phase_symbols (only makes an observer) */
@@ -27,6 +28,19 @@ struct observer *observer_create(x86irq_machine *machine, const struct observe_o
 /* Close the timeline, print the statistics (to out) and the checker's summary; free. Returns the
  * number of nesting rules that fired. */
 unsigned observer_finish(struct observer *observer, FILE *out);
+
+/* --report: the run report as one JSON object (docs/cli.md, "The run report"): the schema
+ * name, run_members (the runner's own members, JSON text without braces: the stop reason,
+ * counts, host time), then the statistics: vectors with their class, counts and latency
+ * percentiles, IOAPIC pins, phases, time by context, the nesting summary. Call before
+ * observer_finish(). */
+void observer_report(struct observer *observer, FILE *out, const char *run_members);
+
+/* The nesting rules that fired so far */
+unsigned observer_rules_fired(const struct observer *observer);
+
+/* s as a JSON string, quoted and escaped */
+void observe_json_string(FILE *out, const char *s);
 
 /* One event, as the machine's hook delivers them (tests feed synthetic streams through it). */
 void observer_event(struct observer *observer, const x86irq_trace_event *event);

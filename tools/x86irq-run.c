@@ -64,6 +64,7 @@ struct options {
     bool gdb_wait;            /* --gdb-wait */
     int gdb_arch;             /* --gdb-arch: x86irq_gdb_arch */
     const char *record;       /* --record=FILE: the console's input, stamped */
+    const char *report;       /* --report=FILE.json: the run report, machine-readable */
     const char *replay;       /* --replay=FILE */
     bool no_console;          /* --no-console */
     const char *guest;
@@ -123,6 +124,8 @@ static void usage(FILE *out)
             "                      switch; GLOB=any-context an exception handler allowed inside\n"
             "                      interrupts; 'linux' Linux's own (with --symbols)\n"
             "  --stats             a run report on stderr after the run, with latency tables\n"
+            "  --report=FILE.json  the run report as JSON (schema in docs/cli.md): stop reason,\n"
+            "                      counts, per-vector latency percentiles, nesting, host time\n"
             "  --quiet             do not print the guest's serial output\n"
             "  --serial-output=FILE  the guest's serial output to FILE instead of stdout\n"
             "  --qemu-exit-codes   exit with (v << 1) | 1 for a debug-exit value v, as QEMU does\n"
@@ -379,6 +382,10 @@ static int parse(int argc, char **argv, struct options *o)
                 o->gdb_arch = 2;
             else
                 return bad("--gdb-arch needs i386 or x86-64, not '%s'", v ? v : "");
+        } else if (IS("--report")) {
+            if (!v || !*v)
+                return bad("--report needs a file name%s", "");
+            o->report = v;
         } else if (IS("--record") || IS("--replay")) {
             if (!v || !*v)
                 return bad(IS("--record") ? "--record needs a file name%s"
@@ -659,6 +666,45 @@ static uint64_t run_fingerprint(const struct options *o)
     return hash_file(h, o->cost_profile);
 }
 
+/* --report: the runner's members of the run report (docs/cli.md, "The run report"), then the
+ * observer's statistics. host_seconds and guest_mips are the only members two runs of the same
+ * guest and options do not share. */
+static void write_report(FILE *out, x86irq_machine *m, const struct options *o,
+                         struct observer *observer, x86irq_stop_reason reason, int status,
+                         double seconds, const struct nic_feed *feed)
+{
+    char *members = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&members, &size);
+    if (!f) {
+        observer_report(observer, out, NULL);
+        return;
+    }
+    uint64_t insns = x86irq_instructions(m), cycles = x86irq_cycles(m);
+    fprintf(f, "\"tool\":\"x86irq-run\",\"version\":");
+    observe_json_string(f, x86irq_version());
+    fprintf(f, ",\"guest\":");
+    observe_json_string(f, o->kernel ? o->kernel : o->guest);
+    fprintf(f, ",\"stop_reason\":\"%s\",\"exit_status\":%d", x86irq_stop_reason_string(reason),
+            status);
+    if (reason == X86IRQ_STOP_DEBUG_EXIT)
+        fprintf(f, ",\"exit_value\":%u", x86irq_exit_value(m));
+    fprintf(f, ",\"instructions\":%" PRIu64 ",\"cycles\":%" PRIu64 ",\"cpu_hz\":%" PRIu64
+               ",\"guest_seconds\":%.9f,\"host_seconds\":%.3f,\"guest_mips\":%.1f",
+            insns, cycles, o->cpu_hz, (double)cycles / (double)o->cpu_hz, seconds,
+            seconds > 0 ? (double)insns / seconds / 1e6 : 0.0);
+    fprintf(f, ",\"cpus\":[");
+    for (unsigned c = 0; c < x86irq_cpu_count(m); c++)
+        fprintf(f, "%s{\"cpu\":%u,\"state\":\"%s\",\"cycles\":%" PRIu64 ",\"instructions\":%" PRIu64
+                   "}", c ? "," : "", c, x86irq_cpu_state_string(x86irq_get_cpu_state(m, c)),
+                x86irq_cpu_cycles(m, c), x86irq_cpu_instructions(m, c));
+    fprintf(f, "],\"nic\":{\"frames_in\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"frames_out\":%" PRIu64
+               "}", feed->injected, feed->dropped, feed->transmitted);
+    fclose(f);
+    observer_report(observer, out, members);
+    free(members);
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -741,7 +787,14 @@ int main(int argc, char **argv)
         x86irq_set_instruction_hook(m, trace_instruction, &tracer);
     }
 
-    struct observe_options observe = { .stats = o.stats, .check_nesting = o.check_nesting,
+    FILE *report_file = NULL;
+    if (o.report && !(report_file = fopen(o.report, "w"))) {
+        fprintf(stderr, "x86irq-run: %s: %s\n", o.report, strerror(errno));
+        x86irq_machine_destroy(m);
+        return EXIT_IO;
+    }
+    struct observe_options observe = { .stats = o.stats, .report = o.report != NULL,
+                                       .check_nesting = o.check_nesting,
                                        .rules = o.rules, .cpu_hz = o.cpu_hz,
                                        .phase_symbols = o.phase_symbols };
     FILE *events_file = NULL, *perfetto_file = NULL;
@@ -936,6 +989,14 @@ int main(int argc, char **argv)
         if (feed.injected || feed.transmitted)
             fprintf(stderr, "NIC             %" PRIu64 " frames in (%" PRIu64 " dropped), %" PRIu64
                             " out\n", feed.injected, feed.dropped, feed.transmitted);
+    }
+    if (report_file) {
+        int final = o.check_nesting && observer_rules_fired(observer) ? EXIT_NESTING : status;
+        write_report(report_file, m, &o, observer, reason, final, seconds, &feed);
+        if (fclose(report_file) != 0) {
+            fprintf(stderr, "x86irq-run: %s: %s\n", o.report, strerror(errno));
+            status = EXIT_IO;
+        }
     }
     unsigned rules_fired = observer_finish(observer, stderr);
     if (feed.rx)
