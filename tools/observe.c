@@ -33,6 +33,7 @@ struct frame {
     uint64_t accept_cycle;   /* 0: not an interrupt, or no acceptance seen */
     uint64_t entry_cycle;
     uint64_t flow;           /* Perfetto flow id ending at the entry, 0 none */
+    uint64_t flow_cycle;     /* ... and where it starts: the line's assertion */
 };
 
 /* A guest thread (the library's SWITCH events name them; one per core without them): its
@@ -62,12 +63,13 @@ struct core {
     /* interrupts on their way */
     uint64_t irr_cycle[256];
     uint64_t flow_of_vector[256];
+    uint64_t flow_cycle_of_vector[256];
     int8_t irr_pin[256];     /* the IOAPIC pin whose message set the IRR bit, -1 none */
     int8_t accept_pin;       /* ... and of the interrupt being accepted */
     uint64_t last_line_cycle, last_line_flow;
     bool line_unconsumed;
     uint64_t pending_accept_cycle;
-    uint64_t pending_accept_flow;
+    uint64_t pending_accept_flow, pending_accept_flow_cycle;
     int pending_accept_vector;
     unsigned pending_irr;
     uint64_t last_accept_cycle;
@@ -591,10 +593,11 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
             k->last_line_cycle = e->cycle;
             k->line_unconsumed = true;
             if (ob->o.perfetto) {
+                /* the flow's arrow starts here; it is written with its end, at the handler's
+                 * entry, so an assertion that never reaches a handler (a masked line, an edge
+                 * on a line still pending) leaves no arrow dangling */
                 k->last_line_flow = ++ob->next_flow;
                 json_event(ob, cpu, "X", text, "irq", e->cycle, ",\"dur\":0.001");
-                snprintf(extra, sizeof(extra), ",\"id\":%" PRIu64, k->last_line_flow);
-                json_event(ob, cpu, "s", "interrupt", "irq", e->cycle, extra);
             }
         }
         break;
@@ -603,6 +606,7 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         bool from_line = k->line_unconsumed && k->last_line_cycle == e->cycle;
         k->irr_cycle[e->vector & 0xFF] = e->cycle;
         k->flow_of_vector[e->vector & 0xFF] = from_line ? k->last_line_flow : 0;
+        k->flow_cycle_of_vector[e->vector & 0xFF] = from_line ? k->last_line_cycle : 0;
         k->irr_pin[e->vector & 0xFF] = ob->routed_pin[e->vector & 0xFF];
         if (from_line)
             k->line_unconsumed = false;
@@ -614,19 +618,21 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
     case X86IRQ_TRACE_ACCEPT: {
         unsigned v = e->vector & 0xFF;
         uint64_t since;
-        uint64_t flow = 0;
+        uint64_t flow = 0, flow_cycle = 0;
         k->accept_pin = -1;
         if (e->line == 0 && k->irr_cycle[v]) {          /* from the LAPIC's IRR */
             since = k->irr_cycle[v];
             k->accept_pin = k->irr_pin[v];
             k->irr_pin[v] = -1;
             flow = k->flow_of_vector[v];
+            flow_cycle = k->flow_cycle_of_vector[v];
             k->irr_cycle[v] = 0;
             if (k->pending_irr)
                 k->pending_irr--;
         } else if (e->line == 1 && k->line_unconsumed) { /* the 8259: the last line raised */
             since = k->last_line_cycle;
             flow = k->last_line_flow;
+            flow_cycle = k->last_line_cycle;
             k->line_unconsumed = false;
         } else {
             since = e->cycle;
@@ -635,6 +641,7 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         k->pending_accept_cycle = e->cycle;
         k->last_accept_cycle = e->cycle;
         k->pending_accept_flow = flow;
+        k->pending_accept_flow_cycle = flow_cycle;
         k->pending_accept_vector = (int)v;
         if (ob->o.perfetto)
             json_counters(ob, cpu, e->cycle);
@@ -648,6 +655,7 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         if (interrupt && k->pending_accept_vector == (int)e->vector) {
             f.accept_cycle = k->pending_accept_cycle;
             f.flow = k->pending_accept_flow;
+            f.flow_cycle = k->pending_accept_flow_cycle;
             if (k->accept_pin >= 0) {
                 unsigned pin = (unsigned)k->accept_pin, v = e->vector & 0xFF;
                 ob->pin_count[pin][cpu]++;
@@ -680,6 +688,8 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
             if (ob->o.perfetto) {
                 json_handler_slice(ob, cpu, top, e->cycle);
                 if (top->flow) {
+                    snprintf(extra, sizeof(extra), ",\"id\":%" PRIu64, top->flow);
+                    json_event(ob, cpu, "s", "interrupt", "irq", top->flow_cycle, extra);
                     snprintf(extra, sizeof(extra), ",\"id\":%" PRIu64 ",\"bp\":\"e\"", top->flow);
                     json_event(ob, cpu, "f", "interrupt", "irq", e->cycle, extra);
                 }
