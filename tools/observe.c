@@ -70,6 +70,7 @@ struct core {
     bool line_unconsumed;
     uint64_t pending_accept_cycle;
     uint64_t pending_accept_flow, pending_accept_flow_cycle;
+    uint64_t nmi_cycle;      /* when the NMI latched now reached the core (0: none) */
     int pending_accept_vector;
     unsigned pending_irr;
     uint64_t last_accept_cycle;
@@ -505,6 +506,12 @@ static void describe(const struct observer *ob, const x86irq_trace_event *e, cha
         snprintf(text, size, "thread 0x%" PRIx64 " -> 0x%" PRIx64 ", depth %u",
                  e->previous_thread, e->thread, e->depth);
         break;
+    case X86IRQ_TRACE_NMI:
+        snprintf(text, size, "NMI from the %s: %s", e->line ? "local APIC" : "NMI input",
+                 e->error_code ? "lost (one is latched already)"
+                 : e->level    ? "latched, blocked until the handler's IRET"
+                               : "latched");
+        break;
     default:
         snprintf(text, size, "?");
         break;
@@ -601,6 +608,13 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
             }
         }
         break;
+    case X86IRQ_TRACE_NMI:
+        /* the edge the core latches (a lost one changes nothing: the latched one is older) */
+        if (!e->error_code && !k->nmi_cycle)
+            k->nmi_cycle = e->cycle ? e->cycle : 1;
+        if (ob->o.perfetto)
+            json_event(ob, cpu, "X", text, "nmi", e->cycle, ",\"dur\":0.001");
+        break;
     case X86IRQ_TRACE_IRR: {
         /* the line (or timer) that set it did so in this same cycle, on the IOAPIC's way */
         bool from_line = k->line_unconsumed && k->last_line_cycle == e->cycle;
@@ -629,6 +643,9 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
             k->irr_cycle[v] = 0;
             if (k->pending_irr)
                 k->pending_irr--;
+        } else if (e->line == 3 && k->nmi_cycle) {     /* the NMI: latched since its edge */
+            since = k->nmi_cycle;
+            k->nmi_cycle = 0;
         } else if (e->line == 1 && k->line_unconsumed) { /* the 8259: the last line raised */
             since = k->last_line_cycle;
             flow = k->last_line_flow;
@@ -945,7 +962,7 @@ static void print_stats(struct observer *ob, FILE *out)
             continue;
         char name[32];
         vector_name(v, name, sizeof(name));
-        if (v < 32) /* "#PF fault": what the saved EIP is, at a glance */
+        if (v < 32 && v != 2) /* "#PF fault": what the saved EIP is, at a glance */
             snprintf(name + strlen(name), sizeof(name) - strlen(name), " %s", vector_class(v));
         bool first = true;
         for (unsigned m = 0; m < METRIC_COUNT; m++) {

@@ -635,6 +635,12 @@ typedef enum x86irq_trace_kind {
     X86IRQ_TRACE_SWITCH,       /**< the guest switched threads (`line`: the thread it runs now,
                                     `error_code`: the one before; depth: what the new thread
                                     has in service): the thread marker port or a switch symbol */
+    X86IRQ_TRACE_NMI,          /**< an NMI reached a core and is latched until it is taken
+                                    (`line`: 0 its NMI input, x86irq_raise_nmi; 1 its local
+                                    APIC: LINT1, an NMI message, an IOAPIC entry in NMI mode;
+                                    `level` 1: NMIs are blocked by a handler in service, so it
+                                    waits for the IRET; `error_code` 1: lost, one is latched
+                                    already; SDM Vol. 3 6.7.1) */
     X86IRQ_TRACE_KIND_COUNT
 } x86irq_trace_kind;
 
@@ -643,7 +649,7 @@ typedef enum x86irq_trace_kind {
 
 /** The name of a trace kind as the command line's event log prints it ("line", "irr",
  *  "accept", "exception", "deliver", "handler", "eoi", "iret", "double-fault", "shutdown",
- *  "device", "nesting", "phase", "route", "switch"); "unknown" for a value out of range
+ *  "device", "nesting", "phase", "route", "switch", "nmi"); "unknown" for a value out of range
  *  (never NULL: the result can go straight to printf). */
 X86IRQ_API const char *x86irq_trace_kind_name(x86irq_trace_kind kind);
 
@@ -727,10 +733,12 @@ typedef struct x86irq_trace_event {
     uint8_t from_cpl;         /**< DELIVER: CPL before */
     uint8_t depth;            /**< events in service after this one (the nesting stack) */
     uint8_t has_error_code;
-    uint8_t level;            /**< LINE: the new level; IRR: level-triggered */
+    uint8_t level;            /**< LINE: the new level; IRR: level-triggered; NMI: blocked */
     uint32_t line;            /**< LINE: the GSI; ACCEPT: 0 LAPIC, 1 8259, 2 embedder, 3 NMI;
-                                   SWITCH: the new thread's ID (its low 32 bits: thread) */
-    uint32_t error_code;      /**< SWITCH: the previous thread's ID (low 32 bits) */
+                                   SWITCH: the new thread's ID (its low 32 bits: thread);
+                                   NMI: 0 the NMI input, 1 the local APIC */
+    uint32_t error_code;      /**< SWITCH: the previous thread's ID (low 32 bits); NMI: 1
+                                   lost */
     uint32_t rule;            /**< NESTING: x86irq_nesting_rule */
     uint64_t esp;             /**< DELIVER: the handler's stack pointer after the frame (ESP,
                                    or RSP in IA-32e mode's 64-bit code) */

@@ -174,6 +174,7 @@ void x86_lapic_accept(struct x86_lapic *lapic, uint8_t vector, enum x86_delivery
         update_intr(lapic);
         break;
     case X86_DELIVERY_NMI:
+        x86_trace_nmi(lapic->trace, cpu, X86_NMI_LAPIC, cpu->nmi_blocked, cpu->nmi_latched);
         cpu->nmi_latched = 1;
         cpu->halted = 0;
         x86_request_exit(cpu);
@@ -321,6 +322,8 @@ void x86_lapic_set_lint(struct x86_lapic *lapic, unsigned pin, int level)
     if (!x86_lapic_enabled(lapic)) {
         /* a disabled APIC passes LINT0 as INTR and LINT1 as NMI (10.4.3) */
         if (pin == 1 && level && !old) {
+            x86_trace_nmi(lapic->trace, core(lapic), X86_NMI_LAPIC, core(lapic)->nmi_blocked,
+                          core(lapic)->nmi_latched);
             core(lapic)->nmi_latched = 1;
             x86_request_exit(core(lapic));
         }

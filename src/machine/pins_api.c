@@ -2,6 +2,8 @@
  * LINT0), NMI and INIT on a CPU. */
 #include "machine/machine.h"
 
+#include "trace/emit.h"
+
 x86irq_status x86irq_set_irq_line(x86irq_machine *machine, unsigned gsi, int level)
 {
     if (!machine)
@@ -92,6 +94,7 @@ x86irq_status x86irq_raise_cpu_nmi(x86irq_machine *machine, unsigned cpu)
     if (s != X86IRQ_OK)
         return s;
     struct x86_cpu *c = &machine->cores[cpu]->cpu;
+    x86_trace_nmi(&machine->trace, c, X86_NMI_INPUT, c->nmi_blocked, c->nmi_latched);
     c->nmi_latched = 1; /* an edge: one more is remembered while NMIs are blocked */
     x86_request_exit(c);
     if (machine->running)

@@ -71,6 +71,19 @@ static inline void x86_trace_irr(struct x86_trace *t, struct x86_cpu *on, uint8_
         x86_trace_send(t, on, (x86irq_trace_event){ .kind = X86IRQ_TRACE_IRR, .vector = vector,
                                                     .level = level });
 }
+/* Where an NMI came from (an NMI event's line) */
+enum x86_nmi_source { X86_NMI_INPUT = 0, X86_NMI_LAPIC = 1 };
+/* An NMI reached core `on`, before it latches it: blocked (a handler in service: it waits for
+ * the IRET), lost (one is latched already) */
+static inline void x86_trace_nmi(struct x86_trace *t, struct x86_cpu *on,
+                                 enum x86_nmi_source source, bool blocked, bool lost)
+{
+    if (X86_TRACE_UNLIKELY(t->mask))
+        x86_trace_send(t, on, (x86irq_trace_event){ .kind = X86IRQ_TRACE_NMI, .vector = 2,
+                                                    .line = source, .level = blocked,
+                                                    .error_code = lost,
+                                                    .origin = X86IRQ_ORIGIN_NMI });
+}
 /* The running core took an interrupt (an INTA or the NMI) */
 static inline void x86_trace_accept(struct x86_trace *t, uint8_t vector,
                                     enum x86_accept_source source)

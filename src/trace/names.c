@@ -19,6 +19,7 @@ static const char *const kind_names[X86IRQ_TRACE_KIND_COUNT] = {
     [X86IRQ_TRACE_PHASE] = "phase",
     [X86IRQ_TRACE_ROUTE] = "route",
     [X86IRQ_TRACE_SWITCH] = "switch",
+    [X86IRQ_TRACE_NMI] = "nmi",
 };
 
 static const char *const phase_names[X86IRQ_PHASE_COUNT] = {

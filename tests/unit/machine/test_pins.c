@@ -225,9 +225,30 @@ static void test_trap_then_nmi_then_intr(void **state)
     assert_int_equal(b->acknowledged, 1);
 }
 
+/* The NMI events: each edge as it reached the core (blocked, lost) */
+struct nmi_log {
+    unsigned count;
+    uint8_t blocked[8], lost[8];
+    unsigned accepts;
+};
+static void record_nmi(void *opaque, const x86irq_trace_event *e)
+{
+    struct nmi_log *l = opaque;
+    if (e->kind == X86IRQ_TRACE_NMI && l->count < 8) {
+        l->blocked[l->count] = e->level;
+        l->lost[l->count++] = (uint8_t)e->error_code;
+    }
+    if (e->kind == X86IRQ_TRACE_ACCEPT && e->vector == 2)
+        l->accepts++;
+}
+
 static void test_nmi_blocked_until_iret_one_latched(void **state)
 {
     struct board *b = *state;
+    struct nmi_log nmis = { 0 };
+    x86irq_set_trace_hook(b->m, X86IRQ_TRACE_BIT(X86IRQ_TRACE_NMI) |
+                                    X86IRQ_TRACE_BIT(X86IRQ_TRACE_ACCEPT),
+                          record_nmi, &nmis);
     /* the NMI handler itself triggers three more NMIs: one is latched, two are lost */
     static const uint8_t nmi_handler[] = {
         0xB8, 0x02, 0x00, 0x00, 0x00, 0xE7, 0x80,  /* mov eax, 2; out 0x80, eax */
@@ -254,6 +275,13 @@ static void test_nmi_blocked_until_iret_one_latched(void **state)
     assert_int_equal(b->log[1], 3);
     assert_int_equal(b->log[2], 2);
     assert_int_equal(b->log[3], 3);
+    /* and the trace says so: the first edge taken at once, the three in the handler blocked
+     * until its IRET, the second and third of them lost (one was latched already) */
+    assert_int_equal(nmis.count, 4);
+    static const uint8_t blocked[4] = { 0, 1, 1, 1 }, lost[4] = { 0, 0, 1, 1 };
+    assert_memory_equal(nmis.blocked, blocked, 4);
+    assert_memory_equal(nmis.lost, lost, 4);
+    assert_int_equal(nmis.accepts, 2);
 }
 
 static void test_sti_shadow_delays_intr_one_instruction(void **state)
