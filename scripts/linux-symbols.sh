@@ -17,15 +17,18 @@ if [ -s "$map" ] && [ "$map" -nt "$k/initrd.gz" ] && [ "$map" -nt "$k/bzImage" ]
     exit 0
 fi
 console=$(mktemp)
-trap 'rm -f "$console" "$map.new"' EXIT
+# a name of its own: two tests may make the same kit's map at once (the suite runs in
+# parallel); the last rename wins, with the same bytes
+new=$(mktemp "$map.XXXXXX")
+trap 'rm -f "$console" "$new"' EXIT
 "$run" --quiet --mem=256M --kernel "$k/bzImage" --initrd "$k/initrd.gz" \
     --append "console=ttyS0 quiet nokaslr x86irq.kallsyms" --serial-output="$console" \
     >/dev/null 2>&1 || true
 sed -n '/x86irq-init: kallsyms begin/,/x86irq-init: kallsyms end/p' "$console" |
-    sed '1d;$d' | tr -d '\r' > "$map.new"
-if [ ! -s "$map.new" ]; then
+    sed '1d;$d' | tr -d '\r' > "$new"
+if [ ! -s "$new" ]; then
     echo "linux-symbols.sh: the $flavour kernel printed no symbols" >&2
     exit 70
 fi
-mv "$map.new" "$map"
+mv "$new" "$map"
 echo "$map"

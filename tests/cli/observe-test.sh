@@ -31,6 +31,9 @@ assert depth == 0, "slices left open"
 assert deepest == int(sys.argv[2]), "deepest nesting %d" % deepest
 flows = [e for e in events if e["ph"] in ("s", "f")]
 assert flows, "no flow arrows"
+starts = {e["id"] for e in events if e["ph"] == "s"}
+ends = {e["id"] for e in events if e["ph"] == "f"}
+assert starts == ends, "flow arrows without an end (or a start): %d" % len(starts ^ ends)
 PY
 }
 
