@@ -22,6 +22,7 @@ static void loaded(x86irq_machine *machine, struct x86_symbol_table *symbols)
     machine->loaded = true;
     machine->finished = false;
     machine->stop_reason = X86IRQ_STOP_NONE;
+    machine->round_open = false; /* a new guest starts with a new round */
     machine->error[0] = '\0';
 }
 

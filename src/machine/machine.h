@@ -75,6 +75,7 @@ struct x86_core {
     x86irq_machine *machine;
     bool resuming_at_breakpoint;      /* the first instruction of this run is not checked */
     bool awake;                       /* runnable when its round began (run_api.c) */
+    bool ran;                         /* has executed in this round */
     /* EIP an embedder set from a callback while this core executes: the instruction in progress
      * would overwrite it, so it is applied at the next boundary (run_api.c) */
     bool eip_pending;
@@ -97,6 +98,11 @@ struct x86irq_machine {
     uint64_t window_end;              /* where the cores' present round ends */
     bool window_at_event;             /* ... at an event's cycle (not the budget or quantum) */
     unsigned round_awake;             /* cores awake when the round began */
+    bool round_open;                  /* a stop left the round unfinished: the next run goes on
+                                         with it, from core round_index of pass round_pass (0
+                                         the awake cores, 1 the sleeping ones) */
+    unsigned round_pass, round_index;
+    uint64_t run_end;                 /* the present x86irq_run's budget: where it stops */
     struct x86_platform platform;     /* what the cores reach outside themselves (board) */
     struct x86_apic_bus apic_bus;
     struct x86_lapic_window lapic_windows[X86_MAX_CORES];

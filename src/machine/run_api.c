@@ -108,20 +108,25 @@ static bool can_wake(const x86irq_machine *m, const struct x86_core *core, bool 
 }
 
 /* Run one core to the round's end (which events scheduled meanwhile may pull in), taking the
- * interrupt messages that reach it on the way; a sleeping core's time jumps. */
+ * interrupt messages that reach it on the way; a sleeping core's time jumps. The run's budget
+ * ends the core's slice without ending the round: the next run goes on with the round from
+ * this core (x86irq_run), so where runs are cut changes nothing (docs/cycle-model.md). */
 static void run_core(x86irq_machine *m, struct x86_core *core)
 {
     struct x86_cpu *cpu = &core->cpu;
     m->current = core;
     m->trace.running = cpu;
     cpu->stop_pending = 0;
-    bool ran = false;
     for (;;) {
-        uint64_t end = m->window_end;
+        uint64_t end = m->window_end < m->run_end ? m->window_end : m->run_end;
         uint64_t message = core->lapic.pending_count ? x86_lapic_deliver_due(&core->lapic)
                                                      : UINT64_MAX;
-        if (cpu->cycles >= end || m->pending_stop != X86IRQ_STOP_NONE)
+        if (cpu->cycles >= m->window_end || m->pending_stop != X86IRQ_STOP_NONE)
             return;
+        if (cpu->cycles >= end) { /* the budget, inside the round */
+            x86_machine_stop(m, X86IRQ_STOP_BUDGET);
+            return;
+        }
         if (cpu->shutdown || (cpu->halted && !x86_cpu_event_deliverable(cpu))) {
             /* asleep: to the next message, at no cost; asleep for the whole round, its time
              * jumps to the end. A core that fell asleep in this round stays where it is: the
@@ -133,8 +138,11 @@ static void run_core(x86irq_machine *m, struct x86_core *core)
             /* the only core awake, fallen asleep until the event ending the round, which can
              * wake it: it may sleep through to it now (the next round would jump there; no
              * other core runs before it that could send it something) */
-            if (!ran || (m->round_awake == 1 && m->window_at_event && can_wake(m, core, true)))
+            if (!core->ran ||
+                (m->round_awake == 1 && m->window_at_event && can_wake(m, core, true))) {
                 cpu->cycles = end;
+                continue; /* at the round's end, or at the budget: a stop inside the round */
+            }
             return;
         }
         cpu->slice_end = message < end ? message : end;
@@ -149,8 +157,26 @@ static void run_core(x86irq_machine *m, struct x86_core *core)
             cpu->rip = core->pending_eip;
             cpu->stop_pending = m->pending_stop != X86IRQ_STOP_NONE;
         }
-        ran = true;
+        core->ran = true;
     }
+}
+
+/* Run the round's cores from where it stands: the awake ones in core order, then the sleeping
+ * ones. A stop (a breakpoint, a step, the budget...) leaves the round open at the core it
+ * came from, which goes on with its slice when the machine runs again. */
+static void run_round(x86irq_machine *m)
+{
+    for (; m->round_pass < 2; m->round_pass++, m->round_index = 0)
+        for (; m->round_index < m->core_count; m->round_index++) {
+            struct x86_core *core = m->cores[m->round_index];
+            if (core->awake != (m->round_pass == 0))
+                continue;
+            run_core(m, core);
+            if (m->pending_stop != X86IRQ_STOP_NONE)
+                return;
+        }
+    m->round_open = false;
+    x86_code_cache_collect(&m->code);
 }
 
 x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
@@ -177,7 +203,16 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
     m->pending_stop = X86IRQ_STOP_NONE;
     m->stop_cpu = -1;
     m->running = true;
+    m->run_end = end;
     for (;;) {
+        if (m->round_open) {
+            /* the round a stop left open: its cores go on from where they stopped */
+            run_round(m);
+            if (m->pending_stop != X86IRQ_STOP_NONE) {
+                stop = m->pending_stop;
+                break;
+            }
+        }
         uint64_t now = machine_now(m);
         if (now > m->clock)
             m->clock = now;
@@ -194,6 +229,7 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
         unsigned awake = 0;
         for (unsigned i = 0; i < m->core_count; i++) {
             m->cores[i]->awake = runnable(m->cores[i]);
+            m->cores[i]->ran = false;
             awake += m->cores[i]->awake;
         }
         bool wakeable = awake > 0;
@@ -214,22 +250,24 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
          * event (or until it sends another core something: x86_machine_bound_round), so the
          * cores that exist but sleep cost nothing; an idle machine jumps to its next event.
          * The cores awake run first, in core order, then the sleeping ones, which take the
-         * messages of the round at their cycles or jump to its end. */
-        uint64_t round_end = next_event < end ? next_event : end;
-        m->window_at_event = next_event < end;
+         * messages of the round at their cycles or jump to its end. The budget is not a
+         * round's end: it stops the core that reaches it inside the round (run_core). */
+        uint64_t round_end = next_event;
+        m->window_at_event = next_event != UINT64_MAX;
         if (awake > 1 && now + m->quantum < round_end) {
             round_end = now + m->quantum;
             m->window_at_event = false;
         }
         m->window_end = round_end;
         m->round_awake = awake;
-        for (unsigned i = 0; i < m->core_count && m->pending_stop == X86IRQ_STOP_NONE; i++)
-            if (m->cores[i]->awake)
-                run_core(m, m->cores[i]);
-        for (unsigned i = 0; i < m->core_count && m->pending_stop == X86IRQ_STOP_NONE; i++)
-            if (!m->cores[i]->awake)
-                run_core(m, m->cores[i]);
-        x86_code_cache_collect(&m->code);
+        m->round_open = true;
+        m->round_pass = 0;
+        m->round_index = 0;
+        run_round(m);
+        if (m->pending_stop != X86IRQ_STOP_NONE) {
+            stop = m->pending_stop;
+            break;
+        }
     }
     m->running = false;
     m->stop_reason = stop;

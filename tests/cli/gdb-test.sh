@@ -12,7 +12,7 @@ if ! command -v gdb >/dev/null 2>&1; then
     echo "1..0 # SKIP gdb is not installed (Debian package gdb)"
     exit 0
 fi
-echo "1..31"
+echo "1..35"
 check() { # description, expected, actual
     n=$((n + 1))
     if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (got '$3', expected '$2')"; failed=1; fi
@@ -81,43 +81,31 @@ check_grep "monitor ioapic: the redirection table" 'pin 23: vector' "$tmp/a"
 check_grep "monitor phys: physical memory" '000000000010000c:' "$tmp/a"
 check "after detach the guest runs on and exits with the value gdb wrote" 40 "$status"
 
-# --- gdb's interrupt (Ctrl-C: the byte 0x03) while the guest runs, from a client of our own:
-# gdb -batch does not wait for the stop of a background command
+# --- gdb's interrupt (Ctrl-C: the byte 0x03) while the guest runs, from a client of our own
+# (rsp-client.py): gdb -batch does not wait for the stop of a background command
+client="$(dirname "$0")/rsp-client.py"
 start --gdb-wait "$target"
-python3 - "$port" >"$tmp/i" 2>&1 <<'PY'
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.settimeout(20)
-def packet(p):
-    s.sendall(b"$%s#%02x" % (p, sum(p) & 0xFF))
-buffered = b""
-def reply():  # the next packet's payload (acknowledgements skipped)
-    global buffered
-    while True:
-        start = buffered.find(b"$")
-        end = buffered.find(b"#", start + 1) if start >= 0 else -1
-        if end >= 0 and len(buffered) >= end + 3:
-            payload, buffered = buffered[start + 1:end], buffered[end + 3:]
-            return payload
-        buffered += s.recv(4096)
-packet(b"c")
-time.sleep(0.5)
-s.sendall(b"\x03")
-print("stop", reply().decode())
-packet(b"qRcmd," + b"cycles".hex().encode())
-out = b""
-while True:
-    r = reply()
-    s.sendall(b"+")
-    if r == b"OK":
-        break
-    out += bytes.fromhex(r[1:].decode())
-print(out.decode())
-packet(b"k")
-PY
+python3 "$client" "$port" '!c' sleep:0.5 interrupt "qRcmd,$(printf cycles | od -An -tx1 | tr -d ' \n')" \
+    '!k' >"$tmp/i" 2>&1
 finish_server
-check_grep "gdb's interrupt (0x03) stops the running guest with SIGINT" 'stop T02thread:1;' "$tmp/i"
+check_grep "gdb's interrupt (0x03) stops the running guest with SIGINT" 'interrupt -> T02thread:1;' "$tmp/i"
 check_grep "after it ran for a while" 'machine: cycle [0-9][0-9][0-9][0-9][0-9][0-9]' "$tmp/i"
+
+# --- a debugger's stops change nothing, with two CPUs too: a session that stops five times at a
+# breakpoint on CPU 1, steps each CPU and runs in the stub's slices of a million cycles gives
+# the trace events and output of a run without gdb, byte for byte
+"$run" --smp=2 --trace-events="$tmp/plain.events" "$smp" >"$tmp/plain.out" 2>/dev/null
+ping=$(nm "$smp" | awk '$3 == "on_ping" { print $1; exit }')
+start --gdb-wait --smp=2 --trace-events="$tmp/gdb.events" "$smp"
+python3 "$client" "$port" "Z0,$ping,1" c c c c c 'vCont;s:2;c' 'vCont;s:2;c' 'vCont;s:1;c' \
+    "z0,$ping,1" c >"$tmp/n" 2>&1
+finish_server
+cp "$tmp/server.out" "$tmp/gdb.out"
+check_grep "the session stops on CPU 1 at the breakpoint" 'c -> T05thread:2;swbreak:;' "$tmp/n"
+check_grep "and runs on to the guest's exit" 'c -> W00' "$tmp/n"
+check "its trace events are those of the run without gdb" same \
+    "$(cmp -s "$tmp/plain.events" "$tmp/gdb.events" && echo same || echo different)"
+check "and so is its output" same "$(cmp -s "$tmp/plain.out" "$tmp/gdb.out" && echo same || echo different)"
 
 # --- kill
 start --gdb-wait "$target"
