@@ -234,7 +234,9 @@ typedef enum x86irq_stop_reason {
 X86IRQ_API const char *x86irq_stop_reason_string(x86irq_stop_reason reason);
 
 /** Run for at most max_cycles cycles (UINT64_MAX: no limit). The reason is stored in *reason
- *  (may be NULL). After DEBUG_EXIT, SHUTDOWN, POWEROFF or RESET the machine stays stopped:
+ *  (may be NULL). Where runs are cut changes nothing: with several CPUs the budget (or a
+ *  breakpoint, a step, a request) stops the CPU that reaches it inside its round of the
+ *  machine's schedule, and the next run goes on with that round (docs/cycle-model.md). After DEBUG_EXIT, SHUTDOWN, POWEROFF or RESET the machine stays stopped:
  *  further calls return X86IRQ_ERR_STATE. X86IRQ_ERR_STATE too, with nothing done: from a
  *  callback of the machine, and with nothing to run (no image loaded, and the embedder wrote
  *  neither memory nor registers). */
