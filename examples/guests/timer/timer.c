@@ -101,8 +101,10 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     outb(0x40, 1193 >> 8);
     uint64_t pit_interval = run_ticks();
     ioapic_write(0x10 + 2 * 2, 0x10030); /* mask it again */
-    printf("timer: %u jiffies; one tick every %u cycles (exactly 1193 * 1e9 / 1193182 = "
-           "999847.6)\n", jiffies - 1, (uint32_t)pit_interval);
+    printf("timer: %u interrupts, jiffies 0 to %u: the first starts the clock, the %u intervals "
+           "after it are timed\n", jiffies, jiffies - 1, jiffies - 1);
+    printf("timer: one tick every %u cycles (exactly 1193 * 1e9 / 1193182 = 999847.6)\n",
+           (uint32_t)pit_interval);
 
     printf("timer: local APIC timer, periodic, divide by 16, initial count 62500 (1 ms)\n");
     lapic_write(0x3E0, 0x3);     /* divide by 16 */
@@ -110,8 +112,8 @@ int kmain(uint32_t magic, const struct multiboot_info *info)
     lapic_write(0x380, 62500);
     uint64_t apic_interval = run_ticks();
     lapic_write(0x380, 0);
-    printf("timer: %u jiffies; one tick every %u cycles (16 * 62500 = 1000000)\n", jiffies - 1,
-           (uint32_t)apic_interval);
+    printf("timer: %u interrupts again, %u timed intervals; one tick every %u cycles "
+           "(16 * 62500 = 1000000)\n", jiffies, jiffies - 1, (uint32_t)apic_interval);
     int pit_ok = pit_interval >= 999000 && pit_interval <= 1000700;
     int apic_ok = apic_interval == 1000000;
     return pit_ok && apic_ok ? 0 : 1;
