@@ -922,14 +922,21 @@ static uint64_t percentile(const struct samples *s, unsigned p)
     return s->v[i ? i - 1 : 0];
 }
 
+/* the deliveries of IOAPIC pin p, all CPUs' */
+static uint64_t pin_total(const struct observer *ob, unsigned p)
+{
+    uint64_t total = 0;
+    for (unsigned c = 0; c < ob->core_span; c++)
+        total += ob->pin_count[p][c];
+    return total;
+}
+
 /* Deliveries by IOAPIC pin, per CPU with several: the rows of /proc/interrupts */
 static void print_pins(const struct observer *ob, FILE *out)
 {
     bool any = false;
     for (unsigned p = 0; p < MAX_PINS; p++) {
-        uint64_t total = 0;
-        for (unsigned c = 0; c < ob->core_span; c++)
-            total += ob->pin_count[p][c];
+        uint64_t total = pin_total(ob, p);
         if (!total)
             continue;
         if (!any) {
@@ -1147,9 +1154,7 @@ void observer_report(struct observer *ob, FILE *out, const char *run_members)
     fputs("],\"ioapic_pins\":[", out);
     first = true;
     for (unsigned p = 0; p < MAX_PINS; p++) {
-        uint64_t total = 0;
-        for (unsigned c = 0; c < ob->core_span; c++)
-            total += ob->pin_count[p][c];
+        uint64_t total = pin_total(ob, p);
         if (!total)
             continue;
         fprintf(out, "%s{\"pin\":%u,\"delivered\":%" PRIu64 ",\"by_cpu\":[", first ? "" : ",",

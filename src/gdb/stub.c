@@ -483,17 +483,22 @@ static void cmd_thread_alive(struct x86_gdb *g, const char *a, size_t n)
     x86_gdb_reply(g, parse_thread(g, a, &cpu) && cpu >= 0 ? "OK" : "E01");
 }
 
+/* register r of gdb's CPU, in hex, appended to the reply */
+static void reply_register(struct x86_gdb *g, unsigned r)
+{
+    const struct x86_gdb_reg *reg = &g->regs.regs[r];
+    uint8_t value[16];
+    char hex[33];
+    reg->get(g->machine, g->g_cpu, reg->arg, value);
+    x86_rsp_bytes_to_hex(value, reg->bits / 8u, hex);
+    x86_gdb_reply(g, "%s", hex);
+}
+
 static void cmd_read_registers(struct x86_gdb *g, const char *a, size_t n)
 {
     (void)a, (void)n;
-    for (unsigned r = 0; r < g->regs.count; r++) {
-        const struct x86_gdb_reg *reg = &g->regs.regs[r];
-        uint8_t value[16];
-        char hex[33];
-        reg->get(g->machine, g->g_cpu, reg->arg, value);
-        x86_rsp_bytes_to_hex(value, reg->bits / 8u, hex);
-        x86_gdb_reply(g, "%s", hex);
-    }
+    for (unsigned r = 0; r < g->regs.count; r++)
+        reply_register(g, r);
 }
 
 static bool set_register(struct x86_gdb *g, unsigned r, const char *hex, size_t len)
@@ -530,12 +535,7 @@ static void cmd_read_register(struct x86_gdb *g, const char *a, size_t n)
         x86_gdb_reply(g, "E45");
         return;
     }
-    const struct x86_gdb_reg *reg = &g->regs.regs[r];
-    uint8_t value[16];
-    char hex[33];
-    reg->get(g->machine, g->g_cpu, reg->arg, value);
-    x86_rsp_bytes_to_hex(value, reg->bits / 8u, hex);
-    x86_gdb_reply(g, "%s", hex);
+    reply_register(g, (unsigned)r);
 }
 
 static void cmd_write_register(struct x86_gdb *g, const char *a, size_t n)
