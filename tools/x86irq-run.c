@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <x86irq/exceptions.h>
+#include <x86irq/gdb.h>
 #include <x86irq/x86irq.h>
 
 #include "console.h"
@@ -377,9 +378,9 @@ static int parse(int argc, char **argv, struct options *o)
             o->gdb_wait = true;
         } else if (IS("--gdb-arch")) {
             if (v && strcmp(v, "i386") == 0)
-                o->gdb_arch = 1;
+                o->gdb_arch = X86IRQ_GDB_ARCH_I386;
             else if (v && strcmp(v, "x86-64") == 0)
-                o->gdb_arch = 2;
+                o->gdb_arch = X86IRQ_GDB_ARCH_X86_64;
             else
                 return bad("--gdb-arch needs i386 or x86-64, not '%s'", v ? v : "");
         } else if (IS("--report")) {
