@@ -70,7 +70,8 @@ struct core {
     bool line_unconsumed;
     uint64_t pending_accept_cycle;
     uint64_t pending_accept_flow, pending_accept_flow_cycle;
-    uint64_t nmi_cycle;      /* when the NMI latched now reached the core (0: none) */
+    bool nmi_waiting;        /* an NMI is latched, since nmi_cycle */
+    uint64_t nmi_cycle;
     int pending_accept_vector;
     unsigned pending_irr;
     uint64_t last_accept_cycle;
@@ -610,8 +611,10 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         break;
     case X86IRQ_TRACE_NMI:
         /* the edge the core latches (a lost one changes nothing: the latched one is older) */
-        if (!e->error_code && !k->nmi_cycle)
-            k->nmi_cycle = e->cycle ? e->cycle : 1;
+        if (!e->error_code && !k->nmi_waiting) {
+            k->nmi_waiting = true;
+            k->nmi_cycle = e->cycle;
+        }
         if (ob->o.perfetto)
             json_event(ob, cpu, "X", text, "nmi", e->cycle, ",\"dur\":0.001");
         break;
@@ -643,9 +646,9 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
             k->irr_cycle[v] = 0;
             if (k->pending_irr)
                 k->pending_irr--;
-        } else if (e->line == 3 && k->nmi_cycle) {     /* the NMI: latched since its edge */
+        } else if (e->line == 3 && k->nmi_waiting) {   /* the NMI: latched since its edge */
             since = k->nmi_cycle;
-            k->nmi_cycle = 0;
+            k->nmi_waiting = false;
         } else if (e->line == 1 && k->line_unconsumed) { /* the 8259: the last line raised */
             since = k->last_line_cycle;
             flow = k->last_line_flow;

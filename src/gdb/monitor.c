@@ -119,8 +119,8 @@ static bool idt_entry(struct x86_gdb *g, unsigned vector, bool only_present)
         x86_gdb_console(g, "%3u: task gate, TSS selector %04x, DPL %u\n", vector, selector, dpl);
         return true;
     }
-    char symbol[128];
-    x86irq_symbolize(m, long_mode ? offset : offset + 0, symbol, sizeof(symbol));
+    char symbol[128]; /* the offset as a linear address: a flat code segment's, as kernels use */
+    x86irq_symbolize(m, offset, symbol, sizeof(symbol));
     char ist[16] = "";
     if (long_mode && (e[4] & 7))
         snprintf(ist, sizeof(ist), ", IST %u", e[4] & 7);
