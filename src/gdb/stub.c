@@ -129,8 +129,9 @@ static void set_stop(struct x86_gdb *g, const char *format, ...)
     va_end(ap);
 }
 
-/* What a stop says to gdb; the CPU it came from becomes gdb's current thread */
-static void stop_reply(struct x86_gdb *g, x86irq_stop_reason reason)
+/* What a stop says to gdb, in g->last_stop (with a line of console output when `say`); the CPU
+ * it came from becomes gdb's current thread */
+static void describe_stop(struct x86_gdb *g, x86irq_stop_reason reason, bool say)
 {
     x86irq_machine *m = g->machine;
     int cpu = x86irq_stop_cpu(m);
@@ -157,7 +158,8 @@ static void stop_reply(struct x86_gdb *g, x86irq_stop_reason reason)
         set_stop(g, "T02thread:%x;", thread); /* SIGINT: gdb's interrupt */
         break;
     case X86IRQ_STOP_HALTED:
-        x86_gdb_console(g, "x86irq: every CPU is halted and nothing can wake one\n");
+        if (say)
+            x86_gdb_console(g, "x86irq: every CPU is halted and nothing can wake one\n");
         set_stop(g, "T05thread:%x;", thread);
         break;
     case X86IRQ_STOP_DEBUG_EXIT:
@@ -167,19 +169,26 @@ static void stop_reply(struct x86_gdb *g, x86irq_stop_reason reason)
     case X86IRQ_STOP_POWEROFF:
     case X86IRQ_STOP_RESET:
         g->exited = true;
-        x86_gdb_console(g, "x86irq: the guest %s\n",
-                        reason == X86IRQ_STOP_POWEROFF ? "powered off" : "reset the machine");
+        if (say)
+            x86_gdb_console(g, "x86irq: the guest %s\n",
+                            reason == X86IRQ_STOP_POWEROFF ? "powered off" : "reset the machine");
         set_stop(g, "W00");
         break;
     case X86IRQ_STOP_SHUTDOWN:
         g->exited = true;
-        x86_gdb_console(g, "x86irq: CPU %d shut down (triple fault)\n", cpu);
+        if (say)
+            x86_gdb_console(g, "x86irq: CPU %d shut down (triple fault)\n", cpu);
         set_stop(g, "X0b"); /* as a process killed by SIGSEGV */
         break;
     default:
         set_stop(g, "T05thread:%x;", thread);
         break;
     }
+}
+
+static void stop_reply(struct x86_gdb *g, x86irq_stop_reason reason)
+{
+    describe_stop(g, reason, true);
     x86_gdb_send(g, g->last_stop, strlen(g->last_stop));
 }
 
@@ -780,6 +789,8 @@ void x86_gdb_init(struct x86_gdb *g, x86irq_machine *m, const struct x86_gdb_io 
     g->c_cpu = -1;
     x86_rsp_init(&g->parser);
     set_stop(g, "T05thread:1;");
+    if (m->finished) /* served after its end: gdb's '?' is told the inferior has exited */
+        describe_stop(g, m->stop_reason, false);
 }
 
 void x86_gdb_run(struct x86_gdb *g)

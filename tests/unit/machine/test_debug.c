@@ -5,10 +5,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "x86irq/gdb.h"
 #include "x86irq/x86irq.h"
 
 static x86irq_machine *make(unsigned cpus)
@@ -401,6 +406,71 @@ static void test_stops_change_nothing(void **state)
     }
 }
 
+/* A whole gdb session through x86irq_gdb_serve on a socket pair: the client's packets are
+ * written first and its end closed, so the session ends when they are read; what the stub
+ * answered is then read back. Returns the stub's bytes (NUL-terminated, static). */
+static const char *gdb_session(x86irq_machine *m, const char *const *packets, unsigned count,
+                               x86irq_gdb_end *end)
+{
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    for (unsigned i = 0; i < count; i++) {
+        unsigned sum = 0;
+        for (const char *p = packets[i]; *p; p++)
+            sum += (unsigned char)*p;
+        char frame[256];
+        int n = snprintf(frame, sizeof(frame), "$%s#%02x", packets[i], sum & 0xFF);
+        assert_int_equal(write(sv[1], frame, (size_t)n), n);
+    }
+    shutdown(sv[1], SHUT_WR);
+    x86irq_gdb_options options;
+    x86irq_gdb_options_init(&options);
+    assert_int_equal(x86irq_gdb_serve(m, sv[0], &options, end), X86IRQ_OK);
+    close(sv[0]);
+    static char replies[65536];
+    size_t got = 0;
+    ssize_t n;
+    while (got + 1 < sizeof(replies) &&
+           (n = read(sv[1], replies + got, sizeof(replies) - 1 - got)) > 0)
+        got += (size_t)n;
+    replies[got] = '\0';
+    close(sv[1]);
+    return replies;
+}
+
+static void test_gdb_serve(void **state)
+{
+    (void)state;
+    x86irq_machine *m = make(1);
+    const uint8_t code[] = { 0x40, 0x40, 0x40, 0xE6, 0xF4 }; /* inc eax x3; out 0xf4, al */
+    put(m, 0x10000, code, sizeof(code));
+    assert_int_equal(x86irq_set_register(m, X86IRQ_REG_EIP, 0x10000), X86IRQ_OK);
+    static const char *const packets[] = { "qSupported:swbreak+", "?", "m10000,3", "Z0,10002,1",
+                                           "c", "p8", "D" };
+    x86irq_gdb_end end = X86IRQ_GDB_KILLED;
+    const char *r = gdb_session(m, packets, 7, &end);
+    assert_int_equal(end, X86IRQ_GDB_DETACHED);
+    assert_non_null(strstr(r, "PacketSize=4000;qXfer:features:read+"));
+    assert_non_null(strstr(r, "$T05thread:1;#"));           /* stopped before it runs */
+    assert_non_null(strstr(r, "$404040#"));                 /* the code's bytes */
+    assert_non_null(strstr(r, "$T05thread:1;swbreak:;#"));  /* the breakpoint */
+    assert_non_null(strstr(r, "$02000100#"));               /* EIP 0x10002, little-endian */
+    assert_non_null(strstr(r, "$OK#"));
+    assert_int_equal(reg(m, X86IRQ_REG_EIP), 0x10002);
+    /* the breakpoint gdb set went with the session */
+    assert_int_equal(x86irq_remove_breakpoint(m, 0x10002), X86IRQ_ERR_INVALID_ARGUMENT);
+    x86irq_stop_reason reason;
+    assert_int_equal(x86irq_run(m, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT);
+    /* served after the end: the inferior has exited (W and the exit value) */
+    static const char *const after[] = { "?" };
+    r = gdb_session(m, after, 1, &end);
+    assert_int_equal(end, X86IRQ_GDB_DISCONNECTED);
+    assert_non_null(strstr(r, "$W03#"));
+    assert_int_equal(x86irq_gdb_serve(m, -1, NULL, NULL), X86IRQ_ERR_INVALID_ARGUMENT);
+    x86irq_machine_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_write_linear_keeps_code_coherent),
         cmocka_unit_test(test_step_other_cpu),
         cmocka_unit_test(test_stops_change_nothing),
+        cmocka_unit_test(test_gdb_serve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
