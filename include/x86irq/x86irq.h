@@ -47,6 +47,8 @@ typedef enum x86irq_status {
                                       as 32 bits) */
     X86IRQ_ERR_CONFLICT,         /**< a device range overlaps one already registered */
     X86IRQ_ERR_STATE,            /**< the call is not allowed in the machine's present state */
+    X86IRQ_ERR_BAD_SNAPSHOT,     /**< not a snapshot of this library build, damaged, truncated,
+                                      or of a machine configured otherwise */
 } x86irq_status;
 
 /** A short, static description of a status code ("invalid argument", ...). */
@@ -559,6 +561,42 @@ X86IRQ_API x86irq_status x86irq_schedule_event(x86irq_machine *machine, uint64_t
 
 /** Cancel a scheduled event. An id that already ran or was cancelled: X86IRQ_ERR_STATE. */
 X86IRQ_API x86irq_status x86irq_cancel_event(x86irq_machine *machine, uint64_t id);
+
+/* ------------------------------------------------------------------ snapshots */
+
+/** Save the whole machine (every core, every device, the pending events with their cycles,
+ *  RAM compressed) into a new buffer: *data (free it with x86irq_snapshot_free), *size bytes.
+ *  The format (docs/debugging.md, "Snapshot format") is versioned and checksummed; it holds
+ *  this build's state layout, so it restores with the same library version. Not from a
+ *  callback (X86IRQ_ERR_STATE). The debugger's breakpoints, watchpoints and hooks are not part
+ *  of the machine and are not saved. */
+X86IRQ_API x86irq_status x86irq_snapshot_save(x86irq_machine *machine, void **data,
+                                              size_t *size);
+/** The same, into a file (X86IRQ_ERR_IO when it cannot be written). */
+X86IRQ_API x86irq_status x86irq_snapshot_save_file(x86irq_machine *machine, const char *path);
+/** Free a buffer from x86irq_snapshot_save (NULL: nothing). */
+X86IRQ_API void x86irq_snapshot_free(void *data);
+/** Put the machine back in the state a snapshot holds. The machine must be configured as the
+ *  one that saved it (RAM, CPUs, clock, ISA, devices), and, when it has symbols, have the same
+ *  symbols; a foreign, damaged or truncated snapshot or another configuration is
+ *  X86IRQ_ERR_BAD_SNAPSHOT with a message, and the machine is left as it was. Kept from the
+ *  machine: breakpoints, watchpoints, hooks, the serial and NIC callbacks, symbols. Events the
+ *  embedder had scheduled (x86irq_schedule_event) are pending again at their cycles but have
+ *  no function until x86irq_rebind_event gives them one; x86irq_run refuses to run until then
+ *  (X86IRQ_ERR_STATE). The embedder's own events pending before the restore are dropped. */
+X86IRQ_API x86irq_status x86irq_snapshot_restore(x86irq_machine *machine, const void *data,
+                                                 size_t size);
+/** The same, from a file (X86IRQ_ERR_IO when it cannot be read). */
+X86IRQ_API x86irq_status x86irq_snapshot_restore_file(x86irq_machine *machine,
+                                                      const char *path);
+/** The index-th (from 0) embedder event a restore left without a function: its id and cycle
+ *  (either may be NULL). X86IRQ_ERR_RANGE past the last one. */
+X86IRQ_API x86irq_status x86irq_unbound_event(const x86irq_machine *machine, size_t index,
+                                              uint64_t *id, uint64_t *cycle);
+/** Give a restored embedder event its function and user data; it runs at its cycle, in its
+ *  place among events of the same cycle. An id that is not an unbound event: X86IRQ_ERR_STATE. */
+X86IRQ_API x86irq_status x86irq_rebind_event(x86irq_machine *machine, uint64_t id,
+                                             x86irq_event_fn fn, void *opaque);
 
 /* ------------------------------------------------------------------ tracing */
 

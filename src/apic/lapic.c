@@ -391,7 +391,7 @@ uint32_t x86_lapic_timer_current(const struct x86_lapic *lapic)
     return ticks >= lapic->timer_initial ? 0 : lapic->timer_initial - (uint32_t)ticks;
 }
 
-static void timer_fire(void *context, void *opaque);
+void x86_lapic_timer_event(void *context, void *opaque);
 
 static void timer_cancel(struct x86_lapic *lapic)
 {
@@ -424,10 +424,10 @@ static void timer_arm(struct x86_lapic *lapic)
             at = lapic->timer_start + (elapsed / period + 1) * period;
         }
     }
-    lapic->timer_event = x86_events_schedule(lapic->events, at, timer_fire, lapic);
+    lapic->timer_event = x86_events_schedule(lapic->events, at, x86_lapic_timer_event, lapic);
 }
 
-static void timer_fire(void *context, void *opaque)
+void x86_lapic_timer_event(void *context, void *opaque)
 {
     (void)context;
     struct x86_lapic *lapic = opaque;

@@ -151,4 +151,7 @@ void x86_lapic_mmio_write(void *opaque, uint64_t offset, unsigned size, uint64_t
 /* The timer's current count at the present cycle */
 uint32_t x86_lapic_timer_current(const struct x86_lapic *lapic);
 
+/* Its event callbacks, named so a snapshot can name them (src/machine/snapshot_state.c) */
+void x86_lapic_timer_event(void *context, void *opaque);
+
 #endif

@@ -122,7 +122,7 @@ static uint16_t pm1_status_now(const struct x86_acpi_pm *pm, uint64_t tick)
     return (uint16_t)(pm->pm1_status | (timer_status(pm, tick) ? X86_ACPI_PM1_TMR : 0));
 }
 
-static void timer_event(void *context, void *opaque);
+void x86_acpi_pm_timer_event(void *context, void *opaque);
 
 /* Give sci its level and keep one event at the next bit-23 toggle while TMR_EN waits for it */
 static void update(struct x86_acpi_pm *pm)
@@ -151,10 +151,10 @@ static void update(struct x86_acpi_pm *pm)
     if (cycle == UINT64_MAX)
         return;
     pm->event_period = pm->timer_period;
-    pm->event_id = x86_events_schedule(pm->events, cycle, timer_event, pm);
+    pm->event_id = x86_events_schedule(pm->events, cycle, x86_acpi_pm_timer_event, pm);
 }
 
-static void timer_event(void *context, void *opaque)
+void x86_acpi_pm_timer_event(void *context, void *opaque)
 {
     (void)context;
     struct x86_acpi_pm *pm = opaque;

@@ -90,4 +90,7 @@ void x86_acpi_pm_raise(struct x86_acpi_pm *pm, uint16_t pm1_status_bits);
 /* A general-purpose event: sets GPE0_STS bit gpe (0..15; others ignored). */
 void x86_acpi_pm_raise_gpe(struct x86_acpi_pm *pm, unsigned gpe);
 
+/* Its event callbacks, named so a snapshot can name them (src/machine/snapshot_state.c) */
+void x86_acpi_pm_timer_event(void *context, void *opaque);
+
 #endif

@@ -496,7 +496,7 @@ static bool timer_start(struct x86_e1000 *nic, struct x86_e1000_timer *timer, ui
     return timer->event_id != 0;
 }
 
-static void throttle_expired(void *context, void *opaque);
+void x86_e1000_throttle_event(void *context, void *opaque);
 
 /* The line is (ICR & IMS) != 0, but ITR (13.4.18) guarantees a minimum interval between
  * assertions: a request inside the interval waits for its end, where one assertion covers all
@@ -517,7 +517,7 @@ static void update_interrupt(struct x86_e1000 *nic, uint64_t now)
     if (interval && now < nic->throttle_end) {
         if (nic->throttle.event_id)
             return; /* already waiting for the interval's end */
-        if (timer_start(nic, &nic->throttle, nic->throttle_end, throttle_expired))
+        if (timer_start(nic, &nic->throttle, nic->throttle_end, x86_e1000_throttle_event))
             return;
     }
     nic->interrupt_asserted = true;
@@ -525,7 +525,7 @@ static void update_interrupt(struct x86_e1000 *nic, uint64_t now)
     x86_pci_set_interrupt(&nic->pci, true);
 }
 
-static void throttle_expired(void *context, void *opaque)
+void x86_e1000_throttle_event(void *context, void *opaque)
 {
     (void)context;
     struct x86_e1000 *nic = opaque;
@@ -549,7 +549,7 @@ static void receive_timer_fire(struct x86_e1000 *nic, uint64_t now)
     raise_causes(nic, CAUSE_RECEIVER_TIMER, now);
 }
 
-static void receive_packet_timer_expired(void *context, void *opaque)
+void x86_e1000_rdtr_event(void *context, void *opaque)
 {
     (void)context;
     struct x86_e1000 *nic = opaque;
@@ -557,7 +557,7 @@ static void receive_packet_timer_expired(void *context, void *opaque)
     receive_timer_fire(nic, nic->receive_packet_timer.cycle);
 }
 
-static void receive_absolute_timer_expired(void *context, void *opaque)
+void x86_e1000_radv_event(void *context, void *opaque)
 {
     (void)context;
     struct x86_e1000 *nic = opaque;
@@ -573,7 +573,7 @@ static void transmit_timer_fire(struct x86_e1000 *nic, uint64_t now)
     raise_causes(nic, CAUSE_TRANSMIT_DESCRIPTOR_WRITTEN_BACK, now);
 }
 
-static void transmit_packet_timer_expired(void *context, void *opaque)
+void x86_e1000_tidv_event(void *context, void *opaque)
 {
     (void)context;
     struct x86_e1000 *nic = opaque;
@@ -581,7 +581,7 @@ static void transmit_packet_timer_expired(void *context, void *opaque)
     transmit_timer_fire(nic, nic->transmit_packet_timer.cycle);
 }
 
-static void transmit_absolute_timer_expired(void *context, void *opaque)
+void x86_e1000_tadv_event(void *context, void *opaque)
 {
     (void)context;
     struct x86_e1000 *nic = opaque;
@@ -1388,7 +1388,7 @@ static bool receive_frame(struct x86_e1000 *nic, const uint8_t *frame, size_t le
         raise_causes(nic, CAUSE_RECEIVE_DESCRIPTOR_MINIMUM, now);
     const struct delay_timers timers = {
         REG_RDTR, REG_RADV, &nic->receive_packet_timer, &nic->receive_absolute_timer,
-        receive_packet_timer_expired, receive_absolute_timer_expired, receive_timer_fire,
+        x86_e1000_rdtr_event, x86_e1000_radv_event, receive_timer_fire,
     };
     arm_delay_timers(nic, &timers, now);
     return true;
@@ -1591,7 +1591,7 @@ static void transmit_process(struct x86_e1000 *nic, uint64_t now)
     } else if (delayed) {
         const struct delay_timers timers = {
             REG_TIDV, REG_TADV, &nic->transmit_packet_timer, &nic->transmit_absolute_timer,
-            transmit_packet_timer_expired, transmit_absolute_timer_expired, transmit_timer_fire,
+            x86_e1000_tidv_event, x86_e1000_tadv_event, transmit_timer_fire,
         };
         arm_delay_timers(nic, &timers, now);
     }

@@ -182,4 +182,11 @@ void x86_e1000_io_write(void *opaque, uint64_t offset, unsigned size, uint64_t v
 /* The manual's mnemonic of the register at offset ("CTRL", "RAL", "MTA", ...), or NULL */
 const char *x86_e1000_register_name(uint32_t offset);
 
+/* Its event callbacks, named so a snapshot can name them (src/machine/snapshot_state.c) */
+void x86_e1000_throttle_event(void *context, void *opaque);
+void x86_e1000_rdtr_event(void *context, void *opaque);
+void x86_e1000_radv_event(void *context, void *opaque);
+void x86_e1000_tidv_event(void *context, void *opaque);
+void x86_e1000_tadv_event(void *context, void *opaque);
+
 #endif

@@ -364,7 +364,7 @@ static void settle(struct x86_hpet *hpet)
 
 /* ------------------------------------------------------------------ events */
 
-static void timer_event(void *context, void *opaque);
+void x86_hpet_timer_event(void *context, void *opaque);
 
 /* Does the timer's next match make an interrupt? (Level timers with their status already set
  * hold their line: further matches change nothing until the bit is cleared.) */
@@ -387,7 +387,7 @@ static void reschedule(struct x86_hpet *hpet, struct x86_hpet_timer *t)
     if (cycle == NEVER)
         return;
     t->event_cycle = cycle;
-    t->event_id = x86_events_schedule(hpet->events, cycle, timer_event, t);
+    t->event_id = x86_events_schedule(hpet->events, cycle, x86_hpet_timer_event, t);
 }
 
 static void reschedule_all(struct x86_hpet *hpet)
@@ -396,7 +396,7 @@ static void reschedule_all(struct x86_hpet *hpet)
         reschedule(hpet, &hpet->timer[i]);
 }
 
-static void timer_event(void *context, void *opaque)
+void x86_hpet_timer_event(void *context, void *opaque)
 {
     (void)context;
     struct x86_hpet_timer *t = opaque;

@@ -75,4 +75,7 @@ void x86_hpet_write(void *opaque, uint64_t offset, unsigned size, uint64_t value
 /* The main counter now (what offset 0xF0 reads), without side effects. */
 uint64_t x86_hpet_counter(const struct x86_hpet *hpet);
 
+/* Its event callbacks, named so a snapshot can name them (src/machine/snapshot_state.c) */
+void x86_hpet_timer_event(void *context, void *opaque);
+
 #endif

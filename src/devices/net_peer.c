@@ -207,7 +207,7 @@ static void deliver_oldest(struct x86_net_peer *peer)
 
 static void schedule_oldest(struct x86_net_peer *peer);
 
-static void reply_due(void *context, void *opaque)
+void x86_net_peer_reply_event(void *context, void *opaque)
 {
     (void)context;
     struct x86_net_peer *peer = opaque;
@@ -234,7 +234,7 @@ static void schedule_oldest(struct x86_net_peer *peer)
         return;
     }
     uint64_t cycle = peer->queue[peer->queue_head].cycle;
-    peer->event_id = x86_events_schedule(peer->events, cycle, reply_due, peer);
+    peer->event_id = x86_events_schedule(peer->events, cycle, x86_net_peer_reply_event, peer);
     if (!peer->event_id) { /* out of memory: nothing would ever deliver them */
         peer->dropped += peer->queue_count;
         peer->overflowed += peer->queue_count;

@@ -84,4 +84,7 @@ void x86_net_peer_frame(struct x86_net_peer *peer, const uint8_t *frame, size_t 
  * peer), so the NIC can be wired to the peer directly. */
 void x86_net_peer_transmit(void *opaque, const uint8_t *frame, size_t length, uint64_t cycle);
 
+/* Its event callbacks, named so a snapshot can name them (src/machine/snapshot_state.c) */
+void x86_net_peer_reply_event(void *context, void *opaque);
+
 #endif

@@ -408,7 +408,7 @@ static void schedule_load(struct x86_pit_channel *ch, uint64_t tick, bool starts
 
 /* ------------------------------------------------------------------ channel 0 and IRQ0 */
 
-static void channel0_event(void *context, void *opaque);
+void x86_pit_channel0_event(void *context, void *opaque);
 
 /* Give irq0 OUT's level at tick and keep one event at OUT's next change */
 static void update_irq0(struct x86_pit *pit, uint64_t tick)
@@ -434,10 +434,10 @@ static void update_irq0(struct x86_pit *pit, uint64_t tick)
     if (cycle == UINT64_MAX)
         return; /* beyond the representable future */
     pit->event_tick = next;
-    pit->event_id = x86_events_schedule(pit->events, cycle, channel0_event, pit);
+    pit->event_id = x86_events_schedule(pit->events, cycle, x86_pit_channel0_event, pit);
 }
 
-static void channel0_event(void *context, void *opaque)
+void x86_pit_channel0_event(void *context, void *opaque)
 {
     (void)context;
     struct x86_pit *pit = opaque;

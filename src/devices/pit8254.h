@@ -126,4 +126,7 @@ bool x86_pit_output(struct x86_pit *pit, unsigned channel);
 uint64_t x86_pit_tick_at_cycle(const struct x86_pit *pit, uint64_t cycle);
 uint64_t x86_pit_cycle_at_tick(const struct x86_pit *pit, uint64_t tick);
 
+/* Its event callbacks, named so a snapshot can name them (src/machine/snapshot_state.c) */
+void x86_pit_channel0_event(void *context, void *opaque);
+
 #endif

@@ -517,7 +517,7 @@ static void sync(struct x86_rtc *rtc)
     }
 }
 
-static void rtc_event(void *context, void *opaque);
+void x86_rtc_event(void *context, void *opaque);
 
 /* Keep one event, at the earliest tick at which an enabled, clear flag gets set. */
 static void reschedule(struct x86_rtc *rtc)
@@ -553,12 +553,12 @@ static void reschedule(struct x86_rtc *rtc)
         x86_events_cancel(rtc->events, rtc->event_id);
     rtc->event_id = 0;
     if (cycle != NEVER) {
-        rtc->event_id = x86_events_schedule(rtc->events, cycle, rtc_event, rtc);
+        rtc->event_id = x86_events_schedule(rtc->events, cycle, x86_rtc_event, rtc);
         rtc->event_cycle = cycle;
     }
 }
 
-static void rtc_event(void *context, void *opaque)
+void x86_rtc_event(void *context, void *opaque)
 {
     (void)context;
     struct x86_rtc *rtc = opaque;

@@ -74,4 +74,7 @@ void x86_rtc_set_bios_nvram(struct x86_rtc *rtc, uint64_t ram_size, unsigned cpu
  * the line after HPET legacy replacement routing is switched off. */
 int x86_rtc_irq_level(const struct x86_rtc *rtc);
 
+/* Its event callbacks, named so a snapshot can name them (src/machine/snapshot_state.c) */
+void x86_rtc_event(void *context, void *opaque);
+
 #endif

@@ -147,7 +147,7 @@ static void update_irq(struct x86_uart *u)
 
 /* ------------------------------------------------------------------ character time-out */
 
-static void timeout_due(void *context, void *opaque);
+void x86_uart_timeout_event(void *context, void *opaque);
 
 static void disarm_timeout(struct x86_uart *u)
 {
@@ -172,11 +172,11 @@ static void restart_timeout(struct x86_uart *u, struct x86_uart_time t)
         return; /* the pending event comes first and moves itself on to timeout_at */
     if (u->timeout_event)
         x86_events_cancel(u->events, u->timeout_event);
-    u->timeout_event = x86_events_schedule(u->events, u->timeout_at, timeout_due, u);
+    u->timeout_event = x86_events_schedule(u->events, u->timeout_at, x86_uart_timeout_event, u);
     u->timeout_event_cycle = u->timeout_at;
 }
 
-static void timeout_due(void *context, void *opaque)
+void x86_uart_timeout_event(void *context, void *opaque)
 {
     struct x86_uart *u = opaque;
     (void)context;
@@ -184,7 +184,7 @@ static void timeout_due(void *context, void *opaque)
     if (u->timeout_at == UINT64_MAX)
         return;
     if (u->timeout_at > u->timeout_event_cycle) { /* restarted since it was scheduled */
-        u->timeout_event = x86_events_schedule(u->events, u->timeout_at, timeout_due, u);
+        u->timeout_event = x86_events_schedule(u->events, u->timeout_at, x86_uart_timeout_event, u);
         u->timeout_event_cycle = u->timeout_at;
         return;
     }
@@ -247,12 +247,12 @@ static uint8_t host_pop(struct x86_uart *u)
     return byte;
 }
 
-static void character_received(void *context, void *opaque);
+void x86_uart_receive_event(void *context, void *opaque);
 
 static void send_next(struct x86_uart *u, struct x86_uart_time start)
 {
     u->rx_end = time_after(start, x86_uart_character_time(u));
-    u->rx_event = x86_events_schedule(u->events, cycle_at(u->rx_end), character_received, u);
+    u->rx_event = x86_events_schedule(u->events, cycle_at(u->rx_end), x86_uart_receive_event, u);
 }
 
 /* Start the host's next character if the line is idle and the receiver is ready. Without a
@@ -270,7 +270,7 @@ static void rx_kick(struct x86_uart *u)
 }
 
 /* The stop bit of the character on the line has ended */
-static void character_received(void *context, void *opaque)
+void x86_uart_receive_event(void *context, void *opaque)
 {
     struct x86_uart *u = opaque;
     (void)context;

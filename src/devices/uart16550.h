@@ -118,4 +118,8 @@ uint64_t x86_uart_host_dropped(const struct x86_uart *uart);
  * X86_UART_CLOCK_HALF_BITS_PER_SECOND cycles. */
 uint64_t x86_uart_character_time(const struct x86_uart *uart);
 
+/* Its event callbacks, named so a snapshot can name them (src/machine/snapshot_state.c) */
+void x86_uart_timeout_event(void *context, void *opaque);
+void x86_uart_receive_event(void *context, void *opaque);
+
 #endif

@@ -60,8 +60,8 @@ x86irq_status x86irq_load_elf_memory(x86irq_machine *machine, const void *image,
 }
 
 /* Read a whole file (at most 1 GiB) into a malloc'ed buffer. */
-static x86irq_status read_file(x86irq_machine *machine, const char *path, uint8_t **out,
-                               size_t *out_size)
+x86irq_status x86_machine_read_file(x86irq_machine *machine, const char *path, uint8_t **out,
+                                    size_t *out_size)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -123,7 +123,7 @@ x86irq_status x86irq_load_elf(x86irq_machine *machine, const char *path, const c
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT, "no file name");
     uint8_t *data;
     size_t size;
-    x86irq_status status = read_file(machine, path, &data, &size);
+    x86irq_status status = x86_machine_read_file(machine, path, &data, &size);
     if (status != X86IRQ_OK)
         return status;
     status = x86irq_load_elf_memory(machine, data, size, path, cmdline);
@@ -174,9 +174,9 @@ x86irq_status x86irq_load_linux(x86irq_machine *machine, const char *kernel_path
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT, "no kernel file name");
     uint8_t *kernel = NULL, *initrd = NULL;
     size_t kernel_size = 0, initrd_size = 0;
-    x86irq_status status = read_file(machine, kernel_path, &kernel, &kernel_size);
+    x86irq_status status = x86_machine_read_file(machine, kernel_path, &kernel, &kernel_size);
     if (status == X86IRQ_OK && initrd_path)
-        status = read_file(machine, initrd_path, &initrd, &initrd_size);
+        status = x86_machine_read_file(machine, initrd_path, &initrd, &initrd_size);
     if (status == X86IRQ_OK)
         status = x86irq_load_linux_memory(machine, kernel, kernel_size, initrd, initrd_size,
                                           cmdline, kernel_path);
@@ -246,7 +246,7 @@ x86irq_status x86irq_load_symbols(x86irq_machine *machine, const char *path)
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT, "no file name");
     uint8_t *data;
     size_t size;
-    x86irq_status status = read_file(machine, path, &data, &size);
+    x86irq_status status = x86_machine_read_file(machine, path, &data, &size);
     if (status != X86IRQ_OK)
         return status;
     struct x86_symbol_table table;

@@ -69,6 +69,7 @@ const char *x86irq_status_string(x86irq_status status)
         [X86IRQ_ERR_BAD_IMAGE] = "bad guest image",
         [X86IRQ_ERR_RANGE] = "address range error",
         [X86IRQ_ERR_CONFLICT] = "conflicting device range",
+        [X86IRQ_ERR_BAD_SNAPSHOT] = "bad snapshot",
         [X86IRQ_ERR_STATE] = "not allowed in this state",
     };
     if ((unsigned)status < sizeof(names) / sizeof(names[0]) && names[status])

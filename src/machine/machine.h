@@ -60,9 +60,10 @@ struct x86_watch_hit {
 
 /* An event the embedder scheduled through x86irq_schedule_event() */
 struct x86_external_event {
-    x86irq_event_fn fn;   /* NULL: the slot is free */
+    x86irq_event_fn fn;   /* NULL: the slot is free, unless unbound */
     void *opaque;
     uint64_t id;
+    bool unbound;         /* restored from a snapshot, waiting for x86irq_rebind_event */
 };
 
 /* One processor of the machine: the core and what it owns (its jump cache and IDT dispatch
@@ -151,6 +152,7 @@ struct x86irq_machine {
     void *serial_opaque;
     struct x86_external_event *external_events;
     size_t external_event_count;
+    size_t unbound_events;            /* slots restored without a function: no run until bound */
     uint64_t breakpoints[X86_MAX_BREAKPOINTS]; /* linear addresses */
     unsigned breakpoint_count;
     struct x86_watchpoint watchpoints[X86_MAX_WATCHPOINTS];
@@ -205,6 +207,10 @@ static inline bool x86_machine_in_callback(const x86irq_machine *machine)
 /* X86IRQ_OK outside callbacks; else X86IRQ_ERR_STATE with a message naming `call`. */
 x86irq_status x86_machine_outside_callbacks(x86irq_machine *machine, const char *call);
 
+/* Read a whole file (at most 1 GiB) into a malloc'ed buffer; an error names the path. */
+x86irq_status x86_machine_read_file(x86irq_machine *machine, const char *path, uint8_t **out,
+                                    size_t *out_size);
+
 /* End the run at the next instruction boundary with this reason (debug exit, shutdown...);
  * _on: a reason that comes from one core (a breakpoint, a triple fault). */
 void x86_machine_stop(x86irq_machine *machine, x86irq_stop_reason reason);
@@ -224,6 +230,8 @@ void x86_machine_watch(x86irq_machine *machine, struct x86_core *core, uint64_t 
 
 /* The event queue's on_schedule hook (run_api.c) */
 void x86_machine_event_scheduled(void *context, uint64_t cycle);
+/* The event that runs an embedder's x86irq_schedule_event callback (opaque: its slot) */
+void x86_machine_external_event(void *context, void *opaque);
 
 /* Schedule a device's event on the machine's queue (a running slice that would pass the
  * event's cycle ends there: the queue's on_schedule hook). */

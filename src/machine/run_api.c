@@ -77,7 +77,7 @@ static uint64_t machine_now(const x86irq_machine *m)
 static bool embedder_events_pending(const x86irq_machine *m)
 {
     for (size_t i = 0; i < m->external_event_count; i++)
-        if (m->external_events[i].fn)
+        if (m->external_events[i].fn || m->external_events[i].unbound)
             return true;
     return false;
 }
@@ -196,6 +196,14 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
         return x86_machine_error(machine, X86IRQ_ERR_STATE,
                                  "x86irq_run: nothing to run: load a guest, or write its code "
                                  "and registers (x86irq_write_physical, x86irq_set_register)");
+    if (machine->unbound_events) {
+        uint64_t id = 0, cycle = 0;
+        x86irq_unbound_event(machine, 0, &id, &cycle);
+        return x86_machine_error(machine, X86IRQ_ERR_STATE,
+                                 "x86irq_run: event %llu (cycle %llu), restored from a snapshot, "
+                                 "has no function: x86irq_rebind_event, or cancel it",
+                                 (unsigned long long)id, (unsigned long long)cycle);
+    }
     x86irq_machine *m = machine;
     uint64_t start = machine_now(m);
     uint64_t end = start + max_cycles < start ? UINT64_MAX : start + max_cycles;
@@ -294,7 +302,7 @@ int x86irq_stop_cpu(const x86irq_machine *machine)
 
 /* Embedder events live in a slot table of the machine (reused, freed with it): the queue's
  * opaque is the slot index. */
-static void run_external_event(void *context, void *opaque)
+void x86_machine_external_event(void *context, void *opaque)
 {
     x86irq_machine *m = context;
     size_t index = (size_t)(uintptr_t)opaque;
@@ -311,7 +319,8 @@ x86irq_status x86irq_schedule_event(x86irq_machine *machine, uint64_t cycle, x86
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
                                  "x86irq_schedule_event: no function");
     size_t index = 0;
-    while (index < machine->external_event_count && machine->external_events[index].fn)
+    while (index < machine->external_event_count &&
+           (machine->external_events[index].fn || machine->external_events[index].unbound))
         index++;
     if (index == machine->external_event_count) {
         size_t n = machine->external_event_count ? machine->external_event_count * 2 : 8;
@@ -324,11 +333,11 @@ x86irq_status x86irq_schedule_event(x86irq_machine *machine, uint64_t cycle, x86
         machine->external_events = bigger;
         machine->external_event_count = n;
     }
-    uint64_t handle = x86_machine_schedule(machine, cycle, run_external_event,
+    uint64_t handle = x86_machine_schedule(machine, cycle, x86_machine_external_event,
                                            (void *)(uintptr_t)index);
     if (handle == 0)
         return x86_machine_error(machine, X86IRQ_ERR_NO_MEMORY, "out of memory for events");
-    machine->external_events[index] = (struct x86_external_event){ fn, opaque, handle };
+    machine->external_events[index] = (struct x86_external_event){ fn, opaque, handle, false };
     if (id)
         *id = handle;
     return X86IRQ_OK;
@@ -341,10 +350,57 @@ x86irq_status x86irq_cancel_event(x86irq_machine *machine, uint64_t id)
     if (!x86_events_cancel(&machine->events, id))
         return x86_machine_error(machine, X86IRQ_ERR_STATE, "event %llu is not pending",
                                  (unsigned long long)id);
-    for (size_t i = 0; i < machine->external_event_count; i++)
-        if (machine->external_events[i].fn && machine->external_events[i].id == id)
-            machine->external_events[i].fn = NULL;
+    for (size_t i = 0; i < machine->external_event_count; i++) {
+        struct x86_external_event *e = &machine->external_events[i];
+        if ((e->fn || e->unbound) && e->id == id) {
+            machine->unbound_events -= e->unbound;
+            *e = (struct x86_external_event){ 0 };
+        }
+    }
     return X86IRQ_OK;
+}
+
+x86irq_status x86irq_unbound_event(const x86irq_machine *machine, size_t index, uint64_t *id,
+                                   uint64_t *cycle)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    for (size_t i = 0; i < machine->external_event_count; i++) {
+        const struct x86_external_event *e = &machine->external_events[i];
+        if (!e->unbound || index--)
+            continue;
+        if (id)
+            *id = e->id;
+        if (cycle) {
+            *cycle = UINT64_MAX;
+            for (size_t k = 0; k < machine->events.count; k++)
+                if (machine->events.heap[k].id == e->id)
+                    *cycle = machine->events.heap[k].cycle;
+        }
+        return X86IRQ_OK;
+    }
+    return X86IRQ_ERR_RANGE;
+}
+
+x86irq_status x86irq_rebind_event(x86irq_machine *machine, uint64_t id, x86irq_event_fn fn,
+                                  void *opaque)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (!fn)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_rebind_event: no function");
+    for (size_t i = 0; i < machine->external_event_count; i++) {
+        struct x86_external_event *e = &machine->external_events[i];
+        if (e->unbound && e->id == id) {
+            *e = (struct x86_external_event){ fn, opaque, id, false };
+            machine->unbound_events--;
+            return X86IRQ_OK;
+        }
+    }
+    return x86_machine_error(machine, X86IRQ_ERR_STATE,
+                             "x86irq_rebind_event: event %llu is not an unbound restored event",
+                             (unsigned long long)id);
 }
 
 

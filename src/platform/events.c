@@ -178,3 +178,43 @@ size_t x86_events_run_due(struct x86_event_queue *queue, uint64_t now)
     }
     return ran;
 }
+
+static int compare_events(const void *a, const void *b)
+{
+    return earlier(a, b) ? -1 : earlier(b, a) ? 1 : 0;
+}
+
+bool x86_events_list(struct x86_event_queue *queue, struct x86_event **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    struct x86_event *list = malloc((queue->count ? queue->count : 1) * sizeof(*list));
+    if (!list)
+        return false;
+    size_t n = 0;
+    for (size_t i = 0; i < queue->count; i++) {
+        size_t at = cancelled_position(queue, queue->heap[i].id);
+        if (!(at < queue->cancelled_count && queue->cancelled[at] == queue->heap[i].id))
+            list[n++] = queue->heap[i];
+    }
+    qsort(list, n, sizeof(*list), compare_events);
+    *out = list;
+    *count = n;
+    return true;
+}
+
+void x86_events_replace(struct x86_event_queue *queue, struct x86_event *events, size_t count,
+                        size_t capacity, uint64_t next_sequence)
+{
+    free(queue->heap);
+    free(queue->cancelled);
+    queue->heap = events;
+    queue->count = count;
+    queue->capacity = capacity;
+    queue->cancelled = NULL;
+    queue->cancelled_count = queue->cancelled_capacity = 0;
+    queue->next_sequence = next_sequence;
+    /* sorted by (cycle, sequence) is already a min-heap; sift anyway, for any order */
+    for (size_t i = count / 2 + 1; i-- > 0;)
+        sift_down(queue->heap, queue->count, i);
+}

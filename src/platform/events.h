@@ -45,4 +45,12 @@ uint64_t x86_events_next_cycle(struct x86_event_queue *queue);
  * new ones due by now also run). Returns the number run. */
 size_t x86_events_run_due(struct x86_event_queue *queue, uint64_t now);
 
+/* The pending events (cancelled ones left out) in the order they will run, in a new array
+ * the caller frees (snapshots). false: out of memory. */
+bool x86_events_list(struct x86_event_queue *queue, struct x86_event **out, size_t *count);
+/* Replace the pending events by `events` (malloc'ed, `capacity` entries, `count` used: the
+ * queue takes it) and the next id by next_sequence (snapshot restore). Cannot fail. */
+void x86_events_replace(struct x86_event_queue *queue, struct x86_event *events, size_t count,
+                        size_t capacity, uint64_t next_sequence);
+
 #endif
