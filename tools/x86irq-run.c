@@ -19,6 +19,7 @@
 #include "observe.h"
 #include "pcap.h"
 #include "record.h"
+#include "snapshots.h"
 
 /* Exit statuses of the runner itself (the guest's debug-exit value is used otherwise). */
 enum {
@@ -67,6 +68,9 @@ struct options {
     const char *record;       /* --record=FILE: the console's input, stamped */
     const char *report;       /* --report=FILE.json: the run report, machine-readable */
     const char *replay;       /* --replay=FILE */
+    struct snapshot_point snapshots[SNAPSHOTS_MAX]; /* --snapshot-at=CYCLE:FILE */
+    unsigned snapshot_count;
+    const char *restore;      /* --restore=FILE */
     bool no_console;          /* --no-console */
     const char *guest;
     char *cmdline;
@@ -136,6 +140,10 @@ static void usage(FILE *out)
             "                      cycle, to FILE: the session replays bit-identically\n"
             "  --replay=FILE       the recorded input instead of stdin; refused for another\n"
             "                      guest or other options; a divergence is an error\n"
+            "  --snapshot-at=CYCLE:FILE  save the whole machine to FILE when it reaches CYCLE\n"
+            "                      (repeatable; the run goes on, unchanged)\n"
+            "  --restore=FILE      start from a snapshot instead of the guest's entry (give the\n"
+            "                      same guest file and options as the run that saved it)\n"
             "  --gdb=tcp::PORT     serve gdb on 127.0.0.1:PORT (tcp:HOST:PORT for another\n"
             "                      address; PORT 0: any free one, printed): target remote\n"
             "  --gdb-wait          with --gdb: wait for gdb before the first instruction\n"
@@ -383,6 +391,16 @@ static int parse(int argc, char **argv, struct options *o)
                 o->gdb_arch = X86IRQ_GDB_ARCH_X86_64;
             else
                 return bad("--gdb-arch needs i386 or x86-64, not '%s'", v ? v : "");
+        } else if (IS("--snapshot-at")) {
+            if (o->snapshot_count == SNAPSHOTS_MAX)
+                return bad("more than %s --snapshot-at", "16");
+            if (!snapshot_point_parse(v, &o->snapshots[o->snapshot_count]))
+                return bad("--snapshot-at needs CYCLE:FILE, not '%s'", v ? v : "");
+            o->snapshot_count++;
+        } else if (IS("--restore")) {
+            if (!v || !*v)
+                return bad("--restore needs a snapshot file%s", "");
+            o->restore = v;
         } else if (IS("--report")) {
             if (!v || !*v)
                 return bad("--report needs a file name%s", "");
@@ -412,6 +430,11 @@ static int parse(int argc, char **argv, struct options *o)
         return bad("--record and --replay together%s", "");
     if ((o->record || o->replay) && o->gdb)
         return bad("--record and --replay do not record a gdb session%s", "");
+    if ((o->snapshot_count || o->restore) && (o->gdb || o->console || o->record || o->replay))
+        return bad("--snapshot-at and --restore run without --gdb (its monitor snapshot and "
+                   "restore do it there), --console, --record or --replay%s", "");
+    if (o->restore && o->nic_rx)
+        return bad("--restore cannot go on with a pcap file's frames (--nic-rx)%s", "");
     if (o->replay && o->console)
         return bad("--replay takes the console's input from the recording, not --console%s", "");
     if (o->kernel) {
@@ -590,6 +613,35 @@ static void next_generated(x86irq_machine *m, void *opaque)
     f->sent++;
     if (f->sent < f->count) /* from the absolute start: no drift */
         x86irq_schedule_event(m, (f->sent + 1) * f->cpu_hz / f->rate, next_generated, f, NULL);
+}
+
+/* After --restore: the generator's pending frame (an embedder event the snapshot holds) is
+ * the feed's again. Frame n is due at (n + 1) * cpu_hz / rate: its cycle says which. */
+static x86irq_status rebind_feed(x86irq_machine *m, struct nic_feed *f)
+{
+    uint64_t id, cycle;
+    while (x86irq_unbound_event(m, 0, &id, &cycle) == X86IRQ_OK) {
+        bool found = false;
+        if (f->count && f->rate) {
+            uint64_t guess = (uint64_t)((unsigned __int128)cycle * f->rate / f->cpu_hz);
+            for (uint64_t n = guess > 2 ? guess - 2 : 0; n <= guess + 2 && !found; n++)
+                if (n < f->count &&
+                    (uint64_t)((unsigned __int128)(n + 1) * f->cpu_hz / f->rate) == cycle) {
+                    f->sent = n;
+                    found = true;
+                }
+        }
+        if (!found) {
+            fprintf(stderr, "x86irq-run: --restore: the snapshot has a host event pending at "
+                            "cycle %llu that these options do not make (give the --nic-traffic "
+                            "of the run that saved it)\n", (unsigned long long)cycle);
+            return X86IRQ_ERR_INVALID_ARGUMENT;
+        }
+        x86irq_status s = x86irq_rebind_event(m, id, next_generated, f);
+        if (s != X86IRQ_OK)
+            return s;
+    }
+    return X86IRQ_OK;
 }
 
 static void next_captured(x86irq_machine *m, void *opaque);
@@ -837,6 +889,20 @@ int main(int argc, char **argv)
     if (o.traffic_count)
         x86irq_schedule_event(m, o.cpu_hz / o.traffic_rate, next_generated, &feed, NULL);
     struct observer *observer = observer_create(m, &observe);
+    /* after the observer's trace hook: setting one forgets what is in service */
+    if (o.restore) {
+        s = x86irq_snapshot_restore_file(m, o.restore);
+        if (s != X86IRQ_OK)
+            fprintf(stderr, "x86irq-run: --restore: %s\n", x86irq_last_error(m));
+        else
+            s = rebind_feed(m, &feed); /* says why itself */
+        if (s != X86IRQ_OK) {
+            observer_finish(observer, stderr);
+            x86irq_machine_destroy(m);
+            return s == X86IRQ_ERR_IO ? EXIT_IO
+                   : s == X86IRQ_ERR_BAD_SNAPSHOT ? EXIT_LOAD : EXIT_USAGE;
+        }
+    }
 
     double start = now();
     x86irq_stop_reason reason = X86IRQ_STOP_NONE;
@@ -924,6 +990,14 @@ int main(int argc, char **argv)
                 x86irq_machine_destroy(m);
                 return EXIT_INTERNAL;
             }
+        }
+    } else if (o.snapshot_count) {
+        bool io_failed;
+        s = snapshots_run(m, o.snapshots, o.snapshot_count, o.max_cycles, o.quiet, &reason,
+                          &io_failed);
+        if (io_failed) {
+            x86irq_machine_destroy(m);
+            return EXIT_IO;
         }
     } else
         s = x86irq_run(m, o.max_cycles, &reason);

@@ -1,0 +1,28 @@
+/* x86irq-run's snapshots: --snapshot-at=CYCLE:FILE (the run cut at those cycles, a snapshot
+ * saved at each: cutting a run changes nothing in it) and --restore=FILE. */
+#ifndef X86IRQ_TOOLS_SNAPSHOTS_H
+#define X86IRQ_TOOLS_SNAPSHOTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "x86irq/x86irq.h"
+
+#define SNAPSHOTS_MAX 16
+
+struct snapshot_point {
+    uint64_t cycle;           /* the machine's cycle (absolute: a restored run goes on counting) */
+    const char *path;
+};
+
+/* Parse "CYCLE:FILE" (CYCLE decimal or 0x hex) into *point; false: malformed. */
+bool snapshot_point_parse(const char *spec, struct snapshot_point *point);
+
+/* x86irq_run for max_cycles (from now), stopping at each point's cycle (in any order given)
+ * to save its snapshot. A snapshot that cannot be written: *io_failed, the run ends there with
+ * X86IRQ_ERR_IO. Points the run does not reach are reported on stderr. */
+x86irq_status snapshots_run(x86irq_machine *m, struct snapshot_point *points, unsigned count,
+                            uint64_t max_cycles, bool quiet, x86irq_stop_reason *reason,
+                            bool *io_failed);
+
+#endif
