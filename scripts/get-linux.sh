@@ -91,11 +91,26 @@ apt_options="-o Dir::State=$kit/apt -o Dir::State::Lists=$kit/apt/lists
  -o APT::Sandbox::User=root"
 
 echo "get-linux.sh: reading Debian's i386 and amd64 package lists (private apt state in $kit/apt)"
+# A mirror caught mid-sync serves an index whose size disagrees with the Release file
+# ("Mirror sync in progress?"): that passes in minutes, so try again before giving up.
+attempt=1
 # shellcheck disable=SC2086
-apt-get -q $apt_options update >"$kit/apt/update.log" 2>&1 || {
-    echo "get-linux.sh: apt-get update failed; see $kit/apt/update.log" >&2
-    exit 69
-}
+until apt-get -q $apt_options update >"$kit/apt/update.log" 2>&1 && \
+        ! grep -q '^E: ' "$kit/apt/update.log"; do
+    if [ $attempt -ge 3 ]; then
+        # some indices still missing (apt: "ignored, or old ones used"): the packages can
+        # still resolve from the others, each download still checked against a signed index
+        if grep -q '^E: Some index files failed to download' "$kit/apt/update.log"; then
+            echo "get-linux.sh: going on without the indices that failed (see $kit/apt/update.log)" >&2
+            break
+        fi
+        echo "get-linux.sh: apt-get update failed $attempt times; see $kit/apt/update.log" >&2
+        exit 69
+    fi
+    echo "get-linux.sh: apt-get update failed (attempt $attempt; $(grep -m1 '^E: ' "$kit/apt/update.log" | cut -c1-100)); again in $((attempt * 30)) s" >&2
+    sleep $((attempt * 30))
+    attempt=$((attempt + 1))
+done
 
 # The kernel ABI the metapackages point at today (linux-image-686 -> linux-image-6.1.0-N-686)
 resolve() {

@@ -89,6 +89,13 @@ struct x86_gdb {
     unsigned point_count;
     char xml[32768];
     size_t xml_len;
+    /* monitor snapshot NAME: the machine saved in memory, for monitor restore */
+    struct x86_gdb_snapshot {
+        char name[32];
+        void *data;         /* NULL: a free slot */
+        size_t size;
+        uint64_t cycle;
+    } snapshots[8];
 };
 
 /* A session on io, the machine stopped */
@@ -98,6 +105,8 @@ void x86_gdb_init(struct x86_gdb *g, x86irq_machine *m, const struct x86_gdb_io 
 void x86_gdb_run(struct x86_gdb *g);
 /* Remove the breakpoints and watchpoints gdb set */
 void x86_gdb_finish(struct x86_gdb *g);
+/* Free the monitor's snapshots (monitor.c) */
+void x86_gdb_free_snapshots(struct x86_gdb *g);
 
 /* Replies: text appended to g->reply; a packet sent now (framed, kept for '-') */
 void x86_gdb_reply(struct x86_gdb *g, const char *format, ...)

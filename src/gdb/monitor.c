@@ -317,6 +317,90 @@ static void mon_phys(struct x86_gdb *g, const char *arg)
     }
 }
 
+/* monitor snapshot [NAME] / restore [NAME]: in memory only (the stub writes no host file) */
+static struct x86_gdb_snapshot *snapshot_slot(struct x86_gdb *g, const char *name, bool make)
+{
+    struct x86_gdb_snapshot *free_slot = NULL;
+    for (size_t i = 0; i < sizeof(g->snapshots) / sizeof(g->snapshots[0]); i++) {
+        struct x86_gdb_snapshot *s = &g->snapshots[i];
+        if (s->data && strcmp(s->name, name) == 0)
+            return s;
+        if (!s->data && !free_slot)
+            free_slot = s;
+    }
+    return make ? free_slot : NULL;
+}
+
+static void mon_snapshot(struct x86_gdb *g, const char *arg)
+{
+    const char *name = arg ? arg : "default";
+    if (strlen(name) >= sizeof(g->snapshots[0].name)) {
+        x86_gdb_console(g, "snapshot [NAME]: a name of at most %zu characters\n",
+                        sizeof(g->snapshots[0].name) - 1);
+        return;
+    }
+    struct x86_gdb_snapshot *slot = snapshot_slot(g, name, true);
+    if (!slot) {
+        x86_gdb_console(g, "snapshot: all %zu slots are taken (monitor snapshots lists them)\n",
+                        sizeof(g->snapshots) / sizeof(g->snapshots[0]));
+        return;
+    }
+    void *data;
+    size_t size;
+    if (x86irq_snapshot_save(g->machine, &data, &size) != X86IRQ_OK) {
+        x86_gdb_console(g, "snapshot: %s\n", x86irq_last_error(g->machine));
+        return;
+    }
+    x86irq_snapshot_free(slot->data);
+    snprintf(slot->name, sizeof(slot->name), "%s", name);
+    slot->data = data;
+    slot->size = size;
+    slot->cycle = x86irq_cycles(g->machine);
+    x86_gdb_console(g, "snapshot %s: cycle %llu, %zu bytes\n", name,
+                    (unsigned long long)slot->cycle, size);
+}
+
+static void mon_restore(struct x86_gdb *g, const char *arg)
+{
+    const char *name = arg ? arg : "default";
+    struct x86_gdb_snapshot *slot = snapshot_slot(g, name, false);
+    if (!slot) {
+        x86_gdb_console(g, "restore: no snapshot named %s (monitor snapshot %s takes one)\n",
+                        name, name);
+        return;
+    }
+    if (x86irq_snapshot_restore(g->machine, slot->data, slot->size) != X86IRQ_OK) {
+        x86_gdb_console(g, "restore: %s\n", x86irq_last_error(g->machine));
+        return;
+    }
+    g->exited = false;
+    x86_gdb_console(g, "restored %s: cycle %llu (gdb's breakpoints kept; its cached registers "
+                       "are old: maintenance flush register-cache)\n", name,
+                    (unsigned long long)slot->cycle);
+}
+
+static void mon_snapshots(struct x86_gdb *g, const char *arg)
+{
+    (void)arg;
+    bool any = false;
+    for (size_t i = 0; i < sizeof(g->snapshots) / sizeof(g->snapshots[0]); i++)
+        if (g->snapshots[i].data) {
+            x86_gdb_console(g, "%-16s cycle %llu, %zu bytes\n", g->snapshots[i].name,
+                            (unsigned long long)g->snapshots[i].cycle, g->snapshots[i].size);
+            any = true;
+        }
+    if (!any)
+        x86_gdb_console(g, "no snapshots (monitor snapshot [NAME] takes one)\n");
+}
+
+void x86_gdb_free_snapshots(struct x86_gdb *g)
+{
+    for (size_t i = 0; i < sizeof(g->snapshots) / sizeof(g->snapshots[0]); i++) {
+        x86irq_snapshot_free(g->snapshots[i].data);
+        g->snapshots[i].data = NULL;
+    }
+}
+
 static const struct {
     const char *name;
     void (*fn)(struct x86_gdb *g, const char *arg);
@@ -331,13 +415,16 @@ static const struct {
     { "events", mon_events, "the event queue by cycle, each CPU's pending INTR/NMI/INIT" },
     { "memory", mon_memory, "[physical|linear]: how gdb's addresses are taken" },
     { "phys", mon_phys, "ADDRESS [LENGTH]: a hex dump of physical memory" },
+    { "snapshot", mon_snapshot, "[NAME]: save the whole machine in memory (default: default)" },
+    { "restore", mon_restore, "[NAME]: back to that snapshot (breakpoints stay)" },
+    { "snapshots", mon_snapshots, "the snapshots taken, by name and cycle" },
 };
 
 static void mon_help(struct x86_gdb *g, const char *arg)
 {
     (void)arg;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        x86_gdb_console(g, "monitor %-7s %s\n", commands[i].name, commands[i].help);
+        x86_gdb_console(g, "monitor %-9s %s\n", commands[i].name, commands[i].help);
 }
 
 bool x86_gdb_monitor(struct x86_gdb *g, const char *command)

@@ -845,6 +845,7 @@ void x86_gdb_finish(struct x86_gdb *g)
             x86irq_remove_watchpoint(g->machine, p->address, p->kind, kinds[p->type - 2]);
     }
     g->point_count = 0;
+    x86_gdb_free_snapshots(g);
 }
 
 /* ------------------------------------------------------------------ on a file descriptor */

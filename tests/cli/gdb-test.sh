@@ -12,7 +12,7 @@ if ! command -v gdb >/dev/null 2>&1; then
     echo "1..0 # SKIP gdb is not installed (Debian package gdb)"
     exit 0
 fi
-echo "1..35"
+echo "1..41"
 check() { # description, expected, actual
     n=$((n + 1))
     if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (got '$3', expected '$2')"; failed=1; fi
@@ -80,6 +80,24 @@ check_grep "monitor cpus: mode and symbol" 'CPU 0 (gdb.s): running, protected mo
 check_grep "monitor ioapic: the redirection table" 'pin 23: vector' "$tmp/a"
 check_grep "monitor phys: physical memory" '000000000010000c:' "$tmp/a"
 check "after detach the guest runs on and exits with the value gdb wrote" 40 "$status"
+
+# --- monitor snapshot / restore: back to the breakpoint, the handler's count as it was there
+start --gdb-wait "$target"
+gdb_batch "$target" "$tmp/s" \
+    -ex "break marker" -ex "continue" -ex "delete" -ex "monitor snapshot at-marker" \
+    -ex "p ticks == 0" -ex "watch ticks" -ex "continue" -ex "continue" -ex "delete" \
+    -ex "p ticks >= 2" -ex "monitor snapshots" -ex "monitor restore at-marker" \
+    -ex "maintenance flush register-cache" -ex "p ticks == 0" \
+    -ex "p \$pc == (unsigned)&marker" -ex "monitor restore nothing" \
+    -ex "set var release = 1" -ex "detach"
+finish_server
+check_grep "monitor snapshot saves the machine at the breakpoint" 'snapshot at-marker: cycle [0-9]*, [0-9]* bytes' "$tmp/s"
+check_grep "monitor snapshots lists it" '^at-marker  *cycle ' "$tmp/s"
+check_grep "monitor restore goes back to it" 'restored at-marker: cycle' "$tmp/s"
+check "the handler's count and the PC are as they were at the snapshot" "1 1 1 1" \
+    "$(grep -c '^\$[0-9]* = 1$' "$tmp/s" | sed 's/^4$/1 1 1 1/')"
+check_grep "a snapshot that does not exist: said" 'no snapshot named nothing' "$tmp/s"
+check "restored, the guest runs on to its own exit status" 7 "$status"
 
 # --- gdb's interrupt (Ctrl-C: the byte 0x03) while the guest runs, from a client of our own
 # (rsp-client.py): gdb -batch does not wait for the stop of a background command
