@@ -315,9 +315,16 @@ static X86_ALWAYS_INLINE void string_op(struct x86_cpu *cpu, const struct x86_in
         if (index_register(cpu, X86_ECX, as) == 0)
             return;
         if (cpu->cycles >= cpu->cycle_limit || cpu->exit_request) {
-            /* interruptible: resume this instruction at the next boundary (SDM Vol. 1 7.3.9.2) */
+            /* interruptible: resume this instruction at the next boundary (SDM Vol. 1 7.3.9.2).
+             * The cut is free: the instruction's own cost and its retirement, which the caller
+             * adds now, are counted once, when it completes. An exit request that is not the
+             * guest's (a decoded block gone, the per-instruction loop clearing RF, a stop) cuts
+             * it too, and it must not be seen in the cycles: the same guest then takes the same
+             * time with any code cache, trace hook or snapshot restore. */
             cpu->next_rip = x86_eip(cpu);
             cpu->string_interrupted = 1;
+            cpu->cycles -= insn->cycles;
+            cpu->instructions--;
             return;
         }
     }
