@@ -3,6 +3,8 @@
  */
 #include "cpu/segment.h"
 
+#include <string.h>
+
 #include "cpu/mmu.h"
 #include "idt/idt.h"
 
@@ -41,6 +43,9 @@ uint64_t x86_read_descriptor(struct x86_cpu *cpu, uint16_t selector, uint64_t *a
 void x86_descriptor_to_cache(uint64_t descriptor, uint16_t selector, struct x86_segment *s)
 {
     uint32_t low = (uint32_t)descriptor, high = (uint32_t)(descriptor >> 32);
+    /* every byte, the padding too: a snapshot saves the cache as it is, and must not carry
+     * what the stack held before */
+    memset(s, 0, sizeof(*s));
     s->selector = selector;
     s->base = (low >> 16) | ((high & 0xFF) << 16) | (high & 0xFF000000u);
     uint32_t limit = (low & 0xFFFF) | (high & 0x000F0000u);

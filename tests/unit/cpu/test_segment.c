@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "cpu/exec.h"
@@ -241,6 +242,25 @@ static void test_descriptor_cache_and_accessed_bit(void **state)
     assert_int_equal(error, 0);
 }
 
+/* A descriptor made into a segment cache leaves no byte of what was there before, padding
+ * included: snapshots save the cache as it is, and two runs of the same guest must save the
+ * same bytes (the TR and LDTR loads built theirs over stack garbage) */
+static void test_descriptor_cache_has_no_stale_bytes(void **state)
+{
+    (void)state;
+    struct x86_segment a, b;
+    memset(&a, 0xA5, sizeof(a));
+    memset(&b, 0x5A, sizeof(b));
+    uint64_t tss = 0x00008B0012340067ull;                      /* a busy 32-bit TSS at 0x1234 */
+    x86_descriptor_to_cache(tss, 0x28, &a);
+    x86_descriptor_to_cache(tss, 0x28, &b);
+    assert_memory_equal(&a, &b, sizeof(a));
+    assert_int_equal(a.base, 0x1234);
+    assert_int_equal(a.limit, 0x67);
+    assert_int_equal(a.fast_read, 0);
+    assert_int_equal(a.fast_write, 0);
+}
+
 /* A reload of the same selector comes from the checked-descriptor cache; a guest store into the
  * descriptor (here: clearing P) is seen by the next load, which faults as the SDM says. */
 static void test_segment_load_cache_follows_the_descriptor(void **state)
@@ -353,6 +373,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_segment_register_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_far_jumps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_descriptor_cache_and_accessed_bit, setup, teardown),
+        cmocka_unit_test(test_descriptor_cache_has_no_stale_bytes),
         cmocka_unit_test_setup_teardown(test_segment_load_cache_follows_the_descriptor, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_lar_and_lsl, setup, teardown),
