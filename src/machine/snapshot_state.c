@@ -40,6 +40,7 @@ static const struct kept machine_kept[] = {
     KEEP_M(current),                       /* translated: MFIX */
     KEEP_M(platform), KEEP_M(apic_bus), KEEP_M(lapic_windows), KEEP_M(lapic_window_count),
     KEEP_M(code), KEEP_M(bus), KEEP_M(events), KEEP_M(config), KEEP_M(symbols),
+    KEEP_M(quantum),                       /* configuration: the header says it, checked */
     KEEP_M(uart.irq), KEEP_M(uart.output), KEEP_M(uart.output_opaque), KEEP_M(uart.events),
     KEEP_M(uart.cycles), KEEP_M(uart.host), KEEP_M(uart.host_capacity),
     KEEP_M(debug_exit.on_exit), KEEP_M(debug_exit.context),
