@@ -60,6 +60,12 @@ struct x86_gdb_point {
 
 enum x86_gdb_resume { X86_GDB_RESUME_NONE, X86_GDB_RESUME_CONTINUE, X86_GDB_RESUME_STEP };
 
+/* Reverse execution's history: at most this many snapshots, one when gdb resumes the machine
+ * and the last is this many cycles old */
+#define X86_GDB_HISTORY 8
+#define X86_GDB_HISTORY_INTERVAL 20000000u
+#define X86_GDB_MAX_CPUS 64
+
 struct x86_gdb {
     x86irq_machine *machine;
     struct x86_gdb_io io;
@@ -96,6 +102,22 @@ struct x86_gdb {
         size_t size;
         uint64_t cycle;
     } snapshots[8];
+    /* reverse execution (reverse.c): snapshots of the session, oldest first */
+    struct x86_gdb_moment {
+        void *data;
+        size_t size;
+        uint64_t cycle;
+        uint64_t host_inputs;           /* the machine's count of host inputs then */
+        uint64_t instructions[X86_GDB_MAX_CPUS]; /* each CPU's retired instructions then */
+    } history[X86_GDB_HISTORY];
+    unsigned history_count;
+    /* the embedder's events seen in the session: a restored one is given its function again */
+    struct x86_gdb_binding {
+        uint64_t id;
+        x86irq_event_fn fn;
+        void *opaque;
+    } bindings[64];
+    unsigned binding_count;
 };
 
 /* A session on io, the machine stopped */
@@ -105,6 +127,19 @@ void x86_gdb_init(struct x86_gdb *g, x86irq_machine *m, const struct x86_gdb_io 
 void x86_gdb_run(struct x86_gdb *g);
 /* Remove the breakpoints and watchpoints gdb set */
 void x86_gdb_finish(struct x86_gdb *g);
+/* Reverse execution (reverse.c): a snapshot for the history before the machine runs forward
+ * (when the last is old), the history forgotten (gdb changed the machine), and going back on
+ * CPU cpu: one instruction (step) or to the last breakpoint or watchpoint hit (else to the
+ * beginning of the history); *reason: the stop there */
+void x86_gdb_history_mark(struct x86_gdb *g);
+void x86_gdb_history_forget(struct x86_gdb *g);
+enum x86_gdb_reverse_end {
+    X86_GDB_REVERSE_STOPPED,    /* at the point wanted */
+    X86_GDB_REVERSE_BEGIN,      /* at the beginning of the history (or no history) */
+    X86_GDB_REVERSE_FAILED,     /* a snapshot would not restore */
+};
+enum x86_gdb_reverse_end x86_gdb_reverse(struct x86_gdb *g, unsigned cpu, bool step,
+                                         x86irq_stop_reason *reason);
 /* Free the monitor's snapshots (monitor.c) */
 void x86_gdb_free_snapshots(struct x86_gdb *g);
 

@@ -374,6 +374,7 @@ static void mon_restore(struct x86_gdb *g, const char *arg)
         return;
     }
     g->exited = false;
+    x86_gdb_history_forget(g); /* another past: the history's snapshots are not of it */
     x86_gdb_console(g, "restored %s: cycle %llu (gdb's breakpoints kept; its cached registers "
                        "are old: maintenance flush register-cache)\n", name,
                     (unsigned long long)slot->cycle);

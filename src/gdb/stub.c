@@ -108,6 +108,7 @@ static x86irq_status read_memory(struct x86_gdb *g, uint64_t addr, uint8_t *out,
 }
 static x86irq_status write_memory(struct x86_gdb *g, uint64_t addr, const uint8_t *in, size_t n)
 {
+    x86_gdb_history_forget(g); /* a replay would not write it */
     return g->physical ? x86irq_write_physical(g->machine, addr, in, n)
                        : x86irq_write_linear(g->machine, g->g_cpu, addr, in, n);
 }
@@ -232,6 +233,7 @@ static void resume(struct x86_gdb *g)
         x86_gdb_send(g, g->last_stop, strlen(g->last_stop));
         return;
     }
+    x86_gdb_history_mark(g);
     for (;;) {
         x86irq_stop_reason reason = X86IRQ_STOP_NONE;
         x86irq_status s = g->resume == X86_GDB_RESUME_STEP
@@ -270,7 +272,7 @@ static void cmd_supported(struct x86_gdb *g, const char *a, size_t n)
 {
     (void)a, (void)n;
     x86_gdb_reply(g, "PacketSize=%x;qXfer:features:read+;QStartNoAckMode+;swbreak+;hwbreak+;"
-                     "vContSupported+",
+                     "vContSupported+;ReverseStep+;ReverseContinue+",
                   X86_RSP_MAX_PACKET);
 }
 
@@ -516,6 +518,10 @@ static bool set_register(struct x86_gdb *g, unsigned r, const char *hex, size_t 
     uint8_t value[16];
     if (len != 2u * (reg->bits / 8u) || !x86_rsp_hex_to_bytes(hex, len, value))
         return false;
+    uint8_t now[16];
+    reg->get(g->machine, g->g_cpu, reg->arg, now);
+    if (memcmp(now, value, reg->bits / 8u) != 0)
+        x86_gdb_history_forget(g); /* a replay would not write it */
     return reg->set(g->machine, g->g_cpu, reg->arg, value);
 }
 
@@ -696,6 +702,7 @@ static void resume_at(struct x86_gdb *g, const char *a, bool step, bool signal)
             x86_gdb_reply(g, "E01");
             return;
         }
+        x86_gdb_history_forget(g);
     }
     g->resume = step ? X86_GDB_RESUME_STEP : X86_GDB_RESUME_CONTINUE;
     g->resume_cpu = g->c_cpu >= 0 ? (unsigned)g->c_cpu : g->stop_cpu;
@@ -704,6 +711,39 @@ static void cmd_continue(struct x86_gdb *g, const char *a, size_t n) { (void)n; 
 static void cmd_step(struct x86_gdb *g, const char *a, size_t n) { (void)n; resume_at(g, a, true, false); }
 static void cmd_continue_signal(struct x86_gdb *g, const char *a, size_t n) { (void)n; resume_at(g, a, false, true); }
 static void cmd_step_signal(struct x86_gdb *g, const char *a, size_t n) { (void)n; resume_at(g, a, true, true); }
+
+/* bs and bc: back one instruction of the current CPU, or to the last breakpoint or watchpoint
+ * hit (reverse.c); at the beginning of the history, gdb is told so (replaylog:begin) */
+static void reverse(struct x86_gdb *g, bool step)
+{
+    unsigned cpu = step && g->c_cpu >= 0 ? (unsigned)g->c_cpu : g->stop_cpu;
+    x86irq_stop_reason reason;
+    enum x86_gdb_reverse_end end = x86_gdb_reverse(g, cpu, step, &reason);
+    if (end == X86_GDB_REVERSE_FAILED) {
+        x86_gdb_console(g, "x86irq: reverse execution: %s\n", x86irq_last_error(g->machine));
+        x86_gdb_reply(g, "E01");
+        return;
+    }
+    g->exited = false; /* back before an end, if it had ended */
+    if (end == X86_GDB_REVERSE_BEGIN) {
+        describe_stop(g, X86IRQ_STOP_STEP, false);
+        g->stop_cpu = g->g_cpu = cpu;
+        set_stop(g, "T05thread:%x;replaylog:begin;", cpu + 1);
+    } else {
+        describe_stop(g, reason, false);
+    }
+    x86_gdb_reply(g, "%s", g->last_stop);
+}
+static void cmd_reverse_step(struct x86_gdb *g, const char *a, size_t n)
+{
+    (void)a, (void)n;
+    reverse(g, true);
+}
+static void cmd_reverse_continue(struct x86_gdb *g, const char *a, size_t n)
+{
+    (void)a, (void)n;
+    reverse(g, false);
+}
 
 /* Packets by prefix, the longer first where one is the start of another */
 static const struct {
@@ -734,6 +774,8 @@ static const struct {
     { "m", cmd_read_memory },
     { "M", cmd_write_memory },
     { "X", cmd_write_binary },
+    { "bs", cmd_reverse_step },
+    { "bc", cmd_reverse_continue },
     { "Z", cmd_insert },
     { "z", cmd_remove },
     { "c", cmd_continue },
@@ -846,6 +888,7 @@ void x86_gdb_finish(struct x86_gdb *g)
     }
     g->point_count = 0;
     x86_gdb_free_snapshots(g);
+    x86_gdb_history_forget(g);
 }
 
 /* ------------------------------------------------------------------ on a file descriptor */

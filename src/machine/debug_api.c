@@ -47,6 +47,21 @@ x86irq_status x86irq_step(x86irq_machine *machine, unsigned cpu, uint64_t max_cy
     return status;
 }
 
+x86irq_status x86_machine_run_until(x86irq_machine *machine, unsigned cpu, uint64_t instructions,
+                                    uint64_t max_cycles, x86irq_stop_reason *reason)
+{
+    if (cpu >= machine->core_count)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT, "CPU %u does not exist",
+                                 cpu);
+    machine->until_cpu = (int)cpu;
+    machine->until_instructions = instructions;
+    x86_machine_hooks_changed(machine);
+    x86irq_status status = x86irq_run(machine, max_cycles, reason);
+    machine->until_cpu = -1;
+    x86_machine_hooks_changed(machine);
+    return status;
+}
+
 /* ------------------------------------------------------------------ watchpoints */
 
 static bool valid_kind(x86irq_watch_kind kind)

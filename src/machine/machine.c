@@ -174,6 +174,7 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
                  : config->smp_quantum ? config->smp_quantum : X86_DEFAULT_QUANTUM;
     m->stop_cpu = -1;
     m->step_cpu = -1;
+    m->until_cpu = -1;
     memcpy(m->cost, x86_default_cost_profile, sizeof(m->cost));
     x86_events_init(&m->events, m);
     m->events.on_schedule = x86_machine_event_scheduled;

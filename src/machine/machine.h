@@ -161,6 +161,14 @@ struct x86irq_machine {
     /* x86irq_step (debug_api.c): the core that steps (-1: none), and where it started */
     int step_cpu;
     uint64_t step_instructions, step_rip, step_cs_base;
+    /* x86_machine_run_until (debug_api.c): the core that stops at its first boundary with this
+     * many instructions retired (-1: none); the GDB stub's reverse execution replays with it */
+    int until_cpu;
+    uint64_t until_instructions;
+    /* what came in from the host (serial input, NIC frames, lines and NMIs from the embedder):
+     * counted, never restored, so a debugger knows whether replaying from a snapshot would miss
+     * some */
+    uint64_t host_inputs;
     x86irq_intr_acknowledge_fn intr_acknowledge; /* the INTA cycle of an embedder's INTR */
     void *intr_acknowledge_opaque;
     x86irq_instruction_fn instruction_hook;
@@ -225,6 +233,11 @@ void x86_machine_hooks_changed(x86irq_machine *machine);
 /* The debugger's checks (debug_api.c): a step that has reached its boundary (true: stop
  * before this instruction), a data access against the watchpoints (the platform's watch) */
 bool x86_machine_step_done(x86irq_machine *machine, struct x86_core *core);
+/* Run until CPU `cpu` is at its first instruction boundary with `instructions` retired (then
+ * X86IRQ_STOP_STEP), or another stop, or the budget; breakpoints and watchpoints stop it as
+ * they would a run, except at that boundary itself */
+x86irq_status x86_machine_run_until(x86irq_machine *machine, unsigned cpu, uint64_t instructions,
+                                    uint64_t max_cycles, x86irq_stop_reason *reason);
 void x86_machine_watch(x86irq_machine *machine, struct x86_core *core, uint64_t linear,
                        unsigned size, bool write);
 

@@ -409,7 +409,7 @@ x86irq_status x86irq_rebind_event(x86irq_machine *machine, uint64_t id, x86irq_e
 void x86_machine_hooks_changed(x86irq_machine *m)
 {
     bool hooked = m->instruction_hook || m->breakpoint_count || m->watchpoint_count ||
-                  m->step_cpu >= 0;
+                  m->step_cpu >= 0 || m->until_cpu >= 0;
     for (unsigned i = 0; i < m->core_count; i++) {
         m->cores[i]->cpu.hooked = hooked;
         x86_debug_platform_watch(&m->cores[i]->cpu, m->watchpoint_count > 0);
@@ -461,6 +461,13 @@ bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
     struct x86_cpu *cpu = &core->cpu;
     if (m->step_cpu == (int)cpu->index && x86_machine_step_done(m, core))
         return false;
+    if (X86_UNLIKELY(m->until_cpu == (int)cpu->index) &&
+        cpu->instructions >= m->until_instructions) {
+        /* before the breakpoint check: a breakpoint here is where the replay is going */
+        core->resuming_at_breakpoint = true;
+        x86_machine_stop_on(m, X86IRQ_STOP_STEP, cpu->index);
+        return false;
+    }
     if (m->breakpoint_count) {
         uint64_t linear = x86_code_linear(cpu, cpu->rip);
         /* the core that stopped before an instruction (a breakpoint, a step) executes it when

@@ -72,7 +72,8 @@ static const struct kept machine_kept[] = {
     /* the debugger's and the embedder's, not the machine's */
     KEEP_M(breakpoints), KEEP_M(breakpoint_count), KEEP_M(watchpoints),
     KEEP_M(watchpoint_count), KEEP_M(watch_hit), KEEP_M(step_cpu), KEEP_M(step_instructions),
-    KEEP_M(step_rip), KEEP_M(step_cs_base), KEEP_M(intr_acknowledge),
+    KEEP_M(step_rip), KEEP_M(step_cs_base), KEEP_M(until_cpu), KEEP_M(until_instructions),
+    KEEP_M(host_inputs), KEEP_M(intr_acknowledge),
     KEEP_M(intr_acknowledge_opaque), KEEP_M(instruction_hook), KEEP_M(instruction_hook_opaque),
     KEEP_M(running), KEEP_M(callback_depth), KEEP_M(executing), KEEP_M(hooked_core),
     KEEP_M(trace_fn), KEEP_M(trace_opaque), KEEP_M(disassembler), KEEP_M(error),

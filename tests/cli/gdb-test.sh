@@ -3,7 +3,8 @@
 # at a symbol, continue, finish, registers and memory read and written, stepi, a watchpoint on
 # a variable an interrupt handler changes, Ctrl-C (gdb's interrupt), the monitor commands,
 # detach (the guest runs on to its exit status, which gdb's write chose), kill, threads as
-# CPUs, and a 64-bit guest. Arguments: RUNNER GDB_TARGET_ELF SMP_IPI_2_ELF ELF64_GUEST
+# CPUs, a 64-bit guest, and reverse execution (reverse-stepi, reverse-continue).
+# Arguments: RUNNER GDB_TARGET_ELF SMP_IPI_2_ELF ELF64_GUEST
 run=$1 target=$2 smp=$3 elf64=$4
 n=0 failed=0
 tmp=$(mktemp -d)
@@ -12,7 +13,7 @@ if ! command -v gdb >/dev/null 2>&1; then
     echo "1..0 # SKIP gdb is not installed (Debian package gdb)"
     exit 0
 fi
-echo "1..41"
+echo "1..50"
 check() { # description, expected, actual
     n=$((n + 1))
     if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (got '$3', expected '$2')"; failed=1; fi
@@ -98,6 +99,30 @@ check "the handler's count and the PC are as they were at the snapshot" "1 1 1 1
     "$(grep -c '^\$[0-9]* = 1$' "$tmp/s" | sed 's/^4$/1 1 1 1/')"
 check_grep "a snapshot that does not exist: said" 'no snapshot named nothing' "$tmp/s"
 check "restored, the guest runs on to its own exit status" 7 "$status"
+
+# --- reverse execution: back one instruction, back to the last watchpoint and breakpoint hits,
+# to the beginning of the history; then forward again to the same end
+start --gdb-wait "$target"
+gdb_batch "$target" "$tmp/r" \
+    -ex "break marker" -ex "continue" -ex "delete" \
+    -ex "stepi" -ex "stepi" -ex "set \$after2 = \$pc" -ex "stepi" -ex "set \$after3 = \$pc" \
+    -ex "reverse-stepi" -ex "echo RS:" -ex "p \$pc == \$after2" \
+    -ex "stepi" -ex "echo FS:" -ex "p \$pc == \$after3" \
+    -ex "watch ticks" -ex "continue" -ex "continue" -ex "continue" -ex "echo T3:" -ex "p ticks" \
+    -ex "reverse-continue" -ex "echo T2:" -ex "p ticks" -ex "delete" \
+    -ex "break marker" -ex "reverse-continue" -ex "echo BM:" -ex "p \$pc == (unsigned)&marker" \
+    -ex "echo T0:" -ex "p ticks" -ex "reverse-continue" -ex "delete" \
+    -ex "set var release = 1" -ex "detach"
+finish_server
+check_grep "reverse-stepi goes back one instruction" 'RS:\$[0-9]* = 1' "$tmp/r"
+check_grep "stepi from there comes to the same instruction again" 'FS:\$[0-9]* = 1' "$tmp/r"
+check_grep "three ticks forward" 'T3:\$[0-9]* = 3' "$tmp/r"
+check_grep "reverse-continue stops at the last watchpoint hit before" 'T2:\$[0-9]* = 2' "$tmp/r"
+check_grep "gdb sees the write undone" 'Old value = 3' "$tmp/r"
+check_grep "reverse-continue to the breakpoint at marker" 'BM:\$[0-9]* = 1' "$tmp/r"
+check_grep "where no tick had come yet" 'T0:\$[0-9]* = 0' "$tmp/r"
+check_grep "and back to the beginning of the history" 'No more reverse-execution history' "$tmp/r"
+check "gone back and forth, the guest runs on to its own exit status" 7 "$status"
 
 # --- gdb's interrupt (Ctrl-C: the byte 0x03) while the guest runs, from a client of our own
 # (rsp-client.py): gdb -batch does not wait for the stop of a background command

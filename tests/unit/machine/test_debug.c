@@ -471,6 +471,64 @@ static void test_gdb_serve(void **state)
     x86irq_machine_destroy(m);
 }
 
+static unsigned embedder_calls;
+static void embedder_event(x86irq_machine *m, void *opaque)
+{
+    (void)m;
+    *(unsigned *)opaque += 1;
+}
+
+/* Reverse execution through the stub (bs, bc): back to the earlier breakpoint hits in the
+ * ticking guest (the handler's count EBX as it was there), back one instruction, forward again
+ * to the same hit; an embedder's event pending in the history's snapshot is bound again, so
+ * the machine runs on to the same end as a run without a debugger */
+static void test_gdb_reverse(void **state)
+{
+    (void)state;
+    x86irq_machine *m = ticking_machine();
+    uint64_t id;
+    embedder_calls = 0;
+    assert_int_equal(x86irq_schedule_event(m, 12000, embedder_event, &embedder_calls, &id),
+                     X86IRQ_OK);
+    static const char *const packets[] = { "qSupported", "Z0,11000,1", "c", "c", "c", "p3",
+                                           "bc", "p3", "bc", "p3", "bs", "p8", "c", "p3",
+                                           "bc", "D" };
+    x86irq_gdb_end end = X86IRQ_GDB_KILLED;
+    const char *r = gdb_session(m, packets, sizeof(packets) / sizeof(packets[0]), &end);
+    assert_int_equal(end, X86IRQ_GDB_DETACHED);
+    assert_non_null(strstr(r, "ReverseStep+;ReverseContinue+"));
+    /* EBX at the third hit, then back at the second and the first */
+    const char *third = strstr(r, "$02000000#");
+    assert_non_null(third);
+    const char *second = strstr(third, "$01000000#");
+    assert_non_null(second);
+    const char *first = strstr(second, "$00000000#");
+    assert_non_null(first);
+    /* back one instruction from the handler's first: the interrupted loop (EIP 0x1002x), then
+     * forward to the first hit again (EBX 0), and from there back: the beginning */
+    const char *eip = strstr(first, "000100#");              /* EIP 0x100xx, little-endian */
+    assert_non_null(eip);
+    assert_true(eip - first >= 3);
+    assert_true(strncmp(eip - 3, "$29", 3) == 0 || strncmp(eip - 3, "$2a", 3) == 0 ||
+                strncmp(eip - 3, "$2d", 3) == 0);                 /* inc ecx, cmp, jb */
+    assert_non_null(strstr(eip, "$00000000#"));
+    assert_non_null(strstr(r, "replaylog:begin;"));
+    x86irq_stop_reason reason;
+    assert_int_equal(x86irq_run(m, UINT64_MAX, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT);
+    assert_true(embedder_calls >= 1);
+    struct outcome after = outcome_of(m);
+    x86irq_machine *plain = ticking_machine();
+    assert_int_equal(x86irq_schedule_event(plain, 12000, embedder_event, &embedder_calls, &id),
+                     X86IRQ_OK);
+    assert_int_equal(x86irq_run(plain, UINT64_MAX, &reason), X86IRQ_OK);
+    struct outcome whole = outcome_of(plain);
+    assert_int_equal(after.cycles, whole.cycles);
+    assert_int_equal(after.instructions, whole.instructions);
+    assert_int_equal(after.ebx, whole.ebx);
+    assert_int_equal(after.ecx, whole.ecx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_step_other_cpu),
         cmocka_unit_test(test_stops_change_nothing),
         cmocka_unit_test(test_gdb_serve),
+        cmocka_unit_test(test_gdb_reverse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
