@@ -68,9 +68,9 @@ struct options {
     const char *record;       /* --record=FILE: the console's input, stamped */
     const char *report;       /* --report=FILE.json: the run report, machine-readable */
     const char *replay;       /* --replay=FILE */
-    struct snapshot_point snapshots[SNAPSHOTS_MAX]; /* --snapshot-at=CYCLE:FILE */
-    unsigned snapshot_count;
+    struct snapshot_plan snapshots; /* --snapshot-at, --snapshot-every, --snapshot-delta */
     const char *restore;      /* --restore=FILE */
+    const char *restore_base; /* --restore-base=FILE: the base of a delta --restore */
     bool no_console;          /* --no-console */
     const char *guest;
     char *cmdline;
@@ -142,8 +142,13 @@ static void usage(FILE *out)
             "                      guest or other options; a divergence is an error\n"
             "  --snapshot-at=CYCLE:FILE  save the whole machine to FILE when it reaches CYCLE\n"
             "                      (repeatable; the run goes on, unchanged)\n"
+            "  --snapshot-every=CYCLES:PREFIX  the same at each multiple of CYCLES, to\n"
+            "                      PREFIX-CYCLE.snap\n"
+            "  --snapshot-delta    the snapshots after the run's first hold only the RAM pages\n"
+            "                      that differ from it (restore with --restore-base=FIRST)\n"
             "  --restore=FILE      start from a snapshot instead of the guest's entry (give the\n"
             "                      same guest file and options as the run that saved it)\n"
+            "  --restore-base=FILE the whole snapshot a delta --restore was saved against\n"
             "  --gdb=tcp::PORT     serve gdb on 127.0.0.1:PORT (tcp:HOST:PORT for another\n"
             "                      address; PORT 0: any free one, printed): target remote\n"
             "  --gdb-wait          with --gdb: wait for gdb before the first instruction\n"
@@ -392,15 +397,29 @@ static int parse(int argc, char **argv, struct options *o)
             else
                 return bad("--gdb-arch needs i386 or x86-64, not '%s'", v ? v : "");
         } else if (IS("--snapshot-at")) {
-            if (o->snapshot_count == SNAPSHOTS_MAX)
+            struct snapshot_plan *plan = &o->snapshots;
+            if (plan->count == SNAPSHOTS_MAX)
                 return bad("more than %s --snapshot-at", "16");
-            if (!snapshot_point_parse(v, &o->snapshots[o->snapshot_count]))
+            if (!snapshot_point_parse(v, &plan->points[plan->count]))
                 return bad("--snapshot-at needs CYCLE:FILE, not '%s'", v ? v : "");
-            o->snapshot_count++;
-        } else if (IS("--restore")) {
+            plan->count++;
+        } else if (IS("--snapshot-every")) {
+            struct snapshot_point every;
+            if (!snapshot_point_parse(v, &every) || every.cycle == 0)
+                return bad("--snapshot-every needs CYCLES:PREFIX (CYCLES above 0), not '%s'",
+                           v ? v : "");
+            o->snapshots.every = every.cycle;
+            o->snapshots.prefix = every.path;
+        } else if (IS("--snapshot-delta") && !v) {
+            o->snapshots.delta = true;
+        } else if (IS("--restore") || IS("--restore-base")) {
             if (!v || !*v)
-                return bad("--restore needs a snapshot file%s", "");
-            o->restore = v;
+                return bad("%s needs a snapshot file", IS("--restore") ? "--restore"
+                                                                        : "--restore-base");
+            if (IS("--restore"))
+                o->restore = v;
+            else
+                o->restore_base = v;
         } else if (IS("--report")) {
             if (!v || !*v)
                 return bad("--report needs a file name%s", "");
@@ -430,9 +449,15 @@ static int parse(int argc, char **argv, struct options *o)
         return bad("--record and --replay together%s", "");
     if ((o->record || o->replay) && o->gdb)
         return bad("--record and --replay do not record a gdb session%s", "");
-    if ((o->snapshot_count || o->restore) && (o->gdb || o->console || o->record || o->replay))
-        return bad("--snapshot-at and --restore run without --gdb (its monitor snapshot and "
-                   "restore do it there), --console, --record or --replay%s", "");
+    if ((snapshot_plan_any(&o->snapshots) || o->restore) &&
+        (o->gdb || o->console || o->record || o->replay))
+        return bad("--snapshot-at, --snapshot-every and --restore run without --gdb (its "
+                   "monitor snapshot and restore do it there), --console, --record or "
+                   "--replay%s", "");
+    if (o->snapshots.delta && !snapshot_plan_any(&o->snapshots))
+        return bad("--snapshot-delta needs --snapshot-at or --snapshot-every%s", "");
+    if (o->restore_base && !o->restore)
+        return bad("--restore-base needs --restore%s", "");
     if (o->restore && o->nic_rx)
         return bad("--restore cannot go on with a pcap file's frames (--nic-rx)%s", "");
     if (o->replay && o->console)
@@ -891,7 +916,8 @@ int main(int argc, char **argv)
     struct observer *observer = observer_create(m, &observe);
     /* after the observer's trace hook: setting one forgets what is in service */
     if (o.restore) {
-        s = x86irq_snapshot_restore_file(m, o.restore);
+        s = o.restore_base ? x86irq_snapshot_restore_delta_file(m, o.restore_base, o.restore)
+                           : x86irq_snapshot_restore_file(m, o.restore);
         if (s != X86IRQ_OK)
             fprintf(stderr, "x86irq-run: --restore: %s\n", x86irq_last_error(m));
         else
@@ -991,9 +1017,9 @@ int main(int argc, char **argv)
                 return EXIT_INTERNAL;
             }
         }
-    } else if (o.snapshot_count) {
+    } else if (snapshot_plan_any(&o.snapshots)) {
         bool io_failed;
-        s = snapshots_run(m, o.snapshots, o.snapshot_count, o.max_cycles, o.quiet, &reason,
+        s = snapshots_run(m, &o.snapshots, o.max_cycles, o.quiet, &reason,
                           &io_failed);
         if (io_failed) {
             x86irq_machine_destroy(m);

@@ -49,6 +49,8 @@ typedef enum x86irq_status {
     X86IRQ_ERR_STATE,            /**< the call is not allowed in the machine's present state */
     X86IRQ_ERR_BAD_SNAPSHOT,     /**< not a snapshot of this library build, damaged, truncated,
                                       or of a machine configured otherwise */
+    X86IRQ_ERR_BAD_RECORDING,    /**< not a recording of host input, damaged, or of a machine
+                                      configured otherwise */
 } x86irq_status;
 
 /** A short, static description of a status code ("invalid argument", ...). */
@@ -589,6 +591,60 @@ X86IRQ_API x86irq_status x86irq_snapshot_restore(x86irq_machine *machine, const 
 /** The same, from a file (X86IRQ_ERR_IO when it cannot be read). */
 X86IRQ_API x86irq_status x86irq_snapshot_restore_file(x86irq_machine *machine,
                                                       const char *path);
+/** A delta snapshot: the machine as x86irq_snapshot_save saves it, but with only the 4 KiB
+ *  pages of RAM that differ from those of base (base_size bytes), a whole snapshot of a
+ *  machine configured as this one (typically saved earlier in the same run). The delta names
+ *  its base by checksums and restores only with it. A base that is not a whole snapshot of
+ *  this configuration: X86IRQ_ERR_BAD_SNAPSHOT. */
+X86IRQ_API x86irq_status x86irq_snapshot_save_delta(x86irq_machine *machine, const void *base,
+                                                    size_t base_size, void **data, size_t *size);
+/** The same, with the base read from base_path and the delta written to path. */
+X86IRQ_API x86irq_status x86irq_snapshot_save_delta_file(x86irq_machine *machine,
+                                                         const char *base_path,
+                                                         const char *path);
+/** Restore a delta snapshot over its base (a whole snapshot restores as with
+ *  x86irq_snapshot_restore, the base unused). A delta given to x86irq_snapshot_restore, or
+ *  with another base: X86IRQ_ERR_BAD_SNAPSHOT, the machine left as it was. */
+X86IRQ_API x86irq_status x86irq_snapshot_restore_delta(x86irq_machine *machine,
+                                                       const void *base, size_t base_size,
+                                                       const void *data, size_t size);
+/** The same, from files. */
+X86IRQ_API x86irq_status x86irq_snapshot_restore_delta_file(x86irq_machine *machine,
+                                                            const char *base_path,
+                                                            const char *path);
+/* ------------------------------------------------------------------ recording host input */
+
+/** Record the host's input to the machine given between runs, each with where the machine
+ *  stood (its cycle, the CPU that ran last and its retired instructions, how the last run
+ *  ended): x86irq_serial_input, x86irq_nic_receive, x86irq_set_irq_line (and pulse),
+ *  x86irq_set_intr, x86irq_raise_nmi/_cpu_nmi, x86irq_raise_init/_cpu_init. Input given from
+ *  the machine's callbacks (events, device handlers) is the embedder's code running at a point
+ *  the machine fixes: it is not recorded, and must be given again by the same code in a
+ *  replay. Writes to memory and registers between runs are not recorded. Starting again
+ *  starts an empty recording. Not while replaying (X86IRQ_ERR_STATE). */
+X86IRQ_API x86irq_status x86irq_record_start(x86irq_machine *machine);
+/** The recording so far, into a new buffer (free it with x86irq_free): the format is in
+ *  docs/debugging.md ("Recording host input"). X86IRQ_ERR_STATE when not recording. */
+X86IRQ_API x86irq_status x86irq_record_save(x86irq_machine *machine, void **data,
+                                            size_t *size);
+/** Stop recording and forget the recording. */
+X86IRQ_API x86irq_status x86irq_record_stop(x86irq_machine *machine);
+/** Replay a recording on a machine configured and loaded as the recording one was when it
+ *  started recording: x86irq_run then stops where each input was given and gives it, exactly
+ *  (the runs may be cut anywhere; one x86irq_run can replay a whole session). Meanwhile the
+ *  embedder's own input between runs is X86IRQ_ERR_STATE, and so is x86irq_step. A replay
+ *  that does not reach a recorded input's point (another guest, other callbacks) ends its run
+ *  with X86IRQ_ERR_STATE and a message with both points. A foreign, damaged or mismatched
+ *  recording: X86IRQ_ERR_BAD_RECORDING, nothing changed. */
+X86IRQ_API x86irq_status x86irq_replay_start(x86irq_machine *machine, const void *data,
+                                             size_t size);
+/** The recorded inputs not given yet (0 when not replaying). */
+X86IRQ_API size_t x86irq_replay_remaining(const x86irq_machine *machine);
+/** End the replay (the embedder gives input again). */
+X86IRQ_API x86irq_status x86irq_replay_stop(x86irq_machine *machine);
+/** Free a buffer the library returned (a snapshot, a recording). NULL: nothing. */
+X86IRQ_API void x86irq_free(void *data);
+
 /** The index-th (from 0) embedder event a restore left without a function: its id and cycle
  *  (either may be NULL). X86IRQ_ERR_RANGE past the last one. */
 X86IRQ_API x86irq_status x86irq_unbound_event(const x86irq_machine *machine, size_t index,

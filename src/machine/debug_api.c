@@ -31,6 +31,10 @@ x86irq_status x86irq_step(x86irq_machine *machine, unsigned cpu, uint64_t max_cy
     x86irq_status refused = x86_machine_outside_callbacks(machine, "x86irq_step");
     if (refused != X86IRQ_OK)
         return refused;
+    if (machine->replay)
+        return x86_machine_error(machine, X86IRQ_ERR_STATE,
+                                 "x86irq_step: a recording is being replayed (x86irq_run "
+                                 "replays it)");
     if (cpu >= machine->core_count)
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
                                  "CPU %u does not exist (the machine has %u)", cpu,
@@ -41,7 +45,7 @@ x86irq_status x86irq_step(x86irq_machine *machine, unsigned cpu, uint64_t max_cy
     machine->step_rip = core->cpu.rip;
     machine->step_cs_base = core->cpu.seg[X86_SEG_CS].base;
     x86_machine_hooks_changed(machine);
-    x86irq_status status = x86irq_run(machine, max_cycles, reason);
+    x86irq_status status = x86_machine_run(machine, max_cycles, reason);
     machine->step_cpu = -1;
     x86_machine_hooks_changed(machine);
     return status;
@@ -56,7 +60,7 @@ x86irq_status x86_machine_run_until(x86irq_machine *machine, unsigned cpu, uint6
     machine->until_cpu = (int)cpu;
     machine->until_instructions = instructions;
     x86_machine_hooks_changed(machine);
-    x86irq_status status = x86irq_run(machine, max_cycles, reason);
+    x86irq_status status = x86_machine_run(machine, max_cycles, reason);
     machine->until_cpu = -1;
     x86_machine_hooks_changed(machine);
     return status;

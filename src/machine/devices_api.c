@@ -65,7 +65,9 @@ x86irq_status x86irq_nic_receive(x86irq_machine *machine, const void *frame, siz
     if (length < 14 || length > X86_E1000_MAX_FRAME)
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
                                  "a frame of %zu bytes (14 to %u)", length, X86_E1000_MAX_FRAME);
-    machine->host_inputs++;
+    x86irq_status s = x86_machine_host_input(machine, X86_INPUT_NIC, 0, 0, frame, length);
+    if (s != X86IRQ_OK)
+        return s;
     x86_trace_device(&machine->trace, NULL, 0, (uint32_t)length, "NIC: a frame arrived");
     if (!x86_e1000_receive(machine->nic, frame, length))
         return x86_machine_error(machine, X86IRQ_ERR_STATE, "the NIC dropped the frame");

@@ -70,6 +70,7 @@ const char *x86irq_status_string(x86irq_status status)
         [X86IRQ_ERR_RANGE] = "address range error",
         [X86IRQ_ERR_CONFLICT] = "conflicting device range",
         [X86IRQ_ERR_BAD_SNAPSHOT] = "bad snapshot",
+        [X86IRQ_ERR_BAD_RECORDING] = "bad recording",
         [X86IRQ_ERR_STATE] = "not allowed in this state",
     };
     if ((unsigned)status < sizeof(names) / sizeof(names[0]) && names[status])
@@ -200,6 +201,7 @@ void x86irq_machine_destroy(x86irq_machine *machine)
         return;
     }
     x86_disassembler_destroy(machine->disassembler);
+    x86_machine_inputs_free(machine);
     x86_symbols_free(&machine->symbols);
     x86_code_cache_finish(&machine->code);
     x86_uart_finish(&machine->uart);
@@ -213,6 +215,11 @@ void x86irq_machine_destroy(x86irq_machine *machine)
     free(machine->nic);
     x86_board_destroy_cores(machine);
     free(machine);
+}
+
+void x86irq_free(void *data)
+{
+    free(data);
 }
 
 const char *x86irq_last_error(const x86irq_machine *machine)

@@ -169,6 +169,11 @@ struct x86irq_machine {
      * counted, never restored, so a debugger knows whether replaying from a snapshot would miss
      * some */
     uint64_t host_inputs;
+    /* x86irq_record_start / x86irq_replay_start (inputs.c): the log being recorded, or the one
+     * being replayed (NULL: none); replay_applying while a recorded input is given */
+    struct x86_input_log *recording, *replay;
+    bool replay_applying;
+    bool has_run;                     /* x86irq_run has run (stop_reason is its end) */
     x86irq_intr_acknowledge_fn intr_acknowledge; /* the INTA cycle of an embedder's INTR */
     void *intr_acknowledge_opaque;
     x86irq_instruction_fn instruction_hook;
@@ -230,6 +235,25 @@ bool x86_machine_before_instruction(x86irq_machine *machine, struct x86_core *co
 /* The machine's cores need their per-instruction loop (a hook, breakpoints, watchpoints or a
  * step set)? */
 void x86_machine_hooks_changed(x86irq_machine *machine);
+/* Host input (inputs.c): every public call that gives the machine input from the host calls
+ * this first. From a callback: counted. Between runs: recorded when recording, and refused
+ * (X86IRQ_ERR_STATE) while a recording is replayed, unless the replay is giving it. */
+enum x86_input_kind {
+    X86_INPUT_SERIAL = 1, X86_INPUT_NIC, X86_INPUT_IRQ_LINE, X86_INPUT_INTR, X86_INPUT_NMI,
+    X86_INPUT_INIT,
+};
+x86irq_status x86_machine_host_input(x86irq_machine *m, enum x86_input_kind kind, uint32_t a,
+                                     uint32_t b, const void *bytes, size_t length);
+/* x86irq_run under a replay: its runs cut where the recorded inputs were given, those given */
+x86irq_status x86_machine_replay_run(x86irq_machine *m, uint64_t max_cycles,
+                                     x86irq_stop_reason *reason);
+void x86_machine_inputs_free(x86irq_machine *m);
+/* x86irq_run without the replay (run_api.c) */
+x86irq_status x86_machine_run(x86irq_machine *m, uint64_t max_cycles, x86irq_stop_reason *reason);
+struct x86_snapshot_header;
+/* The snapshot header's description of the machine (snapshot_state.c) */
+void x86_snapshot_describe(const x86irq_machine *m, struct x86_snapshot_header *h);
+
 /* The debugger's checks (debug_api.c): a step that has reached its boundary (true: stop
  * before this instruction), a data access against the watchpoints (the platform's watch) */
 bool x86_machine_step_done(x86irq_machine *machine, struct x86_core *core);

@@ -14,7 +14,9 @@ x86irq_status x86irq_set_irq_line(x86irq_machine *machine, unsigned gsi, int lev
     if (!machine->has_chipset)
         return x86_machine_error(machine, X86IRQ_ERR_STATE,
                                  "the machine has no interrupt controllers (no_default_devices)");
-    machine->host_inputs++;
+    x86irq_status s = x86_machine_host_input(machine, X86_INPUT_IRQ_LINE, gsi, level != 0, NULL, 0);
+    if (s != X86IRQ_OK)
+        return s;
     x86_machine_set_gsi(machine, gsi, level != 0);
     return X86IRQ_OK;
 }
@@ -35,7 +37,9 @@ x86irq_status x86irq_set_intr(x86irq_machine *machine, int level)
         return x86_machine_error(machine, X86IRQ_ERR_STATE,
                                  "INTR asserted without an acknowledge callback to name the "
                                  "vector (x86irq_set_intr_acknowledge)");
-    machine->host_inputs++;
+    x86irq_status s = x86_machine_host_input(machine, X86_INPUT_INTR, 0, level != 0, NULL, 0);
+    if (s != X86IRQ_OK)
+        return s;
     machine->embedder_intr = level != 0;
     x86_machine_lint0_changed(machine);
     return X86IRQ_OK;
@@ -71,8 +75,10 @@ x86irq_status x86irq_raise_cpu_init(x86irq_machine *machine, unsigned cpu)
         return x86_machine_error(machine, X86IRQ_ERR_STATE,
                                  "INIT: the machine has stopped (%s) and cannot run again; load "
                                  "a guest to start over", x86irq_stop_reason_string(machine->stop_reason));
+    s = x86_machine_host_input(machine, X86_INPUT_INIT, cpu, 0, NULL, 0);
+    if (s != X86IRQ_OK)
+        return s;
     struct x86_core *core = machine->cores[cpu];
-    machine->host_inputs++;
     if (!machine->running) {
         /* between runs the core is at an instruction boundary: INIT takes effect now, so the
          * embedder can load the state it wants before the next run */
@@ -96,8 +102,10 @@ x86irq_status x86irq_raise_cpu_nmi(x86irq_machine *machine, unsigned cpu)
     x86irq_status s = cpu_index(machine, cpu);
     if (s != X86IRQ_OK)
         return s;
+    s = x86_machine_host_input(machine, X86_INPUT_NMI, cpu, 0, NULL, 0);
+    if (s != X86IRQ_OK)
+        return s;
     struct x86_cpu *c = &machine->cores[cpu]->cpu;
-    machine->host_inputs++;
     x86_trace_nmi(&machine->trace, c, X86_NMI_INPUT, c->nmi_blocked, c->nmi_latched);
     c->nmi_latched = 1; /* an edge: one more is remembered while NMIs are blocked */
     x86_request_exit(c);

@@ -182,6 +182,14 @@ static void run_round(x86irq_machine *m)
 x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
                          x86irq_stop_reason *reason)
 {
+    if (machine && machine->replay && !x86_machine_in_callback(machine))
+        return x86_machine_replay_run(machine, max_cycles, reason);
+    return x86_machine_run(machine, max_cycles, reason);
+}
+
+x86irq_status x86_machine_run(x86irq_machine *machine, uint64_t max_cycles,
+                              x86irq_stop_reason *reason)
+{
     if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
     /* a nested run would reset the state the outer one's loop holds (its decoded block) */
@@ -278,6 +286,7 @@ x86irq_status x86irq_run(x86irq_machine *machine, uint64_t max_cycles,
         }
     }
     m->running = false;
+    m->has_run = true;
     m->stop_reason = stop;
     /* HALTED is not final: the embedder may raise NMI or INTR and run again */
     if (stop == X86IRQ_STOP_DEBUG_EXIT || stop == X86IRQ_STOP_SHUTDOWN ||

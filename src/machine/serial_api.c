@@ -12,8 +12,11 @@ x86irq_status x86irq_serial_input(x86irq_machine *machine, const void *bytes, si
     if (machine->config.no_default_devices)
         return x86_machine_error(machine, X86IRQ_ERR_STATE, "the machine has no UART");
     struct x86_uart *uart = &machine->uart;
-    if (length)
-        machine->host_inputs++;
+    if (length) {
+        x86irq_status s = x86_machine_host_input(machine, X86_INPUT_SERIAL, 0, 0, bytes, length);
+        if (s != X86IRQ_OK)
+            return s;
+    }
     uint64_t dropped = x86_uart_host_dropped(uart);
     x86_uart_host_input(uart, bytes, length);
     uint64_t lost = x86_uart_host_dropped(uart) - dropped;

@@ -102,7 +102,8 @@ void x86_snapshot_writer_start(struct x86_snapshot_writer *w)
     x86_snapshot_put(w, zero, sizeof(zero));
 }
 
-void x86_snapshot_put_ram(struct x86_snapshot_writer *w, const uint8_t *ram, uint64_t size)
+void x86_snapshot_put_ram(struct x86_snapshot_writer *w, const uint8_t *ram, uint64_t size,
+                          const uint8_t *base)
 {
     uint64_t pages = (size + PAGE - 1) / PAGE;
     x86_snapshot_put_u64(w, size);
@@ -114,8 +115,9 @@ void x86_snapshot_put_ram(struct x86_snapshot_writer *w, const uint8_t *ram, uin
     for (uint64_t p = 0; p < pages; p++) {
         uint64_t length = size - p * PAGE < PAGE ? size - p * PAGE : PAGE;
         const uint8_t *page = ram + p * PAGE;
-        bool zero = page[0] == 0 && memcmp(page, page + 1, (size_t)length - 1) == 0;
-        if (!zero)
+        bool same = base ? memcmp(page, base + p * PAGE, (size_t)length) == 0
+                         : page[0] == 0 && memcmp(page, page + 1, (size_t)length - 1) == 0;
+        if (!same)
             w->data[bitmap_at + p / 8] |= (uint8_t)(1u << (p % 8));
     }
     size_t length_at = w->size;

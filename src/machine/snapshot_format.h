@@ -43,8 +43,10 @@ void x86_snapshot_put_u64(struct x86_snapshot_writer *w, uint64_t value);
  * field, which x86_snapshot_end_section fills in. */
 size_t x86_snapshot_begin_section(struct x86_snapshot_writer *w, const char tag[4], uint32_t index);
 void x86_snapshot_end_section(struct x86_snapshot_writer *w, size_t at);
-/* RAM: a bitmap of the non-zero 4 KiB pages, then those pages deflated (zlib). */
-void x86_snapshot_put_ram(struct x86_snapshot_writer *w, const uint8_t *ram, uint64_t size);
+/* RAM: a bitmap of the 4 KiB pages that differ from base's (base NULL: the non-zero pages),
+ * then those pages deflated (zlib). */
+void x86_snapshot_put_ram(struct x86_snapshot_writer *w, const uint8_t *ram, uint64_t size,
+                          const uint8_t *base);
 /* Put the header before the sections written so far (it is the first X86_SNAPSHOT_HEADER_SIZE
  * bytes, reserved by x86_snapshot_writer_start), with the payload's size and CRC. */
 void x86_snapshot_writer_start(struct x86_snapshot_writer *w);
@@ -75,7 +77,8 @@ struct x86_snapshot_section {
 };
 bool x86_snapshot_next_section(struct x86_snapshot_reader *r, struct x86_snapshot_section *s);
 
-/* Inflate a RAM section into ram (size bytes, zeroed by the caller); false: damaged. */
+/* Inflate a RAM section into ram (size bytes, zeroed by the caller, or a delta's base RAM: the
+ * pages the bitmap names are replaced); false: damaged. */
 bool x86_snapshot_get_ram(struct x86_snapshot_reader *r, uint8_t *ram, uint64_t size);
 
 /* FNV-1a, for the fingerprints */

@@ -73,7 +73,8 @@ static const struct kept machine_kept[] = {
     KEEP_M(breakpoints), KEEP_M(breakpoint_count), KEEP_M(watchpoints),
     KEEP_M(watchpoint_count), KEEP_M(watch_hit), KEEP_M(step_cpu), KEEP_M(step_instructions),
     KEEP_M(step_rip), KEEP_M(step_cs_base), KEEP_M(until_cpu), KEEP_M(until_instructions),
-    KEEP_M(host_inputs), KEEP_M(intr_acknowledge),
+    KEEP_M(host_inputs), KEEP_M(recording), KEEP_M(replay), KEEP_M(replay_applying),
+    KEEP_M(has_run), KEEP_M(intr_acknowledge),
     KEEP_M(intr_acknowledge_opaque), KEEP_M(instruction_hook), KEEP_M(instruction_hook_opaque),
     KEEP_M(running), KEEP_M(callback_depth), KEEP_M(executing), KEEP_M(hooked_core),
     KEEP_M(trace_fn), KEEP_M(trace_opaque), KEEP_M(disassembler), KEEP_M(error),
@@ -178,7 +179,7 @@ static uint64_t symbols_fingerprint(const struct x86_symbol_table *t)
     return h ? h : 1;
 }
 
-static void describe(const x86irq_machine *m, struct x86_snapshot_header *h)
+void x86_snapshot_describe(const x86irq_machine *m, struct x86_snapshot_header *h)
 {
     memset(h, 0, sizeof(*h));
     h->version = X86_SNAPSHOT_VERSION;
@@ -344,7 +345,58 @@ static bool put_events(struct x86_snapshot_writer *w, x86irq_machine *m, const s
     return ok;
 }
 
-static void put_heaps(struct x86_snapshot_writer *w, x86irq_machine *m)
+/* ------------------------------------------------------------------ a delta's base */
+
+/* A delta snapshot holds the pages of RAM that differ from a base snapshot's, and names the
+ * base by its checksums: the base is a whole snapshot of a machine configured alike. */
+struct snapshot_base {
+    uint8_t *ram;               /* the base's RAM, inflated */
+    uint32_t header_crc, payload_crc;
+    uint64_t payload_size;
+};
+
+static x86irq_status bad(x86irq_machine *m, const char *format, const char *detail);
+static x86irq_status compare_header(x86irq_machine *m, const struct x86_snapshot_header *h);
+
+static x86irq_status open_base(x86irq_machine *m, const void *data, size_t size,
+                               struct snapshot_base *b)
+{
+    memset(b, 0, sizeof(*b));
+    struct x86_snapshot_header h;
+    struct x86_snapshot_reader payload;
+    char why[200];
+    if (!x86_snapshot_open(data, size, &h, &payload, why, sizeof(why)))
+        return bad(m, "the base snapshot: %s", why);
+    x86irq_status s = compare_header(m, &h);
+    if (s != X86IRQ_OK)
+        return s;
+    struct x86_snapshot_section sec;
+    while (x86_snapshot_next_section(&payload, &sec)) {
+        if (!memcmp(sec.tag, "RAMD", 4))
+            return bad(m, "the base snapshot: %s", "it is a delta itself (a base is whole)");
+        if (memcmp(sec.tag, "RAM ", 4) != 0 || b->ram)
+            continue;
+        b->ram = calloc(1, m->bus.ram_size ? (size_t)m->bus.ram_size : 1);
+        if (!b->ram)
+            return x86_machine_error(m, X86IRQ_ERR_NO_MEMORY, "out of memory for the snapshot");
+        if (!x86_snapshot_get_ram(&sec.body, b->ram, m->bus.ram_size)) {
+            free(b->ram);
+            b->ram = NULL;
+            return bad(m, "the base snapshot: %s", "its RAM does not decompress");
+        }
+    }
+    if (!b->ram)
+        return bad(m, "the base snapshot: %s", "it has no RAM section");
+    const uint8_t *p = data;
+    b->header_crc = (uint32_t)p[124] | (uint32_t)p[125] << 8 | (uint32_t)p[126] << 16 |
+                    (uint32_t)p[127] << 24;
+    b->payload_crc = h.payload_crc;
+    b->payload_size = h.payload_size;
+    return X86IRQ_OK;
+}
+
+static void put_heaps(struct x86_snapshot_writer *w, x86irq_machine *m,
+                      const struct snapshot_base *base)
 {
     /* the embedder's events: their slots and ids (their functions are the embedder's) */
     size_t at = x86_snapshot_begin_section(w, "XEVT", 0);
@@ -366,24 +418,40 @@ static void put_heaps(struct x86_snapshot_writer *w, x86irq_machine *m)
         x86_snapshot_put(w, &u->host[(u->host_head + i) % u->host_capacity], 1);
     x86_snapshot_end_section(w, at);
 
-    at = x86_snapshot_begin_section(w, "RAM ", 0);
-    x86_snapshot_put_ram(w, m->bus.ram, m->bus.ram_size);
+    if (base) {
+        at = x86_snapshot_begin_section(w, "RAMD", 0);
+        x86_snapshot_put_u32(w, base->header_crc);
+        x86_snapshot_put_u32(w, base->payload_crc);
+        x86_snapshot_put_u64(w, base->payload_size);
+        x86_snapshot_put_ram(w, m->bus.ram, m->bus.ram_size, base->ram);
+    } else {
+        at = x86_snapshot_begin_section(w, "RAM ", 0);
+        x86_snapshot_put_ram(w, m->bus.ram, m->bus.ram_size, NULL);
+    }
     x86_snapshot_end_section(w, at);
 }
 
-x86irq_status x86irq_snapshot_save(x86irq_machine *machine, void **data, size_t *size)
+/* Save into a new buffer: whole, or (base) a delta against it */
+static x86irq_status save(x86irq_machine *machine, const char *name, const void *base_data,
+                          size_t base_size, bool delta, void **data, size_t *size)
 {
     if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
     if (!data || !size)
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
-                                 "x86irq_snapshot_save: no place for the snapshot");
+                                 "%s: no place for the snapshot", name);
     *data = NULL;
     *size = 0;
-    x86irq_status s = x86_machine_outside_callbacks(machine, "x86irq_snapshot_save");
+    x86irq_status s = x86_machine_outside_callbacks(machine, name);
     if (s != X86IRQ_OK)
         return s;
     x86irq_machine *m = machine;
+    struct snapshot_base base;
+    if (delta) {
+        s = open_base(m, base_data, base_size, &base);
+        if (s != X86IRQ_OK)
+            return s;
+    }
     struct part parts[MAX_PARTS];
     unsigned part_count = machine_parts(m, parts);
     struct x86_snapshot_writer w = { 0 };
@@ -393,13 +461,15 @@ x86irq_status x86irq_snapshot_save(x86irq_machine *machine, void **data, size_t 
     put_fixes(&w, m);
     char why[160] = "";
     bool named = put_events(&w, m, parts, part_count, why, sizeof(why));
-    put_heaps(&w, m);
+    put_heaps(&w, m, delta ? &base : NULL);
+    if (delta)
+        free(base.ram);
     struct x86_snapshot_header h;
-    describe(m, &h);
+    x86_snapshot_describe(m, &h);
     x86_snapshot_finish(&w, &h);
     if (!named) {
         free(w.data);
-        return x86_machine_error(m, X86IRQ_ERR_STATE, "x86irq_snapshot_save: %s", why);
+        return x86_machine_error(m, X86IRQ_ERR_STATE, "%s: %s", name, why);
     }
     if (w.failed) {
         free(w.data);
@@ -410,23 +480,27 @@ x86irq_status x86irq_snapshot_save(x86irq_machine *machine, void **data, size_t 
     return X86IRQ_OK;
 }
 
+x86irq_status x86irq_snapshot_save(x86irq_machine *machine, void **data, size_t *size)
+{
+    return save(machine, "x86irq_snapshot_save", NULL, 0, false, data, size);
+}
+
+x86irq_status x86irq_snapshot_save_delta(x86irq_machine *machine, const void *base,
+                                         size_t base_size, void **data, size_t *size)
+{
+    return save(machine, "x86irq_snapshot_save_delta", base, base_size, true, data, size);
+}
+
 void x86irq_snapshot_free(void *data)
 {
     free(data);
 }
 
-x86irq_status x86irq_snapshot_save_file(x86irq_machine *machine, const char *path)
+/* Write a saved snapshot to path and free it */
+static x86irq_status write_file(x86irq_machine *machine, void *data, size_t size,
+                                const char *path)
 {
-    if (!machine)
-        return X86IRQ_ERR_INVALID_ARGUMENT;
-    if (!path)
-        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
-                                 "x86irq_snapshot_save_file: no path");
-    void *data;
-    size_t size;
-    x86irq_status s = x86irq_snapshot_save(machine, &data, &size);
-    if (s != X86IRQ_OK)
-        return s;
+    x86irq_status s = X86IRQ_OK;
     FILE *f = fopen(path, "wb");
     if (!f) {
         s = x86_machine_error(machine, X86IRQ_ERR_IO, "%s: %s", path, strerror(errno));
@@ -442,6 +516,42 @@ x86irq_status x86irq_snapshot_save_file(x86irq_machine *machine, const char *pat
     }
     free(data);
     return s;
+}
+
+x86irq_status x86irq_snapshot_save_file(x86irq_machine *machine, const char *path)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (!path)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_snapshot_save_file: no path");
+    void *data;
+    size_t size;
+    x86irq_status s = x86irq_snapshot_save(machine, &data, &size);
+    return s != X86IRQ_OK ? s : write_file(machine, data, size, path);
+}
+
+x86irq_status x86irq_snapshot_save_delta_file(x86irq_machine *machine, const char *base_path,
+                                              const char *path)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (!base_path || !path)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_snapshot_save_delta_file: no path");
+    x86irq_status s = x86_machine_outside_callbacks(machine, "x86irq_snapshot_save_delta_file");
+    if (s != X86IRQ_OK)
+        return s;
+    uint8_t *base;
+    size_t base_size;
+    s = x86_machine_read_file(machine, base_path, &base, &base_size);
+    if (s != X86IRQ_OK)
+        return s;
+    void *data;
+    size_t size;
+    s = x86irq_snapshot_save_delta(machine, base, base_size, &data, &size);
+    free(base);
+    return s != X86IRQ_OK ? s : write_file(machine, data, size, path);
 }
 
 /* ------------------------------------------------------------------ restore */
@@ -485,7 +595,7 @@ static x86irq_status bad(x86irq_machine *m, const char *format, const char *deta
 static x86irq_status compare_header(x86irq_machine *m, const struct x86_snapshot_header *h)
 {
     struct x86_snapshot_header own;
-    describe(m, &own);
+    x86_snapshot_describe(m, &own);
     char what[200];
     if (h->layout != own.layout) {
         snprintf(what, sizeof(what), "it was saved by library %s with another state layout "
@@ -597,7 +707,7 @@ static x86irq_status read_events(x86irq_machine *m, struct x86_snapshot_reader *
 }
 
 static x86irq_status read_plan(x86irq_machine *m, struct x86_snapshot_reader *payload,
-                               struct restore_plan *p)
+                               struct restore_plan *p, const struct snapshot_base *base)
 {
     struct part parts[MAX_PARTS];
     unsigned part_count = machine_parts(m, parts);
@@ -676,6 +786,26 @@ static x86irq_status read_plan(x86irq_machine *m, struct x86_snapshot_reader *pa
                 return x86_machine_error(m, X86IRQ_ERR_NO_MEMORY, "out of memory for the snapshot");
             if (!x86_snapshot_get_ram(&s.body, p->ram, m->bus.ram_size))
                 return bad(m, "snapshot damaged: %s", "its RAM does not decompress");
+            p->have_ram = true;
+        } else if (!memcmp(s.tag, "RAMD", 4) && !p->have_ram) {
+            if (!base)
+                return bad(m, "snapshot: %s", "it is a delta: restore it with its base "
+                           "snapshot (x86irq_snapshot_restore_delta)");
+            uint32_t header_crc = x86_snapshot_get_u32(&s.body);
+            uint32_t payload_crc = x86_snapshot_get_u32(&s.body);
+            uint64_t payload_size = x86_snapshot_get_u64(&s.body);
+            if (s.body.failed)
+                return bad(m, "snapshot damaged: %s", "its RAM delta is truncated");
+            if (header_crc != base->header_crc || payload_crc != base->payload_crc ||
+                payload_size != base->payload_size)
+                return bad(m, "snapshot: %s", "the delta was saved against another base "
+                           "snapshot");
+            p->ram = malloc(m->bus.ram_size ? (size_t)m->bus.ram_size : 1);
+            if (!p->ram)
+                return x86_machine_error(m, X86IRQ_ERR_NO_MEMORY, "out of memory for the snapshot");
+            memcpy(p->ram, base->ram, (size_t)m->bus.ram_size);
+            if (!x86_snapshot_get_ram(&s.body, p->ram, m->bus.ram_size))
+                return bad(m, "snapshot damaged: %s", "its RAM delta does not decompress");
             p->have_ram = true;
         } else {
             snprintf(what, sizeof(what), "an unexpected or repeated section \"%.4s\" %u", s.tag,
@@ -795,11 +925,13 @@ static void commit(x86irq_machine *m, struct restore_plan *p)
     x86_machine_hooks_changed(m);
 }
 
-x86irq_status x86irq_snapshot_restore(x86irq_machine *machine, const void *data, size_t size)
+/* Restore a snapshot; a delta needs its base (base_data, or NULL) */
+static x86irq_status restore(x86irq_machine *machine, const char *name, const void *base_data,
+                             size_t base_size, const void *data, size_t size)
 {
     if (!machine)
         return X86IRQ_ERR_INVALID_ARGUMENT;
-    x86irq_status s = x86_machine_outside_callbacks(machine, "x86irq_snapshot_restore");
+    x86irq_status s = x86_machine_outside_callbacks(machine, name);
     if (s != X86IRQ_OK)
         return s;
     x86irq_machine *m = machine;
@@ -811,12 +943,54 @@ x86irq_status x86irq_snapshot_restore(x86irq_machine *machine, const void *data,
     s = compare_header(m, &h);
     if (s != X86IRQ_OK)
         return s;
+    struct snapshot_base base = { 0 };
+    if (base_data) {
+        s = open_base(m, base_data, base_size, &base);
+        if (s != X86IRQ_OK)
+            return s;
+    }
     struct restore_plan plan;
     memset(&plan, 0, sizeof(plan));
-    s = read_plan(m, &payload, &plan);
+    s = read_plan(m, &payload, &plan, base_data ? &base : NULL);
     if (s == X86IRQ_OK)
         commit(m, &plan);
     plan_free(&plan);
+    free(base.ram);
+    return s;
+}
+
+x86irq_status x86irq_snapshot_restore(x86irq_machine *machine, const void *data, size_t size)
+{
+    return restore(machine, "x86irq_snapshot_restore", NULL, 0, data, size);
+}
+
+x86irq_status x86irq_snapshot_restore_delta(x86irq_machine *machine, const void *base,
+                                            size_t base_size, const void *data, size_t size)
+{
+    if (machine && !base)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_snapshot_restore_delta: no base snapshot");
+    return restore(machine, "x86irq_snapshot_restore_delta", base, base_size, data, size);
+}
+
+/* Read path (and base_path, if any) and restore */
+static x86irq_status restore_files(x86irq_machine *machine, const char *name,
+                                   const char *base_path, const char *path)
+{
+    x86irq_status s = x86_machine_outside_callbacks(machine, name);
+    if (s != X86IRQ_OK)
+        return s;
+    uint8_t *data, *base = NULL;
+    size_t size, base_size = 0;
+    s = x86_machine_read_file(machine, path, &data, &size);
+    if (s != X86IRQ_OK)
+        return s;
+    if (base_path)
+        s = x86_machine_read_file(machine, base_path, &base, &base_size);
+    if (s == X86IRQ_OK)
+        s = restore(machine, name, base, base_size, data, size);
+    free(base);
+    free(data);
     return s;
 }
 
@@ -827,15 +1001,16 @@ x86irq_status x86irq_snapshot_restore_file(x86irq_machine *machine, const char *
     if (!path)
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
                                  "x86irq_snapshot_restore_file: no path");
-    x86irq_status s = x86_machine_outside_callbacks(machine, "x86irq_snapshot_restore_file");
-    if (s != X86IRQ_OK)
-        return s;
-    uint8_t *data;
-    size_t size;
-    s = x86_machine_read_file(machine, path, &data, &size);
-    if (s != X86IRQ_OK)
-        return s;
-    s = x86irq_snapshot_restore(machine, data, size);
-    free(data);
-    return s;
+    return restore_files(machine, "x86irq_snapshot_restore_file", NULL, path);
+}
+
+x86irq_status x86irq_snapshot_restore_delta_file(x86irq_machine *machine, const char *base_path,
+                                                 const char *path)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    if (!base_path || !path)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_snapshot_restore_delta_file: no path");
+    return restore_files(machine, "x86irq_snapshot_restore_delta_file", base_path, path);
 }

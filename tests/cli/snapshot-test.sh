@@ -11,7 +11,7 @@ run=$1 timer=$2 nic=$3 deferred=$4 ipi2=$5 ioapic4=$6
 n=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..37"
+echo "1..47"
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; failed=1; }
 check() { # description, expected, actual
@@ -59,6 +59,38 @@ property smp-ioapic-4 2500000 --smp=4 "$ioapic4"
 check "two --snapshot-at in any order" "yes" "$(test -s "$tmp/t6" -a -s "$tmp/t12" && echo yes)"
 "$run" --quiet --restore="$tmp/t6" --snapshot-at=12000000:"$tmp/t12b" "$timer" 2>/dev/null
 same "a snapshot taken after a restore is the one the whole run took" "$tmp/t12" "$tmp/t12b"
+
+# periodic snapshots, the later ones deltas against the first: the run unchanged, the deltas
+# small, a delta restored over its base goes on as the whole run went on
+d="$tmp/every"
+mkdir "$d"
+traffic=--nic-traffic=20000,64,40
+"$run" --trace-events="$d/cut.ev" --serial-output="$d/cut.out" $traffic \
+    --snapshot-every=2000000:"$d/p" --snapshot-delta "$nic" >/dev/null 2>"$d/err"
+cat "$d/cut.ev" "$d/cut.out" >"$d/cut"
+same "nic, a snapshot every 2000000 cycles, deltas: the run changes nothing" "$tmp/nic/all" "$d/cut"
+check "the snapshots are named by their cycle" yes \
+    "$(test -s "$d/p-0.snap" -a -s "$d/p-2000000.snap" -a -s "$d/p-6000000.snap" && echo yes)"
+check "stderr says which are deltas" yes "$(grep -q 'p-6000000.snap (a delta)' "$d/err" && echo yes)"
+whole_size=$(wc -c <"$d/p-2000000.snap") delta_size=$(wc -c <"$d/p-6000000.snap")
+check "a delta is smaller than a whole snapshot ($delta_size < $whole_size bytes)" yes \
+    "$(test "$delta_size" -lt "$whole_size" && echo yes)"
+"$run" --quiet --trace-events="$d/head.ev" --serial-output="$d/head.out" --max-cycles=6000000 \
+    $traffic "$nic" 2>/dev/null
+"$run" --quiet --trace-events="$d/tail.ev" --serial-output="$d/tail.out" $traffic \
+    --restore="$d/p-6000000.snap" --restore-base="$d/p-0.snap" "$nic" 2>/dev/null
+check "the delta restored over its base: the run's status" 0 $?
+cat "$d/head.ev" "$d/tail.ev" "$d/head.out" "$d/tail.out" >"$d/joined"
+same "... and it goes on as the whole run went on" "$tmp/nic/all" "$d/joined"
+"$run" --quiet $traffic --restore="$d/p-6000000.snap" "$nic" >/dev/null 2>"$d/err"
+check "a delta without its base: refused (65), saying so" "65 yes" "$? $(grep -q 'delta' "$d/err" && echo yes)"
+"$run" --quiet $traffic --restore="$d/p-6000000.snap" --restore-base="$tmp/nic/snap" "$nic" \
+    >/dev/null 2>"$d/err"
+check "a delta over another base: refused (65)" "65 yes" "$? $(grep -q 'another base' "$d/err" && echo yes)"
+"$run" --quiet --snapshot-every=0:"$d/q" "$timer" >/dev/null 2>&1
+check "--snapshot-every=0: usage error" 64 $?
+"$run" --quiet --snapshot-delta --restore-base="$d/p-0.snap" "$timer" >/dev/null 2>&1
+check "--snapshot-delta or --restore-base alone: usage error" 64 $?
 
 # bad snapshots and options
 snap="$tmp/timer/snap"

@@ -5,7 +5,8 @@
  * event table and the RAM stream are what is tested, not only the checksums). Properties: a
  * restore is X86IRQ_OK or X86IRQ_ERR_BAD_SNAPSHOT with a message; a refused one leaves the
  * machine as it was (it saves the same bytes as before, and runs on); a restored machine runs.
- * A later restore of the valid snapshot puts the machine back. */
+ * A later restore of the valid snapshot puts the machine back. Mode bit 4: the same with a
+ * delta snapshot (its RAM against the valid one), restored over the valid one as its base. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static x86irq_machine *machine;
 static uint8_t *valid;     /* a snapshot of the machine mid-run */
 static size_t valid_size;
+static uint8_t *delta;     /* a delta against it, later in the run */
+static size_t delta_size;
 
 /* a guest that keeps state moving: rep stosd over a buffer, a counter, a loop */
 static void start_guest(x86irq_machine *m)
@@ -63,6 +66,11 @@ static void set_up(void)
         x86irq_snapshot_save(machine, &bytes, &valid_size) != X86IRQ_OK)
         abort();
     valid = bytes;
+    if (x86irq_run(machine, 5000, &reason) != X86IRQ_OK ||
+        x86irq_snapshot_save_delta(machine, valid, valid_size, &bytes, &delta_size) !=
+            X86IRQ_OK)
+        abort();
+    delta = bytes;
 }
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -104,15 +112,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *image;
     size_t image_size;
     uint8_t mode = data[0];
+    bool as_delta = mode & 16;
+    const uint8_t *source = as_delta ? delta : valid;
+    size_t source_size = as_delta ? delta_size : valid_size;
     if (mode & 1) {
         /* patches over the valid snapshot: (3-byte offset, value) after the mode byte, offsets
          * aimed at the header and the sections' starts often (mode bit 2), a truncation
          * (bit 3) */
-        image_size = valid_size;
+        image_size = source_size;
         image = malloc(image_size);
         if (!image)
             abort();
-        memcpy(image, valid, image_size);
+        memcpy(image, source, image_size);
         for (size_t i = 1; i + 3 < size; i += 4) {
             size_t at = ((size_t)data[i] | (size_t)data[i + 1] << 8 | (size_t)data[i + 2] << 16);
             at %= (mode & 4) ? (HEADER + 4096 < image_size ? HEADER + 4096 : image_size)
@@ -137,7 +148,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t before_size;
     if (x86irq_snapshot_save(machine, &before, &before_size) != X86IRQ_OK)
         abort();
-    x86irq_status s = x86irq_snapshot_restore(machine, image, image_size);
+    x86irq_status s = as_delta ? x86irq_snapshot_restore_delta(machine, valid, valid_size, image,
+                                                               image_size)
+                               : x86irq_snapshot_restore(machine, image, image_size);
     if (s == X86IRQ_OK) {
         must_run(machine);
     } else {

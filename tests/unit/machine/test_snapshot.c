@@ -125,9 +125,11 @@ static void next_frame(x86irq_machine *m, void *opaque)
 /* ------------------------------------------------------------------ the round trip */
 
 /* Run `elf` to cycle `at`, save, go on to the end; restore into a fresh machine and go on:
- * both halves must show the same. With a feed: NIC frames from the embedder, rebound. */
-static void round_trip(const char *elf, unsigned cpus, uint64_t at, uint64_t budget,
-                       struct feed *feed)
+ * both halves must show the same. With a feed: NIC frames from the embedder, rebound. With
+ * base_at (below at): a whole snapshot there and, at `at`, a delta against it, restored with
+ * it. */
+static void round_trip(const char *elf, unsigned cpus, uint64_t base_at, uint64_t at,
+                       uint64_t budget, struct feed *feed)
 {
     x86irq_machine *a = make(elf, cpus, 0);
     /* one listener from the start: setting a trace hook forgets what is in service */
@@ -137,10 +139,21 @@ static void round_trip(const char *elf, unsigned cpus, uint64_t at, uint64_t bud
         assert_int_equal(x86irq_schedule_event(a, feed_a.every, next_frame, &feed_a, NULL),
                          X86IRQ_OK);
     observe(a, &all_a);
+    void *base = NULL, *snap;
+    size_t base_size = 0, size;
+    if (base_at) {
+        assert_int_equal(run_out(a, base_at), X86IRQ_STOP_BUDGET);
+        assert_int_equal(x86irq_snapshot_save(a, &base, &base_size), X86IRQ_OK);
+        at -= base_at;
+    }
     assert_int_equal(run_out(a, at), X86IRQ_STOP_BUDGET);
-    void *snap;
-    size_t size;
-    assert_int_equal(x86irq_snapshot_save(a, &snap, &size), X86IRQ_OK);
+    if (base) {
+        assert_int_equal(x86irq_snapshot_save_delta(a, base, base_size, &snap, &size),
+                         X86IRQ_OK);
+        assert_true(size < base_size); /* the guest changed few pages */
+    } else {
+        assert_int_equal(x86irq_snapshot_save(a, &snap, &size), X86IRQ_OK);
+    }
     uint64_t saved_at = x86irq_cycles(a);
     size_t mark = all_a.size;
     feed_b = feed_a;
@@ -150,7 +163,11 @@ static void round_trip(const char *elf, unsigned cpus, uint64_t at, uint64_t bud
 
     x86irq_machine *b = make(elf, cpus, 0);
     observe(b, &after_b);
-    assert_int_equal(x86irq_snapshot_restore(b, snap, size), X86IRQ_OK);
+    if (base)
+        assert_int_equal(x86irq_snapshot_restore_delta(b, base, base_size, snap, size),
+                         X86IRQ_OK);
+    else
+        assert_int_equal(x86irq_snapshot_restore(b, snap, size), X86IRQ_OK);
     assert_int_equal(x86irq_cycles(b), saved_at);
     if (feed && feed_b.sent < feed_b.count) {
         uint64_t id = 0, cycle = 0;
@@ -185,6 +202,7 @@ static void round_trip(const char *elf, unsigned cpus, uint64_t at, uint64_t bud
         assert_int_equal(feed_a.sent, feed_b.sent);
 
     x86irq_snapshot_free(snap);
+    x86irq_snapshot_free(base);
     x86irq_machine_destroy(a);
     x86irq_machine_destroy(b);
     free(all_a.text);
@@ -196,21 +214,21 @@ static void test_round_trip_timer(void **state)
 {
     (void)state;
     /* mid-run: its LAPIC timer armed, the 8259 and the UART busy */
-    round_trip(timer_elf, 1, 9000000, 2000000000, NULL);
+    round_trip(timer_elf, 1, 0, 9000000, 2000000000, NULL);
 }
 
 static void test_round_trip_early_and_two_cpus(void **state)
 {
     (void)state;
-    round_trip(timer_elf, 1, 1, 2000000000, NULL);
-    round_trip(timer_elf, 2, 12345677, 2000000000, NULL); /* an AP waiting for SIPI */
+    round_trip(timer_elf, 1, 0, 1, 2000000000, NULL);
+    round_trip(timer_elf, 2, 0, 12345677, 2000000000, NULL); /* an AP waiting for SIPI */
 }
 
 static void test_round_trip_nic(void **state)
 {
     (void)state;
     struct feed feed = { 100000, 0, 40 };
-    round_trip(nic_elf, 1, 2000033, 3000000000, &feed);
+    round_trip(nic_elf, 1, 0, 2000033, 3000000000, &feed);
 }
 
 /* ------------------------------------------------------------------ no pointer survives */
@@ -277,6 +295,17 @@ static void test_no_pointer_survives(void **state)
     x86irq_machine_destroy(b);
 }
 
+/* Delta snapshots: the round trip (timer; two CPUs; NIC traffic rebound), and a delta refused
+ * without its base or with another, the machine left as it was */
+static void test_delta(void **state)
+{
+    (void)state;
+    round_trip(timer_elf, 1, 3000000, 9000000, 2000000000, NULL);
+    round_trip(timer_elf, 2, 1, 12345677, 2000000000, NULL);
+    struct feed feed = { 100000, 0, 40 };
+    round_trip(nic_elf, 1, 1000000, 2000033, 3000000000, &feed);
+}
+
 /* ------------------------------------------------------------------ bad snapshots */
 
 static void refused(x86irq_machine *m, const void *data, size_t size, const char *message)
@@ -334,6 +363,41 @@ static void test_bad_snapshots(void **state)
     x86irq_machine *other = make(nic_elf, 1, 0);
     refused(other, snap, size, "symbols");
 
+    /* a delta: not without its base, not with another; files */
+    void *delta, *other_base;
+    size_t delta_size, other_size;
+    assert_int_equal(x86irq_snapshot_save(b, &other_base, &other_size), X86IRQ_OK);
+    assert_int_equal(run_out(a, 1000000), X86IRQ_STOP_BUDGET);
+    assert_int_equal(x86irq_snapshot_save_delta(a, snap, size, &delta, &delta_size), X86IRQ_OK);
+    refused(b, delta, delta_size, "it is a delta");
+    assert_int_equal(x86irq_snapshot_restore_delta(b, other_base, other_size, delta, delta_size),
+                     X86IRQ_ERR_BAD_SNAPSHOT);
+    assert_non_null(strstr(x86irq_last_error(b), "another base"));
+    assert_int_equal(x86irq_snapshot_restore_delta(b, delta, delta_size, delta, delta_size),
+                     X86IRQ_ERR_BAD_SNAPSHOT);
+    assert_non_null(strstr(x86irq_last_error(b), "a delta itself"));
+    x86irq_snapshot_free(delta);
+    assert_int_equal(x86irq_snapshot_save_delta(a, "junk", 4, &delta, &delta_size),
+                     X86IRQ_ERR_BAD_SNAPSHOT);
+    assert_null(delta);
+    assert_int_equal(x86irq_snapshot_save_delta(two, snap, size, &delta, &delta_size),
+                     X86IRQ_ERR_BAD_SNAPSHOT); /* a base of another configuration */
+    assert_non_null(strstr(x86irq_last_error(two), "CPUs"));
+    const char *base_path = "test-snapshot-base.x86snap", *delta_path = "test-snapshot.delta";
+    FILE *f = fopen(base_path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(snap, 1, size, f), size);
+    fclose(f);
+    assert_int_equal(x86irq_snapshot_save_delta_file(a, base_path, delta_path), X86IRQ_OK);
+    assert_int_equal(x86irq_snapshot_restore_file(b, delta_path), X86IRQ_ERR_BAD_SNAPSHOT);
+    assert_int_equal(x86irq_snapshot_restore_delta_file(b, base_path, delta_path), X86IRQ_OK);
+    assert_int_equal(x86irq_cycles(b), x86irq_cycles(a));
+    assert_int_equal(x86irq_snapshot_restore_delta_file(b, "/nonexistent", delta_path),
+                     X86IRQ_ERR_IO);
+    remove(base_path);
+    remove(delta_path);
+    x86irq_snapshot_free(other_base);
+
     /* from a file; a missing one is an I/O error */
     const char *path = "test-snapshot.x86snap";
     assert_int_equal(x86irq_snapshot_save_file(a, path), X86IRQ_OK);
@@ -383,6 +447,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_round_trip_timer),
         cmocka_unit_test(test_round_trip_early_and_two_cpus),
         cmocka_unit_test(test_round_trip_nic),
+        cmocka_unit_test(test_delta),
         cmocka_unit_test(test_no_pointer_survives),
         cmocka_unit_test(test_bad_snapshots),
         cmocka_unit_test(test_not_in_callbacks),
