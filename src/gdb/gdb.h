@@ -64,6 +64,9 @@ enum x86_gdb_resume { X86_GDB_RESUME_NONE, X86_GDB_RESUME_CONTINUE, X86_GDB_RESU
  * and the last is this many cycles old */
 #define X86_GDB_HISTORY 8
 #define X86_GDB_HISTORY_INTERVAL 20000000u
+/* ... and, while the machine runs on (a continue), one every this many cycles: the history is
+ * periodic, so going back from deep in a long continue replays a short way */
+#define X86_GDB_HISTORY_PERIOD 200000000u
 #define X86_GDB_MAX_CPUS 64
 
 struct x86_gdb {
@@ -111,6 +114,7 @@ struct x86_gdb {
         uint64_t instructions[X86_GDB_MAX_CPUS]; /* each CPU's retired instructions then */
     } history[X86_GDB_HISTORY];
     unsigned history_count;
+    uint64_t history_period;    /* X86_GDB_HISTORY_PERIOD (a test sets its own) */
     /* the embedder's events seen in the session: a restored one is given its function again */
     struct x86_gdb_binding {
         uint64_t id;
@@ -131,7 +135,7 @@ void x86_gdb_finish(struct x86_gdb *g);
  * (when the last is old), the history forgotten (gdb changed the machine), and going back on
  * CPU cpu: one instruction (step) or to the last breakpoint or watchpoint hit (else to the
  * beginning of the history); *reason: the stop there */
-void x86_gdb_history_mark(struct x86_gdb *g);
+void x86_gdb_history_mark(struct x86_gdb *g, uint64_t interval);
 void x86_gdb_history_forget(struct x86_gdb *g);
 enum x86_gdb_reverse_end {
     X86_GDB_REVERSE_STOPPED,    /* at the point wanted */

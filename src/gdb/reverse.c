@@ -2,7 +2,7 @@
  * bc): the machine is deterministic, so going back is restoring a snapshot taken earlier in the
  * session and replaying forward to the wanted point. The stub keeps a short history of
  * snapshots, one when gdb resumes the machine and the last is X86_GDB_HISTORY_INTERVAL cycles
- * old or more. A position is a CPU's retired instruction count at one of its instruction
+ * old or more, and one every X86_GDB_HISTORY_PERIOD cycles of a continue. A position is a CPU's retired instruction count at one of its instruction
  * boundaries (x86_machine_run_until stops there). What the replay cannot reproduce ends the
  * history: input from the host since a snapshot (the machine counts it) makes that snapshot
  * unusable, and gdb's own writes to memory or registers forget the history. */
@@ -52,7 +52,7 @@ static void learn_bindings(struct x86_gdb *g)
     }
 }
 
-void x86_gdb_history_mark(struct x86_gdb *g)
+void x86_gdb_history_mark(struct x86_gdb *g, uint64_t interval)
 {
     learn_bindings(g);
     x86irq_machine *m = g->machine;
@@ -62,7 +62,7 @@ void x86_gdb_history_mark(struct x86_gdb *g)
     for (unsigned i = 0; i < g->history_count; i++) {
         const struct x86_gdb_moment *h = &g->history[i];
         if (h->host_inputs == m->host_inputs && h->cycle <= now &&
-            now - h->cycle < X86_GDB_HISTORY_INTERVAL)
+            now - h->cycle < interval)
             return;
     }
     struct x86_gdb_moment h;

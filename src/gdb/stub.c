@@ -233,7 +233,7 @@ static void resume(struct x86_gdb *g)
         x86_gdb_send(g, g->last_stop, strlen(g->last_stop));
         return;
     }
-    x86_gdb_history_mark(g);
+    x86_gdb_history_mark(g, X86_GDB_HISTORY_INTERVAL);
     for (;;) {
         x86irq_stop_reason reason = X86IRQ_STOP_NONE;
         x86irq_status s = g->resume == X86_GDB_RESUME_STEP
@@ -255,6 +255,8 @@ static void resume(struct x86_gdb *g)
             stop_reply(g, X86IRQ_STOP_REQUESTED);
             break;
         }
+        if (g->resume == X86_GDB_RESUME_CONTINUE)
+            x86_gdb_history_mark(g, g->history_period);
     }
 }
 
@@ -823,6 +825,7 @@ void x86_gdb_init(struct x86_gdb *g, x86irq_machine *m, const struct x86_gdb_io 
     g->machine = m;
     g->io = *io;
     g->poll_cycles = options && options->poll_cycles ? options->poll_cycles : 1000000;
+    g->history_period = X86_GDB_HISTORY_PERIOD;
     x86irq_gdb_arch arch = options ? options->arch : X86IRQ_GDB_ARCH_AUTO;
     bool x86_64 = arch == X86IRQ_GDB_ARCH_X86_64 ||
                   (arch == X86IRQ_GDB_ARCH_AUTO && m->image_64bit);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "x86irq/gdb.h"
+#include "gdb/gdb.h"
 #include "x86irq/x86irq.h"
 
 static x86irq_machine *make(unsigned cpus)
@@ -529,6 +530,69 @@ static void test_gdb_reverse(void **state)
     assert_int_equal(after.ecx, whole.ecx);
 }
 
+/* The history is periodic: a long continue leaves a snapshot every X86_GDB_HISTORY_PERIOD
+ * cycles (at most X86_GDB_HISTORY, the oldest dropped), so a reverse step from deep in it
+ * restores a recent one and replays a short way */
+static long no_read(void *opaque, uint8_t *buffer, size_t size, bool wait)
+{
+    (void)opaque, (void)buffer, (void)size, (void)wait;
+    return -1;
+}
+static bool no_write(void *opaque, const char *bytes, size_t size)
+{
+    (void)opaque, (void)bytes, (void)size;
+    return true;
+}
+
+static void test_gdb_history_is_periodic(void **state)
+{
+    (void)state;
+    x86irq_machine *m = make(1);
+    const uint8_t spin[] = { 0x41, 0xEB, 0xFD }; /* l: inc ecx; jmp l */
+    put(m, 0x10000, spin, sizeof(spin));
+    assert_int_equal(x86irq_set_register(m, X86IRQ_REG_EIP, 0x10000), X86IRQ_OK);
+    static struct x86_gdb g;
+    struct x86_gdb_io io = { no_read, no_write, NULL };
+    x86irq_gdb_options options;
+    x86irq_gdb_options_init(&options);
+    x86_gdb_init(&g, m, &io, &options);
+    assert_int_equal(g.history_period, X86_GDB_HISTORY_PERIOD);
+    const uint64_t period = 20000000; /* a tenth of the stub's, for a short test */
+    g.history_period = period;
+    x86_gdb_history_mark(&g, X86_GDB_HISTORY_INTERVAL); /* as a continue starts */
+    assert_int_equal(g.history_count, 1);
+    const uint64_t slice = 1000000;
+    x86irq_stop_reason reason;
+    while (x86irq_cycles(m) < 10 * period) { /* the stub's slices */
+        assert_int_equal(x86irq_run(m, slice, &reason), X86IRQ_OK);
+        x86_gdb_history_mark(&g, g.history_period);
+    }
+    assert_int_equal(g.history_count, X86_GDB_HISTORY);
+    uint64_t newest = g.history[X86_GDB_HISTORY - 1].cycle;
+    uint64_t oldest = g.history[0].cycle;
+    assert_true(newest > 9 * period);
+    assert_true(oldest >= 2 * period); /* the first ones dropped */
+    for (unsigned i = 1; i < X86_GDB_HISTORY; i++)
+        assert_true(g.history[i].cycle - g.history[i - 1].cycle >= period);
+    /* back one instruction: from the newest snapshot, to the instruction before */
+    uint64_t instructions = x86irq_cpu_instructions(m, 0);
+    uint32_t ecx = 0;
+    assert_int_equal(x86irq_get_register(m, X86IRQ_REG_ECX, &ecx), X86IRQ_OK);
+    assert_int_equal(x86_gdb_reverse(&g, 0, true, &reason), X86_GDB_REVERSE_STOPPED);
+    assert_int_equal(x86irq_cpu_instructions(m, 0), instructions - 1);
+    uint32_t eip = 0, ecx_before = 0;
+    assert_int_equal(x86irq_get_register(m, X86IRQ_REG_EIP, &eip), X86IRQ_OK);
+    assert_int_equal(x86irq_get_register(m, X86IRQ_REG_ECX, &ecx_before), X86IRQ_OK);
+    /* at the inc (it is the instruction undone: ECX one less) or at the jmp */
+    assert_true(eip == 0x10000 ? ecx_before == ecx - 1 : ecx_before == ecx);
+    /* replayed from a recent snapshot (the newest, or the one before when the newest is at
+     * this very point) */
+    assert_true(x86irq_cycles(m) > g.history[X86_GDB_HISTORY - 2].cycle);
+    x86_gdb_finish(&g);
+    assert_int_equal(g.history_count, 0);
+    x86irq_machine_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -543,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_stops_change_nothing),
         cmocka_unit_test(test_gdb_serve),
         cmocka_unit_test(test_gdb_reverse),
+        cmocka_unit_test(test_gdb_history_is_periodic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
