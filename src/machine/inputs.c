@@ -18,7 +18,8 @@
  * Format (docs/debugging.md, "Recording host input"), little-endian: "x86irqIN", u32 version,
  * u64 fingerprint of the configuration (the snapshot header's fields), u64 count; records of
  * u8 kind, u8 the last run's stop reason, u16 0, u32 core, u64 the last run's end, u64
- * cycles, u64 instructions, u32 a, u32 b, u32 length, the payload; then a CRC-32 of all
+ * cycles, u64 instructions, u64 a hash of every CPU's cycles and instructions, u32 a, u32 b,
+ * u32 length, the payload; then a CRC-32 of all
  * before it. */
 #include "machine/machine.h"
 #include "machine/snapshot_format.h"
@@ -31,7 +32,7 @@
 #define MAGIC "x86irqIN"
 #define VERSION 1u
 #define HEADER 28u      /* magic, version, fingerprint, count */
-#define RECORD 44u      /* a record without its payload */
+#define RECORD 52u      /* a record without its payload */
 #define MAX_PAYLOAD (1u << 20)
 
 struct x86_input_record {
@@ -41,6 +42,7 @@ struct x86_input_record {
     uint64_t run_end;          /* that run's end (its budget) */
     uint64_t cycles;           /* x86irq_cycles then */
     uint64_t instructions;     /* the CPU's retired instructions then */
+    uint64_t cores;            /* a hash of every CPU's cycles and instructions then */
     uint32_t a, b;             /* GSI or CPU, level */
     uint32_t length;
     uint8_t *bytes;
@@ -80,6 +82,16 @@ static uint64_t fingerprint(const x86irq_machine *m)
 }
 
 /* Where the machine stands between runs */
+static uint64_t cores_hash(const x86irq_machine *m)
+{
+    uint64_t h = X86_SNAPSHOT_HASH_INIT;
+    for (unsigned i = 0; i < m->core_count; i++) {
+        uint64_t v[2] = { m->cores[i]->cpu.cycles, m->cores[i]->cpu.instructions };
+        h = x86_snapshot_hash(h, v, sizeof(v));
+    }
+    return h;
+}
+
 static void position(const x86irq_machine *m, struct x86_input_record *r)
 {
     const struct x86_core *core = m->current ? m->current : m->cores[0];
@@ -88,6 +100,7 @@ static void position(const x86irq_machine *m, struct x86_input_record *r)
     r->run_end = m->has_run ? m->run_end : 0;
     r->cycles = x86irq_cycles(m);
     r->instructions = core->cpu.instructions;
+    r->cores = cores_hash(m);
 }
 
 static bool same_position(const x86irq_machine *m, const struct x86_input_record *r)
@@ -95,7 +108,7 @@ static bool same_position(const x86irq_machine *m, const struct x86_input_record
     struct x86_input_record now;
     position(m, &now);
     return now.cycles == r->cycles && r->core < m->core_count &&
-           m->cores[r->core]->cpu.instructions == r->instructions;
+           m->cores[r->core]->cpu.instructions == r->instructions && now.cores == r->cores;
 }
 
 x86irq_status x86_machine_host_input(x86irq_machine *m, enum x86_input_kind kind, uint32_t a,
@@ -207,6 +220,7 @@ x86irq_status x86irq_record_save(x86irq_machine *machine, void **data, size_t *s
         x86_snapshot_put_u64(&w, r->run_end);
         x86_snapshot_put_u64(&w, r->cycles);
         x86_snapshot_put_u64(&w, r->instructions);
+        x86_snapshot_put_u64(&w, r->cores);
         x86_snapshot_put_u32(&w, r->a);
         x86_snapshot_put_u32(&w, r->b);
         x86_snapshot_put_u32(&w, r->length);
@@ -280,6 +294,7 @@ x86irq_status x86irq_replay_start(x86irq_machine *machine, const void *data, siz
         e->run_end = x86_snapshot_get_u64(&r);
         e->cycles = x86_snapshot_get_u64(&r);
         e->instructions = x86_snapshot_get_u64(&r);
+        e->cores = x86_snapshot_get_u64(&r);
         e->a = x86_snapshot_get_u32(&r);
         e->b = x86_snapshot_get_u32(&r);
         e->length = x86_snapshot_get_u32(&r);
@@ -371,9 +386,7 @@ x86irq_status x86_machine_replay_run(x86irq_machine *m, uint64_t max_cycles,
                                                                   : NULL;
         uint64_t now = x86irq_cycles(m);
         bool ran_enough = r && (r->after == X86IRQ_STOP_NONE ? !m->has_run : m->has_run);
-        if (r && ran_enough && same_position(m, r) &&
-            (r->after == X86IRQ_STOP_NONE || m->stop_reason == r->after ||
-             (r->after != X86IRQ_STOP_BUDGET && r->after != X86IRQ_STOP_HALTED))) {
+        if (r && ran_enough && same_position(m, r)) { /* where it was given: the same state */
             apply(m, r);
             log->next++;
             continue;
@@ -390,25 +403,27 @@ x86irq_status x86_machine_replay_run(x86irq_machine *m, uint64_t max_cycles,
             if (target < now)
                 return diverged(m, r);
             s = x86_machine_run(m, target - now, &why);
+            if (s == X86IRQ_OK && why == X86IRQ_STOP_HALTED)
+                return diverged(m, r); /* asleep for good before the input came */
             if (s != X86IRQ_OK || why != X86IRQ_STOP_BUDGET || target == end) {
                 *reason = why;
-                return s;
+                return s; /* the embedder's own stop, or its budget: the next run goes on */
             }
-            if (!same_position(m, r))
-                return diverged(m, r);
         } else if (r->after == X86IRQ_STOP_HALTED) {
             s = x86_machine_run(m, end - now, &why);
-            if (s != X86IRQ_OK || why != X86IRQ_STOP_HALTED || !same_position(m, r)) {
+            if (s != X86IRQ_OK || why != X86IRQ_STOP_HALTED) {
                 *reason = why;
                 return s;
             }
         } else {
             s = x86_machine_run_until(m, r->core, r->instructions, end - now, &why);
-            if (s != X86IRQ_OK || why != X86IRQ_STOP_STEP || !same_position(m, r)) {
+            if (s != X86IRQ_OK || why != X86IRQ_STOP_STEP) {
                 *reason = why;
                 return s;
             }
             m->stop_reason = (x86irq_stop_reason)r->after; /* the stop it replays */
         }
+        if (!same_position(m, r))
+            return diverged(m, r);
     }
 }
