@@ -558,7 +558,8 @@ x86irq_status x86irq_snapshot_save_delta_file(x86irq_machine *machine, const cha
 
 /* Everything a restore will put in place, read and checked before the machine changes */
 struct restore_plan {
-    const uint8_t *images[MAX_PARTS];
+    const uint8_t *images[MAX_PARTS]; /* aligned copies of the sections (image_copy) */
+    uint8_t *image_copy[MAX_PARTS];
     const uint8_t *cfix[X86_MAX_CORES];
     bool have_mfix;
     uint32_t current, running;
@@ -578,6 +579,8 @@ struct restore_plan {
 
 static void plan_free(struct restore_plan *p)
 {
+    for (unsigned i = 0; i < MAX_PARTS; i++)
+        free(p->image_copy[i]);
     free(p->ram);
     free(p->events);
     free(p->external);
@@ -729,7 +732,14 @@ static x86irq_status read_plan(x86irq_machine *m, struct x86_snapshot_reader *pa
                          l->tag, s.index);
                 return bad(m, "snapshot damaged: %s", what);
             }
-            p->images[i] = s.body.data;
+            /* the section's bytes sit anywhere in the buffer: the struct is read from a copy
+             * aligned as the struct is (a core wants 64 bytes) */
+            size_t rounded = (l->size + 63) / 64 * 64;
+            p->image_copy[i] = aligned_alloc(64, rounded ? rounded : 64);
+            if (!p->image_copy[i])
+                return x86_machine_error(m, X86IRQ_ERR_NO_MEMORY, "out of memory for the snapshot");
+            memcpy(p->image_copy[i], s.body.data, l->size);
+            p->images[i] = p->image_copy[i];
         }
         if (known)
             continue;
