@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -576,7 +577,8 @@ static int load_cost_profile(x86irq_machine *m, const char *path)
         int n = sscanf(line, " %63s %lu %c", name, &cycles, &extra);
         if (n <= 0)
             continue; /* blank or comment */
-        if (n != 2 || x86irq_set_cost(m, name, (unsigned)cycles) != X86IRQ_OK) {
+        /* above 65535 before the cast: 4294967301 must not become 5 */
+        if (n != 2 || cycles > 65535 || x86irq_set_cost(m, name, (unsigned)cycles) != X86IRQ_OK) {
             fprintf(stderr, "x86irq-run: %s:%u: expected 'class cycles' with a class of "
                             "docs/cycle-model.md and at most 65535 cycles\n", path, number);
             ok = false;
@@ -776,8 +778,23 @@ static void write_report(FILE *out, x86irq_machine *m, const struct options *o,
         fprintf(f, "%s{\"cpu\":%u,\"state\":\"%s\",\"cycles\":%" PRIu64 ",\"instructions\":%" PRIu64
                    "}", c ? "," : "", c, x86irq_cpu_state_string(x86irq_get_cpu_state(m, c)),
                 x86irq_cpu_cycles(m, c), x86irq_cpu_instructions(m, c));
-    fprintf(f, "],\"nic\":{\"frames_in\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"frames_out\":%" PRIu64
-               "}", feed->injected, feed->dropped, feed->transmitted);
+    fprintf(f, "],\"nic\":{\"frames_in\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"frames_out\":%" PRIu64,
+            feed->injected, feed->dropped, feed->transmitted);
+    /* the NIC's own account of every frame of the wire (the peer's replies included) */
+    x86irq_nic_statistics ns = { .size = sizeof(ns) };
+    if (x86irq_nic_get_statistics(m, &ns) == X86IRQ_OK)
+        fprintf(f, ",\"received\":%" PRIu64 ",\"transmitted\":%" PRIu64 ",\"drops\":{"
+                   "\"receiver_disabled\":%" PRIu64 ",\"link_down\":%" PRIu64
+                   ",\"undersize\":%" PRIu64 ",\"oversize\":%" PRIu64 ",\"filtered\":%" PRIu64
+                   ",\"no_bus_master\":%" PRIu64 ",\"no_descriptors\":%" PRIu64
+                   ",\"receive_dma_error\":%" PRIu64 ",\"transmit\":%" PRIu64 "}",
+                ns.received, ns.transmitted, ns.receiver_disabled, ns.link_down, ns.undersize,
+                ns.oversize, ns.filtered, ns.no_bus_master, ns.no_descriptors,
+                ns.receive_dma_error, ns.transmit_dropped);
+    struct rusage usage;
+    fprintf(f, "}");
+    if (getrusage(RUSAGE_SELF, &usage) == 0) /* ru_maxrss: KiB on Linux */
+        fprintf(f, ",\"host_max_rss_kib\":%ld", usage.ru_maxrss);
     fclose(f);
     observer_report(observer, out, members);
     free(members);

@@ -689,6 +689,29 @@ typedef void (*x86irq_nic_transmit_fn)(void *opaque, const uint8_t *frame, size_
 X86IRQ_API void x86irq_set_nic_transmit(x86irq_machine *machine, x86irq_nic_transmit_fn fn,
                                         void *opaque);
 
+/** What the NIC did with the frames of the wire, since the machine was created (counted by the
+ *  model, not by the guest-visible statistics registers, which clear on read). Set size to
+ *  sizeof(x86irq_nic_statistics) before the call: a library newer than the program fills only
+ *  the fields that program knows. Every frame that arrived is received or in one drop count. */
+typedef struct x86irq_nic_statistics {
+    size_t size;                  /**< in: sizeof(x86irq_nic_statistics) of the caller */
+    uint64_t received;            /**< taken into the receive ring (the guest sees it) */
+    uint64_t transmitted;         /**< sent on the wire by the guest */
+    uint64_t receiver_disabled;   /**< dropped: RCTL.EN clear (before the driver opens it) */
+    uint64_t link_down;           /**< dropped: the link was down */
+    uint64_t undersize;           /**< dropped: shorter than an Ethernet header (RUC) */
+    uint64_t oversize;            /**< dropped: longer than RCTL.LPE allows (ROC) */
+    uint64_t filtered;            /**< dropped: no address or VLAN filter took it */
+    uint64_t no_bus_master;       /**< missed: PCI bus mastering off (MPC) */
+    uint64_t no_descriptors;      /**< missed: too few free receive descriptors (MPC, RNBC) */
+    uint64_t receive_dma_error;   /**< dropped: a descriptor or buffer outside guest RAM */
+    uint64_t transmit_dropped;    /**< transmit descriptors outside RAM, oversize, TSO, link down */
+} x86irq_nic_statistics;
+/** Fill stats (its size field set by the caller). X86IRQ_ERR_INVALID_ARGUMENT for a NULL
+ *  pointer or a size below the first version's; X86IRQ_ERR_STATE when the machine has no NIC. */
+X86IRQ_API x86irq_status x86irq_nic_get_statistics(x86irq_machine *machine,
+                                                   x86irq_nic_statistics *stats);
+
 /* ------------------------------------------------------------------ the cycle model */
 
 /** The cycle-cost classes of the model (docs/cycle-model.md): how many, and their names

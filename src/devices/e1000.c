@@ -1372,6 +1372,7 @@ static bool receive_frame(struct x86_e1000 *nic, const uint8_t *frame, size_t le
     *reg(nic, REG_RDH) = (head + needed) % ring;
 
     count(nic, REG_GPRC, 1);
+    nic->frames_received++;
     count64(nic, REG_GORCL, wire_length);
     if (is_broadcast(destination))
         count(nic, REG_BPRC, 1);
@@ -1429,6 +1430,7 @@ static void deliver(struct x86_e1000 *nic, const uint8_t *frame, size_t length, 
 {
     size_t wire_length = length + (with_fcs ? ETHERNET_FCS_LENGTH : 0);
     count(nic, REG_TPT, 1);
+    nic->frames_transmitted++;
     count64(nic, REG_TOTL, wire_length);
     if (wire_length >= 64) { /* a good packet is 64 bytes or more (13.7.30) */
         count(nic, REG_GPTC, 1);

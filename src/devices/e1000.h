@@ -149,6 +149,9 @@ struct x86_e1000 {
     uint32_t io_address;              /* IOADDR: the register IODATA reaches */
 
     struct x86_e1000_drops drops;
+    /* frames the NIC took into its receive ring and sent on the wire (model diagnostics like
+     * drops: the statistics registers clear on read, so the host cannot use them) */
+    uint64_t frames_received, frames_transmitted;
 };
 
 /* Initialize (power-on state: registers at their reset values, RAL0/RAH0 from the EEPROM).

@@ -4,6 +4,9 @@
 
 #include "cpu/mmu.h"
 
+#include <stddef.h>
+#include <string.h>
+
 x86irq_status x86irq_add_port_device(x86irq_machine *machine, uint16_t base, uint32_t count,
                                      x86irq_device_read_fn read, x86irq_device_write_fn write,
                                      void *opaque)
@@ -71,6 +74,39 @@ x86irq_status x86irq_nic_receive(x86irq_machine *machine, const void *frame, siz
     x86_trace_device(&machine->trace, NULL, 0, (uint32_t)length, "NIC: a frame arrived");
     if (!x86_e1000_receive(machine->nic, frame, length))
         return x86_machine_error(machine, X86IRQ_ERR_STATE, "the NIC dropped the frame");
+    return X86IRQ_OK;
+}
+
+x86irq_status x86irq_nic_get_statistics(x86irq_machine *machine, x86irq_nic_statistics *stats)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    /* the first version ends with transmit_dropped; a later one adds fields after it */
+    size_t first = offsetof(x86irq_nic_statistics, transmit_dropped) + sizeof(uint64_t);
+    if (!stats || stats->size < first)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_nic_get_statistics: no statistics or a size below %zu",
+                                 first);
+    if (!machine->nic)
+        return x86_machine_error(machine, X86IRQ_ERR_STATE, "the machine has no NIC");
+    const struct x86_e1000 *nic = machine->nic;
+    const struct x86_e1000_drops *d = &nic->drops;
+    x86irq_nic_statistics all = {
+        .size = stats->size < sizeof(all) ? stats->size : sizeof(all),
+        .received = nic->frames_received,
+        .transmitted = nic->frames_transmitted,
+        .receiver_disabled = d->receiver_disabled,
+        .link_down = d->link_down,
+        .undersize = d->undersize,
+        .oversize = d->oversize,
+        .filtered = d->filtered,
+        .no_bus_master = d->no_bus_master,
+        .no_descriptors = d->no_descriptors,
+        .receive_dma_error = d->receive_dma_error,
+        .transmit_dropped = d->transmit_dma_error + d->transmit_oversize +
+                            d->transmit_unsupported + d->transmit_link_down,
+    };
+    memcpy(stats, &all, all.size);
     return X86IRQ_OK;
 }
 

@@ -650,16 +650,33 @@ static const char *check_images(const x86irq_machine *m, const struct restore_pl
         return "the UART's queues are out of range";
     if (p->current >= m->core_count || p->running > m->core_count)
         return "the running core is out of range";
+    /* the devices' own indices: array positions, shift counts, a chip's place in its pair */
+    if (mi->rtc.index >= X86_RTC_CMOS_SIZE)
+        return "the RTC's index is out of range";
+    if (mi->pic.chip[0].index != X86_PIC_MASTER || mi->pic.chip[1].index != X86_PIC_SLAVE)
+        return "the 8259s are out of place";
+    for (unsigned i = 0; i < X86_HPET_TIMERS; i++)
+        if (mi->hpet.timer[i].index != i)
+            return "an HPET timer is out of place";
+    const struct x86_i8042 *k = &mi->i8042;
+    if (k->controller_head >= X86_I8042_CONTROLLER_QUEUE_SIZE ||
+        k->controller_count > X86_I8042_CONTROLLER_QUEUE_SIZE ||
+        k->kbd_head >= X86_I8042_QUEUE_SIZE || k->kbd_count > X86_I8042_QUEUE_SIZE)
+        return "the keyboard controller's queues are out of range";
     for (unsigned i = 0; i < m->core_count; i++) {
         const struct x86_core *c = (const void *)p->images[part_index[PART_CORE] + i];
         if (c->cpu.table_watch_count > X86_TABLE_WATCH_MAX ||
             c->cpu.event_chain_length > X86_EVENT_CHAIN_MAX)
             return "a core's bookkeeping is out of range";
+        if (c->lapic.pending_count > X86_LAPIC_PENDING)
+            return "a local APIC's pending messages are out of range";
     }
     if (m->nic) {
         const struct x86_e1000 *n = (const void *)p->images[part_index[PART_NIC]];
         if (n->transmit_length > X86_E1000_MAX_FRAME)
             return "the NIC's frame in progress is out of range";
+        if (n->eeprom_wire.address >= X86_E1000_EEPROM_WORDS)
+            return "the NIC's EEPROM address is out of range";
     }
     if (m->net_peer) {
         const struct x86_net_peer *q = (const void *)p->images[part_index[PART_PEER]];

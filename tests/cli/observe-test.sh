@@ -5,7 +5,7 @@ run=$1 timer=$2 nmi=$3 deferred=$4
 n=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..23"
+echo "1..24"
 check() { # description, expected status, actual status
     n=$((n + 1))
     if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (status $3, expected $2)"; failed=1; fi
@@ -72,6 +72,8 @@ printf '# slow delivery\ndelivery = 500\niret 100\n' >"$tmp/profile"
 check_grep "--cost-profile: accept->entry follows the delivery cost" "accept->entry  *500 " "$tmp/stats2"
 printf 'warp-drive 3\n' >"$tmp/bad"
 "$run" --cost-profile="$tmp/bad" "$timer" >"$tmp/out" 2>&1; check "--cost-profile with an unknown class is a usage error" 64 $?
+printf 'delivery 4294967301\n' >"$tmp/wrap"
+"$run" --cost-profile="$tmp/wrap" "$timer" >"$tmp/out" 2>&1; check "--cost-profile: 2^32 + 5 cycles is refused, not taken as 5" 64 $?
 # determinism: every output of two runs is byte-identical (host time aside)
 for i in 1 2; do
     "$run" --quiet --stats --trace-events="$tmp/e$i" --perfetto="$tmp/p$i" "$nmi" >/dev/null 2>"$tmp/s$i"

@@ -57,7 +57,8 @@ static bool checked_write(void *opaque, const char *bytes, size_t size)
 /* lines -> $line#cc */
 static uint8_t *frame_lines(const uint8_t *data, size_t size, size_t *out_size)
 {
-    uint8_t *out = malloc(size * 2 + 8);
+    /* every byte once, plus "$#cc" per line: up to size + 1 lines (all of them empty) */
+    uint8_t *out = malloc(size + 4 * (size + 1));
     if (!out)
         return NULL;
     size_t n = 0, start = 0;

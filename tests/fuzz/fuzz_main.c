@@ -1,5 +1,6 @@
 /* A plain driver for the fuzz targets, so every `meson test` (and the sanitizer build in CI)
- * exercises them without libFuzzer: deterministic random inputs and mutations of seed inputs.
+ * exercises them without libFuzzer: each seed input as it is, then deterministic random inputs
+ * and mutations of the seeds.
  *   fuzz-TARGET ITERATIONS [SEED_FILE...] */
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +38,11 @@ int main(int argc, char **argv)
     uint8_t *input = malloc(1 << 20);
     if (!input)
         return 1;
+    /* each seed as it is first: regression inputs (crashes found by campaigns) are seeds */
+    for (size_t k = 0; k < seed_count; k++) {
+        memcpy(input, seeds[k], seed_sizes[k]);
+        LLVMFuzzerTestOneInput(input, seed_sizes[k]);
+    }
     for (unsigned long it = 0; it < iterations; it++) {
         size_t size;
         if (seed_count && it % 2) {

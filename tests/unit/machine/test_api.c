@@ -376,6 +376,32 @@ static void test_machines_are_independent(void **state)
     x86irq_machine_destroy(b);
 }
 
+/* x86irq_nic_get_statistics: the size field is checked, and a frame the NIC cannot take (its
+ * receiver is off until a driver enables it) is counted under its cause */
+static void test_nic_statistics(void **state)
+{
+    (void)state;
+    x86irq_machine *m = make();
+    x86irq_nic_statistics st;
+    memset(&st, 0xA5, sizeof(st));
+    st.size = 0;
+    assert_int_equal(x86irq_nic_get_statistics(m, &st), X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(x86irq_last_error(m), "size"));
+    assert_int_equal(x86irq_nic_get_statistics(m, NULL), X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_nic_get_statistics(NULL, &st), X86IRQ_ERR_INVALID_ARGUMENT);
+    st.size = sizeof(st);
+    assert_int_equal(x86irq_nic_get_statistics(m, &st), X86IRQ_OK);
+    assert_int_equal(st.size, sizeof(st));
+    assert_true(st.received == 0 && st.receiver_disabled == 0 && st.transmit_dropped == 0);
+    uint8_t frame[60] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x02, 0, 0, 0, 0, 1, 0x88, 0xB5 };
+    assert_int_equal(x86irq_nic_receive(m, frame, sizeof(frame)), X86IRQ_ERR_STATE);
+    assert_int_equal(x86irq_nic_receive(m, frame, sizeof(frame)), X86IRQ_ERR_STATE);
+    assert_int_equal(x86irq_nic_get_statistics(m, &st), X86IRQ_OK);
+    assert_int_equal(st.receiver_disabled, 2);
+    assert_true(st.received == 0 && st.filtered == 0 && st.no_descriptors == 0);
+    x86irq_machine_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_events_and_requested_stop),
         cmocka_unit_test(test_breakpoints),
         cmocka_unit_test(test_machines_are_independent),
+        cmocka_unit_test(test_nic_statistics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
