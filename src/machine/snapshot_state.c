@@ -644,6 +644,19 @@ static const char *check_images(const x86irq_machine *m, const struct restore_pl
     for (unsigned i = 0; i < m->core_count; i++)
         if (mi->trace.current[i] >= p->thread_count)
             return "a core runs a thread that does not exist";
+    /* each thread's phase stack and nesting stack: depths index them, phases index tables */
+    for (unsigned i = 0; i < p->thread_count; i++) {
+        const struct x86_trace_thread *th = &p->threads[i];
+        if (th->phase_depth > X86_PHASE_STACK_MAX || th->phase >= X86IRQ_PHASE_COUNT)
+            return "a trace thread's phases are out of range";
+        for (unsigned k = 0; k < th->phase_depth; k++)
+            if (th->phases[k].phase >= X86IRQ_PHASE_COUNT)
+                return "a trace thread's phases are out of range";
+        unsigned stored = th->depth < X86_NESTING_MAX ? th->depth : X86_NESTING_MAX;
+        for (unsigned k = 0; k < stored; k++)
+            if (th->stack[k].phase_depth > X86_PHASE_STACK_MAX)
+                return "a trace thread's nesting is out of range";
+    }
     const struct x86_uart *u = &mi->uart;
     if (u->host_count != p->host_count || u->rx_head >= X86_UART_RX_FIFO ||
         u->rx_count > X86_UART_RX_FIFO)
