@@ -32,8 +32,19 @@ extern "C" {
 #define X86IRQ_VERSION_MINOR 1
 #define X86IRQ_VERSION_PATCH 0
 
+/** A version as one number that compares as versions do: major in bits 23-16, minor in 15-8,
+ *  patch in 7-0 (so X86IRQ_VERSION >= X86IRQ_MAKE_VERSION(0, 1, 0) asks "0.1.0 or later"). */
+#define X86IRQ_MAKE_VERSION(major, minor, patch) \
+    ((unsigned)(major) << 16 | (unsigned)(minor) << 8 | (unsigned)(patch))
+/** The version of these headers; x86irq_version_number() is the loaded library's. */
+#define X86IRQ_VERSION \
+    X86IRQ_MAKE_VERSION(X86IRQ_VERSION_MAJOR, X86IRQ_VERSION_MINOR, X86IRQ_VERSION_PATCH)
+
 /** The library's version string, "MAJOR.MINOR.PATCH". */
 X86IRQ_API const char *x86irq_version(void);
+/** The library's version as X86IRQ_MAKE_VERSION makes it: a program built against newer
+ *  headers can check at run time that the library it loaded is at least that new. */
+X86IRQ_API unsigned x86irq_version_number(void);
 
 /** Status of every fallible call. X86IRQ_OK is zero. */
 typedef enum x86irq_status {

@@ -57,7 +57,14 @@ x86irq_status x86irq_get_cost(const x86irq_machine *machine, const char *class_n
     return X86IRQ_OK;
 }
 
-const char *x86irq_version(void) { return "0.1.0"; }
+#define X86IRQ_STRING(x) #x
+#define X86IRQ_VERSION_TEXT(major, minor, patch) \
+    X86IRQ_STRING(major) "." X86IRQ_STRING(minor) "." X86IRQ_STRING(patch)
+const char *x86irq_version(void)
+{
+    return X86IRQ_VERSION_TEXT(X86IRQ_VERSION_MAJOR, X86IRQ_VERSION_MINOR, X86IRQ_VERSION_PATCH);
+}
+unsigned x86irq_version_number(void) { return X86IRQ_VERSION; }
 
 const char *x86irq_status_string(x86irq_status status)
 {

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -378,6 +379,20 @@ static void test_machines_are_independent(void **state)
 
 /* x86irq_nic_get_statistics: the size field is checked, and a frame the NIC cannot take (its
  * receiver is off until a driver enables it) is counted under its cause */
+/* the version string, number and macros agree */
+static void test_version(void **state)
+{
+    (void)state;
+    char text[32];
+    snprintf(text, sizeof(text), "%u.%u.%u", X86IRQ_VERSION_MAJOR, X86IRQ_VERSION_MINOR,
+             X86IRQ_VERSION_PATCH);
+    assert_string_equal(x86irq_version(), text);
+    assert_int_equal(x86irq_version_number(), X86IRQ_VERSION);
+    assert_true(X86IRQ_MAKE_VERSION(0, 1, 0) < X86IRQ_MAKE_VERSION(0, 2, 0));
+    assert_true(X86IRQ_MAKE_VERSION(0, 255, 255) < X86IRQ_MAKE_VERSION(1, 0, 0));
+    assert_true(X86IRQ_VERSION >= X86IRQ_MAKE_VERSION(0, 1, 0));
+}
+
 static void test_nic_statistics(void **state)
 {
     (void)state;
@@ -417,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_breakpoints),
         cmocka_unit_test(test_machines_are_independent),
         cmocka_unit_test(test_nic_statistics),
+        cmocka_unit_test(test_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
