@@ -683,6 +683,19 @@ static const char *check_images(const x86irq_machine *m, const struct restore_pl
             return "a core's bookkeeping is out of range";
         if (c->lapic.pending_count > X86_LAPIC_PENDING)
             return "a local APIC's pending messages are out of range";
+        /* the TLBs hold RAM offsets (put_image): every tag that can match must reach a whole
+         * page of RAM, or a patched offset would make a guest store land anywhere in the host */
+        for (unsigned k = 0; k < 2 * X86_TLB_ENTRIES; k++) {
+            const struct x86_tlb_entry *e = &c->cpu.tlb_sets[k];
+            const uint64_t tags[3] = { e->read_tag, e->write_tag, e->checked_write_tag };
+            for (unsigned t = 0; t < 3; t++) {
+                if (tags[t] & 0xFFF)
+                    continue; /* X86_TLB_INVALID or another unaligned tag: never matches */
+                uint64_t offset = (uint64_t)(e->host_minus_linear + (uintptr_t)tags[t]);
+                if ((offset & 0xFFF) || offset > m->bus.ram_size - 4096)
+                    return "a TLB entry points outside RAM";
+            }
+        }
     }
     if (m->nic) {
         const struct x86_e1000 *n = (const void *)p->images[part_index[PART_NIC]];

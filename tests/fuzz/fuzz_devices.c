@@ -31,12 +31,13 @@ static const uint16_t ports[] = {
     0x3F8, 0x3F9, 0x3FA, 0x3FB, 0x3FC, 0x3FD, 0x3FE, 0x3FF, /* COM1 */
     0x510, 0x511,                                         /* fw_cfg */
     0xCF8, 0xCFC, 0xCFD, 0xCFE, 0xCFF,                    /* PCI configuration */
-    0xE0, 0x2000, 0x2005, 0x200A, 0x200B,                 /* pc-testdev */
+    0xE0, 0xE4, 0x2000, 0x2005, 0x200A, 0x200B,           /* pc-testdev */
     0x600, 0x604, 0x608, 0x620, 0x624,                    /* ACPI PM, GPE0 */
     0xC000, 0xC004,                                       /* e1000's I/O BAR */
     0x92,                                                 /* port A (reset: ends the run) */
 };
-static const uint32_t windows[] = { 0xFEE00000u, 0xFEC00000u, 0xFED00000u, 0xFEBC0000u };
+static const uint32_t windows[] = { 0xFEE00000u, 0xFEC00000u, 0xFED00000u, 0xFEBC0000u,
+                                    0xFF000000u /* pc-testdev iomem */ };
 
 static uint8_t *emit(uint8_t *p, const void *bytes, size_t n)
 {
@@ -101,7 +102,7 @@ static struct outcome run_once(const uint8_t *data, size_t size)
         uint32_t value = (uint32_t)data[at + 2] | (uint32_t)data[at + 3] << 8 |
                          (uint32_t)data[at + 4] << 16 | (uint32_t)data[at + 5] << 24;
         uint16_t port = ports[target % (sizeof(ports) / sizeof(ports[0]))];
-        uint32_t address = windows[target % 4] + (value >> 20 & 0xFFC);
+        uint32_t address = windows[target % 5] + (value >> 20 & 0xFFC);
         switch (op % 8) {
         case 0: case 1: case 2: /* out: 1, 2 or 4 bytes */
             p = emit32(p, 0xBA, port);

@@ -95,7 +95,7 @@ static void hpet_wait(uint64_t ticks)
 int kmain(void)
 {
     kernel_init();
-    tap_plan(17);
+    tap_plan(21);
     int qemu = on_qemu();
 
     /* ACPI: the RSDP in the BIOS area, its checksum, the RSDT's tables */
@@ -230,6 +230,39 @@ int kmain(void)
     ok(low_first && elapsed < 1000000 && elapsed > 7000,
        "port 0x61: channel 2's OUT low, then high after 100 PIT clocks (%u HPET ticks)",
        (uint32_t)elapsed);
+
+    /* pc-testdev's 64 KiB of memory behind MMIO at 0xFF000000, as on QEMU */
+    volatile uint32_t *iomem = (volatile uint32_t *)0xFF000000u;
+    volatile uint8_t *iomem8 = (volatile uint8_t *)0xFF000000u;
+    int zero = iomem[0] == 0 && iomem[0x3FFF] == 0;
+    iomem[0] = 0x11223344u;
+    iomem8[1] = 0xAA;
+    *(volatile uint16_t *)(0xFF000000u + 0xFFFE) = 0xBEEF;
+    ok(zero && iomem[0] == 0x1122AA44u && iomem[0x3FFF] == 0xBEEF0000u,
+       "pc-testdev iomem: zero at first, then bytes, words and dwords read back");
+    static uint32_t from[16], back[16];
+    for (unsigned i = 0; i < 16; i++)
+        from[i] = 0x9E3779B9u * (i + 1);
+    uint32_t *src = from, *dst = (uint32_t *)(0xFF000000u + 0x100);
+    uint32_t n = 16;
+    __asm__ volatile("cld; rep movsl" : "+S"(src), "+D"(dst), "+c"(n) : : "memory");
+    src = (uint32_t *)(0xFF000000u + 0x100), dst = back, n = 16;
+    __asm__ volatile("rep movsl" : "+S"(src), "+D"(dst), "+c"(n) : : "memory");
+    ok(memcmp(from, back, sizeof(from)) == 0, "pc-testdev iomem: rep movsd into the window and back");
+    iomem[0x80] = 40;
+    __asm__ volatile("addl $2, %0" : "+m"(*(volatile uint32_t *)(0xFF000000u + 0x200)));
+    uint32_t swapped = 7;
+    __asm__ volatile("xchgl %0, %1" : "+r"(swapped), "+m"(*(volatile uint32_t *)(0xFF000000u + 0x200)));
+    ok(swapped == 42 && iomem[0x80] == 7,
+       "pc-testdev iomem: add and xchg read, modify and write the window");
+    static uint8_t page[4096] __attribute__((aligned(4096)));
+    for (unsigned i = 0; i < sizeof(page); i++)
+        page[i] = (uint8_t)(i * 7);
+    outl(0xE4, (uint32_t)(uintptr_t)page);
+    int same = 1;
+    for (unsigned i = 0; i < sizeof(page); i++)
+        same &= page[i] == (uint8_t)(i * 7);
+    ok(same && iomem[0] == 0x1122AA44u, "pc-testdev port 0xE4: flushing a page leaves it as it was");
 
     /* ACPI S5: SLP_TYP 0 (\_S5) with SLP_EN in PM1a_CNT powers off: the run ends here */
     ok(1, "powering off through ACPI S5 (the run ends with status 0)");
