@@ -633,12 +633,84 @@ static const x86irq_machine *machine_image(const struct restore_plan *p)
     return (const x86irq_machine *)(const void *)p->images[0];
 }
 
+/* The bool members of the images (kept ones aside): a byte that is neither 0 nor 1 is not a
+ * bool (C11 6.2.6.1), so a snapshot carrying one is refused rather than read. count elements
+ * stride bytes apart for the members of arrays. */
+struct bool_field {
+    enum part_kind kind;
+    size_t offset;
+    unsigned count;
+    size_t stride;
+};
+#define BOOLS(kind, type, member) { kind, offsetof(type, member), 1, 0 }
+#define BOOL_M(member) BOOLS(PART_MACHINE, x86irq_machine, member)
+#define BOOL_C(member) BOOLS(PART_CORE, struct x86_core, member)
+#define BOOL_N(member) BOOLS(PART_NIC, struct x86_e1000, member)
+#define BOOL_ARRAY(kind, type, array, n, member) \
+    { kind, offsetof(type, array[0].member), n, sizeof(((type *)0)->array[0]) }
+static const struct bool_field bool_fields[] = {
+    BOOL_M(window_at_event), BOOL_M(round_open), BOOL_M(loaded), BOOL_M(hpet_legacy),
+    BOOL_M(embedder_intr), BOOL_M(finished),
+    BOOL_M(uart.timeout_pending), BOOL_M(uart.thr_interrupt),
+    BOOL_M(pic.output_level), BOOL_M(pic.ir2_driven),
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pic.chip, 2, read_isr),
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pic.chip, 2, poll),
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pic.chip, 2, special_mask),
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pic.chip, 2, rotate_in_auto_eoi),
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, bcd),
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, write_high_next),
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, count_written),
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, null_count),
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, read_high_next),
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, count_latched),
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, status_latched),
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, load_pending),
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, load_starts_low),
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, loaded),
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, counting),
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, gate),
+    BOOL_M(rtc.nmi_masked), BOOL_M(rtc.alarm_known), BOOL_M(acpi_pm.timer_status_latched),
+    BOOL_M(i8042.output_full), BOOL_M(i8042.output_aux), BOOL_M(i8042.timeout),
+    BOOL_M(i8042.last_write_command), BOOL_M(i8042.translate_break), BOOL_M(i8042.kbd_scanning),
+    BOOL_M(pci.host_bridge.intx_level), BOOL_M(trace.phases_known),
+    BOOL_C(resuming_at_breakpoint), BOOL_C(awake), BOOL_C(ran), BOOL_C(eip_pending),
+    BOOL_N(pci.intx_level), BOOL_N(eeprom_wire.data_out), BOOL_N(context.segmentation),
+    BOOL_N(msi_capable), BOOL_N(link_up), BOOL_N(interrupt_asserted),
+    BOOL_N(transmit_frame_bad), BOOL_N(transmit_first), BOOL_N(transmitting),
+    BOOL_N(mmio_mapped), BOOL_N(io_mapped),
+    BOOL_ARRAY(PART_PEER, struct x86_net_peer, neighbours, X86_NET_PEER_ARP_ENTRIES, valid),
+    BOOL_ARRAY(PART_PEER, struct x86_net_peer, queue, X86_NET_PEER_QUEUE, arp),
+    BOOLS(PART_PEER, struct x86_net_peer, delivering),
+};
+
+static bool bools_valid(const uint8_t *image, enum part_kind kind)
+{
+    for (size_t i = 0; i < COUNT(bool_fields); i++) {
+        const struct bool_field *f = &bool_fields[i];
+        if (f->kind != kind)
+            continue;
+        for (unsigned k = 0; k < f->count; k++)
+            if (image[f->offset + k * f->stride] > 1)
+                return false;
+    }
+    return true;
+}
+
 /* Indices inside the images that the code uses to index arrays: checked, so that a snapshot
  * with a right checksum but wrong contents cannot make the library reach outside them. */
 static const char *check_images(const x86irq_machine *m, const struct restore_plan *p,
                                 const unsigned *part_index)
 {
     const x86irq_machine *mi = machine_image(p);
+    bool flags = bools_valid((const uint8_t *)mi, PART_MACHINE);
+    for (unsigned i = 0; i < m->core_count; i++)
+        flags = flags && bools_valid(p->images[part_index[PART_CORE] + i], PART_CORE);
+    if (m->nic)
+        flags = flags && bools_valid(p->images[part_index[PART_NIC]], PART_NIC);
+    if (m->net_peer)
+        flags = flags && bools_valid(p->images[part_index[PART_PEER]], PART_PEER);
+    if (!flags)
+        return "a flag is neither true nor false";
     if (mi->trace.thread_count != p->thread_count)
         return "the trace's thread count disagrees with its threads";
     for (unsigned i = 0; i < m->core_count; i++)
