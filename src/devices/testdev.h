@@ -23,7 +23,6 @@
 
 struct x86_testdev {
     uint32_t scratch;
-    uint64_t flushes;                         /* pages named at port 0xE4 (diagnostics) */
     uint8_t iomem[X86_TESTDEV_IOMEM_SIZE];    /* the MMIO window's bytes, zero at power-on */
     void (*set_line)(void *context, unsigned line, int level);
     void *context;

@@ -648,27 +648,19 @@ struct bool_field {
 #define BOOL_N(member) BOOLS(PART_NIC, struct x86_e1000, member)
 #define BOOL_ARRAY(kind, type, array, n, member) \
     { kind, offsetof(type, array[0].member), n, sizeof(((type *)0)->array[0]) }
+#define PIC_BOOL(member) BOOL_ARRAY(PART_MACHINE, x86irq_machine, pic.chip, 2, member)
+#define PIT_BOOL(member) \
+    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, member)
 static const struct bool_field bool_fields[] = {
     BOOL_M(window_at_event), BOOL_M(round_open), BOOL_M(loaded), BOOL_M(hpet_legacy),
     BOOL_M(embedder_intr), BOOL_M(finished),
     BOOL_M(uart.timeout_pending), BOOL_M(uart.thr_interrupt),
     BOOL_M(pic.output_level), BOOL_M(pic.ir2_driven),
-    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pic.chip, 2, read_isr),
-    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pic.chip, 2, poll),
-    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pic.chip, 2, special_mask),
-    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pic.chip, 2, rotate_in_auto_eoi),
-    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, bcd),
-    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, write_high_next),
-    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, count_written),
-    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, null_count),
-    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, read_high_next),
-    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, count_latched),
-    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, status_latched),
-    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, load_pending),
-    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, load_starts_low),
-    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, loaded),
-    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, counting),
-    BOOL_ARRAY(PART_MACHINE, x86irq_machine, pit.channel, X86_PIT_CHANNELS, gate),
+    PIC_BOOL(read_isr), PIC_BOOL(poll), PIC_BOOL(special_mask), PIC_BOOL(rotate_in_auto_eoi),
+    PIT_BOOL(bcd), PIT_BOOL(write_high_next), PIT_BOOL(count_written), PIT_BOOL(null_count),
+    PIT_BOOL(read_high_next), PIT_BOOL(count_latched), PIT_BOOL(status_latched),
+    PIT_BOOL(load_pending), PIT_BOOL(load_starts_low), PIT_BOOL(loaded), PIT_BOOL(counting),
+    PIT_BOOL(gate),
     BOOL_M(rtc.nmi_masked), BOOL_M(rtc.alarm_known), BOOL_M(acpi_pm.timer_status_latched),
     BOOL_M(i8042.output_full), BOOL_M(i8042.output_aux), BOOL_M(i8042.timeout),
     BOOL_M(i8042.last_write_command), BOOL_M(i8042.translate_break), BOOL_M(i8042.kbd_scanning),

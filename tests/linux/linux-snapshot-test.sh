@@ -28,11 +28,8 @@ check_tail() {
     fi
 }
 
-if ! "$get_linux" --check; then
-    echo "1..1"
-    echo "not ok 1 - the Linux kit is missing or incomplete in $("$get_linux" --print): run scripts/get-linux.sh (scripts/setup.sh does)"
-    exit 1
-fi
+. "$(dirname "$0")/kit.sh"
+require_kit "$get_linux"
 kit=$("$get_linux" --print)/$flavour
 echo "1..9"
 boot() {

@@ -26,11 +26,8 @@ not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (got '$3', expected '$2')"; fi; }
 check_grep() { if grep -q -- "$2" "$3"; then ok "$1"; else not_ok "$1 (no '$2' in $3)"; fi; }
 
-if ! "$get_linux" --check; then
-    echo "1..1"
-    echo "not ok 1 - the Linux kit is missing or incomplete in $("$get_linux" --print): run scripts/get-linux.sh (scripts/setup.sh does)"
-    exit 1
-fi
+. "$(dirname "$0")/kit.sh"
+require_kit "$get_linux"
 kit=$("$get_linux" --print)/$flavour
 
 boot() {
