@@ -444,6 +444,21 @@ void x86_pit_channel0_event(void *context, void *opaque)
     pit->event_id = 0;
     /* the event's own edge, not the CPU's counter: the queue may run it a little late */
     update_irq0(pit, pit->event_tick);
+    uint64_t now = now_tick(pit);
+    if (!pit->event_id || pit->event_tick > now)
+        return;
+    /* Late by two changes or more (a snapshot whose clock is far ahead of its PIT, or a long
+     * stall): the changes in between all happen at this one instant, so they are given at
+     * once, not replayed one event each (2 billion of them for a year's jump). What the
+     * interrupt controllers can tell apart is kept: OUT ends at its level now, and when it
+     * would end where it is, the pulse the skipped changes made is given as one. */
+    struct x86_pit_channel *ch = &pit->channel[0];
+    uint64_t at = settle(ch, now);
+    int level = output_at(ch, at) ? 1 : 0;
+    if (level == pit->irq0_level)
+        x86_irq_wire_set(&pit->irq0, !level);
+    pit->irq0_level = !level;
+    update_irq0(pit, now);
 }
 
 static void changed(struct x86_pit *pit, unsigned index, uint64_t tick)

@@ -54,6 +54,13 @@ static const struct kept machine_kept[] = {
     KEEP_M(rtc.irq), KEEP_M(rtc.events), KEEP_M(rtc.cycles),
     KEEP_M(acpi_pm.sci), KEEP_M(acpi_pm.sleep), KEEP_M(acpi_pm.opaque), KEEP_M(acpi_pm.events),
     KEEP_M(acpi_pm.cycles),
+    /* the devices' clocks come from the configuration's cpu_hz (the header's, checked): an
+     * image cannot make the PIT tick a billion times a cycle */
+    KEEP_M(uart.cpu_hz), KEEP_M(pit.cpu_hz), KEEP_M(pit.clock_numerator),
+    KEEP_M(pit.clock_denominator), KEEP_M(hpet.cpu_hz), KEEP_M(hpet.tick_numerator),
+    KEEP_M(hpet.tick_denominator), KEEP_M(rtc.cpu_hz), KEEP_M(rtc.tick_numerator),
+    KEEP_M(rtc.tick_denominator), KEEP_M(acpi_pm.cpu_hz), KEEP_M(acpi_pm.clock_numerator),
+    KEEP_M(acpi_pm.clock_denominator),
     KEEP_M(i8042.kbd_irq), KEEP_M(i8042.aux_irq), KEEP_M(i8042.reset), KEEP_M(i8042.opaque),
     KEEP_M(system_control.reset), KEEP_M(system_control.opaque),
     KEEP_M(pci.host_bridge.intx), KEEP_M(pci.host_bridge.send_msi),
@@ -103,11 +110,13 @@ static const struct kept nic_kept[] = {
     KEEP(struct x86_e1000, pci.owner), KEEP(struct x86_e1000, bus),
     KEEP(struct x86_e1000, events), KEEP(struct x86_e1000, cycles),
     KEEP(struct x86_e1000, transmit), KEEP(struct x86_e1000, transmit_opaque),
+    KEEP(struct x86_e1000, cpu_hz), /* configuration */
 };
 
 static const struct kept peer_kept[] = {
     KEEP(struct x86_net_peer, deliver), KEEP(struct x86_net_peer, opaque),
     KEEP(struct x86_net_peer, events), KEEP(struct x86_net_peer, cycles),
+    KEEP(struct x86_net_peer, cpu_hz), /* configuration */
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

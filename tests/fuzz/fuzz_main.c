@@ -1,8 +1,11 @@
 /* A plain driver for the fuzz targets, so every `meson test` (and the sanitizer build in CI)
  * exercises them without libFuzzer: each seed input as it is, then deterministic random inputs
  * and mutations of the seeds.
+ * An input that takes more than SLOW_SECONDS of CPU fails the test, as libFuzzer's slow-unit
+ * report would flag it in a campaign (a restored snapshot once ran 80 s of timer catch-up).
  *   fuzz-TARGET ITERATIONS [SEED_FILE...] */
 #include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,21 @@ static uint32_t next(void)
 {
     state = state * 6364136223846793005ull + 1442695040888963407ull;
     return (uint32_t)(state >> 33);
+}
+
+#define SLOW_SECONDS 10
+
+/* one input; false (and a TAP failure) when it was slow */
+static int run_one(const uint8_t *data, size_t size, const char *what, unsigned long index)
+{
+    clock_t start = clock();
+    LLVMFuzzerTestOneInput(data, size);
+    double seconds = (double)(clock() - start) / CLOCKS_PER_SEC;
+    if (seconds <= SLOW_SECONDS)
+        return 1;
+    printf("1..1\nnot ok 1 - %s %lu (%zu bytes) took %.1f s of CPU (limit %d s)\n", what, index,
+           size, seconds, SLOW_SECONDS);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -41,7 +59,8 @@ int main(int argc, char **argv)
     /* each seed as it is first: regression inputs (crashes found by campaigns) are seeds */
     for (size_t k = 0; k < seed_count; k++) {
         memcpy(input, seeds[k], seed_sizes[k]);
-        LLVMFuzzerTestOneInput(input, seed_sizes[k]);
+        if (!run_one(input, seed_sizes[k], "seed", (unsigned long)k + 1))
+            return 1;
     }
     for (unsigned long it = 0; it < iterations; it++) {
         size_t size;
@@ -65,7 +84,8 @@ int main(int argc, char **argv)
             for (size_t i = 0; i < size; i++)
                 input[i] = (uint8_t)next();
         }
-        LLVMFuzzerTestOneInput(input, size);
+        if (!run_one(input, size, "input", it))
+            return 1;
     }
     for (size_t i = 0; i < seed_count; i++)
         free(seeds[i]);

@@ -749,6 +749,36 @@ static void test_read_past_pending_event(void **state)
     rig_destroy(r);
 }
 
+/* An event run far later than its edge (a restored snapshot whose clock is a year ahead, found
+ * by the snapshot fuzzer: 2 billion events, 80 s, for one run): the changes in between happen
+ * at one instant and are given at once, OUT ending at its level now, with one pulse when it
+ * would end where it is, and the next event after now. */
+static void check_late_event(uint64_t late_by, int level_now, size_t edges)
+{
+    struct rig *r = rig_create(HZ_1GHZ, 0);
+    out8(r, 0x43, 0x36); /* mode 3: 500 clocks high, 500 low */
+    uint64_t load = write_count(r, 0, 1000);
+    r->cycles = at(r, load + late_by);
+    x86_events_run_due(&r->queue, r->cycles);
+    assert_int_equal(r->edge_count, edges);
+    for (size_t i = 1; i < edges; i++)
+        assert_int_equal(r->edges[i].level, (int)(i & 1) ? 0 : 1);
+    assert_int_equal(r->edges[edges - 1].level, level_now);
+    assert_int_equal(r->pit.irq0_level, level_now);
+    uint64_t half = (late_by / 500 + 1) * 500; /* the next change after now */
+    assert_int_equal(x86_events_next_cycle(&r->queue), at(r, load + half));
+    rig_destroy(r);
+}
+
+static void test_late_event_given_at_once(void **state)
+{
+    (void)state;
+    check_late_event(1000000000100ull, 1, 3); /* in a high half: high, low, high */
+    check_late_event(1000000000600ull, 0, 4); /* in a low half: high, low, a pulse high, low */
+    check_late_event(700, 0, 2);             /* one change late: as it was */
+    check_late_event(1200, 1, 3);            /* two: the fall, then high now */
+}
+
 /* The conversions themselves, against the definition */
 static void test_time_conversion(void **state)
 {
@@ -805,6 +835,7 @@ int main(void)
         cmocka_unit_test(test_channel0_gate_and_irq0),
         cmocka_unit_test(test_mode3_gate_on_channel2),
         cmocka_unit_test(test_read_past_pending_event),
+        cmocka_unit_test(test_late_event_given_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
