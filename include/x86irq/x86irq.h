@@ -891,6 +891,79 @@ typedef void (*x86irq_trace_fn)(void *opaque, const x86irq_trace_event *event);
  *  subscriber nothing is formatted or recorded (one test of the mask at each site). */
 X86IRQ_API void x86irq_set_trace_hook(x86irq_machine *machine, uint32_t mask,
                                       x86irq_trace_fn fn, void *opaque);
+/* ------------------------------------------------------------------ hooks */
+
+/** What a hook listens to. Any number of hooks of each kind may be added; each is called in
+ *  the order it was added. x86irq_set_trace_hook() and x86irq_set_instruction_hook() are
+ *  single slots beside them (each call replaces that slot's previous function only). */
+typedef enum x86irq_hook_kind {
+    X86IRQ_HOOK_TRACE = 0,   /**< trace events whose kind is in filter.trace_mask */
+    X86IRQ_HOOK_INSTRUCTION, /**< instructions about to execute whose linear address is in
+                                  [first, last]; blocks of code outside every such range run in
+                                  the fast loop */
+    X86IRQ_HOOK_MEMORY,      /**< data accesses (reads, writes) and instruction fetches that
+                                  touch [first, last], by linear or physical address */
+    X86IRQ_HOOK_PORT,        /**< port I/O (in, out, ins, outs) to ports in [first, last] */
+    X86IRQ_HOOK_INTERRUPT,   /**< exceptions and interrupts with a vector in [first, last]: the
+                                  trace's EXCEPTION, ACCEPT and DELIVER events */
+    X86IRQ_HOOK_KIND_COUNT
+} x86irq_hook_kind;
+
+/** Accesses (filter.access, event access): MEMORY kinds read, write, fetch; PORT in, out. */
+#define X86IRQ_ACCESS_READ 1u
+#define X86IRQ_ACCESS_WRITE 2u
+#define X86IRQ_ACCESS_FETCH 4u
+/** MEMORY: first and last are physical addresses (default: linear) */
+#define X86IRQ_ACCESS_PHYSICAL 8u
+
+typedef struct x86irq_hook_filter {
+    size_t size;          /**< sizeof(x86irq_hook_filter) of the caller */
+    uint64_t first, last; /**< the range, inclusive: addresses, ports or vectors */
+    uint32_t trace_mask;  /**< TRACE: X86IRQ_TRACE_BIT()s; INTERRUPT: which of EXCEPTION,
+                               ACCEPT, DELIVER */
+    uint32_t access;      /**< MEMORY, PORT: X86IRQ_ACCESS_* (0 means every kind) */
+} x86irq_hook_filter;
+
+/** A filter that takes everything: the whole range, every trace kind, every access. */
+X86IRQ_API void x86irq_hook_filter_init(x86irq_hook_filter *filter);
+
+/** What a hook is called with. Pointers are valid during the call only. */
+typedef struct x86irq_hook_event {
+    size_t size;                                   /**< sizeof(x86irq_hook_event) */
+    uint32_t kind;                                 /**< x86irq_hook_kind */
+    uint32_t cpu;                                  /**< the CPU it happened on */
+    uint64_t cycle;                                /**< that CPU's cycle count */
+    const x86irq_trace_event *trace;               /**< TRACE, INTERRUPT; else NULL */
+    const x86irq_instruction_info *instruction;    /**< INSTRUCTION, a MEMORY fetch; else NULL */
+    uint64_t address;    /**< MEMORY: the linear address; PORT: the port */
+    uint64_t physical;   /**< MEMORY: the physical address of its first byte (UINT64_MAX when
+                              the access will fault: it is not mapped) */
+    uint32_t access;     /**< MEMORY, PORT: one X86IRQ_ACCESS_ READ, WRITE or FETCH */
+    uint32_t length;     /**< MEMORY, PORT: bytes */
+    uint64_t value;      /**< PORT: the value read or written */
+} x86irq_hook_event;
+
+/** A hook: the machine first, the user data last, as every hook. What it may call is the
+ *  contract of every callback (docs/api.md): registers, memory, lines, stop requests, adding
+ *  and removing hooks (itself too) yes; run, load, restore, destroy: X86IRQ_ERR_STATE. An
+ *  instruction hook may set EIP (the instruction is then not executed, as with
+ *  x86irq_set_instruction_hook). MEMORY hooks are called before the access, from inside the
+ *  instruction (a write's bytes are not in memory yet; a faulting access calls them too);
+ *  PORT hooks after it. */
+typedef void (*x86irq_hook_fn)(x86irq_machine *machine, const x86irq_hook_event *event,
+                               void *user_data);
+typedef uint64_t x86irq_hook_handle;
+
+/** Add a hook of kind with filter (NULL: x86irq_hook_filter_init()'s, everything); *handle
+ *  (optional) names it for x86irq_hook_remove(), never 0 and never reused. A bad kind, a
+ *  range with first > last, an unknown access bit, a NULL fn: X86IRQ_ERR_INVALID_ARGUMENT. */
+X86IRQ_API x86irq_status x86irq_hook_add(x86irq_machine *machine, x86irq_hook_kind kind,
+                                         const x86irq_hook_filter *filter, x86irq_hook_fn fn,
+                                         void *user_data, x86irq_hook_handle *handle);
+/** Remove a hook; from inside a hook too (it is not called again). An unknown handle:
+ *  X86IRQ_ERR_INVALID_ARGUMENT. */
+X86IRQ_API x86irq_status x86irq_hook_remove(x86irq_machine *machine, x86irq_hook_handle handle);
+
 /** Which nesting rules report X86IRQ_TRACE_NESTING events (a mask of 1 << rule; default all). */
 X86IRQ_API void x86irq_set_nesting_rules(x86irq_machine *machine, uint32_t rules);
 /** The deepest nesting of events in service seen so far. */

@@ -85,6 +85,12 @@ static void watch(void *opaque, struct x86_cpu *cpu, uint64_t linear, unsigned s
     x86_machine_watch(opaque, core_of(cpu), linear, size, write);
 }
 
+static void port_access(void *opaque, struct x86_cpu *cpu, uint16_t port, unsigned size,
+                        uint32_t value, bool write)
+{
+    x86_machine_hooks_port(opaque, core_of(cpu), port, size, value, write);
+}
+
 /* ------------------------------------------------------------------ LAPIC MMIO windows */
 
 /* Each core reaches its own LAPIC at its window (IA32_APIC_BASE): one bus range per base in
@@ -186,7 +192,7 @@ bool x86_board_create_cores(x86irq_machine *m, unsigned count)
         .opaque = m, .acknowledge = acknowledge, .read_msr = read_msr, .write_msr = write_msr,
         .read_cr8 = read_cr8, .write_cr8 = write_cr8,
         .init = platform_init, .shutdown = shutdown, .before_instruction = before_instruction,
-        .watch = watch,
+        .watch = watch, .port_access = port_access,
     };
     m->apic_bus.eoi_broadcast = eoi_broadcast;
     m->apic_bus.delivered = message_delivered;

@@ -183,7 +183,10 @@ uint32_t x86_port_in(struct x86_cpu *cpu, uint16_t port, unsigned size)
     check_io_permission(cpu, port, size);
     cpu->cycles += cpu->cost[X86_COST_IO];
     x86_publish_clock(cpu);
-    return x86_bus_port_read(cpu->bus, port, size);
+    uint32_t value = x86_bus_port_read(cpu->bus, port, size);
+    if (X86_UNLIKELY(cpu->port_hooked) && cpu->platform->port_access)
+        cpu->platform->port_access(cpu->platform->opaque, cpu, port, size, value, false);
+    return value;
 }
 
 void x86_port_out(struct x86_cpu *cpu, uint16_t port, unsigned size, uint32_t value)
@@ -194,6 +197,8 @@ void x86_port_out(struct x86_cpu *cpu, uint16_t port, unsigned size, uint32_t va
     cpu->cycles += cpu->cost[X86_COST_IO];
     x86_publish_clock(cpu);
     x86_bus_port_write(cpu->bus, port, size, value);
+    if (X86_UNLIKELY(cpu->port_hooked) && cpu->platform->port_access)
+        cpu->platform->port_access(cpu->platform->opaque, cpu, port, size, value, true);
 }
 
 void x86_set_flat_segment(struct x86_cpu *cpu, unsigned seg, uint16_t selector, uint8_t dpl,

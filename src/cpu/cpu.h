@@ -414,6 +414,20 @@ struct x86_cpu {
     uint32_t jump_cs_limit;           /* the CS limit this generation's jump entries assume */
     uint8_t hooked;                   /* the platform sees every instruction (per-instruction loop) */
     uint8_t stop_pending;             /* the machine stops: leave at the next boundary */
+    /* Code the platform hooks by range (instruction and fetch hooks): a block that overlaps
+     * one runs in the per-instruction loop (in_hooked_code), the others in the fast loop.
+     * NULL: none. */
+    const struct x86_code_ranges *code_ranges;
+    uint8_t in_hooked_code;
+    uint8_t port_hooked;              /* the platform sees every port access (platform.h) */
+};
+
+struct x86_code_ranges {
+    size_t count;
+    struct x86_code_range {
+        uint64_t first, last;         /* inclusive */
+        uint8_t physical;             /* physical addresses (else linear) */
+    } range[];
 };
 
 /* ---------------------------------------------------------------- registers */

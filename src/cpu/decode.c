@@ -318,7 +318,7 @@ enum x86_decode_status x86_decode(const uint8_t *bytes, size_t available, enum x
     /* prefixes: any order, any number, until the 15-byte limit */
     uint8_t b;
     for (;;) {
-        if (c.at == 15)
+        if (c.at == X86_MAX_INSN_LENGTH)
             goto too_long; /* prefixes alone reach the 15-byte limit */
         b = next_byte(&c);
         if (c.truncated)
@@ -660,7 +660,7 @@ enum x86_decode_status x86_decode(const uint8_t *bytes, size_t available, enum x
     }
     if (c.truncated)
         goto truncated;
-    if (c.at > 15)
+    if (c.at > X86_MAX_INSN_LENGTH)
         goto too_long;
 
     /* LOCK: only with a lockable instruction and a memory destination (SDM Vol. 2 LOCK) */
@@ -672,16 +672,16 @@ enum x86_decode_status x86_decode(const uint8_t *bytes, size_t available, enum x
     return X86_DECODE_OK;
 
 invalid_after_modrm:
-    insn.length = (uint8_t)(c.at > 15 ? 15 : c.at);
+    insn.length = (uint8_t)(c.at > X86_MAX_INSN_LENGTH ? X86_MAX_INSN_LENGTH : c.at);
     status = X86_DECODE_INVALID;
 done_invalid:
-    if (c.at > 15)
+    if (c.at > X86_MAX_INSN_LENGTH)
         goto too_long;
     insn.mnemonic = X86_MN_INVALID;
     *out = insn;
     return status;
 truncated:
-    if (c.at > 15)
+    if (c.at > X86_MAX_INSN_LENGTH)
         goto too_long;
     insn.length = (uint8_t)(available > 15 ? 15 : available);
     *out = insn;

@@ -29,6 +29,9 @@ extern const uint8_t x86_mnemonic_properties[X86_MN_COUNT];
  * size are (CS.D, or long mode's 64-bit sub-mode). */
 enum x86_mode { X86_MODE_16 = 0, X86_MODE_32 = 1, X86_MODE_64 = 2 };
 
+/* the architecture's longest instruction (SDM Vol. 2 2.3.11) */
+#define X86_MAX_INSN_LENGTH 15
+
 /* Register numbers: general registers 0-7 (EAX ECX EDX EBX ESP EBP ESI EDI), 8-15 with REX.
  * For byte operands without REX, 4-7 name AH CH DH BH (see X86_INSN_REX). */
 #define X86_REG_NONE 0xFF
@@ -129,7 +132,7 @@ uint8_t x86_exec_fast_op(const struct x86_insn *insn);
 enum x86_decode_status {
     X86_DECODE_OK = 0,
     X86_DECODE_INVALID,    /* not a valid encoding in this mode: #UD */
-    X86_DECODE_TOO_LONG,   /* longer than 15 bytes: #GP(0) */
+    X86_DECODE_TOO_LONG,   /* longer than X86_MAX_INSN_LENGTH bytes: #GP(0) */
     X86_DECODE_TRUNCATED,  /* ran out of the available bytes: fetch more (or #PF/#GP on fetch) */
 };
 

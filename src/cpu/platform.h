@@ -35,6 +35,10 @@ struct x86_platform {
      * (a debugger's watchpoints): made before the access, from inside the instruction. May be
      * NULL. */
     void (*watch)(void *opaque, struct x86_cpu *cpu, uint64_t linear, unsigned size, bool write);
+    /* A port access, after it, while cpu->port_hooked (the embedder's port hooks). May be
+     * NULL. */
+    void (*port_access)(void *opaque, struct x86_cpu *cpu, uint16_t port, unsigned size,
+                        uint32_t value, bool write);
 };
 
 #endif

@@ -36,6 +36,10 @@ struct x86_block {
     uint8_t mode;                    /* enum x86_mode decoded in */
     uint8_t valid;
     uint8_t probe;                   /* its first instruction is at a code-watch probe */
+    /* does it overlap a range the platform hooks (run.c)? Known for ranges_linear under
+     * ranges_generation (a core's translations, unique in the machine; 0: never) */
+    uint8_t ranges_hooked;
+    uint64_t ranges_linear, ranges_generation;
     struct x86_insn insns[];
 };
 

@@ -329,6 +329,7 @@ static struct x86_block *decode_block(struct x86_cpu *cpu, uint64_t phys)
     block->mode = cpu->mode;
     block->valid = 1;
     block->probe = first_probed;
+    block->ranges_generation = 0;
     memcpy(block->insns, insns, count * sizeof(struct x86_insn));
     if (!x86_code_cache_insert(cpu->code, block)) {
         free(block);
@@ -428,6 +429,44 @@ static void after_instruction_breakpoints(struct x86_cpu *cpu, bool step)
     x86_raise(cpu, X86_VEC_DB, 0);
 }
 
+/* Does code at rip, bytes long from physical phys (UINT64_MAX: not known), overlap a range
+ * the platform hooks? (An unknown physical address overlaps every physical range, to be
+ * sure: the hooks themselves check each instruction.) */
+static bool code_hooked(const struct x86_cpu *cpu, uint64_t rip, uint64_t phys, unsigned bytes)
+{
+    const struct x86_code_ranges *r = cpu->code_ranges;
+    uint64_t linear = x86_code_linear(cpu, rip);
+    for (size_t i = 0; i < r->count; i++) {
+        const struct x86_code_range *c = &r->range[i];
+        if (c->physical && phys == UINT64_MAX)
+            return true;
+        uint64_t start = c->physical ? phys : linear;
+        uint64_t end = start + bytes - 1;
+        if (end < start)
+            end = UINT64_MAX;
+        if (start <= c->last && c->first <= end)
+            return true;
+    }
+    return false;
+}
+
+/* code_hooked for a block entered at rip (NULL: an instruction decoded uncached), the answer
+ * kept in the block for this core's translations and this address: a loop's block is
+ * checked once, not at every entry. The platform renews every core's generation when its
+ * ranges change. */
+static bool entry_hooked(struct x86_cpu *cpu, struct x86_block *block, uint64_t rip)
+{
+    if (!block)
+        return code_hooked(cpu, rip, UINT64_MAX, X86_MAX_INSN_LENGTH);
+    uint64_t linear = x86_code_linear(cpu, rip);
+    if (block->ranges_generation != cpu->generation || block->ranges_linear != linear) {
+        block->ranges_hooked = code_hooked(cpu, rip, block->phys, block->byte_count);
+        block->ranges_generation = cpu->generation;
+        block->ranges_linear = linear;
+    }
+    return block->ranges_hooked;
+}
+
 /* The per-instruction loop's check: the platform's (breakpoints, the instruction hook) */
 static bool before_instruction(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
@@ -438,6 +477,13 @@ static X86_ALWAYS_INLINE void execute_loop(struct x86_cpu *cpu, bool traced)
 {
     while (cpu->cycles < cpu->cycle_limit && !cpu->exit_request) {
         struct x86_block *block = find_block(cpu);
+        if (traced && X86_UNLIKELY(cpu->code_ranges || cpu->in_hooked_code)) {
+            /* hooked by range: this loop for the blocks that overlap a range only */
+            cpu->in_hooked_code = cpu->code_ranges && entry_hooked(cpu, block, cpu->rip);
+            if (!cpu->in_hooked_code && !cpu->hooked && !(cpu->eflags & X86_FLAG_TF) &&
+                !cpu->breakpoints_armed)
+                return;
+        }
         block_entry_watch(cpu, block ? block->probe
                                      : cpu->watch.probe_count &&
                                            probed(cpu, x86_code_linear(cpu, cpu->rip)),
@@ -445,7 +491,7 @@ static X86_ALWAYS_INLINE void execute_loop(struct x86_cpu *cpu, bool traced)
         if (!block) {
             struct x86_insn insn;
             x86_cpu_decode_uncached(cpu, &insn);
-            if (traced && cpu->hooked && !before_instruction(cpu, &insn))
+            if (traced && (cpu->hooked | cpu->in_hooked_code) && !before_instruction(cpu, &insn))
                 return;
             bool step = traced && (cpu->eflags & X86_FLAG_TF);
             cpu->debug_shadow = 0; /* only the instruction that sets it delays the trap */
@@ -464,7 +510,7 @@ static X86_ALWAYS_INLINE void execute_loop(struct x86_cpu *cpu, bool traced)
         const struct x86_insn *end = insn + block->insn_count;
         for (;;) {
             uint64_t sequential = (cpu->rip + insn->length) & x86_ip_mask(insn->mode);
-            if (traced && cpu->hooked && !before_instruction(cpu, insn))
+            if (traced && (cpu->hooked | cpu->in_hooked_code) && !before_instruction(cpu, insn))
                 return;
             bool step = traced && (cpu->eflags & X86_FLAG_TF);
             cpu->debug_shadow = 0;
@@ -545,6 +591,10 @@ next_block:
             }
         } else {
             block = find_block(cpu);
+        }
+        if (X86_UNLIKELY(cpu->code_ranges != NULL) && entry_hooked(cpu, block, rip)) {
+            cpu->in_hooked_code = 1; /* the per-instruction loop runs it (the run loop) */
+            return;
         }
         if (!block) {
             struct x86_insn single;
@@ -688,7 +738,7 @@ void x86_cpu_execute(struct x86_cpu *cpu)
          * (which also clears a set RF as the next instruction starts); a change of TF or a newly
          * set RF requests an exit, so the loop is chosen again */
         bool per_instruction = cpu->hooked || (cpu->eflags & X86_FLAG_TF) ||
-                               cpu->breakpoints_armed;
+                               cpu->breakpoints_armed || cpu->in_hooked_code;
         if (!per_instruction && (cpu->eflags & X86_FLAG_RF))
             cpu->eflags &= ~X86_FLAG_RF; /* no breakpoint check to skip: the next instruction
                                           * would clear it as it starts, before anything reads it */

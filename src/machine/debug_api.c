@@ -133,7 +133,8 @@ x86irq_status x86irq_remove_watchpoint(x86irq_machine *machine, uint64_t address
 void x86_machine_watch(x86irq_machine *m, struct x86_core *core, uint64_t linear, unsigned size,
                        bool write)
 {
-    if (m->pending_stop != X86IRQ_STOP_NONE)
+    x86_machine_hooks_memory(m, core, linear, size, write);
+    if (!m->watchpoint_count || m->pending_stop != X86IRQ_STOP_NONE)
         return; /* one stop at a time: the first access that hit */
     uint8_t wanted = write ? X86IRQ_WATCH_WRITE : X86IRQ_WATCH_READ;
     uint64_t last = linear + size - 1;

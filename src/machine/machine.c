@@ -219,6 +219,7 @@ void x86irq_machine_destroy(x86irq_machine *machine)
     x86_bus_finish(&machine->bus);
     free(machine->external_events);
     x86_trace_finish(&machine->trace);
+    x86_machine_hooks_free(machine);
     free(machine->nic);
     x86_board_destroy_cores(machine);
     free(machine);

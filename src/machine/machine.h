@@ -37,6 +37,24 @@
 
 struct x86_disassembler;
 
+/* The embedder's hooks (hooks.c): any number per kind, called in the order added */
+struct x86_hook {
+    x86irq_hook_handle handle;        /* 0: removed during a call, dropped after it */
+    x86irq_hook_kind kind;
+    x86irq_hook_filter filter;
+    x86irq_hook_fn fn;
+    void *user_data;
+};
+struct x86_hooks {
+    struct x86_hook *list;
+    size_t count, capacity;
+    uint64_t next_handle;
+    unsigned calling;                 /* hook calls under way: removals only mark */
+    unsigned live[X86IRQ_HOOK_KIND_COUNT]; /* hooks of each kind */
+    bool data_access;                 /* MEMORY hooks of reads or writes: the cores watch */
+    struct x86_code_ranges *code;     /* INSTRUCTION and MEMORY fetch ranges, for the cores */
+};
+
 #define X86_MAX_BREAKPOINTS 64
 #define X86_MAX_WATCHPOINTS 64
 
@@ -189,6 +207,8 @@ struct x86irq_machine {
     struct x86_core *hooked_core;     /* the core whose instruction hook is being called */
     x86irq_trace_fn trace_fn;         /* the embedder's trace hook (behind a trampoline) */
     void *trace_opaque;
+    uint32_t trace_fn_mask;           /* the kinds it asked for */
+    struct x86_hooks hooks;           /* x86irq_hook_add() */
     uint32_t exit_value;
 
     struct x86_disassembler *disassembler; /* Capstone handles, created on first use */
@@ -235,6 +255,20 @@ bool x86_machine_before_instruction(x86irq_machine *machine, struct x86_core *co
 /* The machine's cores need their per-instruction loop (a hook, breakpoints, watchpoints or a
  * step set)? */
 void x86_machine_hooks_changed(x86irq_machine *machine);
+/* hooks.c: the calls from the cores and the trace into the embedder's hooks */
+void x86_machine_hooks_trace(x86irq_machine *machine, const x86irq_trace_event *event);
+uint32_t x86_machine_hooks_trace_mask(const x86irq_machine *machine);
+void x86_machine_hooks_instruction(x86irq_machine *machine, struct x86_core *core,
+                                   const x86irq_instruction_info *info);
+bool x86_machine_hooks_want_instruction(const x86irq_machine *machine, uint64_t linear,
+                                        uint64_t physical, unsigned length);
+void x86_machine_hooks_memory(x86irq_machine *machine, struct x86_core *core, uint64_t linear,
+                              unsigned size, bool write);
+void x86_machine_hooks_port(x86irq_machine *machine, struct x86_core *core, uint16_t port,
+                            unsigned size, uint32_t value, bool write);
+void x86_machine_hooks_free(x86irq_machine *machine);
+/* The trace's subscription: the embedder's trace hook and the hooks together (trace_api.c) */
+void x86_machine_trace_subscribe(x86irq_machine *machine);
 /* Host input (inputs.c): every public call that gives the machine input from the host calls
  * this first. From a callback: counted. Between runs: recorded when recording, and refused
  * (X86IRQ_ERR_STATE) while a recording is replayed, unless the replay is giving it. */

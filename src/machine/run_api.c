@@ -417,11 +417,13 @@ x86irq_status x86irq_rebind_event(x86irq_machine *machine, uint64_t id, x86irq_e
 
 void x86_machine_hooks_changed(x86irq_machine *m)
 {
+    /* data hooks as watchpoints: each access is checked, in the per-instruction loop */
     bool hooked = m->instruction_hook || m->breakpoint_count || m->watchpoint_count ||
-                  m->step_cpu >= 0 || m->until_cpu >= 0;
+                  m->step_cpu >= 0 || m->until_cpu >= 0 || m->hooks.data_access;
     for (unsigned i = 0; i < m->core_count; i++) {
         m->cores[i]->cpu.hooked = hooked;
-        x86_debug_platform_watch(&m->cores[i]->cpu, m->watchpoint_count > 0);
+        x86_debug_platform_watch(&m->cores[i]->cpu,
+                                 m->watchpoint_count > 0 || m->hooks.data_access);
         x86_request_exit(&m->cores[i]->cpu);
     }
 }
@@ -464,6 +466,14 @@ void x86irq_set_instruction_hook(x86irq_machine *machine, x86irq_instruction_fn 
     x86_machine_hooks_changed(machine);
 }
 
+/* the physical address of the instruction at CS:RIP (UINT64_MAX: not mapped) */
+static uint64_t code_physical(const struct x86_cpu *cpu)
+{
+    uint64_t physical;
+    return x86_peek_translate(cpu, x86_code_linear(cpu, cpu->rip), &physical) ? physical
+                                                                               : UINT64_MAX;
+}
+
 bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
                                     const struct x86_insn *insn)
 {
@@ -490,7 +500,10 @@ bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
                 return false;
             }
     }
-    if (!m->instruction_hook)
+    bool hooks = cpu->code_ranges &&
+                 x86_machine_hooks_want_instruction(m, x86_code_linear(cpu, cpu->rip),
+                                                    code_physical(cpu), insn->length);
+    if (!m->instruction_hook && !hooks)
         return true;
     x86irq_instruction_info info;
     memset(&info, 0, sizeof(info));
@@ -514,7 +527,10 @@ bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
     uint64_t rip = cpu->rip, cs_base = cpu->seg[X86_SEG_CS].base;
     uint8_t mode = cpu->mode;
     m->hooked_core = core; /* an EIP the hook sets applies at once (x86irq_set_cpu_register) */
-    m->instruction_hook(m->instruction_hook_opaque, &info);
+    if (m->instruction_hook)
+        m->instruction_hook(m->instruction_hook_opaque, &info);
+    if (hooks && cpu->rip == rip && cpu->seg[X86_SEG_CS].base == cs_base && cpu->mode == mode)
+        x86_machine_hooks_instruction(m, core, &info);
     m->hooked_core = NULL;
     /* the hook moved the core: the instruction decoded here is not the one to run; the loop
      * goes on from the new CS:EIP (and calls the hook there) */

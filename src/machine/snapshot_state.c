@@ -84,7 +84,8 @@ static const struct kept machine_kept[] = {
     KEEP_M(has_run), KEEP_M(intr_acknowledge),
     KEEP_M(intr_acknowledge_opaque), KEEP_M(instruction_hook), KEEP_M(instruction_hook_opaque),
     KEEP_M(running), KEEP_M(callback_depth), KEEP_M(executing), KEEP_M(hooked_core),
-    KEEP_M(trace_fn), KEEP_M(trace_opaque), KEEP_M(disassembler), KEEP_M(error),
+    KEEP_M(trace_fn), KEEP_M(trace_opaque), KEEP_M(trace_fn_mask), KEEP_M(hooks),
+    KEEP_M(disassembler), KEEP_M(error),
 };
 
 static const struct kept core_kept[] = {
@@ -96,6 +97,7 @@ static const struct kept core_kept[] = {
     KEEP_C(cpu.jump_cache), KEEP_C(cpu.gates), KEEP_C(cpu.trace), KEEP_C(cpu.platform),
     KEEP_C(cpu.index), KEEP_C(cpu.code_slot), KEEP_C(cpu.generation), KEEP_C(cpu.jump_cs_limit),
     KEEP_C(cpu.hooked), KEEP_C(cpu.stop_pending), KEEP_C(cpu.exit_request),
+    KEEP_C(cpu.code_ranges), KEEP_C(cpu.in_hooked_code), KEEP_C(cpu.port_hooked),
     /* the IDT dispatch table's bookkeeping: a restore empties that table */
     KEEP_C(cpu.table_epoch), KEEP_C(cpu.table_watch_count), KEEP_C(cpu.table_watch),
     KEEP_C(jump_cache), KEEP_C(gates),

@@ -12,9 +12,26 @@
 static void trace_trampoline(void *opaque, const x86irq_trace_event *event)
 {
     x86irq_machine *m = opaque;
-    m->callback_depth++;
-    m->trace_fn(m->trace_opaque, event);
-    m->callback_depth--;
+    if (m->trace_fn && (m->trace_fn_mask & X86IRQ_TRACE_BIT(event->kind))) {
+        m->callback_depth++;
+        m->trace_fn(m->trace_opaque, event);
+        m->callback_depth--;
+    }
+    x86_machine_hooks_trace(m, event);
+}
+
+/* One subscription for the trace hook's slot and the hooks: a change of the union of their
+ * masks keeps what is in service (only the first subscriber starts the nesting afresh) */
+void x86_machine_trace_subscribe(x86irq_machine *m)
+{
+    uint32_t mask = (m->trace_fn ? m->trace_fn_mask : 0) | x86_machine_hooks_trace_mask(m);
+    mask &= X86IRQ_TRACE_ALL;
+    if (!mask)
+        x86_trace_set_hook(&m->trace, 0, NULL, NULL);
+    else if (m->trace.fn == trace_trampoline)
+        x86_trace_set_mask(&m->trace, mask);
+    else
+        x86_trace_set_hook(&m->trace, mask, trace_trampoline, m);
 }
 
 void x86irq_set_trace_hook(x86irq_machine *machine, uint32_t mask, x86irq_trace_fn fn,
@@ -24,7 +41,11 @@ void x86irq_set_trace_hook(x86irq_machine *machine, uint32_t mask, x86irq_trace_
         return;
     machine->trace_fn = fn;
     machine->trace_opaque = opaque;
-    x86_trace_set_hook(&machine->trace, mask, fn ? trace_trampoline : NULL, machine);
+    machine->trace_fn_mask = fn ? mask & X86IRQ_TRACE_ALL : 0;
+    /* a new listener in the slot sees events from now on (as when it was the only one) */
+    if (machine->trace.fn == trace_trampoline && fn)
+        x86_trace_set_hook(&machine->trace, machine->trace.mask, trace_trampoline, machine);
+    x86_machine_trace_subscribe(machine);
 }
 
 void x86irq_set_nesting_rules(x86irq_machine *machine, uint32_t rules)

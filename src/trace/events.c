@@ -408,6 +408,12 @@ void x86_trace_set_hook(struct x86_trace *t, uint32_t mask, x86irq_trace_fn fn, 
     x86_trace_refresh_cores(t);
 }
 
+void x86_trace_set_mask(struct x86_trace *t, uint32_t mask)
+{
+    t->mask = t->fn ? (mask & X86IRQ_TRACE_ALL) : 0;
+    x86_trace_refresh_cores(t);
+}
+
 void x86_trace_set_rules(struct x86_trace *t, uint32_t rules)
 {
     t->rules = rules;

@@ -156,6 +156,8 @@ void x86_trace_code_watch(void *trace, uint64_t linear, bool probe);
 /* Subscribe (the machine's x86irq_set_trace_hook), choose the rules; recompute what each core's
  * watches need (its return watch, the user-access rule) */
 void x86_trace_set_hook(struct x86_trace *t, uint32_t mask, x86irq_trace_fn fn, void *opaque);
+/* Another mask for the same listener: what is in service is kept. */
+void x86_trace_set_mask(struct x86_trace *t, uint32_t mask);
 void x86_trace_set_rules(struct x86_trace *t, uint32_t rules);
 void x86_trace_refresh_cores(struct x86_trace *t);
 /* Resolve a phase-symbol list (x86irq_set_phase_symbols) against the symbols into t's probes;

@@ -46,13 +46,19 @@ enum kind {
     KIND_EVENT,          /* a scheduled event */
     KIND_INSTRUCTION,    /* the instruction hook */
     KIND_TRACE_OUTSIDE,  /* the trace hook from x86irq_set_irq_line between runs */
+    KIND_HOOK_TRACE,     /* x86irq_hook_add's kinds: the phase port's trace event */
+    KIND_HOOK_INSTRUCTION, /* the first instruction after the prologue */
+    KIND_HOOK_MEMORY,    /* the MMIO write */
+    KIND_HOOK_PORT,      /* the port write to DEVICE_PORT */
+    KIND_HOOK_INTERRUPT, /* the delivery of vector 0x40 */
     KIND_COUNT
 };
 
 static const char *const kind_names[KIND_COUNT] = {
     "none", "port write", "port read", "MMIO write", "MMIO read", "serial output",
     "trace hook", "INTA acknowledge", "scheduled event", "instruction hook",
-    "trace hook outside a run",
+    "trace hook outside a run", "trace hook (hook_add)", "instruction hook (hook_add)",
+    "memory hook", "port hook", "interrupt hook",
 };
 
 struct board;
@@ -166,6 +172,30 @@ static void instruction_hook(void *opaque, const x86irq_instruction_info *info)
     }
 }
 
+/* every x86irq_hook_add kind: the board's kind says which one acts */
+static void hook(x86irq_machine *m, const x86irq_hook_event *event, void *user_data)
+{
+    (void)m;
+    static const enum kind kinds[X86IRQ_HOOK_KIND_COUNT] = {
+        [X86IRQ_HOOK_TRACE] = KIND_HOOK_TRACE, [X86IRQ_HOOK_INSTRUCTION] = KIND_HOOK_INSTRUCTION,
+        [X86IRQ_HOOK_MEMORY] = KIND_HOOK_MEMORY, [X86IRQ_HOOK_PORT] = KIND_HOOK_PORT,
+        [X86IRQ_HOOK_INTERRUPT] = KIND_HOOK_INTERRUPT,
+    };
+    act(user_data, kinds[event->kind]);
+}
+
+static void add_hook(x86irq_machine *m, x86irq_hook_kind kind, uint64_t first, uint64_t last,
+                     uint32_t mask, struct board *b)
+{
+    x86irq_hook_filter f;
+    x86irq_hook_filter_init(&f);
+    f.first = first;
+    f.last = last;
+    if (mask)
+        f.trace_mask = mask;
+    assert_int_equal(x86irq_hook_add(m, kind, &f, hook, b, NULL), X86IRQ_OK);
+}
+
 /* ------------------------------------------------------------------ the machine and guest */
 
 static void put(x86irq_machine *m, uint32_t at, const void *bytes, size_t n)
@@ -220,6 +250,17 @@ static struct board *make_board(enum kind kind, call_fn call)
     x86irq_set_intr_acknowledge(m, acknowledge, b);
     if (kind == KIND_INSTRUCTION)
         x86irq_set_instruction_hook(m, instruction_hook, b);
+    if (kind == KIND_HOOK_TRACE)
+        add_hook(m, X86IRQ_HOOK_TRACE, 0, UINT64_MAX, X86IRQ_TRACE_BIT(X86IRQ_TRACE_PHASE), b);
+    if (kind == KIND_HOOK_INSTRUCTION)
+        add_hook(m, X86IRQ_HOOK_INSTRUCTION, CODE_AT + PROLOGUE_LENGTH,
+                 CODE_AT + PROLOGUE_LENGTH, 0, b);
+    if (kind == KIND_HOOK_MEMORY)
+        add_hook(m, X86IRQ_HOOK_MEMORY, MMIO_AT, MMIO_AT + 3, 0, b);
+    if (kind == KIND_HOOK_PORT)
+        add_hook(m, X86IRQ_HOOK_PORT, DEVICE_PORT, DEVICE_PORT, 0, b);
+    if (kind == KIND_HOOK_INTERRUPT)
+        add_hook(m, X86IRQ_HOOK_INTERRUPT, 0x40, 0x40, 0, b);
     assert_int_equal(x86irq_schedule_event(m, EVENT_CYCLE, on_event, b, NULL), X86IRQ_OK);
 
     const uint32_t gdt[6] = { 0, 0, 0x0000FFFF, 0x00CF9B00, 0x0000FFFF, 0x00CF9300 };
