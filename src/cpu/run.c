@@ -707,10 +707,17 @@ void x86_cpu_execute(struct x86_cpu *cpu)
              * before the one that raised the exception */
             const struct x86_block *b = cpu->current_block;
             uint64_t at = cpu->current_block_rip, mask = x86_ip_mask(b->mode);
-            for (unsigned i = 0; i < b->insn_count && at != cpu->rip; i++) {
-                at = (at + b->insns[i].length) & mask;
-                cpu->instructions++;
-            }
+            unsigned before = 0;
+            while (before < b->insn_count && at != cpu->rip)
+                at = (at + b->insns[before++].length) & mask;
+            /* RIP is no instruction of the block: the one that raised the exception had moved
+             * it first (a task switch faulting after its commit point, SDM Vol. 3 7.3). Only a
+             * control transfer does, and it ends its block: the last one. Not counted, as the
+             * per-instruction loop does not count an instruction that raised an exception
+             * (found by fuzz_machine: the two loops gave 3 and 2). */
+            if (at != cpu->rip)
+                before = b->insn_count - 1;
+            cpu->instructions += before;
             cpu->current_block = NULL;
         }
         struct x86_fault f = cpu->fault;

@@ -5,7 +5,9 @@
  * code, run after a fixed prologue that loads those tables (and enters long mode by the SDM's
  * sequence: then the code runs as 64-bit code, through 16-byte gates). Properties: every call returns a defined status, the run
  * stays within its budget (plus one instruction), and the same input gives the same machine
- * twice (cycles, instructions, stop reason, every register). */
+ * twice (cycles, instructions, stop reason, every register), the second time with a hook of
+ * every kind added (x86irq_hook_add), their ranges from the input's last bytes: hooks observe
+ * and change nothing, whichever blocks they make the cores run one instruction at a time. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,7 +44,37 @@ struct outcome {
     uint32_t regs[X86IRQ_REG_COUNT];
 };
 
-static struct outcome run_once(const uint8_t *data, size_t size)
+static void observe(x86irq_machine *m, const x86irq_hook_event *event, void *user_data)
+{
+    (void)m;
+    if (event->size != sizeof(*event) || event->kind >= X86IRQ_HOOK_KIND_COUNT)
+        abort();
+    ++*(uint64_t *)user_data;
+}
+
+/* a hook of every kind, the ranges around the code and the tables chosen by the input */
+static void add_hooks(x86irq_machine *m, const uint8_t *data, size_t size, uint64_t *calls)
+{
+    uint8_t a = size > 1 ? data[size - 1] : 0, b = size > 2 ? data[size - 2] : 0;
+    static const uint64_t bases[4] = { CODE, PROLOGUE, HANDLER, 0x90000 - 0x100 };
+    for (unsigned kind = 0; kind < X86IRQ_HOOK_KIND_COUNT; kind++) {
+        x86irq_hook_filter f;
+        x86irq_hook_filter_init(&f);
+        if (kind == X86IRQ_HOOK_INSTRUCTION || kind == X86IRQ_HOOK_MEMORY) {
+            f.first = bases[(a >> (2 * (kind & 1))) & 3] + (b & 0x3F);
+            f.last = f.first + (b >> 6) * 64;
+            if (kind == X86IRQ_HOOK_MEMORY)
+                f.access = (a >> 4) & 0xF;
+        } else if (kind == X86IRQ_HOOK_PORT || kind == X86IRQ_HOOK_INTERRUPT) {
+            f.first = b & 0x1F;
+            f.last = f.first + a;
+        }
+        if (x86irq_hook_add(m, (x86irq_hook_kind)kind, &f, observe, calls, NULL) != X86IRQ_OK)
+            abort();
+    }
+}
+
+static struct outcome run_once(const uint8_t *data, size_t size, bool hooked)
 {
     struct outcome o;
     memset(&o, 0, sizeof(o));
@@ -157,6 +189,9 @@ static struct outcome run_once(const uint8_t *data, size_t size)
         abort();
     if (x86irq_set_register(m, X86IRQ_REG_EIP, PROLOGUE) != X86IRQ_OK)
         abort();
+    uint64_t calls = 0;
+    if (hooked)
+        add_hooks(m, data, size, &calls);
     x86irq_status s = x86irq_run(m, BUDGET, &o.reason);
     if (s != X86IRQ_OK)
         abort();
@@ -180,9 +215,9 @@ static struct outcome run_once(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct outcome a = run_once(data, size);
-    struct outcome b = run_once(data, size);
+    struct outcome a = run_once(data, size, false);
+    struct outcome b = run_once(data, size, true);
     if (memcmp(&a, &b, sizeof(a)) != 0)
-        abort(); /* the same input, another machine */
+        abort(); /* the same input, another machine (or the hooks changed what it did) */
     return 0;
 }
