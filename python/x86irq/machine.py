@@ -391,7 +391,7 @@ class Machine:
         self.memory = Memory(self)
         self._cpus = [Cpu(self, i) for i in range(lib.x86irq_cpu_count(self._handle))]
         # The C side holds bare function pointers: these objects must outlive the machine's use
-        self._serial_c = _lib.SERIAL_FN(self._guard(self._on_serial_byte, None))
+        self._serial_c = _lib.SERIAL_FN(self._on_serial_byte)
         self._event_c = _lib.EVENT_FN(self._guard(self._on_event, None))
         lib.x86irq_set_serial_output(self._handle, self._serial_c, None)
 
@@ -404,9 +404,13 @@ class Machine:
         self.close()
 
     def __del__(self):
-        if getattr(self, "_handle", None) and not self._depth:
-            lib.x86irq_machine_destroy(self._handle)
-            self._handle = None
+        # A machine never closed; at interpreter exit the module's globals may be gone already
+        try:
+            if getattr(self, "_handle", None) and not self._depth:
+                lib.x86irq_machine_destroy(self._handle)
+                self._handle = None
+        except (AttributeError, TypeError):
+            pass
 
     def close(self):
         """Destroy the machine; closing a closed machine does nothing. From one of its own
@@ -623,10 +627,21 @@ class Machine:
     # -------------------------------------------------------------- serial port
 
     def _on_serial_byte(self, opaque, byte):
+        # Collected even after a callback failed: the output up to the stop is all there
         if self._collect_serial:
             self._serial.append(byte)
-        if self.on_serial is not None:
-            self.on_serial(bytes((byte,)))
+        if self._on_serial_guarded is not None:
+            self._on_serial_guarded(bytes((byte,)))
+
+    @property
+    def on_serial(self):
+        """The callable given each byte of COM1's output as a one-byte bytes (None: none)."""
+        return self._on_serial
+
+    @on_serial.setter
+    def on_serial(self, fn):
+        self._on_serial = fn
+        self._on_serial_guarded = None if fn is None else self._guard(fn, None)
 
     @property
     def serial_output(self):

@@ -113,3 +113,40 @@ def test_trace_events_between_runs(machine):
     machine.set_irq_line(4, 0)
     assert [(e.kind, e.line, e.level) for e in events] == [(TraceKind.LINE, 4, 1),
                                                            (TraceKind.LINE, 4, 0)]
+
+
+def test_callbacks_outlive_their_python_references(timer):
+    import gc
+    counts = {"first": 0, "second": 0}
+
+    def second(event):
+        counts["second"] += 1
+
+    def first(event):
+        counts["first"] += 1
+        # replaced from inside itself: the running thunk must stay alive until run returns
+        m.set_trace_hook(second, kinds=[TraceKind.DELIVER])
+
+    with x86irq.Machine(ram_size=16 << 20) as m:
+        m.load_elf(timer)
+        m.set_trace_hook(first, kinds=[TraceKind.DELIVER])
+        del first
+        gc.collect()
+        assert m.run() == StopReason.DEBUG_EXIT
+    assert counts == {"first": 1, "second": 21}
+
+
+def test_events_scheduled_from_a_callback(machine):
+    machine.memory[0x1000:] = b"\xeb\xfe"  # jmp $
+    machine.eip = 0x1000
+    ticks = []
+
+    def tick(m):
+        ticks.append(m.cycles)
+        if len(ticks) < 5:
+            m.schedule(m.cycles + 1000, tick)
+
+    machine.schedule(1000, tick)
+    assert machine.run(20000) == StopReason.BUDGET
+    assert len(ticks) == 5
+    assert all(999 <= b - a < 1100 for a, b in zip(ticks, ticks[1:]))
