@@ -659,10 +659,12 @@ class Machine:
     # -------------------------------------------------------------- hooks
 
     def set_trace_hook(self, fn, kinds=None):
-        """Call fn(TraceEvent) for every interrupt trace event of the kinds given (an iterable
-        of TraceKind, or a mask; None: all). fn None unsubscribes."""
+        """Call fn(TraceEvent) for every interrupt trace event of the kinds given (a TraceKind,
+        an iterable of them, or a mask of TraceKind.bit; None: all). fn None unsubscribes."""
         if kinds is None:
             mask = TRACE_ALL
+        elif isinstance(kinds, TraceKind):  # an IntEnum is an int too: one kind, not a mask
+            mask = kinds.bit
         elif isinstance(kinds, int):
             mask = kinds
         else:
@@ -701,6 +703,8 @@ class Machine:
 
     def set_nesting_rules(self, rules):
         """Which nesting rules report NESTING events: an iterable of NestingRule or a mask."""
+        if isinstance(rules, NestingRule):  # one rule, not a mask
+            rules = [rules]
         mask = rules if isinstance(rules, int) else sum(1 << NestingRule(r) for r in set(rules))
         lib.x86irq_set_nesting_rules(self._h, mask)
 

@@ -150,3 +150,15 @@ def test_events_scheduled_from_a_callback(machine):
     assert machine.run(20000) == StopReason.BUDGET
     assert len(ticks) == 5
     assert all(999 <= b - a < 1100 for a, b in zip(ticks, ticks[1:]))
+
+
+def test_one_kind_is_not_a_mask(machine):
+    events = []
+    # TraceKind.LINE is 0 as an int: as a mask it would subscribe to nothing
+    machine.set_trace_hook(events.append, kinds=TraceKind.LINE)
+    machine.pulse_irq_line(3)
+    assert [(e.kind, e.level) for e in events] == [(TraceKind.LINE, 1), (TraceKind.LINE, 0)]
+    events.clear()
+    machine.set_trace_hook(events.append, kinds=TraceKind.LINE.bit | TraceKind.IRR.bit)
+    machine.pulse_irq_line(3)
+    assert len(events) == 2
