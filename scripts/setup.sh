@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 # acpica-tools: iasl compiles the DSDT (src/board/dsdt.asl); cpio and the archive keyring:
 # scripts/get-linux.sh builds the Linux kit's initramfs from Debian's verified packages. gdb:
 # the test of the GDB remote stub (tests/cli/gdb-test.sh) debugs guests with the real one.
-PACKAGES="gcc gcc-multilib libc6-dev-i386 meson ninja-build pkg-config libcapstone-dev libelf-dev zlib1g-dev libcmocka-dev acpica-tools cpio debian-archive-keyring gdb"
+# chromium: headless, for the test timeline-browser (renders --timeline pictures; skipped without)
+PACKAGES="gcc gcc-multilib libc6-dev-i386 meson ninja-build pkg-config libcapstone-dev libelf-dev zlib1g-dev libcmocka-dev acpica-tools cpio debian-archive-keyring gdb chromium"
 
 run=1
 deps_only=0

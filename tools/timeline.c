@@ -380,6 +380,8 @@ struct bin {
     float busy;                     /* the column's share covered, 0-1 */
     float by_kind[TIMELINE_KIND_COUNT];
     uint32_t count;                 /* slices starting in it */
+    uint32_t name;                  /* the slice that covers most of it, for its tooltip */
+    float name_share;
 };
 
 struct layout {
@@ -485,6 +487,10 @@ static uint64_t sort_segments(struct timeline *t, const struct layout *l, struct
             float share = hi > lo ? (float)(hi - lo) : 0.0f;
             row[c].busy += share;
             row[c].by_kind[s.kind] += share;
+            if (share > row[c].name_share || !row[c].name_share) {
+                row[c].name = s.row ? s.name : UINT32_MAX - s.kind; /* a phase: its kind */
+                row[c].name_share = share > 0.0f ? share : 1e-6f;
+            }
             if (share == 0.0f && c == first) /* a slice too short to cover anything shows */
                 row[c].by_kind[s.kind] += 1e-6f;
         }
@@ -532,10 +538,16 @@ static void draw_density(FILE *out, const struct timeline *t, const struct layou
         us_text(t, from, a, sizeof(a));
         us_text(t, to, z, sizeof(z));
         fprintf(out, "<rect class=\"k-%s d%u\" x=\"%u\" y=\"%.0f\" width=\"%u\" height=\"%d\">"
-                     "<title>%" PRIu64 " short slices merged (%s), %.0f%% busy\n"
-                     "cycles %" PRIu64 "-%" PRIu64 " (%s-%s \xc2\xb5s)</title></rect>\n",
+                     "<title>%" PRIu64 " short slices merged (%s), %.0f%% busy, mostly ",
                 kinds[kind].key, level, c, y, end - c, ROW_H, count, kinds[kind].label,
-                100.0 * busy / (end - c), from, to, a, z);
+                100.0 * busy / (end - c));
+        /* the name of what covers most of the run's first column */
+        if (b->name >= UINT32_MAX - TIMELINE_KIND_COUNT)
+            xml_text(out, kinds[UINT32_MAX - b->name].key);
+        else
+            xml_text(out, b->name < t->name_count ? t->names[b->name] : "");
+        fprintf(out, "\ncycles %" PRIu64 "-%" PRIu64 " (%s-%s \xc2\xb5s)</title></rect>\n", from,
+                to, a, z);
         c = end;
     }
 }
