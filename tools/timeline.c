@@ -590,7 +590,7 @@ static void draw_legend(FILE *out, const struct timeline *t, const struct layout
             continue;
         const char *label = k < TIMELINE_KIND_COUNT ? kinds[k].label
                                                      : "lighter: slices under 2 px merged";
-        double w = 26 + 6.2 * (double)strlen(label);
+        double w = 30 + 5.2 * (double)strlen(label);
         if (x + w > WIDTH - 10) {
             x = PLOT_X;
             y += LEGEND_ROW;
