@@ -280,7 +280,7 @@ void timeline_phase(struct timeline *t, unsigned thread, unsigned cpu, unsigned 
                     uint64_t cycle)
 {
     struct thread *th = thread_at(t, thread);
-    if (!th || phase >= 1 + TIMELINE_WORKQUEUE - TIMELINE_CRITICAL + 1)
+    if (!th || phase > TIMELINE_WORKQUEUE - TIMELINE_CRITICAL + 1) /* 0 process, 1-5 */
         return;
     run_on(t, th, cpu, cycle);
     if (th->phase)
