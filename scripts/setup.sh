@@ -16,8 +16,9 @@ cd "$(dirname "$0")/.."
 # scripts/get-linux.sh builds the Linux kit's initramfs from Debian's verified packages. gdb:
 # the test of the GDB remote stub (tests/cli/gdb-test.sh) debugs guests with the real one.
 # python3-pytest runs the Python package's tests (suite python), python3-matplotlib draws the
-# example examples/python/latency_plot.py (docs/python.md).
-PACKAGES="gcc gcc-multilib libc6-dev-i386 meson ninja-build pkg-config libcapstone-dev libelf-dev zlib1g-dev libcmocka-dev acpica-tools cpio debian-archive-keyring gdb python3-pytest python3-matplotlib"
+# example examples/python/latency_plot.py (docs/python.md). chromium: headless, for the test
+# timeline-browser (renders --timeline pictures; skipped without).
+PACKAGES="gcc gcc-multilib libc6-dev-i386 meson ninja-build pkg-config libcapstone-dev libelf-dev zlib1g-dev libcmocka-dev acpica-tools cpio debian-archive-keyring gdb python3-pytest python3-matplotlib chromium"
 
 run=1
 deps_only=0

@@ -2,6 +2,8 @@
  * in cycles; nothing reads host time, so two runs print the same bytes. */
 #include "observe.h"
 
+#include "color.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,7 @@ struct frame {
     uint8_t vector, origin;
     uint8_t entry_cpu;       /* the core whose clock entry_cycle (and accept_cycle) is on */
     uint8_t track_cpu;       /* the core whose track holds its slice (moves with the thread) */
+    uint8_t kind;            /* enum timeline_kind: what the picture colours it as */
     bool entered, eoi_done;
     uint64_t handler_eip;    /* to name its slice again when the thread moves to another core */
     uint64_t accept_cycle;   /* 0: not an interrupt, or no acceptance seen */
@@ -67,6 +70,9 @@ struct core {
     int8_t irr_pin[256];     /* the IOAPIC pin whose message set the IRR bit, -1 none */
     int8_t accept_pin;       /* ... and of the interrupt being accepted */
     uint64_t last_line_cycle, last_line_flow;
+    uint8_t last_line_kind;  /* a device's line or the local APIC timer (timeline_kind) */
+    uint8_t irr_kind[256];   /* ... for each vector in IRR, or an IPI */
+    uint8_t pending_accept_kind;
     bool line_unconsumed;
     uint64_t pending_accept_cycle;
     uint64_t pending_accept_flow, pending_accept_flow_cycle;
@@ -101,6 +107,8 @@ struct observer {
     uint64_t pin_vectors[MAX_PINS][4]; /* which vectors each pin came as */
     uint64_t vector_pins[256];         /* and which pins each vector came from */
     int8_t routed_pin[256];            /* the pin of the vector's latest message, -1 none */
+    bool routed[256];                  /* the vector came from the IOAPIC or an MSI */
+    uint64_t interrupts;               /* hardware interrupts and NMIs delivered */
     struct samples samples[256][METRIC_COUNT];
     uint64_t dropped;        /* spans whose ends are on two cores' clocks (a thread moved), or
                                 that would be negative: not samples */
@@ -217,6 +225,10 @@ static void account_phase(struct observer *ob, unsigned cpu, uint64_t cycle)
 }
 
 /* ------------------------------------------------------------------ names */
+
+/* the statistics' colours (color.h), when asked */
+#define ON(style) color_on(ob->o.color, style)
+#define OFF color_off(ob->o.color)
 
 static void vector_name(unsigned vector, char *buffer, size_t size)
 {
@@ -382,13 +394,20 @@ static void json_counters(struct observer *ob, unsigned cpu, uint64_t cycle)
 }
 
 /* a handler's slice begins on the track of the thread core cpu runs */
+/* a handler's slice's name: "vector 0x30 on_tick" */
+static void slice_name(const struct observer *ob, const struct frame *f, char *slice, size_t size)
+{
+    char name[32], symbol[96] = "";
+    vector_name(f->vector, name, sizeof(name));
+    x86irq_symbolize(ob->machine, f->handler_eip, symbol, sizeof(symbol));
+    snprintf(slice, size, "%s %s", name, symbol[0] ? symbol : "");
+}
+
 static void json_handler_slice(struct observer *ob, unsigned cpu, const struct frame *f,
                                uint64_t cycle)
 {
-    char name[32], symbol[96] = "", slice[160];
-    vector_name(f->vector, name, sizeof(name));
-    x86irq_symbolize(ob->machine, f->handler_eip, symbol, sizeof(symbol));
-    snprintf(slice, sizeof(slice), "%s %s", name, symbol[0] ? symbol : "");
+    char slice[160];
+    slice_name(ob, f, slice, sizeof(slice));
     const char *category = f->origin == X86IRQ_ORIGIN_NMI ? "nmi"
         : f->origin == X86IRQ_ORIGIN_HARDWARE ? "interrupt" : "exception";
     json_event(ob, cpu, "B", slice, category, cycle, "");
@@ -426,6 +445,26 @@ static void json_move_thread(struct observer *ob, unsigned cpu, uint64_t cycle)
 }
 
 /* ------------------------------------------------------------------ the event hook */
+
+/* What the picture colours a delivery as: an exception by its class, int n, or for an
+ * interrupt where it came from (source: what its acceptance said) */
+static enum timeline_kind frame_kind(const x86irq_trace_event *e, unsigned source)
+{
+    static const enum timeline_kind by_class[] = {
+        [X86IRQ_CLASS_FAULT] = TIMELINE_FAULT, [X86IRQ_CLASS_TRAP] = TIMELINE_TRAP,
+        [X86IRQ_CLASS_ABORT] = TIMELINE_ABORT, [X86IRQ_CLASS_INTERRUPT] = TIMELINE_EXTERNAL,
+        [X86IRQ_CLASS_RESERVED] = TIMELINE_FAULT,
+    };
+    if (e->origin == X86IRQ_ORIGIN_NMI)
+        return TIMELINE_NMI;
+    if (e->origin == X86IRQ_ORIGIN_HARDWARE)
+        return (enum timeline_kind)source;
+    x86irq_exception_info info;
+    if (e->vector < 32 && x86irq_exception_describe(e->vector, &info) == X86IRQ_OK &&
+        (unsigned)info.exception_class < sizeof(by_class) / sizeof(by_class[0]))
+        return by_class[info.exception_class];
+    return TIMELINE_SOFTWARE;
+}
 
 /* The digits an address is printed with: 8 for a 32-bit one (a 32-bit guest's logs are what
  * they always were), all 16 above 4 GiB, as a 64-bit System.map writes them */
@@ -591,8 +630,10 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         /* the message goes to the cores its destination names, at once or (to a core ahead
          * in its round) at that core's next instruction: their IRR events take the pin (an
          * IRR of the vector comes from its latest message: system vectors are not pins') */
-        if (e->vector)
+        if (e->vector) {
             ob->routed_pin[e->vector & 0xFF] = (int8_t)(e->line < MAX_PINS ? (int)e->line : -1);
+            ob->routed[e->vector & 0xFF] = true;
+        }
         break;
     case X86IRQ_TRACE_LINE:
     case X86IRQ_TRACE_DEVICE:
@@ -600,6 +641,9 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
             /* per core: an IRR or an INTA pairs with a line only on the same clock */
             k->last_line_cycle = e->cycle;
             k->line_unconsumed = true;
+            k->last_line_kind = e->kind == X86IRQ_TRACE_DEVICE && e->detail &&
+                                strncmp(e->detail, "local APIC timer", 16) == 0
+                                    ? TIMELINE_TIMER : TIMELINE_EXTERNAL;
             if (ob->o.perfetto) {
                 /* the flow's arrow starts here; it is written with its end, at the handler's
                  * entry, so an assertion that never reaches a handler (a masked line, an edge
@@ -625,6 +669,10 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         k->flow_of_vector[e->vector & 0xFF] = from_line ? k->last_line_flow : 0;
         k->flow_cycle_of_vector[e->vector & 0xFF] = from_line ? k->last_line_cycle : 0;
         k->irr_pin[e->vector & 0xFF] = ob->routed_pin[e->vector & 0xFF];
+        /* neither a line nor the IOAPIC: a message from a local APIC */
+        k->irr_kind[e->vector & 0xFF] = from_line ? k->last_line_kind
+                                        : ob->routed[e->vector & 0xFF] ? TIMELINE_EXTERNAL
+                                                                       : TIMELINE_IPI;
         if (from_line)
             k->line_unconsumed = false;
         k->pending_irr++;
@@ -637,6 +685,8 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         uint64_t since;
         uint64_t flow = 0, flow_cycle = 0;
         k->accept_pin = -1;
+        k->pending_accept_kind = e->line == 0 ? k->irr_kind[v]
+                                 : e->line == 3 ? TIMELINE_NMI : TIMELINE_EXTERNAL;
         if (e->line == 0 && k->irr_cycle[v]) {          /* from the LAPIC's IRR */
             since = k->irr_cycle[v];
             k->accept_pin = k->irr_pin[v];
@@ -672,6 +722,10 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         struct frame f = { .vector = (uint8_t)e->vector, .origin = e->origin,
                            .entry_cpu = (uint8_t)cpu, .track_cpu = (uint8_t)cpu };
         bool interrupt = e->origin == X86IRQ_ORIGIN_HARDWARE || e->origin == X86IRQ_ORIGIN_NMI;
+        f.kind = (uint8_t)frame_kind(e, interrupt && k->pending_accept_vector == (int)e->vector
+                                            ? k->pending_accept_kind : TIMELINE_EXTERNAL);
+        if (interrupt)
+            ob->interrupts++;
         if (interrupt && k->pending_accept_vector == (int)e->vector) {
             f.accept_cycle = k->pending_accept_cycle;
             f.flow = k->pending_accept_flow;
@@ -705,6 +759,12 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
             top->handler_eip = e->eip;
             if (top->accept_cycle)
                 sample(ob, top->vector, ACCEPT_TO_ENTRY, top->accept_cycle, e->cycle);
+            if (ob->o.timeline) {
+                char slice[160];
+                slice_name(ob, top, slice, sizeof(slice));
+                timeline_begin(ob->o.timeline, k->current, cpu, (enum timeline_kind)top->kind,
+                               top->vector, slice, e->cycle);
+            }
             if (ob->o.perfetto) {
                 json_handler_slice(ob, cpu, top, e->cycle);
                 if (top->flow) {
@@ -752,6 +812,8 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
                     if (ob->o.perfetto)
                         json_event_on(ob, f->track_cpu, interrupt_track(index), "E", "", "",
                                       e->cycle, "");
+                    if (ob->o.timeline)
+                        timeline_end(ob->o.timeline, index, e->cycle);
                 }
             }
             if (ob->o.perfetto)
@@ -764,12 +826,13 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         if (ob->o.check_nesting) {
             x86irq_symbolize(ob->machine, e->eip, symbol, sizeof(symbol));
             if (ob->cpus > 1)
-                fprintf(stderr, "x86irq-run: nesting: %s at cycle %" PRIu64 " on CPU %u, "
-                        "%04x:%0*" PRIx64 " %s\n", text, e->cycle, cpu, e->cs,
-                        address_digits(e->eip), e->eip, symbol);
+                fprintf(stderr, "%sx86irq-run: nesting: %s at cycle %" PRIu64 " on CPU %u, "
+                        "%04x:%0*" PRIx64 " %s%s\n", ON(COLOR_BAD), text, e->cycle, cpu, e->cs,
+                        address_digits(e->eip), e->eip, symbol, OFF);
             else
-                fprintf(stderr, "x86irq-run: nesting: %s at cycle %" PRIu64 ", %04x:%0*" PRIx64
-                        " %s\n", text, e->cycle, e->cs, address_digits(e->eip), e->eip, symbol);
+                fprintf(stderr, "%sx86irq-run: nesting: %s at cycle %" PRIu64 ", %04x:%0*" PRIx64
+                        " %s%s\n", ON(COLOR_BAD), text, e->cycle, e->cs, address_digits(e->eip),
+                        e->eip, symbol, OFF);
             print_stack(ob, cpu, stderr);
         }
         if (ob->o.perfetto)
@@ -795,6 +858,8 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
                                   "phase", e->cycle, "");
                 th->phase_cpu = (uint8_t)cpu;
             }
+            if (ob->o.timeline)
+                timeline_phase(ob->o.timeline, k->current, cpu, next, e->cycle);
         }
         th->phase = next;
         break;
@@ -815,6 +880,8 @@ void observer_event(struct observer *ob, const x86irq_trace_event *e)
         struct thread *left = running(ob, cpu);
         left->left_cpu = (uint8_t)cpu;
         left->left_cycle = e->cycle;
+        if (ob->o.timeline)
+            timeline_switch(ob->o.timeline, cpu, k->current, i, e->cycle);
         k->current = i;
         ob->switches++;
         if (ob->o.perfetto) {
@@ -841,8 +908,8 @@ static void on_event(void *opaque, const x86irq_trace_event *e)
 
 struct observer *observer_create(x86irq_machine *machine, const struct observe_options *o)
 {
-    if (!o->events && !o->perfetto && !o->stats && !o->report && !o->check_nesting &&
-        !o->phase_symbols)
+    if (!o->events && !o->perfetto && !o->timeline && !o->stats && !o->report &&
+        !o->check_nesting && !o->phase_symbols)
         return NULL;
     struct observer *ob = calloc(1, sizeof(*ob));
     struct core *cores = calloc(X86IRQ_MAX_CPUS, sizeof(*cores));
@@ -943,7 +1010,8 @@ static void print_pins(const struct observer *ob, FILE *out)
         if (!total)
             continue;
         if (!any) {
-            fprintf(out, "--- deliveries by IOAPIC pin ---\n%-6s %10s", "pin", "delivered");
+            fprintf(out, "%s--- deliveries by IOAPIC pin ---%s\n%-6s %10s", ON(COLOR_HEADING),
+                    OFF, "pin", "delivered");
             for (unsigned c = 0; ob->cpus > 1 && c < ob->core_span; c++)
                 fprintf(out, " %9s%u", "cpu", c);
             fprintf(out, "  vectors\n");
@@ -963,8 +1031,8 @@ static void print_pins(const struct observer *ob, FILE *out)
 static void print_stats(struct observer *ob, FILE *out)
 {
     double us_per_cycle = 1e6 / (double)ob->o.cpu_hz;
-    fprintf(out, "--- interrupts and exceptions (cycles; microseconds at %" PRIu64 " Hz) ---\n",
-            ob->o.cpu_hz);
+    fprintf(out, "%s--- interrupts and exceptions (cycles; microseconds at %" PRIu64 " Hz) ---%s\n",
+            ON(COLOR_HEADING), ob->o.cpu_hz, OFF);
     fprintf(out, "%-12s %8s  %-15s %10s %10s %10s %10s %10s\n", "vector", "count", "latency",
             "min", "p50", "p90", "p99", "max");
     for (unsigned v = 0; v < 256; v++) {
@@ -980,8 +1048,9 @@ static void print_stats(struct observer *ob, FILE *out)
             if (!s->n)
                 continue;
             sort_samples(s);
-            fprintf(out, "%-12s %8s  %-15s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
-                         " %10" PRIu64 "\n", first ? name : "", "", metric_names[m], s->v[0],
+            fprintf(out, "%s%-12s%s %8s  %-15s %10" PRIu64 " %10" PRIu64 " %10" PRIu64
+                         " %10" PRIu64 " %10" PRIu64 "\n", ON(COLOR_NAME), first ? name : "", OFF,
+                    "", metric_names[m], s->v[0],
                     percentile(s, 50), percentile(s, 90), percentile(s, 99), s->v[s->n - 1]);
             fprintf(out, "%-12s %8s  %-15s %10.3f %10.3f %10.3f %10.3f %10.3f  us\n", "", "", "",
                     (double)s->v[0] * us_per_cycle, (double)percentile(s, 50) * us_per_cycle,
@@ -996,7 +1065,8 @@ static void print_stats(struct observer *ob, FILE *out)
         else if (ob->vector_pins[v])
             snprintf(pin, sizeof(pin), "  (IOAPIC pins: see below)");
         if (first)
-            fprintf(out, "%-12s %8" PRIu64 "%s\n", name, ob->count[v], pin);
+            fprintf(out, "%s%-12s%s %8" PRIu64 "%s\n", ON(COLOR_NAME), name, OFF, ob->count[v],
+                    pin);
         else
             fprintf(out, "%-12s %8" PRIu64 "  delivered%s\n", "", ob->count[v], pin);
         if (ob->cpus > 1) { /* where they ran */
@@ -1018,9 +1088,9 @@ static void print_stats(struct observer *ob, FILE *out)
             }
             for (unsigned b = lowest; b <= highest; b++) {
                 unsigned bar = (unsigned)((buckets[b] * 40 + s->n - 1) / s->n);
-                fprintf(out, "%-12s   entry->IRET %10" PRIu64 "+ |%-40.*s| %u\n", "",
-                        (uint64_t)1 << b, (int)bar,
-                        "########################################", buckets[b]);
+                fprintf(out, "%-12s   entry->IRET %10" PRIu64 "+ |%s%-40.*s%s| %u\n", "",
+                        (uint64_t)1 << b, ON(COLOR_BAR), (int)bar,
+                        "########################################", OFF, buckets[b]);
             }
         }
     }
@@ -1028,8 +1098,8 @@ static void print_stats(struct observer *ob, FILE *out)
         uint64_t all = 0;
         for (unsigned p = 0; p < X86IRQ_PHASE_COUNT; p++)
             all += ob->phase_cycles[p];
-        fprintf(out, "--- phases (marker port 0x%x): cycles, and latency from the last "
-                     "acceptance ---\n", X86IRQ_PHASE_PORT);
+        fprintf(out, "%s--- phases (marker port 0x%x): cycles, and latency from the last "
+                     "acceptance ---%s\n", ON(COLOR_HEADING), X86IRQ_PHASE_PORT, OFF);
         fprintf(out, "%-12s %8s %14s %7s %10s %10s %10s\n", "phase", "entries", "cycles", "share",
                 "min", "p50", "max");
         for (unsigned p = 0; p < X86IRQ_PHASE_COUNT; p++) {
@@ -1053,12 +1123,12 @@ static void print_stats(struct observer *ob, FILE *out)
             context_cycles[c] += ob->cores[k].context_cycles[c];
     for (unsigned c = 0; c < CONTEXT_COUNT; c++)
         total += context_cycles[c];
-    fprintf(out, "--- time by context (cycles) ---\n");
+    fprintf(out, "%s--- time by context (cycles) ---%s\n", ON(COLOR_HEADING), OFF);
     for (unsigned c = 0; c < CONTEXT_COUNT; c++)
         fprintf(out, "%-30s %14" PRIu64 "  %5.1f%%\n", context_names[c], context_cycles[c],
                 total ? 100.0 * (double)context_cycles[c] / (double)total : 0.0);
     if (ob->cpus > 1) {
-        fprintf(out, "--- time by context per CPU (cycles) ---\n");
+        fprintf(out, "%s--- time by context per CPU (cycles) ---%s\n", ON(COLOR_HEADING), OFF);
         fprintf(out, "%-5s %22s %22s %22s\n", "cpu", "process", "interrupt (IRQ, NMI)",
                 "exception");
         for (unsigned k = 0; k < ob->core_span; k++) {
@@ -1072,8 +1142,8 @@ static void print_stats(struct observer *ob, FILE *out)
         }
     }
     if (ob->dropped)
-        fprintf(out, "latencies dropped           %" PRIu64 " (ends on different clocks)\n",
-                ob->dropped);
+        fprintf(out, "%slatencies dropped           %" PRIu64 " (ends on different clocks)%s\n",
+                ON(COLOR_WARN), ob->dropped, OFF);
     fprintf(out, "deepest nesting             %u\n", ob->max_depth);
     if (ob->switches)
         fprintf(out, "thread switches             %" PRIu64 " (%u threads)\n", ob->switches,
@@ -1200,6 +1270,11 @@ void observer_report(struct observer *ob, FILE *out, const char *run_members)
             ob->thread_count, ob->dropped);
 }
 
+uint64_t observer_interrupts(const struct observer *ob)
+{
+    return ob ? ob->interrupts : 0;
+}
+
 unsigned observer_rules_fired(const struct observer *ob)
 {
     return ob ? ob->rules_fired : 0;
@@ -1211,6 +1286,8 @@ unsigned observer_finish(struct observer *ob, FILE *out)
         return 0;
     uint64_t end[X86IRQ_MAX_CPUS];
     account_to_end(ob, end);
+    if (ob->o.timeline)
+        timeline_close(ob->o.timeline, end, ob->core_span);
     if (ob->o.perfetto) {
         /* slices of handlers that never returned (an abort, the end of the run, a thread that
          * never ran again) close here, on the track that holds them */
@@ -1229,8 +1306,9 @@ unsigned observer_finish(struct observer *ob, FILE *out)
     if (ob->o.stats)
         print_stats(ob, out);
     if (ob->o.check_nesting)
-        fprintf(stderr, "x86irq-run: nesting check: %u rule%s fired, deepest nesting %u\n",
-                ob->rules_fired, ob->rules_fired == 1 ? "" : "s", ob->max_depth);
+        fprintf(stderr, "%sx86irq-run: nesting check: %u rule%s fired, deepest nesting %u%s\n",
+                ON(ob->rules_fired ? COLOR_BAD : COLOR_GOOD), ob->rules_fired,
+                ob->rules_fired == 1 ? "" : "s", ob->max_depth, OFF);
     unsigned fired = ob->rules_fired;
     x86irq_set_trace_hook(ob->machine, 0, NULL, NULL);
     for (unsigned v = 0; v < 256; v++)

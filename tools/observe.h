@@ -9,15 +9,19 @@
 
 #include <x86irq/x86irq.h>
 
+#include "timeline.h"
+
 struct observe_options {
     FILE *events;        /* --trace-events: one line per event (NULL: off) */
     FILE *perfetto;      /* --perfetto: Chrome trace JSON (NULL: off) */
+    struct timeline *timeline; /* --timeline: fed the same slices (NULL: off) */
     bool stats;          /* latency tables with --stats */
     bool report;         /* --report: the statistics are kept for observer_report() */
     bool check_nesting;  /* report the nesting rules */
     uint32_t rules;      /* which rules (1 << x86irq_nesting_rule) */
     const char *phase_symbols; /* set with x86irq_set_phase_symbols (only makes an observer) */
     uint64_t cpu_hz;
+    bool color;          /* ANSI colours in the statistics (--color) */
 };
 
 struct observer;
@@ -35,6 +39,9 @@ unsigned observer_finish(struct observer *observer, FILE *out);
  * percentiles, IOAPIC pins, phases, time by context, the nesting summary. Call before
  * observer_finish(). */
 void observer_report(struct observer *observer, FILE *out, const char *run_members);
+
+/* The interrupts (and NMIs) delivered so far, all CPUs': for --progress */
+uint64_t observer_interrupts(const struct observer *observer);
 
 /* The nesting rules that fired so far */
 unsigned observer_rules_fired(const struct observer *observer);

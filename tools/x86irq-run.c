@@ -14,6 +14,7 @@
 #include <x86irq/gdb.h>
 #include <x86irq/x86irq.h>
 
+#include "color.h"
 #include "console.h"
 #include "files.h"
 #include "gdb_server.h"
@@ -21,6 +22,7 @@
 #include "pcap.h"
 #include "record.h"
 #include "snapshots.h"
+#include "timeline.h"
 
 /* Exit statuses of the runner itself (the guest's debug-exit value is used otherwise). */
 enum {
@@ -36,6 +38,8 @@ enum {
     EXIT_IO = 74,           /* a file could not be read or written, a socket not made (EX_IOERR) */
 };
 
+enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
 struct options {
     uint64_t mem;
     uint64_t max_cycles;
@@ -44,6 +48,12 @@ struct options {
     bool trace;
     const char *events_path; /* --trace-events: NULL off, "-" stderr */
     const char *perfetto_path;
+    const char *timeline_path; /* --timeline=FILE.svg|FILE.html */
+    bool timeline_html;
+    bool timeline_window;     /* --timeline-window=FROM:TO (cycles) */
+    uint64_t timeline_from, timeline_to;
+    int progress;             /* --progress 1, --no-progress 0, -1: when stderr is a terminal */
+    int color;                /* --color: COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER */
     const char *cost_profile;
     const char *phase_symbols;
     const char *nic_rx, *nic_tx;
@@ -109,6 +119,10 @@ static void usage(FILE *out)
             "  --trace-events[=FILE]  one line per interrupt event: line, IRR, acceptance,\n"
             "                      delivery, handler entry, EOI, IRET, exceptions (default stderr)\n"
             "  --perfetto=FILE     a timeline for ui.perfetto.dev / chrome://tracing (JSON)\n"
+            "  --timeline=FILE.svg|FILE.html  a picture of the run's interrupts and exceptions:\n"
+            "                      a band per CPU, nesting rows, phases, colours by kind; the\n"
+            "                      page zooms and pans (slices under 2 px merge into density)\n"
+            "  --timeline-window=FROM:TO  only cycles FROM to TO in the picture\n"
             "  --check-nesting[=RULES]  report nesting-rule violations (exception-in-irq,\n"
             "                      irq-in-irq, iret-unmatched, hlt-hang, user-access-in-irq;\n"
             "                      default all) and exit with %d when one fired\n"
@@ -130,6 +144,11 @@ static void usage(FILE *out)
             "                      switch; GLOB=any-context an exception handler allowed inside\n"
             "                      interrupts; 'linux' Linux's own (with --symbols)\n"
             "  --stats             a run report on stderr after the run, with latency tables\n"
+            "  --color[=WHEN]      colour the reports on stderr: auto (a terminal, and NO_COLOR\n"
+            "                      unset or empty; the default), always (no WHEN), never\n"
+            "  --progress          cycles, guest MIPS and interrupts per second on stderr while\n"
+            "                      it runs (default: when stderr is a terminal)\n"
+            "  --no-progress       never\n"
             "  --report=FILE.json  the run report as JSON (schema in docs/cli.md): stop reason,\n"
             "                      counts, per-vector latency percentiles, nesting, host time\n"
             "  --quiet             do not print the guest's serial output\n"
@@ -251,6 +270,7 @@ static int parse(int argc, char **argv, struct options *o)
     o->mem = 128ull << 20;
     o->max_cycles = UINT64_MAX;
     o->cpu_hz = 1000000000ull;
+    o->progress = -1;
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -307,6 +327,32 @@ static int parse(int argc, char **argv, struct options *o)
             if (!v || !*v)
                 return bad("--perfetto needs a file name%s", "");
             o->perfetto_path = v;
+        } else if (IS("--timeline")) {
+            if (!v || !timeline_format(v, &o->timeline_html))
+                return bad("--timeline needs a file name ending in .svg or .html, not '%s'",
+                           v ? v : "");
+            o->timeline_path = v;
+        } else if (IS("--timeline-window")) {
+            char from[32] = "", to[32] = "";
+            if (!v || sscanf(v, "%31[^:]:%31s", from, to) != 2 ||
+                !parse_number(from, &o->timeline_from, false) ||
+                !parse_number(to, &o->timeline_to, false) || o->timeline_to <= o->timeline_from)
+                return bad("--timeline-window needs FROM:TO in cycles, FROM below TO, not '%s'",
+                           v ? v : "");
+            o->timeline_window = true;
+        } else if (IS("--progress") && !v) {
+            o->progress = 1;
+        } else if (IS("--no-progress") && !v) {
+            o->progress = 0;
+        } else if (IS("--color") || IS("--colour")) {
+            if (!v || strcmp(v, "always") == 0)
+                o->color = COLOR_ALWAYS;
+            else if (strcmp(v, "auto") == 0)
+                o->color = COLOR_AUTO;
+            else if (strcmp(v, "never") == 0)
+                o->color = COLOR_NEVER;
+            else
+                return bad("--color needs auto, always or never, not '%s'", v);
         } else if (IS("--nic-rx")) {
             if (!v || !*v)
                 return bad("--nic-rx needs a pcap file%s", "");
@@ -442,6 +488,8 @@ static int parse(int argc, char **argv, struct options *o)
         }
 #undef IS
     }
+    if (o->timeline_window && !o->timeline_path)
+        return bad("--timeline-window needs --timeline%s", "");
     if ((o->gdb_wait || o->gdb_arch) && !o->gdb)
         return bad("--gdb-wait and --gdb-arch need --gdb%s", "");
     if (o->gdb && o->console)
@@ -493,13 +541,43 @@ static int parse(int argc, char **argv, struct options *o)
     return -1;
 }
 
+/* --progress: a line on stderr, rewritten in place a few times a second. Host time is read
+ * here only, between slices of the run: the machine never sees it. */
+struct progress {
+    bool on;
+    bool shown;              /* a line is on the terminal now */
+    bool clear_for_output;   /* stdout is a terminal too: guest output clears the line first */
+    uint64_t budget;         /* --max-cycles, UINT64_MAX none */
+    uint64_t start_cycles;
+    double last_time;
+    uint64_t last_instructions, last_interrupts;
+    uint64_t interrupts;     /* counted by its own hook when there is no observer */
+    struct observer *observer;
+};
+
+static void progress_clear(struct progress *p)
+{
+    if (p->shown) {
+        fputs("\r\033[K", stderr);
+        p->shown = false;
+    }
+}
+
 /* COM1's output: stdout, flushed for an interactive console, or --serial-output's file */
+struct serial_sink {
+    FILE *file;              /* NULL: stdout */
+    struct progress *progress;
+};
+
 static void serial_to_stdout(void *opaque, uint8_t byte)
 {
-    if (opaque) {
-        fputc(byte, (FILE *)opaque);
+    struct serial_sink *sink = opaque;
+    if (sink->file) {
+        fputc(byte, sink->file);
         return;
     }
+    if (sink->progress->clear_for_output)
+        progress_clear(sink->progress);
     fputc(byte, stdout);
     fflush(stdout);
 }
@@ -709,6 +787,87 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* 1234567 -> "1.2M" */
+static void compact(double v, char *buffer, size_t size)
+{
+    static const char *const suffixes[] = { "", "k", "M", "G", "T" };
+    unsigned i = 0;
+    while (v >= 1000.0 && i + 1 < sizeof(suffixes) / sizeof(suffixes[0])) {
+        v /= 1000.0;
+        i++;
+    }
+    snprintf(buffer, size, i ? "%.1f%s" : "%.0f%s", v, suffixes[i]);
+}
+
+static void progress_show(struct progress *p, x86irq_machine *m, double time)
+{
+    uint64_t cycles = x86irq_cycles(m) - p->start_cycles, insns = x86irq_instructions(m);
+    uint64_t interrupts = p->observer ? observer_interrupts(p->observer) : p->interrupts;
+    double dt = time - p->last_time;
+    char done[16], total[16], rate[16], line[160];
+    compact((double)cycles, done, sizeof(done));
+    compact(dt > 0 ? (double)(interrupts - p->last_interrupts) / dt : 0.0, rate, sizeof(rate));
+    int n = snprintf(line, sizeof(line), "x86irq-run: %s", done);
+    if (p->budget != UINT64_MAX) {
+        compact((double)p->budget, total, sizeof(total));
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " of %s cycles (%.0f%%)", total,
+                      100.0 * (double)cycles / (double)p->budget);
+    } else {
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " cycles");
+    }
+    snprintf(line + n, sizeof(line) - (size_t)n, ", %.1f guest MIPS, %s interrupts/s",
+             dt > 0 ? (double)(insns - p->last_instructions) / dt / 1e6 : 0.0, rate);
+    fprintf(stderr, "\r%s\033[K", line);
+    fflush(stderr);
+    p->shown = true;
+    p->last_time = time;
+    p->last_instructions = insns;
+    p->last_interrupts = interrupts;
+}
+
+/* without an observer, --progress counts deliveries itself */
+static void count_interrupt(void *opaque, const x86irq_trace_event *e)
+{
+    struct progress *p = opaque;
+    if (e->origin == X86IRQ_ORIGIN_HARDWARE || e->origin == X86IRQ_ORIGIN_NMI)
+        p->interrupts++;
+}
+
+/* x86irq_run in slices of about a tenth of a second of host time, with the line updated
+ * between them; where the runs are cut changes nothing in the machine (x86irq.h) */
+static x86irq_status run_with_progress(x86irq_machine *m, struct progress *p, uint64_t max_cycles,
+                                       x86irq_stop_reason *reason)
+{
+    uint64_t start = x86irq_cycles(m);
+    uint64_t end = start + max_cycles < start ? UINT64_MAX : start + max_cycles;
+    uint64_t slice = 1000000;
+    p->start_cycles = start;
+    p->last_time = now();
+    p->last_instructions = x86irq_instructions(m);
+    double shown = p->last_time;
+    for (;;) {
+        uint64_t at = x86irq_cycles(m);
+        if (at >= end) {
+            *reason = X86IRQ_STOP_BUDGET;
+            return X86IRQ_OK;
+        }
+        uint64_t run = end - at < slice ? end - at : slice;
+        double before = now();
+        x86irq_status s = x86irq_run(m, run, reason);
+        if (s != X86IRQ_OK || *reason != X86IRQ_STOP_BUDGET || at + run >= end)
+            return s;
+        double after = now();
+        if (after - before < 0.05 && slice < (1ull << 40))
+            slice *= 2;
+        else if (after - before > 0.2 && slice > 10000)
+            slice /= 2;
+        if (after - shown >= 0.25) {
+            progress_show(p, m, after);
+            shown = after;
+        }
+    }
+}
+
 /* What a recording belongs to (--record, --replay): the guest's files and the options that
  * change what the machine does (not those that only observe it) */
 static uint64_t hash_file(uint64_t h, const char *path)
@@ -855,6 +1014,19 @@ int main(int argc, char **argv)
         x86irq_machine_destroy(m);
         return EXIT_USAGE;
     }
+    /* --progress: on a terminal (not one the run itself writes its traces to or takes input
+     * from), or when asked; only the plain run shows it */
+    bool plain_run = !o.gdb && !o.console && !o.record && !o.replay &&
+                     !snapshot_plan_any(&o.snapshots) &&
+                     !(o.kernel && !o.no_console && !o.serial_input && isatty(STDIN_FILENO));
+    struct progress progress = { .budget = o.max_cycles };
+    progress.on = plain_run &&
+                  (o.progress == 1 ||
+                   (o.progress == -1 && isatty(STDERR_FILENO) &&
+                    !(o.trace && strcmp(o.trace_path, "-") == 0) &&
+                    !(o.events_path && strcmp(o.events_path, "-") == 0)));
+    progress.clear_for_output = progress.on && isatty(STDOUT_FILENO);
+    struct serial_sink sink = { NULL, &progress };
     FILE *serial_file = NULL;
     if (o.serial_output) {
         serial_file = fopen(o.serial_output, "wb");
@@ -863,9 +1035,10 @@ int main(int argc, char **argv)
             x86irq_machine_destroy(m);
             return EXIT_IO;
         }
-        x86irq_set_serial_output(m, serial_to_stdout, serial_file);
+        sink.file = serial_file;
+        x86irq_set_serial_output(m, serial_to_stdout, &sink);
     } else if (!o.quiet) {
-        x86irq_set_serial_output(m, serial_to_stdout, NULL);
+        x86irq_set_serial_output(m, serial_to_stdout, &sink);
     }
     if (o.serial_input && !console_queue_file(m, o.serial_input)) {
         x86irq_machine_destroy(m);
@@ -888,10 +1061,28 @@ int main(int argc, char **argv)
         x86irq_machine_destroy(m);
         return EXIT_IO;
     }
+    /* colour for the reports on stderr: asked, or a terminal without NO_COLOR
+     * (https://no-color.org: any non-empty value) */
+    const char *no_color = getenv("NO_COLOR");
+    bool color = o.color == COLOR_ALWAYS ||
+                 (o.color == COLOR_AUTO && isatty(STDERR_FILENO) && !(no_color && *no_color));
     struct observe_options observe = { .stats = o.stats, .report = o.report != NULL,
                                        .check_nesting = o.check_nesting,
                                        .rules = o.rules, .cpu_hz = o.cpu_hz,
-                                       .phase_symbols = o.phase_symbols };
+                                       .phase_symbols = o.phase_symbols, .color = color };
+    struct timeline *timeline = NULL;
+    if (o.timeline_path) {
+        struct timeline_options to = { .path = o.timeline_path, .html = o.timeline_html,
+                                       .cpu_hz = o.cpu_hz, .window = o.timeline_window,
+                                       .from = o.timeline_from, .to = o.timeline_to,
+                                       .cpus = x86irq_cpu_count(m) };
+        observe.timeline = timeline = timeline_create(&to);
+        if (!timeline) {
+            fprintf(stderr, "x86irq-run: %s: %s\n", o.timeline_path, strerror(errno));
+            x86irq_machine_destroy(m);
+            return EXIT_IO;
+        }
+    }
     FILE *events_file = NULL, *perfetto_file = NULL;
     if (o.events_path)
         observe.events = events_file = strcmp(o.events_path, "-") == 0 ? stderr
@@ -931,6 +1122,10 @@ int main(int argc, char **argv)
     if (o.traffic_count)
         x86irq_schedule_event(m, o.cpu_hz / o.traffic_rate, next_generated, &feed, NULL);
     struct observer *observer = observer_create(m, &observe);
+    progress.observer = observer;
+    if (progress.on && !observer) /* (the observer counts them when there is one) */
+        x86irq_set_trace_hook(m, X86IRQ_TRACE_BIT(X86IRQ_TRACE_DELIVER), count_interrupt,
+                              &progress);
     /* after the observer's trace hook: setting one forgets what is in service */
     if (o.restore) {
         s = o.restore_base ? x86irq_snapshot_restore_delta_file(m, o.restore_base, o.restore)
@@ -948,6 +1143,7 @@ int main(int argc, char **argv)
     }
 
     double start = now();
+    uint64_t start_cycles = x86irq_cycles(m);
     x86irq_stop_reason reason = X86IRQ_STOP_NONE;
     bool console_quit = false;
     /* a Linux kernel run from a terminal gets the terminal as its console, as QEMU's
@@ -1042,6 +1238,9 @@ int main(int argc, char **argv)
             x86irq_machine_destroy(m);
             return EXIT_IO;
         }
+    } else if (progress.on) {
+        s = run_with_progress(m, &progress, o.max_cycles, &reason);
+        progress_clear(&progress);
     } else
         s = x86irq_run(m, o.max_cycles, &reason);
     double seconds = now() - start;
@@ -1093,11 +1292,19 @@ int main(int argc, char **argv)
         uint64_t insns = x86irq_instructions(m), cycles = x86irq_cycles(m);
         uint32_t eip = 0;
         x86irq_get_register(m, X86IRQ_REG_EIP, &eip);
-        fprintf(stderr, "--- x86irq-run report ---\n");
-        fprintf(stderr, "stop reason     %s", x86irq_stop_reason_string(reason));
+        /* the stop reason in green for an end the guest chose, red for a crash or a hang */
+        enum color_style verdict = reason == X86IRQ_STOP_POWEROFF ||
+                                   (reason == X86IRQ_STOP_DEBUG_EXIT && x86irq_exit_value(m) == 0)
+                                       ? COLOR_GOOD
+                                   : reason == X86IRQ_STOP_SHUTDOWN || reason == X86IRQ_STOP_HALTED
+                                       ? COLOR_BAD : COLOR_WARN;
+        fprintf(stderr, "%s--- x86irq-run report ---%s\n", color_on(color, COLOR_HEADING),
+                color_off(color));
+        fprintf(stderr, "stop reason     %s%s", color_on(color, verdict),
+                x86irq_stop_reason_string(reason));
         if (reason == X86IRQ_STOP_DEBUG_EXIT)
             fprintf(stderr, " (value %u)", x86irq_exit_value(m));
-        fprintf(stderr, "\n");
+        fprintf(stderr, "%s\n", color_off(color));
         fprintf(stderr, "instructions    %" PRIu64 "\n", insns);
         fprintf(stderr, "cycles          %" PRIu64 " (%.6f s at %" PRIu64 " Hz)\n", cycles,
                 (double)cycles / (double)o.cpu_hz, o.cpu_hz);
@@ -1117,6 +1324,13 @@ int main(int argc, char **argv)
         }
     }
     unsigned rules_fired = observer_finish(observer, stderr);
+    if (timeline) {
+        const char *guest = o.kernel ? o.kernel : o.guest, *slash = strrchr(guest, '/');
+        if (!timeline_finish(timeline, slash ? slash + 1 : guest, start_cycles)) {
+            fprintf(stderr, "x86irq-run: %s could not be written whole\n", o.timeline_path);
+            status = EXIT_IO;
+        }
+    }
     if (feed.rx)
         fclose(feed.rx);
     if (feed.tx)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "observe.h"
@@ -317,6 +318,65 @@ static void test_thread_moving_between_cores(void **state)
     x86irq_machine_destroy(m);
 }
 
+/* --timeline's file stays small however long the run: a million slices of widths from one
+ * cycle to a million (log-uniform), nested up to three deep, on two cores whose threads switch,
+ * with phases: wide slices are drawn (at most one per two pixels of a row), narrow ones merge
+ * into density marks. */
+static void test_timeline_size_is_bounded(void **state)
+{
+    (void)state;
+    x86irq_machine *m = machine_with_cpus(2);
+    char path[] = "/tmp/test-timeline-XXXXXX.svg";
+    int fd = mkstemps(path, 4);
+    assert_true(fd >= 0);
+    close(fd);
+    struct timeline_options to = { .path = path, .cpu_hz = 1000000000, .cpus = 2 };
+    struct timeline *t = timeline_create(&to);
+    assert_non_null(t);
+    struct observe_options o = { .timeline = t, .cpu_hz = 1000000000 };
+    struct observer *ob = observer_create(m, &o);
+    assert_non_null(ob);
+    uint64_t clock[2] = { 1000, 1000 }, random = 12345;
+    for (unsigned i = 0; i < 1000000; i++) {
+        unsigned core = i & 1, depth = 1 + (unsigned)(random >> 40) % 3;
+        for (unsigned d = 0; d < depth; d++) {
+            random = random * 6364136223846793005ull + 1442695040888963407ull;
+            on(ob, core, clock[core], X86IRQ_TRACE_DELIVER, 0x40 + d, X86IRQ_ORIGIN_HARDWARE, 0);
+            on(ob, core, clock[core], X86IRQ_TRACE_HANDLER, 0x40 + d, 0, 0);
+            clock[core] += 1 + (random >> 33) % 7;
+        }
+        if (i % 1000 == 0)
+            on(ob, core, clock[core], X86IRQ_TRACE_PHASE, 0, 0, 1 + (unsigned)(random >> 50) % 5);
+        for (unsigned d = depth; d-- > 0;) {
+            random = random * 6364136223846793005ull + 1442695040888963407ull;
+            /* 1 to 2^20 cycles, log-uniform */
+            clock[core] += (uint64_t)1 << ((random >> 35) % 21);
+            on(ob, core, clock[core], X86IRQ_TRACE_IRET, 0x40 + d, 0, 0);
+        }
+        if (i % 5000 == 0)
+            on_switch(ob, core, clock[core], (uint32_t)(i / 5000 % 4), (uint32_t)(i / 5000 % 4 + 1));
+    }
+    observer_finish(ob, NULL);
+    assert_true(timeline_finish(t, "synthetic", 0));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    char *text = slurp(f);
+    fclose(f);
+    unlink(path);
+    size_t size = strlen(text);
+    print_message("timeline of a million slices: %zu bytes\n", size);
+    assert_true(size < 3000000);
+    assert_non_null(strstr(text, "<g class=\"band\" id=\"cpu0\""));
+    assert_non_null(strstr(text, "<g class=\"band\" id=\"cpu1\""));
+    assert_non_null(strstr(text, "merged into density marks"));
+    assert_non_null(strstr(text, "depth 3"));
+    assert_non_null(strstr(text, ">phases</text>"));
+    assert_non_null(strstr(text, "</svg>\n"));
+    free(text);
+    x86irq_machine_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_two_cores_pair_on_their_own_clock),
         cmocka_unit_test(test_nesting_is_per_core),
         cmocka_unit_test(test_thread_moving_between_cores),
+        cmocka_unit_test(test_timeline_size_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
