@@ -15,8 +15,9 @@ The library is found through $X86IRQ_LIBRARY (a full path: a build tree's), then
 
 from .enums import (Status, StopReason, CpuState, EventOrigin, Register, Register64, WatchKind,
                     TraceKind, NestingRule, Phase, Isa, TRACE_ALL, MAX_CPUS, PHASE_PORT,
-                    THREAD_PORT)
-from .machine import (Error, Machine, Cpu, Memory, TraceEvent, InstructionInfo, EventRecord,
+                    THREAD_PORT, HookKind, Access)
+from .machine import (Error, Machine, Cpu, Memory, TraceEvent, InstructionInfo, HookEvent,
+                      EventRecord,
                       WatchpointHit, NicStatistics, cost_classes, version)
 from ._lib import lib as _clib
 
@@ -30,6 +31,7 @@ def version_number():
 
 __all__ = ["Status", "StopReason", "CpuState", "EventOrigin", "Register", "Register64",
            "WatchKind", "TraceKind", "NestingRule", "Phase", "Isa", "TRACE_ALL", "MAX_CPUS",
-           "PHASE_PORT", "THREAD_PORT", "Error", "Machine", "Cpu", "Memory", "TraceEvent",
+           "PHASE_PORT", "THREAD_PORT", "HookKind", "Access", "HookEvent", "Error", "Machine",
+           "Cpu", "Memory", "TraceEvent",
            "InstructionInfo", "EventRecord", "WatchpointHit", "NicStatistics", "cost_classes",
            "version", "version_number"]

@@ -142,12 +142,41 @@ class NicStatisticsC(ctypes.Structure):
     ]
 
 
+class HookFilterC(ctypes.Structure):
+    """struct x86irq_hook_filter"""
+    _fields_ = [
+        ("size", c_size),
+        ("first", c_u64),
+        ("last", c_u64),
+        ("trace_mask", c_u32),
+        ("access", c_u32),
+    ]
+
+
+class HookEventC(ctypes.Structure):
+    """struct x86irq_hook_event"""
+    _fields_ = [
+        ("size", c_size),
+        ("kind", c_u32),
+        ("cpu", c_u32),
+        ("cycle", c_u64),
+        ("trace", POINTER(TraceEventC)),
+        ("instruction", POINTER(InstructionInfoC)),
+        ("address", c_u64),
+        ("physical", c_u64),
+        ("access", c_u32),
+        ("length", c_u32),
+        ("value", c_u64),
+    ]
+
+
 MachineP = c_void_p  # x86irq_machine *: opaque
 
 # Callback types. Device reads return uint64_t; the others return nothing.
 TRACE_FN = ctypes.CFUNCTYPE(None, c_void_p, POINTER(TraceEventC))
 INSTRUCTION_FN = ctypes.CFUNCTYPE(None, c_void_p, POINTER(InstructionInfoC))
 SERIAL_FN = ctypes.CFUNCTYPE(None, c_void_p, c_u8)
+HOOK_FN = ctypes.CFUNCTYPE(None, c_void_p, POINTER(HookEventC), c_void_p)
 EVENT_FN = ctypes.CFUNCTYPE(None, c_void_p, c_void_p)
 DEVICE_READ_FN = ctypes.CFUNCTYPE(c_u64, c_void_p, c_u64, c_uint)
 DEVICE_WRITE_FN = ctypes.CFUNCTYPE(None, c_void_p, c_u64, c_uint, c_u64)
@@ -233,6 +262,10 @@ _PROTOTYPES = {
     # tracing
     "x86irq_set_instruction_hook": (None, [MachineP, INSTRUCTION_FN, c_void_p]),
     "x86irq_set_trace_hook": (None, [MachineP, c_u32, TRACE_FN, c_void_p]),
+    "x86irq_hook_filter_init": (None, [POINTER(HookFilterC)]),
+    "x86irq_hook_add": (c_int, [MachineP, c_int, POINTER(HookFilterC), HOOK_FN, c_void_p,
+                                POINTER(c_u64)]),
+    "x86irq_hook_remove": (c_int, [MachineP, c_u64]),
     "x86irq_trace_kind_name": (c_char_p, [c_int]),
     "x86irq_set_nesting_rules": (None, [MachineP, c_u32]),
     "x86irq_nesting_max_depth": (c_uint, [MachineP]),

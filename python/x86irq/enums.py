@@ -157,6 +157,24 @@ class TraceKind(enum.IntEnum):
 TRACE_ALL = (1 << len(TraceKind)) - 1
 
 
+class HookKind(enum.IntEnum):
+    """x86irq_hook_kind: what an x86irq_hook_add hook listens to"""
+    TRACE = 0
+    INSTRUCTION = 1
+    MEMORY = 2
+    PORT = 3
+    INTERRUPT = 4
+
+
+class Access(enum.IntFlag):
+    """X86IRQ_ACCESS_*: the accesses a memory or port hook takes (PHYSICAL: the range is
+    physical addresses)"""
+    READ = 1
+    WRITE = 2
+    FETCH = 4
+    PHYSICAL = 8
+
+
 class NestingRule(enum.IntEnum):
     EXCEPTION_IN_IRQ = 0
     IRQ_IN_IRQ = 1

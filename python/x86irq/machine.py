@@ -8,7 +8,19 @@ import typing
 from . import _lib
 from ._lib import lib, text, UINT64_MAX
 from .enums import (Status, StopReason, CpuState, EventOrigin, Register, Register64, WatchKind,
-                    TraceKind, NestingRule, TRACE_ALL)
+                    TraceKind, NestingRule, TRACE_ALL, HookKind, Access)
+
+
+def _trace_mask(kinds):
+    """A TraceKind, an iterable of them, or a mask of TraceKind.bit, as a mask"""
+    if isinstance(kinds, TraceKind):  # an IntEnum is an int too: one kind, not a mask
+        return kinds.bit
+    if isinstance(kinds, int):
+        return kinds
+    mask = 0
+    for k in kinds:
+        mask |= 1 << TraceKind(k)
+    return mask
 
 
 class Error(Exception):
@@ -95,6 +107,36 @@ class InstructionInfo:
     bytes: bytes
     mode_bits: int
     cpu: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HookEvent:
+    """What an add_hook hook is called with (struct x86irq_hook_event): trace for TRACE and
+    INTERRUPT hooks, instruction for INSTRUCTION hooks and memory fetches; address (linear,
+    or the port), physical (None: not mapped), access, length and value (ports) for MEMORY
+    and PORT hooks."""
+    kind: HookKind
+    cpu: int
+    cycle: int
+    trace: typing.Optional[TraceEvent]
+    instruction: typing.Optional[InstructionInfo]
+    address: int
+    physical: typing.Optional[int]
+    access: Access
+    length: int
+    value: int
+
+    @classmethod
+    def _from_c(cls, e):
+        instruction = None
+        if e.instruction:
+            i = e.instruction.contents
+            instruction = InstructionInfo(i.cycle, i.eip, i.linear, i.cs, bytes(i.bytes[:i.length]),
+                                          i.mode_bits, i.cpu)
+        return cls(_enum(HookKind, e.kind), e.cpu, e.cycle,
+                   TraceEvent._from_c(e.trace.contents) if e.trace else None, instruction,
+                   e.address, None if e.physical == UINT64_MAX else e.physical,
+                   Access(e.access), e.length, e.value)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -362,6 +404,7 @@ class Machine:
         self._next_event = 1
         self._devices = []         # device callbacks: alive as long as the machine
         self._trace_cb = self._instruction_cb = self._nic_cb = self._ack_cb = None
+        self._hooks = {}           # handle -> the C thunk of an add_hook hook
         self._serial = bytearray()
         self._collect_serial = collect_serial
         self.on_serial = serial
@@ -661,16 +704,7 @@ class Machine:
     def set_trace_hook(self, fn, kinds=None):
         """Call fn(TraceEvent) for every interrupt trace event of the kinds given (a TraceKind,
         an iterable of them, or a mask of TraceKind.bit; None: all). fn None unsubscribes."""
-        if kinds is None:
-            mask = TRACE_ALL
-        elif isinstance(kinds, TraceKind):  # an IntEnum is an int too: one kind, not a mask
-            mask = kinds.bit
-        elif isinstance(kinds, int):
-            mask = kinds
-        else:
-            mask = 0
-            for k in kinds:
-                mask |= 1 << TraceKind(k)
+        mask = TRACE_ALL if kinds is None else _trace_mask(kinds)
         if fn is None or mask == 0:
             lib.x86irq_set_trace_hook(self._h, 0, _lib.NULL_TRACE, None)
             self._retire(self._trace_cb)
@@ -683,6 +717,34 @@ class Machine:
         lib.x86irq_set_trace_hook(self._h, mask, callback, None)
         self._retire(self._trace_cb)
         self._trace_cb = callback
+        self._after_call()
+
+    def add_hook(self, kind, fn, first=0, last=UINT64_MAX, trace=None, access=0):
+        """Add fn(HookEvent) as a hook of `kind` (HookKind) and return its handle; any number
+        of hooks of each kind, beside set_trace_hook's and set_instruction_hook's slots.
+        first, last: the range (addresses, ports or vectors), inclusive. trace: TRACE and
+        INTERRUPT hooks' kinds (a TraceKind, an iterable of them or a mask; None: all).
+        access: MEMORY and PORT hooks' Access flags (0: every kind). docs/api.md "Hooks"."""
+        kind = HookKind(kind)
+        f = _lib.HookFilterC()
+        lib.x86irq_hook_filter_init(ctypes.byref(f))
+        f.first, f.last, f.access = first, last, int(access)
+        if trace is not None:
+            f.trace_mask = _trace_mask(trace)
+
+        def on_hook(machine, event, user_data):
+            fn(HookEvent._from_c(event.contents))
+        callback = _lib.HOOK_FN(self._guard(on_hook, None))
+        handle = ctypes.c_uint64()
+        self._check(lib.x86irq_hook_add(self._h, kind, ctypes.byref(f), callback, None,
+                                        ctypes.byref(handle)), "x86irq_hook_add")
+        self._hooks[handle.value] = callback
+        return handle.value
+
+    def remove_hook(self, handle):
+        """Remove a hook add_hook gave (from inside a hook too)."""
+        self._check(lib.x86irq_hook_remove(self._h, handle), "x86irq_hook_remove")
+        self._retire(self._hooks.pop(handle, None))
         self._after_call()
 
     def set_instruction_hook(self, fn):

@@ -59,6 +59,26 @@ int main(void)
     MEMBER(x86irq_instruction_info, bytes);
     MEMBER(x86irq_instruction_info, cpu);
 
+    STRUCT(x86irq_hook_filter);
+    MEMBER(x86irq_hook_filter, size);
+    MEMBER(x86irq_hook_filter, first);
+    MEMBER(x86irq_hook_filter, last);
+    MEMBER(x86irq_hook_filter, trace_mask);
+    MEMBER(x86irq_hook_filter, access);
+
+    STRUCT(x86irq_hook_event);
+    MEMBER(x86irq_hook_event, size);
+    MEMBER(x86irq_hook_event, kind);
+    MEMBER(x86irq_hook_event, cpu);
+    MEMBER(x86irq_hook_event, cycle);
+    MEMBER(x86irq_hook_event, trace);
+    MEMBER(x86irq_hook_event, instruction);
+    MEMBER(x86irq_hook_event, address);
+    MEMBER(x86irq_hook_event, physical);
+    MEMBER(x86irq_hook_event, access);
+    MEMBER(x86irq_hook_event, length);
+    MEMBER(x86irq_hook_event, value);
+
     STRUCT(x86irq_event_record);
     MEMBER(x86irq_event_record, cycle);
     MEMBER(x86irq_event_record, eip);

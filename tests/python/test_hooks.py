@@ -162,3 +162,50 @@ def test_one_kind_is_not_a_mask(machine):
     machine.set_trace_hook(events.append, kinds=TraceKind.LINE.bit | TraceKind.IRR.bit)
     machine.pulse_irq_line(3)
     assert len(events) == 2
+
+
+def test_add_hook_many_listeners_and_filters(timer):
+    """add_hook's hooks coexist with each other and the trace slot, each with its filter"""
+    slot, pit, apic, ports, removed = [], [], [], [], []
+    with x86irq.Machine(ram_size=16 << 20) as m:
+        m.load_elf(timer)
+        m.set_trace_hook(slot.append, kinds=TraceKind.DELIVER)
+        m.add_hook(x86irq.HookKind.INTERRUPT, pit.append, first=0x30, last=0x30,
+                   trace=TraceKind.DELIVER)
+        m.add_hook(x86irq.HookKind.INTERRUPT, apic.append, first=0x31, last=0x31,
+                   trace=[TraceKind.DELIVER])
+        m.add_hook(x86irq.HookKind.PORT, ports.append, first=0xF4, last=0xF4,
+                   access=x86irq.Access.WRITE)
+        gone = m.add_hook(x86irq.HookKind.TRACE, removed.append)
+        m.remove_hook(gone)
+        with pytest.raises(Error) as e:
+            m.remove_hook(gone)
+        assert e.value.status == Status.ERR_INVALID_ARGUMENT and "no hook" in str(e.value)
+        assert m.run() == StopReason.DEBUG_EXIT
+    assert [e.vector for e in slot] == [0x30] * 11 + [0x31] * 11
+    assert len(pit) == 11 and len(apic) == 11 and removed == []
+    assert all(e.kind == x86irq.HookKind.INTERRUPT and e.trace.kind == TraceKind.DELIVER
+               and e.trace.vector == 0x30 for e in pit)
+    assert [e.cycle for e in pit] == [e.cycle for e in slot[:11]]
+    # the debug exit's write: port, value, a dword (out dx, eax)
+    assert [(p.address, p.value, p.length, p.access) for p in ports] == [
+        (0xF4, 0, 4, x86irq.Access.WRITE)]
+
+
+def test_add_hook_instruction_range_and_self_removal(timer):
+    calls = []
+    with x86irq.Machine(ram_size=16 << 20) as m:
+        m.load_elf(timer)
+        entry = m.eip
+        handle = None
+
+        def once(event):
+            calls.append(event)
+            m.remove_hook(handle)
+        handle = m.add_hook(x86irq.HookKind.INSTRUCTION, once, first=entry, last=entry)
+        with pytest.raises(Error) as e:
+            m.add_hook(x86irq.HookKind.MEMORY, calls.append, first=5, last=4)
+        assert "first" in str(e.value)
+        assert m.run() == StopReason.DEBUG_EXIT
+    assert len(calls) == 1
+    assert calls[0].instruction.linear == entry and calls[0].instruction.bytes

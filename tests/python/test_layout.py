@@ -16,6 +16,8 @@ MIRRORS = {
     "x86irq_instruction_info": _lib.InstructionInfoC,
     "x86irq_event_record": _lib.EventRecordC,
     "x86irq_nic_statistics": _lib.NicStatisticsC,
+    "x86irq_hook_filter": _lib.HookFilterC,
+    "x86irq_hook_event": _lib.HookEventC,
 }
 
 
