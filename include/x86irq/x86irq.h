@@ -67,8 +67,15 @@ typedef enum x86irq_status {
 /** A short, static description of a status code ("invalid argument", ...). */
 X86IRQ_API const char *x86irq_status_string(x86irq_status status);
 
-/** Machine configuration. Initialise with x86irq_config_init(), then change what you need. */
+/** Machine configuration. Initialise with x86irq_config_init(), then change what you need.
+ *  The size member is what makes a program built against another version of the header work
+ *  with this library: members past the caller's size take their defaults, and a newer
+ *  caller's members this library does not know must be zero (else the creation is refused:
+ *  the program asks for something this library cannot do). */
 typedef struct x86irq_config {
+    /** sizeof(x86irq_config) of the caller (x86irq_config_init sets it); smaller than the
+     *  first versioned layout's (this one): X86IRQ_ERR_INVALID_ARGUMENT */
+    size_t size;
     /** Guest RAM in bytes, from physical address 0. Default 128 MiB. Minimum 1 MiB, maximum
      *  3 GiB (RAM must end below the MMIO hole at 0xC0000000). */
     uint64_t ram_size;

@@ -55,6 +55,7 @@ UINT64_MAX = (1 << 64) - 1
 class Config(ctypes.Structure):
     """struct x86irq_config"""
     _fields_ = [
+        ("size", c_size),
         ("ram_size", c_u64),
         ("cpu_hz", c_u64),
         ("no_default_devices", c_int),

@@ -131,6 +131,7 @@ void x86irq_config_init(x86irq_config *config)
     if (!config)
         return;
     memset(config, 0, sizeof(*config));
+    config->size = sizeof(*config);
     config->ram_size = 128ull << 20;
     config->cpu_hz = 1000000000ull;
     config->isa = X86IRQ_ISA_DEFAULT;
@@ -157,11 +158,20 @@ x86irq_status x86irq_machine_create(const x86irq_config *config, x86irq_machine 
 {
     if (!out)
         return X86IRQ_ERR_INVALID_ARGUMENT;
-    x86irq_config defaults;
-    if (!config) {
-        x86irq_config_init(&defaults);
-        config = &defaults;
+    x86irq_config known; /* the caller's, in this library's layout */
+    x86irq_config_init(&known);
+    if (config) {
+        if (config->size < sizeof(known))
+            return X86IRQ_ERR_INVALID_ARGUMENT; /* not from x86irq_config_init */
+        /* a newer caller's members past ours: only their defaults (zero) can be honoured */
+        const unsigned char *tail = (const unsigned char *)config + sizeof(known);
+        for (size_t i = 0; i < config->size - sizeof(known); i++)
+            if (tail[i])
+                return X86IRQ_ERR_INVALID_ARGUMENT;
+        memcpy(&known, config, sizeof(known));
+        known.size = sizeof(known);
     }
+    config = &known;
     unsigned cpus = config->cpus ? config->cpus : 1;
     if (config->ram_size < (1ull << 20) || config->ram_size > (3ull << 30) ||
         config->cpu_hz < X86IRQ_CPU_HZ_MIN || config->cpu_hz > X86IRQ_CPU_HZ_MAX ||

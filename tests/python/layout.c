@@ -13,6 +13,7 @@
 int main(void)
 {
     STRUCT(x86irq_config);
+    MEMBER(x86irq_config, size);
     MEMBER(x86irq_config, ram_size);
     MEMBER(x86irq_config, cpu_hz);
     MEMBER(x86irq_config, no_default_devices);
