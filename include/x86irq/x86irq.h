@@ -484,6 +484,37 @@ X86IRQ_API x86irq_status x86irq_write_linear(x86irq_machine *machine, unsigned c
 X86IRQ_API x86irq_status x86irq_translate_linear(const x86irq_machine *machine, unsigned cpu,
                                                  uint64_t linear, uint64_t *physical);
 
+/** A segment register's descriptor cache as the CPU holds it (SDM Vol. 3 3.4.3): what it
+ *  uses, which may differ from the descriptor table's bytes since they were loaded. */
+typedef struct x86irq_segment {
+    uint64_t base;        /**< 64 bits for FS, GS, LDTR and TR in IA-32e mode */
+    uint32_t limit;       /**< the byte limit, granularity applied */
+    uint16_t selector;
+    uint16_t attributes;  /**< descriptor bits 40-47 in bits 0-7 (type, S, DPL, P) and 52-55 in
+                               8-11 (AVL, L, D/B, G) */
+} x86irq_segment;
+
+/** Which descriptor cache: the six segment registers in their encoding order, then LDTR, TR */
+typedef enum x86irq_segment_register {
+    X86IRQ_SEG_ES = 0, X86IRQ_SEG_CS, X86IRQ_SEG_SS, X86IRQ_SEG_DS, X86IRQ_SEG_FS,
+    X86IRQ_SEG_GS, X86IRQ_SEG_LDTR, X86IRQ_SEG_TR, X86IRQ_SEG_COUNT
+} x86irq_segment_register;
+
+/** CPU cpu's descriptor cache of seg. A CPU or seg out of range: X86IRQ_ERR_INVALID_ARGUMENT. */
+X86IRQ_API x86irq_status x86irq_get_segment(const x86irq_machine *machine, unsigned cpu,
+                                            x86irq_segment_register seg, x86irq_segment *out);
+
+/** An MSR of CPU cpu by index, as rdmsr at CPL 0 reads it (the local APIC's too); an MSR the
+ *  model does not have: X86IRQ_ERR_INVALID_ARGUMENT (rdmsr would raise #GP(0)). */
+X86IRQ_API x86irq_status x86irq_get_msr(x86irq_machine *machine, unsigned cpu, uint32_t index,
+                                        uint64_t *value);
+/** Write an MSR as wrmsr at CPL 0 would (its side effects: EFER's mode bits, the APIC base);
+ *  a value wrmsr refuses with #GP(0), or an unknown MSR: X86IRQ_ERR_INVALID_ARGUMENT, nothing
+ *  changed. Between runs or from a scheduled event only: from other callbacks an instruction
+ *  is half done (X86IRQ_ERR_STATE). */
+X86IRQ_API x86irq_status x86irq_set_msr(x86irq_machine *machine, unsigned cpu, uint32_t index,
+                                        uint64_t value);
+
 /* ------------------------------------------------------------------ devices of the embedder */
 
 /** Read callback of an embedder's device: offset is from the start of the registered range,

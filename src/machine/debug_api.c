@@ -235,3 +235,71 @@ x86irq_status x86irq_write_linear(x86irq_machine *machine, unsigned cpu, uint64_
         }
     return X86IRQ_OK;
 }
+
+/* ------------------------------------------------------------------ descriptor caches, MSRs */
+
+x86irq_status x86irq_get_segment(const x86irq_machine *machine, unsigned cpu,
+                                 x86irq_segment_register seg, x86irq_segment *out)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    struct x86_cpu *c = NULL;
+    x86irq_status bad = linear_cpu(machine, cpu, &c);
+    if (bad != X86IRQ_OK)
+        return bad;
+    if ((unsigned)seg >= X86IRQ_SEG_COUNT || !out)
+        return x86_machine_error((x86irq_machine *)machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_get_segment: %s", out ? "no such segment register"
+                                                               : "no place for the result");
+    _Static_assert((int)X86IRQ_SEG_GS == (int)X86_SEG_GS && (int)X86IRQ_SEG_LDTR == (int)X86_SEG_COUNT,
+                   "the segment registers in the same order");
+    const struct x86_segment *s = seg == X86IRQ_SEG_LDTR ? &c->ldtr
+                                  : seg == X86IRQ_SEG_TR ? &c->tr
+                                                         : &c->seg[seg];
+    *out = (x86irq_segment){ s->base, s->limit, s->selector, s->attributes };
+    return X86IRQ_OK;
+}
+
+x86irq_status x86irq_get_msr(x86irq_machine *machine, unsigned cpu, uint32_t index,
+                             uint64_t *value)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    struct x86_cpu *c = NULL;
+    x86irq_status bad = linear_cpu(machine, cpu, &c);
+    if (bad != X86IRQ_OK)
+        return bad;
+    if (!value)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_get_msr: no place for the value");
+    if (!x86_read_msr(c, index, value))
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "MSR 0x%x does not exist on this model (rdmsr: #GP)", index);
+    return X86IRQ_OK;
+}
+
+x86irq_status x86irq_set_msr(x86irq_machine *machine, unsigned cpu, uint32_t index,
+                             uint64_t value)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    struct x86_cpu *c = NULL;
+    x86irq_status bad = linear_cpu(machine, cpu, &c);
+    if (bad != X86IRQ_OK)
+        return bad;
+    if (machine->executing)
+        return x86_machine_error(machine, X86IRQ_ERR_STATE,
+                                 "x86irq_set_msr: called while CPU %u is inside an instruction "
+                                 "or a delivery (between runs or from a scheduled event only)",
+                                 machine->executing->cpu.index);
+    uint64_t old;
+    if (!x86_read_msr(c, index, &old))
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "MSR 0x%x does not exist on this model (wrmsr: #GP)", index);
+    if (!x86_write_msr(c, index, value))
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "MSR 0x%x: wrmsr of 0x%llx raises #GP (a reserved bit or value)",
+                                 index, (unsigned long long)value);
+    x86_request_exit(c); /* the mode may have changed: the loop looks again */
+    return X86IRQ_OK;
+}

@@ -226,6 +226,58 @@ static void test_watchpoints_change_no_result(void **state)
     assert_int_equal(cycles[0], cycles[1]);
 }
 
+/* The descriptor caches and MSRs by index: what the guest loaded, as it loaded it */
+static void test_segments_and_msrs(void **state)
+{
+    (void)state;
+    x86irq_machine *m = make(2);
+    /* mov ecx, 0x174; mov eax, 0x1234; xor edx, edx; wrmsr (SYSENTER_CS); mov ax, 0x10;
+     * mov fs, ax; out 0xf4, al */
+    const uint8_t code[] = { 0xB9, 0x74, 0x01, 0x00, 0x00, 0xB8, 0x34, 0x12, 0x00, 0x00,
+                             0x31, 0xD2, 0x0F, 0x30, 0x66, 0xB8, 0x10, 0x00, 0x8E, 0xE0,
+                             0xE6, 0xF4 };
+    put(m, 0x10000, code, sizeof(code));
+    idt_gate(m, 6, 0x10000); /* a GDT at 0x7000 with flat code 0x08 and data 0x10 */
+    assert_int_equal(x86irq_set_register(m, X86IRQ_REG_EIP, 0x10000), X86IRQ_OK);
+    x86irq_stop_reason reason;
+    assert_int_equal(x86irq_run(m, 100000, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT);
+    uint64_t v = 0;
+    assert_int_equal(x86irq_get_msr(m, 0, 0x174, &v), X86IRQ_OK);
+    assert_int_equal(v, 0x1234);
+    assert_int_equal(x86irq_get_msr(m, 1, 0x174, &v), X86IRQ_OK);
+    assert_int_equal(v, 0); /* the other CPU's own */
+    assert_int_equal(x86irq_get_msr(m, 0, 0x1B, &v), X86IRQ_OK); /* IA32_APIC_BASE: the BSP */
+    assert_int_equal(v & 0xFFFFF900u, 0xFEE00900u);
+    assert_int_equal(x86irq_get_msr(m, 0, 0x12345678, &v), X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_true(strstr(x86irq_last_error(m), "0x12345678") != NULL);
+    assert_int_equal(x86irq_get_msr(m, 2, 0x174, &v), X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_set_msr(m, 1, 0x174, 0x99), X86IRQ_OK);
+    assert_int_equal(x86irq_get_msr(m, 1, 0x174, &v), X86IRQ_OK);
+    assert_int_equal(v, 0x99);
+    /* EFER with a reserved bit: refused, unchanged */
+    uint64_t efer = 0;
+    assert_int_equal(x86irq_get_msr(m, 0, 0xC0000080, &efer), X86IRQ_OK);
+    assert_int_equal(x86irq_set_msr(m, 0, 0xC0000080, efer | (1ull << 40)),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_get_msr(m, 0, 0xC0000080, &v), X86IRQ_OK);
+    assert_int_equal(v, efer);
+    x86irq_segment seg;
+    assert_int_equal(x86irq_get_segment(m, 0, X86IRQ_SEG_FS, &seg), X86IRQ_OK);
+    assert_int_equal(seg.selector, 0x10);
+    assert_int_equal(seg.base, 0);
+    assert_int_equal(seg.limit, 0xFFFFFFFFu);
+    assert_int_equal(seg.attributes & 0xFF, 0x93);  /* present, DPL 0, data read/write, accessed */
+    assert_int_equal((seg.attributes >> 8) & 0xC, 0xC); /* G, D/B */
+    assert_int_equal(x86irq_get_segment(m, 0, X86IRQ_SEG_CS, &seg), X86IRQ_OK);
+    assert_int_equal(seg.attributes & 0x18, 0x18); /* a code segment */
+    assert_int_equal(x86irq_get_segment(m, 0, X86IRQ_SEG_TR, &seg), X86IRQ_OK);
+    assert_int_equal(x86irq_get_segment(m, 0, X86IRQ_SEG_COUNT, &seg),
+                     X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_get_segment(m, 0, X86IRQ_SEG_CS, NULL), X86IRQ_ERR_INVALID_ARGUMENT);
+    x86irq_machine_destroy(m);
+}
+
 static void test_linear_memory(void **state)
 {
     (void)state;
@@ -602,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_watchpoints),
         cmocka_unit_test(test_watchpoints_change_no_result),
         cmocka_unit_test(test_linear_memory),
+        cmocka_unit_test(test_segments_and_msrs),
         cmocka_unit_test(test_write_linear_keeps_code_coherent),
         cmocka_unit_test(test_step_other_cpu),
         cmocka_unit_test(test_stops_change_nothing),
