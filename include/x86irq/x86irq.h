@@ -515,6 +515,24 @@ X86IRQ_API x86irq_status x86irq_get_msr(x86irq_machine *machine, unsigned cpu, u
 X86IRQ_API x86irq_status x86irq_set_msr(x86irq_machine *machine, unsigned cpu, uint32_t index,
                                         uint64_t value);
 
+/** A CPU's x87 and SSE registers (SDM Vol. 1 8.1, 10.2). Set size before the call. */
+typedef struct x86irq_fpu_state {
+    size_t size;              /**< in: sizeof(x86irq_fpu_state) of the caller */
+    uint16_t control;         /**< FCW */
+    uint16_t status;          /**< FSW, TOP in bits 13:11 */
+    uint16_t tag;             /**< the full tag word: 2 bits per physical register R0-R7 */
+    uint8_t st[8][10];        /**< ST(0)..ST(7) (from TOP, not R0-R7), 80-bit extended format,
+                                   little-endian */
+    uint32_t mxcsr;
+    uint8_t xmm[16][16];      /**< XMM0-XMM15, little-endian (8-15 exist in 64-bit mode only:
+                                   they hold what 64-bit code left there) */
+} x86irq_fpu_state;
+
+/** Fill state with CPU cpu's x87 and SSE registers. A NULL state or a size below this first
+ *  version's: X86IRQ_ERR_INVALID_ARGUMENT. */
+X86IRQ_API x86irq_status x86irq_get_fpu_state(const x86irq_machine *machine, unsigned cpu,
+                                              x86irq_fpu_state *state);
+
 /* ------------------------------------------------------------------ devices of the embedder */
 
 /** Read callback of an embedder's device: offset is from the start of the registered range,

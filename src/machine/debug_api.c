@@ -303,3 +303,34 @@ x86irq_status x86irq_set_msr(x86irq_machine *machine, unsigned cpu, uint32_t ind
     x86_request_exit(c); /* the mode may have changed: the loop looks again */
     return X86IRQ_OK;
 }
+
+x86irq_status x86irq_get_fpu_state(const x86irq_machine *machine, unsigned cpu,
+                                   x86irq_fpu_state *state)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    struct x86_cpu *c = NULL;
+    x86irq_status bad = linear_cpu(machine, cpu, &c);
+    if (bad != X86IRQ_OK)
+        return bad;
+    if (!state || state->size < sizeof(*state))
+        return x86_machine_error((x86irq_machine *)machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_get_fpu_state: %s",
+                                 state ? "size below sizeof(x86irq_fpu_state) (set it)"
+                                       : "no place for the state");
+    /* a newer caller's longer struct: the members this library knows */
+    size_t size = state->size;
+    memset(state, 0, sizeof(*state));
+    state->size = size;
+    state->control = c->fpu.control;
+    state->status = c->fpu.status;
+    state->tag = c->fpu.tag;
+    unsigned top = (c->fpu.status >> 11) & 7;
+    _Static_assert(sizeof(long double) >= 10, "the host's long double holds the 80-bit format");
+    for (unsigned i = 0; i < 8; i++)
+        memcpy(state->st[i], &c->fpu.st[(top + i) & 7], 10);
+    state->mxcsr = c->sse.mxcsr;
+    for (unsigned i = 0; i < 16; i++)
+        memcpy(state->xmm[i], c->sse.xmm[i].b, 16);
+    return X86IRQ_OK;
+}

@@ -278,6 +278,37 @@ static void test_segments_and_msrs(void **state)
     x86irq_machine_destroy(m);
 }
 
+/* The x87 and SSE registers as a debugger reads them: ST(i) from TOP, in the 80-bit format */
+static void test_fpu_state(void **state)
+{
+    (void)state;
+    x86irq_machine *m = make(1);
+    const uint8_t code[] = { 0xD9, 0xE8, 0xD9, 0xEB, 0xE6, 0xF4 }; /* fld1; fldpi; out 0xf4 */
+    put(m, 0x10000, code, sizeof(code));
+    assert_int_equal(x86irq_set_register(m, X86IRQ_REG_EIP, 0x10000), X86IRQ_OK);
+    x86irq_stop_reason reason;
+    assert_int_equal(x86irq_run(m, 100000, &reason), X86IRQ_OK);
+    assert_int_equal(reason, X86IRQ_STOP_DEBUG_EXIT);
+    x86irq_fpu_state f;
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(x86irq_get_fpu_state(m, 0, &f), X86IRQ_ERR_INVALID_ARGUMENT); /* size 0 */
+    f.size = sizeof(f);
+    assert_int_equal(x86irq_get_fpu_state(m, 0, &f), X86IRQ_OK);
+    assert_int_equal(f.size, sizeof(f));
+    assert_int_equal((f.status >> 11) & 7, 6); /* two pushes from TOP 0 */
+    static const uint8_t pi[10] = { 0x35, 0xC2, 0x68, 0x21, 0xA2, 0xDA, 0x0F, 0xC9, 0x00, 0x40 };
+    static const uint8_t one[10] = { 0, 0, 0, 0, 0, 0, 0, 0x80, 0xFF, 0x3F };
+    assert_memory_equal(f.st[0], pi, 10);
+    assert_memory_equal(f.st[1], one, 10);
+    assert_int_equal((f.tag >> 12) & 0xF, 0);     /* R6, R7: valid */
+    assert_int_equal(f.tag & 0xFFF, 0xFFF);        /* R0-R5: empty */
+    assert_int_equal(f.control, 0x0040); /* power-up, no FNINIT (SDM Vol. 3 Table 9-1) */
+    assert_int_equal(f.mxcsr, 0x1F80);
+    assert_int_equal(x86irq_get_fpu_state(m, 1, &f), X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_int_equal(x86irq_get_fpu_state(m, 0, NULL), X86IRQ_ERR_INVALID_ARGUMENT);
+    x86irq_machine_destroy(m);
+}
+
 static void test_linear_memory(void **state)
 {
     (void)state;
@@ -654,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_watchpoints),
         cmocka_unit_test(test_watchpoints_change_no_result),
         cmocka_unit_test(test_linear_memory),
+        cmocka_unit_test(test_fpu_state),
         cmocka_unit_test(test_segments_and_msrs),
         cmocka_unit_test(test_write_linear_keeps_code_coherent),
         cmocka_unit_test(test_step_other_cpu),
