@@ -28,6 +28,7 @@ typedef enum x86irq_double_fault_class {
 } x86irq_double_fault_class;
 
 typedef struct x86irq_exception_info {
+    size_t size;                          /**< out: sizeof(x86irq_exception_info) of the library */
     const char *mnemonic;                 /**< "#GP" */
     const char *name;                     /**< "general protection" */
     x86irq_exception_class exception_class;

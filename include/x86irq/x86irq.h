@@ -335,6 +335,8 @@ typedef enum x86irq_event_origin {
 
 /** One event of a delivery: its vector, where it was raised and what it pushes. */
 typedef struct x86irq_event_record {
+    size_t size;             /**< out: sizeof(x86irq_event_record) of the library (an array's
+                                  stride is fixed by the soname: docs/api.md, "Versions") */
     uint64_t cycle;          /**< when it was raised */
     uint64_t eip;            /**< the EIP (RIP in 64-bit mode) it saves: the faulting or the
                                   next instruction */
@@ -487,6 +489,7 @@ X86IRQ_API x86irq_status x86irq_translate_linear(const x86irq_machine *machine, 
 /** A segment register's descriptor cache as the CPU holds it (SDM Vol. 3 3.4.3): what it
  *  uses, which may differ from the descriptor table's bytes since they were loaded. */
 typedef struct x86irq_segment {
+    size_t size;          /**< in: sizeof(x86irq_segment) of the caller */
     uint64_t base;        /**< 64 bits for FS, GS, LDTR and TR in IA-32e mode */
     uint32_t limit;       /**< the byte limit, granularity applied */
     uint16_t selector;
@@ -500,7 +503,8 @@ typedef enum x86irq_segment_register {
     X86IRQ_SEG_GS, X86IRQ_SEG_LDTR, X86IRQ_SEG_TR, X86IRQ_SEG_COUNT
 } x86irq_segment_register;
 
-/** CPU cpu's descriptor cache of seg. A CPU or seg out of range: X86IRQ_ERR_INVALID_ARGUMENT. */
+/** CPU cpu's descriptor cache of seg (out->size set by the caller). A CPU or seg out of range,
+ *  a size below this first version's: X86IRQ_ERR_INVALID_ARGUMENT. */
 X86IRQ_API x86irq_status x86irq_get_segment(const x86irq_machine *machine, unsigned cpu,
                                             x86irq_segment_register seg, x86irq_segment *out);
 
@@ -725,6 +729,8 @@ X86IRQ_API x86irq_status x86irq_rebind_event(x86irq_machine *machine, uint64_t i
 
 /** What an instruction hook sees: the instruction about to execute. */
 typedef struct x86irq_instruction_info {
+    size_t size;             /**< sizeof(x86irq_instruction_info) of the library: members past
+                                  the caller's own sizeof are newer than the caller */
     uint64_t cycle;          /**< the cycle count before it executes */
     uint64_t eip;            /**< its offset in CS: EIP, or RIP in IA-32e mode's 64-bit code */
     uint64_t linear;         /**< its linear address (RIP itself in 64-bit code) */
@@ -861,6 +867,8 @@ X86IRQ_API x86irq_status x86irq_set_phase_symbols(x86irq_machine *machine, const
 
 /** One trace event. Fields that do not apply to a kind are 0. */
 typedef struct x86irq_trace_event {
+    size_t size;              /**< sizeof(x86irq_trace_event) of the library: members past the
+                                   caller's own sizeof are newer than the caller */
     uint64_t cycle;
     uint32_t kind;            /**< x86irq_trace_kind */
     uint32_t vector;          /**< the vector (IRR, ACCEPT, EXCEPTION, DELIVER, EOI...) */

@@ -72,6 +72,7 @@ class Config(ctypes.Structure):
 class TraceEventC(ctypes.Structure):
     """struct x86irq_trace_event"""
     _fields_ = [
+        ("size", c_size),
         ("cycle", c_u64),
         ("kind", c_u32),
         ("vector", c_u32),
@@ -101,6 +102,7 @@ class TraceEventC(ctypes.Structure):
 class InstructionInfoC(ctypes.Structure):
     """struct x86irq_instruction_info"""
     _fields_ = [
+        ("size", c_size),
         ("cycle", c_u64),
         ("eip", c_u64),
         ("linear", c_u64),
@@ -115,6 +117,7 @@ class InstructionInfoC(ctypes.Structure):
 class EventRecordC(ctypes.Structure):
     """struct x86irq_event_record"""
     _fields_ = [
+        ("size", c_size),
         ("cycle", c_u64),
         ("eip", c_u64),
         ("error_code", c_u32),

@@ -220,6 +220,7 @@ size_t x86_cpu_shutdown_events(const struct x86_cpu *cpu, x86irq_event_record *r
         const struct x86_chain_entry *e = &cpu->event_chain[i];
         x86irq_event_record *r = &records[i];
         memset(r, 0, sizeof(*r));
+        r->size = sizeof(*r);
         r->cycle = e->cycle;
         r->eip = e->event.return_eip;
         r->error_code = e->event.error_code;

@@ -44,6 +44,7 @@ x86irq_status x86irq_exception_describe(unsigned vector, x86irq_exception_info *
     if (vector >= 32 || !info)
         return X86IRQ_ERR_INVALID_ARGUMENT;
     const struct x86_exception_info *e = &x86_exception_table[vector];
+    info->size = sizeof(*info);
     info->mnemonic = e->mnemonic;
     info->name = e->name;
     info->exception_class = (x86irq_exception_class)e->class_;

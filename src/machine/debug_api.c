@@ -247,16 +247,18 @@ x86irq_status x86irq_get_segment(const x86irq_machine *machine, unsigned cpu,
     x86irq_status bad = linear_cpu(machine, cpu, &c);
     if (bad != X86IRQ_OK)
         return bad;
-    if ((unsigned)seg >= X86IRQ_SEG_COUNT || !out)
+    if ((unsigned)seg >= X86IRQ_SEG_COUNT || !out || out->size < sizeof(*out))
         return x86_machine_error((x86irq_machine *)machine, X86IRQ_ERR_INVALID_ARGUMENT,
-                                 "x86irq_get_segment: %s", out ? "no such segment register"
-                                                               : "no place for the result");
+                                 "x86irq_get_segment: %s",
+                                 !out ? "no place for the result"
+                                 : out->size < sizeof(*out) ? "size below sizeof(x86irq_segment)"
+                                                             : "no such segment register");
     _Static_assert((int)X86IRQ_SEG_GS == (int)X86_SEG_GS && (int)X86IRQ_SEG_LDTR == (int)X86_SEG_COUNT,
                    "the segment registers in the same order");
     const struct x86_segment *s = seg == X86IRQ_SEG_LDTR ? &c->ldtr
                                   : seg == X86IRQ_SEG_TR ? &c->tr
                                                          : &c->seg[seg];
-    *out = (x86irq_segment){ s->base, s->limit, s->selector, s->attributes };
+    *out = (x86irq_segment){ out->size, s->base, s->limit, s->selector, s->attributes };
     return X86IRQ_OK;
 }
 

@@ -507,6 +507,7 @@ bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
         return true;
     x86irq_instruction_info info;
     memset(&info, 0, sizeof(info));
+    info.size = sizeof(info);
     info.cycle = cpu->cycles;
     /* RIP in full in 64-bit code: a 64-bit kernel's, cut to 32 bits, would name (and below,
      * read the bytes of) another address */

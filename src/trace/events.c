@@ -62,6 +62,7 @@ static uint64_t trace_register(const struct x86_cpu *cpu, unsigned reg)
 void x86_trace_emit(struct x86_trace *t, x86irq_trace_event *e)
 {
     const struct x86_cpu *cpu = t->running;
+    e->size = sizeof(*e);
     if (!e->cycle)
         e->cycle = cpu->cycles;
     if (!e->cs)

@@ -26,6 +26,7 @@ int main(void)
     MEMBER(x86irq_config, isa);
 
     STRUCT(x86irq_trace_event);
+    MEMBER(x86irq_trace_event, size);
     MEMBER(x86irq_trace_event, cycle);
     MEMBER(x86irq_trace_event, kind);
     MEMBER(x86irq_trace_event, vector);
@@ -51,6 +52,7 @@ int main(void)
     MEMBER(x86irq_trace_event, previous_thread);
 
     STRUCT(x86irq_instruction_info);
+    MEMBER(x86irq_instruction_info, size);
     MEMBER(x86irq_instruction_info, cycle);
     MEMBER(x86irq_instruction_info, eip);
     MEMBER(x86irq_instruction_info, linear);
@@ -81,6 +83,7 @@ int main(void)
     MEMBER(x86irq_hook_event, value);
 
     STRUCT(x86irq_event_record);
+    MEMBER(x86irq_event_record, size);
     MEMBER(x86irq_event_record, cycle);
     MEMBER(x86irq_event_record, eip);
     MEMBER(x86irq_event_record, error_code);

@@ -262,7 +262,9 @@ static void test_segments_and_msrs(void **state)
                      X86IRQ_ERR_INVALID_ARGUMENT);
     assert_int_equal(x86irq_get_msr(m, 0, 0xC0000080, &v), X86IRQ_OK);
     assert_int_equal(v, efer);
-    x86irq_segment seg;
+    x86irq_segment seg = { 0 };
+    assert_int_equal(x86irq_get_segment(m, 0, X86IRQ_SEG_FS, &seg), X86IRQ_ERR_INVALID_ARGUMENT);
+    seg.size = sizeof(seg);
     assert_int_equal(x86irq_get_segment(m, 0, X86IRQ_SEG_FS, &seg), X86IRQ_OK);
     assert_int_equal(seg.selector, 0x10);
     assert_int_equal(seg.base, 0);
