@@ -536,6 +536,12 @@ typedef struct x86irq_fpu_state {
  *  version's: X86IRQ_ERR_INVALID_ARGUMENT. */
 X86IRQ_API x86irq_status x86irq_get_fpu_state(const x86irq_machine *machine, unsigned cpu,
                                               x86irq_fpu_state *state);
+/** Set CPU cpu's x87 and SSE registers from state (as FXRSTOR would: ST(i) from the given
+ *  TOP). An MXCSR with reserved bits set (FXRSTOR: #GP) or a size below this first
+ *  version's: X86IRQ_ERR_INVALID_ARGUMENT, nothing changed. Between runs or from a scheduled
+ *  event only (X86IRQ_ERR_STATE inside an instruction or a delivery). */
+X86IRQ_API x86irq_status x86irq_set_fpu_state(x86irq_machine *machine, unsigned cpu,
+                                              const x86irq_fpu_state *state);
 
 /* ------------------------------------------------------------------ devices of the embedder */
 

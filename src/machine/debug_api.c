@@ -336,3 +336,41 @@ x86irq_status x86irq_get_fpu_state(const x86irq_machine *machine, unsigned cpu,
         memcpy(state->xmm[i], c->sse.xmm[i].b, 16);
     return X86IRQ_OK;
 }
+
+x86irq_status x86irq_set_fpu_state(x86irq_machine *machine, unsigned cpu,
+                                   const x86irq_fpu_state *state)
+{
+    if (!machine)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
+    struct x86_cpu *c = NULL;
+    x86irq_status bad = linear_cpu(machine, cpu, &c);
+    if (bad != X86IRQ_OK)
+        return bad;
+    if (!state || state->size < sizeof(*state))
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_set_fpu_state: %s",
+                                 state ? "size below sizeof(x86irq_fpu_state) (set it)"
+                                       : "no state");
+    if (state->mxcsr & ~X86_MXCSR_MASK)
+        return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
+                                 "x86irq_set_fpu_state: MXCSR 0x%x has reserved bits set "
+                                 "(FXRSTOR: #GP)", state->mxcsr);
+    if (machine->executing)
+        return x86_machine_error(machine, X86IRQ_ERR_STATE,
+                                 "x86irq_set_fpu_state: called while CPU %u is inside an "
+                                 "instruction or a delivery (between runs or from a scheduled "
+                                 "event only)", machine->executing->cpu.index);
+    c->fpu.control = state->control;
+    c->fpu.status = state->status;
+    c->fpu.tag = state->tag;
+    unsigned top = (state->status >> 11) & 7;
+    for (unsigned i = 0; i < 8; i++) {
+        long double v = 0;
+        memcpy(&v, state->st[i], 10); /* the upper bytes of the host's long double stay 0 */
+        c->fpu.st[(top + i) & 7] = v;
+    }
+    c->sse.mxcsr = state->mxcsr;
+    for (unsigned i = 0; i < 16; i++)
+        memcpy(c->sse.xmm[i].b, state->xmm[i], 16);
+    return X86IRQ_OK;
+}

@@ -308,6 +308,22 @@ static void test_fpu_state(void **state)
     assert_int_equal(f.mxcsr, 0x1F80);
     assert_int_equal(x86irq_get_fpu_state(m, 1, &f), X86IRQ_ERR_INVALID_ARGUMENT);
     assert_int_equal(x86irq_get_fpu_state(m, 0, NULL), X86IRQ_ERR_INVALID_ARGUMENT);
+    /* set: ST(0) and ST(1) swapped, an XMM register, MXCSR: read back as set */
+    memcpy(f.st[0], one, 10);
+    memcpy(f.st[1], pi, 10);
+    memset(f.xmm[3], 0xAB, 16);
+    f.mxcsr = 0x1FC0; /* DAZ too */
+    assert_int_equal(x86irq_set_fpu_state(m, 0, &f), X86IRQ_OK);
+    x86irq_fpu_state g = { .size = sizeof(g) };
+    assert_int_equal(x86irq_get_fpu_state(m, 0, &g), X86IRQ_OK);
+    assert_memory_equal(&g, &f, sizeof(f));
+    f.mxcsr = 0x10000; /* reserved */
+    assert_int_equal(x86irq_set_fpu_state(m, 0, &f), X86IRQ_ERR_INVALID_ARGUMENT);
+    assert_true(strstr(x86irq_last_error(m), "MXCSR") != NULL);
+    assert_int_equal(x86irq_get_fpu_state(m, 0, &g), X86IRQ_OK);
+    assert_int_equal(g.mxcsr, 0x1FC0); /* unchanged */
+    f.size = 0;
+    assert_int_equal(x86irq_set_fpu_state(m, 0, &f), X86IRQ_ERR_INVALID_ARGUMENT);
     x86irq_machine_destroy(m);
 }
 
