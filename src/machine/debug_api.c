@@ -178,6 +178,8 @@ x86irq_status x86irq_watchpoint_hit(const x86irq_machine *machine, uint64_t *wat
 
 static x86irq_status linear_cpu(const x86irq_machine *m, unsigned index, struct x86_cpu **out)
 {
+    if (!m)
+        return X86IRQ_ERR_INVALID_ARGUMENT;
     if (index >= m->core_count)
         return x86_machine_error((x86irq_machine *)m, X86IRQ_ERR_INVALID_ARGUMENT,
                                  "CPU %u does not exist (the machine has %u)", index,
@@ -238,11 +240,21 @@ x86irq_status x86irq_write_linear(x86irq_machine *machine, unsigned cpu, uint64_
 
 /* ------------------------------------------------------------------ descriptor caches, MSRs */
 
+/* The setters of state an instruction or a delivery may be using (MSRs, the FPU): between
+ * runs or from a scheduled event only */
+static x86irq_status at_boundary(x86irq_machine *m, const char *call)
+{
+    if (!m->executing)
+        return X86IRQ_OK;
+    return x86_machine_error(m, X86IRQ_ERR_STATE,
+                             "%s: called while CPU %u is inside an instruction or a delivery "
+                             "(between runs or from a scheduled event only)",
+                             call, m->executing->cpu.index);
+}
+
 x86irq_status x86irq_get_segment(const x86irq_machine *machine, unsigned cpu,
                                  x86irq_segment_register seg, x86irq_segment *out)
 {
-    if (!machine)
-        return X86IRQ_ERR_INVALID_ARGUMENT;
     struct x86_cpu *c = NULL;
     x86irq_status bad = linear_cpu(machine, cpu, &c);
     if (bad != X86IRQ_OK)
@@ -265,8 +277,6 @@ x86irq_status x86irq_get_segment(const x86irq_machine *machine, unsigned cpu,
 x86irq_status x86irq_get_msr(x86irq_machine *machine, unsigned cpu, uint32_t index,
                              uint64_t *value)
 {
-    if (!machine)
-        return X86IRQ_ERR_INVALID_ARGUMENT;
     struct x86_cpu *c = NULL;
     x86irq_status bad = linear_cpu(machine, cpu, &c);
     if (bad != X86IRQ_OK)
@@ -283,17 +293,13 @@ x86irq_status x86irq_get_msr(x86irq_machine *machine, unsigned cpu, uint32_t ind
 x86irq_status x86irq_set_msr(x86irq_machine *machine, unsigned cpu, uint32_t index,
                              uint64_t value)
 {
-    if (!machine)
-        return X86IRQ_ERR_INVALID_ARGUMENT;
     struct x86_cpu *c = NULL;
     x86irq_status bad = linear_cpu(machine, cpu, &c);
     if (bad != X86IRQ_OK)
         return bad;
-    if (machine->executing)
-        return x86_machine_error(machine, X86IRQ_ERR_STATE,
-                                 "x86irq_set_msr: called while CPU %u is inside an instruction "
-                                 "or a delivery (between runs or from a scheduled event only)",
-                                 machine->executing->cpu.index);
+    bad = at_boundary(machine, "x86irq_set_msr");
+    if (bad != X86IRQ_OK)
+        return bad;
     uint64_t old;
     if (!x86_read_msr(c, index, &old))
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
@@ -309,8 +315,6 @@ x86irq_status x86irq_set_msr(x86irq_machine *machine, unsigned cpu, uint32_t ind
 x86irq_status x86irq_get_fpu_state(const x86irq_machine *machine, unsigned cpu,
                                    x86irq_fpu_state *state)
 {
-    if (!machine)
-        return X86IRQ_ERR_INVALID_ARGUMENT;
     struct x86_cpu *c = NULL;
     x86irq_status bad = linear_cpu(machine, cpu, &c);
     if (bad != X86IRQ_OK)
@@ -340,8 +344,6 @@ x86irq_status x86irq_get_fpu_state(const x86irq_machine *machine, unsigned cpu,
 x86irq_status x86irq_set_fpu_state(x86irq_machine *machine, unsigned cpu,
                                    const x86irq_fpu_state *state)
 {
-    if (!machine)
-        return X86IRQ_ERR_INVALID_ARGUMENT;
     struct x86_cpu *c = NULL;
     x86irq_status bad = linear_cpu(machine, cpu, &c);
     if (bad != X86IRQ_OK)
@@ -355,11 +357,9 @@ x86irq_status x86irq_set_fpu_state(x86irq_machine *machine, unsigned cpu,
         return x86_machine_error(machine, X86IRQ_ERR_INVALID_ARGUMENT,
                                  "x86irq_set_fpu_state: MXCSR 0x%x has reserved bits set "
                                  "(FXRSTOR: #GP)", state->mxcsr);
-    if (machine->executing)
-        return x86_machine_error(machine, X86IRQ_ERR_STATE,
-                                 "x86irq_set_fpu_state: called while CPU %u is inside an "
-                                 "instruction or a delivery (between runs or from a scheduled "
-                                 "event only)", machine->executing->cpu.index);
+    bad = at_boundary(machine, "x86irq_set_fpu_state");
+    if (bad != X86IRQ_OK)
+        return bad;
     c->fpu.control = state->control;
     c->fpu.status = state->status;
     c->fpu.tag = state->tag;

@@ -23,12 +23,10 @@ void x86irq_hook_filter_init(x86irq_hook_filter *filter)
 {
     if (!filter)
         return;
-    memset(filter, 0, sizeof(*filter));
+    memset(filter, 0, sizeof(*filter)); /* first 0, access 0: every kind */
     filter->size = sizeof(*filter);
-    filter->first = 0;
     filter->last = UINT64_MAX;
     filter->trace_mask = X86IRQ_TRACE_ALL;
-    filter->access = 0;
 }
 
 /* ------------------------------------------------------------------ what the cores see */
@@ -319,9 +317,11 @@ static bool match_access(const struct x86_hook *h, const x86irq_hook_event *e)
     return overlaps(e->address, e->length, &h->filter);
 }
 
-bool x86_machine_hooks_want_instruction(const x86irq_machine *m, uint64_t linear,
-                                        uint64_t physical, unsigned length)
+bool x86_machine_hooks_want_instruction(const x86irq_machine *m, const struct x86_cpu *cpu,
+                                        uint64_t linear, unsigned length)
 {
+    uint64_t physical = UINT64_MAX;
+    bool translated = false; /* only for a physical fetch range, once */
     for (size_t i = 0; i < m->hooks.count; i++) {
         const struct x86_hook *h = &m->hooks.list[i];
         if (!h->handle)
@@ -331,6 +331,11 @@ bool x86_machine_hooks_want_instruction(const x86irq_machine *m, uint64_t linear
             return true;
         if (fetch_hook(h)) {
             bool physical_range = h->filter.access & X86IRQ_ACCESS_PHYSICAL;
+            if (physical_range && !translated) {
+                if (!x86_peek_translate(cpu, linear, &physical))
+                    physical = UINT64_MAX;
+                translated = true;
+            }
             if (physical_range ? physical != UINT64_MAX && overlaps(physical, length, &h->filter)
                                : overlaps(linear, length, &h->filter))
                 return true;

@@ -260,8 +260,9 @@ void x86_machine_hooks_trace(x86irq_machine *machine, const x86irq_trace_event *
 uint32_t x86_machine_hooks_trace_mask(const x86irq_machine *machine);
 void x86_machine_hooks_instruction(x86irq_machine *machine, struct x86_core *core,
                                    const x86irq_instruction_info *info);
-bool x86_machine_hooks_want_instruction(const x86irq_machine *machine, uint64_t linear,
-                                        uint64_t physical, unsigned length);
+bool x86_machine_hooks_want_instruction(const x86irq_machine *machine,
+                                        const struct x86_cpu *cpu, uint64_t linear,
+                                        unsigned length);
 void x86_machine_hooks_memory(x86irq_machine *machine, struct x86_core *core, uint64_t linear,
                               unsigned size, bool write);
 void x86_machine_hooks_port(x86irq_machine *machine, struct x86_core *core, uint16_t port,

@@ -466,14 +466,6 @@ void x86irq_set_instruction_hook(x86irq_machine *machine, x86irq_instruction_fn 
     x86_machine_hooks_changed(machine);
 }
 
-/* the physical address of the instruction at CS:RIP (UINT64_MAX: not mapped) */
-static uint64_t code_physical(const struct x86_cpu *cpu)
-{
-    uint64_t physical;
-    return x86_peek_translate(cpu, x86_code_linear(cpu, cpu->rip), &physical) ? physical
-                                                                               : UINT64_MAX;
-}
-
 bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
                                     const struct x86_insn *insn)
 {
@@ -501,8 +493,8 @@ bool x86_machine_before_instruction(x86irq_machine *m, struct x86_core *core,
             }
     }
     bool hooks = cpu->code_ranges &&
-                 x86_machine_hooks_want_instruction(m, x86_code_linear(cpu, cpu->rip),
-                                                    code_physical(cpu), insn->length);
+                 x86_machine_hooks_want_instruction(m, cpu, x86_code_linear(cpu, cpu->rip),
+                                                    insn->length);
     if (!m->instruction_hook && !hooks)
         return true;
     x86irq_instruction_info info;

@@ -176,6 +176,7 @@ static void test_memory_hooks(void **state)
     (void)state;
     x86irq_machine *m = make();
     struct seen writes = { 0 }, reads = { 0 }, physical = { 0 }, fetches = { 0 }, other = { 0 };
+    struct seen physical_fetches = { 0 };
     x86irq_hook_filter f = range(0x20003, 0x20010, X86IRQ_ACCESS_WRITE);
     assert_int_equal(x86irq_hook_add(m, X86IRQ_HOOK_MEMORY, &f, record, &writes, NULL),
                      X86IRQ_OK);
@@ -187,6 +188,9 @@ static void test_memory_hooks(void **state)
                      X86IRQ_OK);
     f = range(OUT_80 + 1, OUT_80 + 1, X86IRQ_ACCESS_FETCH);
     assert_int_equal(x86irq_hook_add(m, X86IRQ_HOOK_MEMORY, &f, record, &fetches, NULL),
+                     X86IRQ_OK);
+    f = range(OUT_80, OUT_80, X86IRQ_ACCESS_FETCH | X86IRQ_ACCESS_PHYSICAL);
+    assert_int_equal(x86irq_hook_add(m, X86IRQ_HOOK_MEMORY, &f, record, &physical_fetches, NULL),
                      X86IRQ_OK);
     f = range(0x20004, 0x2FFFF, 0);
     assert_int_equal(x86irq_hook_add(m, X86IRQ_HOOK_MEMORY, &f, record, &other, NULL),
@@ -205,6 +209,8 @@ static void test_memory_hooks(void **state)
     assert_int_equal(fetches.last.access, X86IRQ_ACCESS_FETCH);
     assert_int_equal(fetches.last.address, OUT_80);
     assert_int_equal(fetches.last.length, 2);
+    assert_int_equal(physical_fetches.calls, LOOPS);
+    assert_int_equal(physical_fetches.last.physical, OUT_80);
     /* the #UD's frame is pushed near 0x70000, far from the range */
     assert_int_equal(other.calls, 0);
     uint32_t counter = 0;
